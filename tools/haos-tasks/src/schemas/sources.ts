@@ -1,0 +1,124 @@
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { toolsRepoRoot } from "../tools/paths.ts";
+
+/** How `schemas sync` converts a source; `reference` sources are read by rules and tests only. */
+export type SourceKind = "crd" | "openapi-v2" | "cozystack-values-schema" | "reference";
+
+export interface LockedSource {
+  url: string;
+  sha256: string;
+  bytes: number;
+  kind: SourceKind;
+  license: string;
+}
+
+export interface SchemaLock {
+  version: 1;
+  sources: LockedSource[];
+}
+
+export const defaultLockPath = path.join(toolsRepoRoot, "tools", "haos-tasks", "schemas.lock.json");
+
+/** Where fetched sources are kept, by sha256 (gitignored). */
+export const defaultSourceCacheDir = path.join(toolsRepoRoot, ".cache", "haos-tasks", "sources");
+
+export class SourceError extends Error {
+  readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.hint = hint;
+  }
+}
+
+/** Reads and shape-checks the lock file. */
+export async function readSchemaLock(lockPath: string = defaultLockPath): Promise<SchemaLock> {
+  const lock = JSON.parse(await readFile(lockPath, "utf8")) as SchemaLock;
+  if (lock.version !== 1 || !Array.isArray(lock.sources)) {
+    throw new SourceError(`${lockPath}: not a version 1 schema lock`, "restore it from git");
+  }
+  return lock;
+}
+
+/** The file a mirror holds for a URL: `<mirror>/<URL path without the host>`. */
+export function mirrorPathFor(mirror: string, url: string): string {
+  return path.join(mirror, ...new URL(url).pathname.split("/").filter(Boolean));
+}
+
+/**
+ * The mirror directory to read sources from: the explicit option, then `HAOS_TASKS_SCHEMA_MIRROR`.
+ * Relative paths resolve against the repository root.
+ */
+export function resolveMirror(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dir = explicit ?? env.HAOS_TASKS_SCHEMA_MIRROR;
+  return dir ? path.resolve(toolsRepoRoot, dir) : undefined;
+}
+
+export interface FetchOptions {
+  mirror?: string;
+  cacheDir?: string;
+  fetch?: typeof globalThis.fetch;
+}
+
+const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
+
+/**
+ * The bytes of a locked source, proven by sha256: from the local cache, else the mirror, else the
+ * network. A mismatch is an error naming both digests; nothing unverified is ever cached.
+ */
+export async function fetchSource(source: LockedSource, options: FetchOptions = {}): Promise<Buffer> {
+  const cacheDir = options.cacheDir ?? defaultSourceCacheDir;
+  const cached = path.join(cacheDir, source.sha256);
+  if (existsSync(cached)) {
+    const bytes = await readFile(cached);
+    if (sha256(bytes) === source.sha256) return bytes;
+  }
+  let bytes: Buffer;
+  let from: string;
+  if (options.mirror) {
+    from = mirrorPathFor(options.mirror, source.url);
+    try {
+      bytes = await readFile(from);
+    } catch {
+      throw new SourceError(
+        `${source.url}: not in the mirror (expected ${from})`,
+        "point --mirror / HAOS_TASKS_SCHEMA_MIRROR at a directory laid out as <mirror>/<URL path>, or unset it to download",
+      );
+    }
+  } else {
+    from = source.url;
+    const response = await (options.fetch ?? globalThis.fetch)(source.url).catch((error: unknown) => {
+      throw new SourceError(
+        `${source.url}: download failed (${error instanceof Error ? error.message : String(error)})`,
+        "check the network, or use a mirror: --mirror <dir> or HAOS_TASKS_SCHEMA_MIRROR",
+      );
+    });
+    if (!response.ok) {
+      throw new SourceError(`${source.url}: HTTP ${response.status}`, "use a mirror: --mirror <dir> or HAOS_TASKS_SCHEMA_MIRROR");
+    }
+    bytes = Buffer.from(await response.arrayBuffer());
+  }
+  const actual = sha256(bytes);
+  if (actual !== source.sha256) {
+    throw new SourceError(
+      `${from}: sha256 ${actual} does not match the lock (${source.sha256})`,
+      "the upstream file changed or the mirror holds another version; re-pin it in schemas.lock.json only after reviewing the change",
+    );
+  }
+  await mkdir(cacheDir, { recursive: true });
+  const tmp = `${cached}.${process.pid}.tmp`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, cached);
+  return bytes;
+}
+
+/** Finds the locked source whose URL ends with `suffix` (e.g. `kube-ovn-crd.yaml`). */
+export function findSource(lock: SchemaLock, suffix: string): LockedSource {
+  const matches = lock.sources.filter((s) => s.url.endsWith(suffix));
+  if (matches.length !== 1 || !matches[0]) {
+    throw new SourceError(`schemas.lock.json: ${matches.length} sources end with '${suffix}'`, "use a longer suffix");
+  }
+  return matches[0];
+}

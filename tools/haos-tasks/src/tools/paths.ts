@@ -1,0 +1,59 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository checkout that holds this package (tools/haos-tasks/src/tools → ../../../..). */
+export const toolsRepoRoot = path.resolve(fileURLToPath(new URL("../../../..", import.meta.url)));
+
+export type ToolName = "kubeconform" | "actionlint" | "etcd" | "kube-apiserver" | "zizmor";
+
+/** Tool → bootstrap group that installs it, for the fix printed when it is missing. */
+const installHint: Record<ToolName, string> = {
+  kubeconform: "npm run bootstrap -- validate",
+  actionlint: "npm run bootstrap -- actionlint",
+  etcd: "npm run bootstrap -- test",
+  "kube-apiserver": "npm run bootstrap -- test",
+  zizmor: "npm run bootstrap -- zizmor",
+};
+
+export class MissingToolError extends Error {
+  readonly tool: ToolName;
+  readonly hint: string;
+  constructor(tool: ToolName, searched: string) {
+    const hint = `run \`${installHint[tool]}\` (installs the pinned version into .tools/bin)`;
+    super(`${tool} not found (looked in ${searched} and on PATH); ${hint}`);
+    this.tool = tool;
+    this.hint = hint;
+  }
+}
+
+/**
+ * Absolute path of a pinned tool: `HAOS_TASKS_TOOLS_DIR` (the Action sets it), then the
+ * repository's .tools/bin, then PATH.
+ */
+export function toolPath(tool: ToolName, env: NodeJS.ProcessEnv = process.env): string {
+  const dirs = [env.HAOS_TASKS_TOOLS_DIR, path.join(toolsRepoRoot, ".tools", "bin")].filter(
+    (d): d is string => Boolean(d),
+  );
+  for (const dir of dirs) {
+    const candidate = path.join(dir, tool);
+    if (existsSync(candidate)) return candidate;
+  }
+  for (const dir of (env.PATH ?? "").split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, tool);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new MissingToolError(tool, dirs.join(", "));
+}
+
+/** The pinned versions from tools/bootstrap/versions.env. */
+export function pinnedVersions(root: string = toolsRepoRoot): Record<string, string> {
+  const text = readFileSync(path.join(root, "tools", "bootstrap", "versions.env"), "utf8");
+  const versions: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m?.[1] && m[2] !== undefined) versions[m[1]] = m[2];
+  }
+  return versions;
+}

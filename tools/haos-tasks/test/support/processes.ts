@@ -1,0 +1,69 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import net from "node:net";
+
+/** A free TCP port on 127.0.0.1 (the kernel picks it; a tiny race with other binders is accepted). */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  logPath: string;
+  /** SIGTERM, then SIGKILL after graceMs; resolves when the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts a server process whose output goes to a log file, plus a detached reaper that kills it
+ * if this test process dies without calling stop() — so a crashed or killed vitest worker never
+ * leaves etcd or kube-apiserver behind.
+ */
+export function startManaged(name: string, command: string, args: string[], logPath: string): ManagedProcess {
+  const log = createWriteStream(logPath, { flags: "a" });
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const reaper = spawn(
+    "sh",
+    [
+      "-c",
+      'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; kill -TERM "$2" 2>/dev/null; sleep 3; kill -KILL "$2" 2>/dev/null; exit 0',
+      "reaper",
+      String(process.pid),
+      String(child.pid),
+    ],
+    { detached: true, stdio: "ignore" },
+  );
+  reaper.unref();
+  let stopping: Promise<void> | undefined;
+  const stop = (graceMs = 5000): Promise<void> => {
+    stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      try {
+        if (reaper.pid) process.kill(reaper.pid, "SIGKILL");
+      } catch {
+        // the reaper already exited
+      }
+      log.end();
+    })();
+    return stopping;
+  };
+  return { name, child, logPath, stop, exited };
+}
