@@ -11,5 +11,7 @@ for (const suite of report.testResults ?? []) {
   }
 }
 for (const name of skipped) console.log(`skipped: ${name}`);
-console.log(`Tests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped.length} skipped`);
+console.log(
+  `Tests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped.length} skipped`,
+);
 process.exit(report.numFailedTests > 0 ? 1 : 0);

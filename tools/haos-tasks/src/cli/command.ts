@@ -1,7 +1,10 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ExitCode } from "./exit-codes.ts";
 
-type OptionSpec = NonNullable<ParseArgsConfig["options"]>[string] & { description: string; valueName?: string };
+type OptionSpec = NonNullable<ParseArgsConfig["options"]>[string] & {
+  description: string;
+  valueName?: string;
+};
 
 /** One CLI command (or sub-command): its options, its help text and what it runs. */
 export interface Command {
@@ -55,7 +58,12 @@ export function parseCommandArgs(command: Command, argv: string[]): CommandArgs 
 
 /** Renders `--help` for a command. */
 export function renderHelp(command: Command): string {
-  const lines = [`haos-tasks ${command.path.join(" ")} — ${command.summary}`, "", `usage: ${command.usage}`, ""];
+  const lines = [
+    `haos-tasks ${command.path.join(" ")} — ${command.summary}`,
+    "",
+    `usage: ${command.usage}`,
+    "",
+  ];
   const entries = Object.entries(command.options);
   if (entries.length > 0) {
     lines.push("options:");

@@ -1,4 +1,11 @@
-import { type Command, type CommandIO, ExitCode, UsageError, parseCommandArgs, renderHelp } from "./command.ts";
+import {
+  type Command,
+  type CommandIO,
+  ExitCode,
+  parseCommandArgs,
+  renderHelp,
+  UsageError,
+} from "./command.ts";
 import { diffCommand } from "./commands/diff.ts";
 import { releaseApplyCommand, releasePlanCommand } from "./commands/release.ts";
 import { schemasSyncCommand } from "./commands/schemas.ts";
@@ -85,7 +92,9 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
     }
     const hint = (error as { hint?: unknown }).hint;
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`error: ${message}\n${typeof hint === "string" && !message.includes(hint) ? `  fix: ${hint}\n` : ""}`);
+    io.stderr(
+      `error: ${message}\n${typeof hint === "string" && !message.includes(hint) ? `  fix: ${hint}\n` : ""}`,
+    );
     if (io.env.HAOS_TASKS_DEBUG && error instanceof Error) io.stderr(`${error.stack}\n`);
     return ExitCode.usage;
   }

@@ -51,7 +51,10 @@ export function mirrorPathFor(mirror: string, url: string): string {
  * The mirror directory to read sources from: the explicit option, then `HAOS_TASKS_SCHEMA_MIRROR`.
  * Relative paths resolve against the repository root.
  */
-export function resolveMirror(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function resolveMirror(
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   const dir = explicit ?? env.HAOS_TASKS_SCHEMA_MIRROR;
   return dir ? path.resolve(toolsRepoRoot, dir) : undefined;
 }
@@ -96,7 +99,10 @@ export async function fetchSource(source: LockedSource, options: FetchOptions = 
       );
     });
     if (!response.ok) {
-      throw new SourceError(`${source.url}: HTTP ${response.status}`, "use a mirror: --mirror <dir> or HAOS_TASKS_SCHEMA_MIRROR");
+      throw new SourceError(
+        `${source.url}: HTTP ${response.status}`,
+        "use a mirror: --mirror <dir> or HAOS_TASKS_SCHEMA_MIRROR",
+      );
     }
     bytes = Buffer.from(await response.arrayBuffer());
   }
@@ -118,7 +124,10 @@ export async function fetchSource(source: LockedSource, options: FetchOptions = 
 export function findSource(lock: SchemaLock, suffix: string): LockedSource {
   const matches = lock.sources.filter((s) => s.url.endsWith(suffix));
   if (matches.length !== 1 || !matches[0]) {
-    throw new SourceError(`schemas.lock.json: ${matches.length} sources end with '${suffix}'`, "use a longer suffix");
+    throw new SourceError(
+      `schemas.lock.json: ${matches.length} sources end with '${suffix}'`,
+      "use a longer suffix",
+    );
   }
   return matches[0];
 }

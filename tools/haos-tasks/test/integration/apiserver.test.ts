@@ -109,7 +109,15 @@ subjects:
 
   it("survives a kube-apiserver restart with its state in etcd", async () => {
     await server.restartApiServer();
-    const got = await server.kubectl(["get", "widget", "w1", "-n", "watch-test", "-o", "jsonpath={.status.phase}"]);
+    const got = await server.kubectl([
+      "get",
+      "widget",
+      "w1",
+      "-n",
+      "watch-test",
+      "-o",
+      "jsonpath={.status.phase}",
+    ]);
     expect(got.exitCode, got.stderr).toBe(0);
     expect(got.stdout).toBe("Ready");
   });

@@ -190,7 +190,10 @@ export async function startTestApiServer(options: StartOptions = {}): Promise<Te
   const kubeconfigPath = path.join(dir, "admin.kubeconfig");
   writeFileSync(kubeconfigPath, kubeconfigYaml(url, caPem, "admin", adminToken));
 
-  const kubectl = async (args: string[], opts: { input?: string; kubeconfig?: string } = {}): Promise<KubectlResult> => {
+  const kubectl = async (
+    args: string[],
+    opts: { input?: string; kubeconfig?: string } = {},
+  ): Promise<KubectlResult> => {
     const child = execFileAsync("kubectl", ["--kubeconfig", opts.kubeconfig ?? kubeconfigPath, ...args], {
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -202,7 +205,11 @@ export async function startTestApiServer(options: StartOptions = {}): Promise<Te
       return { stdout, stderr, exitCode: 0 };
     } catch (error) {
       const e = error as { stdout?: string; stderr?: string; code?: number };
-      return { stdout: e.stdout ?? "", stderr: e.stderr ?? "", exitCode: typeof e.code === "number" ? e.code : 1 };
+      return {
+        stdout: e.stdout ?? "",
+        stderr: e.stderr ?? "",
+        exitCode: typeof e.code === "number" ? e.code : 1,
+      };
     }
   };
 
@@ -233,13 +240,19 @@ export async function startTestApiServer(options: StartOptions = {}): Promise<Te
         const file = source.includes("\n") ? path.join(dir, `crds-${Date.now()}-${i}.yaml`) : source;
         if (file !== source) writeFileSync(file, source);
         const applied = await kubectl(["apply", "--server-side", "--force-conflicts", "-f", file]);
-        if (applied.exitCode !== 0) throw new Error(`installing CRDs from ${source.slice(0, 120)} failed:\n${applied.stderr}`);
+        if (applied.exitCode !== 0)
+          throw new Error(`installing CRDs from ${source.slice(0, 120)} failed:\n${applied.stderr}`);
         const names = applied.stdout
           .split("\n")
           .map((l) => /^customresourcedefinition\.apiextensions\.k8s\.io\/(\S+)/.exec(l)?.[1])
           .filter((n): n is string => Boolean(n));
         if (names.length > 0) {
-          const waited = await kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...names.map((n) => `crd/${n}`)]);
+          const waited = await kubectl([
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            ...names.map((n) => `crd/${n}`),
+          ]);
           if (waited.exitCode !== 0) throw new Error(`CRDs not Established: ${waited.stderr}`);
         }
       }

@@ -8,7 +8,12 @@ export const diffCommand: Command = {
     ...helpOption,
     base: { type: "string", valueName: "ref", description: "Base git ref." },
     head: { type: "string", valueName: "ref", description: "Head git ref.", default: "HEAD" },
-    format: { type: "string", valueName: "markdown|json", description: "Output format.", default: "markdown" },
+    format: {
+      type: "string",
+      valueName: "markdown|json",
+      description: "Output format.",
+      default: "markdown",
+    },
   },
   async run(_args, io) {
     io.stderr("diff: not implemented yet (issue #7)\n");

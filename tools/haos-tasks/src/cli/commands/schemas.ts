@@ -6,7 +6,11 @@ export const schemasSyncCommand: Command = {
   usage: "haos-tasks schemas sync [--mirror <dir>] [--from-cluster] [--format text|json]",
   options: {
     ...helpOption,
-    mirror: { type: "string", valueName: "dir", description: "Read sources from a mirror directory (env HAOS_TASKS_SCHEMA_MIRROR)." },
+    mirror: {
+      type: "string",
+      valueName: "dir",
+      description: "Read sources from a mirror directory (env HAOS_TASKS_SCHEMA_MIRROR).",
+    },
     "from-cluster": { type: "boolean", description: "Convert the live cluster's CRDs instead." },
     format: { type: "string", valueName: "text|json", description: "Output format.", default: "text" },
   },

@@ -7,7 +7,12 @@ export const validateCommand: Command = {
   allowPositionals: true,
   options: {
     ...helpOption,
-    format: { type: "string", valueName: "text|json|sarif|github", description: "Output format.", default: "text" },
+    format: {
+      type: "string",
+      valueName: "text|json|sarif|github",
+      description: "Output format.",
+      default: "text",
+    },
     strict: { type: "boolean", description: "Warnings fail too." },
     only: { type: "string", valueName: "lint", description: "Run only one stage." },
   },

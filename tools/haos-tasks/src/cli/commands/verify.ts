@@ -6,7 +6,12 @@ export const verifyCommand: Command = {
   usage: "haos-tasks verify [--app <dir>] [--revision <sha>] [--timeout <dur>] [--format text|json]",
   options: {
     ...helpOption,
-    app: { type: "string", valueName: "dir", description: "The Flux app folder.", default: "apps/haos-enigma" },
+    app: {
+      type: "string",
+      valueName: "dir",
+      description: "The Flux app folder.",
+      default: "apps/haos-enigma",
+    },
     revision: { type: "string", valueName: "sha", description: "Commit to wait for (default: $GITHUB_SHA)." },
     timeout: { type: "string", valueName: "duration", description: "Overall deadline.", default: "30m" },
     format: { type: "string", valueName: "text|json", description: "Output format.", default: "text" },
