@@ -1,4 +1,12 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { defineConfig } from "vitest/config";
+
+// Upstream schema sources are read through a mirror when one sits beside the checkout (CI and
+// developer machines of this project have ../shared/upstream); otherwise they are downloaded.
+const siblingMirror = path.resolve(import.meta.dirname, "../../../shared/upstream");
+const mirror =
+  process.env.HAOS_TASKS_SCHEMA_MIRROR ?? (existsSync(siblingMirror) ? siblingMirror : undefined);
 
 export default defineConfig({
   test: {
@@ -14,5 +22,6 @@ export default defineConfig({
     reporters: process.env.HAOS_TASKS_TEST_REPORT ? ["default", "json"] : ["default"],
     outputFile: process.env.HAOS_TASKS_TEST_REPORT ? { json: process.env.HAOS_TASKS_TEST_REPORT } : {},
     globalSetup: ["test/support/global-setup.ts"],
+    env: mirror ? { HAOS_TASKS_SCHEMA_MIRROR: mirror } : {},
   },
 });

@@ -1,0 +1,41 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { toolsRepoRoot } from "../tools/paths.ts";
+import { cozystackLine, PlatformError, parsePlatform } from "./platform.ts";
+
+const realFile = "apps/haos-enigma/platform.yaml";
+const real = readFileSync(path.join(toolsRepoRoot, realFile), "utf8");
+
+describe("platform declaration", () => {
+  it("parses the app's real declaration", () => {
+    const p = parsePlatform(real, realFile);
+    expect(p.name).toBe("enigma");
+    expect(cozystackLine(p.versions.cozystack)).toBe("v1");
+    expect(p.network.expectedWholeIp).toBe("192.168.50.101");
+    expect(p.network.lan.nodes.map((n) => n.ip)).toEqual(["192.168.50.10", "192.168.50.11", "192.168.50.12"]);
+  });
+
+  it.each([
+    ["v1.6.2", "v1"],
+    ["v0.41.11", "v0"],
+    ["1.0.0", "v1"],
+  ] as const)("cozystack %s is line %s", (version, line) => {
+    expect(cozystackLine(version)).toBe(line);
+  });
+
+  it("names the missing field", () => {
+    const broken = real.replace(/ {4}expectedWholeIp: .*\n/, "");
+    expect(() => parsePlatform(broken, realFile)).toThrowError(/spec\.network\.expectedWholeIp is required/);
+  });
+
+  it("reports YAML errors with the line", () => {
+    try {
+      parsePlatform("kind: Platform\nspec:\n  a: 1\n  a: 2\n", "x/platform.yaml");
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(PlatformError);
+      expect((error as PlatformError).line).toBe(4);
+    }
+  });
+});

@@ -1,0 +1,168 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { isMap, LineCounter, parseDocument } from "yaml";
+
+/** The CozyStack release lines whose VMDisk / VMInstance schemas differ (see PLATFORM.md). */
+export type CozystackLine = "v0" | "v1";
+
+export interface PlatformNode {
+  name: string;
+  ip: string;
+  underlayInterface?: string;
+}
+
+/** The typed content of an app's platform.yaml. */
+export interface Platform {
+  name: string;
+  /** Repo-relative path of the declaration, for findings. */
+  file: string;
+  versions: {
+    cozystack: string;
+    kubernetes: string;
+    flux: { sourceController: string; kustomizeController: string; helmController: string };
+    kubevirt: string;
+    cdi: string;
+    kubeOvn: string;
+    multus: string;
+    kyverno: string;
+  };
+  cluster: { fluxNamespace: string; tenantNamespace: string };
+  network: {
+    lan: {
+      cidr: string;
+      gateway: string;
+      vip: string;
+      nodes: PlatformNode[];
+      /** Kube-OVN range syntax: `a.b.c.d..a.b.c.e`. */
+      externalPool: string;
+    };
+    expectedWholeIp: string;
+    underlay?: {
+      enabled: boolean;
+      providerNetwork: string;
+      vlan: string;
+      subnet: string;
+      /** `<namespace>/<name>` of the NetworkAttachmentDefinition. */
+      attachment: string;
+    };
+  };
+}
+
+export class PlatformError extends Error {
+  readonly file: string;
+  readonly line: number | undefined;
+  readonly hint: string;
+  constructor(file: string, message: string, hint: string, line?: number) {
+    super(`${file}${line ? `:${line}` : ""}: ${message}`);
+    this.file = file;
+    this.line = line;
+    this.hint = hint;
+  }
+}
+
+/** The file name every Flux app uses for its platform declaration. */
+export const platformFileName = "platform.yaml";
+
+/** `v1.6.2` → `v1`, `v0.41.11` → `v0`. */
+export function cozystackLine(version: string): CozystackLine {
+  const m = /^v?(\d+)\./.exec(version);
+  if (!m) throw new Error(`not a CozyStack version: ${version}`);
+  return m[1] === "0" ? "v0" : "v1";
+}
+
+const required = [
+  "versions.cozystack",
+  "versions.kubernetes",
+  "versions.flux.sourceController",
+  "versions.flux.kustomizeController",
+  "versions.flux.helmController",
+  "versions.kubevirt",
+  "versions.cdi",
+  "versions.kubeOvn",
+  "versions.multus",
+  "versions.kyverno",
+  "cluster.fluxNamespace",
+  "cluster.tenantNamespace",
+  "network.lan.cidr",
+  "network.lan.gateway",
+  "network.lan.vip",
+  "network.lan.nodes",
+  "network.lan.externalPool",
+  "network.expectedWholeIp",
+] as const;
+
+function get(obj: unknown, dotted: string): unknown {
+  return dotted
+    .split(".")
+    .reduce<unknown>(
+      (o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined),
+      obj,
+    );
+}
+
+/**
+ * Parses a platform declaration. `file` is the repo-relative path used in errors.
+ * Throws PlatformError naming file:line and the missing or malformed field.
+ */
+export function parsePlatform(text: string, file: string): Platform {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0];
+    const line = err?.linePos?.[0]?.line;
+    throw new PlatformError(
+      file,
+      `invalid YAML: ${err?.message.split("\n")[0]}`,
+      "fix the YAML syntax",
+      line,
+    );
+  }
+  const root = doc.toJS() as Record<string, unknown> | null;
+  if (!root || root.kind !== "Platform" || !isMap(doc.contents)) {
+    throw new PlatformError(
+      file,
+      "not a Platform declaration (kind: Platform)",
+      "see apps/haos-enigma/platform.yaml",
+      1,
+    );
+  }
+  const spec = root.spec;
+  for (const key of required) {
+    const value = get(spec, key);
+    if (value === undefined || value === null || value === "") {
+      throw new PlatformError(file, `spec.${key} is required`, `add spec.${key} to the platform declaration`);
+    }
+  }
+  const platform = spec as Omit<Platform, "name" | "file">;
+  const nodes = platform.network.lan.nodes;
+  if (
+    !Array.isArray(nodes) ||
+    nodes.some((n) => !n || typeof n.name !== "string" || typeof n.ip !== "string")
+  ) {
+    throw new PlatformError(
+      file,
+      "spec.network.lan.nodes must be a list of {name, ip}",
+      "list every LAN node with name and ip",
+    );
+  }
+  cozystackLine(String(platform.versions.cozystack));
+  const metadata = root.metadata as { name?: string } | undefined;
+  return { ...platform, name: metadata?.name ?? path.basename(path.dirname(file)), file };
+}
+
+/** Reads `<appDir>/platform.yaml`; `repoRoot` makes the path in findings repo-relative. */
+export async function loadPlatform(appDir: string, repoRoot: string): Promise<Platform> {
+  const absolute = path.resolve(repoRoot, appDir, platformFileName);
+  const rel = path.relative(repoRoot, absolute).split(path.sep).join("/");
+  let text: string;
+  try {
+    text = await readFile(absolute, "utf8");
+  } catch {
+    throw new PlatformError(
+      rel,
+      "platform declaration not found",
+      `create ${rel} (see apps/haos-enigma/platform.yaml)`,
+    );
+  }
+  return parsePlatform(text, rel);
+}
