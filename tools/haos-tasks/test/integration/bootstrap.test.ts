@@ -1,0 +1,51 @@
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, describe, expect, it } from "vitest";
+import { pinnedVersions, toolsRepoRoot } from "../../src/tools/paths.ts";
+
+const script = path.join(toolsRepoRoot, "tools/bootstrap/bootstrap.sh");
+
+describe("tools/bootstrap/bootstrap.sh", () => {
+  const sandbox = mkdtempSync(path.join(os.tmpdir(), "haos-bootstrap-"));
+  afterAll(() => rmSync(sandbox, { recursive: true, force: true }));
+
+  it("is idempotent: with every tool built, a run only checks stamps", async () => {
+    const result = await execa("bash", [script, "test"], { reject: false, all: true });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).not.toContain("building");
+    expect(result.all).toContain("tools up to date");
+  });
+
+  it("fails with the exact fix when Go is missing", async () => {
+    // A copy of the bootstrap folder has no .tools yet, so it must build — and PATH has no go.
+    cpSync(path.join(toolsRepoRoot, "tools/bootstrap"), path.join(sandbox, "tools/bootstrap"), {
+      recursive: true,
+    });
+    const kubectlDir = path.dirname((await execa("sh", ["-c", "command -v kubectl"])).stdout);
+    const result = await execa("bash", [path.join(sandbox, "tools/bootstrap/bootstrap.sh"), "kubeconform"], {
+      reject: false,
+      all: true,
+      env: { PATH: `${kubectlDir}:/usr/bin:/bin` },
+      extendEnv: false,
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.all).toContain("Go is not installed");
+    expect(result.all).toContain("fix: install Go 1.24 or newer");
+  });
+
+  it("rejects an unknown tool name and lists the known ones", async () => {
+    const result = await execa("bash", [script, "kubeconfrom"], { reject: false, all: true });
+    expect(result.exitCode).toBe(1);
+    expect(result.all).toContain("unknown tool or group 'kubeconfrom'");
+  });
+
+  it("pins kube-apiserver and etcd in their wrapper modules at the versions.env versions", async () => {
+    const versions = pinnedVersions();
+    const apiserver = await execa(path.join(toolsRepoRoot, ".tools/bin/kube-apiserver"), ["--version"]);
+    expect(apiserver.stdout).toBe(`Kubernetes ${versions.KUBERNETES_VERSION}`);
+    const etcd = await execa(path.join(toolsRepoRoot, ".tools/bin/etcd"), ["--version"]);
+    expect(etcd.stdout).toContain(`etcd Version: ${versions.ETCD_VERSION?.replace(/^v/, "")}`);
+  });
+});
