@@ -24,6 +24,19 @@ describe("platform declaration", () => {
     expect(cozystackLine(version)).toBe(line);
   });
 
+  it("reads the underlay VLAN and the HAOS LAN NIC", () => {
+    const p = parsePlatform(real, realFile);
+    expect(p.network.underlay?.vlanId).toBe(0);
+    expect(p.network.underlay?.haosNic).toEqual({ mac: "02:48:41:4f:53:01", ip: "192.168.50.60" });
+  });
+
+  it.each([
+    ['"02:48:41:4f:53:01"', '"01:48:41:4f:53:01"', /locally administered unicast MAC, got 01:48/],
+    ["vlanId: 0", "vlanId: 4096", /vlanId must be an integer 0-4095, got 4096/],
+  ])("rejects %s replaced by %s", (from, to, message) => {
+    expect(() => parsePlatform(real.replace(from, to), realFile)).toThrowError(message);
+  });
+
   it("names the missing field", () => {
     const broken = real.replace(/ {4}expectedWholeIp: .*\n/, "");
     expect(() => parsePlatform(broken, realFile)).toThrowError(/spec\.network\.expectedWholeIp is required/);

@@ -44,6 +44,10 @@ export interface Platform {
       subnet: string;
       /** `<namespace>/<name>` of the NetworkAttachmentDefinition. */
       attachment: string;
+      /** VLAN tag of the LAN on the underlay interface; 0 = untagged (access port). */
+      vlanId?: number;
+      /** The VM's LAN NIC: the MAC Kyverno pins and the address reserved for it. */
+      haosNic?: { mac: string; ip: string };
     };
   };
 }
@@ -100,6 +104,35 @@ function get(obj: unknown, dotted: string): unknown {
     );
 }
 
+const unicastLocalMac = /^[0-9a-f][26ae](:[0-9a-f]{2}){5}$/;
+
+function checkUnderlay(underlay: Platform["network"]["underlay"], file: string): void {
+  if (!underlay) return;
+  const vlanId = underlay.vlanId;
+  if (vlanId !== undefined && !(Number.isInteger(vlanId) && vlanId >= 0 && vlanId <= 4095)) {
+    throw new PlatformError(
+      file,
+      `spec.network.underlay.vlanId must be an integer 0-4095, got ${String(vlanId)}`,
+      "use 0 for an untagged access port, else the LAN's VLAN tag",
+    );
+  }
+  const nic = underlay.haosNic;
+  if (nic !== undefined && (typeof nic.mac !== "string" || !unicastLocalMac.test(nic.mac))) {
+    throw new PlatformError(
+      file,
+      `spec.network.underlay.haosNic.mac must be a lower-case locally administered unicast MAC, got ${String(nic.mac)}`,
+      'quote it and use the 02:xx:xx:xx:xx:xx form, e.g. "02:48:41:4f:53:01"',
+    );
+  }
+  if (nic !== undefined && typeof nic.ip !== "string") {
+    throw new PlatformError(
+      file,
+      "spec.network.underlay.haosNic.ip is required",
+      "add the LAN address reserved for HAOS",
+    );
+  }
+}
+
 /**
  * Parses a platform declaration. `file` is the repo-relative path used in errors.
  * Throws PlatformError naming file:line and the missing or malformed field.
@@ -145,6 +178,7 @@ export function parsePlatform(text: string, file: string): Platform {
       "list every LAN node with name and ip",
     );
   }
+  checkUnderlay(platform.network.underlay, file);
   cozystackLine(String(platform.versions.cozystack));
   const metadata = root.metadata as { name?: string } | undefined;
   return { ...platform, name: metadata?.name ?? path.basename(path.dirname(file)), file };
