@@ -1,22 +1,78 @@
-import { type Command, ExitCode, helpOption } from "../command.ts";
+import { type DiffOptions, diffApps } from "../../diff/diff.ts";
+import { DEFAULT_MAX_CHARS, renderDiffMarkdown } from "../../diff/markdown.ts";
+import { type Command, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
+
+/** Exit code of a diff: 1 when an app does not build at head (the PR breaks it), else 0. */
+export function diffExitCode(apps: readonly { status: string }[]): number {
+  return apps.some((a) => a.status === "error") ? ExitCode.failure : ExitCode.ok;
+}
+
+/** Parses `--max-chars`; shared with the Action's `max-chars` input. */
+export function parseMaxChars(value: string | undefined, name: string): number {
+  if (value === undefined || value === "") return DEFAULT_MAX_CHARS;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1000) {
+    throw new UsageError(`${name} must be a whole number of characters ≥ 1000 (got '${value}')`);
+  }
+  return n;
+}
 
 export const diffCommand: Command = {
   path: ["diff"],
   summary: "Render each changed Flux app at base and head and diff the resources (Markdown)",
-  usage: "haos-tasks diff --base <ref> [--head <ref>] [--format markdown|json]",
+  usage: "haos-tasks diff --base <ref> [--head <ref>] [--path <dir>…] [--format markdown|json]",
+  details: [
+    "Finds the kustomization directories affected by the files changed between the merge base of",
+    "<base> and <head> (a changed file inside the directory or inside anything it loads), builds each",
+    "at both commits with `kubectl kustomize`, and diffs the resources by kind/namespace/name.",
+    "Secret data/stringData values are redacted. Markdown starts with <!-- haos-tasks:diff -->.",
+    "",
+    "examples:",
+    "  haos-tasks diff --base origin/main",
+    "  haos-tasks diff --base v1.2.0 --head HEAD --path apps --format json",
+    "",
+    "exit codes: 0 diff rendered, 1 an app does not build at head, 2 usage or git error",
+  ].join("\n"),
   options: {
     ...helpOption,
-    base: { type: "string", valueName: "ref", description: "Base git ref." },
+    base: { type: "string", valueName: "ref", description: "Base git ref (required)." },
     head: { type: "string", valueName: "ref", description: "Head git ref.", default: "HEAD" },
+    path: {
+      type: "string",
+      multiple: true,
+      valueName: "dir",
+      description: "Only kustomizations under this folder (repeatable; default: the whole repository).",
+    },
     format: {
       type: "string",
       valueName: "markdown|json",
       description: "Output format.",
       default: "markdown",
     },
+    "max-chars": {
+      type: "string",
+      valueName: "n",
+      description: `Cap of the Markdown output; what is cut is listed (default: ${DEFAULT_MAX_CHARS}).`,
+    },
   },
-  async run(_args, io) {
-    io.stderr("diff: not implemented yet (issue #7)\n");
-    return ExitCode.usage;
+  async run(args, io) {
+    const format = formatOption(args.values.format, ["markdown", "json"] as const, "markdown");
+    const base = args.values.base;
+    if (typeof base !== "string" || base === "") {
+      throw new UsageError("--base <ref> is required, e.g. `--base origin/main`");
+    }
+    const maxChars = parseMaxChars(args.values["max-chars"] as string | undefined, "--max-chars");
+    const options: DiffOptions = {
+      repo: io.cwd,
+      base,
+      head: typeof args.values.head === "string" ? args.values.head : "HEAD",
+      paths: Array.isArray(args.values.path) ? args.values.path : [],
+      kubectl: io.env.HAOS_TASKS_KUBECTL ?? "kubectl",
+    };
+    const result = await diffApps(options);
+    io.stdout(
+      format === "json" ? `${JSON.stringify(result, null, 2)}\n` : renderDiffMarkdown(result, { maxChars }),
+    );
+    return diffExitCode(result.apps);
   },
 };

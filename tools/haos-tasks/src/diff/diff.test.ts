@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { main } from "../cli/main.ts";
+import { diffApps } from "./diff.ts";
+import { DIFF_MARKER, renderDiffMarkdown } from "./markdown.ts";
+import { createScratchRepo, type ScratchRepo, sampleApp } from "./test-repo.ts";
+
+let repo: ScratchRepo | undefined;
+afterEach(() => repo?.remove());
+
+function setup(): { repo: ScratchRepo; base: string } {
+  repo = createScratchRepo();
+  repo.write(sampleApp);
+  const base = repo.commit("feat: demo app");
+  return { repo, base };
+}
+
+async function runCli(cwd: string, args: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(["diff", ...args], {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    env: process.env,
+    cwd,
+    isTTY: false,
+  });
+  return { code, stdout, stderr };
+}
+
+describe("diffApps on a real git repository with kubectl kustomize", () => {
+  it("shows a change in a base through the overlay that loads it, keyed by kind/namespace/name", async () => {
+    const { repo, base } = setup();
+    repo.write({
+      "apps/demo/base/configmap.yaml": sampleApp["apps/demo/base/configmap.yaml"].replace("blue", "green"),
+    });
+    repo.commit("feat: green");
+    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    expect(result.apps.map((a) => [a.path, a.status])).toEqual([["apps/demo/overlays/prod", "changed"]]);
+    const [change] = result.apps[0]?.resources ?? [];
+    expect(change?.key).toBe("ConfigMap/demo/demo");
+    expect(change?.change).toBe("changed");
+    expect(change?.diff).toContain("-  mode: blue\n+  mode: green\n");
+    expect(change?.diff).toMatch(/^--- base\/ConfigMap\/demo\/demo\n\+\+\+ head\/ConfigMap\/demo\/demo\n@@ /);
+  });
+
+  it("redacts Secret values on both sides but still shows which key changed", async () => {
+    const { repo, base } = setup();
+    repo.write({
+      "apps/demo/base/secret.yaml": sampleApp["apps/demo/base/secret.yaml"].replace(
+        "hunter2-base",
+        "s3cret-head",
+      ),
+    });
+    repo.commit("fix: rotate");
+    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: ["apps"] });
+    const text = JSON.stringify(result) + renderDiffMarkdown(result);
+    expect(text).not.toContain("hunter2-base");
+    expect(text).not.toContain("s3cret-head");
+    const diff = result.apps[0]?.resources[0]?.diff ?? "";
+    expect(diff).toContain("-  password: <redacted>\n+  password: <redacted, changed>\n");
+    expect(diff).not.toMatch(/[-+] {2}user:/);
+  });
+
+  it("reports added and removed apps and a head that does not build (exit 1 from the CLI)", async () => {
+    const { repo, base } = setup();
+    repo.write({
+      "apps/demo/overlays/prod": null,
+      "apps/other/kustomization.yaml": "resources:\n  - cm.yaml\n",
+      "apps/other/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n",
+      "apps/broken/kustomization.yaml": "resources:\n  - missing.yaml\n",
+    });
+    repo.commit("feat: reshuffle");
+    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: ["apps/"] });
+    const byPath = Object.fromEntries(result.apps.map((a) => [a.path, a]));
+    expect(byPath["apps/other"]?.status).toBe("added");
+    expect(byPath["apps/other"]?.resources.map((r) => `${r.change} ${r.key}`)).toEqual([
+      "added ConfigMap/other",
+    ]);
+    expect(byPath["apps/demo/overlays/prod"]?.status).toBe("removed");
+    expect(byPath["apps/broken"]?.status).toBe("error");
+    expect(byPath["apps/broken"]?.errors[0]?.message).toContain("missing.yaml");
+    expect(byPath["apps/broken"]?.errors[0]?.message).not.toContain("haos-tasks-diff-");
+    const cli = await runCli(repo.dir, ["--base", base, "--path", "apps"]);
+    expect(cli.code).toBe(1);
+    expect(cli.stdout.startsWith(DIFF_MARKER)).toBe(true);
+    expect(cli.stdout).toContain("| `apps/broken` | ❌ build failed |");
+  });
+
+  it("compares from the merge base: changes that only the base branch made are not shown", async () => {
+    const { repo, base } = setup();
+    repo.git("checkout", "--quiet", "-b", "feature");
+    repo.write({
+      "apps/demo/base/configmap.yaml": sampleApp["apps/demo/base/configmap.yaml"].replace("'1'", "'2'"),
+    });
+    repo.commit("feat: level 2");
+    repo.git("checkout", "--quiet", "main");
+    repo.write({ "apps/main-only/kustomization.yaml": "resources: []\n" });
+    repo.commit("chore: main moves on");
+    const result = await diffApps({ repo: repo.dir, base: "main", head: "feature", paths: [] });
+    expect(result.base.sha).toBe(base);
+    expect(result.apps.map((a) => a.path)).toEqual(["apps/demo/overlays/prod"]);
+  });
+
+  it("says so when no kustomization is affected, and names an unknown ref with the fix", async () => {
+    const { repo, base } = setup();
+    repo.write({ "README.md": "# changed\n" });
+    repo.commit("docs: readme");
+    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    expect(result.changedFiles).toBe(1);
+    expect(result.apps).toEqual([]);
+    expect(renderDiffMarkdown(result)).toContain("No kustomization is affected by the changed files.");
+    const cli = await runCli(repo.dir, ["--base", "no-such-ref"]);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toContain("unknown git ref 'no-such-ref'");
+    expect(cli.stderr).toContain("fetch-depth: 0");
+    expect((await runCli(repo.dir, [])).stderr).toContain("--base <ref> is required");
+  });
+
+  it("caps the Markdown and lists every resource it left out", async () => {
+    const { repo, base } = setup();
+    const many: Record<string, string> = { "apps/big/kustomization.yaml": "resources:\n  - cms.yaml\n" };
+    many["apps/big/cms.yaml"] = Array.from(
+      { length: 40 },
+      (_, i) =>
+        `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\ndata:\n${Array.from({ length: 50 }, (_, j) => `  k${j}: "${"x".repeat(40)}"`).join("\n")}\n`,
+    ).join("---\n");
+    repo.write(many);
+    repo.commit("feat: big");
+    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    expect(result.apps[0]?.resources).toHaveLength(40);
+    const markdown = renderDiffMarkdown(result, { maxChars: 20_000, maxLinesPerResource: 30 });
+    expect(markdown.length).toBeLessThanOrEqual(20_000);
+    expect(markdown).toMatch(
+      /Output capped at 20,000 characters: \d+ resource diffs not shown \(apps\/big: ConfigMap\/cm-/,
+    );
+    expect(markdown).toContain("Diffs longer than 30 lines were cut: apps/big: ConfigMap/cm-0 (");
+    expect(markdown).toContain(`haos-tasks diff --base ${base} --head ${result.head.sha}`);
+  });
+});

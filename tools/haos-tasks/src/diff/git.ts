@@ -1,0 +1,97 @@
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
+
+/** A git failure with the fix, e.g. a base ref missing from a shallow clone. */
+export class GitError extends Error {
+  readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.hint = hint;
+  }
+}
+
+async function git(repo: string, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync("git", ["-C", repo, ...args], {
+      maxBuffer: 256 * 1024 * 1024,
+      encoding: "utf8",
+    });
+    return stdout;
+  } catch (error) {
+    const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim();
+    throw new GitError(
+      `git ${args.join(" ")} failed in ${repo}: ${stderr || String(error)}`,
+      "run inside a git checkout with the full history (actions/checkout with `fetch-depth: 0`)",
+    );
+  }
+}
+
+/** The full SHA of a ref, or a GitError naming the ref and how to fetch it. */
+export async function resolveCommit(repo: string, ref: string): Promise<string> {
+  try {
+    return (await git(repo, ["rev-parse", "--verify", "--end-of-options", `${ref}^{commit}`])).trim();
+  } catch {
+    throw new GitError(
+      `unknown git ref '${ref}' in ${repo}`,
+      "fetch it first (`git fetch origin <ref>`), or check out with `fetch-depth: 0` so base and head are both present",
+    );
+  }
+}
+
+/** The commit both refs descend from, as GitHub's "Files changed" compares; `base` when none. */
+export async function mergeBase(repo: string, base: string, head: string): Promise<string> {
+  try {
+    return (await git(repo, ["merge-base", base, head])).trim() || base;
+  } catch {
+    return base;
+  }
+}
+
+/** Paths (repo-relative, forward slashes) that differ between two commits. */
+export async function changedFiles(repo: string, base: string, head: string): Promise<string[]> {
+  const out = await git(repo, ["diff", "--name-only", "--no-renames", "-z", base, head, "--"]);
+  return out.split("\0").filter(Boolean);
+}
+
+/** Every file path of a commit. */
+export async function listFiles(repo: string, commit: string): Promise<string[]> {
+  const out = await git(repo, ["ls-tree", "-r", "--name-only", "-z", commit]);
+  return out.split("\0").filter(Boolean);
+}
+
+/**
+ * Writes the tree of a commit into `dir` (`git archive | tar -x`): no worktree bookkeeping left
+ * in the user's repository if the run is killed.
+ */
+export async function exportTree(repo: string, commit: string, dir: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const archive = spawn("git", ["-C", repo, "archive", "--format=tar", commit], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const tar = spawn("tar", ["-x", "-C", dir], { stdio: ["pipe", "ignore", "pipe"] });
+    let stderr = "";
+    archive.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    tar.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    archive.stdout.pipe(tar.stdin);
+    let pending = 2;
+    let failed = false;
+    const done = (code: number | null, what: string) => {
+      if (code !== 0 && !failed) {
+        failed = true;
+        reject(new GitError(`${what} of ${commit} failed: ${stderr.trim()}`, "check that the commit exists"));
+      }
+      pending -= 1;
+      if (pending === 0 && !failed) resolve();
+    };
+    archive.on("error", reject);
+    tar.on("error", reject);
+    archive.on("close", (code) => done(code, "git archive"));
+    tar.on("close", (code) => done(code, "tar -x"));
+  });
+}
