@@ -24,6 +24,23 @@ export const converterVersion = "1";
 /** Where catalogs live by default: `<repo>/.cache/haos-tasks/schemas/<key>/` (gitignored). */
 export const defaultCatalogRoot = path.join(toolsRepoRoot, ".cache", "haos-tasks", "schemas");
 
+/**
+ * The catalog root and the source cache: `HAOS_TASKS_CACHE_DIR` (`<dir>/schemas`, `<dir>/sources`)
+ * when set, else the repository's `.cache/haos-tasks/`.
+ */
+export function cacheDirs(env: NodeJS.ProcessEnv = process.env): {
+  catalogRoot: string;
+  sourceCacheDir: string;
+} {
+  const dir = env.HAOS_TASKS_CACHE_DIR;
+  return dir
+    ? {
+        catalogRoot: path.join(path.resolve(dir), "schemas"),
+        sourceCacheDir: path.join(path.resolve(dir), "sources"),
+      }
+    : { catalogRoot: defaultCatalogRoot, sourceCacheDir: defaultSourceCacheDir };
+}
+
 export interface SchemaCatalog {
   dir: string;
   /** The value for `kubeconform -schema-location`. */
@@ -39,7 +56,7 @@ export interface EnsureCatalogOptions {
   platform: Platform;
   /** Mirror directory (else `HAOS_TASKS_SCHEMA_MIRROR`, else download). */
   mirror?: string;
-  /** Directory holding one catalog per key. */
+  /** Directory holding one catalog per key (default: see cacheDirs). */
   cacheRoot?: string;
   lockPath?: string;
   /** Where verified source bytes are cached by sha256. */
@@ -47,6 +64,7 @@ export interface EnsureCatalogOptions {
   /** Rebuild even when a complete catalog for the key exists. */
   force?: boolean;
   onProgress?: (event: PhaseEvent) => void;
+  /** For HAOS_TASKS_SCHEMA_MIRROR and HAOS_TASKS_CACHE_DIR; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -91,7 +109,8 @@ export async function ensureSchemaCatalog(options: EnsureCatalogOptions): Promis
     )
     .digest("hex")
     .slice(0, 16);
-  const dir = path.join(options.cacheRoot ?? defaultCatalogRoot, key);
+  const defaults = cacheDirs(options.env);
+  const dir = path.join(options.cacheRoot ?? defaults.catalogRoot, key);
   const catalog = (kinds: Map<string, string>, synced: boolean): SchemaCatalog => ({
     dir,
     location: schemaLocation(dir),
@@ -115,7 +134,7 @@ export async function ensureSchemaCatalog(options: EnsureCatalogOptions): Promis
   for (const [i, source] of sources.entries()) {
     const bytes = await fetchSource(source, {
       ...(mirror ? { mirror } : {}),
-      cacheDir: options.sourceCacheDir ?? defaultSourceCacheDir,
+      cacheDir: options.sourceCacheDir ?? defaults.sourceCacheDir,
     });
     const schemas = convertSource(source, bytes);
     converted.push(...schemas);

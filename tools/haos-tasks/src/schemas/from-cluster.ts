@@ -3,7 +3,7 @@ import https from "node:https";
 import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { PhaseEvent } from "../phases.ts";
-import { converterVersion, defaultCatalogRoot, type EnsuredCatalog } from "./catalog.ts";
+import { cacheDirs, converterVersion, type EnsuredCatalog } from "./catalog.ts";
 import { readCatalogIndex, schemaLocation, writeCatalogDir } from "./catalog-dir.ts";
 import { convertCrd } from "./convert/crd.ts";
 import type { OriginSchema } from "./convert/source.ts";
@@ -21,6 +21,7 @@ export interface FromClusterOptions {
   /** Defaults to `KubeConfig.loadFromDefault()` ($KUBECONFIG, ~/.kube/config, in-cluster). */
   kubeConfig?: KubeConfig;
   cacheRoot?: string;
+  env?: NodeJS.ProcessEnv;
   onProgress?: (event: PhaseEvent) => void;
 }
 
@@ -95,7 +96,12 @@ export async function syncFromCluster(options: FromClusterOptions = {}): Promise
   const emit = (phase: string, status: PhaseEvent["status"], detail: string) =>
     options.onProgress?.({ phase, status, detail, elapsed: Date.now() - started });
   const kc = options.kubeConfig ?? new KubeConfig();
-  if (!options.kubeConfig) kc.loadFromDefault();
+  if (!options.kubeConfig) {
+    // The CLI passes its env; loadFromDefault only reads process.env.
+    const file = options.env?.KUBECONFIG?.split(path.delimiter)[0];
+    if (file) kc.loadFromFile(file);
+    else kc.loadFromDefault();
+  }
   const server = kc.getCurrentCluster()?.server;
   if (!server) {
     throw new ClusterSchemaError(
@@ -116,7 +122,7 @@ export async function syncFromCluster(options: FromClusterOptions = {}): Promise
     .update(JSON.stringify({ converterVersion, server, fingerprint: fingerprint.sort() }))
     .digest("hex")
     .slice(0, 16)}`;
-  const dir = path.join(options.cacheRoot ?? defaultCatalogRoot, key);
+  const dir = path.join(options.cacheRoot ?? cacheDirs(options.env).catalogRoot, key);
   const existing = await readCatalogIndex(dir);
   if (existing?.key === key) {
     emit("write", "skipped", `catalog ${key} is up to date`);
