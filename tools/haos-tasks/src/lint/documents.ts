@@ -1,0 +1,103 @@
+import type { Finding } from "../findings.ts";
+import { positionAt, type SourceFile } from "../manifests/yaml-source.ts";
+import { finding } from "./rules.ts";
+
+export type DocumentStartPolicy = "allow" | "require" | "forbid";
+
+// The tab rule reports tabs with a better message than the parser's.
+const coveredElsewhere = new Set(["TAB_AS_INDENT"]);
+
+/** Parse errors and duplicate keys, with the parser's own position. */
+export function lintSyntax(source: SourceFile): Finding[] {
+  const findings: Finding[] = [];
+  for (const doc of source.documents) {
+    for (const error of doc.ast.errors) {
+      if (coveredElsewhere.has(error.code)) continue;
+      const pos = positionAt(source, error.pos[0]);
+      const at = { file: source.file, line: pos.line, column: pos.column };
+      const message = error.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "") ?? error.code;
+      if (error.code === "DUPLICATE_KEY") {
+        findings.push(
+          finding(
+            "yaml/duplicate-key",
+            at,
+            "duplicate key: Kubernetes silently keeps only the last value",
+            "remove or merge the repeated key",
+          ),
+        );
+      } else {
+        findings.push(
+          finding("yaml/syntax", at, `invalid YAML: ${message}`, "fix the YAML syntax at this place"),
+        );
+      }
+    }
+  }
+  return findings;
+}
+
+/** Document markers (`---` policy, `...`) and empty documents. */
+export function lintDocuments(source: SourceFile, documentStart: DocumentStartPolicy): Finding[] {
+  const findings: Finding[] = [];
+  const { file } = source;
+  const hasContent = source.documents.some((d) => !d.empty);
+  if (!hasContent) {
+    findings.push(
+      finding(
+        "yaml/empty-document",
+        { file, line: 1, column: 1 },
+        "the file holds no YAML document",
+        "delete the file or add its content",
+      ),
+    );
+    return findings;
+  }
+  const first = source.documents[0];
+  if (first && documentStart !== "allow") {
+    const hasMarker = first.ast.directives.docStart === true;
+    if (documentStart === "require" && !hasMarker) {
+      findings.push(
+        finding(
+          "yaml/document-start",
+          { file, line: 1, column: 1 },
+          "missing document start `---`",
+          "add `---` as the first line",
+        ),
+      );
+    }
+    if (documentStart === "forbid" && hasMarker) {
+      const line = source.lines.findIndex((l) => l.startsWith("---")) + 1;
+      findings.push(
+        finding(
+          "yaml/document-start",
+          { file, line: Math.max(1, line), column: 1 },
+          "document start `---` is not wanted here",
+          "remove the leading `---`",
+        ),
+      );
+    }
+  }
+  source.lines.forEach((text, i) => {
+    if (/^\.\.\.\s*(#.*)?$/.test(text)) {
+      findings.push(
+        finding(
+          "yaml/document-end",
+          { file, line: i + 1, column: 1 },
+          "document end marker `...`",
+          "remove the `...` line; use `---` between documents",
+        ),
+      );
+    }
+  });
+  for (const doc of source.documents) {
+    if (!doc.empty || doc.ast.errors.length > 0) continue;
+    findings.push(
+      finding(
+        "yaml/empty-document",
+        { file, line: doc.start.line, column: 1 },
+        "empty document between `---` markers",
+        "remove the extra `---`",
+      ),
+    );
+  }
+  return findings;
+}

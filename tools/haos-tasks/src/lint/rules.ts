@@ -1,0 +1,90 @@
+import type { Finding, Severity } from "../findings.ts";
+
+/** What a rule checks and how loud it is by default; `.haos-tasks.yaml` may change the level. */
+export interface RuleInfo {
+  id: string;
+  severity: Severity;
+  description: string;
+}
+
+const rule = (id: string, severity: Severity, description: string): RuleInfo => ({
+  id,
+  severity,
+  description,
+});
+
+/** Every rule validate can report, in the order `--help` lists them. */
+export const ruleCatalog: readonly RuleInfo[] = [
+  rule("yaml/syntax", "error", "the file is not valid YAML"),
+  rule("yaml/duplicate-key", "error", "a mapping repeats a key (Kubernetes keeps the last one silently)"),
+  rule("yaml/tab", "error", "tab characters in indentation"),
+  rule("yaml/indentation", "error", "a nested block is not indented by the configured step"),
+  rule("yaml/trailing-space", "warning", "spaces or tabs at the end of a line"),
+  rule("yaml/document-start", "warning", "`---` required or forbidden at the start of a file (config)"),
+  rule("yaml/document-end", "warning", "`...` document end markers (kubectl and Flux do not need them)"),
+  rule(
+    "yaml/truthy",
+    "error",
+    "unquoted YAML 1.1 booleans (yes/no/on/off/y/n) that Kubernetes reads as strings",
+  ),
+  rule("yaml/empty-document", "warning", "a document or file with no content"),
+  rule("lint/disable-comment", "warning", "a disable comment names an unknown rule"),
+  rule("build/kustomize", "error", "`kubectl kustomize` fails for a kustomization"),
+  rule("references/missing-resource", "error", "a kustomization lists a path that does not exist"),
+  rule("references/unlisted-file", "error", "a YAML file in an app folder is neither listed nor ignored"),
+  rule("references/flux-path", "error", "a Flux Kustomization's spec.path does not exist in the repository"),
+  rule("references/source-ref", "error", "a Flux sourceRef names no object in the repository or config"),
+  rule("references/depends-on", "error", "a Flux dependsOn names no object in the repository or config"),
+  rule("references/duplicate-resource", "error", "two objects with the same kind, namespace and name"),
+  rule(
+    "schema/missing",
+    "error",
+    "no schema for a kind (list it in validate.kindsWithoutSchema with a reason)",
+  ),
+  rule("schema/invalid", "error", "the object does not match its schema (kubeconform -strict)"),
+  rule(
+    "schema/additional-property",
+    "error",
+    "a field the schema does not know (a typo, or the wrong version)",
+  ),
+  rule("schema/error", "error", "kubeconform could not validate the object"),
+  rule("cozystack/instance-profile", "error", "instanceProfile names no preference in the repo or CozyStack"),
+  rule("cozystack/instance-type", "error", "instanceType names no instancetype in the repo or CozyStack"),
+  rule("cozystack/vm-disk", "error", "a VMInstance disk names no VMDisk"),
+  rule("cozystack/run-strategy", "error", "`running`/`runStrategy` spelled for the other CozyStack line"),
+  rule("cozystack/networks", "error", "`subnets`/`networks` spelled for the other CozyStack line"),
+  rule("kubevirt/efi", "error", "the HAOS preference must prefer EFI with secure boot off"),
+  rule("platform/pinned-url", "error", "a download URL is not pinned to an exact version"),
+  rule("kube-ovn/gateway", "error", "a Subnet gateway outside its CIDR"),
+  rule("kube-ovn/exclude-ips", "error", "Subnet excludeIps miss node IPs, the VIP, the gateway or the pool"),
+  rule(
+    "flux/health-check-exprs",
+    "warning",
+    "wait: true on apps.cozystack.io kinds without healthCheckExprs",
+  ),
+  rule(
+    "flux/prune-protection",
+    "error",
+    "a pre-existing namespace in the build is not protected from pruning",
+  ),
+  rule("deprecated/api-version", "warning", "a deprecated or removed apiVersion"),
+  rule("deprecated/field", "warning", "a deprecated field (e.g. Kyverno spec.validationFailureAction)"),
+];
+
+const byId = new Map(ruleCatalog.map((r) => [r.id, r]));
+
+/** The rule's registry entry, if the id is known. */
+export function ruleInfo(id: string): RuleInfo | undefined {
+  return byId.get(id);
+}
+
+/** A Finding for a rule at its default severity. */
+export function finding(
+  id: string,
+  at: { file?: string; line?: number; column?: number },
+  message: string,
+  hint?: string,
+): Finding {
+  const severity = byId.get(id)?.severity ?? "error";
+  return { severity, rule: id, message, ...at, ...(hint ? { hint } : {}) };
+}

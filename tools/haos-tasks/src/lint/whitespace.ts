@@ -1,0 +1,111 @@
+import { isCollection, isScalar, type Node, visit } from "yaml";
+import type { Finding } from "../findings.ts";
+import type { SourceFile } from "../manifests/yaml-source.ts";
+import { finding } from "./rules.ts";
+
+/** Tabs in indentation and trailing whitespace, line by line. */
+export function lintWhitespace(source: SourceFile): Finding[] {
+  const findings: Finding[] = [];
+  const { file } = source;
+  source.lines.forEach((text, i) => {
+    const indent = /^[ \t]*/.exec(text)?.[0] ?? "";
+    const tab = indent.indexOf("\t");
+    if (tab >= 0) {
+      findings.push(
+        finding(
+          "yaml/tab",
+          { file, line: i + 1, column: tab + 1 },
+          "tab in indentation: YAML allows only spaces",
+          "indent with spaces",
+        ),
+      );
+    }
+    const trailing = /[ \t]+$/.exec(text);
+    if (trailing && trailing.index > 0) {
+      findings.push(
+        finding(
+          "yaml/trailing-space",
+          { file, line: i + 1, column: trailing.index + 1 },
+          "trailing whitespace",
+          "delete the spaces at the end of the line",
+        ),
+      );
+    } else if (trailing && text.trim() === "" && text.length > 0) {
+      findings.push(
+        finding(
+          "yaml/trailing-space",
+          { file, line: i + 1, column: 1 },
+          "whitespace-only line",
+          "make the line empty",
+        ),
+      );
+    }
+  });
+  return findings;
+}
+
+/** Lines that continue a multi-line scalar or flow collection: their indentation is content. */
+function continuationLines(source: SourceFile): Set<number> {
+  const lines = new Set<number>();
+  const mark = (node: Node) => {
+    const range = node.range;
+    if (!range) return;
+    const first = source.lineCounter.linePos(range[0]).line;
+    const last = source.lineCounter.linePos(Math.max(range[0], range[1] - 1)).line;
+    for (let l = first + 1; l <= last; l++) lines.add(l);
+  };
+  for (const doc of source.documents) {
+    visit(doc.ast, {
+      Scalar(_key, node) {
+        if (isScalar(node)) mark(node);
+      },
+      Map(_key, node) {
+        if (node.flow) mark(node);
+      },
+      Seq(_key, node) {
+        if (node.flow) mark(node);
+      },
+    });
+  }
+  return lines;
+}
+
+/**
+ * A block nested under a key must be indented by exactly `step` spaces more than its parent
+ * (or start at the parent's content column, for mappings inside `- ` list items).
+ */
+export function lintIndentation(source: SourceFile, step: number): Finding[] {
+  const findings: Finding[] = [];
+  if (source.documents.some((d) => d.ast.errors.length > 0)) return findings;
+  if (!source.documents.some((d) => isCollection(d.ast.contents))) return findings;
+  const skip = continuationLines(source);
+  let previous: { indent: number; content: number } | undefined;
+  source.lines.forEach((text, i) => {
+    const line = i + 1;
+    const trimmed = text.trimStart();
+    if (trimmed === "" || trimmed.startsWith("#") || skip.has(line)) return;
+    if (/^(---|\.\.\.)(\s|$)/.test(text)) {
+      previous = undefined;
+      return;
+    }
+    const indent = text.length - trimmed.length;
+    const dashes = /^(-( +|$))+/.exec(trimmed)?.[0].length ?? 0;
+    const current = { indent, content: indent + dashes };
+    if (previous && indent > previous.indent) {
+      const allowed = new Set([previous.indent + step, previous.content, previous.content + step]);
+      if (!allowed.has(indent)) {
+        const expected = previous.content === previous.indent ? previous.indent + step : previous.content;
+        findings.push(
+          finding(
+            "yaml/indentation",
+            { file: source.file, line, column: indent + 1 },
+            `indented ${indent} spaces; expected ${expected} (${step} more than the parent)`,
+            `indent nested blocks by ${step} spaces`,
+          ),
+        );
+      }
+    }
+    previous = current;
+  });
+  return findings;
+}

@@ -1,0 +1,205 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { parse, parseAllDocuments } from "yaml";
+import { relativePath } from "./workspace.ts";
+
+/** An object as `kubectl kustomize` rendered it, with the source file it came from. */
+export interface BuiltResource {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  /** The rendered object without the annotations validate added to trace it. */
+  object: Record<string, unknown>;
+  /** Repo-relative kustomization directory whose build produced it. */
+  build: string;
+  /** Repo-relative file the object was read from (kustomize's origin annotation). */
+  origin: string | undefined;
+  /** For generated objects: the kustomization file that configured the generator. */
+  configuredIn: string | undefined;
+}
+
+export interface BuildFailure {
+  /** Repo-relative kustomization directory. */
+  dir: string;
+  /** kubectl's error with temporary paths made repo-relative. */
+  message: string;
+}
+
+export interface BuildResult {
+  resources: BuiltResource[];
+  failures: BuildFailure[];
+}
+
+export interface BuildOptions {
+  /** Absolute repository root. */
+  root: string;
+  kubectl?: string;
+  /** kubectl processes at once (default: 2). */
+  concurrency?: number;
+  /** Kustomizations per kubectl process (default: up to 100). */
+  chunkSize?: number;
+  onChunk?: (done: number, total: number) => void;
+}
+
+const originKey = "config.kubernetes.io/origin";
+const buildKey = "haos-tasks.dev/build";
+
+function wrapperKustomization(target: string, build: string): string {
+  return [
+    "apiVersion: kustomize.config.k8s.io/v1beta1",
+    "kind: Kustomization",
+    "buildMetadata: [originAnnotations]",
+    `resources: [${JSON.stringify(target)}]`,
+    "transformers:",
+    "  - |-",
+    "    apiVersion: builtin",
+    "    kind: AnnotationsTransformer",
+    "    metadata: {name: haos-tasks-build}",
+    `    annotations: {${JSON.stringify(buildKey)}: ${JSON.stringify(build)}}`,
+    "    fieldSpecs: [{path: metadata/annotations, create: true}]",
+    "",
+  ].join("\n");
+}
+
+function toBuilt(value: unknown, wrapperDirOf: Map<string, string>, root: string): BuiltResource | undefined {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const object = value as Record<string, unknown>;
+  const metadata = (object.metadata ?? {}) as Record<string, unknown>;
+  const annotations = (metadata.annotations ?? {}) as Record<string, string>;
+  const build = annotations[buildKey] ?? "";
+  const originText = annotations[originKey];
+  delete annotations[buildKey];
+  delete annotations[originKey];
+  if (Object.keys(annotations).length === 0) delete metadata.annotations;
+  let origin: string | undefined;
+  let configuredIn: string | undefined;
+  const wrapperDir = wrapperDirOf.get(build);
+  if (originText && wrapperDir) {
+    const parsed = parse(originText) as { path?: string; configuredIn?: string } | null;
+    if (parsed?.path) origin = relativePath(root, path.resolve(wrapperDir, parsed.path));
+    if (parsed?.configuredIn)
+      configuredIn = relativePath(root, path.resolve(wrapperDir, parsed.configuredIn));
+  }
+  return {
+    apiVersion: String(object.apiVersion ?? ""),
+    kind: String(object.kind ?? ""),
+    name: String(metadata.name ?? ""),
+    namespace: String(metadata.namespace ?? ""),
+    object,
+    build,
+    origin,
+    configuredIn,
+  };
+}
+
+async function kustomize(
+  kubectl: string,
+  dir: string,
+): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  const result = await execa(kubectl, ["kustomize", dir], { reject: false, maxBuffer: 1024 * 1024 * 1024 });
+  return { ok: result.exitCode === 0, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+function cleanError(stderr: string, tmp: string, root: string): string {
+  const line = stderr
+    .split("\n")
+    .map((l) => l.replace(/^E\d{4} [\d:.]+\s+\d+ run\.go:\d+\] "command failed" err=/, "").trim())
+    .filter(Boolean)
+    .join(" ");
+  return line
+    .replaceAll(`${root}/`, "")
+    .replaceAll(tmp, "<build>")
+    .replace(/^"|"$/g, "")
+    .replace(/\\"/g, '"');
+}
+
+async function runLimited<T>(
+  items: T[],
+  concurrency: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await task(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+/**
+ * Builds kustomizations with `kubectl kustomize`, many per process: each directory gets a wrapper
+ * that records origins and tags the build, and wrappers are grouped into chunks. A failing chunk is
+ * rebuilt one directory at a time so each failure names its kustomization.
+ */
+export async function buildKustomizations(
+  dirs: readonly string[],
+  options: BuildOptions,
+): Promise<BuildResult> {
+  const kubectl = options.kubectl ?? "kubectl";
+  const concurrency = options.concurrency ?? 2;
+  const result: BuildResult = { resources: [], failures: [] };
+  if (dirs.length === 0) return result;
+  const chunkSize = options.chunkSize ?? Math.min(100, Math.max(1, Math.ceil(dirs.length / concurrency)));
+  const tmp = await mkdtemp(path.join(os.tmpdir(), "haos-tasks-kustomize-"));
+  try {
+    const wrapperDirOf = new Map<string, string>();
+    await Promise.all(
+      dirs.map(async (dir, i) => {
+        const wrapperDir = path.join(tmp, `w${i}`);
+        wrapperDirOf.set(dir, wrapperDir);
+        await mkdir(wrapperDir);
+        const target = path.relative(wrapperDir, path.resolve(options.root, dir));
+        await writeFile(path.join(wrapperDir, "kustomization.yaml"), wrapperKustomization(target, dir));
+      }),
+    );
+    const chunks: string[][] = [];
+    for (let i = 0; i < dirs.length; i += chunkSize) chunks.push(dirs.slice(i, i + chunkSize));
+    const collect = (stdout: string) => {
+      for (const doc of parseAllDocuments(stdout)) {
+        const built = toBuilt(doc.toJS(), wrapperDirOf, options.root);
+        if (built) result.resources.push(built);
+      }
+    };
+    let done = 0;
+    await runLimited(
+      chunks.map((chunk, i) => ({ chunk, i })),
+      concurrency,
+      async ({ chunk, i }) => {
+        let target = wrapperDirOf.get(chunk[0] ?? "") ?? "";
+        if (chunk.length > 1) {
+          target = path.join(tmp, `chunk${i}`);
+          await mkdir(target);
+          const list = chunk.map((dir) => JSON.stringify(path.relative(target, wrapperDirOf.get(dir) ?? "")));
+          await writeFile(
+            path.join(target, "kustomization.yaml"),
+            `buildMetadata: [originAnnotations]\nresources: [${list.join(", ")}]\n`,
+          );
+        }
+        const chunkResult = await kustomize(kubectl, target);
+        if (chunkResult.ok) collect(chunkResult.stdout);
+        else if (chunk.length === 1) {
+          result.failures.push({
+            dir: chunk[0] ?? "",
+            message: cleanError(chunkResult.stderr, tmp, options.root),
+          });
+        } else {
+          for (const dir of chunk) {
+            const single = await kustomize(kubectl, wrapperDirOf.get(dir) ?? "");
+            if (single.ok) collect(single.stdout);
+            else result.failures.push({ dir, message: cleanError(single.stderr, tmp, options.root) });
+          }
+        }
+        done += 1;
+        options.onChunk?.(done, chunks.length);
+      },
+    );
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return result;
+}

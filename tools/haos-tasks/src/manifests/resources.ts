@@ -1,0 +1,97 @@
+import { type Position, pointerPosition, type SourceDocument, type SourceFile } from "./yaml-source.ts";
+
+/** A Kubernetes object as written in a source file. */
+export interface Resource {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  /** Empty for cluster-scoped objects and for namespaced ones that take it from kustomize. */
+  namespace: string;
+  object: Record<string, unknown>;
+  source: SourceFile;
+  doc: SourceDocument;
+}
+
+/** `group` of an apiVersion (`""` for the core group). */
+export function apiGroup(apiVersion: string): string {
+  const slash = apiVersion.lastIndexOf("/");
+  return slash < 0 ? "" : apiVersion.slice(0, slash);
+}
+
+/** `Kind/namespace/name`, the identity duplicate checks and reference lookups use. */
+export function resourceKey(kind: string, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
+}
+
+/** Reads a value at a dotted path of plain data. */
+export function field(object: unknown, ...pathSegments: string[]): unknown {
+  let current: unknown = object;
+  for (const segment of pathSegments) {
+    if (!current || typeof current !== "object" || Array.isArray(current)) return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+/** The string at a path, or undefined. */
+export function stringField(object: unknown, ...pathSegments: string[]): string | undefined {
+  const value = field(object, ...pathSegments);
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Turns a parsed document into a Resource when it has apiVersion and kind. */
+export function toResource(source: SourceFile, doc: SourceDocument): Resource | undefined {
+  const object = doc.value;
+  if (!object || typeof object !== "object" || Array.isArray(object)) return undefined;
+  const record = object as Record<string, unknown>;
+  if (typeof record.apiVersion !== "string" || typeof record.kind !== "string") return undefined;
+  return {
+    apiVersion: record.apiVersion,
+    kind: record.kind,
+    name: String(field(record, "metadata", "name") ?? ""),
+    namespace: String(field(record, "metadata", "namespace") ?? ""),
+    object: record,
+    source,
+    doc,
+  };
+}
+
+/** The Kubernetes objects of a parsed file. */
+export function resourcesOf(source: SourceFile): Resource[] {
+  return source.documents.flatMap((doc) => toResource(source, doc) ?? []);
+}
+
+/** Where a JSON pointer lands in a resource's source. */
+export function resourcePosition(resource: Resource, pointer: string): Position {
+  return pointerPosition(resource.source, resource.doc, pointer);
+}
+
+/** Every object of the scanned tree, looked up by kind/namespace/name. */
+export class ResourceIndex {
+  readonly all: Resource[] = [];
+  private readonly byKindName = new Map<string, Resource[]>();
+
+  constructor(resources: Iterable<Resource> = []) {
+    for (const r of resources) this.add(r);
+  }
+
+  add(resource: Resource): void {
+    this.all.push(resource);
+    const key = `${resource.kind}/${resource.name}`;
+    const list = this.byKindName.get(key);
+    if (list) list.push(resource);
+    else this.byKindName.set(key, [resource]);
+  }
+
+  /** Objects of a kind and name; with a namespace, those in it or without one (set by kustomize). */
+  find(kind: string, name: string, namespace?: string): Resource[] {
+    const list = this.byKindName.get(`${kind}/${name}`) ?? [];
+    if (namespace === undefined) return list;
+    const exact = list.filter((r) => r.namespace === namespace);
+    return exact.length > 0 ? exact : list.filter((r) => r.namespace === "");
+  }
+
+  ofKind(...kinds: string[]): Resource[] {
+    return this.all.filter((r) => kinds.includes(r.kind));
+  }
+}

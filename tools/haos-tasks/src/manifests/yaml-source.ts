@@ -1,0 +1,145 @@
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type ParsedNode,
+  parseAllDocuments,
+} from "yaml";
+
+/** A 1-based place in a file. */
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/** One YAML document of a file, with its parsed value and the AST that keeps positions. */
+export interface SourceDocument {
+  /** 0-based index of the document in its file. */
+  index: number;
+  ast: Document.Parsed;
+  /** The document as plain data (YAML 1.2 core schema, like Kubernetes reads it). */
+  value: unknown;
+  /** Where the document's content starts (or its `---` marker when it has no content). */
+  start: Position;
+  /** True when the document holds nothing but comments/markers. */
+  empty: boolean;
+}
+
+/** A YAML file parsed with source positions kept for every node. */
+export interface SourceFile {
+  /** Repo-relative path with forward slashes. */
+  file: string;
+  text: string;
+  lines: string[];
+  documents: SourceDocument[];
+  lineCounter: LineCounter;
+}
+
+/** Parses multi-document YAML keeping line/column of every node; never throws on bad YAML. */
+export function parseSourceFile(text: string, file: string): SourceFile {
+  const lineCounter = new LineCounter();
+  let parsed: Document.Parsed[];
+  try {
+    const all = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+    parsed = Array.isArray(all) ? all : [];
+  } catch {
+    parsed = [];
+  }
+  const documents = parsed.map((ast, index): SourceDocument => {
+    const offset = ast.contents?.range[0] ?? ast.range[0];
+    const pos = lineCounter.linePos(offset);
+    let value: unknown;
+    try {
+      value = ast.errors.length > 0 ? undefined : ast.toJS({ maxAliasCount: 1000 });
+    } catch {
+      value = undefined;
+    }
+    const empty = ast.contents === null || (isScalar(ast.contents) && ast.contents.value === null);
+    return { index, ast, value, start: { line: pos.line, column: pos.col }, empty };
+  });
+  return { file, text, lines: text.split(/\r?\n/), documents, lineCounter };
+}
+
+/** Position of a character offset. */
+export function positionAt(source: SourceFile, offset: number): Position {
+  const pos = source.lineCounter.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
+
+/** Decodes an RFC 6901 JSON pointer (`/spec/a~1b/0`) into segments. */
+export function parsePointer(pointer: string): string[] {
+  if (pointer === "" || pointer === "/") return [];
+  const body = pointer.startsWith("/") ? pointer.slice(1) : pointer;
+  return body.split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+interface NodeAt {
+  node: Node;
+  /** The key node of the pair holding `node`, when `node` is a mapping value. */
+  key?: Node;
+  /** How many segments of the pointer were found. */
+  depth: number;
+}
+
+/** Walks the AST along the pointer as far as it exists. */
+function walk(root: Node, segments: string[]): NodeAt {
+  let current: NodeAt = { node: root, depth: 0 };
+  for (const segment of segments) {
+    const node = current.node;
+    let next: NodeAt | undefined;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = pair.key as Node | null;
+        const keyValue = isScalar(key) ? String(key.value) : undefined;
+        if (keyValue === segment) {
+          const value = (pair.value as Node | null) ?? key;
+          if (value && key) next = { node: value, key, depth: current.depth + 1 };
+          break;
+        }
+      }
+    } else if (isSeq(node)) {
+      const item = node.items[Number(segment)] as Node | undefined;
+      if (/^\d+$/.test(segment) && item) next = { node: item, depth: current.depth + 1 };
+    }
+    if (!next) break;
+    current = next;
+  }
+  return current;
+}
+
+/**
+ * The source position a JSON pointer names inside a document: the key of a mapping entry (where a
+ * reader looks for `field:`), the item of a list; the nearest existing ancestor when the path does
+ * not exist in the source (a field a kustomize patch added, or a missing required property).
+ */
+export function pointerPosition(source: SourceFile, doc: SourceDocument, pointer: string): Position {
+  const root = doc.ast.contents as ParsedNode | null;
+  if (!root) return doc.start;
+  const found = walk(root, parsePointer(pointer));
+  const target = found.key ?? found.node;
+  const offset = target.range?.[0];
+  return offset === undefined ? doc.start : positionAt(source, offset);
+}
+
+/** Whether the whole pointer exists in the document's source. */
+export function pointerExists(doc: SourceDocument, pointer: string): boolean {
+  const root = doc.ast.contents as ParsedNode | null;
+  if (!root) return false;
+  const segments = parsePointer(pointer);
+  return walk(root, segments).depth === segments.length;
+}
+
+/** JSON-pointer escaping of one path segment. */
+export function pointerSegment(segment: string | number): string {
+  return String(segment).replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+/** Builds a pointer from segments. */
+export function toPointer(segments: ReadonlyArray<string | number>): string {
+  return segments.map((s) => `/${pointerSegment(s)}`).join("");
+}

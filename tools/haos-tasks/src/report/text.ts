@@ -1,0 +1,56 @@
+import { countFindings, type Finding, type FindingCounts, sortFindings } from "../findings.ts";
+
+const colours = {
+  red: "\x1b[31m",
+  yellow: "\x1b[33m",
+  blue: "\x1b[34m",
+  dim: "\x1b[2m",
+  bold: "\x1b[1m",
+  reset: "\x1b[0m",
+};
+type Colour = keyof typeof colours;
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** `2 errors, 1 warning` (info only when present). */
+export function summaryLine(counts: FindingCounts): string {
+  const parts = [plural(counts.error, "error"), plural(counts.warning, "warning")];
+  if (counts.info > 0) parts.push(`${counts.info} info`);
+  return parts.join(", ");
+}
+
+/**
+ * Findings for a person: grouped by file, `line:col  severity  message  rule`, the fix under each,
+ * and a summary. Colour only when `colour` is true (the CLI passes whether stdout is a TTY).
+ */
+export function renderText(
+  findings: readonly Finding[],
+  options: { colour: boolean; checked?: string },
+): string {
+  const paint = (colour: Colour, text: string) =>
+    options.colour ? `${colours[colour]}${text}${colours.reset}` : text;
+  const sorted = sortFindings(findings);
+  const lines: string[] = [];
+  let currentFile: string | undefined | null = null;
+  for (const f of sorted) {
+    if (f.file !== currentFile) {
+      if (currentFile !== null) lines.push("");
+      currentFile = f.file;
+      lines.push(paint("bold", f.file ?? "(no file)"));
+    }
+    const place = `${f.line ?? 0}:${f.column ?? 0}`.padEnd(8);
+    const level = f.severity.padEnd(8);
+    const tint: Colour = f.severity === "error" ? "red" : f.severity === "warning" ? "yellow" : "blue";
+    lines.push(`  ${paint("dim", place)}${paint(tint, level)}${f.message}  ${paint("dim", f.rule)}`);
+    if (f.hint) lines.push(`  ${" ".repeat(16)}${paint("dim", `fix: ${f.hint}`)}`);
+  }
+  const counts = countFindings(sorted);
+  const files = new Set(sorted.map((f) => f.file ?? "")).size;
+  if (lines.length > 0) lines.push("");
+  const summary =
+    sorted.length === 0
+      ? `✓ no findings${options.checked ? ` (${options.checked})` : ""}`
+      : `${counts.error > 0 ? "✖" : "!"} ${summaryLine(counts)} in ${plural(files, "file")}${options.checked ? ` (${options.checked})` : ""}`;
+  lines.push(paint(counts.error > 0 ? "red" : counts.warning > 0 ? "yellow" : "bold", summary));
+  return `${lines.join("\n")}\n`;
+}

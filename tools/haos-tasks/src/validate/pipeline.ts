@@ -1,0 +1,169 @@
+import path from "node:path";
+import type { Finding } from "../findings.ts";
+import { platformRules } from "../lint/platform/index.ts";
+import type { Subject } from "../lint/platform/subject.ts";
+import { finding } from "../lint/rules.ts";
+import { lintStyle } from "../lint/style.ts";
+import { type Kustomization, readKustomization } from "../manifests/kustomization.ts";
+import { type BuildFailure, buildKustomizations } from "../manifests/kustomize-build.ts";
+import { field, resourcesOf } from "../manifests/resources.ts";
+import {
+  findRepoRoot,
+  isIgnored,
+  knownNonResources,
+  kustomizationFileOf,
+  loadWorkspace,
+  type Workspace,
+} from "../manifests/workspace.ts";
+import { pointerPosition } from "../manifests/yaml-source.ts";
+import type { PhaseEvent } from "../phases.ts";
+import type { Platform } from "../platform/platform.ts";
+import { type FetchOptions, readSchemaLock, type SchemaLock } from "../schemas/sources.ts";
+import { toolPath } from "../tools/paths.ts";
+import { loadValidateConfig, type ValidateConfig } from "./config.ts";
+import { finalizeFindings } from "./finalize.ts";
+import { PlatformLookup, ruleContext } from "./platforms.ts";
+import {
+  duplicateResources,
+  fluxReferences,
+  kustomizationReferences,
+  owningKustomization,
+} from "./references.ts";
+import { type CatalogLike, schemaFindings } from "./schema-stage.ts";
+import { builtSubjects, SourceFiles, standaloneSubject } from "./subjects.ts";
+
+export interface ValidateOptions {
+  /** Files or directories, relative to cwd. Empty means cwd. */
+  targets: readonly string[];
+  cwd: string;
+  /** `lint`: style rules only (no build, no schemas). */
+  only?: "lint";
+  /** The schema catalog for a platform (undefined when no platform.yaml applies). */
+  loadCatalog?: (platform: Platform | undefined) => Promise<CatalogLike>;
+  kubeconform?: string;
+  kubectl?: string;
+  lock?: SchemaLock;
+  fetch?: FetchOptions;
+  onProgress?: (event: PhaseEvent) => void;
+}
+
+export interface ValidateResult {
+  root: string;
+  findings: Finding[];
+  stats: { files: number; kustomizations: number; objects: number };
+}
+
+function buildFailureFinding(
+  failure: BuildFailure,
+  workspace: Workspace,
+  kustomizations: Kustomization[],
+): Finding {
+  const k = kustomizations.find((x) => x.dir === failure.dir);
+  const file = kustomizationFileOf(workspace, failure.dir)?.file ?? `${failure.dir}/kustomization.yaml`;
+  const entry = k?.entries.find(
+    (e) => failure.message.includes(`'${e.entry}'`) || failure.message.includes(`/${e.entry}`),
+  );
+  const doc = k?.source.documents[0];
+  const pos = k && doc && entry ? pointerPosition(k.source, doc, entry.pointer) : { line: 1, column: 1 };
+  return finding(
+    "build/kustomize",
+    { file, ...pos },
+    `kustomize build failed: ${failure.message}`,
+    "run `kubectl kustomize` on the directory and fix the reported entry",
+  );
+}
+
+/** Directories to build: kustomizations no other kustomization in the tree includes (not Components). */
+function rootKustomizations(kustomizations: readonly Kustomization[]): string[] {
+  const included = new Set(
+    kustomizations.flatMap((k) => k.entries.flatMap((e) => (e.mayBeDirectory && e.path ? [e.path] : []))),
+  );
+  return kustomizations
+    .filter((k) => !included.has(k.dir))
+    .filter((k) => k.source.documents[0]?.ast.errors.length === 0)
+    .filter((k) => field(k.source.documents[0]?.value, "kind") !== "Component")
+    .map((k) => k.dir);
+}
+
+/**
+ * validate: lint → build → references → kubeconform → platform rules → findings. Plain data in,
+ * findings out; progress goes to `onProgress`.
+ */
+export async function validate(options: ValidateOptions): Promise<ValidateResult> {
+  const started = Date.now();
+  const progress = (phase: string, status: PhaseEvent["status"], detail: string) =>
+    options.onProgress?.({ phase, status, detail, elapsed: Date.now() - started });
+  const firstTarget = path.resolve(options.cwd, options.targets[0] ?? ".");
+  const root = findRepoRoot(firstTarget);
+  const { config } = await loadValidateConfig(root);
+  const workspace = await loadWorkspace(options.targets, { cwd: options.cwd, ignore: config.ignore, root });
+  progress("lint", "running", `${workspace.files.size} YAML files`);
+  const findings: Finding[] = [];
+  for (const source of workspace.files.values()) findings.push(...lintStyle(source, config));
+  const done = (objects: number): ValidateResult => ({
+    root,
+    findings: finalizeFindings(findings, workspace, config),
+    stats: { files: workspace.files.size, kustomizations: workspace.kustomizationDirs.length, objects },
+  });
+  if (options.only === "lint") return done(0);
+
+  const kustomizations = workspace.kustomizationDirs.flatMap((dir) => {
+    const source = kustomizationFileOf(workspace, dir);
+    return source ? [readKustomization(source, dir)] : [];
+  });
+  findings.push(...kustomizationReferences(workspace, kustomizations, config));
+  const roots = rootKustomizations(kustomizations);
+  progress("build", "running", `kubectl kustomize ${roots.length} kustomizations`);
+  const built = await buildKustomizations(roots, {
+    root,
+    ...(options.kubectl ? { kubectl: options.kubectl } : {}),
+    onChunk: (n, total) => progress("build", "progress", `${n}/${total} build batches`),
+  });
+  findings.push(...built.failures.map((f) => buildFailureFinding(f, workspace, kustomizations)));
+
+  const files = new SourceFiles(workspace);
+  const subjects: Subject[] = await builtSubjects(built.resources, files);
+  const dirs = new Set(kustomizations.map((k) => k.dir));
+  for (const [file, source] of workspace.files) {
+    const base = path.posix.basename(file);
+    if (knownNonResources.includes(base) || isIgnored(file, config.nonResources)) continue;
+    if (owningKustomization(file, dirs) !== undefined) continue;
+    subjects.push(...resourcesOf(source).map(standaloneSubject));
+  }
+  findings.push(...fluxReferences(subjects, root, config), ...duplicateResources(subjects));
+
+  const platforms = new PlatformLookup(root);
+  const bySchemaSet = await groupByPlatform(subjects, platforms);
+  if (options.loadCatalog) {
+    for (const [platform, group] of bySchemaSet) {
+      progress("schemas", "running", `kubeconform over ${group.length} objects`);
+      const catalog = await options.loadCatalog(platform);
+      findings.push(
+        ...(await schemaFindings(group, catalog, config, options.kubeconform ?? toolPath("kubeconform"))),
+      );
+    }
+  }
+  progress("rules", "running", "platform rules");
+  const lock = options.lock ?? (await readSchemaLock().catch(() => undefined));
+  const context = await ruleContext(subjects, platforms, lock, options.fetch ?? {});
+  findings.push(...platformRules(context));
+  progress("validate", "succeeded", `${subjects.length} objects`);
+  return done(subjects.length);
+}
+
+/** Subjects grouped by the platform that applies (its versions choose the schemas). */
+async function groupByPlatform(
+  subjects: readonly Subject[],
+  platforms: PlatformLookup,
+): Promise<Map<Platform | undefined, Subject[]>> {
+  const groups = new Map<Platform | undefined, Subject[]>();
+  for (const s of subjects) {
+    const platform = await platforms.forFile(s.file);
+    const list = groups.get(platform) ?? [];
+    list.push(s);
+    groups.set(platform, list);
+  }
+  return groups;
+}
+
+export type { ValidateConfig };

@@ -1,0 +1,86 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Subject } from "../lint/platform/subject.ts";
+import type { BuiltResource } from "../manifests/kustomize-build.ts";
+import { type Resource, resourcesOf } from "../manifests/resources.ts";
+import type { Workspace } from "../manifests/workspace.ts";
+import { parseSourceFile, type SourceFile } from "../manifests/yaml-source.ts";
+
+/** Parsed files by repo-relative path: the workspace's, plus files outside it read on demand. */
+export class SourceFiles {
+  private readonly extra = new Map<string, SourceFile | undefined>();
+  private readonly resources = new Map<string, Resource[]>();
+  private readonly workspace: Workspace;
+
+  constructor(workspace: Workspace) {
+    this.workspace = workspace;
+  }
+
+  async get(file: string): Promise<SourceFile | undefined> {
+    const known = this.workspace.files.get(file);
+    if (known) return known;
+    if (this.extra.has(file)) return this.extra.get(file);
+    const absolute = path.join(this.workspace.root, file);
+    const source = existsSync(absolute) ? parseSourceFile(await readFile(absolute, "utf8"), file) : undefined;
+    this.extra.set(file, source);
+    return source;
+  }
+
+  async resourcesIn(file: string): Promise<Resource[]> {
+    const cached = this.resources.get(file);
+    if (cached) return cached;
+    const source = await this.get(file);
+    const list = source ? resourcesOf(source) : [];
+    this.resources.set(file, list);
+    return list;
+  }
+}
+
+/**
+ * The source document a rendered object came from: same kind in the origin file, matched by name
+ * (exactly, else the longest source name inside the rendered one, as namePrefix/nameSuffix do).
+ */
+export function traceSource(built: BuiltResource, candidates: readonly Resource[]): Resource | undefined {
+  const sameKind = candidates.filter((r) => r.kind === built.kind);
+  const exact = sameKind.find((r) => r.name === built.name);
+  if (exact) return exact;
+  const inside = sameKind
+    .filter((r) => r.name !== "" && built.name.includes(r.name))
+    .sort((a, b) => b.name.length - a.name.length);
+  if (inside[0]) return inside[0];
+  return sameKind.length === 1 ? sameKind[0] : undefined;
+}
+
+/** Subjects for objects kustomize rendered, each traced to its source document. */
+export async function builtSubjects(built: readonly BuiltResource[], files: SourceFiles): Promise<Subject[]> {
+  const subjects: Subject[] = [];
+  for (const b of built) {
+    const resource = b.origin ? traceSource(b, await files.resourcesIn(b.origin)) : undefined;
+    subjects.push({
+      apiVersion: b.apiVersion,
+      kind: b.kind,
+      name: b.name,
+      namespace: b.namespace,
+      object: b.object,
+      resource,
+      file: resource?.source.file ?? b.configuredIn ?? b.origin ?? `${b.build}/kustomization.yaml`,
+      build: b.build,
+    });
+  }
+  return subjects;
+}
+
+/** A subject for an object read straight from a file (not part of any kustomization). */
+export function standaloneSubject(resource: Resource): Subject {
+  return {
+    apiVersion: resource.apiVersion,
+    kind: resource.kind,
+    name: resource.name,
+    namespace: resource.namespace,
+    object: resource.object,
+    resource,
+    file: resource.source.file,
+    build: undefined,
+  };
+}
