@@ -1,0 +1,106 @@
+/**
+ * Errors of the Kubernetes edge, classified so the CLI can pick an exit code and print the fix:
+ * a 403 names the missing RBAC rule, a connection failure says the API is unreachable.
+ */
+
+/** What a request asked for, in RBAC terms. */
+export interface RequestRule {
+  verb: "get" | "list" | "watch" | "patch";
+  /** `plural.group`, or the plural alone for the core group. */
+  resource: string;
+  namespace?: string;
+}
+
+/** `list gitrepositories.source.toolkit.fluxcd.io in namespace flux-system`. */
+export function formatRule(rule: RequestRule): string {
+  return `${rule.verb} ${rule.resource}${rule.namespace ? ` in namespace ${rule.namespace}` : " (cluster-scoped)"}`;
+}
+
+export class KubeForbiddenError extends Error {
+  readonly rule: RequestRule;
+  readonly status: number;
+  readonly hint: string;
+  constructor(rule: RequestRule, status: number, serverMessage: string) {
+    const missing = formatRule(rule);
+    const who = /User "([^"]+)"/.exec(serverMessage)?.[1];
+    super(
+      status === 401
+        ? `the API server rejected the credentials (401) on ${missing}`
+        : `forbidden: ${who ?? "the verifier"} may not ${missing}`,
+    );
+    this.rule = rule;
+    this.status = status;
+    this.hint =
+      status === 401
+        ? "refresh the token or kubeconfig (--kubeconfig, $KUBECONFIG, in-cluster ServiceAccount)"
+        : `grant '${missing}' to the runner's ServiceAccount (apps/haos-enigma/rbac-verify-runner.yaml)`;
+  }
+}
+
+export class KubeUnreachableError extends Error {
+  readonly server: string;
+  readonly hint: string;
+  constructor(server: string, cause: string) {
+    super(`the API server ${server} is unreachable: ${cause}`);
+    this.server = server;
+    this.hint =
+      'check the kubeconfig\'s server address and the network path from the runner (in a CozyStack tenant namespace the runner pod needs the label policy.cozystack.io/allow-to-apiserver: "true")';
+  }
+}
+
+/** Any other non-2xx answer (404 of a missing CRD, 422 of a bad patch, 5xx). */
+export class KubeStatusError extends Error {
+  readonly status: number;
+  readonly rule: RequestRule;
+  readonly hint: string;
+  constructor(rule: RequestRule, status: number, serverMessage: string) {
+    super(`${formatRule(rule)}: HTTP ${status}${serverMessage ? `: ${serverMessage}` : ""}`);
+    this.status = status;
+    this.rule = rule;
+    this.hint =
+      status === 404
+        ? `the API for ${rule.resource} is not served: is its controller (CRD or aggregated API) installed?`
+        : "see the API server's message above";
+  }
+}
+
+const connectionCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EPIPE",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+]);
+
+/** True for errors that mean "could not talk to the server" (retry, then report unreachable). */
+export function isConnectionError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth += 1) {
+    const e = current as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
+    if (typeof e.code === "string" && connectionCodes.has(e.code)) return true;
+    if (e.name === "TimeoutError" || e.name === "AbortError") return true;
+    if (typeof e.message === "string" && /socket hang up|other side closed|fetch failed/.test(e.message))
+      return true;
+    current = e.cause;
+  }
+  return false;
+}
+
+/** A one-line reason for a connection error (`connect ECONNREFUSED 127.0.0.1:6443`). */
+export function connectionReason(error: unknown): string {
+  const e = error as { message?: unknown; cause?: { message?: unknown } };
+  const cause = typeof e.cause?.message === "string" ? e.cause.message : undefined;
+  const message = typeof e.message === "string" ? e.message : String(error);
+  return cause && message === "fetch failed" ? cause : message;
+}
+
+/** Errors that end the run at once: more waiting cannot fix them. */
+export function isTerminalKubeError(error: unknown): error is KubeForbiddenError | KubeUnreachableError {
+  return error instanceof KubeForbiddenError || error instanceof KubeUnreachableError;
+}

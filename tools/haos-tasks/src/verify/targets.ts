@@ -1,0 +1,184 @@
+import { existsSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { parseAllDocuments } from "yaml";
+import type { Platform } from "../platform/platform.ts";
+
+/** Chart prefixes: a VMDisk `x` is HelmRelease/DataVolume/PVC `vm-disk-x`, a VMInstance `vm-instance-x`. */
+export const releasePrefix = { disk: "vm-disk-", instance: "vm-instance-" } as const;
+
+export interface NamedRef {
+  namespace: string;
+  name: string;
+}
+
+export interface DiskTarget {
+  /** The VMDisk (apps.cozystack.io) name. */
+  app: NamedRef;
+  /** HelmRelease, DataVolume and PVC share this name. */
+  rendered: string;
+}
+
+export interface InstanceTarget {
+  app: NamedRef;
+  /** HelmRelease, VirtualMachine, VMI and Service share this name. */
+  rendered: string;
+  /** `external: true` with `externalMethod: WholeIP`. */
+  wholeIp: boolean;
+}
+
+/** Every object the rollout is judged by, derived from the app's manifests and platform.yaml. */
+export interface VerifyTargets {
+  gitRepository: NamedRef;
+  kustomization: NamedRef & { wait: boolean };
+  disks: DiskTarget[];
+  instances: InstanceTarget[];
+  expectedWholeIp: string;
+  /** Present when platform.yaml declares the underlay: the VMI NIC and the LAN it must be on. */
+  underlay?: { interfaceName: string; cidr: string };
+  /** Repo-relative manifest files read, for messages. */
+  files: string[];
+}
+
+export class TargetError extends Error {
+  readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.hint = hint;
+  }
+}
+
+interface Manifest {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string };
+  spec?: Record<string, unknown>;
+  resources?: unknown;
+}
+
+/** Files a kustomization.yaml lists (recursing into folders), or every *.yaml without one. */
+async function manifestFiles(dir: string): Promise<string[]> {
+  const kustomization = ["kustomization.yaml", "kustomization.yml"]
+    .map((f) => path.join(dir, f))
+    .find(existsSync);
+  if (!kustomization) {
+    const { readdir } = await import("node:fs/promises");
+    return (await readdir(dir))
+      .filter((f) => /\.ya?ml$/.test(f) && f !== "moon.yml")
+      .map((f) => path.join(dir, f))
+      .sort();
+  }
+  const parsed = parseAllDocuments(await readFile(kustomization, "utf8"))[0]?.toJS() as Manifest | undefined;
+  const resources = Array.isArray(parsed?.resources) ? parsed.resources : [];
+  const files = [kustomization];
+  for (const entry of resources) {
+    if (typeof entry !== "string" || /^[a-z]+:\/\//.test(entry)) continue;
+    const full = path.resolve(dir, entry);
+    if (!existsSync(full)) continue;
+    if (statSync(full).isDirectory()) files.push(...(await manifestFiles(full)));
+    else files.push(full);
+  }
+  return files;
+}
+
+/**
+ * Reads the app folder's manifests and finds the Flux Kustomization that applies it, its
+ * GitRepository, and the VMDisks/VMInstances whose rendered objects verify follows.
+ */
+export async function resolveTargets(
+  appDir: string,
+  repoRoot: string,
+  platform: Platform,
+): Promise<VerifyTargets> {
+  const absolute = path.resolve(repoRoot, appDir);
+  const rel = (f: string): string => path.relative(repoRoot, f).split(path.sep).join("/");
+  if (!existsSync(absolute))
+    throw new TargetError(`${appDir}: no such app folder`, "pass --app <folder of the Flux app>");
+  const files = await manifestFiles(absolute);
+  const manifests: Array<Manifest & { file: string }> = [];
+  for (const file of files) {
+    for (const doc of parseAllDocuments(await readFile(file, "utf8"))) {
+      if (doc.errors.length > 0) {
+        throw new TargetError(
+          `${rel(file)}: invalid YAML: ${doc.errors[0]?.message.split("\n")[0]}`,
+          "run `haos-tasks validate`",
+        );
+      }
+      const value = doc.toJS() as Manifest | null;
+      if (value && typeof value === "object") manifests.push({ ...value, file: rel(file) });
+    }
+  }
+  const group = (m: Manifest): string => (m.apiVersion ?? "").split("/")[0] ?? "";
+  const fluxKustomizations = manifests.filter(
+    (m) => m.kind === "Kustomization" && group(m) === "kustomize.toolkit.fluxcd.io",
+  );
+  const appPath = rel(absolute);
+  const matching = fluxKustomizations.filter((k) => normalisePath(String(k.spec?.path ?? "")) === appPath);
+  const kustomization =
+    matching.length === 1 ? matching[0] : fluxKustomizations.length === 1 ? fluxKustomizations[0] : undefined;
+  if (!kustomization?.metadata?.name) {
+    throw new TargetError(
+      `${appPath}: ${fluxKustomizations.length === 0 ? "no" : "more than one"} Flux Kustomization (kustomize.toolkit.fluxcd.io) applies this folder`,
+      `list exactly one Flux Kustomization with spec.path: ./${appPath} in ${appPath}/kustomization.yaml`,
+    );
+  }
+  const fluxNamespace = kustomization.metadata.namespace ?? platform.cluster.fluxNamespace;
+  const sourceRef = (kustomization.spec?.sourceRef ?? {}) as {
+    kind?: string;
+    name?: string;
+    namespace?: string;
+  };
+  if (sourceRef.kind !== "GitRepository" || !sourceRef.name) {
+    throw new TargetError(
+      `${kustomization.file}: Kustomization ${kustomization.metadata.name} has sourceRef kind '${sourceRef.kind ?? "(none)"}'; verify follows commits of a GitRepository`,
+      "set spec.sourceRef to {kind: GitRepository, name: <the repository's GitRepository>}",
+    );
+  }
+  const appNamespace = (m: Manifest): string =>
+    m.metadata?.namespace ??
+    (typeof kustomization.spec?.targetNamespace === "string"
+      ? kustomization.spec.targetNamespace
+      : platform.cluster.tenantNamespace);
+  const apps = (kind: string): Array<Manifest & { file: string }> =>
+    manifests.filter((m) => m.kind === kind && group(m) === "apps.cozystack.io" && m.metadata?.name);
+  const disks = apps("VMDisk").map((m) => {
+    const app = { namespace: appNamespace(m), name: m.metadata?.name ?? "" };
+    return { app, rendered: `${releasePrefix.disk}${app.name}` };
+  });
+  const instances = apps("VMInstance").map((m) => {
+    const app = { namespace: appNamespace(m), name: m.metadata?.name ?? "" };
+    const wholeIp = m.spec?.external === true && m.spec?.externalMethod === "WholeIP";
+    return { app, rendered: `${releasePrefix.instance}${app.name}`, wholeIp };
+  });
+  if (instances.length === 0) {
+    throw new TargetError(
+      `${appPath}: no VMInstance (apps.cozystack.io) among the manifests ${appPath}/kustomization.yaml lists`,
+      "add the VMInstance manifest to kustomization.yaml resources, or pass the right --app",
+    );
+  }
+  const underlay = platform.network.underlay;
+  return {
+    gitRepository: { namespace: sourceRef.namespace ?? fluxNamespace, name: sourceRef.name },
+    kustomization: {
+      namespace: fluxNamespace,
+      name: kustomization.metadata.name,
+      wait: kustomization.spec?.wait === true,
+    },
+    disks,
+    instances,
+    expectedWholeIp: platform.network.expectedWholeIp,
+    ...(underlay?.enabled
+      ? {
+          underlay: {
+            interfaceName: underlay.attachment.split("/").pop() ?? underlay.attachment,
+            cidr: platform.network.lan.cidr,
+          },
+        }
+      : {}),
+    files: files.map(rel),
+  };
+}
+
+function normalisePath(p: string): string {
+  return p.replace(/^\.\//, "").replace(/\/$/, "");
+}
