@@ -1,30 +1,165 @@
-import { type Command, ExitCode, helpOption } from "../command.ts";
+import { applyRelease } from "../../release/apply.ts";
+import { loadReleaseConfig, type ReleaseConfig } from "../../release/config.ts";
+import { exitCodeFor, ReleaseError } from "../../release/errors.ts";
+import { git } from "../../release/git-runner.ts";
+import type { ReleasePlan } from "../../release/planner.ts";
+import { planRelease } from "../../release/planner.ts";
+import { renderPlanText } from "../../release/render-plan.ts";
+import { findComponent, readPlanInput } from "../../release/snapshot.ts";
+import { chooseTransport } from "../../release/transports/choose.ts";
+import {
+  type Command,
+  type CommandArgs,
+  type CommandIO,
+  ExitCode,
+  formatOption,
+  helpOption,
+  UsageError,
+} from "../command.ts";
 
 const common = {
   ...helpOption,
-  component: { type: "string", valueName: "name", description: "Component to release (default: all)." },
+  component: {
+    type: "string",
+    valueName: "name",
+    description: "Component to release (default: all, one after another).",
+  },
   format: { type: "string", valueName: "text|json", description: "Output format.", default: "text" },
-  prerelease: { type: "string", valueName: "id", description: "Prerelease identifier, e.g. rc." },
+  prerelease: {
+    type: "string",
+    valueName: "id",
+    description: "Prerelease identifier, e.g. rc → 1.2.0-rc.1, rc.2, …",
+  },
 } as const;
+
+const details = `Components, tags and the scoping rule come from the release: section of .haos-tasks.yaml.
+Exit codes: 0 planned/released/nothing to release, 1 blocked or a failed step, 2 usage or
+configuration, 4 forbidden (the token lacks \`contents: write\`), 5 GitHub unreachable.`;
+
+interface Prepared {
+  root: string;
+  config: ReleaseConfig;
+  names: string[];
+  /** Plans one component against the current HEAD. */
+  plan(name: string): Promise<ReleasePlan>;
+}
+
+async function prepare(args: CommandArgs, io: CommandIO): Promise<Prepared> {
+  const prerelease = args.values.prerelease;
+  if (
+    prerelease !== undefined &&
+    (typeof prerelease !== "string" || !/^[0-9A-Za-z-]+$/.test(prerelease) || /^\d+$/.test(prerelease))
+  ) {
+    throw new UsageError(`--prerelease must be an identifier like rc or beta (got '${String(prerelease)}')`);
+  }
+  const root = (
+    await git(io.cwd, ["rev-parse", "--show-toplevel"], { hint: "run inside the git repository" })
+  ).trim();
+  const config = await loadReleaseConfig(root);
+  const names =
+    typeof args.values.component === "string"
+      ? [findComponent(config, args.values.component).name]
+      : config.components.map((c) => c.name);
+  const plan = async (name: string) =>
+    planRelease(
+      await readPlanInput(root, config, findComponent(config, name), {
+        env: io.env,
+        ...(typeof prerelease === "string" ? { prerelease } : {}),
+      }),
+    );
+  return { root, config, names, plan };
+}
+
+async function planAll(prepared: Prepared): Promise<ReleasePlan[]> {
+  const plans: ReleasePlan[] = [];
+  for (const name of prepared.names) plans.push(await prepared.plan(name));
+  return plans;
+}
+
+function print(plans: ReleasePlan[], format: "text" | "json", io: CommandIO): void {
+  if (format === "json") io.stdout(`${JSON.stringify({ plans }, null, 2)}\n`);
+  else io.stdout(plans.map(renderPlanText).join("\n"));
+}
+
+function failed(error: unknown, io: CommandIO): number {
+  if (error instanceof ReleaseError) {
+    io.stderr(`error: ${error.message}\n  fix: ${error.hint}\n`);
+    return exitCodeFor(error.kind);
+  }
+  throw error;
+}
 
 export const releasePlanCommand: Command = {
   path: ["release", "plan"],
   summary: "Show what a release would do: commits, bump, next version, notes, file changes (pure)",
-  usage: "haos-tasks release plan [--component <name>] [--format text|json]",
+  usage: "haos-tasks release plan [--component <name>] [--format text|json] [--prerelease <id>]",
+  details,
   options: { ...common },
-  async run(_args, io) {
-    io.stderr("release plan: not implemented yet (issue #5)\n");
-    return ExitCode.usage;
+  async run(args, io) {
+    const format = formatOption(args.values.format, ["text", "json"] as const, "text");
+    try {
+      const plans = await planAll(await prepare(args, io));
+      print(plans, format, io);
+      return plans.some((p) => p.status === "blocked") ? ExitCode.failure : ExitCode.ok;
+    } catch (error) {
+      return failed(error, io);
+    }
   },
 };
 
 export const releaseApplyCommand: Command = {
   path: ["release", "apply"],
   summary: "Execute the release plan: version.txt, CHANGELOG.md, commit, tag, push, GitHub release",
-  usage: "haos-tasks release apply [--component <name>] [--dry-run]",
-  options: { ...common, "dry-run": { type: "boolean", description: "Print the plan, change nothing." } },
-  async run(_args, io) {
-    io.stderr("release apply: not implemented yet (issue #5)\n");
-    return ExitCode.usage;
+  usage:
+    "haos-tasks release apply [--component <name>] [--prerelease <id>] [--transport auto|git|github] [--dry-run]",
+  details: `${details}
+Transport: git (local commit, annotated tags, push) or github (commit through the API, so it is
+verified; tags through the refs API). auto picks github inside Actions (GITHUB_ACTIONS=true and
+GITHUB_TOKEN set), else git. The GitHub release needs GITHUB_TOKEN (or GH_TOKEN) either way.`,
+  options: {
+    ...common,
+    "dry-run": { type: "boolean", description: "Print the plan, change nothing." },
+    transport: {
+      type: "string",
+      valueName: "auto|git|github",
+      description: "How to commit and tag (default: release.transport, auto).",
+    },
+  },
+  async run(args, io) {
+    const format = formatOption(args.values.format, ["text", "json"] as const, "text");
+    try {
+      const prepared = await prepare(args, io);
+      const { root, config } = prepared;
+      if (args.values["dry-run"]) {
+        const plans = await planAll(prepared);
+        print(plans, format, io);
+        return plans.some((p) => p.status === "blocked") ? ExitCode.failure : ExitCode.ok;
+      }
+      const choice = args.values.transport ?? config.transport;
+      if (choice !== "auto" && choice !== "git" && choice !== "github") {
+        throw new UsageError(`--transport must be auto, git or github (got '${String(choice)}')`);
+      }
+      // One component at a time, each planned against the HEAD the previous release left.
+      for (const name of prepared.names) {
+        const plan = await prepared.plan(name);
+        if (plan.status === "blocked") {
+          io.stdout(renderPlanText(plan));
+          return ExitCode.failure;
+        }
+        const transport = chooseTransport(choice, {
+          root,
+          config,
+          env: io.env,
+          ...(plan.repository ? { repository: plan.repository } : {}),
+        });
+        const result = await applyRelease(plan, transport, {
+          onEvent: (e) => io.stderr(`[${plan.component}] ${e.phase}: ${e.status} — ${e.detail}\n`),
+        });
+        io.stdout(`${result.message}\n`);
+      }
+      return ExitCode.ok;
+    } catch (error) {
+      return failed(error, io);
+    }
   },
 };

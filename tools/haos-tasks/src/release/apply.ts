@@ -1,0 +1,171 @@
+/**
+ * Executes a release plan step by step: files, commit, tag, push, draft release, publish. Each step
+ * looks at what exists first, so a re-run after a failure anywhere completes the release or no-ops;
+ * concurrent runs end with exactly one release (the branch and tag refs are the lock; duplicate
+ * drafts are resolved to the oldest).
+ */
+import type { PhaseEvent } from "../phases.ts";
+import { ReleaseError } from "./errors.ts";
+import type { GitHubApi, GitHubRelease } from "./github-api.ts";
+import type { PlannedRelease, ReleasePlan } from "./planner.ts";
+import type { ReleaseTransport } from "./transports/transport.ts";
+
+export type FaultPoint =
+  | "after-write"
+  | "after-commit"
+  | "after-tag"
+  | "after-push"
+  | "after-draft"
+  | "before-publish";
+
+export interface ApplyOptions {
+  onEvent?: (event: PhaseEvent) => void;
+  /** Test hook: throw right after this step, to prove a re-run completes. */
+  failAt?: FaultPoint;
+}
+
+export interface ApplyResult {
+  status: "released" | "up-to-date" | "lost-race";
+  message: string;
+  sha?: string;
+  releaseUrl?: string;
+}
+
+export class InjectedFault extends Error {}
+
+/** Applies `plan` through `transport`. */
+export async function applyRelease(
+  plan: ReleasePlan,
+  transport: ReleaseTransport,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
+  const started = Date.now();
+  const emit = (phase: string, status: PhaseEvent["status"], detail: string) =>
+    options.onEvent?.({ phase, status, detail, elapsed: Date.now() - started });
+  const fault = (point: FaultPoint) => {
+    if (options.failAt === point) throw new InjectedFault(`injected fault ${point}`);
+  };
+  if (plan.status === "blocked") {
+    throw new ReleaseError(
+      plan.summary,
+      plan.findings.find((f) => f.hint)?.hint ?? "run `haos-tasks release plan` for details",
+      "failure",
+    );
+  }
+  const release = plan.release;
+  if (!release) {
+    emit("plan", "skipped", plan.summary);
+    return { status: "up-to-date", message: `nothing to release: ${plan.summary}` };
+  }
+  const step = async <T>(phase: string, detail: string, run: () => Promise<T>): Promise<T> => {
+    emit(phase, "running", detail);
+    const value = await run();
+    emit(phase, "succeeded", detail);
+    return value;
+  };
+  const github = transport.github;
+  if (plan.status === "up-to-date") {
+    if (!github) {
+      return {
+        status: "up-to-date",
+        message: `nothing to release: ${plan.summary} (no GitHub token: the release of ${release.tag} was not checked)`,
+      };
+    }
+    const existing = await github.releasesForTag(release.tag);
+    if (existing.some((r) => !r.draft)) {
+      return {
+        status: "up-to-date",
+        message: `nothing to release: ${plan.summary}; ${release.tag} is published`,
+      };
+    }
+    emit("plan", "progress", `${release.tag} has no published release yet: completing it`);
+  }
+  if (!github) {
+    throw new ReleaseError(
+      `${release.releaseName}: no GitHub repository or token for the release`,
+      "set GITHUB_TOKEN (or GH_TOKEN) and GITHUB_REPOSITORY (or a github.com remote, or release.repository)",
+      "usage",
+    );
+  }
+  await step("preflight", "clean tree, full history, on a branch, not behind", () =>
+    transport.preflight(plan),
+  );
+  let sha = plan.commit?.sha;
+  if (!sha) {
+    await step("write-files", plan.files.map((f) => f.path).join(", "), () => transport.writeFiles(plan));
+    fault("after-write");
+    sha = await step("commit", plan.commit?.message ?? "", () => transport.commit(plan));
+    fault("after-commit");
+  }
+  const commitSha = sha;
+  await step("tag", [release.tag, ...release.movingTags].join(", "), () => transport.tag(plan, commitSha));
+  fault("after-tag");
+  await step("push", `${plan.branch ?? ""} and ${release.tag}`, () => transport.push(plan, commitSha));
+  fault("after-push");
+  const outcome = await step("release", release.releaseName, () => publishRelease(github, release, fault));
+  if (outcome.lost) {
+    return {
+      status: "lost-race",
+      message: `${release.releaseName}: another run published it (${outcome.release.html_url})`,
+      sha: commitSha,
+      releaseUrl: outcome.release.html_url,
+    };
+  }
+  return {
+    status: "released",
+    message: `released ${release.releaseName} at ${commitSha.slice(0, 7)}: ${outcome.release.html_url}`,
+    sha: commitSha,
+    releaseUrl: outcome.release.html_url,
+  };
+}
+
+/**
+ * Creates the release as a draft, then publishes it (immutable releases lock the tag on publish).
+ * If several drafts exist for the tag (concurrent runs), the oldest wins and ours is deleted.
+ */
+async function publishRelease(
+  github: GitHubApi,
+  release: PlannedRelease,
+  fault: (point: FaultPoint) => void,
+): Promise<{ release: GitHubRelease; lost: boolean }> {
+  let existing = await github.releasesForTag(release.tag);
+  const published = existing.find((r) => !r.draft);
+  if (published) return { release: published, lost: false };
+  let mine: GitHubRelease | undefined;
+  if (existing.length === 0) {
+    const created = await github.request<GitHubRelease>("POST", "/releases", {
+      tag_name: release.tag,
+      name: release.releaseName,
+      body: release.notes,
+      draft: true,
+      prerelease: release.prerelease,
+    });
+    if (created.status !== 201)
+      throw new ReleaseError(
+        `cannot create the draft release ${release.tag} (${created.status})`,
+        "see GitHub's message; re-run apply",
+      );
+    mine = created.body;
+    fault("after-draft");
+    existing = await github.releasesForTag(release.tag);
+  }
+  const winnerPublished = existing.find((r) => !r.draft);
+  const drafts = existing.filter((r) => r.draft).sort((a, b) => a.id - b.id);
+  const winner = winnerPublished ?? drafts[0] ?? mine;
+  if (!winner) throw new ReleaseError(`the draft release for ${release.tag} vanished`, "re-run apply");
+  if (mine && mine.id !== winner.id) {
+    await github.request("DELETE", `/releases/${mine.id}`);
+    if (winnerPublished) return { release: winnerPublished, lost: true };
+  }
+  fault("before-publish");
+  const done = await github.request<GitHubRelease>("PATCH", `/releases/${winner.id}`, {
+    draft: false,
+    make_latest: release.makeLatest ? "true" : "false",
+  });
+  if (done.status !== 200)
+    throw new ReleaseError(
+      `cannot publish release ${release.tag} (${done.status})`,
+      "re-run apply; it publishes the existing draft",
+    );
+  return { release: done.body, lost: Boolean(mine && mine.id !== winner.id) };
+}

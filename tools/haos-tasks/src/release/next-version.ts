@@ -1,0 +1,157 @@
+/** From a component's tags and considered commits to its next version, with the reason. Pure. */
+import type { ConsideredCommit } from "./classify.ts";
+import type { ComponentConfig, ReleasePolicy } from "./config.ts";
+import type { TagRef } from "./read-repository.ts";
+import {
+  type BumpLevel,
+  bumpSemVer,
+  compareSemVer,
+  formatSemVer,
+  maxBump,
+  nextPrerelease,
+  parseSemVer,
+  type SemVer,
+} from "./semver.ts";
+
+export interface VersionTag {
+  tag: string;
+  version: SemVer;
+  sha: string;
+  reachable: boolean;
+}
+
+/** The tags that name a version of this component, in any of its tag formats, highest first. */
+export function componentVersionTags(component: ComponentConfig, tags: readonly TagRef[]): VersionTag[] {
+  const patterns = component.tags.map((format) => {
+    const [before = "", after = ""] = format.split("{version}");
+    const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return new RegExp(`^${esc(before)}(.+)${esc(after)}$`);
+  });
+  const found: VersionTag[] = [];
+  for (const t of tags) {
+    for (const re of patterns) {
+      const text = re.exec(t.name)?.[1];
+      const version = text ? parseSemVer(text) : undefined;
+      if (version && !text?.includes("+")) {
+        found.push({ tag: t.name, version, sha: t.sha, reachable: t.reachable });
+        break;
+      }
+    }
+  }
+  return found.sort((a, b) => compareSemVer(b.version, a.version));
+}
+
+/** Formats a tag name from a component's first (written) tag format. */
+export function tagFor(component: ComponentConfig, version: string): string {
+  return (component.tags[0] ?? "v{version}").replace("{version}", version);
+}
+
+export interface VersionDecision {
+  version?: SemVer;
+  level?: BumpLevel;
+  /** Why this version (or why none), one sentence. */
+  reason: string;
+  /** A reason the plan cannot go ahead. */
+  error?: { message: string; hint: string };
+}
+
+export interface VersionInput {
+  /** Highest version tag reachable from HEAD (prereleases included). */
+  previous?: VersionTag;
+  /** Highest stable version tag reachable from HEAD. */
+  stable?: VersionTag;
+  /** The version file's version at HEAD, the baseline when there is no tag yet. */
+  versionFile?: SemVer;
+  considered: readonly ConsideredCommit[];
+  policy: ReleasePolicy;
+  prerelease?: string;
+  /** Every version already tagged (any branch): a prerelease counter continues past them. */
+  existing: readonly SemVer[];
+}
+
+function describeLevel(considered: readonly ConsideredCommit[]): { level?: BumpLevel; reason: string } {
+  let level: BumpLevel | undefined;
+  for (const c of considered) if (c.effect !== "none") level = maxBump(level, c.effect);
+  if (!level)
+    return { reason: "no commit with a release effect (feat, fix, perf, revert, deps or a breaking change)" };
+  const drivers = considered.filter((c) => c.effect === level);
+  const first = drivers[0];
+  const detail = first ? `${first.sha.slice(0, 7)} ${first.why}` : "";
+  const more = drivers.length > 1 ? ` and ${drivers.length - 1} more` : "";
+  return { level, reason: `${detail}${more}` };
+}
+
+/** Decides the next version. */
+export function decideNextVersion(input: VersionInput): VersionDecision {
+  const { previous, stable, policy, prerelease } = input;
+  const releaseAs = input.considered.find((c) => c.releaseAs);
+  if (releaseAs?.releaseAs) {
+    const forced = parseSemVer(releaseAs.releaseAs);
+    if (!forced) {
+      return {
+        reason: "Release-As is not a version",
+        error: {
+          message: `Release-As: ${releaseAs.releaseAs} in ${releaseAs.sha.slice(0, 7)} is not a SemVer version`,
+          hint: "write e.g. `Release-As: 1.0.0` in a new commit",
+        },
+      };
+    }
+    const floor = previous?.version ?? input.versionFile;
+    if (floor && compareSemVer(forced, floor) <= 0) {
+      return {
+        reason: "Release-As is not above the current version",
+        error: {
+          message: `Release-As: ${releaseAs.releaseAs} (${releaseAs.sha.slice(0, 7)}) is not greater than ${formatSemVer(floor)}`,
+          hint: "name a higher version in a new commit's Release-As footer",
+        },
+      };
+    }
+    return { version: forced, reason: `Release-As: ${releaseAs.releaseAs} in ${releaseAs.sha.slice(0, 7)}` };
+  }
+  const described = describeLevel(input.considered);
+  let { level } = described;
+  let reason = described.reason;
+  const base = stable?.version ?? (previous ? undefined : input.versionFile);
+  const graduating = previous && previous.version.prerelease.length > 0 ? previous : undefined;
+  if (!level && !(graduating && !prerelease)) return { reason: `nothing to release: ${reason}` };
+  if (level && base && base.major === 0) {
+    if (level === "major" && policy.bumpMinorPreMajor) {
+      level = "minor";
+      reason += "; below 1.0.0 with bumpMinorPreMajor, so minor";
+    } else if (level === "minor" && policy.bumpPatchForMinorPreMajor) {
+      level = "patch";
+      reason += "; below 1.0.0 with bumpPatchForMinorPreMajor, so patch";
+    }
+  }
+  let target: SemVer;
+  if (!base && !graduating) {
+    const initial = parseSemVer(policy.initialVersion) ?? { major: 0, minor: 1, patch: 0, prerelease: [] };
+    target = initial;
+    reason += `; first release, so initialVersion ${policy.initialVersion}`;
+  } else {
+    const bumped = base && level ? bumpSemVer(base, level) : undefined;
+    const graduated = graduating ? { ...graduating.version, prerelease: [] } : undefined;
+    target =
+      bumped && (!graduated || compareSemVer(bumped, graduated) > 0)
+        ? bumped
+        : (graduated ?? bumped ?? { major: 0, minor: 1, patch: 0, prerelease: [] });
+    if (graduated && target === graduated) {
+      reason = level
+        ? `${reason}; continues ${graduating?.tag}`
+        : `graduates ${graduating?.tag} to ${formatSemVer(graduated)}`;
+    }
+  }
+  const version = prerelease ? nextPrerelease(target, prerelease, input.existing) : target;
+  if (previous && compareSemVer(version, previous.version) <= 0) {
+    return {
+      reason,
+      error: {
+        message: `${formatSemVer(version)} would not be above the previous release ${previous.tag}`,
+        hint: prerelease
+          ? `use a prerelease identifier that sorts after '${String(previous.version.prerelease[0])}' (e.g. rc after beta)`
+          : "check the tags",
+      },
+    };
+  }
+  return { version, ...(level ? { level } : {}), reason };
+}

@@ -1,0 +1,381 @@
+/**
+ * planRelease: everything a release of one component would do, computed from plain data read from
+ * git (snapshot.ts). Apply executes exactly this object; `release plan` prints it.
+ */
+import { createHash } from "node:crypto";
+import type { Finding } from "../findings.ts";
+import {
+  applyChangelogInsertion,
+  planChangelogInsertion,
+  renderChangelogSection,
+  topChangelogSection,
+} from "./changelog.ts";
+import {
+  type ConsideredCommit,
+  classifyCommits,
+  type ExcludedCommit,
+  releaseCommitPattern,
+} from "./classify.ts";
+import type { ComponentConfig, ReleasePolicy } from "./config.ts";
+import { componentVersionTags, decideNextVersion, tagFor } from "./next-version.ts";
+import type { GitCommit, RepositoryState, TagRef } from "./read-repository.ts";
+import { ComponentScopes } from "./scoping.ts";
+import { formatSemVer, parseSemVer } from "./semver.ts";
+
+/** Files of one commit as they are in that commit. */
+export interface CommitFiles {
+  message: string;
+  versionFile?: string;
+  changelog?: string;
+  date: string;
+}
+
+export interface PlanInput {
+  component: ComponentConfig;
+  components: readonly ComponentConfig[];
+  policy: ReleasePolicy;
+  state: RepositoryState;
+  tags: readonly TagRef[];
+  /** Commits since the previous tag (all history without one), newest first. */
+  commits: readonly GitCommit[];
+  versionFile?: string;
+  changelog?: string;
+  /** Release commits in range and the previous tag's commit, with their files (resume / complete). */
+  releaseCommits: Readonly<Record<string, CommitFiles>>;
+  /** `owner/name`, for links and the GitHub release. */
+  repository?: string;
+  serverUrl: string;
+  now: Date;
+  prerelease?: string;
+}
+
+export type PlanStatus = "release" | "resume" | "up-to-date" | "blocked";
+
+export interface FileChange {
+  path: string;
+  action: "create" | "update";
+  /** sha256 of the content at HEAD; apply refuses to write over anything else. */
+  beforeSha256?: string;
+  /** The whole new content (version file, new changelog). */
+  content?: string;
+  /** For an existing changelog: the text inserted at a character offset; the rest stays byte-identical. */
+  insert?: { at: number; text: string };
+  summary: string;
+}
+
+export interface PlannedRelease {
+  version: string;
+  tag: string;
+  /** Moving tags (e.g. `v1`) re-pointed at the release commit. */
+  movingTags: string[];
+  releaseName: string;
+  prerelease: boolean;
+  makeLatest: boolean;
+  /** Release notes: the CHANGELOG section. */
+  notes: string;
+}
+
+export interface ReleasePlan {
+  component: string;
+  status: PlanStatus;
+  summary: string;
+  head: string;
+  branch?: string;
+  repository?: string;
+  previous?: { tag: string; version: string; sha: string };
+  baseline: { version?: string; source: "tag" | "version-file" | "none" };
+  considered: ConsideredCommit[];
+  excluded: ExcludedCommit[];
+  bump?: { level?: string; reason: string };
+  release?: PlannedRelease;
+  files: FileChange[];
+  /** The release commit: to create (message) or already made (sha, on resume or completion). */
+  commit?: { message: string; sha?: string };
+  /** What apply will do, in order. */
+  steps: string[];
+  findings: Finding[];
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+const fullSteps = ["write-files", "commit", "tag", "push", "draft-release", "publish-release"];
+const finishSteps = ["tag", "push", "draft-release", "publish-release"];
+
+/** Plans the next release of one component. Pure: same input, same plan. */
+export function planRelease(input: PlanInput): ReleasePlan {
+  const { component, state } = input;
+  const findings: Finding[] = [];
+  const versionTags = componentVersionTags(component, input.tags);
+  const reachable = versionTags.filter((t) => t.reachable);
+  const previous = reachable[0];
+  const stable = reachable.find((t) => t.version.prerelease.length === 0);
+  const fileVersion = input.versionFile !== undefined ? parseSemVer(input.versionFile) : undefined;
+  if (state.shallow) {
+    findings.push({
+      severity: "error",
+      rule: "release/shallow-clone",
+      message: "the clone is shallow: history and tags are incomplete",
+      hint: "fetch all history: `git fetch --unshallow --tags`; in GitHub Actions give actions/checkout `fetch-depth: 0`",
+    });
+  }
+  if (!state.branch) {
+    findings.push({
+      severity: "warning",
+      rule: "release/detached-head",
+      message: "HEAD is detached; apply needs a branch",
+      hint: "`git switch <branch>`; in Actions release from a push to the branch, not a pull_request merge ref",
+    });
+  }
+  if (state.behind) {
+    findings.push({
+      severity: "warning",
+      rule: "release/behind-remote",
+      message: `${state.branch} is ${state.behind} commit(s) behind its remote-tracking branch`,
+      hint: "`git pull --ff-only` before releasing",
+    });
+  }
+  if (input.versionFile !== undefined && !fileVersion) {
+    findings.push({
+      severity: "error",
+      rule: "release/version-file",
+      file: component.versionFile,
+      line: 1,
+      message: `${component.versionFile} does not hold a SemVer version: '${input.versionFile.trim()}'`,
+      hint: previous
+        ? `write ${formatSemVer(previous.version)} (the latest tag ${previous.tag})`
+        : "write the current version, e.g. 0.1.0",
+    });
+  }
+
+  const scopes = new ComponentScopes(input.components);
+  const classified = classifyCommits(input.commits, component, input.components, scopes, input.policy.types);
+  const base: ReleasePlan = {
+    component: component.name,
+    status: "up-to-date",
+    summary: "",
+    head: state.head,
+    ...(state.branch ? { branch: state.branch } : {}),
+    ...(input.repository ? { repository: input.repository } : {}),
+    ...(previous
+      ? { previous: { tag: previous.tag, version: formatSemVer(previous.version), sha: previous.sha } }
+      : {}),
+    baseline: previous
+      ? { version: formatSemVer(previous.version), source: "tag" }
+      : fileVersion
+        ? { version: formatSemVer(fileVersion), source: "version-file" }
+        : { source: "none" },
+    considered: classified.considered,
+    excluded: classified.excluded,
+    files: [],
+    steps: [],
+    findings,
+  };
+  const repositoryUrl = input.repository ? `${input.serverUrl}/${input.repository}` : undefined;
+  const pattern = releaseCommitPattern(component);
+
+  // A release commit in range without its tag: an earlier apply stopped after committing.
+  const pending = input.commits.find((c) => pattern.test(c.message.split("\n", 1)[0] ?? ""));
+  const pendingVersion = pending
+    ? pattern.exec(pending.message.split("\n", 1)[0] ?? "")?.groups?.version
+    : undefined;
+  if (
+    pending &&
+    pendingVersion &&
+    parseSemVer(pendingVersion) &&
+    (!previous || pendingVersion !== formatSemVer(previous.version))
+  ) {
+    return finish(resumePlan(base, input, pending, pendingVersion, versionTags));
+  }
+
+  if (previous && fileVersion && formatSemVer(fileVersion) !== formatSemVer(previous.version)) {
+    findings.push({
+      severity: "error",
+      rule: "release/version-drift",
+      file: component.versionFile,
+      line: 1,
+      message: `${component.versionFile} says ${formatSemVer(fileVersion)} but the latest tag ${previous.tag} says ${formatSemVer(previous.version)}`,
+      hint: `set ${component.versionFile} to ${formatSemVer(previous.version)} in a commit, or create the missing tag for ${formatSemVer(fileVersion)} at the commit that released it`,
+    });
+  }
+
+  const decision = decideNextVersion({
+    ...(previous ? { previous } : {}),
+    ...(stable ? { stable } : {}),
+    ...(fileVersion && !previous ? { versionFile: fileVersion } : {}),
+    considered: classified.considered,
+    policy: input.policy,
+    ...(input.prerelease ? { prerelease: input.prerelease } : {}),
+    existing: versionTags.map((t) => t.version),
+  });
+  base.bump = { ...(decision.level ? { level: decision.level } : {}), reason: decision.reason };
+  if (decision.error) {
+    findings.push({
+      severity: "error",
+      rule: "release/version",
+      message: decision.error.message,
+      hint: decision.error.hint,
+    });
+  }
+  if (!decision.version) {
+    if (previous && input.releaseCommits[previous.sha]) {
+      // The latest release was ours: apply makes sure its tag is pushed and its GitHub release published.
+      const files = input.releaseCommits[previous.sha] as CommitFiles;
+      base.release = plannedRelease(
+        component,
+        formatSemVer(previous.version),
+        topChangelogSection(files.changelog ?? "") ?? "",
+      );
+      base.commit = { message: files.message.split("\n", 1)[0] ?? "", sha: previous.sha };
+      base.steps = finishSteps;
+    }
+    return finish(base);
+  }
+  const version = formatSemVer(decision.version);
+  const tag = tagFor(component, version);
+  const clash = versionTags.find((t) => formatSemVer(t.version) === version);
+  if (clash) {
+    findings.push({
+      severity: "error",
+      rule: "release/tag-exists",
+      message: `tag ${clash.tag} for ${version} already exists at ${clash.sha.slice(0, 7)}, which this branch does not contain`,
+      hint: "release from the branch that has that tag, or delete the stray tag if it was a mistake",
+    });
+  }
+  const date = input.now.toISOString().slice(0, 10);
+  const notes = renderChangelogSection(
+    {
+      version,
+      date,
+      tag,
+      ...(previous ? { previousTag: previous.tag } : {}),
+      ...(repositoryUrl ? { repositoryUrl } : {}),
+    },
+    classified.considered,
+    input.policy.types,
+  );
+  base.status = "release";
+  base.release = plannedRelease(component, version, notes);
+  base.files = [
+    versionFileChange(component, input.versionFile, version),
+    changelogChange(component, input.changelog, notes),
+  ];
+  base.commit = { message: component.commitMessage.replace("{version}", version) };
+  base.steps = fullSteps;
+  return finish(base);
+}
+
+function plannedRelease(component: ComponentConfig, version: string, notes: string): PlannedRelease {
+  const v = parseSemVer(version);
+  const prerelease = (v?.prerelease.length ?? 0) > 0;
+  return {
+    version,
+    tag: tagFor(component, version),
+    movingTags:
+      component.majorTag && v && !prerelease ? [component.majorTag.replace("{major}", String(v.major))] : [],
+    releaseName: component.releaseName.replace("{version}", version),
+    prerelease,
+    makeLatest: component.makeLatest && !prerelease,
+    notes,
+  };
+}
+
+function resumePlan(
+  base: ReleasePlan,
+  input: PlanInput,
+  pending: GitCommit,
+  version: string,
+  versionTags: ReturnType<typeof componentVersionTags>,
+): ReleasePlan {
+  const files = input.releaseCommits[pending.sha];
+  const written = files?.versionFile?.trim();
+  if (written !== version) {
+    base.findings.push({
+      severity: "error",
+      rule: "release/version-drift",
+      file: input.component.versionFile,
+      message: `release commit ${pending.sha.slice(0, 7)} says ${version} but its ${input.component.versionFile} says ${written ?? "nothing"}`,
+      hint: "revert that release commit and plan again",
+    });
+  }
+  const tag = tagFor(input.component, version);
+  const elsewhere = versionTags.find((t) => t.tag === tag && t.sha !== pending.sha);
+  if (elsewhere) {
+    base.findings.push({
+      severity: "error",
+      rule: "release/tag-moved",
+      message: `tag ${tag} points at ${elsewhere.sha.slice(0, 7)}, not at release commit ${pending.sha.slice(0, 7)}`,
+      hint: `inspect both commits; delete the wrong tag (\`git push origin :refs/tags/${tag}\`) only if it was never published`,
+    });
+  }
+  base.status = "resume";
+  base.bump = {
+    reason: `release commit ${pending.sha.slice(0, 7)} for ${version} has no tag yet: an earlier apply stopped after committing`,
+  };
+  base.release = plannedRelease(input.component, version, topChangelogSection(files?.changelog ?? "") ?? "");
+  base.commit = { message: pending.message.split("\n", 1)[0] ?? "", sha: pending.sha };
+  base.steps = finishSteps;
+  return base;
+}
+
+function versionFileChange(
+  component: ComponentConfig,
+  before: string | undefined,
+  version: string,
+): FileChange {
+  return {
+    path: component.versionFile,
+    action: before === undefined ? "create" : "update",
+    ...(before !== undefined ? { beforeSha256: sha256(before) } : {}),
+    content: `${version}\n`,
+    summary: before === undefined ? `create with ${version}` : `${before.trim()} → ${version}`,
+  };
+}
+
+function changelogChange(
+  component: ComponentConfig,
+  before: string | undefined,
+  section: string,
+): FileChange {
+  const insertion = planChangelogInsertion(before ?? "", section);
+  if (before === undefined) {
+    return {
+      path: component.changelog,
+      action: "create",
+      content: applyChangelogInsertion("", insertion),
+      summary: "create with the release section",
+    };
+  }
+  const lines = before.slice(0, insertion.at).split("\n").length;
+  return {
+    path: component.changelog,
+    action: "update",
+    beforeSha256: sha256(before),
+    insert: insertion,
+    summary: `insert ${insertion.text.split("\n").length - 1} lines at line ${lines}; existing content unchanged`,
+  };
+}
+
+function finish(plan: ReleasePlan): ReleasePlan {
+  if (plan.findings.some((f) => f.severity === "error")) plan.status = "blocked";
+  const v = plan.release?.version;
+  plan.summary =
+    plan.status === "release"
+      ? `${plan.component}: release ${v} (${plan.bump?.reason ?? ""})`
+      : plan.status === "resume"
+        ? `${plan.component}: finish release ${v} (commit ${plan.commit?.sha?.slice(0, 7)})`
+        : plan.status === "blocked"
+          ? `${plan.component}: blocked — ${plan.findings
+              .filter((f) => f.severity === "error")
+              .map((f) => f.message)
+              .join("; ")}`
+          : `${plan.component}: nothing to release since ${plan.previous?.tag ?? "the start of history"} (${plan.bump?.reason ?? ""})`;
+  return plan;
+}
+
+/** Computes a file's new content from the plan and the content at HEAD. */
+export function contentAfter(change: FileChange, before: string | undefined): string {
+  if (change.content !== undefined) return change.content;
+  if (change.insert && before !== undefined) return applyChangelogInsertion(before, change.insert);
+  throw new Error(`plan for ${change.path} has neither content nor insert`);
+}
+
+export { sha256 };

@@ -1,0 +1,125 @@
+/**
+ * Reads what a release plan needs from git — and only reads: history in one `git log` spawn, tags
+ * in two `for-each-ref` spawns, files as they are at HEAD (never the working tree).
+ */
+import { git, runGit } from "./git-runner.ts";
+
+export interface GitCommit {
+  sha: string;
+  parents: string[];
+  /** Committer date, ISO 8601. */
+  date: string;
+  message: string;
+  /** Changed files (renames as delete + add); empty for merges and empty commits. */
+  files: string[];
+}
+
+export interface TagRef {
+  name: string;
+  /** The commit the tag points to (peeled for annotated tags). */
+  sha: string;
+  /** Reachable from HEAD. */
+  reachable: boolean;
+}
+
+export interface RepositoryState {
+  head: string;
+  /** Undefined on a detached HEAD. */
+  branch?: string;
+  shallow: boolean;
+  remoteUrl?: string;
+  /** Commits on `<remote>/<branch>` that HEAD lacks, from the last fetch; undefined without a tracking ref. */
+  behind?: number;
+  ahead?: number;
+}
+
+/** Reads commits reachable from `head` and not from `since` (newest first). */
+export async function readCommits(
+  cwd: string,
+  since: string | undefined,
+  head = "HEAD",
+): Promise<GitCommit[]> {
+  const range = since ? [`${since}..${head}`] : [head];
+  const out = await git(cwd, [
+    "log",
+    "-z",
+    "--no-renames",
+    "--name-only",
+    "--format=%x1e%H%x00%P%x00%cI%x00%B",
+    ...range,
+    "--",
+  ]);
+  const commits: GitCommit[] = [];
+  for (const record of out.split("\x1e")) {
+    if (record === "") continue;
+    const parts = record.split("\0");
+    const [sha = "", parents = "", date = "", message = ""] = parts;
+    const files: string[] = [];
+    for (let i = 4; i < parts.length; i++) {
+      const name = (parts[i] as string).replace(/^\n/, "");
+      if (name !== "") files.push(name);
+    }
+    commits.push({ sha, parents: parents === "" ? [] : parents.split(" "), date, message, files });
+  }
+  return commits;
+}
+
+/** Every tag with the commit it points to and whether HEAD reaches it. */
+export async function readTags(cwd: string): Promise<TagRef[]> {
+  const format = "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)";
+  const [all, merged] = await Promise.all([
+    git(cwd, ["for-each-ref", format, "refs/tags"]),
+    git(cwd, ["for-each-ref", "--merged=HEAD", "--format=%(refname:strip=2)", "refs/tags"]).catch(() => ""),
+  ]);
+  const reachable = new Set(merged.split("\n").filter(Boolean));
+  return all
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [name = "", object = "", peeled = ""] = line.split("\0");
+      return { name, sha: peeled || object, reachable: reachable.has(name) };
+    });
+}
+
+/** A file's content at a revision; undefined when it does not exist there. */
+export async function readFileAt(cwd: string, rev: string, file: string): Promise<string | undefined> {
+  const result = await runGit(cwd, ["cat-file", "blob", `${rev}:${file}`]);
+  return result.code === 0 ? result.stdout : undefined;
+}
+
+/** HEAD, branch, shallowness, the remote URL and how far the branch is from its remote-tracking ref. */
+export async function readRepositoryState(cwd: string, remote: string): Promise<RepositoryState> {
+  const [head, branch, shallow, url] = await Promise.all([
+    git(cwd, ["rev-parse", "--verify", "HEAD"], { hint: "make a first commit; a release needs history" }),
+    runGit(cwd, ["symbolic-ref", "-q", "--short", "HEAD"]),
+    git(cwd, ["rev-parse", "--is-shallow-repository"]),
+    runGit(cwd, ["remote", "get-url", remote]),
+  ]);
+  const state: RepositoryState = {
+    head: head.trim(),
+    shallow: shallow.trim() === "true",
+    ...(branch.code === 0 ? { branch: branch.stdout.trim() } : {}),
+    ...(url.code === 0 ? { remoteUrl: url.stdout.trim() } : {}),
+  };
+  if (state.branch) {
+    const counts = await runGit(cwd, [
+      "rev-list",
+      "--left-right",
+      "--count",
+      `HEAD...refs/remotes/${remote}/${state.branch}`,
+    ]);
+    if (counts.code === 0) {
+      const [ahead = "0", behind = "0"] = counts.stdout.trim().split(/\s+/);
+      state.ahead = Number(ahead);
+      state.behind = Number(behind);
+    }
+  }
+  return state;
+}
+
+/** `owner/name` from a GitHub remote URL (https, ssh or scp form); undefined for anything else. */
+export function repositoryFromRemoteUrl(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  const m = /github\.com[:/]([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(url);
+  return m ? `${m[1]}/${m[2]}` : undefined;
+}
