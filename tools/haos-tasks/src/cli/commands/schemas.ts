@@ -65,7 +65,7 @@ export const schemasSyncCommand: Command = {
     let cozystack: string | undefined;
     try {
       if (args.values["from-cluster"]) {
-        catalog = await syncFromCluster({ onProgress });
+        catalog = await syncFromCluster({ onProgress, env: io.env });
       } else {
         const app = String(args.values.app ?? "apps/haos-enigma");
         const platform = await loadPlatform(path.resolve(io.cwd, app), toolsRepoRoot);
