@@ -3,23 +3,16 @@ import path from "node:path";
 import { countFindings } from "../../findings.ts";
 import { ruleCatalog } from "../../lint/rules.ts";
 import type { PhaseEvent } from "../../phases.ts";
-import { loadPlatform, type Platform } from "../../platform/platform.ts";
 import { annotationLines, jobSummary } from "../../report/github.ts";
 import { renderJson } from "../../report/json.ts";
 import { renderSarif } from "../../report/sarif.ts";
 import { renderText } from "../../report/text.ts";
-import { ensureSchemaCatalog } from "../../schemas/catalog.ts";
 import { resolveMirror } from "../../schemas/sources.ts";
-import { toolsRepoRoot } from "../../tools/paths.ts";
+import { catalogLoader } from "../../validate/catalog-loader.ts";
 import { validate } from "../../validate/pipeline.ts";
 import { type Command, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
 
 const formats = ["text", "json", "sarif", "github"] as const;
-
-/** The declaration whose versions pick schemas for objects outside any app with a platform.yaml. */
-async function defaultPlatform(): Promise<Platform> {
-  return await loadPlatform("apps/haos-enigma", toolsRepoRoot);
-}
 
 export const validateCommand: Command = {
   path: ["validate"],
@@ -74,13 +67,7 @@ export const validateCommand: Command = {
       ...(only === "lint" ? { only: "lint" as const } : {}),
       ...(mirror ? { fetch: { mirror } } : {}),
       onProgress: progress,
-      loadCatalog: async (platform) =>
-        await ensureSchemaCatalog({
-          platform: platform ?? (await defaultPlatform()),
-          ...(mirror ? { mirror } : {}),
-          env: io.env,
-          onProgress: progress,
-        }),
+      loadCatalog: catalogLoader({ ...(mirror ? { mirror } : {}), env: io.env, onProgress: progress }),
     });
     const findings = result.findings;
     const checked = `${result.stats.files} files, ${result.stats.objects} objects`;
