@@ -1,0 +1,169 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { parseCommitMessage } from "./commit-parser.ts";
+
+/** The seven examples of https://www.conventionalcommits.org/en/v1.0.0/#examples, verbatim. */
+export const specExamples = [
+  {
+    name: "description and breaking change footer",
+    message:
+      "feat: allow provided config object to extend other configs\n\nBREAKING CHANGE: `extends` key in config file is now used for extending other config files",
+    type: "feat",
+    breaking: ["`extends` key in config file is now used for extending other config files"],
+  },
+  {
+    name: "`!` to draw attention to breaking change",
+    message: "feat!: send an email to the customer when a product is shipped",
+    type: "feat",
+    breaking: ["send an email to the customer when a product is shipped"],
+  },
+  {
+    name: "scope and `!`",
+    message: "feat(api)!: send an email to the customer when a product is shipped",
+    type: "feat",
+    scope: "api",
+    breaking: ["send an email to the customer when a product is shipped"],
+  },
+  {
+    name: "both `!` and BREAKING CHANGE footer",
+    message:
+      "chore!: drop support for Node 6\n\nBREAKING CHANGE: use JavaScript features not available in Node 6.",
+    type: "chore",
+    breaking: ["use JavaScript features not available in Node 6."],
+  },
+  { name: "no body", message: "docs: correct spelling of CHANGELOG", type: "docs", breaking: [] },
+  { name: "scope", message: "feat(lang): add Polish language", type: "feat", scope: "lang", breaking: [] },
+  {
+    name: "multi-paragraph body and multiple footers",
+    message:
+      "fix: prevent racing of requests\n\nIntroduce a request id and a reference to latest request. Dismiss\nincoming responses other than from latest request.\n\nRemove timeouts which were used to mitigate the racing issue but are\nobsolete now.\n\nReviewed-by: Z\nRefs: #123",
+    type: "fix",
+    breaking: [],
+    body: "Introduce a request id and a reference to latest request. Dismiss\nincoming responses other than from latest request.\n\nRemove timeouts which were used to mitigate the racing issue but are\nobsolete now.",
+    footers: [
+      { token: "Reviewed-by", separator: ": ", value: "Z" },
+      { token: "Refs", separator: ": ", value: "#123" },
+    ],
+  },
+] as const;
+
+describe("Conventional Commits 1.0.0 examples", () => {
+  it.each(specExamples)("$name", (example) => {
+    const parsed = parseCommitMessage(example.message);
+    if (!parsed.conventional) throw new Error(parsed.reason);
+    expect(parsed.type).toBe(example.type);
+    expect(parsed.scope).toBe("scope" in example ? example.scope : undefined);
+    expect(parsed.breaking).toEqual(example.breaking);
+    if ("body" in example) expect(parsed.body).toBe(example.body);
+    if ("footers" in example) expect(parsed.footers).toEqual(example.footers);
+  });
+});
+
+describe("parseCommitMessage: the rest of the specification", () => {
+  it.each([
+    ["types are case-insensitive (§15)", "FEAT(Api): x", { type: "feat", scope: "Api", breaking: [] }],
+    ["BREAKING-CHANGE is a synonym (§16)", "fix: x\n\nBREAKING-CHANGE: y", { breaking: ["y"] }],
+    ["lower-case breaking change is body text (§15)", "fix: x\n\nbreaking change: y", { breaking: [] }],
+    ["mixed-case token is an ordinary footer", "fix: x\n\nBreaking-Change: y", { breaking: [] }],
+    ["`#` separator", "fix: x\n\nFixes #12", { footers: [{ token: "Fixes", separator: " #", value: "12" }] }],
+    [
+      "footer values span lines until the next token (§10)",
+      "feat: x\n\nBREAKING CHANGE: first line\nsecond line\nRefs: #1",
+      { breaking: ["first line\nsecond line"] },
+    ],
+    ["two breaking footers", "feat: x\n\nBREAKING CHANGE: a\nBREAKING-CHANGE: b", { breaking: ["a", "b"] }],
+    ["Release-As footer, any case", "chore: release\n\nrelease-as: 2.0.0", { releaseAs: "2.0.0" }],
+    [
+      "revert with the reverted SHA",
+      "revert: feat: x\n\nThis reverts commit 0123456789abcdef0123456789abcdef01234567.",
+      { type: "revert", reverts: "0123456789abcdef0123456789abcdef01234567" },
+    ],
+    [
+      "footers may follow the header directly after one blank line",
+      "fix: x\n\nRefs: #9",
+      { footers: [{ token: "Refs", separator: ": ", value: "#9" }] },
+    ],
+    [
+      "a BREAKING CHANGE line without a blank line before it still counts",
+      "fix: x\n\nsome body\nBREAKING CHANGE: z",
+      { breaking: ["z"], body: "some body" },
+    ],
+    ["CRLF line endings", "feat!: x\r\n\r\nRefs: #1\r\n", { breaking: ["x"] }],
+  ] as const)("%s", (_name, message, expected) => {
+    const parsed = parseCommitMessage(message);
+    if (!parsed.conventional) throw new Error(parsed.reason);
+    expect(parsed).toMatchObject(expected);
+  });
+
+  it.each([
+    ["Update README", "no `type: ` prefix"],
+    ["feat:no space", "no space after the colon"],
+    ["feat : x", "space before the colon"],
+    ["feat(): x", "empty scope"],
+    ["feat:  x", "must follow the colon and one space"],
+    ["feat: x\nsecond header line", "line 2 must be blank"],
+    ["feat(api: x", "unclosed scope"],
+    ["", "empty message"],
+  ])("%j is not conventional: %s", (message, reason) => {
+    const parsed = parseCommitMessage(message);
+    expect(parsed.conventional).toBe(false);
+    if (!parsed.conventional) expect(parsed.reason).toContain(reason);
+  });
+
+  it("keeps no body when footers follow the header", () => {
+    const parsed = parseCommitMessage("fix: x\n\nRefs: #9");
+    expect(parsed.conventional && parsed.body).toBeUndefined();
+  });
+
+  it("reads git's own revert form and its target", () => {
+    const parsed = parseCommitMessage('Revert "feat: x"\n\nThis reverts commit abcdef1234567.');
+    expect(parsed).toMatchObject({
+      conventional: false,
+      revertedHeader: "feat: x",
+      reverts: "abcdef1234567",
+    });
+  });
+
+  it("warns when a breaking marker is not upper-case", () => {
+    const parsed = parseCommitMessage("fix: x\n\nBreaking-Change: y");
+    expect(parsed.conventional && parsed.warnings.join()).toContain("not upper-case");
+  });
+});
+
+describe("parseCommitMessage properties", () => {
+  const word = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/);
+  const text = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 ,.]{0,30}$/).map((s) => s.trimEnd());
+
+  it("never throws, whatever the input", () => {
+    fc.assert(fc.property(fc.string(), (message) => void parseCommitMessage(message)));
+  });
+
+  it("reads back any well-formed header", () => {
+    fc.assert(
+      fc.property(
+        word,
+        fc.option(word, { nil: undefined }),
+        fc.boolean(),
+        text,
+        (type, scope, bang, description) => {
+          const header = `${type}${scope ? `(${scope})` : ""}${bang ? "!" : ""}: ${description}`;
+          const parsed = parseCommitMessage(header);
+          expect(parsed).toMatchObject({ conventional: true, type, description, bang });
+          expect(parsed.conventional && parsed.scope).toBe(scope);
+          expect(parsed.conventional && parsed.breaking.length > 0).toBe(bang);
+        },
+      ),
+    );
+  });
+
+  it("finds a BREAKING CHANGE footer after any body", () => {
+    fc.assert(
+      fc.property(fc.array(text, { maxLength: 4 }), text, (paragraphs, note) => {
+        const body = paragraphs.filter((p) => !/^[A-Za-z0-9-]+(: | #)/.test(p)).join("\n\n");
+        const message = `fix: x\n\n${body ? `${body}\n\n` : ""}BREAKING CHANGE: ${note}`;
+        const parsed = parseCommitMessage(message);
+        expect(parsed.conventional && parsed.breaking).toEqual([note]);
+      }),
+    );
+  });
+});
