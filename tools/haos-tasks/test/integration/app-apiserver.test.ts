@@ -1,0 +1,393 @@
+import { execFile } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments, stringify } from "yaml";
+import { loadPlatform, type Platform } from "../../src/platform/platform.ts";
+import { isRecord } from "../../src/schemas/convert/types.ts";
+import { fetchSource, findSource, readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
+import { toolsRepoRoot } from "../../src/tools/paths.ts";
+import { startTestApiServer, type TestApiServer } from "../support/apiserver.ts";
+import { synthesizedCrds } from "../support/synthesized-crds.ts";
+
+// The HAOS app as Flux would apply it, against a real kube-apiserver 1.34 with the published CRDs
+// of the declared platform versions and synthesized CRDs for kinds without one.
+
+const execFileAsync = promisify(execFile);
+const appRel = "apps/haos-enigma";
+const appDir = path.join(toolsRepoRoot, appRel);
+
+type K8sObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string } };
+
+/** `at(obj, "spec", "storage")` without casts at every step. */
+function at(value: unknown, ...keys: Array<string | number>): unknown {
+  return keys.reduce<unknown>(
+    (v, k) => (Array.isArray(v) ? v[Number(k)] : isRecord(v) ? v[String(k)] : undefined),
+    value,
+  );
+}
+
+function set(value: unknown, keys: string[], to: unknown): void {
+  const parent = at(value, ...keys.slice(0, -1));
+  const last = keys.at(-1);
+  if (!isRecord(parent) || last === undefined) throw new Error(`no parent for ${keys.join(".")}`);
+  parent[last] = to;
+}
+
+const docsOf = (text: string): K8sObject[] =>
+  parseAllDocuments(text)
+    .map((d) => d.toJS() as unknown)
+    .filter((d): d is K8sObject => isRecord(d) && typeof d.kind === "string");
+
+/** The published CRDs for the declared versions, read through schemas.lock.json. */
+async function publishedCrds(p: Platform, appKinds: Set<string>): Promise<string[]> {
+  const lock = await readSchemaLock();
+  const mirror = resolveMirror(undefined);
+  const read = async (suffix: string): Promise<string> =>
+    (await fetchSource(findSource(lock, suffix), { mirror })).toString("utf8");
+  const f = p.versions.flux;
+  const texts = [
+    await read(
+      `source-controller/${f.sourceController}/config/crd/bases/source.toolkit.fluxcd.io_gitrepositories.yaml`,
+    ),
+    await read(
+      `kustomize-controller/${f.kustomizeController}/config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml`,
+    ),
+    await read(
+      `helm-controller/${f.helmController}/config/crd/bases/helm.toolkit.fluxcd.io_helmreleases.yaml`,
+    ),
+    await read(`kube-ovn/${p.versions.kubeOvn}/charts/kube-ovn/templates/kube-ovn-crd.yaml`),
+    await read(`kyverno/${p.versions.kyverno}/config/crds/kyverno/kyverno.io_clusterpolicies.yaml`),
+  ];
+  // Multus ships its CRD as the first document of the quickstart daemonset file.
+  const multus = await read(`multus-cni/${p.versions.multus}/deployments/multus-daemonset-thick.yml`);
+  const nad = docsOf(multus).find((d) => d.kind === "CustomResourceDefinition");
+  if (!nad) throw new Error("multus-daemonset-thick.yml holds no CRD");
+  texts.push(stringify(nad));
+  // The operator bundle CozyStack ships holds ~30 CRDs; install those of the kinds the app uses.
+  const vmBundle = await read(
+    `cozystack/${p.versions.cozystack}/packages/system/victoria-metrics-operator/charts/victoria-metrics-operator/charts/crds/crds/crd.yaml`,
+  );
+  const used = docsOf(vmBundle).filter((d) => appKinds.has(String(at(d, "spec", "names", "kind"))));
+  texts.push(used.map((d) => stringify(d)).join("---\n"));
+  return texts;
+}
+
+/**
+ * installCrds, retried when `kubectl wait` ran before the API server wrote the CRD's first status
+ * (".status.conditions accessor error": a race in the fixture's wait, not a rejected CRD).
+ */
+async function installCrds(server: TestApiServer, sources: string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await server.installCrds(sources);
+    } catch (error) {
+      if (attempt >= 5 || !String(error).includes(".status.conditions accessor error")) throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+const yamlOf = (objects: unknown[]): string => objects.map((o) => stringify(o)).join("---\n");
+
+describe("apps/haos-enigma on a real API server (published + synthesized CRDs)", () => {
+  let server: TestApiServer;
+  let platform: Platform;
+  let built: string;
+  let objects: K8sObject[];
+  const find = (kind: string, name: string): K8sObject => {
+    const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+    if (!found) throw new Error(`${kind}/${name} not in the build`);
+    return structuredClone(found);
+  };
+  const apply = (input: string, ...extra: string[]) =>
+    server.kubectl(["apply", "--server-side", "--field-manager=kustomize-controller", ...extra, "-f", "-"], {
+      input,
+    });
+
+  beforeAll(async () => {
+    platform = await loadPlatform(appRel, toolsRepoRoot);
+    built = (await execFileAsync("kubectl", ["kustomize", appDir], { maxBuffer: 16 * 1024 * 1024 })).stdout;
+    objects = docsOf(built);
+    server = await startTestApiServer();
+    const kinds = new Set(objects.map((o) => o.kind));
+    await installCrds(server, await publishedCrds(platform, kinds));
+    await installCrds(
+      server,
+      await synthesizedCrds({ cozystack: platform.versions.cozystack, kubevirt: platform.versions.kubevirt }),
+    );
+    // The real cluster has both: Flux's namespace and the CozyStack tenant.
+    for (const ns of [platform.cluster.fluxNamespace, platform.cluster.tenantNamespace]) {
+      const created = await server.kubectl(["create", "namespace", ns]);
+      if (created.exitCode !== 0) throw new Error(created.stderr);
+    }
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("builds with kustomize and lists every YAML file of the folder", () => {
+    const listed = new Set(
+      (at(
+        parseAllDocuments(readFileSync(path.join(appDir, "kustomization.yaml"), "utf8"))[0]?.toJS(),
+        "resources",
+      ) as string[] | undefined) ?? [],
+    );
+    const yamlFiles = readdirSync(appDir).filter(
+      (f) => /\.ya?ml$/.test(f) && !["kustomization.yaml", "platform.yaml", "moon.yml"].includes(f),
+    );
+    expect(yamlFiles.filter((f) => !listed.has(f))).toEqual([]);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
+      expect.arrayContaining([
+        "VMDisk/haos",
+        "VMInstance/haos",
+        "VirtualMachineClusterPreference/haos",
+        "Kustomization/haos-enigma",
+        "GitRepository/setup",
+        "Subnet/haos-underlay",
+        "ProviderNetwork/eno1",
+        "Vlan/haos-lan",
+        "NetworkAttachmentDefinition/haos-underlay",
+        "ClusterPolicy/haos-lan-nic",
+        "VMRule/haos",
+        "CronJob/haos-snapshot",
+      ]),
+    );
+  });
+
+  it("follows platform.yaml: LAN, reserved addresses, LAN nodes, VLAN, NIC, attachment", () => {
+    const lan = platform.network.lan;
+    const underlay = platform.network.underlay;
+    if (!underlay?.haosNic) throw new Error("platform.yaml declares no underlay NIC");
+    const subnet = find("Subnet", underlay.subnet);
+    expect(at(subnet, "spec", "cidrBlock")).toBe(lan.cidr);
+    expect(at(subnet, "spec", "gateway")).toBe(lan.gateway);
+    const excluded = at(subnet, "spec", "excludeIps") as string[];
+    for (const ip of [lan.gateway, lan.vip, lan.externalPool, ...lan.nodes.map((n) => n.ip)]) {
+      expect(excluded, `excludeIps must hold ${ip}`).toContain(ip);
+    }
+    expect(excluded).not.toContain(underlay.haosNic.ip);
+    const [ns, nad] = underlay.attachment.split("/");
+    expect(at(subnet, "spec", "provider")).toBe(`${nad}.${ns}.ovn`);
+    expect(at(subnet, "spec", "vlan")).toBe(underlay.vlan);
+    expect(at(find("Vlan", underlay.vlan), "spec", "id")).toBe(underlay.vlanId ?? 0);
+    expect(at(find("Vlan", underlay.vlan), "spec", "provider")).toBe(underlay.providerNetwork);
+    const pn = find("ProviderNetwork", underlay.providerNetwork);
+    expect(at(pn, "spec", "nodeSelector", "matchExpressions", 0, "values")).toEqual(
+      lan.nodes.filter((n) => n.underlayInterface).map((n) => n.name),
+    );
+    const nadObj = find("NetworkAttachmentDefinition", String(nad));
+    expect(JSON.parse(String(at(nadObj, "spec", "config"))).provider).toBe(`${nad}.${ns}.ovn`);
+    expect(at(find("VMInstance", "haos"), "spec", "networks")).toEqual([{ name: nad }]);
+    const policy = JSON.stringify(find("ClusterPolicy", "haos-lan-nic"));
+    expect(policy).toContain(`"macAddress":"${underlay.haosNic.mac}"`);
+    expect(policy).toContain(`"${nad}.${ns}.ovn.kubernetes.io/ip_address":"${underlay.haosNic.ip}"`);
+    expect(policy).toContain(`"${underlay.providerNetwork}.provider-network.kubernetes.io/ready":"true"`);
+  });
+
+  it("server-side dry-run accepts every resource", async () => {
+    const dry = await apply(built, "--dry-run=server");
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout.trim().split("\n")).toHaveLength(objects.length);
+  });
+
+  it("a real apply creates every resource, as declared", async () => {
+    const applied = await apply(built);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    for (const o of objects) {
+      const group = o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : "";
+      const resource = group ? `${o.kind.toLowerCase()}.${group}` : o.kind.toLowerCase();
+      const namespace = at(o, "metadata", "namespace");
+      const inNamespace = typeof namespace === "string" ? ["-n", namespace] : [];
+      const got = await server.kubectl(["get", resource, o.metadata.name, "-o", "json", ...inNamespace]);
+      expect(got.exitCode, `${o.kind}/${o.metadata.name}: ${got.stderr}`).toBe(0);
+      expect(JSON.parse(got.stdout).spec ?? null).toMatchObject((o.spec as object | undefined) ?? {});
+    }
+  });
+
+  const broken: Array<[string, string, string, (o: K8sObject) => void, RegExp]> = [
+    [
+      "`spce:` typo",
+      "VMInstance",
+      "haos",
+      (o) => {
+        o.spce = o.spec;
+        delete o.spec;
+      },
+      /\.spce: field not declared in schema/,
+    ],
+    [
+      "VMDisk storage '32 Gigs'",
+      "VMDisk",
+      "haos",
+      (o) => set(o, ["spec", "storage"], "32 Gigs"),
+      /spec\.storage in body should match/,
+    ],
+    [
+      "VMInstance runStrategy Sometimes",
+      "VMInstance",
+      "haos",
+      (o) => set(o, ["spec", "runStrategy"], "Sometimes"),
+      /spec\.runStrategy: Unsupported value: "Sometimes": supported values: "Always", "Halted", "Manual", "RerunOnFailure", "Once"/,
+    ],
+    [
+      "VMInstance externalMethod WholeIp",
+      "VMInstance",
+      "haos",
+      (o) => set(o, ["spec", "externalMethod"], "WholeIp"),
+      /spec\.externalMethod: Unsupported value: "WholeIp"/,
+    ],
+    [
+      "Kustomization timeout '15 minutes'",
+      "Kustomization",
+      "haos-enigma",
+      (o) => set(o, ["spec", "timeout"], "15 minutes"),
+      /spec\.timeout in body should match/,
+    ],
+    [
+      "healthCheckExprs entry without current",
+      "Kustomization",
+      "haos-enigma",
+      (o) => {
+        delete (at(o, "spec", "healthCheckExprs", 0) as Record<string, unknown>).current;
+      },
+      /spec\.healthCheckExprs\[0\]\.current: Required value/,
+    ],
+    [
+      "Subnet protocol IPv5",
+      "Subnet",
+      "haos-underlay",
+      (o) => set(o, ["spec", "protocol"], "IPv5"),
+      /spec\.protocol: Unsupported value: "IPv5"/,
+    ],
+    [
+      "Vlan id 4096",
+      "Vlan",
+      "haos-lan",
+      (o) => set(o, ["spec", "id"], 4096),
+      /spec\.id: Invalid value: 4096: spec\.id in body should be less than or equal to 4095/,
+    ],
+    [
+      "ProviderNetwork without defaultInterface",
+      "ProviderNetwork",
+      "eno1",
+      (o) => {
+        delete (o.spec as Record<string, unknown>).defaultInterface;
+      },
+      /spec\.defaultInterface: Required value/,
+    ],
+    [
+      "preference secureBoot 'disabled' (a string)",
+      "VirtualMachineClusterPreference",
+      "haos",
+      (o) => set(o, ["spec", "firmware", "preferredEfi", "secureBoot"], "disabled"),
+      /\.spec\.firmware\.preferredEfi\.secureBoot: expected boolean, got &\{disabled\}/,
+    ],
+    [
+      "VMRule `for: 10` (a number)",
+      "VMRule",
+      "haos",
+      (o) => set(o, ["spec", "groups", "0", "rules", "0", "for"], 10),
+      /\.spec\.groups\[0\]\.rules\[0\]\.for: expected string, got .*Value:10\}/,
+    ],
+    [
+      "NAD config as an object",
+      "NetworkAttachmentDefinition",
+      "haos-underlay",
+      (o) => set(o, ["spec", "config"], { type: "kube-ovn" }),
+      /\.spec\.config: expected string, got .*"type":"kube-ovn"/,
+    ],
+    [
+      "CronJob schedule 'every night'",
+      "CronJob",
+      "haos-snapshot",
+      (o) => set(o, ["spec", "schedule"], "every night"),
+      /spec\.schedule: Invalid value: "every night"/,
+    ],
+  ];
+
+  it.each(broken)("rejects %s with the API server's message", async (_name, kind, name, breakIt, message) => {
+    const object = find(kind, name);
+    breakIt(object);
+    const dry = await apply(yamlOf([object]), "--dry-run=server");
+    expect(dry.exitCode).not.toBe(0);
+    expect(dry.stderr).toMatch(message);
+  });
+
+  it("keeps VMDisk storageClass immutable once created (the chart's CEL rule)", async () => {
+    const disk = find("VMDisk", "haos");
+    set(disk, ["spec", "storageClass"], "local");
+    const changed = await apply(yamlOf([disk]), "--dry-run=server");
+    expect(changed.exitCode).not.toBe(0);
+    expect(changed.stderr).toContain("storageClass is immutable");
+  });
+
+  it("the Kyverno patch, applied to the VirtualMachine the chart renders, passes KubeVirt's schema", async () => {
+    const vmi = find("VMInstance", "haos");
+    const nets = at(vmi, "spec", "networks") as Array<{ name: string }>;
+    // vm-instance/templates/vm.yaml of the declared line: default pod NIC + one bridge NIC per network.
+    const vm = {
+      apiVersion: "kubevirt.io/v1",
+      kind: "VirtualMachine",
+      metadata: { name: "vm-instance-haos", namespace: "tenant-root" },
+      spec: {
+        runStrategy: at(vmi, "spec", "runStrategy"),
+        instancetype: { kind: "VirtualMachineClusterInstancetype", name: at(vmi, "spec", "instanceType") },
+        preference: { kind: "VirtualMachineClusterPreference", name: at(vmi, "spec", "instanceProfile") },
+        template: {
+          metadata: { annotations: { "kubevirt.io/allow-pod-bridge-network-live-migration": "true" } },
+          spec: {
+            domain: {
+              devices: {
+                disks: [{ name: "disk-haos", disk: {}, bootOrder: 1 }],
+                interfaces: [
+                  { name: "default", bridge: {} },
+                  ...nets.map((n) => ({ name: n.name, bridge: {} })),
+                ],
+              },
+              machine: { type: "" },
+            },
+            volumes: [{ name: "disk-haos", dataVolume: { name: "vm-disk-haos" } }],
+            networks: [
+              { name: "default", pod: {} },
+              ...nets.map((n) => ({ name: n.name, multus: { networkName: `tenant-root/${n.name}` } })),
+            ],
+          },
+        },
+      },
+    };
+    const patch = at(
+      find("ClusterPolicy", "haos-lan-nic"),
+      "spec",
+      "rules",
+      0,
+      "mutate",
+      "patchStrategicMerge",
+    );
+    const template = at(patch, "spec", "template") as Record<string, Record<string, unknown>>;
+    const target = vm.spec.template as Record<string, Record<string, unknown>>;
+    Object.assign(target.metadata?.annotations as object, at(template, "metadata", "annotations"));
+    Object.assign(target.spec as object, { nodeSelector: at(template, "spec", "nodeSelector") });
+    for (const want of at(template, "spec", "domain", "devices", "interfaces") as Array<
+      Record<string, unknown>
+    >) {
+      const { "(name)": anchor, ...fields } = want;
+      const nic = vm.spec.template.spec.domain.devices.interfaces.find((i) => i.name === anchor);
+      expect(nic, `the anchor (name): ${String(anchor)} must match a NIC the chart renders`).toBeDefined();
+      Object.assign(nic as object, fields);
+    }
+    const created = await apply(yamlOf([vm]));
+    expect(created.exitCode, created.stderr).toBe(0);
+    const mac = await server.kubectl([
+      "get",
+      "virtualmachine.kubevirt.io",
+      "vm-instance-haos",
+      "-n",
+      "tenant-root",
+      "-o",
+      'jsonpath={.spec.template.spec.domain.devices.interfaces[?(@.name=="haos-underlay")].macAddress}',
+    ]);
+    expect(mac.stdout).toBe(platform.network.underlay?.haosNic?.mac);
+  });
+});
