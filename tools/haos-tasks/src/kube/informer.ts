@@ -185,9 +185,10 @@ export class Informer {
         : new KubeUnreachableError(this.client.server, String(error));
     }
     // 5xx during an API server restart, 404 while a CRD is being served again: retry.
+    // 429 while the watch cache (re)initializes after a CRD install or a restart: retry as well.
     if (
       error instanceof KubeStatusError &&
-      (error.status >= 500 || error.status === 404 || error.status === 410)
+      (error.status >= 500 || error.status === 429 || error.status === 404 || error.status === 410)
     )
       return undefined;
     return error instanceof Error ? error : new Error(String(error));

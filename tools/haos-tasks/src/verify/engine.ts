@@ -27,7 +27,7 @@ export interface EngineOptions {
   /** Side work before each evaluation: ancestry look-ups, reconcile requests. */
   beforeEvaluate?: (phase: PhaseName, snapshot: ClusterSnapshot) => Promise<void>;
   /** The app phase's HTTP probe and how often to repeat it. */
-  probe?: { intervalMs: number; run: () => Promise<AppProbe> };
+  probe?: { intervalMs: number; run: (timeoutMs: number) => Promise<AppProbe> };
   /** Longest sleep between evaluations when nothing changes (hooks and timers need a tick). */
   tickMs?: number;
   now?: () => number;
@@ -131,7 +131,8 @@ export async function runRollout(options: EngineOptions): Promise<RolloutResult>
       const before = options.view.snapshot();
       await options.beforeEvaluate?.(phase.name, before);
       if (phase.name === "app" && options.probe && now() >= nextProbeAt) {
-        probe = await options.probe.run();
+        // A probe never outlives the phase: a silent server must not delay the timeout verdict.
+        probe = await options.probe.run(Math.max(250, Math.min(5_000, phaseDeadline - now())));
         nextProbeAt = now() + options.probe.intervalMs;
       }
       if (options.view.fatal) continue;

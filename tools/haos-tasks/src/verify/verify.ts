@@ -184,7 +184,10 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
         importRestartLimit: options.importRestartLimit ?? 3,
       },
       emit: options.emit,
-      probe: { intervalMs: options.appProbeIntervalMs ?? 2_000, run: () => probeApp(appUrl, 5_000) },
+      probe: {
+        intervalMs: options.appProbeIntervalMs ?? 2_000,
+        run: (timeoutMs) => probeApp(appUrl, timeoutMs),
+      },
       async beforeEvaluate(phase, snapshot) {
         if (phase !== "source" && phase !== "kustomization") return;
         const git = lookup(
