@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Severity } from "../findings.ts";
 import type { DocumentStartPolicy } from "../lint/documents.ts";
 import { ruleInfo } from "../lint/rules.ts";
-import { parseSourceFile, pointerPosition } from "../manifests/yaml-source.ts";
+import { parseSourceFile, pointerPosition, toPointer } from "../manifests/yaml-source.ts";
 
 /** A kind validate may not find a schema for, and why that is acceptable. */
 export interface KindWithoutSchema {
@@ -95,10 +95,14 @@ export function parseValidateConfig(text: string, file: string): ValidateConfig 
   const rules: Record<string, Severity | "off"> = {};
   for (const [id, level] of Object.entries((raw.rules ?? {}) as Record<string, unknown>)) {
     if (!ruleInfo(id))
-      fail(`/validate/rules/${id}`, `unknown rule '${id}'`, "see `haos-tasks validate --help` for rule ids");
+      fail(
+        toPointer(["validate", "rules", id]),
+        `unknown rule '${id}'`,
+        "see `haos-tasks validate --help` for rule ids",
+      );
     if (typeof level !== "string" || !severities.includes(level)) {
       fail(
-        `/validate/rules/${id}`,
+        toPointer(["validate", "rules", id]),
         `rule '${id}': level must be one of ${severities.join(", ")}`,
         "write error, warning, info or off",
       );

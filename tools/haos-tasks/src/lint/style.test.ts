@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { parseSourceFile } from "../manifests/yaml-source.ts";
+import { defaultStyleOptions, lintStyle } from "./style.ts";
+
+const lint = (lines: string[], options = defaultStyleOptions) =>
+  lintStyle(parseSourceFile(`${lines.join("\n")}\n`, "f.yaml"), options).map(
+    (f) => `${f.line}:${f.column} ${f.rule}`,
+  );
+
+describe("style rules", () => {
+  it("accept the layouts homelab repos use", () => {
+    expect(
+      lint([
+        "---",
+        "spec:",
+        "  containers:",
+        "    - name: web",
+        "      args:",
+        "        - --flag",
+        "      env: [{ name: A,",
+        "               value: b }]",
+        "  script: |",
+        "    echo one",
+        "        indented content is content",
+        "  folded: >-",
+        "    a",
+        "  plain: this line is",
+        "      continued plainly",
+        "list:",
+        "- unindented sequence item",
+        "- key: value",
+        "  other: value",
+        "on: push # a key, not a value",
+        "long: " + "x".repeat(300),
+      ]),
+    ).toEqual([]);
+  });
+
+  it.each([
+    [["a:", "    b: 1"], ["2:5 yaml/indentation"]],
+    [["a: [1, 2", "b: 1"], ["2:1 yaml/syntax"]],
+    [["a: 1 ", "b: 2"], ["1:5 yaml/trailing-space"]],
+    [["a: 1", "   ", "b: 2"], ["2:1 yaml/trailing-space"]],
+    [
+      ["a: No", "b: 'no'", "c: n", "d: Off"],
+      ["1:4 yaml/truthy", "3:4 yaml/truthy", "4:4 yaml/truthy"],
+    ],
+    [["a: 1", "a: 2"], ["2:1 yaml/duplicate-key"]],
+    [["a: 1", "---", "---", "b: 1"], ["2:1 yaml/empty-document"]],
+    [["# only a comment"], ["1:1 yaml/empty-document"]],
+  ])("%j → %j", (lines, expected) => {
+    expect(lint(lines)).toEqual(expected);
+  });
+
+  it("checks the configured indentation step", () => {
+    expect(lint(["a:", "    b: 1"], { indentation: 4, documentStart: "allow" })).toEqual([]);
+    expect(lint(["a:", "  b: 1"], { indentation: 4, documentStart: "allow" })).toEqual([
+      "2:3 yaml/indentation",
+    ]);
+  });
+});
