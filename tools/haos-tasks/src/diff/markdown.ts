@@ -60,7 +60,7 @@ export function renderDiffMarkdown(result: DiffResult, options: MarkdownOptions 
     const status = app.status === "error" ? "❌ build failed" : app.status;
     head.push(`| \`${app.path}\` | ${status} | ${c.added} | ${c.changed} | ${c.removed} |`);
   }
-  head.push("");
+  head.push("", ""); // a blank line ends the table before the first <details>
 
   let text = head.join("\n");
   const omitted: string[] = [];

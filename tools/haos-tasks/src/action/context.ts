@@ -1,0 +1,44 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import * as core from "@actions/core";
+import { getOptional, InputError } from "./inputs.ts";
+
+/** What a command needs from the runner: inputs (env), the checkout, outputs, summary and log. */
+export interface ActionContext {
+  env: NodeJS.ProcessEnv;
+  /** The checkout: GITHUB_WORKSPACE joined with the `working-directory` input. */
+  cwd: string;
+  setOutput(name: string, value: string | number | boolean): void;
+  /** Appends Markdown to the job summary (GITHUB_STEP_SUMMARY). */
+  summary(markdown: string): Promise<void>;
+  log(line: string): void;
+  /** Workflow-command lines (`::error file=…::…`), already capped by the reporter. */
+  annotate(lines: readonly string[]): void;
+}
+
+/** How a command ended: failure carries the one-line reason the step fails with. */
+export interface ActionResult {
+  failure?: string;
+}
+
+/** The runner-backed context (@actions/core writes GITHUB_OUTPUT with its heredoc format). */
+export function runnerContext(env: NodeJS.ProcessEnv): ActionContext {
+  const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
+  const cwd = path.resolve(workspace, getOptional("working-directory", env) ?? ".");
+  if (!existsSync(cwd)) {
+    throw new InputError("working-directory", `names a folder that does not exist: ${cwd}`);
+  }
+  return {
+    env,
+    cwd,
+    setOutput: (name, value) => core.setOutput(name, String(value)),
+    summary: async (markdown) => {
+      if (!env.GITHUB_STEP_SUMMARY) return;
+      await core.summary.addRaw(markdown, true).write();
+    },
+    log: (line) => core.info(line),
+    annotate: (lines) => {
+      for (const line of lines) process.stdout.write(`${line}\n`);
+    },
+  };
+}

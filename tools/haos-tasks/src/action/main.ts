@@ -1,0 +1,45 @@
+import * as core from "@actions/core";
+import { type ActionContext, type ActionResult, runnerContext } from "./context.ts";
+import { getChoice, getOptional } from "./inputs.ts";
+
+export const actionCommands = ["validate", "diff", "version-bump", "release", "verify"] as const;
+export type ActionCommand = (typeof actionCommands)[number];
+
+type Runner = (ctx: ActionContext) => Promise<ActionResult>;
+
+/**
+ * Each command's module is loaded on demand, so `diff` never parses the Kubernetes client that
+ * `verify` needs: the bundle is split per command and cold start stays small.
+ */
+const loaders: Record<ActionCommand, () => Promise<Runner>> = {
+  validate: async () => (await import("./validate.ts")).runValidate,
+  diff: async () => (await import("./diff.ts")).runDiff,
+  "version-bump": async () => (await import("./release.ts")).runVersionBump,
+  release: async () => (await import("./release.ts")).runRelease,
+  verify: async () => (await import("./verify.ts")).runVerify,
+};
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const hint = (error as { hint?: unknown }).hint;
+  return typeof hint === "string" && !message.includes(hint) ? `${message}\n  fix: ${hint}` : message;
+}
+
+/**
+ * The Action: reads `command`, masks secrets, runs the command's shell around the same core the
+ * CLI calls, and fails the step with the reason. Never throws.
+ */
+export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  try {
+    // Mask before anything can print: the token is passed on to the core through env.
+    const token = getOptional("token", env);
+    if (token) core.setSecret(token);
+    const command = getChoice("command", env, actionCommands);
+    const ctx = runnerContext(env);
+    const runner = await loaders[command]();
+    const result = await runner(ctx);
+    if (result.failure) core.setFailed(result.failure);
+  } catch (error) {
+    core.setFailed(describe(error));
+  }
+}

@@ -1,0 +1,51 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { MissingToolError, pinnedVersions, toolPath, toolsRepoRoot } from "../tools/paths.ts";
+import type { ActionContext } from "./context.ts";
+import { getBoolean, getOptional, InputError } from "./inputs.ts";
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * Makes kubeconform resolvable through toolPath() (HAOS_TASKS_TOOLS_DIR): the `tools-dir` input,
+ * else the checkout's .tools/bin, else PATH, else — with `install-tools` and Go on PATH — a
+ * `go install` of the version pinned in tools/bootstrap/versions.env into the runner's tool cache.
+ */
+export async function ensureKubeconform(ctx: ActionContext): Promise<string> {
+  const explicit = getOptional("tools-dir", ctx.env);
+  if (explicit) {
+    const dir = path.resolve(ctx.cwd, explicit);
+    if (!existsSync(path.join(dir, "kubeconform"))) {
+      throw new InputError("tools-dir", `has no kubeconform in ${dir}`);
+    }
+    ctx.env.HAOS_TASKS_TOOLS_DIR = dir;
+  } else if (existsSync(path.join(ctx.cwd, ".tools", "bin", "kubeconform"))) {
+    ctx.env.HAOS_TASKS_TOOLS_DIR = path.join(ctx.cwd, ".tools", "bin");
+  }
+  try {
+    return toolPath("kubeconform", ctx.env);
+  } catch (error) {
+    if (!(error instanceof MissingToolError)) throw error;
+  }
+  const version = pinnedVersions(toolsRepoRoot).KUBECONFORM_VERSION;
+  const fix =
+    "add actions/setup-go before this step (the Action then installs it), or set the `tools-dir` input to a folder with kubeconform";
+  if (!getBoolean("install-tools", ctx.env, true) || !version) {
+    throw Object.assign(new Error(`kubeconform not found (tools-dir, .tools/bin, PATH)`), { hint: fix });
+  }
+  const gobin = path.join(ctx.env.RUNNER_TOOL_CACHE ?? ctx.env.RUNNER_TEMP ?? ctx.cwd, "haos-tasks", "bin");
+  mkdirSync(gobin, { recursive: true });
+  ctx.log(`kubeconform not found: go install github.com/yannh/kubeconform/cmd/kubeconform@${version}`);
+  try {
+    await execFileAsync("go", ["install", `github.com/yannh/kubeconform/cmd/kubeconform@${version}`], {
+      env: { ...ctx.env, GOBIN: gobin, GOFLAGS: "-trimpath" },
+    });
+  } catch (error) {
+    const reason = (error as { code?: string }).code === "ENOENT" ? "Go is not on PATH" : String(error);
+    throw Object.assign(new Error(`kubeconform not found and cannot be installed: ${reason}`), { hint: fix });
+  }
+  ctx.env.HAOS_TASKS_TOOLS_DIR = gobin;
+  return toolPath("kubeconform", ctx.env);
+}

@@ -1,0 +1,256 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import type * as WorkflowParser from "@actions/workflow-parser";
+import type { parseAction as ParseAction } from "@actions/workflow-parser/actions/action-parser";
+import { build } from "esbuild";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { toolPath, toolsRepoRoot } from "../src/tools/paths.ts";
+
+const execFileAsync = promisify(execFile);
+const workflowsDir = path.join(toolsRepoRoot, ".github", "workflows");
+const actionFile = path.join(toolsRepoRoot, "tools", "haos-tasks", "action.yml");
+const workflowFiles = readdirSync(workflowsDir).filter((f) => /\.ya?ml$/.test(f));
+const read = (file: string) => readFileSync(path.join(workflowsDir, file), "utf8");
+
+type Json = Record<string, unknown>;
+type Parser = typeof WorkflowParser & { parseAction: typeof ParseAction };
+
+/**
+ * GitHub's parser imports its JSON schema without an import attribute, which Node's ESM loader
+ * refuses; bundle it once with esbuild (which inlines the JSON) and load that.
+ */
+async function loadWorkflowParser(): Promise<Parser> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "haos-tasks-workflow-parser-"));
+  try {
+    const outfile = path.join(dir, "parser.mjs");
+    await build({
+      stdin: {
+        contents:
+          'export * from "@actions/workflow-parser";\nexport { parseAction } from "@actions/workflow-parser/actions/action-parser";\n',
+        resolveDir: import.meta.dirname,
+      },
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      outfile,
+      logLevel: "silent",
+    });
+    return (await import(outfile)) as Parser;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let parser: Parser;
+beforeAll(async () => {
+  parser = await loadWorkflowParser();
+});
+const jobsOf = (file: string) => (parse(read(file)) as { jobs: Record<string, Json> }).jobs;
+
+/**
+ * Every `uses:` that is not pinned to a full commit SHA with a version comment, as `line: text`.
+ * Local actions and workflows (`./…`) are exempt: they are this commit's own code.
+ */
+export function unpinnedUses(text: string): string[] {
+  const bad: string[] = [];
+  text.split("\n").forEach((line, i) => {
+    const m = /^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/.exec(line);
+    if (!m?.[1] || m[1].startsWith("./")) return;
+    const pinned = /^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(m[1]) && /#\s*v\d+(\.\d+){0,2}\b/.test(m[2] ?? "");
+    if (!pinned) bad.push(`${i + 1}: ${line.trim()}`);
+  });
+  return bad;
+}
+
+async function run(command: string, args: string[], cwd = toolsRepoRoot) {
+  try {
+    const { stdout, stderr } = await execFileAsync(command, args, { cwd, encoding: "utf8" });
+    return { code: 0, out: stdout + stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? 1, out: `${e.stdout ?? ""}${e.stderr ?? ""}` };
+  }
+}
+
+describe("workflows", () => {
+  it("finds the three workflows", () => {
+    expect(workflowFiles.sort()).toEqual(["ci.yml", "deploy-verify.yml", "release.yml"]);
+  });
+
+  it.each(workflowFiles)("%s parses and converts with GitHub's own workflow parser", async (file) => {
+    const parsed = parser.parseWorkflow(
+      { name: file, content: read(file) },
+      new parser.NoOperationTraceWriter(),
+    );
+    expect(parsed.context.errors.getErrors().map((e) => e.message)).toEqual([]);
+    expect(parsed.value).toBeDefined();
+    if (!parsed.value) return;
+    const template = await parser.convertWorkflowTemplate(parsed.context, parsed.value);
+    expect(template.errors ?? []).toEqual([]);
+    expect(template.jobs.length).toBeGreaterThan(0);
+  });
+
+  it("the parser rejects a broken workflow (so the test above can fail)", () => {
+    const parsed = parser.parseWorkflow(
+      { name: "bad.yml", content: "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    stepz: []\n" },
+      new parser.NoOperationTraceWriter(),
+    );
+    expect(parsed.context.errors.getErrors().length).toBeGreaterThan(0);
+  });
+
+  it.each(workflowFiles)(
+    "%s pins every third-party action to a full commit SHA with a version comment",
+    (file) => {
+      expect(unpinnedUses(read(file))).toEqual([]);
+    },
+  );
+
+  it("the pin check catches tags, branches, short SHAs and a missing version comment", () => {
+    const text = [
+      "      - uses: actions/checkout@v6",
+      "      - uses: actions/checkout@main",
+      "      - uses: actions/checkout@1af3b93",
+      "      - uses: actions/checkout@1af3b93b6815bc44a9784bd300feb67ff0d1eeb3",
+      "      - uses: actions/checkout@1af3b93b6815bc44a9784bd300feb67ff0d1eeb3 # v6.0.0",
+      "    uses: ./.github/workflows/deploy-verify.yml",
+    ].join("\n");
+    expect(unpinnedUses(text).map((l) => Number(l.split(":")[0]))).toEqual([1, 2, 3, 4]);
+  });
+
+  it.each(workflowFiles)("%s grants nothing at the top and declares permissions on every job", (file) => {
+    const doc = parse(read(file)) as Json;
+    expect(doc.permissions).toEqual({});
+    for (const [name, job] of Object.entries(jobsOf(file))) {
+      expect(job.permissions, `${file} job ${name}`).toBeTypeOf("object");
+    }
+    expect(read(file)).not.toContain("pull_request_target:");
+  });
+
+  it("only the release job can write contents and only the comment job can write pull requests", () => {
+    const writers: string[] = [];
+    for (const file of workflowFiles) {
+      for (const [name, job] of Object.entries(jobsOf(file))) {
+        for (const [scope, level] of Object.entries((job.permissions ?? {}) as Record<string, string>)) {
+          if (level === "write") writers.push(`${file}:${name}:${scope}`);
+        }
+      }
+    }
+    expect(writers.sort()).toEqual([
+      "ci.yml:check:security-events",
+      "ci.yml:comment:pull-requests",
+      "release.yml:release:contents",
+    ]);
+  });
+
+  it("checks out without persisted credentials everywhere, with full history where history matters", () => {
+    for (const file of workflowFiles) {
+      for (const [name, job] of Object.entries(jobsOf(file))) {
+        for (const step of (job.steps ?? []) as Json[]) {
+          if (typeof step.uses !== "string" || !step.uses.startsWith("actions/checkout@")) continue;
+          expect((step.with as Json)["persist-credentials"], `${file}:${name}`).toBe(false);
+        }
+      }
+    }
+    const fetchDepth = (file: string, job: string) => {
+      const steps = (jobsOf(file)[job]?.steps ?? []) as Json[];
+      const checkout = steps.find((s) => String(s.uses).startsWith("actions/checkout@"));
+      return ((checkout?.with ?? {}) as Json)["fetch-depth"];
+    };
+    expect(fetchDepth("ci.yml", "check")).toBe(0);
+    expect(fetchDepth("ci.yml", "diff")).toBe(0);
+    expect(fetchDepth("release.yml", "release")).toBe(0);
+  });
+
+  it("ci.yml: Node from .nvmrc, npm ci, moon ci, SARIF upload, check-dist, and the sticky comment by marker", () => {
+    const ci = read("ci.yml");
+    expect(ci).toContain("node-version-file: .nvmrc");
+    expect(ci).toContain("run: npm ci");
+    expect(ci).toContain("run: npx moon ci");
+    expect(ci).toContain("github/codeql-action/upload-sarif@");
+    expect(ci).toContain("npm run build:check -w haos-tasks");
+    expect(ci).toContain('const marker = "<!-- haos-tasks:diff -->"');
+    expect(ci).toContain("updateComment");
+    const jobs = jobsOf("ci.yml");
+    expect(jobs.comment?.steps).toHaveLength(1); // runs no PR code: no checkout in the writing job
+    expect(String(jobs.comment?.if)).toContain(
+      "github.event.pull_request.head.repo.full_name == github.repository",
+    );
+  });
+
+  it("release.yml: per-component concurrency, skips its own release commit, documents the App token", () => {
+    const job = jobsOf("release.yml").release as Json;
+    expect((job.concurrency as Json).group).toBe("release-${{ matrix.component }}");
+    expect(String(job.if)).toContain("startsWith(github.event.head_commit.message, 'chore(release)')");
+    expect(read("release.yml")).toContain("RELEASE_APP_PRIVATE_KEY");
+    const release = (job.steps as Json[]).find((s) => s.id === "release");
+    expect(((release?.with ?? {}) as Json).command).toBe("release");
+  });
+
+  it("deploy-verify.yml: configurable self-hosted labels, manual inputs, never a pull request", () => {
+    const doc = parse(read("deploy-verify.yml")) as Json;
+    const on = doc.on as Json;
+    expect(Object.keys(on).sort()).toEqual(["push", "workflow_call", "workflow_dispatch"]);
+    expect(Object.keys((on.workflow_dispatch as Json).inputs as Json).sort()).toEqual([
+      "revision",
+      "runner-labels",
+      "timeout",
+    ]);
+    const job = jobsOf("deploy-verify.yml").verify as Json;
+    expect(job["runs-on"]).toBe(
+      '${{ fromJSON(inputs.runner-labels || vars.VERIFY_RUNNER_LABELS || \'["self-hosted","enigma"]\') }}',
+    );
+    expect(String(job.if)).toContain("github.event_name != 'pull_request'");
+    const verify = (job.steps as Json[]).find((s) => s.id === "verify");
+    expect(((verify?.with ?? {}) as Json).command).toBe("verify");
+  });
+
+  it("action.yml parses with GitHub's action parser as a node24 action", () => {
+    const parsed = parser.parseAction(
+      { name: "action.yml", content: readFileSync(actionFile, "utf8") },
+      new parser.NoOperationTraceWriter(),
+    );
+    expect(parsed.context.errors.getErrors().map((e) => e.message)).toEqual([]);
+    const doc = parse(readFileSync(actionFile, "utf8")) as { runs: Json };
+    expect(doc.runs).toEqual({ using: "node24", main: "dist/index.js" });
+  });
+
+  it("actionlint reports nothing (and does report a broken workflow)", async () => {
+    const actionlint = toolPath("actionlint");
+    const clean = await run(actionlint, ["-color=false"]);
+    expect(clean.out).toBe("");
+    expect(clean.code).toBe(0);
+    const dir = mkdtempSync(path.join(os.tmpdir(), "haos-tasks-actionlint-"));
+    try {
+      const bad = path.join(dir, "bad.yml");
+      writeFileSync(
+        bad,
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.event.issue.title }}\n        shell: bashh\n",
+      );
+      const broken = await run(actionlint, ["-color=false", bad]);
+      expect(broken.code).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([["regular"], ["pedantic"]])(
+    "zizmor (offline, %s persona) reports nothing on the workflows and action.yml",
+    async (persona) => {
+      const zizmor = toolPath("zizmor");
+      const result = await run(zizmor, [
+        "--offline",
+        "--no-progress",
+        `--persona=${persona}`,
+        "--format=plain",
+        ".github/workflows",
+        "tools/haos-tasks/action.yml",
+      ]);
+      expect(result.out).toContain("No findings to report");
+      expect(result.code).toBe(0);
+    },
+  );
+});
