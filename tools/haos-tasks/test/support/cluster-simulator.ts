@@ -507,13 +507,19 @@ export class ClusterSimulator {
     });
   }
 
-  /** The happy path from a pushed commit to a running VM, with an optional stop before `until`. */
+  /** The happy path from a pushed commit to a running VM; `stopAfter: "disk"` ends once the disk is ready. */
   async rollout(
     sha: string,
-    options: { stepMs?: number; lanIp?: string; wholeIp?: string } = {},
+    options: {
+      stepMs?: number;
+      lanIp?: string;
+      wholeIp?: string;
+      skipSource?: boolean;
+      stopAfter?: "disk";
+    } = {},
   ): Promise<void> {
     const step = (): Promise<void> => new Promise((r) => setTimeout(r, options.stepMs ?? 100));
-    await this.source(sha);
+    if (!options.skipSource) await this.source(sha);
     await step();
     await this.kustomizationApplying(sha, this.fixture.commits.old);
     await this.createApps();
@@ -526,6 +532,7 @@ export class ClusterSimulator {
     await step();
     await this.dataVolume("Succeeded", "100.0%");
     await this.pvcBound();
+    if (options.stopAfter === "disk") return;
     await this.createVm();
     await step();
     await this.vm("Starting", false);
@@ -538,6 +545,62 @@ export class ClusterSimulator {
     await this.kustomizationApplied(sha);
     this.decisive();
     await this.vm("Running", true);
+  }
+
+  /**
+   * Plays source-controller's side of `reconcile.fluxcd.io/requestedAt`: every new value of the
+   * annotation on the GitRepository is handed to `handle` (which writes the status it fetched).
+   */
+  serveReconcileRequests(handle: (requestedAt: string) => Promise<void>): { stop: () => void } {
+    let stopped = false;
+    let last: string | undefined;
+    const loop = async (): Promise<void> => {
+      while (!stopped) {
+        const repo = await this.admin.get(
+          resourceKinds.gitRepository,
+          this.flux,
+          this.fixture.names.gitRepository,
+        );
+        const value = repo?.metadata.annotations?.["reconcile.fluxcd.io/requestedAt"];
+        if (value && value !== last) {
+          last = value;
+          await handle(value);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    void loop();
+    return {
+      stop: () => {
+        stopped = true;
+      },
+    };
+  }
+
+  /** CDI's importer pod for the disk, its container waiting with `reason`. */
+  async importerPod(reason: string, restartCount: number): Promise<void> {
+    const name = `importer-${this.disk}`;
+    await this.admin.create(resourceKinds.pod, this.tenant, {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace: this.tenant, labels: { app: "containerized-data-importer" } },
+      spec: { containers: [{ name: "importer", image: "quay.io/kubevirt/cdi-importer:v1.64.0" }] },
+    });
+    await this.status("pod", this.tenant, name, {
+      phase: "Running",
+      containerStatuses: [
+        {
+          name: "importer",
+          image: "quay.io/kubevirt/cdi-importer:v1.64.0",
+          imageID: "",
+          ready: false,
+          restartCount,
+          started: false,
+          state: { waiting: { reason, message: "back-off restarting failed container" } },
+          lastState: { terminated: { exitCode: 1, reason: "Error" } },
+        },
+      ],
+    });
   }
 }
 
