@@ -54,6 +54,7 @@ export const ruleCatalog: readonly RuleInfo[] = [
   rule("cozystack/run-strategy", "error", "`running`/`runStrategy` spelled for the other CozyStack line"),
   rule("cozystack/networks", "error", "`subnets`/`networks` spelled for the other CozyStack line"),
   rule("kubevirt/efi", "error", "the HAOS preference must prefer EFI with secure boot off"),
+  rule("platform/declaration", "error", "platform.yaml cannot be read (platform rules and schemas need it)"),
   rule("platform/pinned-url", "error", "a download URL is not pinned to an exact version"),
   rule("kube-ovn/gateway", "error", "a Subnet gateway outside its CIDR"),
   rule("kube-ovn/exclude-ips", "error", "Subnet excludeIps miss node IPs, the VIP, the gateway or the pool"),

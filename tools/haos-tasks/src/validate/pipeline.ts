@@ -137,7 +137,23 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   if (options.loadCatalog) {
     for (const [platform, group] of bySchemaSet) {
       progress("schemas", "running", `kubeconform over ${group.length} objects`);
-      const catalog = await options.loadCatalog(platform);
+      let catalog: CatalogLike;
+      try {
+        catalog = await options.loadCatalog(platform);
+      } catch (error) {
+        // A catalog that cannot be built (a version the lock does not pin, a missing source) is a
+        // finding at the declaration: every object of the group stays unchecked, visibly.
+        const hint = (error as { hint?: unknown }).hint;
+        findings.push(
+          finding(
+            "schema/error",
+            { file: platform?.file ?? "tools/haos-tasks/schemas.lock.json", line: 1, column: 1 },
+            `no schema catalog, ${group.length} objects not schema-checked: ${error instanceof Error ? error.message : String(error)}`,
+            typeof hint === "string" ? hint : "run `haos-tasks schemas sync` to see why",
+          ),
+        );
+        continue;
+      }
       findings.push(
         ...(await schemaFindings(group, catalog, config, options.kubeconform ?? toolPath("kubeconform"))),
       );
@@ -146,7 +162,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   progress("rules", "running", "platform rules");
   const lock = options.lock ?? (await readSchemaLock().catch(() => undefined));
   const context = await ruleContext(subjects, platforms, lock, options.fetch ?? {});
-  findings.push(...platformRules(context));
+  findings.push(...platformRules(context), ...platforms.findings);
   progress("validate", "succeeded", `${subjects.length} objects`);
   return done(subjects.length);
 }

@@ -1,7 +1,15 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
+import type { Finding } from "../findings.ts";
 import type { RuleContext, StockNames, Subject } from "../lint/platform/subject.ts";
-import { cozystackLine, loadPlatform, type Platform, platformFileName } from "../platform/platform.ts";
+import { finding } from "../lint/rules.ts";
+import {
+  cozystackLine,
+  loadPlatform,
+  type Platform,
+  PlatformError,
+  platformFileName,
+} from "../platform/platform.ts";
 import type { FetchOptions, SchemaLock } from "../schemas/sources.ts";
 import { loadStockNames, loadV0InstanceProfiles } from "./stock.ts";
 
@@ -9,6 +17,8 @@ import { loadStockNames, loadV0InstanceProfiles } from "./stock.ts";
 export class PlatformLookup {
   private readonly byDir = new Map<string, Promise<Platform | undefined>>();
   private readonly root: string;
+  /** Declarations that could not be read, as findings (their apps get no platform rules). */
+  readonly findings: Finding[] = [];
 
   constructor(root: string) {
     this.root = root;
@@ -23,7 +33,23 @@ export class PlatformLookup {
     const cached = this.byDir.get(dir);
     if (cached) return cached;
     const result = (async () => {
-      if (existsSync(path.join(this.root, dir, platformFileName))) return await loadPlatform(dir, this.root);
+      if (existsSync(path.join(this.root, dir, platformFileName))) {
+        try {
+          return await loadPlatform(dir, this.root);
+        } catch (error) {
+          if (!(error instanceof PlatformError)) throw error;
+          const message = error.message.replace(`${error.file}${error.line ? `:${error.line}` : ""}: `, "");
+          this.findings.push(
+            finding(
+              "platform/declaration",
+              { file: error.file, line: error.line ?? 1, column: 1 },
+              message,
+              error.hint,
+            ),
+          );
+          return undefined;
+        }
+      }
       if (dir === "." || dir === "" || dir === "/") return undefined;
       return await this.forDir(path.posix.dirname(dir));
     })();
