@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { OriginSchema } from "./convert/source.ts";
 import { kindKey } from "./convert/types.ts";
@@ -107,4 +107,29 @@ export async function readCatalogIndex(dir: string): Promise<CatalogIndex | unde
   } catch {
     return undefined;
   }
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+/**
+ * Removes what a crashed sync left in `root` (`<key>.tmp-<pid>-…`, `<key>.old-<pid>-…` of dead
+ * processes). Complete catalogs are never touched.
+ */
+export async function removeAbandoned(root: string): Promise<string[]> {
+  const entries = await readdir(root).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of entries) {
+    const pid = /\.(?:tmp|old)-(\d+)-\d+$/.exec(name)?.[1];
+    if (!pid || isAlive(Number(pid))) continue;
+    await rm(path.join(root, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }

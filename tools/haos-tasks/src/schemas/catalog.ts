@@ -4,7 +4,7 @@ import type { PhaseEvent } from "../phases.ts";
 import type { Platform } from "../platform/platform.ts";
 import { cozystackLine } from "../platform/platform.ts";
 import { toolsRepoRoot } from "../tools/paths.ts";
-import { readCatalogIndex, schemaLocation, writeCatalogDir } from "./catalog-dir.ts";
+import { readCatalogIndex, removeAbandoned, schemaLocation, writeCatalogDir } from "./catalog-dir.ts";
 import { convertSource, type OriginSchema } from "./convert/source.ts";
 import { selectSources } from "./selection.ts";
 import {
@@ -127,6 +127,9 @@ export async function ensureSchemaCatalog(options: EnsureCatalogOptions): Promis
     }
   }
 
+  for (const abandoned of await removeAbandoned(path.dirname(dir))) {
+    emit("write", "progress", `removed ${abandoned} left by an interrupted sync`);
+  }
   for (const note of notes) emit("sources", "progress", note);
   const mirror = resolveMirror(options.mirror, options.env);
   emit("sources", "running", `verifying ${sources.length} sources${mirror ? ` from mirror ${mirror}` : ""}`);

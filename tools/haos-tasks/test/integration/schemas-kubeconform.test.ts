@@ -5,6 +5,8 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPlatform, type Platform } from "../../src/platform/platform.ts";
 import { ensureSchemaCatalog, type SchemaCatalog } from "../../src/schemas/catalog.ts";
+import { schemaLocation, writeCatalogDir } from "../../src/schemas/catalog-dir.ts";
+import { convertCrdYaml } from "../../src/schemas/convert/crd.ts";
 import { toolPath, toolsRepoRoot } from "../../src/tools/paths.ts";
 
 interface KubeconformResource {
@@ -210,5 +212,67 @@ spec: { protocol: IPv4, cidrBlock: 192.168.50.0/25, gateway: 192.168.50.1, ${fie
 `;
     expect(await kubeconform(v1, subnet("excludeIps"))).toEqual([]);
     expect(errorsOf(await kubeconform(v1, subnet("excludeIPs"))).join()).toMatch(/excludeIPs/);
+  });
+});
+
+/** No pinned source uses x-kubernetes-embedded-resource on a field; this CRD does, as Kubernetes documents it. */
+const embeddingCrd = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: { name: wrappers.test.haos.dev }
+spec:
+  group: test.haos.dev
+  scope: Namespaced
+  names: { kind: Wrapper, plural: wrappers }
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                template:
+                  type: object
+                  x-kubernetes-embedded-resource: true
+                  properties:
+                    spec: { type: object, properties: { size: { type: integer } } }
+                raw:
+                  type: object
+                  x-kubernetes-embedded-resource: true
+                  x-kubernetes-preserve-unknown-fields: true
+`;
+
+describe("embedded resources with the real kubeconform", () => {
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), "haos-embedded-")), "catalog");
+  afterAll(() => rmSync(path.dirname(dir), { recursive: true, force: true }));
+
+  it("accept apiVersion/kind/metadata and their declared fields; other fields fail unless preserved", async () => {
+    const schemas = convertCrdYaml(embeddingCrd).map((s) => ({
+      ...s,
+      origin: "crd" as const,
+      source: "test",
+    }));
+    const { kinds } = await writeCatalogDir(dir, schemas, { key: "embedded", sources: ["test"] });
+    const catalog: SchemaCatalog = {
+      dir,
+      location: schemaLocation(dir),
+      kinds,
+      key: "embedded",
+      synced: true,
+    };
+    const wrapper = (template: string, raw = "{ apiVersion: v1, kind: Anything, data: { x: 1 } }") =>
+      `apiVersion: test.haos.dev/v1\nkind: Wrapper\nmetadata: { name: w }\nspec:\n  template: ${template}\n  raw: ${raw}\n`;
+    expect(
+      await kubeconform(
+        catalog,
+        wrapper("{ apiVersion: v1, kind: Pod, metadata: { name: p }, spec: { size: 1 } }"),
+      ),
+    ).toEqual([]);
+    expect(errorsOf(await kubeconform(catalog, wrapper("{ kind: Pod, extra: 1 }"))).join()).toMatch(
+      /'extra' not allowed/,
+    );
   });
 });

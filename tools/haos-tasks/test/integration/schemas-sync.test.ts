@@ -102,6 +102,12 @@ describe.runIf(mirror)(`haos-tasks schemas sync${skipped}`, () => {
     expect(listing(path.join(cache, "sources"))).toEqual([]);
   });
 
+  it("--from-cluster with --mirror is a usage error", async () => {
+    const result = await run(["--from-cluster", "--mirror", "x"], {});
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--from-cluster reads the cluster's CRDs: drop --mirror/);
+  });
+
   it("a file missing from the mirror exits 2 with the path it expected (JSON error too)", async () => {
     const empty = tmp("haos-empty-mirror-");
     const result = await run(["--mirror", empty, "--format", "json"], {
@@ -138,12 +144,18 @@ describe.runIf(mirror)(`ensureSchemaCatalog${skipped}`, () => {
   it("a changed lock gives a new key and a fresh sync; concurrent syncs of one key leave one complete catalog", async () => {
     const platform = await loadPlatform("apps/haos-enigma", toolsRepoRoot);
     const cacheRoot = tmp("haos-catalog-");
+    // What a crashed sync left (dead pid) goes; a live sync's temp dir stays.
+    const dead = path.join(cacheRoot, "0123456789abcdef.tmp-999999999-1");
+    const live = path.join(cacheRoot, `0123456789abcdef.tmp-${process.pid}-1`);
+    mkdirSync(dead);
+    mkdirSync(live);
     const [x, y] = await Promise.all([
       ensureSchemaCatalog({ platform, cacheRoot }),
       ensureSchemaCatalog({ platform, cacheRoot }),
     ]);
     expect(x.key).toBe(y.key);
-    expect(readdirSync(cacheRoot)).toEqual([x.key]);
+    expect(readdirSync(cacheRoot).sort()).toEqual([path.basename(live), x.key].sort());
+    rmSync(live, { recursive: true });
     expect(existsSync(path.join(x.dir, "catalog.json"))).toBe(true);
 
     const lock = JSON.parse(readFileSync(defaultLockPath, "utf8")) as { sources: { url: string }[] };

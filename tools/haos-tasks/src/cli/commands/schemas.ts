@@ -4,7 +4,7 @@ import { loadPlatform } from "../../platform/platform.ts";
 import { type EnsuredCatalog, ensureSchemaCatalog } from "../../schemas/catalog.ts";
 import { syncFromCluster } from "../../schemas/from-cluster.ts";
 import { toolsRepoRoot } from "../../tools/paths.ts";
-import { type Command, type CommandIO, ExitCode, formatOption, helpOption } from "../command.ts";
+import { type Command, type CommandIO, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
 
 function progressLine(io: CommandIO): (e: PhaseEvent) => void {
   return (e) => io.stderr(`[${(e.elapsed / 1000).toFixed(1)}s] ${e.phase}: ${e.detail}\n`);
@@ -59,6 +59,12 @@ export const schemasSyncCommand: Command = {
   },
   async run(args, io) {
     const format = formatOption(args.values.format, ["text", "json"] as const, "text");
+    if (
+      args.values["from-cluster"] &&
+      (args.values.mirror !== undefined || args.values.app !== "apps/haos-enigma")
+    ) {
+      throw new UsageError("--from-cluster reads the cluster's CRDs: drop --mirror and --app");
+    }
     const started = Date.now();
     const onProgress = progressLine(io);
     let catalog: EnsuredCatalog;
