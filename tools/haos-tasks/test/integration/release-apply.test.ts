@@ -1,0 +1,162 @@
+import { execFile } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.ts";
+import { ReleaseError } from "../../src/release/errors.ts";
+import {
+  createReleaseFixture,
+  initialChangelog,
+  type ReleaseFixture,
+} from "../github-double/release-fixture.ts";
+import { cloneOrigin } from "../github-double/scripted-repo.ts";
+
+const run = promisify(execFile);
+const gitAt = async (dir: string, ...args: string[]) => (await run("git", args, { cwd: dir })).stdout.trim();
+
+let fixture: ReleaseFixture | undefined;
+afterEach(async () => {
+  // Every request and response the double saw must match GitHub's OpenAPI description.
+  const violations = fixture?.github.violations ?? [];
+  await fixture?.close();
+  fixture = undefined;
+  expect(violations).toEqual([]);
+});
+
+async function setup(): Promise<ReleaseFixture> {
+  fixture = await createReleaseFixture();
+  return fixture;
+}
+
+describe.each(["git", "github"] as const)("release apply through the %s transport", (transport) => {
+  it("releases haos-enigma: version, changelog, one commit, tag, published release with make_latest false", async () => {
+    const f = await setup();
+    const result = await f.apply({ transport });
+    expect(result.status).toBe("released");
+    const sha = result.sha as string;
+    // The origin has the release commit on main, with exactly the two files changed.
+    expect(await gitAt(f.origin, "rev-parse", "main")).toBe(sha);
+    expect(await gitAt(f.origin, "log", "-1", "--format=%s", sha)).toBe("chore(release): haos-enigma 1.1.0");
+    expect((await gitAt(f.origin, "show", "--name-only", "--format=", sha)).split("\n").sort()).toEqual([
+      "apps/haos-enigma/CHANGELOG.md",
+      "apps/haos-enigma/version.txt",
+    ]);
+    expect(await gitAt(f.origin, "show", `${sha}:apps/haos-enigma/version.txt`)).toBe("1.1.0");
+    const changelog = `${await gitAt(f.origin, "show", `${sha}:apps/haos-enigma/CHANGELOG.md`)}\n`;
+    const at = changelog.indexOf("## 1.0.0");
+    expect(changelog.slice(0, changelog.indexOf("## [1.1.0]"))).toBe(
+      initialChangelog.slice(0, initialChangelog.indexOf("## 1.0.0")),
+    );
+    expect(changelog.slice(at)).toBe(initialChangelog.slice(initialChangelog.indexOf("## 1.0.0")));
+    expect(changelog).toContain(
+      "## [1.1.0](https://github.com/acme/home/compare/haos-enigma-v1.0.0...haos-enigma-v1.1.0)",
+    );
+    expect(changelog).toContain("### Features\n\n* **vm:** 6 GiB of memory for add-ons ([");
+    expect(await gitAt(f.origin, "rev-parse", "haos-enigma-v1.1.0^{commit}")).toBe(sha);
+    if (transport === "git")
+      expect(await gitAt(f.origin, "cat-file", "-t", "haos-enigma-v1.1.0")).toBe("tag");
+    if (transport === "github") expect(f.github.verified.has(sha)).toBe(true);
+    expect(f.github.releases).toHaveLength(1);
+    expect(f.github.releases[0]).toMatchObject({
+      tag_name: "haos-enigma-v1.1.0",
+      name: "haos-enigma v1.1.0",
+      draft: false,
+    });
+    expect(f.github.releases[0]?.body).toContain("### Features");
+    expect(f.github.latestReleaseId).toBeUndefined();
+    // Draft first, publish second.
+    const calls = f.github.requests.map((r) => r.operationId).filter((id) => id?.includes("release"));
+    expect(calls.indexOf("repos/create-release")).toBeLessThan(calls.indexOf("repos/update-release"));
+    // Running again changes nothing.
+    if (transport === "github") await gitAt(f.repo.dir, "pull", "-q", "--ff-only");
+    const again = await f.apply({ transport });
+    expect(again.status).toBe("up-to-date");
+    expect(again.message).toContain("haos-enigma-v1.1.0 is published");
+    expect(f.github.releases).toHaveLength(1);
+  });
+
+  it("releases the repository: tag v1.0.1, moves v1, make_latest true", async () => {
+    const f = await setup();
+    const result = await f.apply({ transport, component: "repository" });
+    expect(result.status).toBe("released");
+    expect(await gitAt(f.origin, "rev-parse", "v1.0.1^{commit}")).toBe(result.sha);
+    expect(await gitAt(f.origin, "rev-parse", "v1^{commit}")).toBe(result.sha);
+    expect(f.github.releases[0]).toMatchObject({ tag_name: "v1.0.1", name: "v1.0.1", draft: false });
+    expect(f.github.latestReleaseId).toBe(f.github.releases[0]?.id);
+  });
+
+  it("fails loudly when the tag already exists at another commit", async () => {
+    const f = await setup();
+    const stray = await gitAt(f.origin, "rev-parse", "main~1");
+    await gitAt(f.origin, "tag", "haos-enigma-v1.1.0", stray);
+    const error = await f.apply({ transport }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReleaseError);
+    expect((error as ReleaseError).message).toMatch(/tag haos-enigma-v1\.1\.0/);
+    expect(f.github.releases.filter((r) => !r.draft)).toHaveLength(0);
+  });
+});
+
+describe("release apply refuses unsafe starting points", () => {
+  it("a dirty tree, naming the file", async () => {
+    const f = await setup();
+    await writeFile(path.join(f.repo.dir, "tools/cli.ts"), "dirty\n");
+    await expect(f.apply()).rejects.toThrow(/working tree is dirty: M tools\/cli\.ts/);
+    expect(f.github.releases).toHaveLength(0);
+  });
+
+  it("a detached HEAD", async () => {
+    const f = await setup();
+    await gitAt(f.repo.dir, "switch", "-q", "--detach", "HEAD");
+    await expect(f.apply()).rejects.toThrow(/HEAD is detached/);
+  });
+
+  it("a branch behind its remote", async () => {
+    const f = await setup();
+    const other = await cloneOrigin(f.origin);
+    await other.commit("fix(vm): from elsewhere", { "apps/haos-enigma/vm.yaml": "memory: 8Gi\n" });
+    await other.git("push", "-q", "origin", "main");
+    await other.remove();
+    await expect(f.apply()).rejects.toThrow(/behind origin\/main.*|1 commit\(s\) behind/);
+  });
+
+  it("a token without contents: write → exit 4 naming the permission", async () => {
+    const f = await setup();
+    f.github.permission = "read";
+    let stderr = "";
+    const code = await main(["release", "apply", "--component", "haos-enigma", "--transport", "github"], {
+      stdout: () => {},
+      stderr: (t) => {
+        stderr += t;
+      },
+      env: f.env,
+      cwd: f.repo.dir,
+      isTTY: false,
+    });
+    expect(code).toBe(4);
+    expect(stderr).toContain("contents: write");
+  });
+});
+
+describe("release apply through the CLI", () => {
+  it("applies every component in turn, then reports nothing to release", async () => {
+    const f = await setup();
+    const io = (out: string[]) => ({
+      stdout: (t: string) => void out.push(t),
+      stderr: () => {},
+      env: f.env,
+      cwd: f.repo.dir,
+      isTTY: false,
+    });
+    const out: string[] = [];
+    expect(await main(["release", "apply", "--transport", "git"], io(out))).toBe(0);
+    expect(out.join("")).toMatch(/released haos-enigma v1\.1\.0[\s\S]*released v1\.0\.1/);
+    expect(await readFile(path.join(f.repo.dir, "apps/haos-enigma/version.txt"), "utf8")).toBe("1.1.0\n");
+    const again: string[] = [];
+    expect(await main(["release", "apply"], io(again))).toBe(0);
+    expect(again.join("")).toContain("nothing to release");
+    const dry: string[] = [];
+    expect(await main(["release", "apply", "--dry-run", "--component", "repository"], io(dry))).toBe(0);
+    expect(dry.join("")).toContain("repository: up-to-date");
+  });
+});
