@@ -67,12 +67,12 @@ if $run_verify; then
 fi
 
 # 1. Provider network: ready on exactly the LAN nodes.
-ready_nodes="$(get providernetwork "$pn" -o jsonpath='{.status.readyNodes[*]}')"
+ready_nodes="$(get provider-networks.kubeovn.io "$pn" -o jsonpath='{.status.readyNodes[*]}')"
 for node in "${lan_nodes[@]}"; do
   if [[ " $ready_nodes " == *" $node "* ]]; then
     pass "provider network ${pn} ready on ${node}"
   else
-    fail "provider network ${pn} not ready on ${node} (is eno1 un-ignored in Talos? kubectl get providernetwork ${pn} -o yaml)"
+    fail "provider network ${pn} not ready on ${node} (is eno1 un-ignored in Talos? kubectl get provider-networks.kubeovn.io ${pn} -o yaml)"
   fi
 done
 for node in $ready_nodes; do
@@ -80,7 +80,7 @@ for node in $ready_nodes; do
 done
 
 # 2. Subnet and attachment.
-if [[ -n "$(get subnet "$subnet" -o name)" ]]; then
+if [[ -n "$(get subnets.kubeovn.io "$subnet" -o name)" ]]; then
   pass "subnet ${subnet} exists"
 else
   fail "subnet ${subnet} missing (Flux applied subnet-haos-underlay.yaml?)"
@@ -92,9 +92,9 @@ else
 fi
 
 # 3. The VM's LAN NIC: pinned MAC, reserved IP, on a node that has the bridge.
-vmi_mac="$(get vmi -n "$ns" "$vm" -o jsonpath='{.status.interfaces[?(@.name=="haos-underlay")].mac}')"
-vmi_ips="$(get vmi -n "$ns" "$vm" -o jsonpath='{.status.interfaces[?(@.name=="haos-underlay")].ipAddresses[*]}')"
-vmi_node="$(get vmi -n "$ns" "$vm" -o jsonpath='{.status.nodeName}')"
+vmi_mac="$(get virtualmachineinstances.kubevirt.io -n "$ns" "$vm" -o jsonpath='{.status.interfaces[?(@.name=="haos-underlay")].mac}')"
+vmi_ips="$(get virtualmachineinstances.kubevirt.io -n "$ns" "$vm" -o jsonpath='{.status.interfaces[?(@.name=="haos-underlay")].ipAddresses[*]}')"
+vmi_node="$(get virtualmachineinstances.kubevirt.io -n "$ns" "$vm" -o jsonpath='{.status.nodeName}')"
 if [[ -z "$vmi_node" ]]; then
   fail "VMI ${ns}/${vm} not running (kubectl -n ${ns} get vm,vmi ${vm})"
 else
@@ -116,11 +116,11 @@ else
     fail "VM runs on ${vmi_node}, which has no ready ${pn} provider network"
   fi
 fi
-migratable="$(get vm -n "$ns" "$vm" -o jsonpath='{.status.conditions[?(@.type=="LiveMigratable")].status}')"
+migratable="$(get virtualmachines.kubevirt.io -n "$ns" "$vm" -o jsonpath='{.status.conditions[?(@.type=="LiveMigratable")].status}')"
 case "$migratable" in
   True) pass "VM is live-migratable" ;;
   "") warn "VM reports no LiveMigratable condition yet" ;;
-  *) warn "VM is not live-migratable: $(get vm -n "$ns" "$vm" -o jsonpath='{.status.conditions[?(@.type=="LiveMigratable")].message}')" ;;
+  *) warn "VM is not live-migratable: $(get virtualmachines.kubevirt.io -n "$ns" "$vm" -o jsonpath='{.status.conditions[?(@.type=="LiveMigratable")].message}')" ;;
 esac
 
 # 4. The WholeIP: the pool hands it out, it cannot be pinned.
@@ -165,12 +165,12 @@ fi
 
 # 6. Backup prerequisites.
 if $backup; then
-  if [[ -n "$(get volumesnapshotclass -o name)" ]]; then
+  if [[ -n "$(get volumesnapshotclasses.snapshot.storage.k8s.io -o name)" ]]; then
     pass "a VolumeSnapshotClass exists"
   else
     fail "no VolumeSnapshotClass: VirtualMachineSnapshots of the replicated volume cannot be taken"
   fi
-  newest="$(get virtualmachinesnapshots -n "$ns" -l app.kubernetes.io/managed-by=haos-snapshot -o jsonpath='{range .items[?(@.status.readyToUse==true)]}{.metadata.name}{"\n"}{end}' | sort | tail -n 1)"
+  newest="$(get virtualmachinesnapshots.snapshot.kubevirt.io -n "$ns" -l app.kubernetes.io/managed-by=haos-snapshot -o jsonpath='{range .items[?(@.status.readyToUse==true)]}{.metadata.name}{"\n"}{end}' | sort | tail -n 1)"
   if [[ -n "$newest" ]]; then pass "newest ready snapshot: ${newest}"; else fail "no ready VM snapshot in ${ns}"; fi
 fi
 

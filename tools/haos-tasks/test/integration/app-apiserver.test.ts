@@ -390,4 +390,172 @@ describe("apps/haos-enigma on a real API server (published + synthesized CRDs)",
     ]);
     expect(mac.stdout).toBe(platform.network.underlay?.haosNic?.mac);
   });
+
+  const run = (file: string, args: string[], env: Record<string, string>) =>
+    execFileAsync("bash", [path.join(appDir, "scripts", file), ...args], {
+      env: { ...process.env, ...env },
+    }).then(
+      (r) => ({ ...r, exitCode: 0 }),
+      (e: { stdout?: string; stderr?: string; code?: number }) => ({
+        stdout: e.stdout ?? "",
+        stderr: e.stderr ?? "",
+        exitCode: e.code ?? 1,
+      }),
+    );
+
+  const snapshot = (name: string, labels: Record<string, string>) => ({
+    apiVersion: "snapshot.kubevirt.io/v1beta1",
+    kind: "VirtualMachineSnapshot",
+    metadata: { name, namespace: platform.cluster.tenantNamespace, labels },
+    spec: { source: { apiGroup: "kubevirt.io", kind: "VirtualMachine", name: "vm-instance-haos" } },
+  });
+  const listSnapshots = async (): Promise<string[]> => {
+    const got = await server.kubectl([
+      "get",
+      "virtualmachinesnapshots.snapshot.kubevirt.io",
+      "-n",
+      platform.cluster.tenantNamespace,
+      "-o",
+      "jsonpath={.items[*].metadata.name}",
+    ]);
+    return got.stdout.split(" ").filter(Boolean).sort();
+  };
+
+  it("snapshot-haos.sh, as the CronJob's ServiceAccount, snapshots, waits for readiness and prunes", async () => {
+    const ns = platform.cluster.tenantNamespace;
+    const ours = {
+      "app.kubernetes.io/managed-by": "haos-snapshot",
+      "haos-enigma.dev/vm": "vm-instance-haos",
+    };
+    const old = [
+      "haos-20250101t000000z",
+      "haos-20250102t000000z",
+      "haos-20250103t000000z",
+      "haos-20250104t000000z",
+    ];
+    const seeded = await apply(yamlOf([...old.map((n) => snapshot(n, ours)), snapshot("taken-by-hand", {})]));
+    expect(seeded.exitCode, seeded.stderr).toBe(0);
+    const sa = await server.serviceAccount(ns, "haos-snapshot");
+    // Least privilege: the job's identity can read nothing else.
+    const secrets = await server.kubectl(["get", "secrets", "-n", ns], { kubeconfig: sa.kubeconfigPath });
+    expect(secrets.stderr).toContain("Forbidden");
+
+    const running = run("snapshot-haos.sh", [], { KUBECONFIG: sa.kubeconfigPath, KEEP: "3", TIMEOUT: "60s" });
+    // Play KubeVirt's snapshot controller: mark the new snapshot ready to use.
+    let created: string | undefined;
+    for (let i = 0; i < 100 && !created; i++) {
+      created = (await listSnapshots()).find((n) => !old.includes(n) && n !== "taken-by-hand");
+      if (!created) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(created).toMatch(/^haos-\d{8}t\d{6}z$/);
+    const ready = await server.kubectl([
+      "patch",
+      "virtualmachinesnapshots.snapshot.kubevirt.io",
+      String(created),
+      "-n",
+      ns,
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      '{"status":{"readyToUse":true}}',
+    ]);
+    expect(ready.exitCode, ready.stderr).toBe(0);
+    const result = await running;
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain("kept 3 of 5 snapshot(s)");
+    // The two oldest of ours are gone; the hand-made one is not ours and stays.
+    expect(await listSnapshots()).toEqual([old[2], old[3], created, "taken-by-hand"].sort());
+  });
+
+  it("snapshot-haos.sh prunes nothing when the new snapshot never becomes ready", async () => {
+    const sa = await server.serviceAccount(platform.cluster.tenantNamespace, "haos-snapshot");
+    const before = await listSnapshots();
+    // A new second, so the new snapshot gets a new name.
+    await new Promise((r) => setTimeout(r, 1100));
+    const result = await run("snapshot-haos.sh", [], {
+      KUBECONFIG: sa.kubeconfigPath,
+      KEEP: "1",
+      TIMEOUT: "2s",
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/not ready after 2s; nothing pruned/);
+    const after = await listSnapshots();
+    expect(after.filter((n) => !before.includes(n))).toHaveLength(1);
+    expect(after).toEqual(expect.arrayContaining(before));
+  });
+
+  it("the restore runbook's manifest and stop command are valid against the declared schemas", async () => {
+    const readme = readFileSync(path.join(appDir, "README.md"), "utf8");
+    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)]
+      .map((m) => String(m[1]))
+      .filter((b) => /^\s*# runbook:/.test(b));
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const block of blocks) {
+      const indent = Math.min(
+        ...block
+          .split("\n")
+          .filter((l) => l.trim())
+          .map((l) => l.search(/\S/)),
+      );
+      const manifest = block
+        .split("\n")
+        .map((l) => l.slice(indent))
+        .join("\n");
+      const dry = await apply(manifest, "--dry-run=server");
+      expect(dry.exitCode, `${manifest}\n${dry.stderr}`).toBe(0);
+    }
+    const stop = /kubectl -n tenant-root patch vminstance haos --type=merge -p '([^']+)'/.exec(readme);
+    expect(stop, "README must keep the stop command").not.toBeNull();
+    const patched = await server.kubectl([
+      "patch",
+      "vminstances.apps.cozystack.io",
+      "haos",
+      "-n",
+      "tenant-root",
+      "--type=merge",
+      "-p",
+      String(stop?.[1]),
+      "--dry-run=server",
+      "-o",
+      "jsonpath={.spec.runStrategy}",
+    ]);
+    expect(patched.exitCode, patched.stderr).toBe(0);
+    expect(patched.stdout).toBe("Halted");
+  });
+
+  it("validate-haos-network.sh reports each network check with the fix and fails", async () => {
+    const admin = { KUBECONFIG: server.kubeconfigPath };
+    const help = await run("validate-haos-network.sh", ["--help"], admin);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain("--no-lan-probes");
+    expect((await run("validate-haos-network.sh", ["--bogus"], admin)).exitCode).toBe(2);
+
+    const first = await run("validate-haos-network.sh", ["--no-lan-probes"], admin);
+    expect(first.exitCode).toBe(1);
+    expect(first.stdout).toContain(
+      "FAIL  provider network eno1 not ready on illusion (is eno1 un-ignored in Talos?",
+    );
+    expect(first.stdout).toContain("PASS  subnet haos-underlay exists");
+    expect(first.stdout).toContain("PASS  NetworkAttachmentDefinition tenant-root/haos-underlay exists");
+    expect(first.stdout).toContain("FAIL  VMI tenant-root/vm-instance-haos not running");
+    expect(first.stdout).toContain("FAIL  Service tenant-root/vm-instance-haos has no load-balancer IP yet");
+
+    // Play Kube-OVN: ready on the LAN nodes and, wrongly, on the Hetzner worker.
+    const nodes = [...platform.network.lan.nodes.map((n) => n.name), "here-i-am"];
+    const status = await server.kubectl([
+      "patch",
+      "provider-networks.kubeovn.io",
+      "eno1",
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      JSON.stringify({ status: { readyNodes: nodes } }),
+    ]);
+    expect(status.exitCode, status.stderr).toBe(0);
+    const second = await run("validate-haos-network.sh", ["--no-lan-probes"], admin);
+    expect(second.stdout).toContain("PASS  provider network eno1 ready on the-toy-factory");
+    expect(second.stdout).toContain(
+      "FAIL  provider network eno1 is ready on here-i-am, which is not a LAN node",
+    );
+  });
 });
