@@ -72,7 +72,9 @@ describe("the Action's verify command (dist/index.js)", () => {
     expect(report.revision.target).toBe(fixture.commits.target);
     expect(report.phases.map((p) => p.status)).toEqual(Array(8).fill("succeeded"));
     expect(run.summary).toContain("haos-tasks verify: succeeded");
-    expect(run.stdout).toMatch(/ disk +progress +DataVolume tenant-root\/vm-disk-haos-action\d+ ImportInProgress/);
+    expect(run.stdout).toMatch(
+      / disk +progress +DataVolume tenant-root\/vm-disk-haos-action\d+ ImportInProgress/,
+    );
   });
 
   it("fails the step on BuildFailed with the failing phase, the fix and an annotation", async () => {
