@@ -106,6 +106,49 @@ export async function loadWorkspace(
   };
 }
 
+/** An object Flux references by kind, name and namespace. */
+export interface ObjectRef {
+  kind: string;
+  name: string;
+  namespace: string;
+}
+
+const fluxKinds =
+  /^kind:\s*["']?(GitRepository|OCIRepository|HelmRepository|Bucket|Kustomization|HelmRelease|HelmChart|ExternalArtifact)["']?\s*$/m;
+
+/**
+ * Flux sources and reconcilers anywhere in the repository outside the files already read, so a
+ * check of one app resolves `sourceRef`/`dependsOn` against the whole repository.
+ */
+export async function repositoryFluxObjects(
+  root: string,
+  ignore: readonly string[],
+  skip: ReadonlySet<string>,
+): Promise<ObjectRef[]> {
+  const found: string[] = [];
+  await walk(root, root, ignore, found);
+  const refs: ObjectRef[] = [];
+  for (const absolute of found) {
+    const rel = relativePath(root, absolute);
+    if (skip.has(rel)) continue;
+    const text = await readFile(absolute, "utf8");
+    if (!fluxKinds.test(text)) continue;
+    for (const doc of parseSourceFile(text, rel).documents) {
+      const value = doc.value as {
+        kind?: unknown;
+        metadata?: { name?: unknown; namespace?: unknown };
+      } | null;
+      if (!value || typeof value.kind !== "string" || typeof value.metadata?.name !== "string") continue;
+      refs.push({
+        kind: value.kind,
+        name: value.metadata.name,
+        namespace: typeof value.metadata.namespace === "string" ? value.metadata.namespace : "",
+      });
+    }
+  }
+  return refs;
+}
+
 /** The kustomization file of a directory in the workspace. */
 export function kustomizationFileOf(workspace: Workspace, dir: string): SourceFile | undefined {
   for (const name of kustomizationFileNames) {

@@ -13,6 +13,7 @@ import {
   knownNonResources,
   kustomizationFileOf,
   loadWorkspace,
+  repositoryFluxObjects,
   type Workspace,
 } from "../manifests/workspace.ts";
 import { pointerPosition } from "../manifests/yaml-source.ts";
@@ -130,7 +131,10 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     if (owningKustomization(file, dirs) !== undefined) continue;
     subjects.push(...resourcesOf(source).map(standaloneSubject));
   }
-  findings.push(...fluxReferences(subjects, root, config), ...duplicateResources(subjects));
+  const elsewhere = workspace.targets.includes(".")
+    ? []
+    : await repositoryFluxObjects(root, config.ignore, new Set(workspace.files.keys()));
+  findings.push(...fluxReferences(subjects, root, config, elsewhere), ...duplicateResources(subjects));
 
   const platforms = new PlatformLookup(root);
   const bySchemaSet = await groupByPlatform(subjects, platforms);

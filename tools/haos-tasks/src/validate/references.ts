@@ -11,6 +11,7 @@ import {
   knownNonResources,
   kustomizationFileNames,
   kustomizationFileOf,
+  type ObjectRef,
   type Workspace,
 } from "../manifests/workspace.ts";
 import { pointerPosition } from "../manifests/yaml-source.ts";
@@ -143,15 +144,15 @@ export function fluxReferences(
   subjects: readonly Subject[],
   root: string,
   config: ValidateConfig,
+  elsewhere: readonly ObjectRef[] = [],
 ): Finding[] {
   const findings: Finding[] = [];
+  const matches = (o: ObjectRef, kind: string, name: string, namespace: string) =>
+    o.kind === kind && o.name === name && (!namespace || !o.namespace || o.namespace === namespace);
   const defined = (kind: string, name: string, namespace: string) =>
-    subjects.some(
-      (s) => s.kind === kind && s.name === name && (!namespace || !s.namespace || s.namespace === namespace),
-    ) ||
-    config.external.some(
-      (e) => e.kind === kind && e.name === name && (!e.namespace || !namespace || e.namespace === namespace),
-    );
+    subjects.some((s) => matches(s, kind, name, namespace)) ||
+    elsewhere.some((o) => matches(o, kind, name, namespace)) ||
+    config.external.some((e) => matches(e, kind, name, namespace));
   for (const subject of subjects) {
     if (isKind(subject, "kustomize.toolkit.fluxcd.io", "Kustomization")) {
       const specPath = field(subject.object, "spec", "path");
