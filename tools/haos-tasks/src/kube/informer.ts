@@ -3,6 +3,9 @@ import { isConnectionError, KubeForbiddenError, KubeStatusError, KubeUnreachable
 import { type KindKey, resourceKinds } from "./resources.ts";
 import type { ObjectStore } from "./store.ts";
 
+/** How long after an outage a 403 still counts as "the server is starting up". */
+const forbiddenGraceMs = 20_000;
+
 export interface InformerOptions {
   /** Watch (list, then watch from the list's resourceVersion) or poll (list on an interval). */
   mode: "watch" | "poll";
@@ -176,7 +179,13 @@ export class Informer {
 
   /** The error that ends the run, or undefined when a retry may help. */
   private fatalError(error: unknown): Error | undefined {
-    if (error instanceof KubeForbiddenError) return error;
+    if (error instanceof KubeForbiddenError) {
+      // A restarting API server answers 403 until its RBAC caches are synced: right after an
+      // outage a 403 is retried for a while; otherwise it means a missing rule, at once.
+      const recovering =
+        this.disconnectedSince !== undefined && Date.now() - this.disconnectedSince < forbiddenGraceMs;
+      return recovering ? undefined : error;
+    }
     if (error instanceof KubeUnreachableError || isConnectionError(error)) {
       this.disconnectedSince ??= Date.now();
       if (Date.now() - this.disconnectedSince < this.options.unreachableAfterMs) return undefined;

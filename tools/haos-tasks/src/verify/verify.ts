@@ -97,7 +97,17 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const platform = await loadPlatform(options.appDir, options.repoRoot);
   const targets = await resolveTargets(options.appDir, options.repoRoot, platform);
   const client = new KubeClient(options.kubeConfig);
-  const view = new ClusterView(client, watchTargets(targets), options.view ?? {});
+  // Reconnects and re-lists are reported under the phase that is running when they happen.
+  let currentPhase = "source";
+  const emit = (event: PhaseEvent): void => {
+    currentPhase = event.phase;
+    options.emit(event);
+  };
+  const view = new ClusterView(client, watchTargets(targets), {
+    ...options.view,
+    onNotice: (detail) =>
+      emit({ phase: currentPhase, status: "progress", detail, elapsed: Date.now() - started }),
+  });
   const appUrl = options.appUrl ?? `http://${targets.expectedWholeIp}:8123/`;
   const base = { target: options.target, app: options.appDir, startedAt: new Date(started).toISOString() };
   const stats = (): VerifyReport["stats"] => {
@@ -152,7 +162,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
     requests.set(key, { value, at: Date.now() });
     try {
       await client.mergePatch(resourceKinds[kind], ns, name, reconcilePatch(value));
-      options.emit({
+      emit({
         phase: kind === "gitRepository" ? "source" : "kustomization",
         status: "progress",
         detail: `requested reconcile of ${key} (${value})`,
@@ -183,7 +193,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
         relation: ancestry.relation,
         importRestartLimit: options.importRestartLimit ?? 3,
       },
-      emit: options.emit,
+      emit,
       probe: {
         intervalMs: options.appProbeIntervalMs ?? 2_000,
         run: (timeoutMs) => probeApp(appUrl, timeoutMs),

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { KubeClient, type KubeObject } from "../../src/kube/client.ts";
@@ -76,6 +77,64 @@ export async function shippedServiceAccount(server: TestApiServer): Promise<stri
   const applied = await server.kubectl(["apply", "-f", rbac]);
   if (applied.exitCode !== 0) throw new Error(`applying ${rbac} failed: ${applied.stderr}`);
   return (await server.serviceAccount("tenant-root", "haos-verify-runner")).kubeconfigPath;
+}
+
+/**
+ * A plain-HTTP proxy on 127.0.0.1 in front of the test API server. `expireFirstWatch` rewrites
+ * the first watch request's resourceVersion to "1", far older than the server keeps: the real
+ * kube-apiserver then answers 410 Gone ("too old resource version"), as after an etcd compaction.
+ */
+export async function startApiProxy(
+  server: TestApiServer,
+  options: { expireFirstWatch?: boolean } = {},
+): Promise<{ url: string; rewritten: () => number; close: () => Promise<void> }> {
+  let rewritten = 0;
+  const target = new URL(server.url);
+  const proxy = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://proxy");
+    if (options.expireFirstWatch && rewritten === 0 && url.searchParams.get("watch") === "true") {
+      url.searchParams.set("resourceVersion", "1");
+      rewritten += 1;
+    }
+    const upstream = https.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: `${url.pathname}${url.search}`,
+        method: req.method,
+        headers: { ...req.headers, host: target.host },
+        ca: server.caPem,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const address = proxy.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    rewritten: () => rewritten,
+    close: () =>
+      new Promise<void>((resolve) => {
+        proxy.closeAllConnections();
+        proxy.close(() => resolve());
+      }),
+  };
+}
+
+/** A kubeconfig for `server` (a URL) with a bearer token (client-node wants skip-TLS for http://). */
+export function tokenKubeconfig(server: string, token: string): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), "haos-kubeconfig-")), "config");
+  writeFileSync(
+    file,
+    `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: ${server}\n${server.startsWith("http:") ? "    insecure-skip-tls-verify: true\n" : ""}users:\n- name: u\n  user:\n    token: ${token}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n`,
+  );
+  return file;
 }
 
 export interface AppFixture {
@@ -533,6 +592,15 @@ export class ClusterSimulator {
     await this.dataVolume("Succeeded", "100.0%");
     await this.pvcBound();
     if (options.stopAfter === "disk") return;
+    await this.finishRollout(sha, options);
+  }
+
+  /** The second half of rollout(): the VM starts, gets its addresses, and Flux reports Ready. */
+  async finishRollout(
+    sha: string,
+    options: { stepMs?: number; lanIp?: string; wholeIp?: string } = {},
+  ): Promise<void> {
+    const step = (): Promise<void> => new Promise((r) => setTimeout(r, options.stepMs ?? 100));
     await this.createVm();
     await step();
     await this.vm("Starting", false);
