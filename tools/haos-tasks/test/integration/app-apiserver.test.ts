@@ -558,4 +558,159 @@ describe("apps/haos-enigma on a real API server (published + synthesized CRDs)",
       "FAIL  provider network eno1 is ready on here-i-am, which is not a LAN node",
     );
   });
+
+  it("healthCheckExprs classify the mirrored conditions as intended (evaluated by the API server's CEL)", async () => {
+    type Cond = { type: string; status: string; reason: string; message?: string };
+    const c = (type: string, status: string, reason: string, message?: string): Cond => ({
+      type,
+      status,
+      reason,
+      ...(message ? { message } : {}),
+    });
+    const samples: Array<[string, Cond[], { VMDisk: string; VMInstance: string }]> = [
+      ["no conditions yet", [], { VMDisk: "InProgress", VMInstance: "InProgress" }],
+      [
+        "installing",
+        [c("Ready", "Unknown", "Progressing"), c("Released", "Unknown", "Progressing")],
+        { VMDisk: "InProgress", VMInstance: "InProgress" },
+      ],
+      [
+        "render failed: missing profile",
+        [
+          c("Ready", "False", "InstallFailed"),
+          c(
+            "Released",
+            "False",
+            "InstallFailed",
+            "execution error at (vm-instance/templates/vm.yaml:5:4): Specified instanceProfile does not exist in the cluster: haos",
+          ),
+        ],
+        { VMDisk: "Failed", VMInstance: "Failed" },
+      ],
+      [
+        "disk race",
+        [
+          c("Ready", "False", "InstallFailed"),
+          c(
+            "Released",
+            "False",
+            "InstallFailed",
+            "execution error at (vm-instance/templates/vm.yaml:71:16): Specified disk not exists in cluster: haos",
+          ),
+        ],
+        { VMDisk: "Failed", VMInstance: "InProgress" },
+      ],
+      [
+        "upgrade failed",
+        [c("Ready", "False", "UpgradeFailed"), c("Released", "False", "UpgradeFailed", "timeout")],
+        { VMDisk: "Failed", VMInstance: "Failed" },
+      ],
+      [
+        "released, workloads not ready",
+        [
+          c("Ready", "True", "Succeeded"),
+          c("Released", "True", "InstallSucceeded"),
+          c("WorkloadsReady", "False", "WorkloadsNotReady"),
+        ],
+        { VMDisk: "InProgress", VMInstance: "InProgress" },
+      ],
+      [
+        "released, no WorkloadsReady",
+        [c("Ready", "True", "Succeeded"), c("Released", "True", "InstallSucceeded")],
+        { VMDisk: "Current", VMInstance: "InProgress" },
+      ],
+      [
+        "all ready",
+        [
+          c("Ready", "True", "Succeeded"),
+          c("Released", "True", "InstallSucceeded"),
+          c("WorkloadsReady", "True", "WorkloadsReady"),
+        ],
+        { VMDisk: "Current", VMInstance: "Current" },
+      ],
+    ];
+    const exprs = at(find("Kustomization", "haos-enigma"), "spec", "healthCheckExprs") as Array<
+      Record<string, string>
+    >;
+    const fields = ["inProgress", "failed", "current"] as const;
+    // One probe CRD per expression; Flux's top-level `status` variable becomes `self.status`.
+    const probes = exprs.flatMap((e) =>
+      fields.map((field) => ({
+        kind: String(e.kind),
+        field,
+        plural: `${String(e.kind).toLowerCase()}${field.toLowerCase()}s`,
+        rule: String(e[field]).replace(/(?<![.\w])status\b/g, "self.status"),
+      })),
+    );
+    const condition = {
+      type: "object",
+      required: ["type", "status"],
+      properties: Object.fromEntries(
+        ["type", "status", "reason", "message"].map((k) => [k, { type: "string", maxLength: 1024 }]),
+      ),
+    };
+    await installCrds(server, [
+      yamlOf(
+        probes.map((p) => ({
+          apiVersion: "apiextensions.k8s.io/v1",
+          kind: "CustomResourceDefinition",
+          metadata: { name: `${p.plural}.cel.test.haos.dev` },
+          spec: {
+            group: "cel.test.haos.dev",
+            scope: "Cluster",
+            names: { plural: p.plural, kind: `Probe${p.plural}` },
+            versions: [
+              {
+                name: "v1",
+                served: true,
+                storage: true,
+                schema: {
+                  openAPIV3Schema: {
+                    type: "object",
+                    "x-kubernetes-validations": [{ rule: p.rule }],
+                    properties: {
+                      status: {
+                        type: "object",
+                        properties: { conditions: { type: "array", maxItems: 8, items: condition } },
+                      },
+                    },
+                  },
+                },
+              },
+            ],
+          },
+        })),
+      ),
+    ]);
+    const holds = async (plural: string, conditions: Cond[]): Promise<boolean> => {
+      const probe = {
+        apiVersion: "cel.test.haos.dev/v1",
+        kind: `Probe${plural}`,
+        metadata: { name: "p" },
+        status: { conditions },
+      };
+      const r = await server.kubectl(["create", "--dry-run=server", "-f", "-"], {
+        input: JSON.stringify(probe),
+      });
+      if (r.exitCode !== 0 && !r.stderr.includes("failed rule")) throw new Error(r.stderr);
+      return r.exitCode === 0;
+    };
+    for (const [name, conditions, want] of samples) {
+      for (const kind of ["VMDisk", "VMInstance"] as const) {
+        let verdict = "InProgress";
+        for (const [field, status] of [
+          ["inProgress", "InProgress"],
+          ["failed", "Failed"],
+          ["current", "Current"],
+        ]) {
+          const probe = probes.find((p) => p.kind === kind && p.field === field);
+          if (probe && (await holds(probe.plural, conditions))) {
+            verdict = String(status);
+            break;
+          }
+        }
+        expect(`${kind} ${name}: ${verdict}`).toBe(`${kind} ${name}: ${want[kind]}`);
+      }
+    }
+  });
 });
