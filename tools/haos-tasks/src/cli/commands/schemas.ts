@@ -2,7 +2,6 @@ import path from "node:path";
 import type { PhaseEvent } from "../../phases.ts";
 import { loadPlatform } from "../../platform/platform.ts";
 import { type EnsuredCatalog, ensureSchemaCatalog } from "../../schemas/catalog.ts";
-import { syncFromCluster } from "../../schemas/from-cluster.ts";
 import { toolsRepoRoot } from "../../tools/paths.ts";
 import { type Command, type CommandIO, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
 
@@ -33,7 +32,8 @@ export const schemasSyncCommand: Command = {
     "Reads the app's platform.yaml to select the sources of the declared versions (CozyStack line",
     "included), verifies each against tools/haos-tasks/schemas.lock.json and writes the strict",
     "kubeconform catalog to .cache/haos-tasks/schemas/<key>/ (atomically). validate runs it by itself",
-    "when the catalog is missing or stale.",
+    "when the catalog is missing or stale. HAOS_TASKS_CACHE_DIR moves the cache (<dir>/schemas,",
+    "<dir>/sources).",
     "",
     "exit codes: 0 synced or up to date; 2 a sha256 mismatch, a missing mirror file, bad usage or I/O.",
   ].join("\n"),
@@ -71,6 +71,8 @@ export const schemasSyncCommand: Command = {
     let cozystack: string | undefined;
     try {
       if (args.values["from-cluster"]) {
+        // Loaded on demand: @kubernetes/client-node would slow every CLI start.
+        const { syncFromCluster } = await import("../../schemas/from-cluster.ts");
         catalog = await syncFromCluster({ onProgress, env: io.env });
       } else {
         const app = String(args.values.app ?? "apps/haos-enigma");
