@@ -31,7 +31,7 @@ describe("style rules", () => {
         "- key: value",
         "  other: value",
         "on: push # a key, not a value",
-        "long: " + "x".repeat(300),
+        `long: ${"x".repeat(300)}`,
       ]),
     ).toEqual([]);
   });

@@ -151,7 +151,7 @@ export function parsePlatform(text: string, file: string): Platform {
     );
   }
   const root = doc.toJS() as Record<string, unknown> | null;
-  if (!root || root.kind !== "Platform" || !isMap(doc.contents)) {
+  if (root?.kind !== "Platform" || !isMap(doc.contents)) {
     throw new PlatformError(
       file,
       "not a Platform declaration (kind: Platform)",
