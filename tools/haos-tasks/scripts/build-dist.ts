@@ -51,6 +51,26 @@ const bundledPaths: Plugin = {
   },
 };
 
+// @actions/core imports @actions/http-client (for OIDC tokens), which imports undici's ProxyAgent
+// at the top: 400 KiB parsed on every start for a code path the Action never takes. That one
+// import gets a stub that fails loudly if it is ever used; the Kubernetes client (verify) keeps
+// the real undici.
+const proxyAgentStub: Plugin = {
+  name: "http-client-proxy-agent-stub",
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, (args) =>
+      args.importer.includes(`${path.sep}@actions${path.sep}http-client${path.sep}`)
+        ? { path: "undici-proxy-agent", namespace: "haos-tasks-stub" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "haos-tasks-stub" }, () => ({
+      contents:
+        'export class ProxyAgent { constructor() { throw new Error("haos-tasks: @actions/http-client proxy support is not bundled; the Action makes no requests through it"); } }',
+      loader: "js",
+    }));
+  },
+};
+
 function packageOf(input: string): string | undefined {
   const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
   return m?.[1];
@@ -103,7 +123,7 @@ async function bundle(outdir: string): Promise<void> {
     chunkNames: "chunks/[name]-[hash]",
     banner: { js: banner },
     metafile: true,
-    plugins: [bundledPaths],
+    plugins: [bundledPaths, proxyAgentStub],
     logLevel: "warning",
   });
   writeFileSync(path.join(outdir, "licenses.txt"), licenses(result.metafile));

@@ -157,7 +157,8 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
     resolveCommit(repo, options.base),
     resolveCommit(repo, options.head),
   ]);
-  const from = await mergeBase(repo, baseSha, headSha);
+  // Same commit (e.g. a re-run on the base): nothing can differ, so skip the git work.
+  const from = baseSha === headSha ? baseSha : await mergeBase(repo, baseSha, headSha);
   const result: DiffResult = {
     base: { ref: options.base, sha: from },
     head: { ref: options.head, sha: headSha },
@@ -165,7 +166,7 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
     changedFiles: 0,
     apps: [],
   };
-  const changed = await changedFiles(repo, from, headSha);
+  const changed = from === headSha ? [] : await changedFiles(repo, from, headSha);
   result.changedFiles = changed.length;
   if (changed.length === 0) return result;
 
