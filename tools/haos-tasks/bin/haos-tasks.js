@@ -10,5 +10,8 @@ if (major < 24) {
   );
   process.exit(2);
 }
+// Before anything imports @kubernetes/client-node: load its KubeConfig without the generated API.
+const { registerSlimClientNode } = await import("../src/kube/client-node-slim.ts");
+registerSlimClientNode();
 const { main } = await import("../src/cli/main.ts");
 process.exitCode = await main(process.argv.slice(2));

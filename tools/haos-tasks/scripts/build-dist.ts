@@ -9,7 +9,13 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { build, type Metafile, type Plugin } from "esbuild";
+import {
+  generatedIndexSpecifier,
+  isClientNodeConfig,
+  slimGeneratedIndex,
+} from "../src/kube/client-node-slim.ts";
 
 const packageDir = path.resolve(import.meta.dirname, "..");
 const distDir = path.join(packageDir, "dist");
@@ -71,6 +77,19 @@ const proxyAgentStub: Plugin = {
   },
 };
 
+// client-node's KubeConfig module imports two names from its generated API index; the CLI sends
+// that import to src/kube/client-node-gen.ts at run time, and the bundle does the same here.
+const slimClientNode: Plugin = {
+  name: "client-node-slim-generated-index",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) =>
+      args.path === generatedIndexSpecifier && isClientNodeConfig(args.importer)
+        ? { path: fileURLToPath(slimGeneratedIndex) }
+        : undefined,
+    );
+  },
+};
+
 function packageOf(input: string): string | undefined {
   const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
   return m?.[1];
@@ -123,7 +142,7 @@ async function bundle(outdir: string): Promise<void> {
     chunkNames: "chunks/[name]-[hash]",
     banner: { js: banner },
     metafile: true,
-    plugins: [bundledPaths, proxyAgentStub],
+    plugins: [bundledPaths, proxyAgentStub, slimClientNode],
     logLevel: "warning",
   });
   writeFileSync(path.join(outdir, "licenses.txt"), licenses(result.metafile));

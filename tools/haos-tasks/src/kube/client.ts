@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
-import { type KubeConfig, Watch } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node/dist/config.js";
+import { Watch } from "@kubernetes/client-node/dist/watch.js";
 import {
   connectionReason,
   isConnectionError,

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import https from "node:https";
 import path from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 import type { PhaseEvent } from "../phases.ts";
 import { cacheDirs, converterVersion, type EnsuredCatalog } from "./catalog.ts";
 import { readCatalogIndex, schemaLocation, writeCatalogDir } from "./catalog-dir.ts";

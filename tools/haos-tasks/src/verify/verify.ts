@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 import { KubeClient } from "../kube/client.ts";
 import { ClusterView, type ClusterViewOptions, type WatchTarget } from "../kube/cluster-view.ts";
 import { KubeForbiddenError, KubeUnreachableError } from "../kube/errors.ts";

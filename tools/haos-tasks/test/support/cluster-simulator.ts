@@ -86,12 +86,17 @@ export async function shippedServiceAccount(server: TestApiServer): Promise<stri
  */
 export async function startApiProxy(
   server: TestApiServer,
-  options: { expireFirstWatch?: boolean } = {},
+  options: {
+    expireFirstWatch?: boolean;
+    /** Sees every request (the benchmark counts them). */
+    onRequest?: (method: string, url: URL) => void;
+  } = {},
 ): Promise<{ url: string; rewritten: () => number; close: () => Promise<void> }> {
   let rewritten = 0;
   const target = new URL(server.url);
   const proxy = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://proxy");
+    options.onRequest?.(req.method ?? "GET", url);
     if (options.expireFirstWatch && rewritten === 0 && url.searchParams.get("watch") === "true") {
       url.searchParams.set("resourceVersion", "1");
       rewritten += 1;

@@ -1,5 +1,4 @@
 import { appendFileSync } from "node:fs";
-import { loadKubeConfig } from "../../kube/config.ts";
 import type { PhaseEvent } from "../../phases.ts";
 import { renderVerifySummary, verifyAnnotations } from "../../report/phase-github.ts";
 import { renderVerifyJson } from "../../report/phase-json.ts";
@@ -7,7 +6,7 @@ import { applyEvent, newBoard, phaseLine, renderBoard, renderVerifyText } from "
 import { parseDuration } from "../../verify/engine.ts";
 import { type PhaseName, phaseNames } from "../../verify/phases/types.ts";
 import { parseTargetSha } from "../../verify/revision.ts";
-import { runVerify, type VerifyOutcome } from "../../verify/verify.ts";
+import type { VerifyOutcome } from "../../verify/verify.ts";
 import { type Command, type CommandIO, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
 
 const exitCodes: Record<VerifyOutcome, number> = {
@@ -141,6 +140,11 @@ export const verifyCommand: Command = {
     if (!Number.isInteger(restarts) || restarts < 1)
       throw new UsageError("--import-restarts must be a positive integer");
     const timeoutMs = duration(v.timeout ?? "30m", "--timeout");
+    // Loaded on demand: the Kubernetes client would weigh on every other command's start.
+    const [{ loadKubeConfig }, { runVerify }] = await Promise.all([
+      import("../../kube/config.ts"),
+      import("../../verify/verify.ts"),
+    ]);
     const progress = progressWriter(io, io.isTTY && format === "text");
     const report = await runVerify({
       appDir: String(v.app ?? "apps/haos-enigma"),

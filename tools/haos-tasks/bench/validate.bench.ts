@@ -1,0 +1,270 @@
+/**
+ * `npm run bench:validate`: `haos-tasks validate` on a generated Flux repository of 500 apps
+ * (about 5,500 resources), side by side in the same run with the bare pipe homelab repos use —
+ * `kubectl kustomize` of every app piped into one `kubeconform -strict -n 2` over the same schema
+ * catalog — plus one real app cold (schemas cached) and a moon cache hit.
+ *
+ * Targets: validate ≤ 1.25× the pipe's wall time; one app cold < 2 s; moon cache hit < 0.3 s.
+ *
+ *   VALIDATE_BENCH_APPS=50 npm run bench:validate   (a smaller repository)
+ */
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import "./mirror.ts";
+import { ensureSchemaCatalog } from "../src/schemas/catalog.ts";
+import { resolveMirror } from "../src/schemas/sources.ts";
+import { toolPath, toolsRepoRoot } from "../src/tools/paths.ts";
+import { defaultPlatform } from "../src/validate/catalog-loader.ts";
+
+const run = promisify(execFile);
+const apps = Number(process.env.VALIDATE_BENCH_APPS ?? 500);
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const cli = path.join(toolsRepoRoot, "tools", "haos-tasks", "bin", "haos-tasks.js");
+const moonBin = path.join(toolsRepoRoot, "node_modules", ".bin", "moon");
+const digest = "sha256:4f3d2c1b0a9e8d7c6b5a49382716f5e4d3c2b1a09f8e7d6c5b4a392817f6e5d4";
+
+/** One app: a Flux Kustomization (ks.yaml) and a kustomize folder with ten objects. */
+function appFiles(i: number): Record<string, string> {
+  const name = `app-${String(i).padStart(3, "0")}`;
+  const ns = name;
+  const labels = `app.kubernetes.io/name: ${name}`;
+  const meta = (kind: string, extra = "") =>
+    `metadata:\n  name: ${name}${kind}\n  namespace: ${ns}\n  labels:\n    ${labels}\n${extra}`;
+  return {
+    "ks.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: ${name}
+  namespace: flux-system
+spec:
+  interval: 30m
+  path: ./apps/${name}/app
+  prune: true
+  wait: true
+  timeout: 5m
+  targetNamespace: ${ns}
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+`,
+    "app/kustomization.yaml": `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - namespace.yaml
+  - serviceaccount.yaml
+  - configmap.yaml
+  - deployment.yaml
+  - service.yaml
+  - pvc.yaml
+  - role.yaml
+  - rolebinding.yaml
+  - networkpolicy.yaml
+  - poddisruptionbudget.yaml
+`,
+    "app/namespace.yaml": `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n  labels:\n    ${labels}\n`,
+    "app/serviceaccount.yaml": `apiVersion: v1\nkind: ServiceAccount\n${meta("")}`,
+    "app/configmap.yaml": `apiVersion: v1\nkind: ConfigMap\n${meta("-config")}data:\n  LOG_LEVEL: info\n  PORT: "8080"\n`,
+    "app/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+${meta("")}spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      ${labels}
+  template:
+    metadata:
+      labels:
+        ${labels}
+    spec:
+      serviceAccountName: ${name}
+      containers:
+        - name: app
+          image: ghcr.io/example/${name}:1.${i % 20}.0@${digest}
+          ports:
+            - containerPort: 8080
+              name: http
+          envFrom:
+            - configMapRef:
+                name: ${name}-config
+          resources:
+            requests:
+              cpu: 50m
+              memory: 64Mi
+            limits:
+              memory: 128Mi
+          readinessProbe:
+            httpGet:
+              path: /healthz
+              port: http
+          volumeMounts:
+            - name: data
+              mountPath: /data
+      volumes:
+        - name: data
+          persistentVolumeClaim:
+            claimName: ${name}-data
+`,
+    "app/service.yaml": `apiVersion: v1\nkind: Service\n${meta("")}spec:\n  selector:\n    ${labels}\n  ports:\n    - name: http\n      port: 80\n      targetPort: http\n`,
+    "app/pvc.yaml": `apiVersion: v1\nkind: PersistentVolumeClaim\n${meta("-data")}spec:\n  accessModes:\n    - ReadWriteOnce\n  storageClassName: replicated\n  resources:\n    requests:\n      storage: 1Gi\n`,
+    "app/role.yaml": `apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n${meta("")}rules:\n  - apiGroups: [""]\n    resources: ["configmaps"]\n    verbs: ["get", "list", "watch"]\n`,
+    "app/rolebinding.yaml": `apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n${meta("")}roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: ${name}\nsubjects:\n  - kind: ServiceAccount\n    name: ${name}\n    namespace: ${ns}\n`,
+    "app/networkpolicy.yaml": `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n${meta("")}spec:\n  podSelector:\n    matchLabels:\n      ${labels}\n  policyTypes:\n    - Ingress\n  ingress:\n    - ports:\n        - port: 8080\n`,
+    "app/poddisruptionbudget.yaml": `apiVersion: policy/v1\nkind: PodDisruptionBudget\n${meta("")}spec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n      ${labels}\n`,
+  };
+}
+
+function generateRepo(dir: string): { resources: number; kustomizations: string[]; standalone: string[] } {
+  const write = (rel: string, text: string) => {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), text);
+  };
+  write(
+    "clusters/enigma/flux-system/gitrepository.yaml",
+    "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://github.com/example/home-ops\n  ref:\n    branch: main\n",
+  );
+  const kustomizations: string[] = [];
+  const standalone = ["clusters/enigma/flux-system/gitrepository.yaml"];
+  let resources = 1;
+  for (let i = 0; i < apps; i++) {
+    const files = appFiles(i);
+    const name = `app-${String(i).padStart(3, "0")}`;
+    for (const [rel, text] of Object.entries(files)) write(`apps/${name}/${rel}`, text);
+    kustomizations.push(`apps/${name}/app`);
+    standalone.push(`apps/${name}/ks.yaml`);
+    resources += Object.keys(files).length - 1;
+  }
+  return { resources, kustomizations, standalone };
+}
+
+function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+async function timed<T>(
+  fn: () => Promise<T>,
+  n = runs,
+): Promise<{ ms: number; value: T; samples: number[] }> {
+  const samples: number[] = [];
+  let value: T | undefined;
+  for (let i = 0; i < n; i++) {
+    const start = performance.now();
+    value = await fn();
+    samples.push(performance.now() - start);
+  }
+  return { ms: median(samples), value: value as T, samples };
+}
+
+interface ValidateJson {
+  findings: { severity: string; rule: string; file: string; line: number }[];
+  stats: { objects: number };
+}
+
+/** Our validate, as users run it: a fresh CLI process with JSON output. */
+async function ours(cwd: string, target: string): Promise<ValidateJson> {
+  try {
+    const { stdout } = await run(process.execPath, [cli, "validate", target, "--format", "json"], {
+      cwd,
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    return JSON.parse(stdout) as ValidateJson;
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; code?: number };
+    if (e.code === 1 && e.stdout) return JSON.parse(e.stdout) as ValidateJson;
+    throw new Error(`haos-tasks validate failed (exit ${e.code}): ${e.stderr ?? String(error)}`);
+  }
+}
+
+/** The bare pipe: `kubectl kustomize` per app, standalone files appended, one kubeconform. */
+async function pipe(cwd: string, dirs: string[], files: string[], location: string): Promise<string> {
+  const script = [
+    "set -o pipefail",
+    'for d in "${@:2}"; do case "$d" in *.yaml) cat "$d";; *) kubectl kustomize "$d";; esac; echo "---"; done \\',
+    `  | "${toolPath("kubeconform")}" -strict -n 2 -summary -schema-location "$1"`,
+  ].join("\n");
+  const { stdout } = await run("bash", ["-c", script, "pipe", location, ...dirs, ...files], {
+    cwd,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return stdout.trim();
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "haos-validate-bench-"));
+  try {
+    const started = performance.now();
+    const repo = generateRepo(dir);
+    await run("git", ["init", "-q", "-b", "main", dir]);
+    const generatedMs = performance.now() - started;
+
+    const mirror = resolveMirror(undefined);
+    const catalog = await ensureSchemaCatalog({
+      platform: await defaultPlatform(),
+      ...(mirror ? { mirror } : {}),
+    });
+    // Warm both once (page cache, kubectl's first start) so neither pays for the other.
+    await ours(dir, ".");
+    await pipe(dir, repo.kustomizations, repo.standalone, catalog.location);
+
+    const big = await timed(() => ours(dir, "."));
+    const bare = await timed(() => pipe(dir, repo.kustomizations, repo.standalone, catalog.location));
+    const app = "apps/haos-enigma";
+    const oneApp = await timed(() => ours(toolsRepoRoot, app));
+    const oneAppPipe = await timed(() => pipe(toolsRepoRoot, [app], [], catalog.location));
+
+    const moon = () =>
+      run(moonBin, ["run", "haos-enigma:validate", "--summary", "minimal"], {
+        cwd: toolsRepoRoot,
+        env: { ...process.env, NO_COLOR: "1" },
+      });
+    await moon(); // fills the cache when inputs changed since the last run
+    const hitMs = await timed(async () => {
+      const { stdout, stderr } = await moon();
+      return `${stdout}${stderr}`;
+    });
+    const cached = /cached/i.test(hitMs.value);
+
+    const count = (r: ValidateJson, severity: string) =>
+      r.findings.filter((f) => f.severity === severity).length;
+    const ratio = big.ms / bare.ms;
+    const rows: [string, number, string][] = [
+      [
+        `haos-tasks validate (${apps} apps)`,
+        big.ms,
+        `${big.value.stats.objects} objects, ${count(big.value, "error")} errors, ${count(big.value, "warning")} warnings, file:line per finding`,
+      ],
+      ["kubectl kustomize | kubeconform -strict -n 2", bare.ms, bare.value.split("\n").at(-1) ?? ""],
+      [
+        `haos-tasks validate ${app} (cold CLI, schemas cached)`,
+        oneApp.ms,
+        `${oneApp.value.stats.objects} objects, ${oneApp.value.findings.length} findings`,
+      ],
+      [`kubectl kustomize ${app} | kubeconform`, oneAppPipe.ms, oneAppPipe.value.split("\n").at(-1) ?? ""],
+      [
+        "moon run haos-enigma:validate (cache hit)",
+        hitMs.ms,
+        cached ? "moon reported the task cached" : "NOT A CACHE HIT",
+      ],
+    ];
+    console.log(
+      `validate benchmark: ${apps} apps, ${repo.resources} resources, ${repo.kustomizations.length} kustomizations (generated in ${(generatedMs / 1000).toFixed(2)} s); median of ${runs} runs on ${os.cpus().length} cores`,
+    );
+    for (const [name, ms, note] of rows) {
+      console.log(`  ${name.padEnd(64)} ${(ms / 1000).toFixed(3).padStart(7)} s  ${note}`);
+    }
+    const targets = [
+      [`validate / pipe = ${ratio.toFixed(2)}× (target ≤ 1.25×)`, ratio <= 1.25],
+      [`one app cold ${(oneApp.ms / 1000).toFixed(2)} s (target < 2 s)`, oneApp.ms < 2000],
+      [`moon cache hit ${(hitMs.ms / 1000).toFixed(3)} s (target < 0.3 s)`, cached && hitMs.ms < 300],
+    ] as const;
+    for (const [what, ok] of targets) console.log(`target: ${what} — ${ok ? "met" : "MISSED"}`);
+    process.exitCode = targets.every(([, ok]) => ok) ? 0 : 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
