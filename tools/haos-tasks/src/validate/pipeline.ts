@@ -19,7 +19,8 @@ import {
 import { pointerPosition } from "../manifests/yaml-source.ts";
 import type { PhaseEvent } from "../phases.ts";
 import type { Platform } from "../platform/platform.ts";
-import { type FetchOptions, readSchemaLock, type SchemaLock } from "../schemas/sources.ts";
+import { cacheDirs } from "../schemas/catalog.ts";
+import { type FetchOptions, readSchemaLock, resolveMirror, type SchemaLock } from "../schemas/sources.ts";
 import { toolPath } from "../tools/paths.ts";
 import { loadValidateConfig, type ValidateConfig } from "./config.ts";
 import { finalizeFindings } from "./finalize.ts";
@@ -165,10 +166,19 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   }
   progress("rules", "running", "platform rules");
   const lock = options.lock ?? (await readSchemaLock().catch(() => undefined));
-  const context = await ruleContext(subjects, platforms, lock, options.fetch ?? {});
+  const context = await ruleContext(subjects, platforms, lock, { ...environmentFetch(), ...options.fetch });
   findings.push(...platformRules(context), ...platforms.findings);
   progress("validate", "succeeded", `${subjects.length} objects`);
   return done(subjects.length);
+}
+
+/**
+ * Where platform rules read locked sources unless told: the mirror and the cache directory the
+ * environment names (HAOS_TASKS_SCHEMA_MIRROR, HAOS_TASKS_CACHE_DIR), as the schema catalog does.
+ */
+function environmentFetch(): FetchOptions {
+  const mirror = resolveMirror(undefined);
+  return { ...(mirror ? { mirror } : {}), cacheDir: cacheDirs().sourceCacheDir };
 }
 
 /** Subjects grouped by the platform that applies (its versions choose the schemas). */

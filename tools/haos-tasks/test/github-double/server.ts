@@ -355,10 +355,14 @@ export async function startGitHubDouble(options: {
           ) {
             return invalid("Validation Failed: tag does not exist");
           }
-          if (double.releases.some((r) => r.tag_name === release.tag_name && !r.draft))
+          // Another release of the tag published meanwhile (the await above lets a concurrent
+          // request in); publishing this very release twice is a no-op, as on GitHub.
+          if (double.releases.some((r) => r.id !== release.id && r.tag_name === release.tag_name && !r.draft))
             return invalid("Validation Failed", "already_exists");
-          release.draft = false;
-          release.published_at = now();
+          if (release.draft) {
+            release.draft = false;
+            release.published_at = now();
+          }
         }
         if (typeof body.name === "string") release.name = body.name;
         if (typeof body.body === "string") release.body = body.body;

@@ -86,6 +86,23 @@ describe.each(["git", "github"] as const)("%s transport: concurrent runs", (tran
     }
   });
 
+  it("two publishes of one draft at once both succeed, as on GitHub (the second is a no-op)", async () => {
+    fixture = await createReleaseFixture();
+    const f = fixture;
+    await expect(f.apply({ transport, failAt: "before-publish" })).rejects.toBeInstanceOf(InjectedFault);
+    const draft = f.github.releases[0];
+    expect(draft?.draft).toBe(true);
+    const publish = () =>
+      fetch(`${f.github.url}/repos/${f.github.repository}/releases/${draft?.id}`, {
+        method: "PATCH",
+        headers: { authorization: `Bearer ${f.github.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ draft: false, make_latest: "false" }),
+      });
+    const answers = await Promise.all([publish(), publish()]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    await expectExactlyOneRelease(f);
+  });
+
   it("publishes a draft another run left behind instead of creating a second one", async () => {
     fixture = await createReleaseFixture();
     const f = fixture;
