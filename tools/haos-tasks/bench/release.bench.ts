@@ -13,6 +13,8 @@ import { loadReleaseConfig } from "../src/release/config.ts";
 import { planRelease } from "../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../src/release/snapshot.ts";
 import { toolsRepoRoot } from "../src/tools/paths.ts";
+import { fixtureConfig } from "../test/github-double/release-fixture.ts";
+import { timed } from "./stats.ts";
 
 const run = promisify(execFile);
 const commits = Number(process.env.RELEASE_BENCH_COMMITS ?? 20_000);
@@ -29,16 +31,6 @@ const messages = [
   "Update README",
   "perf: faster",
 ];
-const config = `release:
-  components:
-    haos-enigma:
-      path: apps/haos-enigma
-      makeLatest: false
-    repository:
-      path: .
-      tags: ["v{version}"]
-      majorTag: "v{major}"
-`;
 
 /** Writes a fast-import stream: one commit with the release files, then `count` commits. */
 function fastImportStream(count: number): string {
@@ -52,7 +44,7 @@ function fastImportStream(count: number): string {
       0,
       "chore: initial import",
       [
-        file(".haos-tasks.yaml", config),
+        file(".haos-tasks.yaml", fixtureConfig),
         file("version.txt", "1.0.0\n"),
         file("CHANGELOG.md", "# Changelog\n"),
         file("apps/haos-enigma/version.txt", "1.0.0\n"),
@@ -73,18 +65,6 @@ function fastImportStream(count: number): string {
     );
   }
   return parts.join("");
-}
-
-async function timed<T>(fn: () => Promise<T>, runs = 3): Promise<{ ms: number; value: T }> {
-  const times: number[] = [];
-  let value: T | undefined;
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    value = await fn();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)] ?? 0, value: value as T };
 }
 
 async function main(): Promise<void> {

@@ -18,6 +18,7 @@ import { ensureSchemaCatalog } from "../src/schemas/catalog.ts";
 import { resolveMirror } from "../src/schemas/sources.ts";
 import { toolPath, toolsRepoRoot } from "../src/tools/paths.ts";
 import { defaultPlatform } from "../src/validate/catalog-loader.ts";
+import { timed } from "./stats.ts";
 
 const run = promisify(execFile);
 const apps = Number(process.env.VALIDATE_BENCH_APPS ?? 500);
@@ -139,25 +140,6 @@ function generateRepo(dir: string): { resources: number; kustomizations: string[
   return { resources, kustomizations, standalone };
 }
 
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
-
-async function timed<T>(
-  fn: () => Promise<T>,
-  n = runs,
-): Promise<{ ms: number; value: T; samples: number[] }> {
-  const samples: number[] = [];
-  let value: T | undefined;
-  for (let i = 0; i < n; i++) {
-    const start = performance.now();
-    value = await fn();
-    samples.push(performance.now() - start);
-  }
-  return { ms: median(samples), value: value as T, samples };
-}
-
 interface ValidateJson {
   findings: { severity: string; rule: string; file: string; line: number }[];
   stats: { objects: number };
@@ -209,11 +191,11 @@ async function main(): Promise<void> {
     await ours(dir, ".");
     await pipe(dir, repo.kustomizations, repo.standalone, catalog.location);
 
-    const big = await timed(() => ours(dir, "."));
-    const bare = await timed(() => pipe(dir, repo.kustomizations, repo.standalone, catalog.location));
+    const big = await timed(() => ours(dir, "."), runs);
+    const bare = await timed(() => pipe(dir, repo.kustomizations, repo.standalone, catalog.location), runs);
     const app = "apps/haos-enigma";
-    const oneApp = await timed(() => ours(toolsRepoRoot, app));
-    const oneAppPipe = await timed(() => pipe(toolsRepoRoot, [app], [], catalog.location));
+    const oneApp = await timed(() => ours(toolsRepoRoot, app), runs);
+    const oneAppPipe = await timed(() => pipe(toolsRepoRoot, [app], [], catalog.location), runs);
 
     const moon = () =>
       run(moonBin, ["run", "haos-enigma:validate", "--summary", "minimal"], {

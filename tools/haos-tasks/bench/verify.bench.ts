@@ -29,6 +29,7 @@ import {
   tokenKubeconfig,
   writeAppFixture,
 } from "../test/support/cluster-simulator.ts";
+import { percentile } from "./stats.ts";
 
 const runs = Number(process.env.BENCH_RUNS ?? 20);
 const waitSeconds = Number(process.env.BENCH_WAIT_S ?? 60);
@@ -99,11 +100,6 @@ done`;
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
-}
-
-function percentile(samples: number[], q: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
 }
 
 interface Counter {
