@@ -12,6 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
+import { percentile } from "./stats.ts";
 
 const packageDir = path.resolve(import.meta.dirname, "..");
 const entry = path.join(packageDir, "dist", "index.js");
@@ -35,7 +36,11 @@ writeFileSync(path.join(repo, "README.md"), "bench\n");
 git("add", "-A");
 git("commit", "-qm", "init");
 
-/** Spawns a process and resolves with ms until `ready()` is true (polled on exit and each 2 ms). */
+/**
+ * Spawns a process; resolves, once it has exited, with the ms until `ready()` first held (polled
+ * each 2 ms, and on exit). Waiting for the exit keeps a finishing process from writing into the
+ * next run's output file.
+ */
 function timed(
   command: string,
   args: string[],
@@ -44,29 +49,24 @@ function timed(
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
+    const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
     const child = spawn(command, args, { cwd: repo, env, stdio: "ignore" });
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearInterval(poll);
-      resolve(Number(process.hrtime.bigint() - started) / 1e6);
-    };
+    let readyAt: number | undefined;
     const poll = setInterval(() => {
-      if (ready()) finish();
+      if (readyAt === undefined && ready()) readyAt = elapsed();
     }, 2);
     child.on("error", reject);
     child.on("exit", (code) => {
-      if (code !== 0 && !done) reject(new Error(`${command} ${args.join(" ")} exited ${code}`));
-      finish();
+      clearInterval(poll);
+      const at = readyAt ?? elapsed();
+      if (code !== 0) reject(new Error(`${command} ${args.join(" ")} exited ${code}`));
+      else resolve(at);
     });
   });
 }
 
 function stats(samples: number[]): { p50: number; p95: number; min: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  return { p50: at(0.5), p95: at(0.95), min: sorted[0] ?? 0 };
+  return { p50: percentile(samples, 0.5), p95: percentile(samples, 0.95), min: Math.min(...samples) };
 }
 
 async function measure(
