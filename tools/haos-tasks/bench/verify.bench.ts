@@ -17,7 +17,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import "./mirror.ts";
 import { startBundledAction } from "../test/integration/action-harness.ts";
 import { startTestApiServer, type TestApiServer } from "../test/support/apiserver.ts";
 import {

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { parse } from "yaml";
 import { toolsRepoRoot } from "../tools/paths.ts";
 
 /** How `schemas sync` converts a source; `reference` sources are read by rules and tests only. */
@@ -47,16 +48,38 @@ export function mirrorPathFor(mirror: string, url: string): string {
   return path.join(mirror, ...new URL(url).pathname.split("/").filter(Boolean));
 }
 
+/** This checkout's configuration file; its `schemas.mirror` names a default mirror directory. */
+export const toolsConfigPath = path.join(toolsRepoRoot, ".haos-tasks.yaml");
+
 /**
- * The mirror directory to read sources from: the explicit option, then `HAOS_TASKS_SCHEMA_MIRROR`.
- * Relative paths resolve against the repository root.
+ * `schemas.mirror` of the checkout's .haos-tasks.yaml, resolved against the repository root, when
+ * that directory exists. A machine without internet keeps a mirror beside the clone and says so
+ * once here; anywhere else the directory is absent and sources download as usual.
+ */
+export function configuredMirror(configPath: string = toolsConfigPath): string | undefined {
+  let root: unknown;
+  try {
+    root = parse(readFileSync(configPath, "utf8"));
+  } catch {
+    return undefined; // no config, or one the commands that own it will report
+  }
+  const mirror = (root as { schemas?: { mirror?: unknown } } | null)?.schemas?.mirror;
+  if (typeof mirror !== "string" || mirror === "") return undefined;
+  const dir = path.resolve(path.dirname(configPath), mirror);
+  return existsSync(dir) ? dir : undefined;
+}
+
+/**
+ * The mirror directory to read sources from: the explicit option, then `HAOS_TASKS_SCHEMA_MIRROR`,
+ * then `schemas.mirror` of .haos-tasks.yaml when that directory exists. Relative paths of the first
+ * two resolve against the repository root.
  */
 export function resolveMirror(
   explicit: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
   const dir = explicit ?? env.HAOS_TASKS_SCHEMA_MIRROR;
-  return dir ? path.resolve(toolsRepoRoot, dir) : undefined;
+  return dir ? path.resolve(toolsRepoRoot, dir) : configuredMirror();
 }
 
 export interface FetchOptions {
