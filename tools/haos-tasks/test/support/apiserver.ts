@@ -247,13 +247,21 @@ export async function startTestApiServer(options: StartOptions = {}): Promise<Te
           .map((l) => /^customresourcedefinition\.apiextensions\.k8s\.io\/(\S+)/.exec(l)?.[1])
           .filter((n): n is string => Boolean(n));
         if (names.length > 0) {
-          const waited = await kubectl([
-            "wait",
-            "--for=condition=Established",
-            "--timeout=60s",
-            ...names.map((n) => `crd/${n}`),
-          ]);
-          if (waited.exitCode !== 0) throw new Error(`CRDs not Established: ${waited.stderr}`);
+          // kubectl wait fails at once ("status.conditions accessor error: <nil>") on a CRD the
+          // apiextensions controller has not written a status for yet: ask again until it has.
+          const until = Date.now() + 60_000;
+          for (;;) {
+            const waited = await kubectl([
+              "wait",
+              "--for=condition=Established",
+              "--timeout=60s",
+              ...names.map((n) => `crd/${n}`),
+            ]);
+            if (waited.exitCode === 0) break;
+            if (!/accessor error/.test(waited.stderr) || Date.now() > until)
+              throw new Error(`CRDs not Established: ${waited.stderr}`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
         }
       }
     },
