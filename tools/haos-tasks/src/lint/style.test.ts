@@ -59,3 +59,22 @@ describe("style rules", () => {
     ]);
   });
 });
+
+describe("YAML that parses but cannot be read", () => {
+  it("an alias without its anchor is a syntax error at the alias, not a file with no objects", () => {
+    expect(lint(["apiVersion: v1", "kind: ConfigMap", "data:", "  a: *missing"])).toEqual([
+      "4:6 yaml/syntax",
+    ]);
+  });
+
+  it("an alias bomb is a syntax error, not a hang or a crash", () => {
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 0; i < 8; i++)
+      bomb.push(
+        `${"bcdefghi"[i]}: &${"bcdefghi"[i]} [${Array(10)
+          .fill(`*${i === 0 ? "a" : "bcdefghi"[i - 1]}`)
+          .join(", ")}]`,
+      );
+    expect(lint(bomb)).toContain("1:1 yaml/syntax");
+  });
+});

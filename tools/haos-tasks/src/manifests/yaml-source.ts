@@ -8,6 +8,8 @@ import {
   type Node,
   type ParsedNode,
   parseAllDocuments,
+  visit,
+  YAMLParseError,
 } from "yaml";
 
 /** A 1-based place in a file. */
@@ -55,13 +57,32 @@ export function parseSourceFile(text: string, file: string): SourceFile {
     let value: unknown;
     try {
       value = ast.errors.length > 0 ? undefined : ast.toJS({ maxAliasCount: 1000 });
-    } catch {
+    } catch (error) {
+      // An alias without its anchor (or an alias bomb) parses, then fails here: make it a parse
+      // error at the alias, so the file is reported instead of silently holding no objects.
+      ast.errors.push(conversionError(ast, error));
       value = undefined;
     }
     const empty = ast.contents === null || (isScalar(ast.contents) && ast.contents.value === null);
     return { index, ast, value, start: { line: pos.line, column: pos.col }, empty };
   });
   return { file, text, lines: text.split(/\r?\n/), documents, lineCounter };
+}
+
+/** The error a document's conversion to plain data threw, as a parse error at its first unresolved alias. */
+export function conversionError(ast: Document.Parsed, error: unknown): YAMLParseError {
+  let at: [number, number] = [ast.range[0], ast.range[1]];
+  visit(ast, {
+    Alias(_, node) {
+      if (node.range && !node.resolve(ast)) {
+        at = [node.range[0], node.range[1]];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  const message = error instanceof Error ? error.message : String(error);
+  return new YAMLParseError(at, /alias count/i.test(message) ? "RESOURCE_EXHAUSTION" : "BAD_ALIAS", message);
 }
 
 /** Position of a character offset. */

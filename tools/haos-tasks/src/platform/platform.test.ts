@@ -51,4 +51,15 @@ describe("platform declaration", () => {
       expect((error as PlatformError).line).toBe(4);
     }
   });
+
+  it("reports an alias without its anchor at the alias, instead of crashing", () => {
+    try {
+      parsePlatform("kind: Platform\nspec:\n  versions: *versions\n", "x/platform.yaml");
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(PlatformError);
+      expect((error as PlatformError).message).toMatch(/invalid YAML: Unresolved alias/);
+      expect((error as PlatformError).line).toBe(3);
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { isMap, LineCounter, parseDocument } from "yaml";
+import { conversionError } from "../manifests/yaml-source.ts";
 
 /** The CozyStack release lines whose VMDisk / VMInstance schemas differ (see PLATFORM.md). */
 export type CozystackLine = "v0" | "v1";
@@ -150,7 +151,18 @@ export function parsePlatform(text: string, file: string): Platform {
       line,
     );
   }
-  const root = doc.toJS() as Record<string, unknown> | null;
+  let root: Record<string, unknown> | null;
+  try {
+    root = doc.toJS() as Record<string, unknown> | null;
+  } catch (error) {
+    const e = conversionError(doc, error);
+    throw new PlatformError(
+      file,
+      `invalid YAML: ${e.message}`,
+      "fix the YAML syntax",
+      lineCounter.linePos(e.pos[0]).line,
+    );
+  }
   if (root?.kind !== "Platform" || !isMap(doc.contents)) {
     throw new PlatformError(
       file,
