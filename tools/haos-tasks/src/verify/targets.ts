@@ -2,6 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
+import { conversionError } from "../manifests/yaml-source.ts";
 import type { Platform } from "../platform/platform.ts";
 
 /** Chart prefixes: a VMDisk `x` is HelmRelease/DataVolume/PVC `vm-disk-x`, a VMInstance `vm-instance-x`. */
@@ -104,7 +105,15 @@ export async function resolveTargets(
           "run `haos-tasks validate`",
         );
       }
-      const value = doc.toJS() as Manifest | null;
+      let value: Manifest | null;
+      try {
+        value = doc.toJS() as Manifest | null;
+      } catch (error) {
+        throw new TargetError(
+          `${rel(file)}: invalid YAML: ${conversionError(doc, error).message}`,
+          "run `haos-tasks validate` for the line",
+        );
+      }
       if (value && typeof value === "object") manifests.push({ ...value, file: rel(file) });
     }
   }
