@@ -30,6 +30,11 @@ export const ruleCatalog: readonly RuleInfo[] = [
   rule("yaml/empty-document", "warning", "a document or file with no content"),
   rule("lint/disable-comment", "warning", "a disable comment names an unknown rule"),
   rule("build/kustomize", "error", "`kubectl kustomize` fails for a kustomization"),
+  rule(
+    "manifest/not-an-object",
+    "error",
+    "a document meant as a Kubernetes object lacks apiVersion, kind or metadata.name",
+  ),
   rule("references/missing-resource", "error", "a kustomization lists a path that does not exist"),
   rule("references/unlisted-file", "error", "a YAML file in an app folder is neither listed nor ignored"),
   rule("references/flux-path", "error", "a Flux Kustomization's spec.path does not exist in the repository"),

@@ -95,11 +95,21 @@ function toBuilt(value: unknown, wrapperDirOf: Map<string, string>, root: string
   };
 }
 
+/** kubectl could not be started at all: no build can run, so this is not a finding per kustomization. */
+export class KubectlMissingError extends Error {
+  readonly hint =
+    "install kubectl >= 1.27 (it has kustomize built in) and put it on PATH: https://kubernetes.io/docs/tasks/tools/";
+}
+
 async function kustomize(
   kubectl: string,
   dir: string,
 ): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   const result = await execa(kubectl, ["kustomize", dir], { reject: false, maxBuffer: 1024 * 1024 * 1024 });
+  if (result.exitCode === undefined && (result as { code?: string }).code === "ENOENT")
+    throw new KubectlMissingError(
+      `cannot run ${kubectl}: not found (validate builds every kustomization with it)`,
+    );
   return { ok: result.exitCode === 0, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
@@ -109,7 +119,10 @@ function cleanError(stderr: string, tmp: string, root: string): string {
     .map((l) => l.replace(/^E\d{4} [\d:.]+\s+\d+ run\.go:\d+\] "command failed" err=/, "").trim())
     .filter(Boolean)
     .join(" ");
+  // Wrappers sit at <tmp>/w<i>: kustomize names the app by its path from there.
+  const fromWrapper = path.relative(path.join(tmp, "w0"), root);
   return line
+    .replaceAll(`${fromWrapper}/`, "")
     .replaceAll(`${root}/`, "")
     .replaceAll(tmp, "<build>")
     .replace(/^"|"$/g, "")

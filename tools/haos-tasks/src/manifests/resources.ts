@@ -56,6 +56,30 @@ export function toResource(source: SourceFile, doc: SourceDocument): Resource | 
   };
 }
 
+const objectKeys = /^(api_?version|kind|metadata)$/i;
+
+/**
+ * Why a document that looks meant as a Kubernetes object (it has an apiVersion, kind or metadata
+ * key in any spelling) cannot be one; undefined for complete objects and for other YAML (a
+ * workflow, a values file), which validate leaves alone.
+ */
+export function objectProblem(doc: SourceDocument): string | undefined {
+  if (doc.empty || doc.ast.errors.length > 0) return undefined;
+  const value = doc.value;
+  if (!value || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  if (!Object.keys(record).some((k) => objectKeys.test(k))) return undefined;
+  const missing = [
+    typeof record.apiVersion === "string" && record.apiVersion !== "" ? undefined : "apiVersion",
+    typeof record.kind === "string" && record.kind !== "" ? undefined : "kind",
+    typeof field(record, "metadata", "name") === "string" ||
+    typeof field(record, "metadata", "generateName") === "string"
+      ? undefined
+      : "metadata.name",
+  ].filter((m): m is string => m !== undefined);
+  return missing.length > 0 ? `not a Kubernetes object: no ${missing.join(", no ")}` : undefined;
+}
+
 /** The Kubernetes objects of a parsed file. */
 export function resourcesOf(source: SourceFile): Resource[] {
   return source.documents.flatMap((doc) => toResource(source, doc) ?? []);

@@ -6,7 +6,7 @@ import { finding } from "../lint/rules.ts";
 import { lintStyle } from "../lint/style.ts";
 import { type Kustomization, readKustomization } from "../manifests/kustomization.ts";
 import { type BuildFailure, buildKustomizations } from "../manifests/kustomize-build.ts";
-import { field, resourcesOf } from "../manifests/resources.ts";
+import { field, objectProblem, resourcesOf } from "../manifests/resources.ts";
 import {
   findRepoRoot,
   isIgnored,
@@ -131,6 +131,20 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     if (knownNonResources.includes(base) || isIgnored(file, config.nonResources)) continue;
     if (owningKustomization(file, dirs) !== undefined) continue;
     subjects.push(...resourcesOf(source).map(standaloneSubject));
+    // kustomize rejects such documents in a build; a file Flux applies on its own would be
+    // rejected by the cluster, so it must not pass here as "0 objects".
+    for (const doc of source.documents) {
+      const problem = objectProblem(doc);
+      if (problem)
+        findings.push(
+          finding(
+            "manifest/not-an-object",
+            { file, line: doc.start.line, column: doc.start.column },
+            problem,
+            "spell apiVersion, kind and metadata.name as Kubernetes does, or list the file under validate.nonResources if it is not a manifest",
+          ),
+        );
+    }
   }
   const elsewhere = workspace.targets.includes(".")
     ? []

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { KubectlMissingError } from "../../src/manifests/kustomize-build.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { validate } from "../../src/validate/pipeline.ts";
 
@@ -32,4 +33,16 @@ describe("validate reads locked sources through the environment's mirror and cac
       expect((await readdir(path.join(cache, "sources"))).length).toBeGreaterThanOrEqual(2);
     },
   );
+});
+
+describe("validate without kubectl", () => {
+  it("stops with the install fix instead of reporting a finding per kustomization", async () => {
+    const run = validate({
+      targets: ["apps/haos-enigma"],
+      cwd: toolsRepoRoot,
+      kubectl: "/nonexistent/kubectl",
+    });
+    await expect(run).rejects.toBeInstanceOf(KubectlMissingError);
+    await expect(run).rejects.toMatchObject({ hint: expect.stringMatching(/install kubectl/) });
+  });
 });
