@@ -62,4 +62,21 @@ describe("platform declaration", () => {
       expect((error as PlatformError).line).toBe(3);
     }
   });
+
+  it("names a CozyStack version it cannot read, at its line", () => {
+    const broken = real.replace(/cozystack: "?v1\.6\.2"?/, "cozystack: latest");
+    expect(broken).not.toBe(real);
+    try {
+      parsePlatform(broken, realFile);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(PlatformError);
+      expect((error as PlatformError).message).toMatch(
+        /spec\.versions\.cozystack is not a CozyStack version: latest/,
+      );
+      expect((error as PlatformError).line).toBe(
+        real.split("\n").findIndex((l) => /cozystack: /.test(l)) + 1,
+      );
+    }
+  });
 });

@@ -191,7 +191,17 @@ export function parsePlatform(text: string, file: string): Platform {
     );
   }
   checkUnderlay(platform.network.underlay, file);
-  cozystackLine(String(platform.versions.cozystack));
+  if (!/^v?\d+\./.test(String(platform.versions.cozystack))) {
+    const node = doc.getIn(["spec", "versions", "cozystack"], true) as
+      | { range?: [number, number] }
+      | undefined;
+    throw new PlatformError(
+      file,
+      `spec.versions.cozystack is not a CozyStack version: ${String(platform.versions.cozystack)}`,
+      "declare the exact release the cluster runs, e.g. v1.6.2 (the schemas and rules follow from it)",
+      node?.range ? lineCounter.linePos(node.range[0]).line : undefined,
+    );
+  }
   const metadata = root.metadata as { name?: string } | undefined;
   return { ...platform, name: metadata?.name ?? path.basename(path.dirname(file)), file };
 }
