@@ -46,7 +46,7 @@ export function parseSourceFile(text: string, file: string): SourceFile {
   const lineCounter = new LineCounter();
   let parsed: Document.Parsed[];
   try {
-    const all = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+    const all = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true });
     parsed = Array.isArray(all) ? all : [];
   } catch {
     parsed = [];

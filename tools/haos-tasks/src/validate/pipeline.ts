@@ -174,7 +174,12 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
         continue;
       }
       findings.push(
-        ...(await schemaFindings(group, catalog, config, options.kubeconform ?? toolPath("kubeconform"))),
+        ...(await schemaFindings(
+          group.map(withoutSopsMetadata),
+          catalog,
+          config,
+          options.kubeconform ?? toolPath("kubeconform"),
+        )),
       );
     }
   }
@@ -184,6 +189,15 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   findings.push(...platformRules(context), ...platforms.findings);
   progress("validate", "succeeded", `${subjects.length} objects`);
   return done(subjects.length);
+}
+
+/**
+ * A SOPS-encrypted manifest carries its key metadata in a root `sops:` mapping, which Flux's
+ * kustomize-controller removes when it decrypts: the schema check sees the object Flux applies.
+ */
+function withoutSopsMetadata(subject: Subject): Subject {
+  const { sops, ...object } = subject.object as Record<string, unknown>;
+  return sops && typeof sops === "object" && !Array.isArray(sops) ? { ...subject, object } : subject;
 }
 
 /**
