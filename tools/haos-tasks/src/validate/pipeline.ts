@@ -5,7 +5,7 @@ import type { Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
 import { lintStyle } from "../lint/style.ts";
 import { type Kustomization, readKustomization } from "../manifests/kustomization.ts";
-import { type BuildFailure, buildKustomizations } from "../manifests/kustomize-build.ts";
+import { type BuildFailure, type BuildResult, buildKustomizations } from "../manifests/kustomize-build.ts";
 import { field, objectProblem, resourcesOf } from "../manifests/resources.ts";
 import {
   findRepoRoot,
@@ -88,6 +88,47 @@ function rootKustomizations(kustomizations: readonly Kustomization[]): string[] 
 }
 
 /**
+ * Builds the roots; when one fails, builds the kustomizations it includes on their own, level by
+ * level, so one broken app does not leave its siblings unchecked. A failure is reported at the most
+ * specific kustomization that fails: a parent whose included kustomization fails is not repeated.
+ */
+async function buildFallingBackToIncluded(
+  roots: readonly string[],
+  kustomizations: readonly Kustomization[],
+  build: (dirs: readonly string[]) => Promise<BuildResult>,
+): Promise<BuildResult> {
+  const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
+  const included = (dir: string): string[] =>
+    (byDir.get(dir)?.entries ?? []).flatMap((e) =>
+      e.mayBeDirectory &&
+      e.path &&
+      byDir.has(e.path) &&
+      field(byDir.get(e.path)?.source.documents[0]?.value, "kind") !== "Component"
+        ? [e.path]
+        : [],
+    );
+  const result: BuildResult = { resources: [], failures: [] };
+  const attempted = new Set<string>();
+  let level = [...roots];
+  while (level.length > 0) {
+    for (const dir of level) attempted.add(dir);
+    const { resources, failures } = await build(level);
+    result.resources.push(...resources);
+    const next: string[] = [];
+    for (const failure of failures) {
+      const children = included(failure.dir).filter((d) => !attempted.has(d) && !next.includes(d));
+      next.push(...children);
+      result.failures.push(failure);
+    }
+    level = next;
+  }
+  // Keep only the most specific failures: drop a parent when something it includes failed too.
+  const failed = new Set(result.failures.map((f) => f.dir));
+  result.failures = result.failures.filter((f) => !included(f.dir).some((d) => failed.has(d)));
+  return result;
+}
+
+/**
  * validate: lint → build → references → kubeconform → platform rules → findings. Plain data in,
  * findings out; progress goes to `onProgress`.
  */
@@ -116,11 +157,13 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   findings.push(...kustomizationReferences(workspace, kustomizations, config));
   const roots = rootKustomizations(kustomizations);
   progress("build", "running", `kubectl kustomize ${roots.length} kustomizations`);
-  const built = await buildKustomizations(roots, {
-    root,
-    ...(options.kubectl ? { kubectl: options.kubectl } : {}),
-    onChunk: (n, total) => progress("build", "progress", `${n}/${total} build batches`),
-  });
+  const built = await buildFallingBackToIncluded(roots, kustomizations, (dirs) =>
+    buildKustomizations(dirs, {
+      root,
+      ...(options.kubectl ? { kubectl: options.kubectl } : {}),
+      onChunk: (n, total) => progress("build", "progress", `${n}/${total} build batches`),
+    }),
+  );
   findings.push(...built.failures.map((f) => buildFailureFinding(f, workspace, kustomizations)));
 
   const files = new SourceFiles(workspace);

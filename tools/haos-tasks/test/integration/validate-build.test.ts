@@ -1,0 +1,43 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { catalogLoader } from "../../src/validate/catalog-loader.ts";
+import { validate } from "../../src/validate/pipeline.ts";
+
+const repo = mkdtempSync(path.join(os.tmpdir(), "haos-validate-build-"));
+afterAll(() => rmSync(repo, { recursive: true, force: true }));
+
+function write(files: Record<string, string>): void {
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(repo, rel)), { recursive: true });
+    writeFileSync(path.join(repo, rel), text);
+  }
+}
+
+const service = (name: string, port: string) =>
+  `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: default\nspec:\n  ports:\n    - port: ${port}\n`;
+
+// A cluster kustomization including two apps, one of which cannot build: kustomize fails the
+// whole tree, but the other app's objects must still be checked.
+describe("a kustomization that fails to build", () => {
+  it("does not hide the objects of the kustomizations it includes that do build", async () => {
+    write({
+      "clusters/home/kustomization.yaml": "resources:\n  - ../../apps/a\n  - ../../apps/b\n",
+      "apps/a/kustomization.yaml": "resources:\n  - svc.yaml\n",
+      "apps/a/svc.yaml": service("a", '"80"'),
+      "apps/b/kustomization.yaml": "resources:\n  - svc.yaml\n  - gone.yaml\n",
+      "apps/b/svc.yaml": service("b", "80"),
+    });
+    execFileSync("git", ["init", "-q"], { cwd: repo });
+    const result = await validate({ targets: ["."], cwd: repo, loadCatalog: catalogLoader({}) });
+    const at = result.findings.map((f) => `${f.file}:${f.line} ${f.rule}`).sort();
+    expect(at).toEqual([
+      "apps/a/svc.yaml:8 schema/invalid",
+      "apps/b/kustomization.yaml:3 build/kustomize",
+      "apps/b/kustomization.yaml:3 references/missing-resource",
+    ]);
+    expect(result.stats.objects).toBe(1);
+  });
+});
