@@ -15,6 +15,7 @@ import {
   loadWorkspace,
   repositoryFluxObjects,
   type Workspace,
+  WorkspaceError,
 } from "../manifests/workspace.ts";
 import { pointerPosition } from "../manifests/yaml-source.ts";
 import type { PhaseEvent } from "../phases.ts";
@@ -140,6 +141,13 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   const root = findRepoRoot(firstTarget);
   const { config } = await loadValidateConfig(root);
   const workspace = await loadWorkspace(options.targets, { cwd: options.cwd, ignore: config.ignore, root });
+  if (workspace.files.size === 0) {
+    // A job pointed at the wrong folder must not pass by checking nothing.
+    throw new WorkspaceError(
+      `no YAML files to validate under ${options.targets.join(", ") || "."} (ignored: ${config.ignore.join(", ") || "none"})`,
+      "pass the folder of your Flux apps or manifests, or check validate.ignore in .haos-tasks.yaml",
+    );
+  }
   progress("lint", "running", `${workspace.files.size} YAML files`);
   const findings: Finding[] = [];
   for (const source of workspace.files.values()) findings.push(...lintStyle(source, config));

@@ -41,3 +41,12 @@ describe("a kustomization that fails to build", () => {
     expect(result.stats.objects).toBe(1);
   });
 });
+
+describe("a target without YAML files", () => {
+  it("is an error with the fix, not a green run that checked nothing", async () => {
+    write({ "docs/README.md": "# docs\n" });
+    await expect(validate({ targets: ["docs"], cwd: repo })).rejects.toThrow(
+      /no YAML files to validate under docs/,
+    );
+  });
+});
