@@ -78,3 +78,19 @@ describe("YAML that parses but cannot be read", () => {
     expect(lint(bomb)).toContain("1:1 yaml/syntax");
   });
 });
+
+describe("tabs", () => {
+  it("inside a block scalar's content are content, not indentation", () => {
+    expect(lint(["data:", "  Makefile: |", "    all:", "    \tgo build ./...", "    \t@echo done"])).toEqual(
+      [],
+    );
+  });
+
+  it("that indent YAML are errors, in a block scalar too", () => {
+    expect(lint(["data:", "\tkey: value"])).toContain("2:1 yaml/tab");
+    // A tab where the block's indentation belongs breaks the scalar: the parser reports it.
+    expect(lint(["data:", "  script: |", "\techo"]).some((f) => /^3:\d+ yaml\/(tab|syntax)$/.test(f))).toBe(
+      true,
+    );
+  });
+});

@@ -7,10 +7,20 @@ import { finding } from "./rules.ts";
 export function lintWhitespace(source: SourceFile): Finding[] {
   const findings: Finding[] = [];
   const { file } = source;
+  // Inside a multi-line scalar (a Makefile in a ConfigMap) a tab past the block's indentation is
+  // content; the parser flags the tabs that really indent (TAB_AS_INDENT), so trust it there.
+  const scalarLines = continuationLines(source, { collections: false });
+  const parserTabs = new Set(
+    source.documents.flatMap((d) =>
+      d.ast.errors
+        .filter((e) => e.code === "TAB_AS_INDENT")
+        .map((e) => source.lineCounter.linePos(e.pos[0]).line),
+    ),
+  );
   source.lines.forEach((text, i) => {
     const indent = /^[ \t]*/.exec(text)?.[0] ?? "";
     const tab = indent.indexOf("\t");
-    if (tab >= 0) {
+    if (tab >= 0 && (!scalarLines.has(i + 1) || parserTabs.has(i + 1))) {
       findings.push(
         finding(
           "yaml/tab",
@@ -44,8 +54,11 @@ export function lintWhitespace(source: SourceFile): Finding[] {
   return findings;
 }
 
-/** Lines that continue a multi-line scalar or flow collection: their indentation is content. */
-function continuationLines(source: SourceFile): Set<number> {
+/** Lines that continue a multi-line scalar or (unless told not to) flow collection: their indentation is content. */
+function continuationLines(
+  source: SourceFile,
+  options: { collections: boolean } = { collections: true },
+): Set<number> {
   const lines = new Set<number>();
   const mark = (node: Node) => {
     const range = node.range;
@@ -60,10 +73,10 @@ function continuationLines(source: SourceFile): Set<number> {
         if (isScalar(node)) mark(node);
       },
       Map(_key, node) {
-        if (node.flow) mark(node);
+        if (node.flow && options.collections) mark(node);
       },
       Seq(_key, node) {
-        if (node.flow) mark(node);
+        if (node.flow && options.collections) mark(node);
       },
     });
   }
