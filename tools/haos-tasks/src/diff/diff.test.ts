@@ -65,6 +65,48 @@ describe("diffApps on a real git repository with kubectl kustomize", () => {
     expect(diff).not.toMatch(/[-+] {2}user:/);
   });
 
+  it("redacts a Secret's last-applied-configuration and any annotation that embeds its values", async () => {
+    const { repo } = setup();
+    const exported = (token: string, stale: string) =>
+      [
+        "apiVersion: v1",
+        "kind: Secret",
+        "metadata:",
+        "  name: exported",
+        "  namespace: demo",
+        "  annotations:",
+        "    kubectl.kubernetes.io/last-applied-configuration: |",
+        `      {"apiVersion":"v1","data":{"token":"${token}"},"kind":"Secret","metadata":{"name":"exported"}}`,
+        `    note: copied from ${stale}`,
+        "    owner: platform",
+        "data:",
+        `  token: ${token}`,
+        "",
+      ].join("\n");
+    const b64 = (text: string) => Buffer.from(text).toString("base64");
+    repo.write({
+      "apps/demo/base/kustomization.yaml":
+        "resources:\n  - configmap.yaml\n  - secret.yaml\n  - exported.yaml\n",
+      "apps/demo/base/exported.yaml": exported(b64("token-base"), "token-base"),
+    });
+    const base = repo.commit("feat: exported secret");
+    repo.write({ "apps/demo/base/exported.yaml": exported(b64("token-head"), "token-base") });
+    repo.commit("fix: rotate exported");
+    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    const text = JSON.stringify(result) + renderDiffMarkdown(result);
+    for (const secret of ["token-base", "token-head", b64("token-base"), b64("token-head")]) {
+      expect(text).not.toContain(secret);
+    }
+    const diff = result.apps[0]?.resources.find((r) => r.key === "Secret/demo/exported")?.diff ?? "";
+    expect(diff).toContain(
+      "-    kubectl.kubernetes.io/last-applied-configuration: <redacted>\n" +
+        "+    kubectl.kubernetes.io/last-applied-configuration: <redacted, changed>\n",
+    );
+    // The note still holds the base's value at head: redacted on both sides, and unchanged.
+    expect(diff).toContain("     note: <redacted>\n");
+    expect(diff).toContain("     owner: platform\n");
+  });
+
   it("reports added and removed apps and a head that does not build (exit 1 from the CLI)", async () => {
     const { repo, base } = setup();
     repo.write({
