@@ -1,6 +1,7 @@
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../cli/main.ts";
-import { diffApps } from "./diff.ts";
+import { type DiffResult, diffApps } from "./diff.ts";
 import { DIFF_MARKER, renderDiffMarkdown } from "./markdown.ts";
 import { createScratchRepo, type ScratchRepo, sampleApp } from "./test-repo.ts";
 
@@ -145,6 +146,19 @@ describe("diffApps on a real git repository with kubectl kustomize", () => {
     const result = await diffApps({ repo: repo.dir, base: "main", head: "feature", paths: [] });
     expect(result.base.sha).toBe(base);
     expect(result.apps.map((a) => a.path)).toEqual(["apps/demo/overlays/prod"]);
+  });
+
+  it("diffs the whole repository when run from a subdirectory of it", async () => {
+    const { repo, base } = setup();
+    repo.write({
+      "apps/demo/base/configmap.yaml": sampleApp["apps/demo/base/configmap.yaml"].replace("blue", "green"),
+    });
+    repo.commit("feat: green");
+    const cli = await runCli(path.join(repo.dir, "apps", "demo"), ["--base", base, "--format", "json"]);
+    expect(cli.stderr).toBe("");
+    const result = JSON.parse(cli.stdout) as DiffResult;
+    expect(result.apps.map((a) => [a.path, a.status])).toEqual([["apps/demo/overlays/prod", "changed"]]);
+    expect(result.apps[0]?.resources[0]?.diff).toContain("+  mode: green\n");
   });
 
   it("says so when no kustomization is affected, and names an unknown ref with the fix", async () => {

@@ -10,7 +10,7 @@ import {
   kustomizationDirs,
   kustomizationReferences,
 } from "./apps.ts";
-import { changedFiles, exportTree, listFiles, mergeBase, resolveCommit } from "./git.ts";
+import { changedFiles, exportTree, listFiles, mergeBase, repositoryRoot, resolveCommit } from "./git.ts";
 import { parseRendered, type RenderedResource, redactSecretPair, renderObject } from "./resources.ts";
 import { unifiedDiff } from "./unified.ts";
 
@@ -18,7 +18,7 @@ const execFileAsync = promisify(execFile);
 
 /** What `haos-tasks diff` and the Action's diff command both build from their arguments. */
 export interface DiffOptions {
-  /** The repository checkout (its root). */
+  /** A directory of the repository checkout (its root is looked up). */
   repo: string;
   /** Base ref; the comparison starts at the merge base of base and head, like a PR's "Files changed". */
   base: string;
@@ -149,7 +149,7 @@ function normalizeScope(scope: string): string {
  * diffs the rendered resources, keyed by kind/namespace/name, Secret values redacted.
  */
 export async function diffApps(options: DiffOptions): Promise<DiffResult> {
-  const { repo } = options;
+  const repo = await repositoryRoot(options.repo);
   const kubectl = options.kubectl ?? "kubectl";
   const context = options.context ?? 3;
   const scopes = (options.paths.length > 0 ? options.paths : ["."]).map(normalizeScope);

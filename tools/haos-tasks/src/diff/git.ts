@@ -28,6 +28,18 @@ async function git(repo: string, args: string[]): Promise<string> {
   }
 }
 
+/**
+ * The top level of the checkout `dir` is in: git lists some paths relative to the working
+ * directory (`ls-tree`, `archive`) and others from the root (`diff --name-only`).
+ */
+export async function repositoryRoot(dir: string): Promise<string> {
+  try {
+    return (await git(dir, ["rev-parse", "--show-toplevel"])).trim();
+  } catch {
+    throw new GitError(`${dir} is not inside a git checkout`, "run inside the git repository");
+  }
+}
+
 /** The full SHA of a ref, or a GitError naming the ref and how to fetch it. */
 export async function resolveCommit(repo: string, ref: string): Promise<string> {
   try {

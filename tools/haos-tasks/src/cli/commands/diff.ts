@@ -42,7 +42,8 @@ export const diffCommand: Command = {
       type: "string",
       multiple: true,
       valueName: "dir",
-      description: "Only kustomizations under this folder (repeatable; default: the whole repository).",
+      description:
+        "Only kustomizations under this folder, relative to the repository root (repeatable; default: the whole repository).",
     },
     format: {
       type: "string",
