@@ -7,7 +7,7 @@ export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "
 export interface KustomizationNode {
   /** Repo-relative directory, forward slashes, `.` for the root. */
   dir: string;
-  /** Repo-relative files or directories it loads (resources, components, patches, generators). */
+  /** Repo-relative files or directories it loads (see kustomizationReferences). */
   references: string[];
 }
 
@@ -30,7 +30,9 @@ export function kustomizationDirs(files: readonly string[], scopes: readonly str
 
 /**
  * The repo-relative paths a kustomization file loads: resources, bases, components, crds,
- * patches, and generator files. Remote URLs are skipped (they cannot change in this repository).
+ * patches, replacements, transformer/generator/validator configs, field configurations, the
+ * OpenAPI schema, generator files and Helm values files and chart home. Remote URLs are skipped
+ * (they cannot change in this repository).
  */
 export function kustomizationReferences(dir: string, text: string): string[] {
   let doc: unknown;
@@ -42,15 +44,27 @@ export function kustomizationReferences(dir: string, text: string): string[] {
   if (!isRecord(doc)) return [];
   const refs: string[] = [];
   const add = (value: unknown) => {
-    if (typeof value !== "string" || value === "" || isRemote(value)) return;
+    // Inline YAML (a transformer config written into the list) is not a path.
+    if (typeof value !== "string" || value === "" || value.includes("\n") || isRemote(value)) return;
     const file = value.includes("=") ? value.slice(value.indexOf("=") + 1) : value;
     refs.push(path.posix.normalize(path.posix.join(dir, file)));
   };
-  for (const field of ["resources", "bases", "components", "crds", "patchesStrategicMerge"]) {
+  const lists = [
+    "resources",
+    "bases",
+    "components",
+    "crds",
+    "patchesStrategicMerge",
+    "transformers",
+    "generators",
+    "validators",
+    "configurations",
+  ];
+  for (const field of lists) {
     const list = doc[field];
     if (Array.isArray(list)) list.forEach(add);
   }
-  for (const field of ["patches", "patchesJson6902"]) {
+  for (const field of ["patches", "patchesJson6902", "replacements"]) {
     const list = doc[field];
     if (Array.isArray(list)) for (const p of list) if (isRecord(p)) add(p.path);
   }
@@ -63,6 +77,16 @@ export function kustomizationReferences(dir: string, text: string): string[] {
       add(generator.env);
     }
   }
+  if (isRecord(doc.openapi)) add(doc.openapi.path);
+  if (Array.isArray(doc.helmCharts)) {
+    for (const chart of doc.helmCharts) {
+      if (!isRecord(chart)) continue;
+      add(chart.valuesFile);
+      if (Array.isArray(chart.additionalValuesFiles)) chart.additionalValuesFiles.forEach(add);
+    }
+  }
+  // Charts are read from here (default `charts/`, inside the directory) and may live elsewhere.
+  if (isRecord(doc.helmGlobals)) add(doc.helmGlobals.chartHome);
   return refs;
 }
 

@@ -133,6 +133,57 @@ describe("diffApps on a real git repository with kubectl kustomize", () => {
     expect(cli.stdout).toContain("| `apps/broken` | ❌ build failed |");
   });
 
+  it("finds an app through every file its kustomization loads from outside its directory", async () => {
+    const { repo } = setup();
+    const shared = {
+      "shared/labels.yaml":
+        "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: labels\nlabels:\n  team: a\nfieldSpecs:\n  - path: metadata/labels\n    create: true\n",
+      "shared/generator.yaml":
+        "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata:\n  name: generated\noptions:\n  disableNameSuffixHash: true\nliterals:\n  - level=1\n",
+      "shared/replacement.yaml":
+        "- source:\n    kind: ConfigMap\n    name: generated\n    fieldPath: data.level\n  targets:\n    - select:\n        name: cm\n      fieldPaths:\n        - data.key\n",
+      "shared/configuration.yaml":
+        "nameReference:\n  - kind: ConfigMap\n    fieldSpecs:\n      - path: data/ref\n        kind: ConfigMap\n",
+      "shared/values.yaml": "replicas: 1\n",
+      "shared/validator.yaml": "apiVersion: example.com/v1\nkind: Validator\nmetadata:\n  name: check\n",
+    };
+    repo.write({
+      ...shared,
+      "apps/loader/kustomization.yaml": [
+        "resources:\n  - cm.yaml",
+        "transformers:\n  - ../../shared/labels.yaml",
+        "generators:\n  - ../../shared/generator.yaml",
+        "replacements:\n  - path: ../../shared/replacement.yaml",
+        "configurations:\n  - ../../shared/configuration.yaml\n",
+      ].join("\n"),
+      "apps/loader/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  key: one\n",
+      // Neither builds here (no --enable-helm, no validator plugin); they must still be found.
+      "apps/chart/kustomization.yaml":
+        "helmCharts:\n  - name: demo\n    valuesFile: ../../shared/values.yaml\n",
+      "apps/checked/kustomization.yaml":
+        "resources:\n  - ../loader\nvalidators:\n  - ../../shared/validator.yaml\n",
+    });
+    repo.commit("feat: shared configs");
+    const expected: Record<keyof typeof shared, string> = {
+      "shared/labels.yaml": "apps/checked",
+      "shared/generator.yaml": "apps/checked",
+      "shared/replacement.yaml": "apps/checked",
+      "shared/configuration.yaml": "apps/checked",
+      "shared/values.yaml": "apps/chart",
+      "shared/validator.yaml": "apps/checked",
+    };
+    for (const [file, app] of Object.entries(expected)) {
+      repo.write({ [file]: `${shared[file as keyof typeof shared]}# touched\n` });
+      const before = repo.git("rev-parse", "HEAD");
+      repo.commit(`chore: touch ${file}`);
+      const result = await diffApps({ repo: repo.dir, base: before, head: "HEAD", paths: [] });
+      expect(
+        result.apps.map((a) => a.path),
+        file,
+      ).toEqual([app]);
+    }
+  });
+
   it("compares from the merge base: changes that only the base branch made are not shown", async () => {
     const { repo, base } = setup();
     repo.git("checkout", "--quiet", "-b", "feature");
