@@ -184,6 +184,27 @@ describe("diffApps on a real git repository with kubectl kustomize", () => {
     }
   });
 
+  it("shows a build failure on either side without a resource diff for that app", async () => {
+    const { repo, base } = setup();
+    const overlay = "apps/demo/overlays/prod/kustomization.yaml";
+    repo.write({ [overlay]: `${sampleApp[overlay]}patches:\n  - path: missing-patch.yaml\n` });
+    const broken = repo.commit("feat: patch that is not there");
+    const breaks = await diffApps({ repo: repo.dir, base, head: broken, paths: [] });
+    expect(breaks.apps).toMatchObject([{ path: "apps/demo/overlays/prod", status: "error", resources: [] }]);
+    expect(breaks.apps[0]?.errors.map((e) => e.side)).toEqual(["head"]);
+    expect(breaks.apps[0]?.errors[0]?.message).toContain("missing-patch.yaml");
+
+    repo.write({ [overlay]: sampleApp[overlay] });
+    repo.commit("fix: drop the patch");
+    const fixes = await diffApps({ repo: repo.dir, base: broken, head: "HEAD", paths: [] });
+    expect(fixes.apps).toMatchObject([{ path: "apps/demo/overlays/prod", status: "changed", resources: [] }]);
+    expect(fixes.apps[0]?.errors.map((e) => e.side)).toEqual(["base"]);
+    const markdown = renderDiffMarkdown(fixes);
+    expect(markdown).toContain("| `apps/demo/overlays/prod` | changed | 0 | 0 | 0 |");
+    expect(markdown).toContain("**base does not build:**");
+    expect((await runCli(repo.dir, ["--base", broken])).code).toBe(0);
+  });
+
   it("compares from the merge base: changes that only the base branch made are not shown", async () => {
     const { repo, base } = setup();
     repo.git("checkout", "--quiet", "-b", "feature");

@@ -49,6 +49,7 @@ export interface AppDiff {
   /** Repo-relative kustomization directory. */
   path: string;
   status: AppStatus;
+  /** Empty when either side does not build (see errors). */
   resources: ResourceChange[];
   /** Build failures, by side: the message is kustomize's own. */
   errors: { side: "base" | "head"; message: string }[];
@@ -200,17 +201,20 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
       };
       const before = await side(baseSet.has(app), baseRoot, "base");
       const after = await side(headSet.has(app), headRoot, "head");
-      const resources = compare(before ?? new Map(), after ?? new Map(), context);
+      // Against a side that did not build, every resource of the other would look added or removed.
+      const resources = before && after ? compare(before, after, context) : [];
       const status: AppStatus =
         after === undefined
           ? "error"
-          : !baseSet.has(app)
-            ? "added"
-            : !headSet.has(app)
-              ? "removed"
-              : resources.length > 0
-                ? "changed"
-                : "unchanged";
+          : before === undefined
+            ? "changed" // head builds again: the base's failure is the change
+            : !baseSet.has(app)
+              ? "added"
+              : !headSet.has(app)
+                ? "removed"
+                : resources.length > 0
+                  ? "changed"
+                  : "unchanged";
       return { path: app, status, resources, errors };
     });
   } finally {
