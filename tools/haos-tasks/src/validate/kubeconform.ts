@@ -48,11 +48,21 @@ export class KubeconformError extends Error {
 
 const additional = /^additional properties (.+) not allowed$/;
 
+// jsonschema quotes like Go's %q, but with single quotes: `'` is escaped, `"` is not.
+const goEscapes: Record<string, string> = { a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v" };
+
+/** The text inside one of jsonschema's single-quoted strings, unescaped. */
+export function unquote(quoted: string): string {
+  return quoted.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)/g, (_, e: string) =>
+    e.length > 1 ? String.fromCodePoint(Number.parseInt(e.slice(1), 16)) : (goEscapes[e] ?? e),
+  );
+}
+
 /** Splits one validation error; an unknown-field error becomes one error per field, at the field. */
 export function splitValidationError(pointer: string, message: string): SchemaError[] {
   const match = additional.exec(message);
   if (!match?.[1]) return [{ pointer, message }];
-  const names = [...match[1].matchAll(/'([^']*)'/g)].map((m) => m[1] ?? "");
+  const names = [...match[1].matchAll(/'((?:[^'\\]|\\.)*)'/g)].map((m) => unquote(m[1] ?? ""));
   return names.map((name) => ({
     pointer: `${pointer}/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`,
     message: `unknown field '${name}'`,
@@ -60,12 +70,59 @@ export function splitValidationError(pointer: string, message: string): SchemaEr
   }));
 }
 
-const identity = (version: string, kind: string, name: string) => `${version}\u0000${kind}\u0000${name}`;
+interface Cause {
+  depth: number;
+  pointer: string;
+  message: string;
+}
+
+// kubeconform's `msg` is jsonschema's whole error tree with newlines turned into spaces: each cause
+// is ` <2 spaces per level>- at '<pointer>': <message>`. Quotes inside values are escaped, so the
+// marker cannot come from the manifest's own text.
+const causeMarker = / ( *)- at '((?:[^'\\]|\\.)*)': /g;
+
+function causesOf(msg: string): Cause[] {
+  const marks = [...msg.matchAll(causeMarker)];
+  return marks.map((m, i) => ({
+    depth: (m[1] ?? "").length / 2,
+    pointer: unquote(m[2] ?? ""),
+    message: msg.slice((m.index ?? 0) + m[0].length, marks[i + 1]?.index ?? msg.length),
+  }));
+}
+
+// Only one branch of these has to hold, so their causes are reasons, not separate errors.
+const alternatives = /^'(anyOf|oneOf|not)' failed/;
 
 /**
- * Runs the real `kubeconform -strict -output json` once over every object. Objects are written as
- * JSON documents into a few files, each file holding at most one object per apiVersion/kind/name,
- * because kubeconform reports only the file and that triple (in no fixed order).
+ * Every leaf error of kubeconform's `msg`, at its own pointer. The JSON `validationErrors` holds
+ * only the top-level causes ("…/containers/0: validation failed"); the detail is only in `msg`.
+ */
+export function leafErrors(msg: string): SchemaError[] {
+  const causes = causesOf(msg);
+  const errors: SchemaError[] = [];
+  for (let i = 0; i < causes.length; i++) {
+    const cause = causes[i] as Cause;
+    let end = i + 1;
+    while (end < causes.length && (causes[end] as Cause).depth > cause.depth) end++;
+    if (alternatives.test(cause.message)) {
+      const reasons = causes
+        .slice(i + 1, end)
+        .filter((c, j, below) => (below[j + 1]?.depth ?? -1) <= c.depth)
+        .map((c) => (c.pointer === cause.pointer ? c.message : `${c.pointer}: ${c.message}`));
+      const message = reasons.length > 0 ? `${cause.message}: ${reasons.join("; ")}` : cause.message;
+      errors.push({ pointer: cause.pointer, message });
+      i = end - 1;
+    } else if (end === i + 1) {
+      errors.push(...splitValidationError(cause.pointer, cause.message));
+    }
+  }
+  return errors;
+}
+
+/**
+ * Runs the real `kubeconform -strict -output json` once over every object. Each object is its own
+ * file, named by its id: the file is the one thing kubeconform reports that always identifies the
+ * object (its name is "" when metadata.name is not a string, and rewritten for generateName).
  */
 export async function runKubeconform(
   inputs: readonly SchemaInput[],
@@ -74,21 +131,12 @@ export async function runKubeconform(
   if (inputs.length === 0) return [];
   const tmp = await mkdtemp(path.join(os.tmpdir(), "haos-tasks-kubeconform-"));
   try {
-    const files: { path: string; ids: Map<string, number>; docs: string[] }[] = [];
-    const target = Math.max(1, Math.ceil(inputs.length / (options.concurrency ?? 2)));
-    for (const input of inputs) {
-      const key = identity(input.apiVersion, input.kind, input.name);
-      let file = files.find((f) => f.docs.length < target && !f.ids.has(key));
-      if (!file) {
-        file = { path: path.join(tmp, `objects-${files.length}.yaml`), ids: new Map(), docs: [] };
-        files.push(file);
-      }
-      file.ids.set(key, input.id);
-      file.docs.push(JSON.stringify(input.object));
-    }
-    await Promise.all(files.map((f) => writeFile(f.path, `${f.docs.join("\n---\n")}\n`)));
+    const ids = new Map(inputs.map((input) => [path.join(tmp, `${input.id}.json`), input.id]));
+    await Promise.all(
+      inputs.map((input) => writeFile(path.join(tmp, `${input.id}.json`), JSON.stringify(input.object))),
+    );
     const args = ["-strict", "-output", "json", "-n", String(options.concurrency ?? 2)];
-    args.push("-schema-location", options.schemaLocation, ...files.map((f) => f.path));
+    args.push("-schema-location", options.schemaLocation, tmp);
     const run = await execa(options.kubeconform, args, { reject: false, maxBuffer: 1024 * 1024 * 1024 });
     if (run.exitCode === undefined || run.exitCode > 1) {
       throw new KubeconformError(
@@ -105,21 +153,33 @@ export async function runKubeconform(
         "check the pinned kubeconform version (tools/bootstrap/versions.env)",
       );
     }
-    const byPath = new Map(files.map((f) => [f.path, f]));
     const results: SchemaResult[] = [];
     for (const r of report.resources ?? []) {
       if (r.status !== "statusInvalid" && r.status !== "statusError") continue;
-      const id = byPath.get(r.filename)?.ids.get(identity(r.version, r.kind, r.name));
-      if (id === undefined) continue;
+      const id = ids.get(r.filename);
+      // Dropping it would pass an invalid object; a report we cannot place is a tool failure.
+      if (id === undefined) {
+        throw new KubeconformError(
+          `kubeconform reported a file validate did not write: ${r.filename}: ${r.msg}`,
+          "check the pinned kubeconform version (tools/bootstrap/versions.env)",
+        );
+      }
       results.push({
         id,
         status: r.status === "statusInvalid" ? "invalid" : "error",
         message: r.msg,
-        errors: (r.validationErrors ?? []).flatMap((e) => splitValidationError(e.path, e.msg)),
+        errors: errorsOf(r),
       });
     }
     return results;
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+// Prefer the leaves of the full tree in `msg`; the top-level causes only if it has none.
+function errorsOf(r: KubeconformResource): SchemaError[] {
+  const leaves = r.status === "statusInvalid" ? leafErrors(r.msg) : [];
+  if (leaves.length > 0) return leaves;
+  return (r.validationErrors ?? []).flatMap((e) => splitValidationError(e.path, e.msg));
 }
