@@ -37,18 +37,25 @@ export class SourceFiles {
   }
 }
 
+// Of several documents that fit by kind and name, the one in the rendered object's namespace (one
+// without a namespace took it from kustomize): objects may share kind and name across namespaces.
+function inNamespace(built: BuiltResource, fits: readonly Resource[]): Resource | undefined {
+  return fits.find((r) => r.namespace === built.namespace) ?? fits.find((r) => r.namespace === "") ?? fits[0];
+}
+
 /**
  * The source document a rendered object came from: same kind in the origin file, matched by name
- * (exactly, else the longest source name inside the rendered one, as namePrefix/nameSuffix do).
+ * (exactly, else the longest source name inside the rendered one, as namePrefix/nameSuffix do)
+ * and then by namespace.
  */
 export function traceSource(built: BuiltResource, candidates: readonly Resource[]): Resource | undefined {
   const sameKind = candidates.filter((r) => r.kind === built.kind);
-  const exact = sameKind.find((r) => r.name === built.name);
-  if (exact) return exact;
-  const inside = sameKind
-    .filter((r) => r.name !== "" && built.name.includes(r.name))
-    .sort((a, b) => b.name.length - a.name.length);
-  if (inside[0]) return inside[0];
+  const exact = sameKind.filter((r) => r.name === built.name);
+  if (exact.length > 0) return inNamespace(built, exact);
+  const inside = sameKind.filter((r) => r.name !== "" && built.name.includes(r.name));
+  const longest = Math.max(...inside.map((r) => r.name.length));
+  const best = inside.filter((r) => r.name.length === longest);
+  if (best.length > 0) return inNamespace(built, best);
   return sameKind.length === 1 ? sameKind[0] : undefined;
 }
 
