@@ -23,6 +23,12 @@ export interface Kustomization {
 const remote =
   /^(https?:\/\/|git@|ssh:\/\/|github\.com\/|gitlab\.com\/|bitbucket\.org\/)|\?ref=|\.git(\/\/|$)/;
 
+// Without the trailing slash `resources: [sub/]` names the directory `sub`, as kustomize reads it;
+// with it the entry matched no kustomization directory and `sub` was built a second time.
+function localPath(dir: string, written: string): string {
+  return path.posix.normalize(path.posix.join(dir, written)).replace(/(.)\/+$/, "$1");
+}
+
 function entry(dir: string, value: unknown, pointer: string, mayBeDirectory: boolean): KustomizationEntry[] {
   if (typeof value !== "string" || value === "") return [];
   // Generators take `key=path`; only the path is a file.
@@ -31,7 +37,7 @@ function entry(dir: string, value: unknown, pointer: string, mayBeDirectory: boo
   return [
     {
       entry: value,
-      path: isRemote ? undefined : path.posix.normalize(path.posix.join(dir, written)),
+      path: isRemote ? undefined : localPath(dir, written),
       pointer,
       mayBeDirectory,
     },

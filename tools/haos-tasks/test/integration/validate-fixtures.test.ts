@@ -34,12 +34,17 @@ afterAll(async () => {
 
 const loadCatalog = catalogLoader({});
 
-async function runFixture(rule: string, variant: "good" | "bad") {
+/** Validates a copy of a fixture directory as a fresh git repository. */
+async function runRepository(fixture: string, targets: string[] = ["."]) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "haos-validate-fixture-"));
   scratch.push(dir);
-  await cp(path.join(fixturesRoot, rule, variant), dir, { recursive: true });
+  await cp(path.join(fixturesRoot, fixture), dir, { recursive: true });
   execFileSync("git", ["init", "-q"], { cwd: dir });
-  return await validate({ targets: ["."], cwd: dir, loadCatalog });
+  return await validate({ targets, cwd: dir, loadCatalog });
+}
+
+async function runFixture(rule: string, variant: "good" | "bad") {
+  return await runRepository(path.join(rule, variant));
 }
 
 const rules = fixtureRules();
@@ -70,6 +75,25 @@ describe("validate fixtures (one good, one bad per rule)", () => {
     it(`${rule}: the good fixture has no findings`, async () => {
       const result = await runFixture(rule, "good");
       expect(result.findings).toEqual([]);
+    });
+  }
+});
+
+// Whole repository layouts from the wild (test/fixtures/validate/layouts/<name>) and the findings
+// each must produce, as {file, line, rule}; most must validate clean.
+describe("validate repository layouts", () => {
+  const cases: {
+    layout: string;
+    targets?: string[];
+    expected: { file: string; line: number; rule: string }[];
+  }[] = [
+    // `resources: [sub/]` names the directory sub: built once, through app.
+    { layout: "trailing-slash", expected: [] },
+  ];
+  for (const c of cases) {
+    it(`${c.layout}: ${c.expected.length === 0 ? "no findings" : c.expected.map((e) => e.rule).join(", ")}`, async () => {
+      const result = await runRepository(path.join("layouts", c.layout), c.targets);
+      expect(result.findings.map((f) => ({ file: f.file, line: f.line, rule: f.rule }))).toEqual(c.expected);
     });
   }
 });
