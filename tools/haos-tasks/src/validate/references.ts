@@ -185,20 +185,36 @@ export function fluxReferences(
   return findings;
 }
 
+/** Where an object is applied from: its build, else the directory of its standalone file. */
+function unitOf(s: Subject): string {
+  return s.build === undefined ? `file:${path.posix.dirname(s.file)}` : `build:${s.build}`;
+}
+
+/**
+ * How two definitions of one object collide: `same` when one unit applies both, `across` when a
+ * build is involved, undefined for standalone files of different directories (a multi-cluster
+ * layout: clusters/production and clusters/staging are applied to different clusters).
+ */
+function collision(a: Subject, b: Subject): "same" | "across" | undefined {
+  if (unitOf(a) === unitOf(b)) return "same";
+  return a.build === undefined && b.build === undefined ? undefined : "across";
+}
+
 /** Two objects the cluster would see as one: the same group, kind, namespace and name. */
 export function duplicateResources(subjects: readonly Subject[]): Finding[] {
   const findings: Finding[] = [];
-  const seen = new Map<string, Subject>();
+  const seen = new Map<string, Subject[]>();
   for (const s of subjects) {
     if (!s.kind || !s.name) continue;
     const key = `${apiGroup(s.apiVersion)}/${s.kind}/${s.namespace}/${s.name}`;
-    const first = seen.get(key);
-    if (!first) {
-      seen.set(key, s);
-      continue;
-    }
+    const earlier = seen.get(key) ?? [];
+    seen.set(key, [...earlier, s]);
+    // A collision within one unit is certain; report it before a cross-build one.
+    const first =
+      earlier.find((e) => collision(e, s) === "same") ?? earlier.find((e) => collision(e, s) === "across");
+    if (!first) continue;
     const firstAt = at(first, "/metadata/name");
-    const sameBuild = first.build === s.build;
+    const sameBuild = collision(first, s) === "same";
     findings.push({
       ...finding(
         "references/duplicate-resource",

@@ -87,6 +87,8 @@ describe("validate repository layouts", () => {
     targets?: string[];
     expected: { file: string; line: number; rule: string }[];
   }[] = [
+    // fluxcd/flux2-kustomize-helm-example: the same Flux Kustomization in each cluster's folder.
+    { layout: "multi-cluster", expected: [] },
     // `resources: [sub/]` names the directory sub: built once, through app.
     { layout: "trailing-slash", expected: [] },
   ];

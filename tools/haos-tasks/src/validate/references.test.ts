@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import type { Subject } from "../lint/platform/subject.ts";
+import { duplicateResources } from "./references.ts";
+
+function subject(file: string, build: string | undefined, name = "apps"): Subject {
+  return {
+    apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+    kind: "Kustomization",
+    name,
+    namespace: "flux-system",
+    object: {},
+    resource: undefined,
+    file,
+    build,
+  };
+}
+
+describe("duplicateResources", () => {
+  it("does not pair standalone files of different directories (one cluster each)", () => {
+    const found = duplicateResources([
+      subject("clusters/production/apps.yaml", undefined),
+      subject("clusters/staging/apps.yaml", undefined),
+    ]);
+    expect(found).toEqual([]);
+  });
+
+  it("reports two standalone files of one directory as an error", () => {
+    const found = duplicateResources([
+      subject("clusters/home/a.yaml", undefined),
+      subject("clusters/home/b.yaml", undefined),
+    ]);
+    expect(found.map((f) => [f.file, f.severity])).toEqual([["clusters/home/b.yaml", "error"]]);
+  });
+
+  it("finds the same-directory twin behind a definition of another directory", () => {
+    const found = duplicateResources([
+      subject("clusters/production/apps.yaml", undefined),
+      subject("clusters/staging/apps.yaml", undefined),
+      subject("clusters/staging/copy.yaml", undefined),
+    ]);
+    expect(found.map((f) => [f.file, f.severity, f.message])).toEqual([
+      [
+        "clusters/staging/copy.yaml",
+        "error",
+        "Kustomization flux-system/apps is also defined at clusters/staging/apps.yaml:1",
+      ],
+    ]);
+  });
+
+  it("warns when a build and a standalone file or two builds define one object", () => {
+    const found = duplicateResources([
+      subject("apps/a/ks.yaml", "apps/a"),
+      subject("apps/b/ks.yaml", "apps/b"),
+      subject("clusters/home/ks.yaml", undefined),
+    ]);
+    expect(found.map((f) => [f.file, f.severity])).toEqual([
+      ["apps/b/ks.yaml", "warning"],
+      ["clusters/home/ks.yaml", "warning"],
+    ]);
+  });
+
+  it("reports two objects of one build as an error", () => {
+    const found = duplicateResources([
+      subject("apps/a/x.yaml", "apps/a"),
+      subject("apps/a/y.yaml", "apps/a"),
+    ]);
+    expect(found.map((f) => f.severity)).toEqual(["error"]);
+  });
+});
