@@ -30,6 +30,7 @@ import {
   duplicateResources,
   fluxReferences,
   kustomizationReferences,
+  ownersOf,
   owningKustomization,
 } from "./references.ts";
 import { type CatalogLike, schemaFindings } from "./schema-stage.ts";
@@ -176,7 +177,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
 
   const files = new SourceFiles(workspace);
   const subjects: Subject[] = await builtSubjects(built.resources, files);
-  const dirs = new Set(kustomizations.map((k) => k.dir));
+  const dirs = ownersOf(workspace, kustomizations);
   for (const [file, source] of workspace.files) {
     const base = path.posix.basename(file);
     if (knownNonResources.includes(base) || isIgnored(file, config.nonResources)) continue;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Subject } from "../lint/platform/subject.ts";
-import { duplicateResources } from "./references.ts";
+import type { Workspace } from "../manifests/workspace.ts";
+import { parseSourceFile } from "../manifests/yaml-source.ts";
+import { duplicateResources, ownersOf, owningKustomization } from "./references.ts";
 
 function subject(file: string, build: string | undefined, name = "apps"): Subject {
   return {
@@ -65,5 +67,44 @@ describe("duplicateResources", () => {
       subject("apps/a/y.yaml", "apps/a"),
     ]);
     expect(found.map((f) => f.severity)).toEqual(["error"]);
+  });
+});
+
+function workspace(files: Record<string, string>): Workspace {
+  return {
+    root: "/repo",
+    targets: ["."],
+    files: new Map(Object.entries(files).map(([file, text]) => [file, parseSourceFile(text, file)])),
+    kustomizationDirs: [],
+  };
+}
+
+const fluxKustomization = (specPath: string) =>
+  [
+    "apiVersion: kustomize.toolkit.fluxcd.io/v1",
+    "kind: Kustomization",
+    "metadata: {name: apps, namespace: flux-system}",
+    `spec: {path: ${specPath}, sourceRef: {kind: GitRepository, name: flux-system}}`,
+  ].join("\n");
+
+describe("owningKustomization", () => {
+  const owners = ownersOf(
+    workspace({ "clusters/home/apps.yaml": fluxKustomization("./clusters/home/apps/") }),
+    [
+      { dir: "clusters/home", source: parseSourceFile("", "clusters/home/kustomization.yaml"), entries: [] },
+      { dir: "clusters/home/apps/db", source: parseSourceFile("", "x"), entries: [] },
+    ],
+  );
+
+  it("finds the nearest kustomization directory", () => {
+    expect(owningKustomization("clusters/home/apps.yaml", owners)).toBe("clusters/home");
+    expect(owningKustomization("clusters/home/flux-system/x/y.yaml", owners)).toBe("clusters/home");
+    expect(owningKustomization("apps/web/cm.yaml", owners)).toBeUndefined();
+  });
+
+  it("stops at a Flux Kustomization's spec.path: Flux builds that directory itself", () => {
+    expect(owningKustomization("clusters/home/apps/ns.yaml", owners)).toBeUndefined();
+    expect(owningKustomization("clusters/home/apps/media/ns.yaml", owners)).toBeUndefined();
+    expect(owningKustomization("clusters/home/apps/db/pvc.yaml", owners)).toBe("clusters/home/apps/db");
   });
 });

@@ -5,7 +5,7 @@ import { normaliseFluxPath } from "../lint/platform/flux.ts";
 import { at, isKind, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
 import type { Kustomization } from "../manifests/kustomization.ts";
-import { apiGroup, field } from "../manifests/resources.ts";
+import { apiGroup, field, resourcesOf } from "../manifests/resources.ts";
 import {
   isIgnored,
   knownNonResources,
@@ -17,10 +17,37 @@ import {
 import { pointerPosition } from "../manifests/yaml-source.ts";
 import type { ValidateConfig } from "./config.ts";
 
-/** The nearest directory at or above `file` that holds a kustomization, among `dirs`. */
-export function owningKustomization(file: string, dirs: ReadonlySet<string>): string | undefined {
+/** Where files belong: kustomization directories, and the directories Flux Kustomizations build. */
+export interface Owners {
+  /** Repo-relative directories that hold a kustomization file. */
+  kustomizations: ReadonlySet<string>;
+  /** Repo-relative `spec.path` directories of the Flux Kustomizations in the workspace. */
+  fluxPaths: ReadonlySet<string>;
+}
+
+/** The owners of the workspace's files, for {@link owningKustomization}. */
+export function ownersOf(workspace: Workspace, kustomizations: readonly Kustomization[]): Owners {
+  const fluxPaths = new Set<string>();
+  for (const source of workspace.files.values()) {
+    for (const r of resourcesOf(source)) {
+      if (apiGroup(r.apiVersion) !== "kustomize.toolkit.fluxcd.io" || r.kind !== "Kustomization") continue;
+      const specPath = field(r.object, "spec", "path");
+      fluxPaths.add(normaliseFluxPath(typeof specPath === "string" ? specPath : "."));
+    }
+  }
+  return { kustomizations: new Set(kustomizations.map((k) => k.dir)), fluxPaths };
+}
+
+/**
+ * The nearest directory at or above `file` that holds a kustomization; undefined when there is
+ * none, or when a Flux Kustomization's `spec.path` comes first.
+ */
+export function owningKustomization(file: string, owners: Owners): string | undefined {
   for (let dir = path.posix.dirname(file); ; dir = path.posix.dirname(dir)) {
-    if (dirs.has(dir)) return dir;
+    if (owners.kustomizations.has(dir)) return dir;
+    // Flux builds its spec.path itself (generating a kustomization when it has none): the files
+    // there are that Flux Kustomization's, not those of a kustomization further up.
+    if (owners.fluxPaths.has(dir)) return undefined;
     if (dir === "." || dir === "/" || dir === "") return undefined;
   }
 }
@@ -74,12 +101,12 @@ export function kustomizationReferences(
       }
     }
   }
-  const dirs = new Set(kustomizations.map((k) => k.dir));
+  const owners = ownersOf(workspace, kustomizations);
   for (const file of workspace.files.keys()) {
     const base = path.posix.basename(file);
     if (kustomizationFileNames.includes(base) || knownNonResources.includes(base)) continue;
     if (listed.has(file) || isIgnored(file, config.nonResources)) continue;
-    const owner = owningKustomization(file, dirs);
+    const owner = owningKustomization(file, owners);
     if (owner === undefined) continue;
     const kfile = kustomizationFileOf(workspace, owner)?.file ?? `${owner}/kustomization.yaml`;
     findings.push(

@@ -86,16 +86,22 @@ describe("validate repository layouts", () => {
     layout: string;
     targets?: string[];
     expected: { file: string; line: number; rule: string }[];
+    /** Objects validate checks, when the case is about which files are checked at all. */
+    objects?: number;
   }[] = [
     // fluxcd/flux2-kustomize-helm-example: the same Flux Kustomization in each cluster's folder.
     { layout: "multi-cluster", expected: [] },
     // `resources: [sub/]` names the directory sub: built once, through app.
     { layout: "trailing-slash", expected: [] },
+    // clusters/home/apps is the spec.path of the Flux Kustomization apps.yaml, not a folder the
+    // kustomization of clusters/home forgot: its Namespace is checked on its own (3 objects).
+    { layout: "flux-path-directory", expected: [], objects: 3 },
   ];
   for (const c of cases) {
     it(`${c.layout}: ${c.expected.length === 0 ? "no findings" : c.expected.map((e) => e.rule).join(", ")}`, async () => {
       const result = await runRepository(path.join("layouts", c.layout), c.targets);
       expect(result.findings.map((f) => ({ file: f.file, line: f.line, rule: f.rule }))).toEqual(c.expected);
+      if (c.objects !== undefined) expect(result.stats.objects).toBe(c.objects);
     });
   }
 });
