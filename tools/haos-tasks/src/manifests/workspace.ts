@@ -111,6 +111,8 @@ export interface ObjectRef {
   kind: string;
   name: string;
   namespace: string;
+  /** A source's spec.url, when it has one (tells whether a GitRepository is this repository). */
+  url?: string;
 }
 
 const fluxKinds =
@@ -137,12 +139,15 @@ export async function repositoryFluxObjects(
       const value = doc.value as {
         kind?: unknown;
         metadata?: { name?: unknown; namespace?: unknown };
+        spec?: { url?: unknown };
       } | null;
       if (!value || typeof value.kind !== "string" || typeof value.metadata?.name !== "string") continue;
+      const url = value.spec?.url;
       refs.push({
         kind: value.kind,
         name: value.metadata.name,
         namespace: typeof value.metadata.namespace === "string" ? value.metadata.namespace : "",
+        ...(typeof url === "string" ? { url } : {}),
       });
     }
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Subject } from "../lint/platform/subject.ts";
 import type { Workspace } from "../manifests/workspace.ts";
 import { parseSourceFile } from "../manifests/yaml-source.ts";
-import { duplicateResources, ownersOf, owningKustomization } from "./references.ts";
+import { duplicateResources, ownersOf, owningKustomization, repositoryKey } from "./references.ts";
 
 function subject(file: string, build: string | undefined, name = "apps"): Subject {
   return {
@@ -106,5 +106,19 @@ describe("owningKustomization", () => {
     expect(owningKustomization("clusters/home/apps/ns.yaml", owners)).toBeUndefined();
     expect(owningKustomization("clusters/home/apps/media/ns.yaml", owners)).toBeUndefined();
     expect(owningKustomization("clusters/home/apps/db/pvc.yaml", owners)).toBe("clusters/home/apps/db");
+  });
+});
+
+describe("repositoryKey", () => {
+  it("names one repository the same in https, ssh and scp form", () => {
+    const keys = [
+      "https://github.com/Me/Home.git",
+      "https://user:token@github.com/me/home/",
+      "ssh://git@github.com/me/home",
+      "ssh://git@github.com:22/me/home.git",
+      "git@github.com:me/home.git",
+    ].map(repositoryKey);
+    expect(new Set(keys)).toEqual(new Set(["github.com/me/home"]));
+    expect(repositoryKey("https://github.com/me/other")).not.toBe(keys[0]);
   });
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Finding } from "../findings.ts";
@@ -5,7 +6,7 @@ import { normaliseFluxPath } from "../lint/platform/flux.ts";
 import { at, isKind, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
 import type { Kustomization } from "../manifests/kustomization.ts";
-import { apiGroup, field, resourcesOf } from "../manifests/resources.ts";
+import { apiGroup, field, resourcesOf, stringField } from "../manifests/resources.ts";
 import {
   isIgnored,
   knownNonResources,
@@ -166,7 +167,83 @@ function refsOf(subject: Subject): Ref[] {
   return refs;
 }
 
-/** Flux `spec.path` exists; `sourceRef` and `dependsOn` resolve in the repository or the config. */
+/**
+ * Comparable form of a git URL: host and path, without scheme, user, port, `.git` or trailing
+ * slash, so https://github.com/me/home.git and git@github.com:me/home name one repository.
+ */
+export function repositoryKey(url: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i;
+  const bare = scheme.test(url)
+    ? url
+        .replace(scheme, "")
+        .replace(/^[^@/]*@/, "")
+        .replace(/^([^/:]+):\d+\//, "$1/")
+    : url.replace(/^[^@/]*@/, "").replace(/^([^/:]+):(?!\/)/, "$1/");
+  return bare
+    .trim()
+    .replace(/\/+$/, "")
+    .replace(/\.git$/, "")
+    .toLowerCase();
+}
+
+/** `git remote get-url origin` of the repository at `root`; undefined without git or an origin. */
+function originOf(root: string): string | undefined {
+  try {
+    const url = execFileSync("git", ["remote", "get-url", "origin"], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    return url || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const thisRepositoryRule =
+  "checked only when sourceRef is this repository: the GitRepository flux-system (flux bootstrap's own) or one whose spec.url is `git remote get-url origin`";
+
+/**
+ * Whether a Flux Kustomization reads this repository, so its spec.path can be looked up here:
+ * its sourceRef is the GitRepository `flux-system` (the one `flux bootstrap` creates for the
+ * repository it bootstraps) or a GitRepository whose spec.url is the origin remote. Anything else
+ * (another repository, an OCI artifact, a bucket, a URL that cannot be compared) is not.
+ */
+function readsThisRepository(
+  kustomization: Subject,
+  gitRepositories: readonly ObjectRef[],
+  origin: () => string | undefined,
+): boolean {
+  const sourceRef = field(kustomization.object, "spec", "sourceRef");
+  if (String(field(sourceRef, "kind") ?? "GitRepository") !== "GitRepository") return false;
+  const name = field(sourceRef, "name");
+  if (name === "flux-system") return true;
+  const namespace = String(field(sourceRef, "namespace") ?? kustomization.namespace);
+  const source = gitRepositories.find(
+    (g) => g.name === name && (!g.namespace || !namespace || g.namespace === namespace),
+  );
+  if (source?.url === undefined) return false;
+  const url = origin();
+  return url !== undefined && repositoryKey(source.url) === repositoryKey(url);
+}
+
+function fluxPathFinding(kustomization: Subject, root: string): Finding | undefined {
+  const specPath = field(kustomization.object, "spec", "path");
+  if (typeof specPath !== "string") return undefined;
+  const absolute = path.join(root, normaliseFluxPath(specPath));
+  if (existsSync(absolute) && statSync(absolute).isDirectory()) return undefined;
+  return finding(
+    "references/flux-path",
+    at(kustomization, "/spec/path"),
+    `spec.path '${specPath}' is not a directory of the repository`,
+    `give the path from the repository root (e.g. ./apps/my-app); ${thisRepositoryRule}`,
+  );
+}
+
+/**
+ * Flux `spec.path` exists when the Kustomization reads this repository; `sourceRef` and
+ * `dependsOn` resolve in the repository or the config.
+ */
 export function fluxReferences(
   subjects: readonly Subject[],
   root: string,
@@ -180,21 +257,28 @@ export function fluxReferences(
     subjects.some((s) => matches(s, kind, name, namespace)) ||
     elsewhere.some((o) => matches(o, kind, name, namespace)) ||
     config.external.some((e) => matches(e, kind, name, namespace));
+  const gitRepositories = [
+    ...subjects
+      .filter((s) => isKind(s, "source.toolkit.fluxcd.io", "GitRepository"))
+      .map((s): ObjectRef => {
+        const url = stringField(s.object, "spec", "url");
+        return { kind: s.kind, name: s.name, namespace: s.namespace, ...(url ? { url } : {}) };
+      }),
+    ...elsewhere.filter((o) => o.kind === "GitRepository"),
+  ];
+  // git runs only when a Kustomization names another GitRepository than flux-system, and once.
+  let remote: { url: string | undefined } | undefined;
+  const origin = () => {
+    remote ??= { url: originOf(root) };
+    return remote.url;
+  };
   for (const subject of subjects) {
-    if (isKind(subject, "kustomize.toolkit.fluxcd.io", "Kustomization")) {
-      const specPath = field(subject.object, "spec", "path");
-      const rel = normaliseFluxPath(typeof specPath === "string" ? specPath : ".");
-      const absolute = path.join(root, rel);
-      if (typeof specPath === "string" && (!existsSync(absolute) || !statSync(absolute).isDirectory())) {
-        findings.push(
-          finding(
-            "references/flux-path",
-            at(subject, "/spec/path"),
-            `spec.path '${specPath}' is not a directory of the repository`,
-            "give the path from the repository root (e.g. ./apps/my-app)",
-          ),
-        );
-      }
+    if (
+      isKind(subject, "kustomize.toolkit.fluxcd.io", "Kustomization") &&
+      readsThisRepository(subject, gitRepositories, origin)
+    ) {
+      const found = fluxPathFinding(subject, root);
+      if (found) findings.push(found);
     }
     for (const ref of refsOf(subject)) {
       if (defined(ref.kind, ref.name, ref.namespace)) continue;

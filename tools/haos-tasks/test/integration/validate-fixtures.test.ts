@@ -35,11 +35,12 @@ afterAll(async () => {
 const loadCatalog = catalogLoader({});
 
 /** Validates a copy of a fixture directory as a fresh git repository. */
-async function runRepository(fixture: string, targets: string[] = ["."]) {
+async function runRepository(fixture: string, targets: string[] = ["."], origin?: string) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "haos-validate-fixture-"));
   scratch.push(dir);
   await cp(path.join(fixturesRoot, fixture), dir, { recursive: true });
   execFileSync("git", ["init", "-q"], { cwd: dir });
+  if (origin) execFileSync("git", ["remote", "add", "origin", origin], { cwd: dir });
   return await validate({ targets, cwd: dir, loadCatalog });
 }
 
@@ -88,6 +89,8 @@ describe("validate repository layouts", () => {
     expected: { file: string; line: number; rule: string }[];
     /** Objects validate checks, when the case is about which files are checked at all. */
     objects?: number;
+    /** `git remote add origin` before validating. */
+    origin?: string;
   }[] = [
     // fluxcd/flux2-kustomize-helm-example: the same Flux Kustomization in each cluster's folder.
     { layout: "multi-cluster", expected: [] },
@@ -96,10 +99,28 @@ describe("validate repository layouts", () => {
     // clusters/home/apps is the spec.path of the Flux Kustomization apps.yaml, not a folder the
     // kustomization of clusters/home forgot: its Namespace is checked on its own (3 objects).
     { layout: "flux-path-directory", expected: [], objects: 3 },
+    // spec.path of another repository and of an OCI artifact: nothing here to look it up in.
+    { layout: "foreign-source", expected: [] },
+    // A GitRepository not named flux-system is this repository when its url is the origin's.
+    {
+      layout: "own-source",
+      origin: "git@github.com:me/cluster",
+      expected: [{ file: "clusters/home/source.yaml", line: 20, rule: "references/flux-path" }],
+    },
+    { layout: "own-source", origin: "https://github.com/me/other.git", expected: [] },
+    { layout: "own-source", expected: [] },
+    // Checking one folder: the GitRepository's url comes from the rest of the repository.
+    {
+      layout: "own-source-elsewhere",
+      targets: ["clusters/home"],
+      origin: "git@github.com:me/cluster.git",
+      expected: [{ file: "clusters/home/demo.yaml", line: 8, rule: "references/flux-path" }],
+    },
   ];
   for (const c of cases) {
-    it(`${c.layout}: ${c.expected.length === 0 ? "no findings" : c.expected.map((e) => e.rule).join(", ")}`, async () => {
-      const result = await runRepository(path.join("layouts", c.layout), c.targets);
+    const title = `${c.layout}${c.origin ? ` (origin ${c.origin})` : ""}`;
+    it(`${title}: ${c.expected.length === 0 ? "no findings" : c.expected.map((e) => e.rule).join(", ")}`, async () => {
+      const result = await runRepository(path.join("layouts", c.layout), c.targets, c.origin);
       expect(result.findings.map((f) => ({ file: f.file, line: f.line, rule: f.rule }))).toEqual(c.expected);
       if (c.objects !== undefined) expect(result.stats.objects).toBe(c.objects);
     });
