@@ -115,8 +115,9 @@ export interface ObjectRef {
   url?: string;
 }
 
+// A cheap pre-filter before parsing; `kind: HelmRepository # the chart repo` is one too.
 const fluxKinds =
-  /^kind:\s*["']?(GitRepository|OCIRepository|HelmRepository|Bucket|Kustomization|HelmRelease|HelmChart|ExternalArtifact)["']?\s*$/m;
+  /^kind:\s*["']?(GitRepository|OCIRepository|HelmRepository|Bucket|Kustomization|HelmRelease|HelmChart|ExternalArtifact)["']?\s*(#.*)?$/m;
 
 /**
  * Flux sources and reconcilers anywhere in the repository outside the files already read, so a

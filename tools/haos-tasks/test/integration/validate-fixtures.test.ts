@@ -109,6 +109,8 @@ describe("validate repository layouts", () => {
     },
     { layout: "own-source", origin: "https://github.com/me/other.git", expected: [] },
     { layout: "own-source", expected: [] },
+    // `kind: HelmRepository # the chart repo` in infra/ still resolves the sourceRef of apps/web.
+    { layout: "kind-comment", targets: ["apps/web"], expected: [] },
     // Checking one folder: the GitRepository's url comes from the rest of the repository.
     {
       layout: "own-source-elsewhere",
