@@ -37,7 +37,11 @@ export const ruleCatalog: readonly RuleInfo[] = [
   ),
   rule("references/missing-resource", "error", "a kustomization lists a path that does not exist"),
   rule("references/unlisted-file", "error", "a YAML file in an app folder is neither listed nor ignored"),
-  rule("references/flux-path", "error", "a Flux Kustomization's spec.path does not exist in the repository"),
+  rule(
+    "references/flux-path",
+    "error",
+    "a Flux Kustomization's spec.path does not exist (checked when its source is this repository)",
+  ),
   rule("references/source-ref", "error", "a Flux sourceRef names no object in the repository or config"),
   rule("references/depends-on", "error", "a Flux dependsOn names no object in the repository or config"),
   rule("references/duplicate-resource", "error", "two objects with the same kind, namespace and name"),
