@@ -145,6 +145,8 @@ describe("haos-tasks verify against a misbehaving API server", () => {
     const run = startVerifyCli(args("--unreachable-after", "3s"), fixture.repoRoot);
     await run.started;
     await sim.source(fixture.commits.target);
+    // Stop only once the verifier has seen the new artifact, so the failing phase is certain.
+    await run.printed(/ source +succeeded /);
     await server.stopApiServer();
     const stoppedAt = Date.now();
     const result = await run.done;

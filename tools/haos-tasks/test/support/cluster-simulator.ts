@@ -747,15 +747,29 @@ export interface CliRun {
 export function startVerifyCli(
   args: string[],
   cwd: string,
-): { started: Promise<void>; done: Promise<CliRun> } {
-  let markStarted: () => void = () => {};
-  const started = new Promise<void>((resolve) => {
-    markStarted = resolve;
+): { started: Promise<void>; done: Promise<CliRun>; printed: (pattern: RegExp) => Promise<void> } {
+  let stderr = "";
+  const waiting: Array<{ pattern: RegExp; resolve: () => void }> = [];
+  const check = () => {
+    for (const w of waiting.splice(0)) {
+      if (w.pattern.test(stderr)) w.resolve();
+      else waiting.push(w);
+    }
+  };
+  /** Resolves once the verifier's progress output matches (or it has ended). */
+  const printed = (pattern: RegExp) =>
+    new Promise<void>((resolve) => {
+      waiting.push({ pattern, resolve });
+      check();
+    });
+  const started = printed(/ source +running /);
+  const done = runVerifyCli(args, cwd, (text) => {
+    stderr += text;
+    check();
+  }).finally(() => {
+    for (const w of waiting.splice(0)) w.resolve();
   });
-  const done = runVerifyCli(args, cwd, (line) => {
-    if (/ source +running /.test(line)) markStarted();
-  }).finally(() => markStarted());
-  return { started, done };
+  return { started, done, printed };
 }
 
 /** Runs `haos-tasks verify … --format json` in-process (the real CLI entry) and parses its report. */
