@@ -89,6 +89,41 @@ describe("parseCommitMessage: the rest of the specification", () => {
       { breaking: ["z"], body: "some body" },
     ],
     ["CRLF line endings", "feat!: x\r\n\r\nRefs: #1\r\n", { breaking: ["x"] }],
+    [
+      "BREAKING CHANGE: with its text on the next line (git strips the trailing space)",
+      "fix: x\n\nBREAKING CHANGE:\nThe key X was renamed.",
+      { breaking: ["The key X was renamed."], warnings: [] },
+    ],
+    [
+      "BREAKING-CHANGE: with its text on the next lines, then another footer",
+      "fix: x\n\nbody\n\nBREAKING-CHANGE:\nline one\nline two\nRefs: #3",
+      { breaking: ["line one\nline two"], body: "body", warnings: [] },
+    ],
+    [
+      "BREAKING CHANGE: with a trailing space and the text on the next line",
+      "fix: x\n\nBREAKING CHANGE: \nrenamed",
+      { breaking: ["renamed"] },
+    ],
+    [
+      "a bare BREAKING CHANGE: after a body line",
+      "fix: x\n\nsome body\nBREAKING CHANGE:\nrenamed",
+      { breaking: ["renamed"], body: "some body" },
+    ],
+    [
+      "a BREAKING CHANGE: with no text falls back to the description",
+      "fix: x\n\nBREAKING CHANGE:",
+      { breaking: ["x"] },
+    ],
+    [
+      "BREAKING CHANGE right after the header (no blank line) is still breaking",
+      "feat: x\nBREAKING CHANGE: y",
+      { type: "feat", breaking: ["y"], warnings: [expect.stringContaining("line 2 must be blank")] },
+    ],
+    [
+      "a header-adjacent body with a BREAKING CHANGE footer below is still breaking",
+      "feat: x\nmore words\n\nBREAKING CHANGE:\ny",
+      { breaking: ["y"], body: "more words", warnings: [expect.stringContaining("line 2 must be blank")] },
+    ],
   ] as const)("%s", (_name, message, expected) => {
     const parsed = parseCommitMessage(message);
     if (!parsed.conventional) throw new Error(parsed.reason);
@@ -122,6 +157,15 @@ describe("parseCommitMessage: the rest of the specification", () => {
       revertedHeader: "feat: x",
       reverts: "abcdef1234567",
     });
+  });
+
+  it("warns about lower-case `breaking change:` body text only, never about an upper-case footer", () => {
+    const lower = parseCommitMessage("fix: x\n\nbreaking change: y");
+    expect(lower.conventional && lower.warnings).toEqual([
+      expect.stringContaining("in lower case is body text"),
+    ]);
+    const upper = parseCommitMessage("fix: x\n\nBREAKING CHANGE:\ny");
+    expect(upper.conventional && upper.warnings).toEqual([]);
   });
 
   it("warns when a breaking marker is not upper-case", () => {

@@ -46,6 +46,12 @@ export type ParsedCommit = ConventionalCommit | NonConventionalCommit;
 const headerPattern = /^(?<type>[A-Za-z][A-Za-z0-9_-]*)(?:\((?<scope>[^()]*)\))?(?<bang>!)?:(?<rest>.*)$/;
 /** A footer line: a word token (`-` for spaces) or `BREAKING CHANGE`, then `: ` or ` #`. */
 const footerPattern = /^(?<token>BREAKING CHANGE|[A-Za-z0-9][A-Za-z0-9-]*)(?<sep>: | #)(?<value>.*)$/;
+/**
+ * An upper-case breaking token and its colon, whatever follows: git strips the trailing space of
+ * `BREAKING CHANGE: ` when the text starts on the next line, and a breaking change must never be
+ * missed, so this form counts too (the value is then the following lines).
+ */
+const breakingLinePattern = /^(?<token>BREAKING CHANGE|BREAKING-CHANGE):(?<value>.*)$/;
 const revertsPattern = /This reverts commit (?<sha>[0-9a-f]{7,40})\b/i;
 const gitRevertHeader = /^Revert "(?<header>.*)"$/;
 
@@ -87,14 +93,22 @@ export function parseCommitMessage(message: string): ParsedCommit {
       reason: "the description must follow the colon and one space directly (§5)",
     };
   }
-  if (rest.length > 0 && (rest[0] ?? "").trim() !== "") {
+  const adjacent = rest.length > 0 && (rest[0] ?? "").trim() !== "";
+  // Without the blank line the message is not a Conventional Commit (§6), but dropping it would
+  // lose a breaking change, so one that carries a BREAKING CHANGE footer is read anyway.
+  if (adjacent && !rest.some((line) => breakingLinePattern.test(line))) {
     return {
       conventional: false,
       reason: "line 2 must be blank: the body starts one blank line after the header (§6)",
     };
   }
-  const { body, footers, warnings } = splitBodyAndFooters(rest.slice(1));
-  const breaking = footers.filter((f) => isBreakingToken(f.token)).map((f) => f.value);
+  const { body, footers, warnings } = splitBodyAndFooters(adjacent ? rest : rest.slice(1));
+  if (adjacent) {
+    warnings.unshift(
+      "line 2 must be blank (§6); read as body and footers because it has a BREAKING CHANGE footer",
+    );
+  }
+  const breaking = footers.filter((f) => isBreakingToken(f.token)).map((f) => f.value || description);
   if (breaking.length === 0 && bang) breaking.push(description);
   const releaseAs = footers.find((f) => f.token.toLowerCase() === "release-as")?.value.trim();
   return {
@@ -121,6 +135,25 @@ function headerReason(header: string): string {
   return "no `type: ` prefix (Conventional Commits 1.0.0 §1)";
 }
 
+/** A footer line's parts; `unspaced` for an upper-case breaking token with text glued to its colon. */
+function readFooterLine(
+  line: string,
+): { token: string; separator: CommitFooter["separator"]; value: string; unspaced: boolean } | undefined {
+  const g = footerPattern.exec(line)?.groups;
+  if (g?.token && g.sep) {
+    return {
+      token: g.token,
+      separator: g.sep as CommitFooter["separator"],
+      value: g.value ?? "",
+      unspaced: false,
+    };
+  }
+  const b = breakingLinePattern.exec(line)?.groups;
+  if (!b?.token) return undefined;
+  const value = (b.value ?? "").trim();
+  return { token: b.token, separator: ": ", value, unspaced: value !== "" && !/^\s/.test(b.value ?? "") };
+}
+
 /**
  * The footer section starts at the first paragraph whose first line is a footer (`Token: ` /
  * `Token #`), or at a `BREAKING CHANGE:` line anywhere, so a breaking change is never missed; each
@@ -132,7 +165,7 @@ function splitBodyAndFooters(lines: string[]): { body: string; footers: CommitFo
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? "";
     const paragraphStart = i === 0 || (lines[i - 1] ?? "").trim() === "";
-    const token = footerPattern.exec(line)?.groups?.token;
+    const token = readFooterLine(line)?.token;
     if (token && (paragraphStart || isBreakingToken(token))) {
       if (!paragraphStart)
         warnings.push(`\`${token}:\` footer without a blank line before it; read as a footer`);
@@ -143,22 +176,30 @@ function splitBodyAndFooters(lines: string[]): { body: string; footers: CommitFo
   const body = lines.slice(0, start).join("\n").replace(/\n+$/, "");
   const footers: CommitFooter[] = [];
   for (const line of lines.slice(start)) {
-    const g = footerPattern.exec(line)?.groups;
-    if (g?.token && g.sep) {
-      footers.push({ token: g.token, separator: g.sep as CommitFooter["separator"], value: g.value ?? "" });
+    const footer = readFooterLine(line);
+    if (footer) {
+      if (footer.unspaced)
+        warnings.push(`\`${footer.token}:\` without a space after the colon; read as a footer`);
+      footers.push({ token: footer.token, separator: footer.separator, value: footer.value });
     } else {
       const last = footers[footers.length - 1];
       if (last) last.value += `\n${line}`;
     }
   }
   for (const f of footers) {
-    f.value = f.value.replace(/\n+$/, "");
+    // A value that starts on the next line (`BREAKING CHANGE:` alone) has no first-line text.
+    f.value = f.value.replace(/^[ \t]*\n+/, "").replace(/\n+$/, "");
     if (!isBreakingToken(f.token) && /^breaking[ -]change$/i.test(f.token)) {
       warnings.push(`footer \`${f.token}\` is not upper-case, so it is not a breaking change (§15)`);
     }
   }
   for (const line of body.split("\n")) {
-    if (/^breaking change:/i.test(line)) {
+    const marker = /^(breaking[ -]change)\s*:/i.exec(line)?.[1];
+    if (marker && isBreakingToken(marker)) {
+      warnings.push(
+        `\`${marker} :\` has a space before the colon, so it is body text, not a breaking change (§12)`,
+      );
+    } else if (marker) {
       warnings.push("`breaking change:` in lower case is body text, not a breaking change (§12, §15)");
     }
   }
