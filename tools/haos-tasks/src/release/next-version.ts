@@ -41,6 +41,19 @@ export function componentVersionTags(component: ComponentConfig, tags: readonly 
   return found.sort((a, b) => compareSemVer(b.version, a.version));
 }
 
+/**
+ * The tag a release's notes (and the commits it reads) start from: the latest reachable tag for a
+ * prerelease, the latest reachable stable tag for a stable release, so the notes of 1.2.0 after
+ * 1.2.0-rc.1 and -rc.2 list everything since 1.1.0, not just what came after rc.2.
+ */
+export function notesBaseTag(
+  versionTags: readonly VersionTag[],
+  prerelease?: string,
+): VersionTag | undefined {
+  const reachable = versionTags.filter((t) => t.reachable);
+  return prerelease ? reachable[0] : reachable.find((t) => t.version.prerelease.length === 0);
+}
+
 /** Formats a tag name from a component's first (written) tag format. */
 export function tagFor(component: ComponentConfig, version: string): string {
   return (component.tags[0] ?? "v{version}").replace("{version}", version);
@@ -136,9 +149,11 @@ export function decideNextVersion(input: VersionInput): VersionDecision {
         ? bumped
         : (graduated ?? bumped ?? { major: 0, minor: 1, patch: 0, prerelease: [] });
     if (graduated && target === graduated) {
-      reason = level
-        ? `${reason}; continues ${graduating?.tag}`
-        : `graduates ${graduating?.tag} to ${formatSemVer(graduated)}`;
+      reason = !level
+        ? `graduates ${graduating?.tag} to ${formatSemVer(graduated)}`
+        : prerelease
+          ? `${reason}; continues ${graduating?.tag}`
+          : `${reason}; graduates ${graduating?.tag} to ${formatSemVer(graduated)}`;
     }
   }
   const version = prerelease ? nextPrerelease(target, prerelease, input.existing) : target;

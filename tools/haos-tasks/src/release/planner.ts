@@ -17,7 +17,7 @@ import {
   releaseCommitPattern,
 } from "./classify.ts";
 import type { ComponentConfig, ReleasePolicy } from "./config.ts";
-import { componentVersionTags, decideNextVersion, tagFor } from "./next-version.ts";
+import { componentVersionTags, decideNextVersion, notesBaseTag, tagFor } from "./next-version.ts";
 import type { GitCommit, RepositoryState, TagRef } from "./read-repository.ts";
 import { ComponentScopes } from "./scoping.ts";
 import { formatSemVer, parseSemVer } from "./semver.ts";
@@ -36,7 +36,10 @@ export interface PlanInput {
   policy: ReleasePolicy;
   state: RepositoryState;
   tags: readonly TagRef[];
-  /** Commits since the previous tag (all history without one), newest first. */
+  /**
+   * Commits since notesBaseTag (the previous tag for a prerelease, the previous stable tag for a
+   * stable release; all history without one), newest first.
+   */
   commits: readonly GitCommit[];
   versionFile?: string;
   changelog?: string;
@@ -181,7 +184,8 @@ export function planRelease(input: PlanInput): ReleasePlan {
     pending &&
     pendingVersion &&
     parseSemVer(pendingVersion) &&
-    (!previous || pendingVersion !== formatSemVer(previous.version))
+    // A stable release's range holds the release commits of its prereleases, which have tags.
+    !reachable.some((t) => formatSemVer(t.version) === pendingVersion)
   ) {
     return finish(resumePlan(base, input, pending, pendingVersion, versionTags));
   }
@@ -241,12 +245,13 @@ export function planRelease(input: PlanInput): ReleasePlan {
     });
   }
   const date = input.now.toISOString().slice(0, 10);
+  const notesBase = notesBaseTag(versionTags, input.prerelease);
   const notes = renderChangelogSection(
     {
       version,
       date,
       tag,
-      ...(previous ? { previousTag: previous.tag } : {}),
+      ...(notesBase ? { previousTag: notesBase.tag } : {}),
       ...(repositoryUrl ? { repositoryUrl } : {}),
     },
     classified.considered,

@@ -3,7 +3,7 @@ import { releaseCommitPattern } from "./classify.ts";
 import type { ComponentConfig, ReleaseConfig } from "./config.ts";
 import { ReleaseError } from "./errors.ts";
 import { git } from "./git-runner.ts";
-import { componentVersionTags } from "./next-version.ts";
+import { componentVersionTags, notesBaseTag } from "./next-version.ts";
 import type { CommitFiles, PlanInput } from "./planner.ts";
 import {
   readCommits,
@@ -61,9 +61,10 @@ export async function readPlanInput(
 ): Promise<PlanInput> {
   const env = options.env ?? process.env;
   const [state, tags] = await Promise.all([readRepositoryState(cwd, config.remote), readTags(cwd)]);
-  const previous = componentVersionTags(component, tags).find((t) => t.reachable);
+  const versionTags = componentVersionTags(component, tags);
+  const previous = versionTags.find((t) => t.reachable);
   const [commits, versionFile, changelog] = await Promise.all([
-    readCommits(cwd, previous?.sha),
+    readCommits(cwd, notesBaseTag(versionTags, options.prerelease)?.sha),
     readFileAt(cwd, "HEAD", component.versionFile),
     readFileAt(cwd, "HEAD", component.changelog),
   ]);

@@ -212,6 +212,33 @@ describe("release plan on scripted histories", () => {
     expect((await plan(repo)).release?.version).toBe("2.0.0");
   });
 
+  it("a stable release after prereleases lists every change since the previous stable version", async () => {
+    const repo = await releasedRepo("1.1.0");
+    const feat = await repo.commit("feat: new", touch());
+    // What apply leaves behind for each prerelease: a release commit with its files, tagged.
+    await repo.commit("chore(release): 1.2.0-rc.1", {
+      "version.txt": "1.2.0-rc.1\n",
+      "CHANGELOG.md": "# Changelog\n\n## 1.2.0-rc.1\n",
+    });
+    await repo.tag("v1.2.0-rc.1", { annotated: true });
+    const fix = await repo.commit("fix: follow-up", touch());
+    await repo.commit("chore(release): 1.2.0-rc.2", {
+      "version.txt": "1.2.0-rc.2\n",
+      "CHANGELOG.md": "# Changelog\n\n## 1.2.0-rc.2\n\n## 1.2.0-rc.1\n",
+    });
+    await repo.tag("v1.2.0-rc.2", { annotated: true });
+    const rc3 = await plan(repo, "repository", { prerelease: "rc" });
+    expect(rc3.status).toBe("up-to-date");
+    const stable = await plan(repo);
+    expect(stable.status).toBe("release");
+    expect(stable.release?.version).toBe("1.2.0");
+    expect(stable.considered.map((c) => c.sha)).toEqual([fix, feat]);
+    expect(stable.release?.notes).toContain("compare/v1.1.0...v1.2.0");
+    expect(stable.release?.notes).toContain("new");
+    expect(stable.release?.notes).toContain("follow-up");
+    expect(stable.bump?.reason).toContain("graduates v1.2.0-rc.2");
+  });
+
   it("reads the name@version tag form and detects version file drift", async () => {
     const repo = await releasedRepo("1.0.0");
     await repo.git("tag", "-d", "haos-enigma-v1.0.0");
