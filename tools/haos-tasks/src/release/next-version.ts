@@ -82,6 +82,61 @@ export interface VersionInput {
   existing: readonly SemVer[];
 }
 
+const sameVersion = (a: SemVer, b: SemVer) => compareSemVer(a, b) === 0;
+
+/**
+ * The version a `Release-As:` footer forces, or undefined to decide from the commits.
+ * release-please takes the footer verbatim and never applies its prerelease versioning on top;
+ * here `--prerelease` is an explicit request for this run, so it is not dropped silently:
+ * `Release-As: 2.0.0` with `--prerelease rc` names the target, giving 2.0.0-rc.1 (then rc.2, …),
+ * and the stable 2.0.0 comes from a run without `--prerelease`. A footer naming a prerelease
+ * (`Release-As: 2.0.0-rc.1`) is taken verbatim, as release-please does, and is an error with a
+ * different `--prerelease` identifier; once that prerelease is tagged it has been honoured, so the
+ * stable release after it (whose commits still include the footer) graduates normally.
+ */
+function releaseAsVersion(input: VersionInput): VersionDecision | undefined {
+  const { previous, prerelease } = input;
+  const releaseAs = input.considered.find((c) => c.releaseAs);
+  if (!releaseAs?.releaseAs) return undefined;
+  const where = `Release-As: ${releaseAs.releaseAs} (${releaseAs.sha.slice(0, 7)})`;
+  const written = parseSemVer(releaseAs.releaseAs);
+  if (!written) {
+    return {
+      reason: "Release-As is not a version",
+      error: {
+        message: `Release-As: ${releaseAs.releaseAs} in ${releaseAs.sha.slice(0, 7)} is not a SemVer version`,
+        hint: "write e.g. `Release-As: 1.0.0` in a new commit",
+      },
+    };
+  }
+  const writtenPrerelease = written.prerelease.length > 0;
+  if (writtenPrerelease && !prerelease && input.existing.some((v) => sameVersion(v, written)))
+    return undefined;
+  if (writtenPrerelease && prerelease && written.prerelease[0] !== prerelease) {
+    return {
+      reason: "Release-As and --prerelease disagree",
+      error: {
+        message: `${where} names a '${String(written.prerelease[0])}' prerelease but --prerelease asks for '${prerelease}'`,
+        hint: `run with \`--prerelease ${String(written.prerelease[0])}\`, or name the stable target (\`Release-As: ${formatSemVer({ ...written, prerelease: [] })}\`) in a new commit`,
+      },
+    };
+  }
+  const version =
+    prerelease && !writtenPrerelease ? nextPrerelease(written, prerelease, input.existing) : written;
+  const floor = previous?.version ?? input.versionFile;
+  if (floor && compareSemVer(version, floor) <= 0) {
+    return {
+      reason: "Release-As is not above the current version",
+      error: {
+        message: `${where} gives ${formatSemVer(version)}, which is not greater than ${formatSemVer(floor)}`,
+        hint: "name a higher version in a new commit's Release-As footer",
+      },
+    };
+  }
+  const channel = version === written ? "" : `, as a ${prerelease} prerelease`;
+  return { version, reason: `Release-As: ${releaseAs.releaseAs} in ${releaseAs.sha.slice(0, 7)}${channel}` };
+}
+
 function describeLevel(considered: readonly ConsideredCommit[]): { level?: BumpLevel; reason: string } {
   let level: BumpLevel | undefined;
   for (const c of considered) if (c.effect !== "none") level = maxBump(level, c.effect);
@@ -97,30 +152,8 @@ function describeLevel(considered: readonly ConsideredCommit[]): { level?: BumpL
 /** Decides the next version. */
 export function decideNextVersion(input: VersionInput): VersionDecision {
   const { previous, stable, policy, prerelease } = input;
-  const releaseAs = input.considered.find((c) => c.releaseAs);
-  if (releaseAs?.releaseAs) {
-    const forced = parseSemVer(releaseAs.releaseAs);
-    if (!forced) {
-      return {
-        reason: "Release-As is not a version",
-        error: {
-          message: `Release-As: ${releaseAs.releaseAs} in ${releaseAs.sha.slice(0, 7)} is not a SemVer version`,
-          hint: "write e.g. `Release-As: 1.0.0` in a new commit",
-        },
-      };
-    }
-    const floor = previous?.version ?? input.versionFile;
-    if (floor && compareSemVer(forced, floor) <= 0) {
-      return {
-        reason: "Release-As is not above the current version",
-        error: {
-          message: `Release-As: ${releaseAs.releaseAs} (${releaseAs.sha.slice(0, 7)}) is not greater than ${formatSemVer(floor)}`,
-          hint: "name a higher version in a new commit's Release-As footer",
-        },
-      };
-    }
-    return { version: forced, reason: `Release-As: ${releaseAs.releaseAs} in ${releaseAs.sha.slice(0, 7)}` };
-  }
+  const forced = releaseAsVersion(input);
+  if (forced) return forced;
   const described = describeLevel(input.considered);
   let { level } = described;
   let reason = described.reason;

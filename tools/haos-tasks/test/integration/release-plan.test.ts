@@ -174,6 +174,32 @@ describe("release plan on scripted histories", () => {
     expect(blocked.findings[0]?.message).toContain("not greater than 0.9.0");
   });
 
+  it("Release-As with --prerelease names the target of the prerelease: 2.0.0-rc.1, rc.2, then 2.0.0", async () => {
+    const repo = await releasedRepo("1.4.0");
+    await repo.commit("feat: next major\n\nRelease-As: 2.0.0", touch());
+    const rc1 = await plan(repo, "repository", { prerelease: "rc" });
+    expect(rc1.release).toMatchObject({ version: "2.0.0-rc.1", prerelease: true });
+    expect(rc1.bump?.reason).toContain("as a rc prerelease");
+    await repo.tag("v2.0.0-rc.1");
+    await repo.commit("fix: follow-up", touch());
+    expect((await plan(repo, "repository", { prerelease: "rc" })).release?.version).toBe("2.0.0-rc.2");
+    await repo.tag("v2.0.0-rc.2");
+    expect((await plan(repo)).release?.version).toBe("2.0.0");
+  });
+
+  it("Release-As naming a prerelease is taken verbatim, refused with another --prerelease, and graduates once tagged", async () => {
+    const repo = await releasedRepo("1.4.0");
+    await repo.commit("chore: next\n\nRelease-As: 2.0.0-rc.1");
+    expect((await plan(repo)).release?.version).toBe("2.0.0-rc.1");
+    const beta = await plan(repo, "repository", { prerelease: "beta" });
+    expect(beta.status).toBe("blocked");
+    expect(beta.findings[0]?.message).toContain("--prerelease asks for 'beta'");
+    await repo.tag("v2.0.0-rc.1");
+    const stable = await plan(repo);
+    expect(stable.release?.version).toBe("2.0.0");
+    expect(stable.bump?.reason).toContain("graduates v2.0.0-rc.1");
+  });
+
   it("applies the pre-1.0 policy options", async () => {
     const plain = await releasedRepo("0.3.0");
     await plain.commit("feat!: new API", touch());
