@@ -4,7 +4,10 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
+import { InjectedFault } from "../../src/release/apply.ts";
+import { loadReleaseConfig } from "../../src/release/config.ts";
 import { ReleaseError } from "../../src/release/errors.ts";
+import { createGitTransport } from "../../src/release/transports/git.ts";
 import {
   createReleaseFixture,
   initialChangelog,
@@ -94,6 +97,53 @@ describe.each(["git", "github"] as const)("release apply through the %s transpor
     expect(error).toBeInstanceOf(ReleaseError);
     expect((error as ReleaseError).message).toMatch(/tag haos-enigma-v1\.1\.0/);
     expect(f.github.releases.filter((r) => !r.draft)).toHaveLength(0);
+  });
+});
+
+describe("a rejected push says why, from git's porcelain output", () => {
+  it("the tag clash names the commit the remote's tag points at", async () => {
+    const f = await setup();
+    const stray = await gitAt(f.origin, "rev-parse", "main~1");
+    await gitAt(f.origin, "tag", "haos-enigma-v1.1.0", stray);
+    const error = await f.apply().catch((e: unknown) => e);
+    expect((error as ReleaseError).message).toMatch(
+      new RegExp(`origin already has tag haos-enigma-v1\\.1\\.0 at ${stray.slice(0, 7)}`),
+    );
+  });
+
+  it("a pre-receive hook that declines is reported with the remote's message, not as a tag clash", async () => {
+    const f = await setup();
+    const hook = path.join(f.origin, "hooks", "pre-receive");
+    await writeFile(hook, '#!/bin/sh\necho "releases need an approved change ticket" >&2\nexit 1\n', {
+      mode: 0o755,
+    });
+    const error = await f.apply().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReleaseError);
+    const message = (error as ReleaseError).message;
+    expect(message).toContain("pre-receive hook declined");
+    expect(message).toContain("releases need an approved change ticket");
+    expect(message).not.toContain("already has tag");
+  });
+
+  it("the branch moving between preflight and push is reported as a moved branch, not as a tag clash", async () => {
+    const f = await setup();
+    const plan = await f.plan();
+    await expect(f.apply({ failAt: "after-tag" })).rejects.toBeInstanceOf(InjectedFault);
+    const other = await cloneOrigin(f.origin);
+    await other.commit("fix(vm): from elsewhere", { "apps/haos-enigma/vm.yaml": "memory: 8Gi\n" });
+    await other.git("push", "-q", "origin", "main");
+    await other.remove();
+    const transport = createGitTransport({
+      root: f.repo.dir,
+      config: await loadReleaseConfig(f.repo.dir),
+      github: undefined,
+    });
+    const error = await transport
+      .push(plan, await gitAt(f.repo.dir, "rev-parse", "HEAD"))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReleaseError);
+    expect((error as ReleaseError).message).toMatch(/origin main moved while releasing/);
+    expect((error as ReleaseError).hint).toContain("git pull --ff-only");
   });
 });
 

@@ -131,29 +131,96 @@ export function createGitTransport(options: GitTransportOptions): ReleaseTranspo
       ];
       const pushed = await runGit(root, ["push", "--atomic", "--porcelain", remote, ...refspecs]);
       if (pushed.code === 0) return;
-      const output = `${pushed.stdout}\n${pushed.stderr}`;
-      if (
-        /refs\/tags\/.*(already exists|would clobber)/i.test(output) ||
-        new RegExp(`refs/tags/${release.tag}.*rejected`).test(output)
-      ) {
-        throw new ReleaseError(
-          `${remote} already has tag ${release.tag} at another commit`,
-          `compare with \`git ls-remote ${remote} refs/tags/${release.tag}\`; never move a published release tag`,
-          "failure",
-        );
-      }
-      if (/non-fast-forward|fetch first|stale info/i.test(output)) {
-        throw new ReleaseError(
-          `${remote}/${branch} moved while releasing (another push or release run won)`,
-          "`git pull --ff-only` and run apply again; it plans against the new head",
-          "failure",
-        );
-      }
-      throw new ReleaseError(
-        `git push to ${remote} failed: ${pushed.stderr.trim()}`,
-        "check push rights on the remote (`contents: write` for GITHUB_TOKEN)",
-        /403|denied/i.test(output) ? "forbidden" : "failure",
-      );
+      throw await pushFailure(root, remote, { branch, tag: release.tag, sha }, pushed);
     },
   };
+}
+
+/** One ref's line of `git push --porcelain`: `<flag>\t<from>:<to>\t<summary>`. */
+interface PushedRef {
+  rejected: boolean;
+  to: string;
+  /** `[rejected] (already exists)`, `[remote rejected] (pre-receive hook declined)`, … */
+  summary: string;
+}
+
+function pushedRefs(stdout: string): PushedRef[] {
+  const refs: PushedRef[] = [];
+  for (const line of stdout.split("\n")) {
+    const m = /^(?<flag>[ +\-*=!])\t(?<spec>[^\t]*)\t(?<summary>.*)$/.exec(line);
+    if (!m?.groups) continue;
+    const spec = m.groups.spec ?? "";
+    refs.push({
+      rejected: m.groups.flag === "!",
+      to: spec.slice(spec.lastIndexOf(":") + 1),
+      summary: m.groups.summary ?? "",
+    });
+  }
+  return refs;
+}
+
+/**
+ * Why an atomic push failed, from git's porcelain lines: with `--atomic` the first ref git refuses
+ * carries the real reason and every other ref only says "atomic push failed", so any rejected push
+ * names the tag in its output; the reason has to be read per ref.
+ */
+async function pushFailure(
+  root: string,
+  remote: string,
+  pushing: { branch: string; tag: string; sha: string },
+  pushed: { stdout: string; stderr: string },
+): Promise<ReleaseError> {
+  const refs = pushedRefs(pushed.stdout).filter((r) => r.rejected && !/atomic push fail/i.test(r.summary));
+  const clash = refs.find(
+    (r) => r.to.startsWith("refs/tags/") && /^\[rejected\].*(already exists|would clobber)/i.test(r.summary),
+  );
+  if (clash) {
+    const name = clash.to.slice("refs/tags/".length);
+    const listed = await runGit(root, ["ls-remote", remote, `refs/tags/${name}`, `refs/tags/${name}^{}`]);
+    const shas = listed.stdout
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split("\t")[0] ?? "");
+    const at = shas.length > 0 ? ` at ${(shas[shas.length - 1] as string).slice(0, 7)}` : "";
+    return new ReleaseError(
+      `${remote} already has tag ${name}${at}, another commit than the release commit ${pushing.sha.slice(0, 7)}`,
+      `compare with \`git ls-remote ${remote} refs/tags/${name}\`; never move a published release tag`,
+      "failure",
+    );
+  }
+  const moved = refs.find(
+    (r) =>
+      r.to.startsWith("refs/heads/") &&
+      /^\[rejected\].*(non-fast-forward|fetch first|stale info)/i.test(r.summary),
+  );
+  if (moved) {
+    return new ReleaseError(
+      `${remote} ${moved.to.slice("refs/heads/".length)} moved while releasing (another push or release run won); nothing was pushed`,
+      "`git pull --ff-only` and run apply again; it plans against the new head",
+      "failure",
+    );
+  }
+  // Refused by the server: a pre-receive/update hook, branch or tag protection, permissions.
+  const remoteMessage = pushed.stderr
+    .split("\n")
+    .filter((l) => /^remote:/.test(l))
+    .map((l) => l.replace(/^remote:\s*/, "").trim())
+    .filter(Boolean)
+    .join("; ");
+  const refused = refs.find((r) => /^\[remote rejected\]/i.test(r.summary));
+  const output = `${pushed.stdout}\n${pushed.stderr}`;
+  const kind = /403|denied|permission/i.test(output) ? "forbidden" : "failure";
+  if (refused) {
+    return new ReleaseError(
+      `${remote} refused the push of ${refused.to}: ${refused.summary.replace(/^\[remote rejected\]\s*/i, "")}${remoteMessage ? ` — ${remoteMessage}` : ""}; nothing was pushed`,
+      "the remote's hooks or protection rules declined it: fix what the remote says (or ask its admin), then run apply again",
+      kind,
+    );
+  }
+  return new ReleaseError(
+    `git push to ${remote} failed: ${pushed.stderr.trim() || pushed.stdout.trim()} (branch ${pushing.branch}, tag ${pushing.tag})`,
+    "check push rights on the remote (`contents: write` for GITHUB_TOKEN)",
+    kind,
+  );
 }
