@@ -171,11 +171,17 @@ async function pushFailure(
   pushed: { stdout: string; stderr: string },
 ): Promise<ReleaseError> {
   const refs = pushedRefs(pushed.stdout).filter((r) => r.rejected && !/atomic push fail/i.test(r.summary));
-  const clash = refs.find(
-    (r) => r.to.startsWith("refs/tags/") && /^\[rejected\].*(already exists|would clobber)/i.test(r.summary),
-  );
-  if (clash) {
-    const name = clash.to.slice("refs/tags/".length);
+  // A run that wins the race between the remote's advertisement and its ref transaction shows up
+  // as the server's `cannot lock ref` instead of the client's `[rejected]`.
+  const locked = (kind: "tags" | "heads", why: string) =>
+    new RegExp(`cannot lock ref '(refs/${kind}/[^']+)': ${why}`).exec(pushed.stderr)?.[1];
+  const clashRef =
+    refs.find(
+      (r) =>
+        r.to.startsWith("refs/tags/") && /^\[rejected\].*(already exists|would clobber)/i.test(r.summary),
+    )?.to ?? locked("tags", "reference already exists");
+  if (clashRef) {
+    const name = clashRef.slice("refs/tags/".length);
     const listed = await runGit(root, ["ls-remote", remote, `refs/tags/${name}`, `refs/tags/${name}^{}`]);
     const shas = listed.stdout
       .trim()
@@ -189,14 +195,15 @@ async function pushFailure(
       "failure",
     );
   }
-  const moved = refs.find(
-    (r) =>
-      r.to.startsWith("refs/heads/") &&
-      /^\[rejected\].*(non-fast-forward|fetch first|stale info)/i.test(r.summary),
-  );
-  if (moved) {
+  const movedRef =
+    refs.find(
+      (r) =>
+        r.to.startsWith("refs/heads/") &&
+        /^\[rejected\].*(non-fast-forward|fetch first|stale info)/i.test(r.summary),
+    )?.to ?? locked("heads", "is at");
+  if (movedRef) {
     return new ReleaseError(
-      `${remote} ${moved.to.slice("refs/heads/".length)} moved while releasing (another push or release run won); nothing was pushed`,
+      `${remote} ${movedRef.slice("refs/heads/".length)} moved while releasing (another push or release run won); nothing was pushed`,
       "`git pull --ff-only` and run apply again; it plans against the new head",
       "failure",
     );
