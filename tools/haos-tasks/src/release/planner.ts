@@ -18,7 +18,7 @@ import {
 } from "./classify.ts";
 import type { ComponentConfig, ReleasePolicy } from "./config.ts";
 import { componentVersionTags, decideNextVersion, notesBaseTag, tagFor } from "./next-version.ts";
-import type { GitCommit, RepositoryState, TagRef } from "./read-repository.ts";
+import type { GitCommit, RepositoryState, TagRef, Upstream } from "./read-repository.ts";
 import { ComponentScopes } from "./scoping.ts";
 import { formatSemVer, parseSemVer } from "./semver.ts";
 
@@ -84,6 +84,8 @@ export interface ReleasePlan {
   summary: string;
   head: string;
   branch?: string;
+  /** Where the branch pushes and is compared: its configured upstream, whatever its name. */
+  upstream?: Upstream;
   repository?: string;
   previous?: { tag: string; version: string; sha: string };
   baseline: { version?: string; source: "tag" | "version-file" | "none" };
@@ -132,7 +134,7 @@ export function planRelease(input: PlanInput): ReleasePlan {
     findings.push({
       severity: "warning",
       rule: "release/behind-remote",
-      message: `${state.branch} is ${state.behind} commit(s) behind its remote-tracking branch`,
+      message: `${state.branch} is ${state.behind} commit(s) behind its upstream ${state.upstream?.remote}/${state.upstream?.branch}`,
       hint: "`git pull --ff-only` before releasing",
     });
   }
@@ -157,6 +159,7 @@ export function planRelease(input: PlanInput): ReleasePlan {
     summary: "",
     head: state.head,
     ...(state.branch ? { branch: state.branch } : {}),
+    ...(state.upstream ? { upstream: state.upstream } : {}),
     ...(input.repository ? { repository: input.repository } : {}),
     ...(previous
       ? { previous: { tag: previous.tag, version: formatSemVer(previous.version), sha: previous.sha } }

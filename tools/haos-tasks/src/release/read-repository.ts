@@ -22,13 +22,25 @@ export interface TagRef {
   reachable: boolean;
 }
 
+/** A branch's configured upstream (`branch.<name>.remote` / `.merge`), which need not share its name. */
+export interface Upstream {
+  /** Remote name, e.g. `origin`. */
+  remote: string;
+  /** The branch on the remote, e.g. `main` for a local `work` tracking `origin/main`. */
+  branch: string;
+  /** The local remote-tracking ref, e.g. `refs/remotes/origin/main`. */
+  trackingRef: string;
+}
+
 export interface RepositoryState {
   head: string;
   /** Undefined on a detached HEAD. */
   branch?: string;
+  /** The branch's upstream; undefined when none is configured. */
+  upstream?: Upstream;
   shallow: boolean;
   remoteUrl?: string;
-  /** Commits on `<remote>/<branch>` that HEAD lacks, from the last fetch; undefined without a tracking ref. */
+  /** Commits on the upstream that HEAD lacks, from the last fetch; undefined without a tracking ref. */
   behind?: number;
   ahead?: number;
 }
@@ -87,7 +99,21 @@ export async function readFileAt(cwd: string, rev: string, file: string): Promis
   return result.code === 0 ? result.stdout : undefined;
 }
 
-/** HEAD, branch, shallowness, the remote URL and how far the branch is from its remote-tracking ref. */
+/** The upstream git would pull from for `branch`; undefined when none is configured. */
+export async function readUpstream(cwd: string, branch: string): Promise<Upstream | undefined> {
+  const out = await runGit(cwd, [
+    "for-each-ref",
+    "--format=%(upstream:remotename)%00%(upstream:remoteref)%00%(upstream)",
+    `refs/heads/${branch}`,
+  ]);
+  const [remote = "", merge = "", trackingRef = ""] = out.stdout.trim().split("\0");
+  if (out.code !== 0 || remote === "" || !merge.startsWith("refs/heads/")) return undefined;
+  const name = merge.slice("refs/heads/".length);
+  // Empty when no fetch refspec maps the branch; the default refspec's ref is what preflight fetches into.
+  return { remote, branch: name, trackingRef: trackingRef || `refs/remotes/${remote}/${name}` };
+}
+
+/** HEAD, branch and its upstream, shallowness, the remote URL and how far the branch is from its upstream. */
 export async function readRepositoryState(cwd: string, remote: string): Promise<RepositoryState> {
   const [head, branch, shallow, url] = await Promise.all([
     git(cwd, ["rev-parse", "--verify", "HEAD"], { hint: "make a first commit; a release needs history" }),
@@ -101,12 +127,14 @@ export async function readRepositoryState(cwd: string, remote: string): Promise<
     ...(branch.code === 0 ? { branch: branch.stdout.trim() } : {}),
     ...(url.code === 0 ? { remoteUrl: url.stdout.trim() } : {}),
   };
-  if (state.branch) {
+  const upstream = state.branch ? await readUpstream(cwd, state.branch) : undefined;
+  if (upstream) {
+    state.upstream = upstream;
     const counts = await runGit(cwd, [
       "rev-list",
       "--left-right",
       "--count",
-      `HEAD...refs/remotes/${remote}/${state.branch}`,
+      `HEAD...${upstream.trackingRef}`,
     ]);
     if (counts.code === 0) {
       const [ahead = "0", behind = "0"] = counts.stdout.trim().split(/\s+/);

@@ -147,6 +147,42 @@ describe("a rejected push says why, from git's porcelain output", () => {
   });
 });
 
+describe("release apply pushes to the branch's upstream, whatever its name", () => {
+  it("a local `work` tracking origin/main releases onto main and creates no `work` on origin", async () => {
+    const f = await setup();
+    await gitAt(f.repo.dir, "switch", "-q", "-c", "work", "--track", "origin/main");
+    const result = await f.apply();
+    expect(result.status).toBe("released");
+    expect(await gitAt(f.origin, "rev-parse", "main")).toBe(result.sha);
+    expect(await gitAt(f.origin, "for-each-ref", "refs/heads/work")).toBe("");
+  });
+
+  it("`work` is behind when origin/main moved, in the plan and in apply", async () => {
+    const f = await setup();
+    await gitAt(f.repo.dir, "switch", "-q", "-c", "work", "--track", "origin/main");
+    const other = await cloneOrigin(f.origin);
+    await other.commit("fix(vm): from elsewhere", { "apps/haos-enigma/vm.yaml": "memory: 8Gi\n" });
+    await other.git("push", "-q", "origin", "main");
+    await other.remove();
+    await gitAt(f.repo.dir, "fetch", "-q", "origin");
+    const plan = await f.plan();
+    expect(plan.findings.map((x) => x.message)).toContain(
+      "work is 1 commit(s) behind its upstream origin/main",
+    );
+    await expect(f.apply()).rejects.toThrow(/work is 1 commit\(s\) behind origin\/main/);
+  });
+
+  it("a branch without an upstream is refused with the command that sets one", async () => {
+    const f = await setup();
+    await gitAt(f.repo.dir, "switch", "-q", "-c", "solo");
+    const error = await f.apply().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReleaseError);
+    expect((error as ReleaseError).message).toContain("solo has no upstream branch");
+    expect((error as ReleaseError).hint).toContain("git branch --set-upstream-to=origin/<branch> solo");
+    expect(await gitAt(f.origin, "for-each-ref", "refs/heads/solo")).toBe("");
+  });
+});
+
 describe("release apply refuses unsafe starting points", () => {
   it("a dirty tree, naming the file", async () => {
     const f = await setup();

@@ -8,6 +8,8 @@ import type { ReleaseConfig } from "../config.ts";
 import { ReleaseError } from "../errors.ts";
 import { git, runGit } from "../git-runner.ts";
 import type { GitHubApi } from "../github-api.ts";
+import type { ReleasePlan } from "../planner.ts";
+import type { Upstream } from "../read-repository.ts";
 import { checkLocalRepository, plannedContents } from "./preflight.ts";
 import type { ReleaseTransport } from "./transport.ts";
 
@@ -20,6 +22,31 @@ export interface GitTransportOptions {
 async function localTagCommit(root: string, tag: string): Promise<string | undefined> {
   const result = await runGit(root, ["rev-parse", "--verify", "--quiet", `refs/tags/${tag}^{commit}`]);
   return result.code === 0 ? result.stdout.trim() : undefined;
+}
+
+/**
+ * The branch on `remote` the release commit goes to: the local branch's configured upstream, which
+ * may have another name (`work` tracking `origin/main` pushes to main). Without one there is no
+ * right answer (a same-named branch would be created on the remote), so apply refuses.
+ */
+function pushTarget(plan: ReleasePlan, remote: string): Upstream {
+  const branch = plan.branch as string;
+  const upstream = plan.upstream;
+  if (!upstream) {
+    throw new ReleaseError(
+      `${branch} has no upstream branch, so there is no branch on ${remote} to release to`,
+      `\`git branch --set-upstream-to=${remote}/<branch> ${branch}\` (e.g. ${remote}/main), or \`git push -u ${remote} ${branch}\` to publish it under its own name`,
+      "usage",
+    );
+  }
+  if (upstream.remote !== remote) {
+    throw new ReleaseError(
+      `${branch} tracks ${upstream.remote}/${upstream.branch}, but releases push to ${remote} (release.remote)`,
+      `set release.remote to ${upstream.remote} in .haos-tasks.yaml, or \`git branch --set-upstream-to=${remote}/${upstream.branch} ${branch}\``,
+      "usage",
+    );
+  }
+  return upstream;
 }
 
 /** Creates the local git transport. */
@@ -39,38 +66,33 @@ export function createGitTransport(options: GitTransportOptions): ReleaseTranspo
           "usage",
         );
       }
-      const branch = plan.branch as string;
+      const upstream = pushTarget(plan, remote);
       const fetched = await runGit(root, [
         "fetch",
         "--quiet",
         "--no-tags",
         remote,
-        `+refs/heads/${branch}:refs/remotes/${remote}/${branch}`,
+        `+refs/heads/${upstream.branch}:${upstream.trackingRef}`,
       ]);
+      const where = `${remote}/${upstream.branch}`;
       if (fetched.code !== 0 && !/couldn't find remote ref/i.test(fetched.stderr)) {
         throw new ReleaseError(
-          `cannot fetch ${branch} from ${remote}: ${fetched.stderr.trim()}`,
+          `cannot fetch ${upstream.branch} from ${remote}: ${fetched.stderr.trim()}`,
           "check the remote URL and credentials",
           "unreachable",
         );
       }
       if (fetched.code === 0) {
-        const counts = await git(root, ["rev-list", "--count", `HEAD..refs/remotes/${remote}/${branch}`]);
+        const counts = await git(root, ["rev-list", "--count", `HEAD..${upstream.trackingRef}`]);
         const behind = Number(counts.trim());
         const releaseCommit = plan.commit?.sha;
         const containsRelease = releaseCommit
-          ? (
-              await runGit(root, [
-                "merge-base",
-                "--is-ancestor",
-                releaseCommit,
-                `refs/remotes/${remote}/${branch}`,
-              ])
-            ).code === 0
+          ? (await runGit(root, ["merge-base", "--is-ancestor", releaseCommit, upstream.trackingRef]))
+              .code === 0
           : false;
         if (behind > 0 && !containsRelease) {
           throw new ReleaseError(
-            `${branch} is ${behind} commit(s) behind ${remote}/${branch}`,
+            `${plan.branch} is ${behind} commit(s) behind ${where}`,
             "`git pull --ff-only`, then run apply again",
             "failure",
           );
@@ -120,10 +142,10 @@ export function createGitTransport(options: GitTransportOptions): ReleaseTranspo
     async push(plan, sha) {
       const release = plan.release;
       if (!release) return;
-      const branch = plan.branch as string;
+      const upstream = pushTarget(plan, remote);
+      const branch = upstream.branch;
       const onRemote =
-        (await runGit(root, ["merge-base", "--is-ancestor", sha, `refs/remotes/${remote}/${branch}`]))
-          .code === 0;
+        (await runGit(root, ["merge-base", "--is-ancestor", sha, upstream.trackingRef])).code === 0;
       const refspecs = [
         ...(onRemote ? [] : [`${sha}:refs/heads/${branch}`]),
         `refs/tags/${release.tag}:refs/tags/${release.tag}`,
