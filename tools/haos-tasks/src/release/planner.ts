@@ -17,10 +17,16 @@ import {
   releaseCommitPattern,
 } from "./classify.ts";
 import type { ComponentConfig, ReleasePolicy } from "./config.ts";
-import { componentVersionTags, decideNextVersion, notesBaseTag, tagFor } from "./next-version.ts";
+import {
+  componentVersionTags,
+  decideNextVersion,
+  notesBaseTag,
+  tagFor,
+  type VersionTag,
+} from "./next-version.ts";
 import type { GitCommit, RepositoryState, TagRef, Upstream } from "./read-repository.ts";
 import { ComponentScopes } from "./scoping.ts";
-import { formatSemVer, parseSemVer } from "./semver.ts";
+import { compareSemVer, formatSemVer, parseSemVer } from "./semver.ts";
 
 /** Files of one commit as they are in that commit. */
 export interface CommitFiles {
@@ -230,6 +236,7 @@ export function planRelease(input: PlanInput): ReleasePlan {
         component,
         formatSemVer(previous.version),
         topChangelogSection(files.changelog ?? "") ?? "",
+        versionTags,
       );
       base.commit = { message: files.message.split("\n", 1)[0] ?? "", sha: previous.sha };
       base.steps = finishSteps;
@@ -261,7 +268,7 @@ export function planRelease(input: PlanInput): ReleasePlan {
     input.policy.types,
   );
   base.status = "release";
-  base.release = plannedRelease(component, version, notes);
+  base.release = plannedRelease(component, version, notes, versionTags);
   base.files = [
     versionFileChange(component, input.versionFile, version),
     changelogChange(component, input.changelog, notes),
@@ -271,9 +278,18 @@ export function planRelease(input: PlanInput): ReleasePlan {
   return finish(base);
 }
 
-function plannedRelease(component: ComponentConfig, version: string, notes: string): PlannedRelease {
+function plannedRelease(
+  component: ComponentConfig,
+  version: string,
+  notes: string,
+  versionTags: readonly VersionTag[],
+): PlannedRelease {
   const v = parseSemVer(version);
   const prerelease = (v?.prerelease.length ?? 0) > 0;
+  // A backport (1.4.3 while 2.0.0 is tagged, on any branch) must not take "latest" from the newer line.
+  const superseded =
+    v !== undefined &&
+    versionTags.some((t) => t.version.prerelease.length === 0 && compareSemVer(t.version, v) > 0);
   return {
     version,
     tag: tagFor(component, version),
@@ -281,7 +297,7 @@ function plannedRelease(component: ComponentConfig, version: string, notes: stri
       component.majorTag && v && !prerelease ? [component.majorTag.replace("{major}", String(v.major))] : [],
     releaseName: component.releaseName.replace("{version}", version),
     prerelease,
-    makeLatest: component.makeLatest && !prerelease,
+    makeLatest: component.makeLatest && !prerelease && !superseded,
     notes,
   };
 }
@@ -318,7 +334,12 @@ function resumePlan(
   base.bump = {
     reason: `release commit ${pending.sha.slice(0, 7)} for ${version} has no tag yet: an earlier apply stopped after committing`,
   };
-  base.release = plannedRelease(input.component, version, topChangelogSection(files?.changelog ?? "") ?? "");
+  base.release = plannedRelease(
+    input.component,
+    version,
+    topChangelogSection(files?.changelog ?? "") ?? "",
+    versionTags,
+  );
   base.commit = { message: pending.message.split("\n", 1)[0] ?? "", sha: pending.sha };
   base.steps = finishSteps;
   return base;

@@ -89,6 +89,20 @@ describe.each(["git", "github"] as const)("release apply through the %s transpor
     expect(f.github.latestReleaseId).toBe(f.github.releases[0]?.id);
   });
 
+  it("a backport below a tagged higher version is published with make_latest false", async () => {
+    const f = await setup();
+    // v2.0.0 on another line of history, as on a main branch ahead of this maintenance branch.
+    await gitAt(f.repo.dir, "switch", "-q", "-c", "next");
+    await f.repo.commit("feat!: the 2.x line", { "tools/next.ts": "export {};\n" });
+    await f.repo.tag("v2.0.0", { annotated: true });
+    await gitAt(f.repo.dir, "switch", "-q", "main");
+    await gitAt(f.repo.dir, "branch", "-q", "-D", "next");
+    const result = await f.apply({ transport, component: "repository" });
+    expect(result.status).toBe("released");
+    expect(f.github.releases[0]).toMatchObject({ tag_name: "v1.0.1", draft: false });
+    expect(f.github.latestReleaseId).toBeUndefined();
+  });
+
   it("fails loudly when the tag already exists at another commit", async () => {
     const f = await setup();
     const stray = await gitAt(f.origin, "rev-parse", "main~1");

@@ -265,6 +265,22 @@ describe("release plan on scripted histories", () => {
     expect(stable.bump?.reason).toContain("graduates v1.2.0-rc.2");
   });
 
+  it("a backport below an already tagged higher version is not marked latest", async () => {
+    const repo = await releasedRepo("1.4.0");
+    await repo.git("switch", "-q", "-c", "next");
+    await repo.commit("feat!: the 2.x line", touch());
+    await repo.tag("v2.0.0", { annotated: true });
+    await repo.tag("v2.1.0-rc.1");
+    await repo.git("switch", "-q", "main");
+    expect((await plan(repo)).status).toBe("up-to-date");
+    await repo.commit("fix: backported", touch());
+    const backport = await plan(repo);
+    expect(backport.release).toMatchObject({ version: "1.4.1", prerelease: false, makeLatest: false });
+    await repo.git("tag", "-d", "v2.0.0");
+    // A higher prerelease alone does not take "latest" (GitHub never marks a prerelease latest).
+    expect((await plan(repo)).release).toMatchObject({ version: "1.4.1", makeLatest: true });
+  });
+
   it("reads the name@version tag form and detects version file drift", async () => {
     const repo = await releasedRepo("1.0.0");
     await repo.git("tag", "-d", "haos-enigma-v1.0.0");
