@@ -1,6 +1,6 @@
 /**
  * Renders a release's CHANGELOG section in release-please's format and inserts it above the
- * newest existing release, leaving every existing byte in place.
+ * newest existing release (below Keep a Changelog's Unreleased), leaving every existing byte in place.
  */
 import type { ConsideredCommit } from "./classify.ts";
 import type { CommitTypeRule } from "./config.ts";
@@ -87,16 +87,56 @@ export interface ChangelogInsertion {
   text: string;
 }
 
+interface Heading {
+  at: number;
+  line: string;
+}
+
 /**
- * Where and what to insert into an existing CHANGELOG: before the first `## ` heading (the newest
- * release), or at the end when there is none yet.
+ * The `## ` headings of a Markdown file with their offsets, skipping fenced code blocks: a `## x`
+ * line in an example inside the intro is not a release.
+ */
+function sectionHeadings(content: string): Heading[] {
+  const headings: Heading[] = [];
+  let fence: string | undefined;
+  let at = 0;
+  for (const raw of content.split("\n")) {
+    const line = raw.replace(/\r$/, "");
+    const marker = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+    if (fence) {
+      // CommonMark: the closing fence has the opening character, at least as many, and nothing else.
+      const closes =
+        marker !== undefined &&
+        marker[0] === fence[0] &&
+        marker.length >= fence.length &&
+        /^ {0,3}[`~]+\s*$/.test(line);
+      if (closes) fence = undefined;
+    } else if (marker) {
+      fence = marker;
+    } else if (line.startsWith("## ")) {
+      headings.push({ at, line });
+    }
+    at += raw.length + 1;
+  }
+  return headings;
+}
+
+/** Keep a Changelog's `## [Unreleased]` collects changes to come; releases go below it. */
+const isUnreleased = (heading: Heading) => /^## +\[?unreleased\b/i.test(heading.line);
+
+/**
+ * Where and what to insert into an existing CHANGELOG: before the first release heading (the first
+ * `## ` outside code blocks that is not Unreleased), or at the end when there is none yet, in the
+ * file's own line ending.
  */
 export function planChangelogInsertion(existing: string, section: string): ChangelogInsertion {
-  const match = /^## /m.exec(existing);
-  if (match) return { at: match.index, text: `${section}\n` };
+  const eol = /\r?\n/.exec(existing)?.[0] ?? "\n";
+  const own = (text: string) => text.replace(/\r?\n/g, eol);
+  const newest = sectionHeadings(existing).find((h) => !isUnreleased(h));
+  if (newest) return { at: newest.at, text: own(`${section}\n`) };
   if (existing === "") return { at: 0, text: `# Changelog\n\n${section}` };
-  const sep = existing.endsWith("\n\n") ? "" : existing.endsWith("\n") ? "\n" : "\n\n";
-  return { at: existing.length, text: `${sep}${section}` };
+  const sep = existing.endsWith(eol + eol) ? "" : existing.endsWith(eol) ? eol : eol + eol;
+  return { at: existing.length, text: `${sep}${own(section)}` };
 }
 
 /** Applies an insertion. */
@@ -104,12 +144,15 @@ export function applyChangelogInsertion(existing: string, insertion: ChangelogIn
   return existing.slice(0, insertion.at) + insertion.text + existing.slice(insertion.at);
 }
 
-/** The newest release section of a CHANGELOG (from the first `## ` to the next), for release notes. */
+/**
+ * The newest release section of a CHANGELOG (from the first release heading to the next `## `),
+ * with LF line endings, for release notes.
+ */
 export function topChangelogSection(content: string): string | undefined {
-  const start = /^## /m.exec(content);
+  const headings = sectionHeadings(content);
+  const index = headings.findIndex((h) => !isUnreleased(h));
+  const start = headings[index];
   if (!start) return undefined;
-  const rest = content.slice(start.index + 3);
-  const next = /^## /m.exec(rest);
-  const section = content.slice(start.index, next ? start.index + 3 + next.index : content.length);
+  const section = content.slice(start.at, headings[index + 1]?.at ?? content.length).replace(/\r\n/g, "\n");
   return `${section.replace(/\n+$/, "")}\n`;
 }

@@ -314,6 +314,19 @@ describe("release plan on scripted histories", () => {
     });
   });
 
+  it("puts the section below Unreleased, past a fenced example heading, in the file's CRLF endings", async () => {
+    const repo = await releasedRepo("1.0.0");
+    const existing =
+      "# Changelog\r\n\r\nEach release reads:\r\n\r\n```md\r\n## 9.9.9 (example)\r\n```\r\n\r\n## [Unreleased]\r\n\r\n- soon\r\n\r\n## [1.0.0] - 2025-01-01\r\n\r\n- old\r\n";
+    await repo.commit("docs: changelog history", { "CHANGELOG.md": existing });
+    await repo.commit("fix: crlf", touch());
+    const p = await plan(repo);
+    const change = p.files.find((f) => f.path === "CHANGELOG.md");
+    expect(change?.insert?.at).toBe(existing.indexOf("## [1.0.0]"));
+    expect(change?.insert?.text).toMatch(/^## \[1\.0\.1\]\(.*\) \(2026-03-04\)\r\n/);
+    expect(change?.insert?.text).not.toMatch(/[^\r]\n/);
+  });
+
   it("refuses to plan on a shallow clone and names fetch-depth: 0", async () => {
     const repo = await releasedRepo("1.0.0");
     await repo.commit("fix: a", touch());
