@@ -24,7 +24,7 @@ import {
   tagFor,
   type VersionTag,
 } from "./next-version.ts";
-import type { GitCommit, RepositoryState, TagRef, Upstream } from "./read-repository.ts";
+import type { GitCommit, RemoteTag, RepositoryState, TagRef, Upstream } from "./read-repository.ts";
 import { ComponentScopes } from "./scoping.ts";
 import { compareSemVer, formatSemVer, parseSemVer } from "./semver.ts";
 
@@ -51,6 +51,8 @@ export interface PlanInput {
   changelog?: string;
   /** Release commits in range and the previous tag's commit, with their files (resume / complete). */
   releaseCommits: Readonly<Record<string, CommitFiles>>;
+  /** The remote's copy of the latest release tag, when that tag is at one of our release commits. */
+  remoteTag?: RemoteTag;
   /** `owner/name`, for links and the GitHub release. */
   repository?: string;
   serverUrl: string;
@@ -240,6 +242,7 @@ export function planRelease(input: PlanInput): ReleasePlan {
       );
       base.commit = { message: files.message.split("\n", 1)[0] ?? "", sha: previous.sha };
       base.steps = finishSteps;
+      checkPushed(base, previous, input.remoteTag);
     }
     return finish(base);
   }
@@ -276,6 +279,36 @@ export function planRelease(input: PlanInput): ReleasePlan {
   base.commit = { message: component.commitMessage.replace("{version}", version) };
   base.steps = fullSteps;
   return finish(base);
+}
+
+/**
+ * A release tag that exists here but not on the remote is an apply that stopped before pushing:
+ * the release is unfinished, not up to date. An unreadable remote (offline) only warns.
+ */
+function checkPushed(plan: ReleasePlan, previous: VersionTag, remoteTag: RemoteTag | undefined): void {
+  if (remoteTag?.tag !== previous.tag) return;
+  const { remote, tag } = remoteTag;
+  const commit = previous.sha.slice(0, 7);
+  if (remoteTag.error !== undefined) {
+    plan.findings.push({
+      severity: "warning",
+      rule: "release/remote-unreadable",
+      message: `cannot read tag ${tag} from ${remote} (${remoteTag.error}), so whether ${tag} was pushed is not checked`,
+      hint: `check the network and the remote's credentials: \`git ls-remote ${remote} refs/tags/${tag}\``,
+    });
+  } else if (remoteTag.sha === undefined) {
+    plan.status = "resume";
+    plan.bump = {
+      reason: `${tag} at release commit ${commit} exists only locally: an earlier apply stopped before pushing to ${remote}`,
+    };
+  } else if (remoteTag.sha !== previous.sha) {
+    plan.findings.push({
+      severity: "error",
+      rule: "release/tag-moved",
+      message: `tag ${tag} on ${remote} points at ${remoteTag.sha.slice(0, 7)}, not at release commit ${commit} as here`,
+      hint: `inspect both commits; never move a published release tag (if ${remote}'s is right: \`git tag -d ${tag}\` and \`git fetch --tags\`)`,
+    });
+  }
 }
 
 function plannedRelease(

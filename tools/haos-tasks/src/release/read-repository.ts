@@ -145,6 +145,34 @@ export async function readRepositoryState(cwd: string, remote: string): Promise<
   return state;
 }
 
+/** A tag as a remote has it. */
+export interface RemoteTag {
+  remote: string;
+  tag: string;
+  /** The commit the remote's tag points to (peeled); undefined when the remote has no such tag. */
+  sha?: string;
+  /** Why the remote could not be read (offline, no such remote); then nothing is known. */
+  error?: string;
+}
+
+/** Reads one tag from `remote` with `git ls-remote`, which changes nothing locally or remotely. */
+export async function readRemoteTag(cwd: string, remote: string, tag: string): Promise<RemoteTag> {
+  const ref = `refs/tags/${tag}`;
+  const out = await runGit(cwd, ["ls-remote", remote, ref, `${ref}^{}`]);
+  if (out.code !== 0) {
+    const reason = out.stderr.trim().split("\n")[0] || `git ls-remote exited with ${out.code}`;
+    return { remote, tag, error: reason };
+  }
+  const shas = new Map<string, string>();
+  for (const line of out.stdout.split("\n")) {
+    const [sha = "", name = ""] = line.split("\t");
+    if (name !== "") shas.set(name, sha);
+  }
+  // Patterns match ref name tails, so only the exact names count.
+  const sha = shas.get(`${ref}^{}`) ?? shas.get(ref);
+  return { remote, tag, ...(sha ? { sha } : {}) };
+}
+
 /** `owner/name` from a GitHub remote URL (https, ssh or scp form); undefined for anything else. */
 export function repositoryFromRemoteUrl(url: string | undefined): string | undefined {
   if (!url) return undefined;

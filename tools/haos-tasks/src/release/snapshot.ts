@@ -1,4 +1,7 @@
-/** Reads the plain data planRelease needs for one component (git reads only; no working tree). */
+/**
+ * Reads the plain data planRelease needs for one component (git reads only, the remote's copy of
+ * the latest release tag included; no working tree).
+ */
 import { releaseCommitPattern } from "./classify.ts";
 import type { ComponentConfig, ReleaseConfig } from "./config.ts";
 import { ReleaseError } from "./errors.ts";
@@ -6,8 +9,10 @@ import { git } from "./git-runner.ts";
 import { componentVersionTags, notesBaseTag } from "./next-version.ts";
 import type { CommitFiles, PlanInput } from "./planner.ts";
 import {
+  type RemoteTag,
   readCommits,
   readFileAt,
+  readRemoteTag,
   readRepositoryState,
   readTags,
   repositoryFromRemoteUrl,
@@ -72,9 +77,14 @@ export async function readPlanInput(
   const releaseCommits: Record<string, CommitFiles> = {};
   const candidates = commits.filter((c) => pattern.test(c.message.split("\n", 1)[0] ?? "")).slice(0, 1);
   for (const c of candidates) releaseCommits[c.sha] = await commitFiles(cwd, component, c.sha, c.message);
+  let remoteTag: RemoteTag | undefined;
   if (previous) {
     const files = await commitFiles(cwd, component, previous.sha);
-    if (pattern.test(files.message.split("\n", 1)[0] ?? "")) releaseCommits[previous.sha] = files;
+    if (pattern.test(files.message.split("\n", 1)[0] ?? "")) {
+      releaseCommits[previous.sha] = files;
+      // Our latest release is finished only once its tag is on the remote, not just here.
+      remoteTag = await readRemoteTag(cwd, config.remote, previous.tag);
+    }
   }
   const repository = config.repository ?? env.GITHUB_REPOSITORY ?? repositoryFromRemoteUrl(state.remoteUrl);
   return {
@@ -87,6 +97,7 @@ export async function readPlanInput(
     ...(versionFile !== undefined ? { versionFile } : {}),
     ...(changelog !== undefined ? { changelog } : {}),
     releaseCommits,
+    ...(remoteTag ? { remoteTag } : {}),
     ...(repository ? { repository } : {}),
     serverUrl: (env.GITHUB_SERVER_URL ?? "https://github.com").replace(/\/+$/, ""),
     now: options.now ?? new Date(),

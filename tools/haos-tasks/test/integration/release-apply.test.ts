@@ -260,3 +260,74 @@ describe("release apply through the CLI", () => {
     expect(dry.join("")).toContain("repository: up-to-date");
   });
 });
+
+describe("a release commit and tag that never reached the remote", () => {
+  const cli = async (f: ReleaseFixture, args: string[], env: NodeJS.ProcessEnv) => {
+    let stdout = "";
+    let stderr = "";
+    const code = await main(args, {
+      stdout: (t) => {
+        stdout += t;
+      },
+      stderr: (t) => {
+        stderr += t;
+      },
+      env,
+      cwd: f.repo.dir,
+      isTTY: false,
+    });
+    return { code, stdout, stderr };
+  };
+
+  it("is unfinished in the plan, and apply pushes and publishes it instead of reporting nothing to release", async () => {
+    const f = await setup();
+    await expect(f.apply({ failAt: "after-tag" })).rejects.toBeInstanceOf(InjectedFault);
+    const sha = await gitAt(f.repo.dir, "rev-parse", "haos-enigma-v1.1.0^{commit}");
+    expect(await gitAt(f.origin, "tag", "--list", "haos-enigma-v1.1.0")).toBe("");
+    const plan = await f.plan();
+    expect(plan.status).toBe("resume");
+    expect(plan.summary).toBe(`haos-enigma: finish release 1.1.0 (commit ${sha.slice(0, 7)})`);
+    expect(plan.bump?.reason).toContain("haos-enigma-v1.1.0 at release commit");
+    expect(plan.bump?.reason).toContain("exists only locally");
+    expect(plan.steps).toEqual(["tag", "push", "draft-release", "publish-release"]);
+    expect(plan.commit?.sha).toBe(sha);
+    // Without a token apply cannot publish, so it refuses rather than calling this up to date.
+    const { GITHUB_TOKEN: _token, ...noToken } = f.env;
+    const refused = await cli(f, ["release", "apply", "--component", "haos-enigma"], noToken);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).not.toContain("nothing to release");
+    expect(refused.stderr).toContain("GITHUB_TOKEN");
+    const result = await f.apply();
+    expect(result.status).toBe("released");
+    expect(result.sha).toBe(sha);
+    expect(await gitAt(f.origin, "rev-parse", "main")).toBe(sha);
+    expect(await gitAt(f.origin, "rev-parse", "haos-enigma-v1.1.0^{commit}")).toBe(sha);
+    expect(f.github.releases.map((r) => [r.tag_name, r.draft])).toEqual([["haos-enigma-v1.1.0", false]]);
+    expect((await f.plan()).status).toBe("up-to-date");
+  });
+
+  it("a remote that cannot be read warns and plans from the local tags, as before", async () => {
+    const f = await setup();
+    await expect(f.apply()).resolves.toMatchObject({ status: "released" });
+    await gitAt(f.repo.dir, "remote", "set-url", "origin", path.join(f.origin, "gone.git"));
+    const plan = await f.plan();
+    expect(plan.status).toBe("up-to-date");
+    expect(plan.findings).toEqual([
+      expect.objectContaining({
+        severity: "warning",
+        rule: "release/remote-unreadable",
+        message: expect.stringContaining("cannot read tag haos-enigma-v1.1.0 from origin"),
+      }),
+    ]);
+  });
+
+  it("a remote tag at another commit than the local one blocks the plan", async () => {
+    const f = await setup();
+    await expect(f.apply({ failAt: "after-tag" })).rejects.toBeInstanceOf(InjectedFault);
+    const stray = await gitAt(f.origin, "rev-parse", "main~1");
+    await gitAt(f.origin, "tag", "haos-enigma-v1.1.0", stray);
+    const plan = await f.plan();
+    expect(plan.status).toBe("blocked");
+    expect(plan.findings.map((x) => x.rule)).toContain("release/tag-moved");
+  });
+});
