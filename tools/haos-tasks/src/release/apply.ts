@@ -68,7 +68,7 @@ export async function applyRelease(
     if (!github) {
       return {
         status: "up-to-date",
-        message: `nothing to release: ${plan.summary} (no GitHub token: the release of ${release.tag} was not checked)`,
+        message: `nothing to release: ${plan.summary} (no GitHub token or repository: the release of ${release.tag} was not checked)`,
       };
     }
     const existing = await github.releasesForTag(release.tag);
@@ -81,9 +81,12 @@ export async function applyRelease(
     emit("plan", "progress", `${release.tag} has no published release yet: completing it`);
   }
   if (!github) {
+    // The plan names what is missing; a transport built from another environment than the plan's falls back.
+    const access = plan.findings.find((f) => f.rule === "release/github-access");
     throw new ReleaseError(
-      `${release.releaseName}: no GitHub repository or token for the release`,
-      "set GITHUB_TOKEN (or GH_TOKEN) and GITHUB_REPOSITORY (or a github.com remote, or release.repository)",
+      `${release.releaseName}: ${access?.message ?? "no GitHub repository or token for the release"}`,
+      access?.hint ??
+        "set GITHUB_TOKEN (or GH_TOKEN) and GITHUB_REPOSITORY (or a github.com remote, or release.repository)",
       "usage",
     );
   }

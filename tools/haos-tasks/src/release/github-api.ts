@@ -27,14 +27,52 @@ export interface GitHubRelease {
   body?: string | null;
 }
 
+/** The token for the GitHub API: GITHUB_TOKEN, else GH_TOKEN; undefined when none is set. */
+export function githubToken(env: NodeJS.ProcessEnv): string | undefined {
+  return (env.GITHUB_TOKEN ?? env.GH_TOKEN) || undefined;
+}
+
 /** Reads the GitHub target from the environment; undefined when a token or repository is missing. */
 export function githubTargetFromEnv(
   env: NodeJS.ProcessEnv,
   repository: string | undefined,
 ): GitHubTarget | undefined {
-  const token = env.GITHUB_TOKEN ?? env.GH_TOKEN;
+  const token = githubToken(env);
   if (!token || !repository) return undefined;
   return { apiUrl: (env.GITHUB_API_URL ?? "https://api.github.com").replace(/\/+$/, ""), repository, token };
+}
+
+/** What is missing to reach GitHub, and how to set it. */
+export interface GitHubAccessGap {
+  message: string;
+  hint: string;
+}
+
+/**
+ * Names exactly what keeps a release from the GitHub API — the token, the repository or both —
+ * with how to set each; undefined when neither is missing.
+ */
+export function missingGitHubAccess(
+  hasToken: boolean,
+  repository: string | undefined,
+): GitHubAccessGap | undefined {
+  const missing: string[] = [];
+  const fixes: string[] = [];
+  if (!hasToken) {
+    missing.push("no GitHub token (neither GITHUB_TOKEN nor GH_TOKEN is set)");
+    fixes.push(
+      "set GITHUB_TOKEN to a token with `contents: write` (locally `export GITHUB_TOKEN=$(gh auth token)`; in a workflow pass secrets.GITHUB_TOKEN as GITHUB_TOKEN and give the job `permissions: contents: write`)",
+    );
+  }
+  if (!repository) {
+    missing.push(
+      "no GitHub repository (release.repository and GITHUB_REPOSITORY are not set, and the remote is not a github.com URL)",
+    );
+    fixes.push(
+      "set `repository: owner/name` under release: in .haos-tasks.yaml, or GITHUB_REPOSITORY=owner/name",
+    );
+  }
+  return missing.length > 0 ? { message: missing.join(" and "), hint: fixes.join("; ") } : undefined;
 }
 
 /** A small GitHub REST client bound to one repository. */

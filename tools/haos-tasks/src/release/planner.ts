@@ -17,6 +17,7 @@ import {
   releaseCommitPattern,
 } from "./classify.ts";
 import type { ComponentConfig, ReleasePolicy } from "./config.ts";
+import { missingGitHubAccess } from "./github-api.ts";
 import {
   componentVersionTags,
   decideNextVersion,
@@ -55,6 +56,8 @@ export interface PlanInput {
   remoteTag?: RemoteTag;
   /** `owner/name`, for links and the GitHub release. */
   repository?: string;
+  /** Whether GITHUB_TOKEN or GH_TOKEN is set (never the token itself): apply needs one to publish. */
+  hasGitHubToken: boolean;
   serverUrl: string;
   now: Date;
   prerelease?: string;
@@ -198,7 +201,7 @@ export function planRelease(input: PlanInput): ReleasePlan {
     // A stable release's range holds the release commits of its prereleases, which have tags.
     !reachable.some((t) => formatSemVer(t.version) === pendingVersion)
   ) {
-    return finish(resumePlan(base, input, pending, pendingVersion, versionTags));
+    return finish(resumePlan(base, input, pending, pendingVersion, versionTags), input);
   }
 
   if (previous && fileVersion && formatSemVer(fileVersion) !== formatSemVer(previous.version)) {
@@ -244,7 +247,7 @@ export function planRelease(input: PlanInput): ReleasePlan {
       base.steps = finishSteps;
       checkPushed(base, previous, input.remoteTag);
     }
-    return finish(base);
+    return finish(base, input);
   }
   const version = formatSemVer(decision.version);
   const tag = tagFor(component, version);
@@ -278,7 +281,7 @@ export function planRelease(input: PlanInput): ReleasePlan {
   ];
   base.commit = { message: component.commitMessage.replace("{version}", version) };
   base.steps = fullSteps;
-  return finish(base);
+  return finish(base, input);
 }
 
 /**
@@ -416,8 +419,9 @@ function changelogChange(
   };
 }
 
-function finish(plan: ReleasePlan): ReleasePlan {
+function finish(plan: ReleasePlan, input: PlanInput): ReleasePlan {
   if (plan.findings.some((f) => f.severity === "error")) plan.status = "blocked";
+  checkGitHubAccess(plan, input);
   const v = plan.release?.version;
   plan.summary =
     plan.status === "release"
@@ -431,6 +435,19 @@ function finish(plan: ReleasePlan): ReleasePlan {
               .join("; ")}`
           : `${plan.component}: nothing to release since ${plan.previous?.tag ?? "the start of history"} (${plan.bump?.reason ?? ""})`;
   return plan;
+}
+
+/** A plan apply would refuse for want of a token or repository says so now, naming which. */
+function checkGitHubAccess(plan: ReleasePlan, input: PlanInput): void {
+  if (plan.status !== "release" && plan.status !== "resume") return;
+  const gap = missingGitHubAccess(input.hasGitHubToken, input.repository);
+  if (!gap) return;
+  plan.findings.push({
+    severity: "warning",
+    rule: "release/github-access",
+    message: `release apply refuses without GitHub access: ${gap.message}`,
+    hint: gap.hint,
+  });
 }
 
 /** Computes a file's new content from the plan and the content at HEAD. */

@@ -6,6 +6,7 @@ import { releaseCommitPattern } from "./classify.ts";
 import type { ComponentConfig, ReleaseConfig } from "./config.ts";
 import { ReleaseError } from "./errors.ts";
 import { git } from "./git-runner.ts";
+import { githubToken } from "./github-api.ts";
 import { componentVersionTags, notesBaseTag } from "./next-version.ts";
 import type { CommitFiles, PlanInput } from "./planner.ts";
 import {
@@ -99,6 +100,7 @@ export async function readPlanInput(
     releaseCommits,
     ...(remoteTag ? { remoteTag } : {}),
     ...(repository ? { repository } : {}),
+    hasGitHubToken: githubToken(env) !== undefined,
     serverUrl: (env.GITHUB_SERVER_URL ?? "https://github.com").replace(/\/+$/, ""),
     now: options.now ?? new Date(),
     ...(options.prerelease ? { prerelease: options.prerelease } : {}),

@@ -7,6 +7,7 @@ import { main } from "../../src/cli/main.ts";
 import { InjectedFault } from "../../src/release/apply.ts";
 import { loadReleaseConfig } from "../../src/release/config.ts";
 import { ReleaseError } from "../../src/release/errors.ts";
+import { chooseTransport } from "../../src/release/transports/choose.ts";
 import { createGitTransport } from "../../src/release/transports/git.ts";
 import {
   createReleaseFixture,
@@ -235,6 +236,60 @@ describe("release apply refuses unsafe starting points", () => {
     });
     expect(code).toBe(4);
     expect(stderr).toContain("contents: write");
+  });
+});
+
+describe("release apply without GitHub access names what is missing", () => {
+  const apply = async (f: ReleaseFixture, env: NodeJS.ProcessEnv) => {
+    let stderr = "";
+    const code = await main(["release", "apply", "--component", "haos-enigma"], {
+      stdout: () => {},
+      stderr: (t) => {
+        stderr += t;
+      },
+      env,
+      cwd: f.repo.dir,
+      isTTY: false,
+    });
+    return { code, stderr };
+  };
+
+  it("the token, and how to set it", async () => {
+    const f = await setup();
+    const { GITHUB_TOKEN: _token, ...env } = f.env;
+    const { code, stderr } = await apply(f, env);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      "error: haos-enigma v1.1.0: release apply refuses without GitHub access: no GitHub token (neither GITHUB_TOKEN nor GH_TOKEN is set)\n",
+    );
+    expect(stderr).toContain("fix: set GITHUB_TOKEN to a token with `contents: write`");
+    expect(stderr).not.toContain("GITHUB_REPOSITORY");
+    expect(await gitAt(f.origin, "tag", "--list", "haos-enigma-v1.1.0")).toBe("");
+  });
+
+  it("the repository, and how to set it", async () => {
+    const f = await setup();
+    const { GITHUB_REPOSITORY: _repository, ...env } = f.env;
+    const { code, stderr } = await apply(f, env);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      "release apply refuses without GitHub access: no GitHub repository (release.repository and GITHUB_REPOSITORY are not set, and the remote is not a github.com URL)",
+    );
+    expect(stderr).toContain("fix: set `repository: owner/name` under release: in .haos-tasks.yaml");
+    expect(stderr).not.toContain("GITHUB_TOKEN");
+  });
+
+  it("the github transport names the missing piece too", async () => {
+    const f = await setup();
+    const { GITHUB_REPOSITORY: _repository, ...env } = f.env;
+    const { GITHUB_TOKEN: _token, ...noToken } = f.env;
+    const config = await loadReleaseConfig(f.repo.dir);
+    expect(() => chooseTransport("github", { root: f.repo.dir, config, env })).toThrow(
+      /no GitHub repository/,
+    );
+    expect(() => chooseTransport("github", { root: f.repo.dir, config, env: noToken })).toThrow(
+      /needs a token and a repository: no GitHub token \(neither GITHUB_TOKEN nor GH_TOKEN is set\)$/,
+    );
   });
 });
 

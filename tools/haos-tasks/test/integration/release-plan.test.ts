@@ -370,6 +370,55 @@ describe("release plan on scripted histories", () => {
     ]);
   });
 
+  it("warns when apply would refuse for want of a token or repository, naming exactly which", async () => {
+    const repo = await releasedRepo("1.0.0");
+    await repo.commit("fix: needs publishing", touch());
+    const access = (p: ReleasePlan) => p.findings.filter((f) => f.rule === "release/github-access");
+    const noToken = access(await plan(repo));
+    expect(noToken).toEqual([
+      expect.objectContaining({
+        severity: "warning",
+        message:
+          "release apply refuses without GitHub access: no GitHub token (neither GITHUB_TOKEN nor GH_TOKEN is set)",
+        hint: expect.stringContaining("set GITHUB_TOKEN"),
+      }),
+    ]);
+    expect(noToken[0]?.hint).not.toContain("repository");
+    // Without release.repository, GITHUB_REPOSITORY or a github.com remote, and with a token:
+    await repo.commit("chore: no repository", {
+      ".haos-tasks.yaml": configText().replace("  repository: acme/home\n", ""),
+    });
+    const config = parseReleaseConfig(configText().replace("  repository: acme/home\n", ""));
+    const withToken = planRelease(
+      await readPlanInput(repo.dir, config, findComponent(config, "repository"), {
+        env: { GITHUB_TOKEN: "t" },
+      }),
+    );
+    expect(access(withToken).map((f) => [f.message, f.hint])).toEqual([
+      [
+        "release apply refuses without GitHub access: no GitHub repository (release.repository and GITHUB_REPOSITORY are not set, and the remote is not a github.com URL)",
+        "set `repository: owner/name` under release: in .haos-tasks.yaml, or GITHUB_REPOSITORY=owner/name",
+      ],
+    ]);
+    let stdout = "";
+    const code = await main(["release", "plan", "--component", "repository"], {
+      stdout: (t) => {
+        stdout += t;
+      },
+      stderr: () => {},
+      env: {},
+      cwd: repo.dir,
+      isTTY: false,
+    });
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      "warning: release apply refuses without GitHub access: no GitHub token (neither GITHUB_TOKEN nor GH_TOKEN is set) and no GitHub repository",
+    );
+    // Nothing to release: nothing to refuse.
+    const quiet = await releasedRepo("1.0.0");
+    expect(access(await plan(quiet))).toEqual([]);
+  });
+
   it("unknown component is a usage error naming the known ones", async () => {
     const repo = await releasedRepo("1.0.0");
     let stderr = "";

@@ -1,6 +1,6 @@
 import type { ReleaseConfig, TransportChoice } from "../config.ts";
 import { ReleaseError } from "../errors.ts";
-import { GitHubApi, githubTargetFromEnv } from "../github-api.ts";
+import { GitHubApi, githubTargetFromEnv, githubToken, missingGitHubAccess } from "../github-api.ts";
 import { createGitTransport } from "./git.ts";
 import { createGitHubTransport } from "./github.ts";
 import type { ReleaseTransport } from "./transport.ts";
@@ -21,9 +21,10 @@ export function chooseTransport(
     choice === "github" || (choice === "auto" && env.GITHUB_ACTIONS === "true" && github !== undefined);
   if (!useGitHub) return createGitTransport({ root, config, github });
   if (!github) {
+    const gap = missingGitHubAccess(githubToken(env) !== undefined, repository);
     throw new ReleaseError(
-      "the github transport needs a token and a repository",
-      "set GITHUB_TOKEN and GITHUB_REPOSITORY (Actions sets both; give the job `permissions: contents: write`)",
+      `the github transport needs a token and a repository: ${gap?.message ?? "one is missing"}`,
+      gap?.hint ?? "set GITHUB_TOKEN and GITHUB_REPOSITORY",
       "usage",
     );
   }
