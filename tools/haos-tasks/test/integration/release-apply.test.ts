@@ -386,3 +386,63 @@ describe("a release commit and tag that never reached the remote", () => {
     expect(plan.findings.map((x) => x.rule)).toContain("release/tag-moved");
   });
 });
+
+describe("release apply --format json", () => {
+  const apply = async (f: ReleaseFixture, ...args: string[]) => {
+    let stdout = "";
+    let stderr = "";
+    const code = await main(["release", "apply", "--transport", "git", "--format", "json", ...args], {
+      stdout: (t) => {
+        stdout += t;
+      },
+      stderr: (t) => {
+        stderr += t;
+      },
+      env: f.env,
+      cwd: f.repo.dir,
+      isTTY: false,
+    });
+    return { code, stderr, results: (JSON.parse(stdout) as { results: Record<string, unknown>[] }).results };
+  };
+
+  it("prints one JSON document with a result per component; progress stays on stderr", async () => {
+    const f = await setup();
+    const first = await apply(f);
+    expect(first.code).toBe(0);
+    const done = ["preflight", "write-files", "commit", "tag", "push", "release"];
+    expect(first.results).toEqual([
+      expect.objectContaining({
+        component: "haos-enigma",
+        status: "released",
+        version: "1.1.0",
+        tag: "haos-enigma-v1.1.0",
+        sha: await gitAt(f.origin, "rev-parse", "haos-enigma-v1.1.0^{commit}"),
+        html_url: expect.stringMatching(/\/releases\/tag\/haos-enigma-v1\.1\.0$/),
+        steps: done,
+      }),
+      expect.objectContaining({ component: "repository", status: "released", tag: "v1.0.1", steps: done }),
+    ]);
+    expect(first.stderr).toContain("[haos-enigma] push: succeeded");
+    const again = await apply(f, "--component", "repository");
+    expect(again.results).toEqual([
+      expect.objectContaining({ component: "repository", status: "up-to-date", steps: [], html_url: null }),
+    ]);
+  });
+
+  it("a failed step is a result too, with the steps done before it, and the error on stderr", async () => {
+    const f = await setup();
+    await gitAt(f.origin, "tag", "haos-enigma-v1.1.0", await gitAt(f.origin, "rev-parse", "main~1"));
+    const { code, results, stderr } = await apply(f, "--component", "haos-enigma");
+    expect(code).toBe(1);
+    expect(results).toEqual([
+      expect.objectContaining({
+        component: "haos-enigma",
+        status: "failed",
+        message: expect.stringContaining("origin already has tag haos-enigma-v1.1.0"),
+        hint: expect.stringContaining("never move a published release tag"),
+        steps: ["preflight", "write-files", "commit", "tag"],
+      }),
+    ]);
+    expect(stderr).toContain("error: origin already has tag haos-enigma-v1.1.0");
+  });
+});

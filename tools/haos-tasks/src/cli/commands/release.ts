@@ -1,5 +1,5 @@
-import { applyRelease } from "../../release/apply.ts";
-import { loadReleaseConfig, type ReleaseConfig } from "../../release/config.ts";
+import { type ApplyResult, applyRelease } from "../../release/apply.ts";
+import { loadReleaseConfig, type ReleaseConfig, type TransportChoice } from "../../release/config.ts";
 import { exitCodeFor, ReleaseError } from "../../release/errors.ts";
 import { git } from "../../release/git-runner.ts";
 import type { ReleasePlan } from "../../release/planner.ts";
@@ -89,6 +89,91 @@ function failed(error: unknown, io: CommandIO): number {
   throw error;
 }
 
+/** What `release apply --format json` prints for one component. */
+interface ApplyReport {
+  component: string;
+  status: ApplyResult["status"] | "blocked" | "failed";
+  message: string;
+  version: string | null;
+  tag: string | null;
+  sha: string | null;
+  html_url: string | null;
+  /** The steps that succeeded in this run, in order (a re-run lists only what was left). */
+  steps: string[];
+  hint?: string;
+  findings?: ReleasePlan["findings"];
+}
+
+function applyReport(
+  plan: ReleasePlan,
+  status: ApplyReport["status"],
+  message: string,
+  steps: string[],
+  result?: ApplyResult,
+): ApplyReport {
+  return {
+    component: plan.component,
+    status,
+    message,
+    version: plan.release?.version ?? null,
+    tag: plan.release?.tag ?? null,
+    sha: result?.sha ?? plan.commit?.sha ?? null,
+    html_url: result?.releaseUrl ?? null,
+    steps,
+  };
+}
+
+/** Applies each component in turn; `--format json` reports them all as one document. */
+async function applyAll(
+  prepared: Prepared,
+  choice: TransportChoice,
+  format: "text" | "json",
+  io: CommandIO,
+): Promise<number> {
+  const { root, config } = prepared;
+  const results: ApplyReport[] = [];
+  // JSON is one document of every component tried, printed also when one stops the run.
+  const report = () => {
+    if (format === "json") io.stdout(`${JSON.stringify({ results }, null, 2)}\n`);
+  };
+  // One component at a time, each planned against the HEAD the previous release left.
+  for (const name of prepared.names) {
+    const plan = await prepared.plan(name);
+    if (plan.status === "blocked") {
+      if (format === "json")
+        results.push({ ...applyReport(plan, "blocked", plan.summary, []), findings: plan.findings });
+      else io.stdout(renderPlanText(plan));
+      report();
+      return ExitCode.failure;
+    }
+    const done: string[] = [];
+    try {
+      const transport = chooseTransport(choice, {
+        root,
+        config,
+        env: io.env,
+        ...(plan.repository ? { repository: plan.repository } : {}),
+      });
+      const result = await applyRelease(plan, transport, {
+        onEvent: (e) => {
+          if (e.status === "succeeded") done.push(e.phase);
+          io.stderr(`[${plan.component}] ${e.phase}: ${e.status} — ${e.detail}\n`);
+        },
+      });
+      results.push(applyReport(plan, result.status, result.message, done, result));
+      if (format === "text") io.stdout(`${result.message}\n`);
+    } catch (error) {
+      if (error instanceof ReleaseError) {
+        results.push({ ...applyReport(plan, "failed", error.message, done), hint: error.hint });
+        report();
+      }
+      throw error;
+    }
+  }
+  report();
+  return ExitCode.ok;
+}
+
 export const releasePlanCommand: Command = {
   path: ["release", "plan"],
   summary: "Show what a release would do: commits, bump, next version, notes, file changes (pure)",
@@ -111,11 +196,13 @@ export const releaseApplyCommand: Command = {
   path: ["release", "apply"],
   summary: "Execute the release plan: version.txt, CHANGELOG.md, commit, tag, push, GitHub release",
   usage:
-    "haos-tasks release apply [--component <name>] [--prerelease <id>] [--transport auto|git|github] [--dry-run]",
+    "haos-tasks release apply [--component <name>] [--prerelease <id>] [--transport auto|git|github] [--format text|json] [--dry-run]",
   details: `${details}
 Transport: git (local commit, annotated tags, push) or github (commit through the API, so it is
 verified; tags through the refs API). auto picks github inside Actions (GITHUB_ACTIONS=true and
-GITHUB_TOKEN set), else git. The GitHub release needs GITHUB_TOKEN (or GH_TOKEN) either way.`,
+GITHUB_TOKEN set), else git. The GitHub release needs GITHUB_TOKEN (or GH_TOKEN) either way.
+--format json prints {"results": [...]}, one entry per component tried (status, version, tag, sha,
+html_url, steps done); progress goes to stderr.`,
   options: {
     ...common,
     "dry-run": { type: "boolean", description: "Print the plan, change nothing." },
@@ -129,35 +216,16 @@ GITHUB_TOKEN set), else git. The GitHub release needs GITHUB_TOKEN (or GH_TOKEN)
     const format = formatOption(args.values.format, ["text", "json"] as const, "text");
     try {
       const prepared = await prepare(args, io);
-      const { root, config } = prepared;
       if (args.values["dry-run"]) {
         const plans = await planAll(prepared);
         print(plans, format, io);
         return plans.some((p) => p.status === "blocked") ? ExitCode.failure : ExitCode.ok;
       }
-      const choice = args.values.transport ?? config.transport;
+      const choice = args.values.transport ?? prepared.config.transport;
       if (choice !== "auto" && choice !== "git" && choice !== "github") {
         throw new UsageError(`--transport must be auto, git or github (got '${String(choice)}')`);
       }
-      // One component at a time, each planned against the HEAD the previous release left.
-      for (const name of prepared.names) {
-        const plan = await prepared.plan(name);
-        if (plan.status === "blocked") {
-          io.stdout(renderPlanText(plan));
-          return ExitCode.failure;
-        }
-        const transport = chooseTransport(choice, {
-          root,
-          config,
-          env: io.env,
-          ...(plan.repository ? { repository: plan.repository } : {}),
-        });
-        const result = await applyRelease(plan, transport, {
-          onEvent: (e) => io.stderr(`[${plan.component}] ${e.phase}: ${e.status} — ${e.detail}\n`),
-        });
-        io.stdout(`${result.message}\n`);
-      }
-      return ExitCode.ok;
+      return await applyAll(prepared, choice, format, io);
     } catch (error) {
       return failed(error, io);
     }
