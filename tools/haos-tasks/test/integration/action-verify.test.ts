@@ -1,5 +1,11 @@
-import { rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appUrlProblem } from "../../src/action/app-url.ts";
+import type { ActionContext } from "../../src/action/context.ts";
+import { inputVariable } from "../../src/action/inputs.ts";
+import { runVerify } from "../../src/action/verify.ts";
 import { startTestApiServer, type TestApiServer } from "../support/apiserver.ts";
 import {
   ClusterSimulator,
@@ -94,5 +100,91 @@ describe("the Action's verify command (dist/index.js)", () => {
     expect(run.errors.some((e) => e.includes("BuildFailed"))).toBe(true);
     expect(run.errors.join("\n")).toContain("fix: ");
     expect(run.summary).toContain("haos-tasks verify: failed");
+  });
+});
+
+// In process (src/action, not the committed bundle): verify that cannot start still sets every
+// output and writes the summary, so a workflow can branch on `misconfigured`.
+describe("the Action's verify command when misconfigured", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "haos-tasks-action-misconf-"));
+  const kubeconfig = path.join(dir, "kubeconfig");
+  // Never contacted: every case fails before verify talks to the cluster.
+  writeFileSync(
+    kubeconfig,
+    "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1'}\n" +
+      "users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n",
+  );
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function verifyWith(inputs: Record<string, string>) {
+    const outputs: Record<string, string> = {};
+    let summary = "";
+    const env: NodeJS.ProcessEnv = { GITHUB_SHA: "a".repeat(40) };
+    for (const [name, value] of Object.entries({ kubeconfig, ...inputs })) env[inputVariable(name)] = value;
+    const ctx: ActionContext = {
+      env,
+      cwd: dir,
+      setOutput: (name, value) => {
+        outputs[name] = String(value);
+      },
+      summary: async (markdown) => {
+        summary += markdown;
+      },
+      log: () => {},
+      annotate: () => {},
+    };
+    const result = await runVerify(ctx);
+    const report = JSON.parse(outputs["verify-report"] ?? "{}") as Record<string, unknown>;
+    return { result, outputs, summary, report };
+  }
+
+  it.each([
+    ["a missing app folder", { app: "apps/haos-enigmaa" }, "apps/haos-enigmaa", undefined],
+    ["an app-url that is no URL", { "app-url": "192.168.1.50:8123" }, "input 'app-url'", "app-url"],
+    ["an app-url that is not http(s)", { "app-url": "ftp://192.168.1.50/" }, "input 'app-url'", "app-url"],
+    ["a bad timeout", { timeout: "soon" }, "input 'timeout'", "timeout"],
+    [
+      "no usable kubeconfig",
+      { kubeconfig: path.join(dir, "absent") },
+      "cannot load the kubeconfig",
+      undefined,
+    ],
+  ])(
+    "%s: outcome misconfigured, empty failed-phase, a report and a summary line",
+    async (_, inputs, says, input) => {
+      const { result, outputs, summary, report } = await verifyWith(inputs);
+      expect(outputs["verify-outcome"]).toBe("misconfigured");
+      expect(outputs["failed-phase"]).toBe("");
+      expect(report.outcome).toBe("misconfigured");
+      expect(report.failedPhase).toBeNull();
+      expect(String(report.detail)).toContain(says);
+      expect(report.input).toBe(input);
+      expect(summary).toContain("haos-tasks verify: misconfigured");
+      expect(summary).toContain(says);
+      expect(result.failure).toMatch(/^verify misconfigured: /);
+      expect(result.failure).toContain(says);
+    },
+  );
+
+  it("reports the hint of a misconfiguration that has one", async () => {
+    const { result, report, summary } = await verifyWith({ app: "apps/haos-enigmaa" });
+    expect(typeof report.hint).toBe("string");
+    expect(summary).toContain(`Fix: ${String(report.hint)}`);
+    expect(result.failure).toContain(`fix: ${String(report.hint)}`);
+  });
+});
+
+describe("appUrlProblem (the app-url / --app-url check)", () => {
+  it.each([
+    ["http://192.168.1.50:8123/", false],
+    ["https://ha.example.org", false],
+    ["http://[fd00::5]:8123/", false],
+    ["192.168.1.50:8123", true],
+    ["ha.example.org", true],
+    ["ftp://192.168.1.50/", true],
+    ["file:///etc/passwd", true],
+    ["http://", true],
+  ])("%s → rejected: %s", (value, rejected) => {
+    expect(appUrlProblem(value) !== undefined).toBe(rejected);
   });
 });
