@@ -208,6 +208,74 @@ describe("workflows", () => {
     expect(((verify?.with ?? {}) as Json).command).toBe("verify");
   });
 
+  it("deploy-verify.yml: the Action runs from the workflow's own commit; the revision is only read", () => {
+    const steps = (jobsOf("deploy-verify.yml").verify as Json).steps as Json[];
+    const withOf = (step: Json | undefined) => (step?.with ?? {}) as Json;
+    const checkouts = steps.filter((s) => String(s.uses).startsWith("actions/checkout@"));
+    const action = checkouts.find((s) => withOf(s).ref === "${{ github.workflow_sha }}");
+    const target = checkouts.find((s) => String(withOf(s).ref).includes("inputs.revision"));
+    const actionPath = String(withOf(action).path ?? "");
+    const targetPath = String(withOf(target).path ?? "");
+    expect(actionPath).toMatch(/^\.[\w-]+$/);
+    expect(targetPath).toMatch(/^\.[\w-]+$/);
+    expect(targetPath).not.toBe(actionPath);
+    expect(checkouts).toHaveLength(2);
+    // Every local action comes from the workflow's commit, never from the dispatched revision.
+    const local = steps.filter((s) => String(s.uses ?? "").startsWith("./"));
+    expect(local.map((s) => s.uses)).toEqual([`./${actionPath}/tools/haos-tasks`]);
+    const verify = steps.find((s) => s.id === "verify");
+    expect(withOf(verify)["working-directory"]).toBe(targetPath);
+    expect(withOf(verify).revision).toBe("${{ steps.revision.outputs.sha }}");
+    expect(steps.find((s) => s.id === "revision")?.["working-directory"]).toBe(targetPath);
+  });
+
+  describe("deploy-verify.yml: the timeout check", () => {
+    const job = () => jobsOf("deploy-verify.yml").verify as Json;
+    const check = () => ((job().steps as Json[])[0] ?? {}) as Json;
+    async function checkTimeout(timeout: string) {
+      const env = check().env as Json;
+      try {
+        await execFileAsync("bash", ["-e", "-c", String(check().run)], {
+          env: { PATH: process.env.PATH ?? "", TIMEOUT: timeout, MAX_MINUTES: String(env.MAX_MINUTES) },
+        });
+        return "ok";
+      } catch (error) {
+        return String((error as { stdout?: string }).stdout).trim();
+      }
+    }
+
+    it("runs first, on the same value the verify step gets, below the job's own timeout", () => {
+      const env = check().env as Json;
+      const verify = (job().steps as Json[]).find((s) => s.id === "verify");
+      expect(check().name).toBe("Check the timeout");
+      expect(check().shell).toBe("bash");
+      expect(env.TIMEOUT).toBe(((verify?.with ?? {}) as Json).timeout);
+      expect(Number(env.MAX_MINUTES)).toBeGreaterThan(0);
+      expect(Number(job()["timeout-minutes"])).toBeGreaterThanOrEqual(Number(env.MAX_MINUTES) + 5);
+    });
+
+    it.each([
+      ["30m", "ok"],
+      ["40m", "ok"],
+      ["90s", "ok"],
+      ["20m30s", "ok"],
+      ["0.5h", "ok"],
+      [" 30m ", "ok"],
+      ["41m", "at most 40m"],
+      ["1h", "at most 40m"],
+      ["2401s", "at most 40m"],
+      ["1h30m", "at most 40m"],
+      ["soon", "must be a duration"],
+      ["30", "must be a duration"],
+      ["0s", "must be a duration"],
+      ["30m 5s", "must be a duration"],
+    ])("timeout '%s' → %s", async (timeout, expected) => {
+      const result = await checkTimeout(timeout);
+      if (expected === "ok") expect(result).toBe("ok");
+      else expect(result).toMatch(new RegExp(`^::error title=deploy-verify::input 'timeout' .*${expected}`));
+    });
+  });
+
   it("action.yml parses with GitHub's action parser as a node24 action", () => {
     const parsed = parser.parseAction(
       { name: "action.yml", content: readFileSync(actionFile, "utf8") },
