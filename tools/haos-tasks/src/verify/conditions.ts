@@ -60,6 +60,16 @@ export function isObservedCurrent(object: WithStatus | undefined, condition?: Co
   return observed === generation;
 }
 
+/**
+ * ` (observed at generation 2, spec is at 3)` when the condition is from an older spec, else "":
+ * says why a failure-looking condition is only waited on.
+ */
+export function staleNote(object: WithStatus | undefined, condition?: Condition): string {
+  if (isObservedCurrent(object, condition)) return "";
+  const observed = condition?.observedGeneration ?? observedGeneration(object);
+  return ` (observed at generation ${observed ?? "(none)"}, spec is at ${object?.metadata?.generation})`;
+}
+
 export function isTrue(object: WithStatus | undefined, type: string): boolean {
   return getCondition(object, type)?.status === "True";
 }

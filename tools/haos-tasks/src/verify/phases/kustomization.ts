@@ -1,7 +1,14 @@
 import type { KubeObject } from "../../kube/client.ts";
 import type { KindKey, ObjectRef } from "../../kube/resources.ts";
 import { lookup } from "../../kube/store.ts";
-import { describeCondition, FluxReason, firstLine, getCondition, isObservedCurrent } from "../conditions.ts";
+import {
+  describeCondition,
+  FluxReason,
+  firstLine,
+  getCondition,
+  isObservedCurrent,
+  staleNote,
+} from "../conditions.ts";
 import { commitOf, relationOf } from "../revision.ts";
 import { type PhaseDefinition, type PhaseInput, short, text, type Verdict } from "./types.ts";
 
@@ -95,7 +102,8 @@ export function evaluateKustomization(
       data: { lastAppliedRevision: applied },
     };
   }
-  if (forTarget && ready?.status === "False" && ready.reason && applyFailures.has(ready.reason)) {
+  // A failure observed at an older generation judged the previous spec: wait for the current one.
+  if (forTarget && current && ready?.status === "False" && ready.reason && applyFailures.has(ready.reason)) {
     return {
       state: "failed",
       detail: `${attempted} not applied: ${describeCondition(ready)}`,
@@ -103,7 +111,7 @@ export function evaluateKustomization(
       objects: [self],
     };
   }
-  if (forTarget && ready?.status === "False" && ready.reason === FluxReason.HealthCheckFailed) {
+  if (forTarget && current && ready?.status === "False" && ready.reason === FluxReason.HealthCheckFailed) {
     const named = healthCheckObjects(ready.message ?? "");
     return {
       state: "failed",
@@ -122,7 +130,10 @@ export function evaluateKustomization(
     return { state: "done", provisional: true, detail: `applied ${attempted}; Flux health checks running` };
   }
   if (forTarget)
-    return { state: "waiting", detail: `applying ${attempted}: ${describeCondition(ready, "Ready")}` };
+    return {
+      state: "waiting",
+      detail: `applying ${attempted}: ${describeCondition(ready, "Ready")}${staleNote(kustomization, ready)}`,
+    };
   return {
     state: "waiting",
     detail: `last attempted ${short(commitOf(attempted) ?? attempted)}, waiting for ${short(input.target)}${ready ? ` (${describeCondition(ready)})` : ""}`,

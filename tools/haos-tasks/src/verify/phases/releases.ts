@@ -1,6 +1,6 @@
 import type { KubeObject } from "../../kube/client.ts";
 import { lookup } from "../../kube/store.ts";
-import { describeCondition, getCondition, isObservedCurrent } from "../conditions.ts";
+import { describeCondition, getCondition, isObservedCurrent, staleNote } from "../conditions.ts";
 import { combine, num, type PhaseDefinition, type Verdict } from "./types.ts";
 
 /** Remediation retries of the current action; -1 means forever (helm-controller's convention). */
@@ -27,7 +27,9 @@ export function evaluateHelmRelease(
   const ref = { kind: "helmRelease" as const, namespace, name: release.metadata.name };
   const ready = getCondition(release, "Ready");
   const stalled = getCondition(release, "Stalled");
-  if (stalled?.status === "True") {
+  // A Stalled or *Failed condition from an older generation is the verdict on the spec being
+  // replaced (often the very push that fixes it): only the current generation's conditions count.
+  if (stalled?.status === "True" && isObservedCurrent(release, stalled)) {
     return {
       state: "failed",
       detail: `HelmRelease ${label} failed: ${describeCondition(stalled)}`,
@@ -38,7 +40,7 @@ export function evaluateHelmRelease(
   if (ready?.status === "True" && isObservedCurrent(release, ready)) {
     return { state: "done", detail: `HelmRelease ${label} ready` };
   }
-  if (ready?.status === "False" && /Failed$/.test(ready.reason ?? "")) {
+  if (ready?.status === "False" && /Failed$/.test(ready.reason ?? "") && isObservedCurrent(release, ready)) {
     const upgrading = ready.reason === "UpgradeFailed";
     const failures = num(release, "status", upgrading ? "upgradeFailures" : "installFailures") ?? 1;
     const allowed = retriesAllowed(release, upgrading ? "upgrade" : "install");
@@ -56,7 +58,8 @@ export function evaluateHelmRelease(
       data: { retrying: true },
     };
   }
-  return { state: "waiting", detail: `HelmRelease ${label}: ${describeCondition(ready, "Ready")}` };
+  const stale = staleNote(release, ready ?? stalled);
+  return { state: "waiting", detail: `HelmRelease ${label}: ${describeCondition(ready, "Ready")}${stale}` };
 }
 
 export const releasesPhase: PhaseDefinition = {

@@ -1,6 +1,6 @@
 import type { KubeObject } from "../../kube/client.ts";
 import { lookup } from "../../kube/store.ts";
-import { describeCondition, getCondition, isTrue } from "../conditions.ts";
+import { describeCondition, getCondition, isObservedCurrent } from "../conditions.ts";
 import { commitOf, relationOf } from "../revision.ts";
 import { type PhaseDefinition, type PhaseInput, short, text, type Verdict } from "./types.ts";
 
@@ -12,10 +12,12 @@ export function evaluateSource(
   const { namespace, name } = input.targets.gitRepository;
   if (!gitRepository) return { state: "waiting", detail: `GitRepository ${namespace}/${name} not found` };
   const revision = text(gitRepository, "status", "artifact", "revision");
-  if (isTrue(gitRepository, "Stalled")) {
+  const stalled = getCondition(gitRepository, "Stalled");
+  // A stall observed at an older generation was about the spec being replaced: wait for the new one.
+  if (stalled?.status === "True" && isObservedCurrent(gitRepository, stalled)) {
     return {
       state: "failed",
-      detail: `GitRepository ${namespace}/${name} is stalled: ${describeCondition(getCondition(gitRepository, "Stalled"))}`,
+      detail: `GitRepository ${namespace}/${name} is stalled: ${describeCondition(stalled)}`,
       hint: "fix the GitRepository spec (URL, ref, secretRef); source-controller will not retry as is",
       objects: [{ kind: "gitRepository", namespace, name }],
     };
