@@ -1,7 +1,7 @@
 import type { KubeObject } from "../../kube/client.ts";
 import { lookup } from "../../kube/store.ts";
 import { describeCondition, getCondition } from "../conditions.ts";
-import { combine, field, type PhaseDefinition, text, type Verdict } from "./types.ts";
+import { combine, field, num, type PhaseDefinition, text, type Verdict } from "./types.ts";
 
 /** printableStatus values that will not become Running without a change. */
 export const failingPrintableStatuses = new Set([
@@ -33,7 +33,25 @@ export function interfacesOf(vmi: KubeObject | undefined): VmiInterface[] {
   return Array.isArray(list) ? (list as VmiInterface[]) : [];
 }
 
-/** vm: printableStatus Running and Ready, the VMI Running; fail fast on error statuses. */
+/** Whether the VM's spec keeps it stopped: runStrategy Halted, or `running: false` without one. */
+function haltedBySpec(vm: KubeObject): boolean {
+  const strategy = text(vm, "spec", "runStrategy");
+  if (strategy !== undefined) return strategy === "Halted";
+  return field(vm, "spec", "running") === false;
+}
+
+/**
+ * The VM's generation when virt-controller has not yet observed it (status.observedGeneration
+ * below metadata.generation). KubeVirt releases that write no observedGeneration count as current.
+ */
+function unobservedGeneration(vm: KubeObject): { generation: number; observed: number } | undefined {
+  const generation = vm.metadata.generation;
+  const observed = num(vm, "status", "observedGeneration");
+  if (generation === undefined || observed === undefined || observed >= generation) return undefined;
+  return { generation, observed };
+}
+
+/** vm: printableStatus Running and Ready for the current spec, the VMI Running; fail fast on error statuses. */
 export function evaluateVirtualMachine(
   vm: KubeObject | undefined,
   vmi: KubeObject | undefined,
@@ -67,6 +85,14 @@ export function evaluateVirtualMachine(
       objects,
     };
   }
+  if (printable === "Stopped" && haltedBySpec(vm)) {
+    return {
+      state: "failed",
+      detail: `VirtualMachine ${label} is Stopped: the VM is halted by its runStrategy (${text(vm, "spec", "runStrategy") ?? "running: false"})`,
+      hint: "set `runStrategy: Always` (or `running: true` on the v0.41 chart) in the VMInstance and push",
+      objects,
+    };
+  }
   const vmiPhase = text(vmi, "status", "phase");
   if (vmiPhase === "Failed") {
     return {
@@ -76,7 +102,28 @@ export function evaluateVirtualMachine(
       objects,
     };
   }
+  // RestartRequired=True: the running VMI was started from an older spec and a non-live-updatable
+  // field changed. Nothing applies the new spec by itself: under runStrategy Always KubeVirt restarts
+  // the VM only on a manual restart (or a spec that stops and starts it), so waiting would only run
+  // into the timeout with a Running VM. Fail now, with the restart as the fix.
+  const restart = getCondition(vm, "RestartRequired");
+  if (restart?.status === "True") {
+    return {
+      state: "failed",
+      detail: `VirtualMachine ${label} runs an older spec and needs a restart to apply the new one: ${describeCondition(restart)}`,
+      hint: `restart the VM to apply the spec: \`virtctl restart ${vm.metadata.name} -n ${namespace}\` (or stop and start it)`,
+      objects,
+    };
+  }
   const ready = field(vm, "status", "ready") === true;
+  // Ready for an older spec is not ready for this commit (kstatus: generation ≠ observedGeneration).
+  const unobserved = unobservedGeneration(vm);
+  if (unobserved) {
+    return {
+      state: "waiting",
+      detail: `VirtualMachine ${label} ${printable}${ready ? "" : ", not ready"}; virt-controller has observed generation ${unobserved.observed}, the spec is at ${unobserved.generation}`,
+    };
+  }
   if (printable === "Running" && ready && vmiPhase === "Running") {
     const nics = interfacesOf(vmi).map((i) => `${i.name ?? "?"}=${i.ipAddress ?? "-"}`);
     const os = text(vmi, "status", "guestOSInfo", "prettyName") ?? text(vmi, "status", "guestOSInfo", "name");
