@@ -32,6 +32,16 @@ export function ipInCidr(ip: string, cidr: string): boolean {
   return Math.floor(address / size) === Math.floor(network / size);
 }
 
+/**
+ * Whether an address says where the NIC is attached: an IPv4 address other than link-local
+ * (169.254/16, set while DHCP has not answered), loopback or unspecified. IPv6 addresses (fe80::
+ * link-local first of all) appear before the guest's DHCPv4 lease and prove nothing either way.
+ */
+export function isRoutableIpv4(ip: string): boolean {
+  if (ipv4ToNumber(ip) === undefined) return false;
+  return !["169.254.0.0/16", "127.0.0.0/8", "0.0.0.0/32"].some((range) => ipInCidr(ip, range));
+}
+
 /** underlay: the VMI has the LAN NIC, with an address in the LAN CIDR. */
 export function evaluateUnderlay(
   vmi: KubeObject | undefined,
@@ -63,9 +73,15 @@ export function evaluateUnderlay(
       detail: `VMI ${label} NIC ${interfaceName} has ${onLan} in ${cidr}`,
       data: { ip: onLan },
     };
+  const offLan = addresses.filter(isRoutableIpv4);
+  if (offLan.length === 0)
+    return {
+      state: "waiting",
+      detail: `VMI ${label} NIC ${interfaceName} has only ${addresses.join(", ")}, no IPv4 lease yet (DHCP pending)`,
+    };
   return {
     state: "failed",
-    detail: `VMI ${label} NIC ${interfaceName} has ${addresses.join(", ")}, none in ${cidr}`,
+    detail: `VMI ${label} NIC ${interfaceName} has ${offLan.join(", ")}, not in ${cidr}`,
     hint: "the NIC is not on the LAN: check the Kube-OVN underlay subnet and the NetworkAttachmentDefinition",
     objects: [
       { kind: "virtualMachineInstance", namespace: vmi.metadata.namespace ?? "", name: vmi.metadata.name },
