@@ -1,15 +1,44 @@
 import type { AppProbe, PhaseDefinition, Verdict } from "./types.ts";
 
+/** The paths a fresh or logged-out Home Assistant redirects its front page to. */
+const homeAssistantRedirectPaths = new Set(["/onboarding.html", "/auth/authorize"]);
+
 /**
- * Whether an HTTP answer comes from Home Assistant: its frontend page (title "Home Assistant"),
- * or the redirect to onboarding / login a fresh instance gives.
+ * Whether a redirect stays on the probed server and goes to Home Assistant's onboarding or login.
+ * A relative Location always stays; an absolute one only with the request's origin (without
+ * `requestUrl` it cannot be compared, so it does not count): a router or identity provider
+ * redirecting elsewhere must not pass for Home Assistant.
  */
-export function looksLikeHomeAssistant(status: number, location: string | undefined, body: string): boolean {
-  if (status >= 300 && status < 400) return /\/(onboarding\.html|auth\/authorize)/.test(location ?? "");
+function isHomeAssistantRedirect(location: string | undefined, requestUrl: string | undefined): boolean {
+  if (!location) return false;
+  const sentinel = "http://probed.invalid";
+  let base: URL;
+  let target: URL;
+  try {
+    base = new URL(requestUrl ?? sentinel);
+    target = new URL(location, base);
+  } catch {
+    return false;
+  }
+  return target.origin === base.origin && homeAssistantRedirectPaths.has(target.pathname);
+}
+
+/**
+ * Whether an HTTP answer comes from Home Assistant: its frontend page (title "Home Assistant",
+ * or the `<home-assistant>` element the page boots), or the same-origin redirect to onboarding /
+ * login a fresh instance gives (Home Assistant answers `/` with `Location: /onboarding.html`).
+ * `requestUrl` is the URL probed, to tell a same-origin absolute Location from a foreign one.
+ */
+export function looksLikeHomeAssistant(
+  status: number,
+  location: string | undefined,
+  body: string,
+  requestUrl?: string,
+): boolean {
+  if (status >= 300 && status < 400) return isHomeAssistantRedirect(location, requestUrl);
   if (status !== 200) return false;
-  return (
-    /<title>\s*Home Assistant\s*<\/title>/i.test(body) || /home-assistant-main|ha-launch-screen/.test(body)
-  );
+  // Only the page's own markers: a word such as `ha-launch-screen` in someone else's page is not one.
+  return /<title>\s*Home Assistant\s*<\/title>/i.test(body) || /<home-assistant[\s>]/.test(body);
 }
 
 /** app: the Home Assistant page answers. */
