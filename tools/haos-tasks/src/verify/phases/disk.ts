@@ -3,12 +3,28 @@ import { lookup } from "../../kube/store.ts";
 import { describeCondition, getCondition } from "../conditions.ts";
 import { combine, num, type PhaseDefinition, text, type Verdict } from "./types.ts";
 
-/** disk: the DataVolume imported (phase Succeeded) and its PVC is Bound. */
+/**
+ * Restarts of the importer since the phase started: a DataVolume that had already restarted (a
+ * previous broken commit) must not fail this one at once. A recreated DataVolume (another uid)
+ * counts from zero.
+ */
+function restartsSince(dataVolume: KubeObject, baseline: KubeObject | undefined): number {
+  const restarts = num(dataVolume, "status", "restartCount") ?? 0;
+  const sameObject = baseline !== undefined && baseline.metadata.uid === dataVolume.metadata.uid;
+  const before = sameObject ? (num(baseline, "status", "restartCount") ?? 0) : 0;
+  return Math.max(0, restarts - before);
+}
+
+/**
+ * disk: the DataVolume imported (phase Succeeded) and its PVC is Bound. `baseline` is the same
+ * DataVolume when the phase started: import restarts are counted from it.
+ */
 export function evaluateDataVolume(
   dataVolume: KubeObject | undefined,
   pvc: KubeObject | undefined,
   label: string,
   importRestartLimit: number,
+  baseline?: KubeObject,
 ): Verdict {
   if (!dataVolume) return { state: "waiting", detail: `DataVolume ${label} not created yet` };
   const ref = {
@@ -19,10 +35,11 @@ export function evaluateDataVolume(
   const phase = text(dataVolume, "status", "phase") ?? "Pending";
   const progress = text(dataVolume, "status", "progress");
   const restarts = num(dataVolume, "status", "restartCount") ?? 0;
+  const newRestarts = restartsSince(dataVolume, baseline);
   const running = getCondition(dataVolume, "Running");
   const pvcPhase = text(pvc, "status", "phase");
   const percent = progress && progress !== "N/A" ? ` ${progress}` : "";
-  const data = { phase, progress, restartCount: restarts, pvc: pvcPhase };
+  const data = { phase, progress, restartCount: restarts, restartsSinceStart: newRestarts, pvc: pvcPhase };
   if (phase === "Failed") {
     return {
       state: "failed",
@@ -35,10 +52,12 @@ export function evaluateDataVolume(
   // CDI rarely sets Failed: an import that keeps failing restarts the importer pod and says why in Running.
   if (restarts > 0 && running?.status === "False" && phase !== "Succeeded") {
     const why = describeCondition(running);
-    if (restarts >= importRestartLimit) {
+    const earlier = restarts - newRestarts;
+    const before = earlier > 0 ? `, ${earlier} before verify started` : "";
+    if (newRestarts >= importRestartLimit) {
       return {
         state: "failed",
-        detail: `DataVolume ${label} import failing: ${restarts} restarts, ${why}`,
+        detail: `DataVolume ${label} import failing: ${newRestarts} restarts while verifying${before}, ${why}`,
         hint: importHint,
         objects: [ref],
         data,
@@ -46,7 +65,7 @@ export function evaluateDataVolume(
     }
     return {
       state: "waiting",
-      detail: `DataVolume ${label} import retrying (restart ${restarts} of ${importRestartLimit}): ${why}`,
+      detail: `DataVolume ${label} import retrying (restart ${newRestarts} of ${importRestartLimit}${before}): ${why}`,
       data,
     };
   }
@@ -78,13 +97,14 @@ export function parsePercent(progress: string | undefined): number | undefined {
 export const diskPhase: PhaseDefinition = {
   name: "disk",
   reads: ["dataVolume", "persistentVolumeClaim"],
-  evaluate({ snapshot, targets, importRestartLimit }) {
+  evaluate({ snapshot, baseline, targets, importRestartLimit }) {
     if (targets.disks.length === 0) return { state: "skipped", detail: "the app declares no VMDisk" };
     const parts = targets.disks.map((d) => {
       const label = `${d.app.namespace}/${d.rendered}`;
       const dv = lookup(snapshot, "dataVolume", d.app.namespace, d.rendered);
       const pvc = lookup(snapshot, "persistentVolumeClaim", d.app.namespace, d.rendered);
-      return { label, verdict: evaluateDataVolume(dv, pvc, label, importRestartLimit) };
+      const before = lookup(baseline, "dataVolume", d.app.namespace, d.rendered);
+      return { label, verdict: evaluateDataVolume(dv, pvc, label, importRestartLimit, before) };
     });
     return combine(parts, (details) => details);
   },
