@@ -10,7 +10,12 @@ export async function probeApp(url: string, timeoutMs: number): Promise<AppProbe
   try {
     const response = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
     const body = (await response.text()).slice(0, 64 * 1024);
-    const ok = looksLikeHomeAssistant(response.status, response.headers.get("location") ?? undefined, body);
+    const ok = looksLikeHomeAssistant(
+      response.status,
+      response.headers.get("location") ?? undefined,
+      body,
+      url,
+    );
     return {
       url,
       status: response.status,
