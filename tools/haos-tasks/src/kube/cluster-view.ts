@@ -1,4 +1,5 @@
 import type { KubeClient } from "./client.ts";
+import { KubeStartTimeoutError } from "./errors.ts";
 import { Informer, type InformerOptions } from "./informer.ts";
 import { type KindKey, polledGroups, resourceKinds } from "./resources.ts";
 import { type ClusterSnapshot, ObjectStore } from "./store.ts";
@@ -53,13 +54,33 @@ export class ClusterView {
     }
   }
 
-  /** Lists everything once and opens the watches; throws the classified error of the first failure. */
-  async start(): Promise<void> {
-    const results = await Promise.allSettled(this.informers.map((i) => i.start()));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed) {
+  /**
+   * Lists everything once and opens the watches; throws the classified error of the first failure,
+   * or KubeStartTimeoutError (naming what still fails) when `deadline` (epoch ms) passes first.
+   */
+  async start(deadline?: number): Promise<void> {
+    const begun = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => {
+      if (deadline !== undefined) timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - begun));
+    });
+    // The first failure ends the start at once: the other informers need not finish their retries.
+    const all = Promise.all(this.informers.map((i) => i.start()));
+    try {
+      const result = await Promise.race([all, timedOut]);
+      if (result === "timeout") {
+        const failing = this.informers
+          .filter((i) => !i.started && i.startError)
+          .map((i) => i.startError?.message ?? "");
+        throw new KubeStartTimeoutError(Date.now() - begun, failing);
+      }
+    } catch (error) {
       this.stop();
-      throw failed.reason;
+      // Informers still retrying resolve once stopped; a late rejection is of no interest.
+      all.catch(() => {});
+      throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -40,10 +40,11 @@ export class KubeForbiddenError extends Error {
 export class KubeUnreachableError extends Error {
   readonly server: string;
   readonly hint: string;
-  constructor(server: string, cause: string) {
-    super(`the API server ${server} is unreachable: ${cause}`);
+  constructor(server: string, cause: string, override?: { message: string; hint: string }) {
+    super(override?.message ?? `the API server ${server} is unreachable: ${cause}`);
     this.server = server;
     this.hint =
+      override?.hint ??
       'check the kubeconfig\'s server address and the network path from the runner (in a CozyStack tenant namespace the runner pod needs the label policy.cozystack.io/allow-to-apiserver: "true")';
   }
 }
@@ -61,6 +62,34 @@ export class KubeStatusError extends Error {
       status === 404
         ? `the API for ${rule.resource} is not served: is its controller (CRD or aggregated API) installed?`
         : "see the API server's message above";
+  }
+}
+
+/**
+ * The server answers, but one API keeps failing with 5xx or 429 (an aggregated API whose backend
+ * is down, a watch cache that never initializes): as hopeless as an unreachable server.
+ */
+export class KubeApiFailingError extends KubeUnreachableError {
+  readonly rule: RequestRule;
+  readonly status: number;
+  constructor(server: string, cause: KubeStatusError, forMs: number) {
+    super(server, cause.message, {
+      message: `the API for ${cause.rule.resource} keeps failing (for ${Math.round(forMs / 1000)}s): ${cause.message}`,
+      hint: `the API server answers, but the service behind ${cause.rule.resource} does not: check \`kubectl get apiservices\` (aggregated APIs) and the pods of the controller that serves it`,
+    });
+    this.rule = cause.rule;
+    this.status = cause.status;
+  }
+}
+
+/** The first list of every watched kind did not complete before the overall deadline. */
+export class KubeStartTimeoutError extends Error {
+  readonly hint: string;
+  constructor(waitedMs: number, failing: readonly string[]) {
+    super(
+      `the cluster could not be listed within the overall deadline (${Math.round(waitedMs / 1000)}s)${failing.length ? `; still failing: ${failing.join("; ")}` : ""}`,
+    );
+    this.hint = "check the API server and the services behind the failing APIs, or raise --timeout";
   }
 }
 

@@ -1,5 +1,11 @@
 import type { KubeClient, WatchEvent } from "./client.ts";
-import { isConnectionError, KubeForbiddenError, KubeStatusError, KubeUnreachableError } from "./errors.ts";
+import {
+  isConnectionError,
+  KubeApiFailingError,
+  KubeForbiddenError,
+  KubeStatusError,
+  KubeUnreachableError,
+} from "./errors.ts";
 import { type KindKey, resourceKinds } from "./resources.ts";
 import type { ObjectStore } from "./store.ts";
 
@@ -15,7 +21,7 @@ export interface InformerOptions {
   safetyPollMs: number;
   backoffInitialMs: number;
   backoffMaxMs: number;
-  /** How long the API may stay unreachable before the run ends with "unreachable". */
+  /** How long the API may stay unreachable, or keep answering 5xx/429, before the run ends with "unreachable". */
   unreachableAfterMs: number;
   /** Called once with an error more waiting cannot fix (403, unreachable for too long). */
   onFatal: (error: Error) => void;
@@ -32,6 +38,10 @@ export class Informer {
   readonly kind: KindKey;
   readonly namespace: string;
   active = false;
+  /** True once the first list succeeded. */
+  started = false;
+  /** The last error of the first list, while it is being retried (names the failing API). */
+  startError: Error | undefined;
   private readonly client: KubeClient;
   private readonly store: ObjectStore;
   private readonly options: InformerOptions;
@@ -43,6 +53,7 @@ export class Informer {
   private needRelist = false;
   private timer: NodeJS.Timeout | undefined;
   private lastList = 0;
+  private wakeSleep: (() => void) | undefined;
 
   constructor(
     client: KubeClient,
@@ -58,20 +69,33 @@ export class Informer {
     this.options = options;
   }
 
-  /** The first list; throws a classified error (403, unreachable after retries). */
+  /**
+   * The first list; throws a classified error (403, unreachable or failing after retries).
+   * Resolves without listing when stopped meanwhile (the caller's deadline passed).
+   */
   async start(): Promise<void> {
     for (;;) {
       try {
         await this.relist();
         break;
       } catch (error) {
+        if (this.stopped) return;
         // At start a 404 means the kind is not served at all: a misconfiguration, not a wait.
         if (error instanceof KubeStatusError && error.status === 404) throw error;
         const fatal = this.fatalError(error);
         if (fatal) throw fatal;
-        await sleep(this.nextBackoff());
+        this.startError = error instanceof Error ? error : new Error(String(error));
+        const delay = this.nextBackoff();
+        // Silence here would look like a hang: the retries are progress.
+        this.options.onNotice?.(
+          `${resourceKinds[this.kind].kind} in ${this.namespace}: ${this.startError.message}; retrying in ${delay} ms`,
+        );
+        await this.sleep(delay);
+        if (this.stopped) return;
       }
     }
+    this.started = true;
+    this.startError = undefined;
     this.failures = 0;
     if (this.options.mode === "watch") void this.openWatch();
     this.schedule();
@@ -80,6 +104,7 @@ export class Informer {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.wakeSleep?.();
     this.stopWatch?.();
   }
 
@@ -193,13 +218,17 @@ export class Informer {
         ? error
         : new KubeUnreachableError(this.client.server, String(error));
     }
-    // 5xx during an API server restart, 404 while a CRD is being served again: retry.
-    // 429 while the watch cache (re)initializes after a CRD install or a restart: retry as well.
-    if (
-      error instanceof KubeStatusError &&
-      (error.status >= 500 || error.status === 429 || error.status === 404 || error.status === 410)
-    )
-      return undefined;
+    // 5xx during an API server restart, 429 while the watch cache (re)initializes after a CRD
+    // install or a restart: retried, but only as long as an outage would be — an aggregated API
+    // whose backend is gone answers 503 forever.
+    if (error instanceof KubeStatusError && (error.status >= 500 || error.status === 429)) {
+      this.disconnectedSince ??= Date.now();
+      const failingFor = Date.now() - this.disconnectedSince;
+      if (failingFor < this.options.unreachableAfterMs) return undefined;
+      return new KubeApiFailingError(this.client.server, error, failingFor);
+    }
+    // 404 while a CRD is being served again, 410 of an expired resourceVersion: retry.
+    if (error instanceof KubeStatusError && (error.status === 404 || error.status === 410)) return undefined;
     return error instanceof Error ? error : new Error(String(error));
   }
 
@@ -214,8 +243,16 @@ export class Informer {
     // Jitter keeps a dozen informers from reconnecting in lock step after a restart.
     return Math.round(delay * (0.75 + Math.random() * 0.5));
   }
-}
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  /** A backoff that stop() cuts short. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeSleep = done;
+    });
+  }
 }

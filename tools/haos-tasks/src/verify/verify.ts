@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import type { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 import { KubeClient } from "../kube/client.ts";
 import { ClusterView, type ClusterViewOptions, type WatchTarget } from "../kube/cluster-view.ts";
-import { KubeForbiddenError, KubeUnreachableError } from "../kube/errors.ts";
+import { KubeForbiddenError, KubeStartTimeoutError, KubeUnreachableError } from "../kube/errors.ts";
 import { resourceKinds } from "../kube/resources.ts";
 import { lookup } from "../kube/store.ts";
 import type { PhaseEvent } from "../phases.ts";
@@ -134,9 +134,20 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
     };
   };
   try {
-    await view.start();
+    // The overall deadline covers the first list too: an API answering 503 must not hold it off.
+    await view.start(started + options.timeoutMs);
   } catch (error) {
     if (error instanceof KubeForbiddenError || error instanceof KubeUnreachableError) return aborted(error);
+    if (error instanceof KubeStartTimeoutError)
+      return {
+        ...base,
+        outcome: "timeout",
+        durationMs: Date.now() - started,
+        phases: [],
+        detail: error.message,
+        hint: error.hint,
+        stats: stats(),
+      };
     throw error;
   }
   const ancestry = new AncestryResolver(options.repoRoot, options.target);
@@ -178,7 +189,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   try {
     const result = await runRollout({
       phases: buildPhases(appUrl, options.phaseTimeouts),
-      deadlineMs: options.timeoutMs,
+      deadlineMs: Math.max(0, started + options.timeoutMs - Date.now()),
       view: {
         snapshot: () => view.snapshot(),
         changed: (ms) => view.store.changed(ms),
