@@ -55,10 +55,21 @@ interface Manifest {
   metadata?: { name?: string; namespace?: string };
   spec?: Record<string, unknown>;
   resources?: unknown;
+  /** kustomization.yaml's namespace transformer. */
+  namespace?: unknown;
 }
 
-/** Files a kustomization.yaml lists (recursing into folders), or every *.yaml without one. */
-async function manifestFiles(dir: string): Promise<string[]> {
+/** A manifest file and the `namespace:` the kustomization.yaml files above it set, if any. */
+interface ManifestFile {
+  file: string;
+  kustomizeNamespace?: string;
+}
+
+/**
+ * Files a kustomization.yaml lists (recursing into folders), or every *.yaml without one. The
+ * outermost kustomization's `namespace:` wins, as kustomize applies the outer transformer last.
+ */
+async function manifestFiles(dir: string, inherited?: string): Promise<ManifestFile[]> {
   const kustomization = ["kustomization.yaml", "kustomization.yml"]
     .map((f) => path.join(dir, f))
     .find(existsSync);
@@ -67,17 +78,22 @@ async function manifestFiles(dir: string): Promise<string[]> {
     return (await readdir(dir))
       .filter((f) => /\.ya?ml$/.test(f) && f !== "moon.yml")
       .map((f) => path.join(dir, f))
-      .sort();
+      .sort()
+      .map((file) => (inherited ? { file, kustomizeNamespace: inherited } : { file }));
   }
   const parsed = parseAllDocuments(await readFile(kustomization, "utf8"))[0]?.toJS() as Manifest | undefined;
   const resources = Array.isArray(parsed?.resources) ? parsed.resources : [];
-  const files = [kustomization];
-  for (const entry of resources) {
-    if (typeof entry !== "string" || /^[a-z]+:\/\//.test(entry)) continue;
-    const full = path.resolve(dir, entry);
+  const own = typeof parsed?.namespace === "string" && parsed.namespace ? parsed.namespace : undefined;
+  const namespace = inherited ?? own;
+  const entry = (file: string): ManifestFile =>
+    namespace ? { file, kustomizeNamespace: namespace } : { file };
+  const files = [{ file: kustomization }];
+  for (const item of resources) {
+    if (typeof item !== "string" || /^[a-z]+:\/\//.test(item)) continue;
+    const full = path.resolve(dir, item);
     if (!existsSync(full)) continue;
-    if (statSync(full).isDirectory()) files.push(...(await manifestFiles(full)));
-    else files.push(full);
+    if (statSync(full).isDirectory()) files.push(...(await manifestFiles(full, namespace)));
+    else files.push(entry(full));
   }
   return files;
 }
@@ -96,8 +112,8 @@ export async function resolveTargets(
   if (!existsSync(absolute))
     throw new TargetError(`${appDir}: no such app folder`, "pass --app <folder of the Flux app>");
   const files = await manifestFiles(absolute);
-  const manifests: Array<Manifest & { file: string }> = [];
-  for (const file of files) {
+  const manifests: Array<Manifest & { file: string; kustomizeNamespace?: string }> = [];
+  for (const { file, kustomizeNamespace } of files) {
     for (const doc of parseAllDocuments(await readFile(file, "utf8"))) {
       if (doc.errors.length > 0) {
         throw new TargetError(
@@ -114,7 +130,8 @@ export async function resolveTargets(
           "run `haos-tasks validate` for the line",
         );
       }
-      if (value && typeof value === "object") manifests.push({ ...value, file: rel(file) });
+      if (value && typeof value === "object")
+        manifests.push({ ...value, file: rel(file), ...(kustomizeNamespace ? { kustomizeNamespace } : {}) });
     }
   }
   const group = (m: Manifest): string => (m.apiVersion ?? "").split("/")[0] ?? "";
@@ -143,12 +160,15 @@ export async function resolveTargets(
       "set spec.sourceRef to {kind: GitRepository, name: <the repository's GitRepository>}",
     );
   }
-  const appNamespace = (m: Manifest): string =>
-    m.metadata?.namespace ??
-    (typeof kustomization.spec?.targetNamespace === "string"
+  // As Flux applies them: its targetNamespace overrides everything, kustomize's `namespace:`
+  // overrides the manifest's own, and only an object without any lands in the default.
+  const targetNamespace =
+    typeof kustomization.spec?.targetNamespace === "string" && kustomization.spec.targetNamespace
       ? kustomization.spec.targetNamespace
-      : platform.cluster.tenantNamespace);
-  const apps = (kind: string): Array<Manifest & { file: string }> =>
+      : undefined;
+  const appNamespace = (m: (typeof manifests)[number]): string =>
+    targetNamespace ?? m.kustomizeNamespace ?? m.metadata?.namespace ?? platform.cluster.tenantNamespace;
+  const apps = (kind: string): typeof manifests =>
     manifests.filter((m) => m.kind === kind && group(m) === "apps.cozystack.io" && m.metadata?.name);
   const disks = apps("VMDisk").map((m) => {
     const app = { namespace: appNamespace(m), name: m.metadata?.name ?? "" };
@@ -184,7 +204,7 @@ export async function resolveTargets(
           },
         }
       : {}),
-    files: files.map(rel),
+    files: files.map((f) => rel(f.file)),
   };
 }
 
