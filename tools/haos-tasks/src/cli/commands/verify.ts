@@ -38,6 +38,21 @@ function phaseTimeouts(values: unknown): Partial<Record<PhaseName, number>> {
   return result;
 }
 
+/** --app-url as given, once it is an http(s) URL: a typo must not end as a 10-minute app timeout. */
+function appUrl(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  const problem = `--app-url must be an http:// or https:// URL like http://192.168.50.101:8123/ (got '${text}')`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(problem);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(problem);
+  return text;
+}
+
 /** Live progress on stderr: a redrawn board in a terminal, timestamped lines otherwise. */
 function progressWriter(io: CommandIO, live: boolean): { emit: (e: PhaseEvent) => void; close: () => void } {
   if (!live) return { emit: (e) => io.stderr(phaseLine(e, new Date())), close: () => {} };
@@ -140,6 +155,10 @@ export const verifyCommand: Command = {
     if (!Number.isInteger(restarts) || restarts < 1)
       throw new UsageError("--import-restarts must be a positive integer");
     const timeoutMs = duration(v.timeout ?? "30m", "--timeout");
+    const url = appUrl(v["app-url"]);
+    const perPhase = phaseTimeouts(v["phase-timeout"]);
+    const unreachableAfterMs = duration(v["unreachable-after"] ?? "60s", "--unreachable-after");
+    const kubeconfig = v.kubeconfig as string | undefined;
     // Loaded on demand: the Kubernetes client would weigh on every other command's start.
     const [{ loadKubeConfig }, { runVerify }] = await Promise.all([
       import("../../kube/config.ts"),
@@ -150,13 +169,13 @@ export const verifyCommand: Command = {
       appDir: String(v.app ?? "apps/haos-enigma"),
       repoRoot: io.cwd,
       target,
-      kubeConfig: loadKubeConfig(v.kubeconfig as string | undefined),
+      kubeConfig: loadKubeConfig(kubeconfig),
       timeoutMs,
-      phaseTimeouts: phaseTimeouts(v["phase-timeout"]),
+      phaseTimeouts: perPhase,
       reconcile: v.reconcile === true,
-      ...(typeof v["app-url"] === "string" ? { appUrl: v["app-url"] } : {}),
+      ...(url ? { appUrl: url } : {}),
       importRestartLimit: restarts,
-      view: { unreachableAfterMs: duration(v["unreachable-after"] ?? "60s", "--unreachable-after") },
+      view: { unreachableAfterMs },
       emit: progress.emit,
     }).finally(progress.close);
     io.stdout(format === "json" ? renderVerifyJson(report) : renderVerifyText(report, { colour: io.isTTY }));
