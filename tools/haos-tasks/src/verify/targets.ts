@@ -98,6 +98,13 @@ async function manifestFiles(dir: string, inherited?: string): Promise<ManifestF
   return files;
 }
 
+/** Throws unless `appDir` is a folder: checked before anything is read from it. */
+export function checkAppFolder(appDir: string, repoRoot: string): void {
+  const absolute = path.resolve(repoRoot, appDir);
+  if (!existsSync(absolute) || !statSync(absolute).isDirectory())
+    throw new TargetError(`${appDir}: no such app folder`, "pass --app <folder of the Flux app>");
+}
+
 /**
  * Reads the app folder's manifests and finds the Flux Kustomization that applies it, its
  * GitRepository, and the VMDisks/VMInstances whose rendered objects verify follows.
@@ -109,8 +116,7 @@ export async function resolveTargets(
 ): Promise<VerifyTargets> {
   const absolute = path.resolve(repoRoot, appDir);
   const rel = (f: string): string => path.relative(repoRoot, f).split(path.sep).join("/");
-  if (!existsSync(absolute))
-    throw new TargetError(`${appDir}: no such app folder`, "pass --app <folder of the Flux app>");
+  checkAppFolder(appDir, repoRoot);
   const files = await manifestFiles(absolute);
   const manifests: Array<Manifest & { file: string; kustomizeNamespace?: string }> = [];
   for (const { file, kustomizeNamespace } of files) {

@@ -15,7 +15,7 @@ import { type PhaseRecord, runRollout } from "./engine.ts";
 import { buildPhases } from "./phases/index.ts";
 import type { PhaseName } from "./phases/types.ts";
 import { commitOf, relationOf } from "./revision.ts";
-import { resolveTargets, type VerifyTargets } from "./targets.ts";
+import { checkAppFolder, resolveTargets, type VerifyTargets } from "./targets.ts";
 import { type ReconcileRequest, reconcilePatch, shouldRequestReconcile } from "./trigger.ts";
 
 export interface VerifyOptions {
@@ -25,7 +25,8 @@ export interface VerifyOptions {
   repoRoot: string;
   /** Full commit SHA to verify. */
   target: string;
-  kubeConfig: KubeConfig;
+  /** A function is called only once the app folder and platform.yaml were read (their errors come first). */
+  kubeConfig: KubeConfig | (() => KubeConfig);
   timeoutMs: number;
   phaseTimeouts?: Partial<Record<PhaseName, number>>;
   /** Ask Flux to reconcile (merge-patch reconcile.fluxcd.io/requestedAt) until the target shows up. */
@@ -94,9 +95,13 @@ function commitTime(repoRoot: string, sha: string): Promise<number | undefined> 
  */
 export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const started = Date.now();
+  // A wrong --app must say so, not "platform.yaml not found" or "no Kubernetes credentials".
+  checkAppFolder(options.appDir, options.repoRoot);
   const platform = await loadPlatform(options.appDir, options.repoRoot);
   const targets = await resolveTargets(options.appDir, options.repoRoot, platform);
-  const client = new KubeClient(options.kubeConfig);
+  const client = new KubeClient(
+    typeof options.kubeConfig === "function" ? options.kubeConfig() : options.kubeConfig,
+  );
   // Reconnects and re-lists are reported under the phase that is running when they happen.
   let currentPhase = "source";
   const emit = (event: PhaseEvent): void => {

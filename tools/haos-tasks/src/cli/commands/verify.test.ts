@@ -33,4 +33,20 @@ describe("haos-tasks verify's misconfigurations (exit 2)", () => {
       expect(result.stderr).toContain(`got '${url}'`);
     },
   );
+
+  it("a missing --app folder is named before platform.yaml and the kubeconfig", async () => {
+    const result = await verify("--app", "apps/nope", "--kubeconfig", path.join(repo, "no-such-kubeconfig"));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /apps\/nope: no such app folder\n {2}fix: pass --app <folder of the Flux app>/,
+    );
+    expect(result.stderr).not.toMatch(/platform|kubeconfig|credentials/);
+  });
+
+  it("an app folder without platform.yaml is named before the kubeconfig", async () => {
+    const result = await verify("--app", "apps/bare", "--kubeconfig", path.join(repo, "no-such-kubeconfig"));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/apps\/bare\/platform\.yaml: platform declaration not found/);
+    expect(result.stderr).not.toMatch(/kubeconfig|credentials/);
+  });
 });

@@ -169,7 +169,8 @@ export const verifyCommand: Command = {
       appDir: String(v.app ?? "apps/haos-enigma"),
       repoRoot: io.cwd,
       target,
-      kubeConfig: loadKubeConfig(kubeconfig),
+      // Loaded after the app folder and platform.yaml were read: a wrong --app is named as such.
+      kubeConfig: () => loadKubeConfig(kubeconfig),
       timeoutMs,
       phaseTimeouts: perPhase,
       reconcile: v.reconcile === true,
