@@ -2,6 +2,7 @@ import { loadKubeConfig } from "../kube/config.ts";
 import { renderVerifySummary, verifyAnnotations } from "../report/phase-github.ts";
 import { renderVerifyJson } from "../report/phase-json.ts";
 import { phaseLine } from "../report/phase-text.ts";
+import { appUrlProblem } from "../verify/app-url.ts";
 import { parseDuration } from "../verify/engine.ts";
 import { parseTargetSha } from "../verify/revision.ts";
 import {
@@ -10,7 +11,6 @@ import {
   type VerifyReport,
   runVerify as verifyRollout,
 } from "../verify/verify.ts";
-import { appUrlProblem } from "./app-url.ts";
 import type { ActionContext, ActionResult } from "./context.ts";
 import { getBoolean, getOptional, InputError } from "./inputs.ts";
 

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appUrlProblem } from "../../src/action/app-url.ts";
 import type { ActionContext } from "../../src/action/context.ts";
 import { inputVariable } from "../../src/action/inputs.ts";
 import { runVerify } from "../../src/action/verify.ts";
+import { appUrlProblem } from "../../src/verify/app-url.ts";
 import { startTestApiServer, type TestApiServer } from "../support/apiserver.ts";
 import {
   ClusterSimulator,

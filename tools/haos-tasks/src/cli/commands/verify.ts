@@ -3,6 +3,7 @@ import type { PhaseEvent } from "../../phases.ts";
 import { renderVerifySummary, verifyAnnotations } from "../../report/phase-github.ts";
 import { renderVerifyJson } from "../../report/phase-json.ts";
 import { applyEvent, newBoard, phaseLine, renderBoard, renderVerifyText } from "../../report/phase-text.ts";
+import { appUrlProblem } from "../../verify/app-url.ts";
 import { parseDuration } from "../../verify/engine.ts";
 import { type PhaseName, phaseNames } from "../../verify/phases/types.ts";
 import { parseTargetSha } from "../../verify/revision.ts";
@@ -41,16 +42,9 @@ function phaseTimeouts(values: unknown): Partial<Record<PhaseName, number>> {
 /** --app-url as given, once it is an http(s) URL: a typo must not end as a 10-minute app timeout. */
 function appUrl(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  const text = String(value);
-  const problem = `--app-url must be an http:// or https:// URL like http://192.168.50.101:8123/ (got '${text}')`;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(problem);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(problem);
-  return text;
+  const problem = appUrlProblem(String(value));
+  if (problem) throw new UsageError(`--app-url ${problem}`);
+  return String(value);
 }
 
 /** Live progress on stderr: a redrawn board in a terminal, timestamped lines otherwise. */

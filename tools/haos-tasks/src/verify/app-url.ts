@@ -8,7 +8,7 @@ export function appUrlProblem(value: string): string | undefined {
   try {
     url = new URL(value);
   } catch {
-    return `must be an absolute URL like http://192.168.1.50:8123/ (got '${value}')`;
+    return `must be an http:// or https:// URL like http://192.168.50.101:8123/ (got '${value}')`;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     return `must be an http:// or https:// URL (got '${value}')`;
