@@ -32,9 +32,12 @@ export interface ManagedProcess {
 export function startManaged(name: string, command: string, args: string[], logPath: string): ManagedProcess {
   const log = createWriteStream(logPath, { flags: "a" });
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  // Two sources into one log: neither may end it (the first to close would, by default, and the
+  // other's last lines would then be a "write after end"); stop() ends it once both are closed.
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
   const reaper = spawn(
     "sh",
     [
@@ -61,6 +64,7 @@ export function startManaged(name: string, command: string, args: string[], logP
       } catch {
         // the reaper already exited
       }
+      await closed;
       log.end();
     })();
     return stopping;
