@@ -1,4 +1,4 @@
-import { type DiffOptions, diffApps } from "../../diff/diff.ts";
+import type { DiffOptions } from "../../diff/diff.ts";
 import { DEFAULT_MAX_CHARS, renderDiffMarkdown } from "../../diff/markdown.ts";
 import { type Command, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
 
@@ -71,6 +71,7 @@ export const diffCommand: Command = {
       paths: Array.isArray(args.values.path) ? args.values.path : [],
       kubectl: io.env.HAOS_TASKS_KUBECTL ?? "kubectl",
     };
+    const { diffApps } = await import("../../diff/diff.ts");
     const result = await diffApps(options);
     io.stdout(
       format === "json" ? `${JSON.stringify(result, null, 2)}\n` : renderDiffMarkdown(result, { maxChars }),

@@ -1,7 +1,6 @@
 import path from "node:path";
 import type { PhaseEvent } from "../../phases.ts";
-import { loadPlatform } from "../../platform/platform.ts";
-import { type EnsuredCatalog, ensureSchemaCatalog } from "../../schemas/catalog.ts";
+import type { EnsuredCatalog } from "../../schemas/catalog.ts";
 import { toolsRepoRoot } from "../../tools/paths.ts";
 import { type Command, type CommandIO, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
 
@@ -76,6 +75,10 @@ export const schemasSyncCommand: Command = {
         catalog = await syncFromCluster({ onProgress, env: io.env });
       } else {
         const app = String(args.values.app ?? "apps/haos-enigma");
+        const [{ loadPlatform }, { ensureSchemaCatalog }] = await Promise.all([
+          import("../../platform/platform.ts"),
+          import("../../schemas/catalog.ts"),
+        ]);
         const platform = await loadPlatform(path.resolve(io.cwd, app), toolsRepoRoot);
         cozystack = String(platform.versions.cozystack);
         const mirror = typeof args.values.mirror === "string" ? args.values.mirror : undefined;

@@ -3,13 +3,7 @@ import path from "node:path";
 import { countFindings } from "../../findings.ts";
 import { ruleCatalog } from "../../lint/rules.ts";
 import type { PhaseEvent } from "../../phases.ts";
-import { annotationLines, jobSummary } from "../../report/github.ts";
-import { renderJson } from "../../report/json.ts";
-import { renderSarif } from "../../report/sarif.ts";
-import { renderText } from "../../report/text.ts";
 import { resolveMirror } from "../../schemas/sources.ts";
-import { catalogLoader } from "../../validate/catalog-loader.ts";
-import { validate } from "../../validate/pipeline.ts";
 import { type Command, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
 
 const formats = ["text", "json", "sarif", "github"] as const;
@@ -54,6 +48,17 @@ export const validateCommand: Command = {
     if (only !== undefined && only !== "lint")
       throw new UsageError(`--only takes 'lint' (got '${String(only)}')`);
     const mirror = resolveMirror(args.values.mirror as string | undefined, io.env);
+    // Loaded on demand, so `release` and `verify` do not pay for the validate pipeline at start.
+    const [{ validate }, { catalogLoader }, { renderText }, { renderJson }, { renderSarif }, github] =
+      await Promise.all([
+        import("../../validate/pipeline.ts"),
+        import("../../validate/catalog-loader.ts"),
+        import("../../report/text.ts"),
+        import("../../report/json.ts"),
+        import("../../report/sarif.ts"),
+        import("../../report/github.ts"),
+      ]);
+    const { annotationLines, jobSummary } = github;
     const started = Date.now();
     const progress = (event: PhaseEvent) => {
       if (event.status === "progress" && !io.env.HAOS_TASKS_DEBUG) return;
