@@ -1,25 +1,12 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { git } from "../../test/support/cluster-simulator.ts";
 import { AncestryResolver } from "./ancestry.ts";
 
 const root = mkdtempSync(path.join(os.tmpdir(), "haos-ancestry-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-const git = (cwd: string, ...args: string[]): string =>
-  execFileSync("git", args, {
-    cwd,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@t",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@t",
-    },
-  }).trim();
 
 /** An origin, a pusher clone holding commit X, and the job's clone of X (cloned before R exists). */
 function repos(id: string): { pusher: string; job: string; x: string } {

@@ -150,7 +150,8 @@ export interface AppFixture {
   names: { gitRepository: string; kustomization: string; app: string };
 }
 
-const git = (cwd: string, ...args: string[]): string =>
+/** git in `cwd` with a fixed identity (test repositories need no user config). */
+export const git = (cwd: string, ...args: string[]): string =>
   execFileSync("git", args, {
     cwd,
     encoding: "utf8",

@@ -1,15 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../kube/client.ts";
-import type { VerifyTargets } from "../targets.ts";
 import { evaluateSource } from "./source.ts";
-
-const T = "a".repeat(40);
-const OLD = "b".repeat(40);
-const targets = {
-  gitRepository: { namespace: "flux-system", name: "setup" },
-  kustomization: { namespace: "flux-system", name: "haos-enigma", wait: true },
-} as VerifyTargets;
-const input = { target: T, relation: () => undefined, targets };
+import { input, OLD, T } from "./test-support.ts";
 
 function repo(generation: number, status: Record<string, unknown>): KubeObject {
   return { metadata: { name: "setup", namespace: "flux-system", generation }, status };
