@@ -15,6 +15,7 @@ import {
   type ReleaseFixture,
 } from "../github-double/release-fixture.ts";
 import { cloneOrigin } from "../github-double/scripted-repo.ts";
+import { runCli } from "../support/cli.ts";
 
 const run = promisify(execFile);
 const gitAt = async (dir: string, ...args: string[]) => (await run("git", args, { cwd: dir })).stdout.trim();
@@ -224,35 +225,18 @@ describe("release apply refuses unsafe starting points", () => {
   it("a token without contents: write → exit 4 naming the permission", async () => {
     const f = await setup();
     f.github.permission = "read";
-    let stderr = "";
-    const code = await main(["release", "apply", "--component", "haos-enigma", "--transport", "github"], {
-      stdout: () => {},
-      stderr: (t) => {
-        stderr += t;
-      },
-      env: f.env,
-      cwd: f.repo.dir,
-      isTTY: false,
-    });
+    const { code, stderr } = await runCli(
+      ["release", "apply", "--component", "haos-enigma", "--transport", "github"],
+      { cwd: f.repo.dir, env: f.env },
+    );
     expect(code).toBe(4);
     expect(stderr).toContain("contents: write");
   });
 });
 
 describe("release apply without GitHub access names what is missing", () => {
-  const apply = async (f: ReleaseFixture, env: NodeJS.ProcessEnv) => {
-    let stderr = "";
-    const code = await main(["release", "apply", "--component", "haos-enigma"], {
-      stdout: () => {},
-      stderr: (t) => {
-        stderr += t;
-      },
-      env,
-      cwd: f.repo.dir,
-      isTTY: false,
-    });
-    return { code, stderr };
-  };
+  const apply = (f: ReleaseFixture, env: NodeJS.ProcessEnv) =>
+    runCli(["release", "apply", "--component", "haos-enigma"], { cwd: f.repo.dir, env });
 
   it("the token, and how to set it", async () => {
     const f = await setup();
@@ -317,22 +301,8 @@ describe("release apply through the CLI", () => {
 });
 
 describe("a release commit and tag that never reached the remote", () => {
-  const cli = async (f: ReleaseFixture, args: string[], env: NodeJS.ProcessEnv) => {
-    let stdout = "";
-    let stderr = "";
-    const code = await main(args, {
-      stdout: (t) => {
-        stdout += t;
-      },
-      stderr: (t) => {
-        stderr += t;
-      },
-      env,
-      cwd: f.repo.dir,
-      isTTY: false,
-    });
-    return { code, stdout, stderr };
-  };
+  const cli = (f: ReleaseFixture, args: string[], env: NodeJS.ProcessEnv) =>
+    runCli(args, { cwd: f.repo.dir, env });
 
   it("is unfinished in the plan, and apply pushes and publishes it instead of reporting nothing to release", async () => {
     const f = await setup();
@@ -389,19 +359,10 @@ describe("a release commit and tag that never reached the remote", () => {
 
 describe("release apply --format json", () => {
   const apply = async (f: ReleaseFixture, ...args: string[]) => {
-    let stdout = "";
-    let stderr = "";
-    const code = await main(["release", "apply", "--transport", "git", "--format", "json", ...args], {
-      stdout: (t) => {
-        stdout += t;
-      },
-      stderr: (t) => {
-        stderr += t;
-      },
-      env: f.env,
-      cwd: f.repo.dir,
-      isTTY: false,
-    });
+    const { code, stdout, stderr } = await runCli(
+      ["release", "apply", "--transport", "git", "--format", "json", ...args],
+      { cwd: f.repo.dir, env: f.env },
+    );
     return { code, stderr, results: (JSON.parse(stdout) as { results: Record<string, unknown>[] }).results };
   };
 

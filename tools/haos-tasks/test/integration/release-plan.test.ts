@@ -4,6 +4,7 @@ import { parseReleaseConfig, type ReleaseConfig } from "../../src/release/config
 import { planRelease, type ReleasePlan } from "../../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
 import { createScriptedRepo, gitIn, type ScriptedRepo } from "../github-double/scripted-repo.ts";
+import { runCli } from "../support/cli.ts";
 
 const configText = (extra = "") => `release:
   repository: acme/home
@@ -343,16 +344,12 @@ describe("release plan on scripted histories", () => {
   it("`release plan --format json` through the CLI", async () => {
     const repo = await releasedRepo("1.0.0");
     await repo.commit("feat: json", touch());
-    let stdout = "";
-    const code = await main(["release", "plan", "--component", "repository", "--format", "json"], {
-      stdout: (t) => {
-        stdout += t;
+    const { code, stdout } = await runCli(
+      ["release", "plan", "--component", "repository", "--format", "json"],
+      {
+        cwd: repo.dir,
       },
-      stderr: () => {},
-      env: {},
-      cwd: repo.dir,
-      isTTY: false,
-    });
+    );
     expect(code).toBe(0);
     const { plans } = JSON.parse(stdout) as { plans: ReleasePlan[] };
     expect(plans[0]).toMatchObject({
@@ -400,15 +397,8 @@ describe("release plan on scripted histories", () => {
         "set `repository: owner/name` under release: in .haos-tasks.yaml, or GITHUB_REPOSITORY=owner/name",
       ],
     ]);
-    let stdout = "";
-    const code = await main(["release", "plan", "--component", "repository"], {
-      stdout: (t) => {
-        stdout += t;
-      },
-      stderr: () => {},
-      env: {},
+    const { code, stdout } = await runCli(["release", "plan", "--component", "repository"], {
       cwd: repo.dir,
-      isTTY: false,
     });
     expect(code).toBe(0);
     expect(stdout).toContain(

@@ -11,12 +11,11 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { CommandIO } from "../../src/cli/command.ts";
-import { main } from "../../src/cli/main.ts";
 import { loadPlatform } from "../../src/platform/platform.ts";
 import { ensureSchemaCatalog } from "../../src/schemas/catalog.ts";
 import { defaultLockPath, mirrorPathFor, readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
+import { runCli } from "../support/cli.ts";
 
 const mirror = resolveMirror(undefined);
 // Without a mirror these tests would download from GitHub; the title says why they were skipped.
@@ -31,23 +30,8 @@ afterAll(() => {
   for (const dir of tmpRoots) rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(argv: string[], env: NodeJS.ProcessEnv) {
-  let stdout = "";
-  let stderr = "";
-  const io: CommandIO = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env,
-    cwd: toolsRepoRoot,
-    isTTY: false,
-  };
-  const code = await main(["schemas", "sync", ...argv], io);
-  return { code, stdout, stderr };
-}
+const run = (argv: string[], env: NodeJS.ProcessEnv) =>
+  runCli(["schemas", "sync", ...argv], { cwd: toolsRepoRoot, env });
 
 /** Everything below a directory, relative, for "nothing half-written" checks. */
 const listing = (dir: string): string[] =>

@@ -4,8 +4,8 @@ import { cp, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
+import { runCli } from "../support/cli.ts";
 
 const fixtures = path.resolve(import.meta.dirname, "../fixtures/validate");
 const scratch: string[] = [];
@@ -21,22 +21,7 @@ async function repoFrom(fixture: string): Promise<string> {
   return dir;
 }
 
-async function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env,
-    cwd,
-    isTTY: false,
-  });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) => runCli(argv, { cwd, env });
 
 describe("haos-tasks validate", () => {
   it("passes on the real app apps/haos-enigma, run from the workspace root like moon does", async () => {
