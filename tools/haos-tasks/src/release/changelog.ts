@@ -16,17 +16,6 @@ export interface ChangelogContext {
 }
 
 const issueRef = /(^|[\s(])#(\d+)\b/g;
-const closingTokens = new Set([
-  "closes",
-  "close",
-  "closed",
-  "fixes",
-  "fix",
-  "fixed",
-  "resolves",
-  "resolve",
-  "resolved",
-]);
 
 function linkIssues(text: string, url: string | undefined): string {
   return url
@@ -38,12 +27,11 @@ function commitLine(c: ConsideredCommit, url: string | undefined): string {
   const scope = c.scope ? `**${c.scope}:** ` : "";
   const short = c.sha.slice(0, 7);
   const link = url ? ` ([${short}](${url}/commit/${c.sha}))` : ` (${short})`;
-  const closes = c.footers
-    .filter((f) => closingTokens.has(f.token.toLowerCase()) && /^#?\d+$/.test(f.value.trim()))
-    .map((f) => {
-      const n = f.value.trim().replace(/^#/, "");
-      return url ? `[#${n}](${url}/issues/${n})` : `#${n}`;
-    });
+  // The preset drops references the subject already links (writer-opts.js transform).
+  const inSubject = new Set([...c.description.matchAll(/#(\d+)/g)].map((m) => Number(m[1])));
+  const closes = c.closes
+    .filter((n) => !inSubject.has(n))
+    .map((n) => (url ? `[#${n}](${url}/issues/${n})` : `#${n}`));
   return `* ${scope}${linkIssues(c.description, url)}${link}${closes.length > 0 ? `, closes ${closes.join(" ")}` : ""}`;
 }
 
@@ -52,6 +40,8 @@ function noteLine(scope: string | undefined, text: string, url: string | undefin
   const continuation = rest.map((l) => (l === "" ? "" : `  ${l}`));
   return [`* ${scope ? `**${scope}:** ` : ""}${first}`, ...continuation].join("\n");
 }
+
+const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Renders one release section (ends with a newline). `commits` are newest first. */
 export function renderChangelogSection(
@@ -67,11 +57,15 @@ export function renderChangelogSection(
   if (notes.length > 0) blocks.push(`### ⚠ BREAKING CHANGES\n\n${notes.join("\n")}\n`);
   const sections: string[] = [];
   for (const section of new Set(types.map((t) => t.section))) {
+    // A breaking change of a hidden type (`refactor!:`) is listed in its type's section too: the
+    // conventionalcommits preset's transform keeps any commit with notes ("breaking changes
+    // attached to any type are still displayed") and files it under its type's section.
+    // Order: scope, then subject, by code unit as compare-func's `<` does (not locale order); a
+    // commit without scope sorts first (the preset compares null scopes as equal to any, which
+    // makes its order depend on the input order: a deliberate difference, see --help).
     const inSection = commits
-      .filter((c) => c.section === section && !c.hidden)
-      .sort(
-        (a, b) => (a.scope ?? "").localeCompare(b.scope ?? "") || a.description.localeCompare(b.description),
-      );
+      .filter((c) => c.section === section && (!c.hidden || c.breaking.length > 0))
+      .sort((a, b) => byCodeUnit(a.scope ?? "", b.scope ?? "") || byCodeUnit(a.description, b.description));
     if (inSection.length > 0)
       sections.push(`### ${section}\n\n${inSection.map((c) => commitLine(c, url)).join("\n")}\n`);
   }

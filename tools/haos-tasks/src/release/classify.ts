@@ -23,6 +23,10 @@ export interface ConsideredCommit {
   section: string;
   hidden: boolean;
   footers: CommitFooter[];
+  /** Issues the commit closes (footers and body lines), rendered as release-please's `, closes #n`. */
+  closes: number[];
+  /** Set for a commit carried inside another's message (squash body): its position there, from 1. */
+  nested?: number;
   releaseAs?: string;
   warnings: string[];
 }
@@ -40,16 +44,41 @@ export interface Classification {
 
 const header = (message: string): string => message.split("\n", 1)[0] ?? "";
 
-/** The regular expression matching this component's release commit header, capturing the version. */
+/**
+ * The regular expression matching this component's release commit header, capturing the version.
+ * Not anchored at the end: a squash merge appends ` (#927)` to the title
+ * (`chore(main): release core 1.2.0 (#927)`), as release-please's own PullRequestTitle pattern
+ * allows. The version must look like SemVer, so `chore(release): {version}` does not take
+ * `chore(release): haos-enigma 1.2.0` for a release of version "haos-enigma".
+ */
 export function releaseCommitPattern(component: ComponentConfig): RegExp {
   const [before = "", after = ""] = component.commitMessage.split("{version}");
   const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`^${esc(before)}(?<version>\\S+)${esc(after)}$`);
+  const version = "(?<version>v?\\d+\\.\\d+\\.\\d+(?:-[0-9A-Za-z.-]+)?(?:\\+[0-9A-Za-z.-]+)?)";
+  return new RegExp(`^${esc(before)}${version}${esc(after)}(?:\\s.*)?$`);
 }
 
-function typeRule(types: readonly CommitTypeRule[], type: string): CommitTypeRule {
-  return types.find((t) => t.type === type) ?? { type, section: type, hidden: true, bump: "none" };
+const UNKNOWN = Symbol("unknown type");
+type Rule = CommitTypeRule & { [UNKNOWN]?: true };
+
+function typeRule(types: readonly CommitTypeRule[], type: string): Rule {
+  return types.find((t) => t.type === type) ?? { type, section: type, hidden: true, bump: "none", [UNKNOWN]: true };
 }
+
+/** Why a type has the effect it has, in terms of the configured release.types. */
+function typeWhy(rule: Rule): string {
+  if (rule[UNKNOWN]) return `type ${rule.type} is not in the configured types: hidden, no release effect`;
+  if (rule.bump === "none")
+    return `type ${rule.type} has no release effect${rule.hidden ? " (hidden in the changelog)" : ""}`;
+  return `type ${rule.type}`;
+}
+
+/** The pull request number GitHub appends to a squash-merged title: `fix: x (#122)`. */
+const pullRequestOf = (h: string): number | undefined => {
+  const n = /\(#(\d+)\)\s*$/.exec(h)?.[1];
+  return n ? Number(n) : undefined;
+};
+const withoutPullRequest = (h: string) => h.replace(/\s*\(#\d+\)\s*$/, "");
 
 /** Classifies `commits` (newest first) for `component`. */
 export function classifyCommits(
@@ -87,12 +116,26 @@ export function classifyCommits(
     }
     inScope.push(c);
   }
-  // Newest first: a revert of a revert cancels that revert, and the original change stands.
-  const byPrefix = (sha: string) => inScope.find((c) => c.sha.startsWith(sha));
-  for (const c of inScope) {
+  // Newest first: a revert of a revert cancels that revert, and the original change stands. The
+  // reverted commit is named by SHA (`This reverts commit …`), by pull request (GitHub's squash
+  // merge of a revert: `Reverts owner/repo#122` reverts the commit titled `… (#122)`), or by
+  // header (`Revert "fix: x"`); only commits older than the revert count.
+  const targetOf = (c: GitCommit, index: number): GitCommit | undefined => {
+    const p = parsed.get(c.sha);
+    if (!p) return undefined;
+    const older = inScope.slice(index + 1);
+    if (p.reverts) return older.find((o) => o.sha.startsWith(p.reverts as string));
+    if (p.revertsPullRequest !== undefined)
+      return older.find((o) => pullRequestOf(header(o.message)) === p.revertsPullRequest);
+    if (!p.conventional && p.revertedHeader !== undefined) {
+      const wanted = withoutPullRequest(p.revertedHeader);
+      return older.find((o) => withoutPullRequest(header(o.message)) === wanted);
+    }
+    return undefined;
+  };
+  for (const [index, c] of inScope.entries()) {
     if (excluded.has(c.sha)) continue;
-    const target = parsed.get(c.sha)?.reverts;
-    const reverted = target ? byPrefix(target) : undefined;
+    const reverted = targetOf(c, index);
     if (reverted && !excluded.has(reverted.sha) && reverted.sha !== c.sha) {
       const short = (s: string) => s.slice(0, 7);
       excluded.set(c.sha, {
@@ -126,38 +169,49 @@ export function classifyCommits(
         description: h,
         breaking: [],
         footers: [],
+        closes: [],
         warnings: [],
         effect: rule.bump,
-        why: p.reverts ? `reverts ${p.reverts.slice(0, 7)}, released before` : "git revert",
+        why: p.reverts
+          ? `reverts ${p.reverts.slice(0, 7)}, released before`
+          : p.revertsPullRequest !== undefined
+            ? `reverts pull request #${p.revertsPullRequest}, released before`
+            : "git revert",
         section: rule.section,
         hidden: rule.hidden,
       });
       continue;
     }
-    const rule = typeRule(types, p.type);
-    let effect: BumpLevel | "none" = rule.bump;
-    let why = rule.bump === "none" ? `type ${p.type} has no release effect` : `type ${p.type}`;
-    if (p.breaking.length > 0) {
-      effect = "major";
-      why = p.footers.some((f) => f.token === "BREAKING CHANGE" || f.token === "BREAKING-CHANGE")
-        ? `${p.bang ? "`!` and " : ""}BREAKING CHANGE footer`
-        : "`!` in the header";
+    const carried = p.nested.filter((n) => types.some((t) => t.type === n.type));
+    for (const [i, one] of [p, ...carried].entries()) {
+      const rule = typeRule(types, one.type);
+      let effect: BumpLevel | "none" = rule.bump;
+      let why = typeWhy(rule);
+      if (one.breaking.length > 0) {
+        effect = "major";
+        why = one.footers.some((f) => f.token === "BREAKING CHANGE" || f.token === "BREAKING-CHANGE")
+          ? `${one.bang ? "`!` and " : ""}BREAKING CHANGE footer`
+          : "`!` in the header";
+      }
+      if (i > 0) why += `; carried in the message of ${c.sha.slice(0, 7)} (squash merge)`;
+      considered.push({
+        sha: c.sha,
+        header: i === 0 ? h : `${one.type}${one.scope ? `(${one.scope})` : ""}${one.bang ? "!" : ""}: ${one.description}`,
+        type: one.type,
+        description: one.description,
+        breaking: one.breaking,
+        effect,
+        why,
+        section: rule.section,
+        hidden: rule.hidden,
+        footers: one.footers,
+        closes: one.closes,
+        warnings: one.warnings,
+        ...(i > 0 ? { nested: i } : {}),
+        ...(one.scope !== undefined ? { scope: one.scope } : {}),
+        ...(one.releaseAs ? { releaseAs: one.releaseAs } : {}),
+      });
     }
-    considered.push({
-      sha: c.sha,
-      header: h,
-      type: p.type,
-      description: p.description,
-      breaking: p.breaking,
-      effect,
-      why,
-      section: rule.section,
-      hidden: rule.hidden,
-      footers: p.footers,
-      warnings: p.warnings,
-      ...(p.scope !== undefined ? { scope: p.scope } : {}),
-      ...(p.releaseAs ? { releaseAs: p.releaseAs } : {}),
-    });
   }
   const order = new Map(commits.map((c, i) => [c.sha, i]));
   const excludedList = [...excluded.values()].sort(

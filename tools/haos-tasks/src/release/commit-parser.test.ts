@@ -135,7 +135,7 @@ describe("parseCommitMessage: the rest of the specification", () => {
     ["feat:no space", "no space after the colon"],
     ["feat : x", "space before the colon"],
     ["feat(): x", "empty scope"],
-    ["feat:  x", "must follow the colon and one space"],
+    ["feat:   ", "must follow the colon and a space"],
     ["feat: x\nsecond header line", "line 2 must be blank"],
     ["feat(api: x", "unclosed scope"],
     ["", "empty message"],
@@ -171,6 +171,67 @@ describe("parseCommitMessage: the rest of the specification", () => {
   it("warns when a breaking marker is not upper-case", () => {
     const parsed = parseCommitMessage("fix: x\n\nBreaking-Change: y");
     expect(parsed.conventional && parsed.warnings.join()).toContain("not upper-case");
+  });
+});
+
+describe("parseCommitMessage: what release-please and its parser read on real histories (issue 12)", () => {
+  it("item 2: two spaces after the colon are accepted, as @conventional-commits/parser's `<whitespace>*`", () => {
+    expect(parseCommitMessage("feat:  pass the token through")).toMatchObject({
+      conventional: true,
+      type: "feat",
+      description: "pass the token through",
+    });
+    expect(parseCommitMessage("fix(api):\tx")).toMatchObject({ conventional: true, description: "x" });
+  });
+
+  it("item 6: only the trailing run of footer lines is footers; body references still close issues", () => {
+    const parsed = parseCommitMessage(
+      "fix: keep the session (#1720)\n\nResolves #967\n\nThe session was dropped on reload.\nFixes #1716\n\nReviewed-by: Z\nRefs: #12",
+    );
+    if (!parsed.conventional) throw new Error(parsed.reason);
+    expect(parsed.body).toBe("Resolves #967\n\nThe session was dropped on reload.\nFixes #1716");
+    expect(parsed.footers).toEqual([
+      { token: "Reviewed-by", separator: ": ", value: "Z" },
+      { token: "Refs", separator: ": ", value: "#12" },
+    ]);
+    expect(parsed.closes).toEqual([967, 1716]);
+  });
+
+  it("item 6: a footer line directly below body text, with no blank line, is a footer (as the parser reads it)", () => {
+    const parsed = parseCommitMessage("fix: x\n\nsome text\nFixes #3");
+    expect(parsed).toMatchObject({ body: "some text", closes: [3] });
+  });
+
+  it("item 8: footers that are commit headers become commits of their own, as release-please splits them", () => {
+    const parsed = parseCommitMessage(
+      "chore: sync upstream (#88)\n\nfeat(api)!: drop v1 endpoints\nfix: retry on 502\n  with backoff\nSigned-off-by: A <a@example.invalid>",
+    );
+    if (!parsed.conventional) throw new Error(parsed.reason);
+    expect(parsed.nested.map((n) => [n.type, n.scope, n.description, n.breaking])).toEqual([
+      ["feat", "api", "drop v1 endpoints", ["drop v1 endpoints"]],
+      ["fix", undefined, "retry on 502", []],
+      ["signed-off-by", undefined, "A <a@example.invalid>", []],
+    ]);
+  });
+
+  it("item 8: BEGIN_NESTED_COMMIT … END_NESTED_COMMIT blocks are commits of their own", () => {
+    const parsed = parseCommitMessage(
+      "chore: update dependencies\n\nBEGIN_NESTED_COMMIT\nfeat(deps)!: move to v2\n\nBREAKING CHANGE: v1 is gone\nEND_NESTED_COMMIT\nBEGIN_NESTED_COMMIT\nfix: patch\nEND_NESTED_COMMIT",
+    );
+    if (!parsed.conventional) throw new Error(parsed.reason);
+    expect(parsed.type).toBe("chore");
+    expect(parsed.nested.map((n) => [n.type, n.breaking])).toEqual([
+      ["feat", ["v1 is gone"]],
+      ["fix", []],
+    ]);
+  });
+
+  it("item 1: GitHub's squash-merged revert names the reverted pull request", () => {
+    expect(parseCommitMessage('Revert "fix: x" (#123)\n\nReverts acme/home#122')).toMatchObject({
+      conventional: false,
+      revertedHeader: "fix: x",
+      revertsPullRequest: 122,
+    });
   });
 });
 

@@ -28,6 +28,19 @@ export interface ConventionalCommit {
   releaseAs?: string;
   /** The commit this one reverts (full or abbreviated SHA), from `This reverts commit <sha>`. */
   reverts?: string;
+  /** The pull request this one reverts, from GitHub's `Reverts owner/repo#122` body line. */
+  revertsPullRequest?: number;
+  /**
+   * Issues this commit closes (`Fixes #1716`, `Closes: #2`), from footers and body lines alike, in
+   * order and without duplicates, as conventional-commits-parser's `referenceActions` read them.
+   */
+  closes: number[];
+  /**
+   * More Conventional Commits carried in this one's message, as release-please splits them
+   * (src/commit.ts): footers of the form `type(scope)!: text` and `BEGIN_NESTED_COMMIT` …
+   * `END_NESTED_COMMIT` blocks, as squash merges of several commits write them.
+   */
+  nested: ConventionalCommit[];
   /** Things a reader should know about how the message was read (e.g. a lower-case breaking token). */
   warnings: string[];
 }
@@ -39,13 +52,20 @@ export interface NonConventionalCommit {
   /** Git's own revert form `Revert "<header>"`, which release tools treat as type `revert`. */
   reverts?: string;
   revertedHeader?: string;
+  /** GitHub's squash-merged revert: `Revert "fix: x" (#123)` with `Reverts owner/repo#122` in the body. */
+  revertsPullRequest?: number;
 }
 
 export type ParsedCommit = ConventionalCommit | NonConventionalCommit;
 
 const headerPattern = /^(?<type>[A-Za-z][A-Za-z0-9_-]*)(?:\((?<scope>[^()]*)\))?(?<bang>!)?:(?<rest>.*)$/;
-/** A footer line: a word token (`-` for spaces) or `BREAKING CHANGE`, then `: ` or ` #`. */
-const footerPattern = /^(?<token>BREAKING CHANGE|[A-Za-z0-9][A-Za-z0-9-]*)(?<sep>: | #)(?<value>.*)$/;
+/**
+ * A footer line: a word token (`-` for spaces), optionally with a scope and `!` as
+ * @conventional-commits/parser's `<token>` allows (so a squashed `fix(api)!: x` is one), or
+ * `BREAKING CHANGE`, then `: ` or ` #`.
+ */
+const footerPattern =
+  /^(?<token>BREAKING CHANGE|[A-Za-z0-9][A-Za-z0-9-]*(?:\([^()\n]+\))?!?)(?<sep>:[ \t]+| #)(?<value>.*)$/;
 /**
  * An upper-case breaking token and its colon, whatever follows: git strips the trailing space of
  * `BREAKING CHANGE: ` when the text starts on the next line, and a breaking change must never be
@@ -53,7 +73,32 @@ const footerPattern = /^(?<token>BREAKING CHANGE|[A-Za-z0-9][A-Za-z0-9-]*)(?<sep
  */
 const breakingLinePattern = /^(?<token>BREAKING CHANGE|BREAKING-CHANGE):(?<value>.*)$/;
 const revertsPattern = /This reverts commit (?<sha>[0-9a-f]{7,40})\b/i;
-const gitRevertHeader = /^Revert "(?<header>.*)"$/;
+/** `Revert "<header>"`, as git writes it, with the ` (#123)` GitHub appends when squash-merging. */
+const gitRevertHeader = /^Revert "(?<header>.*)"(?:\s+\(#\d+\))?$/;
+/** GitHub's revert pull request body: `Reverts owner/repo#122` (or `Reverts #122`). */
+const revertsPullRequestPattern = /^Reverts (?:[\w.-]+\/[\w.-]+)?#(?<pr>\d+)\s*$/m;
+/**
+ * conventional-commits-parser's default referenceActions (close, closes, closed, fix, fixes, fixed,
+ * resolve, resolves, resolved), then `#<n>`, at the start of a line of the body or footers.
+ */
+const closingReference = /^(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\s+(?<refs>#\d+(?:[\s,]+#\d+)*)\s*$/i;
+const NESTED_BEGIN = "BEGIN_NESTED_COMMIT";
+const NESTED_END = "END_NESTED_COMMIT";
+
+/**
+ * release-please's splitMessages (src/commit.ts): each `BEGIN_NESTED_COMMIT` … `END_NESTED_COMMIT`
+ * block is a message of its own; the text outside the blocks stays the outer message.
+ */
+export function splitNestedMessages(message: string): string[] {
+  const parts = message.split(NESTED_BEGIN);
+  const messages = [parts.shift() ?? ""];
+  for (const part of parts) {
+    const [inner = "", ...rest] = part.split(NESTED_END);
+    messages.push(inner.trim());
+    messages[0] += rest.join("");
+  }
+  return messages;
+}
 
 /** Is this footer token a breaking-change marker? Only the exact uppercase forms count (§12, §15, §16). */
 export function isBreakingToken(token: string): boolean {
@@ -62,10 +107,24 @@ export function isBreakingToken(token: string): boolean {
 
 /** Parses one full commit message (header, body, footers). */
 export function parseCommitMessage(message: string): ParsedCommit {
+  const [outer = "", ...inner] = message.includes(NESTED_BEGIN) ? splitNestedMessages(message) : [message];
+  const parsed = parseOneMessage(outer);
+  if (parsed.conventional) {
+    for (const text of inner) {
+      const n = parseOneMessage(text);
+      if (n.conventional) parsed.nested.push(n, ...n.nested.splice(0));
+    }
+  }
+  return parsed;
+}
+
+function parseOneMessage(message: string): ParsedCommit {
   const lines = message.replace(/\r\n/g, "\n").replace(/\n+$/, "").split("\n");
   const header = lines[0] ?? "";
   const rest = lines.slice(1);
-  const revertSha = revertsPattern.exec(rest.join("\n"))?.groups?.sha?.toLowerCase();
+  const restText = rest.join("\n");
+  const revertSha = revertsPattern.exec(restText)?.groups?.sha?.toLowerCase();
+  const revertPr = revertsPullRequestPattern.exec(restText)?.groups?.pr;
   const m = headerPattern.exec(header);
   if (!m?.groups) {
     const gitRevert = gitRevertHeader.exec(header);
@@ -75,6 +134,7 @@ export function parseCommitMessage(message: string): ParsedCommit {
         reason: 'git revert header `Revert "…"` (read as type revert)',
         revertedHeader: gitRevert.groups.header,
         ...(revertSha ? { reverts: revertSha } : {}),
+        ...(revertPr ? { revertsPullRequest: Number(revertPr) } : {}),
       };
     }
     return { conventional: false, reason: headerReason(header) };
@@ -83,15 +143,14 @@ export function parseCommitMessage(message: string): ParsedCommit {
   if (scope !== undefined && scope.trim() === "") {
     return { conventional: false, reason: "empty scope `()`: write a noun or drop the parentheses (§4)" };
   }
-  if (!afterColon.startsWith(" ")) {
+  if (!/^[ \t]/.test(afterColon)) {
     return { conventional: false, reason: "no space after the colon: `type: description` (§1)" };
   }
-  const description = afterColon.slice(1);
-  if (description.trim() === "" || /^\s/.test(description)) {
-    return {
-      conventional: false,
-      reason: "the description must follow the colon and one space directly (§5)",
-    };
+  // `feat:  pass` (two spaces) is accepted by release-please (@conventional-commits/parser reads
+  // `":" <whitespace>* <text>`) and by git-cliff; the description starts after the whitespace.
+  const description = afterColon.replace(/^[ \t]+/, "").replace(/\s+$/, "");
+  if (description === "") {
+    return { conventional: false, reason: "the description must follow the colon and a space (§5)" };
   }
   const adjacent = rest.length > 0 && (rest[0] ?? "").trim() !== "";
   // Without the blank line the message is not a Conventional Commit (§6), but dropping it would
@@ -122,8 +181,45 @@ export function parseCommitMessage(message: string): ParsedCommit {
     breaking,
     ...(releaseAs ? { releaseAs } : {}),
     ...(revertSha ? { reverts: revertSha } : {}),
+    ...(revertPr ? { revertsPullRequest: Number(revertPr) } : {}),
+    closes: closedIssues(body, footers),
+    nested: nestedFromFooters(footers),
     warnings,
   };
+}
+
+/** Issue numbers closed by footers (`Fixes #12`, `Closes: #3`) and by body lines of the same form. */
+function closedIssues(body: string, footers: readonly CommitFooter[]): number[] {
+  const found: number[] = [];
+  const add = (refs: string) => {
+    for (const n of refs.match(/\d+/g) ?? []) if (!found.includes(Number(n))) found.push(Number(n));
+  };
+  for (const line of body.split("\n")) {
+    const refs = closingReference.exec(line.trim())?.groups?.refs;
+    if (refs) add(refs);
+  }
+  for (const f of footers) {
+    const refs = closingReference.exec(`${f.token}${f.separator === " #" ? " #" : ": "}${f.value}`)?.groups
+      ?.refs;
+    if (refs) add(refs);
+  }
+  return found;
+}
+
+/**
+ * Footers that are Conventional Commit headers themselves (`feat(api)!: add x`), read as commits of
+ * their own as release-please does (src/commit.ts, "Split footers that resemble commits"). Trailers
+ * such as `Reviewed-by: Z` parse too (type `reviewed-by`); classify keeps only configured types.
+ */
+function nestedFromFooters(footers: readonly CommitFooter[]): ConventionalCommit[] {
+  const out: ConventionalCommit[] = [];
+  for (const f of footers) {
+    if (f.separator !== ": " || isBreakingToken(f.token)) continue;
+    const [first = ""] = f.value.split("\n");
+    const n = parseOneMessage(`${f.token}: ${first}`);
+    if (n.conventional) out.push(n);
+  }
+  return out;
 }
 
 function headerReason(header: string): string {
@@ -143,7 +239,7 @@ function readFooterLine(
   if (g?.token && g.sep) {
     return {
       token: g.token,
-      separator: g.sep as CommitFooter["separator"],
+      separator: g.sep === " #" ? " #" : ": ",
       value: g.value ?? "",
       unspaced: false,
     };
@@ -155,23 +251,28 @@ function readFooterLine(
 }
 
 /**
- * The footer section starts at the first paragraph whose first line is a footer (`Token: ` /
- * `Token #`), or at a `BREAKING CHANGE:` line anywhere, so a breaking change is never missed; each
- * footer's value runs until the next footer line (§10).
+ * The footer section is the trailing run of footer lines (and their indented continuation lines),
+ * as @conventional-commits/parser reads `<body>` up to a `<pre-footer>` that holds footers until
+ * the end of the message: a `Resolves #967` paragraph in the middle of a body stays body text. A
+ * `BREAKING CHANGE:` line anywhere starts the footers too, so a breaking change is never missed;
+ * each footer's value runs until the next footer line (§10).
  */
 function splitBodyAndFooters(lines: string[]): { body: string; footers: CommitFooter[]; warnings: string[] } {
   const warnings: string[] = [];
   let start = lines.length;
-  for (let i = 0; i < lines.length; i++) {
+  for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i] ?? "";
-    const paragraphStart = i === 0 || (lines[i - 1] ?? "").trim() === "";
+    if (readFooterLine(line)) start = i;
+    else if (!(line.trim() !== "" && /^[ \t]/.test(line))) break;
+  }
+  const breakingAt = lines.findIndex((line) => {
     const token = readFooterLine(line)?.token;
-    if (token && (paragraphStart || isBreakingToken(token))) {
-      if (!paragraphStart)
-        warnings.push(`\`${token}:\` footer without a blank line before it; read as a footer`);
-      start = i;
-      break;
-    }
+    return token !== undefined && isBreakingToken(token);
+  });
+  if (breakingAt >= 0 && breakingAt < start) start = breakingAt;
+  if (start === breakingAt && start > 0 && (lines[start - 1] ?? "").trim() !== "") {
+    const token = readFooterLine(lines[start] ?? "")?.token;
+    warnings.push(`\`${token}:\` footer without a blank line before it; read as a footer`);
   }
   const body = lines.slice(0, start).join("\n").replace(/\n+$/, "");
   const footers: CommitFooter[] = [];

@@ -23,6 +23,14 @@ export interface ComponentConfig {
   commitMessage: string;
   /** GitHub `make_latest` for this component's releases. */
   makeLatest: boolean;
+  /** Forces the next version (release-please-config's per-package `release-as`). */
+  releaseAs?: string;
+  /**
+   * The commit that released the current version before any tag existed (release-please's
+   * `bootstrap-sha` / `last-release-sha`; here also `lastReleaseSha`): the plan tags it with the
+   * version its version file holds there, and the next release counts the commits after it.
+   */
+  bootstrapSha?: string;
 }
 
 /** How a commit type affects the version and where it appears in the changelog. */
@@ -54,14 +62,20 @@ export interface ReleaseConfig {
   repository?: string;
 }
 
-/** release-please's default changelog sections; visible types bump patch, features minor. */
+/**
+ * release-please's default changelog sections: the conventional-changelog-conventionalcommits
+ * preset's types, which release-please passes when `changelog-sections` is not configured. `deps`
+ * is not among them, so release-please hides it (its DEFAULT_HEADINGS name the section only for a
+ * configured `deps`); a range of only `deps:` commits releases nothing. Visible types bump patch,
+ * features minor.
+ */
 export const defaultTypes: CommitTypeRule[] = [
   { type: "feat", section: "Features", hidden: false, bump: "minor" },
   { type: "feature", section: "Features", hidden: false, bump: "minor" },
   { type: "fix", section: "Bug Fixes", hidden: false, bump: "patch" },
   { type: "perf", section: "Performance Improvements", hidden: false, bump: "patch" },
   { type: "revert", section: "Reverts", hidden: false, bump: "patch" },
-  { type: "deps", section: "Dependencies", hidden: false, bump: "patch" },
+  { type: "deps", section: "Dependencies", hidden: true, bump: "none" },
   { type: "docs", section: "Documentation", hidden: true, bump: "none" },
   { type: "style", section: "Styles", hidden: true, bump: "none" },
   { type: "chore", section: "Miscellaneous Chores", hidden: true, bump: "none" },
@@ -136,6 +150,9 @@ const componentKeys = new Set([
   "releaseName",
   "commitMessage",
   "makeLatest",
+  "releaseAs",
+  "bootstrapSha",
+  "lastReleaseSha",
 ]);
 const policyKeys = new Set(["bumpMinorPreMajor", "bumpPatchForMinorPreMajor", "initialVersion", "types"]);
 const topKeys = new Set(["components", "remote", "transport", "repository", ...policyKeys]);
@@ -154,7 +171,8 @@ export function parseReleaseConfig(text: string, file = ".haos-tasks.yaml"): Rel
     remote: "origin",
     transport: "auto",
   };
-  if (section === undefined || (isMap(section) && section.items.length === 0)) {
+  const empty = (isScalar(section) && section.value === null) || (isMap(section) && section.items.length === 0);
+  if (section === undefined || empty) {
     config.components = [componentWithDefaults({ name: "repository", path: "." })];
     return config;
   }
@@ -180,8 +198,10 @@ export function parseReleaseConfig(text: string, file = ".haos-tasks.yaml"): Rel
     if (key === "types") config.policy.types = parseTypes(r, value, where);
     if (key === "components") config.components = parseComponents(r, value, where);
   }
+  // `release:` with settings but no components (or an empty mapping) means the default component,
+  // the repository itself, as a missing section does.
   if (config.components.length === 0)
-    r.fail(section, "release.components lists no component", "add at least one component");
+    config.components = [componentWithDefaults({ name: "repository", path: "." })];
   return config;
 }
 
@@ -236,9 +256,18 @@ function parseComponents(r: ConfigReader, node: Node | undefined, where: string)
         key === "changelog" ||
         key === "majorTag" ||
         key === "releaseName" ||
-        key === "commitMessage"
+        key === "commitMessage" ||
+        key === "releaseAs"
       ) {
         partial[key] = r.string(value, `${at}.${key}`);
+      }
+      if (key === "bootstrapSha" || key === "lastReleaseSha") {
+        if (partial.bootstrapSha)
+          r.fail(item.key as Node, `${at}: give bootstrapSha or lastReleaseSha, not both`, "keep one");
+        const sha = r.string(value, `${at}.${key}`);
+        if (!/^[0-9a-f]{7,40}$/i.test(sha))
+          r.fail(value, `${at}.${key} must be a commit SHA (7–40 hex digits)`, "write the full SHA");
+        partial.bootstrapSha = sha.toLowerCase();
       }
       if (key === "makeLatest") partial.makeLatest = r.boolean(value, `${at}.makeLatest`);
     }

@@ -42,16 +42,21 @@ export function componentVersionTags(component: ComponentConfig, tags: readonly 
 }
 
 /**
- * The tag a release's notes (and the commits it reads) start from: the latest reachable tag for a
- * prerelease, the latest reachable stable tag for a stable release, so the notes of 1.2.0 after
- * 1.2.0-rc.1 and -rc.2 list everything since 1.1.0, not just what came after rc.2.
+ * The tag a release's notes (and the commits it reads) start from: for a prerelease the latest
+ * reachable tag of the same channel (its identifier) or stable; for a stable release the latest
+ * reachable stable tag. So the notes of 1.2.0 after 1.2.0-rc.1 and -rc.2 list everything since
+ * 1.1.0, not just what came after rc.2, and `--prerelease beta` after 1.2.0-alpha.1 on the same
+ * commits reads them again and gives 1.2.0-beta.1, as semantic-release does on a beta branch
+ * after alpha (its prerelease channels each continue from their own last release).
  */
 export function notesBaseTag(
   versionTags: readonly VersionTag[],
   prerelease?: string,
 ): VersionTag | undefined {
   const reachable = versionTags.filter((t) => t.reachable);
-  return prerelease ? reachable[0] : reachable.find((t) => t.version.prerelease.length === 0);
+  return reachable.find(
+    (t) => t.version.prerelease.length === 0 || (prerelease !== undefined && t.version.prerelease[0] === prerelease),
+  );
 }
 
 /** Formats a tag name from a component's first (written) tag format. */
@@ -66,6 +71,8 @@ export interface VersionDecision {
   reason: string;
   /** A reason the plan cannot go ahead. */
   error?: { message: string; hint: string };
+  /** Something the user should act on that does not block, e.g. a releaseAs already released. */
+  notice?: { message: string; hint: string };
 }
 
 export interface VersionInput {
@@ -80,6 +87,8 @@ export interface VersionInput {
   prerelease?: string;
   /** Every version already tagged (any branch): a prerelease counter continues past them. */
   existing: readonly SemVer[];
+  /** The component's `releaseAs` from .haos-tasks.yaml (release-please-config's `release-as`). */
+  configReleaseAs?: string;
 }
 
 const sameVersion = (a: SemVer, b: SemVer) => compareSemVer(a, b) === 0;
@@ -137,11 +146,22 @@ function releaseAsVersion(input: VersionInput): VersionDecision | undefined {
   return { version, reason: `Release-As: ${releaseAs.releaseAs} in ${releaseAs.sha.slice(0, 7)}${channel}` };
 }
 
-function describeLevel(considered: readonly ConsideredCommit[]): { level?: BumpLevel; reason: string } {
+/** The configured types that release, e.g. `feat (minor), fix (patch)`, for "nothing to release". */
+function releasingTypes(policy: ReleasePolicy): string {
+  const list = policy.types.filter((t) => t.bump !== "none").map((t) => `${t.type} (${t.bump})`);
+  return list.length > 0 ? `${list.join(", ")} or a breaking change` : "a breaking change (no configured type bumps)";
+}
+
+function describeLevel(
+  considered: readonly ConsideredCommit[],
+  policy: ReleasePolicy,
+): { level?: BumpLevel; reason: string } {
   let level: BumpLevel | undefined;
   for (const c of considered) if (c.effect !== "none") level = maxBump(level, c.effect);
   if (!level)
-    return { reason: "no commit with a release effect (feat, fix, perf, revert, deps or a breaking change)" };
+    return {
+      reason: `${considered.length === 0 ? "no commit in range" : `none of ${considered.length} commit(s)`} has a release effect: the configured types that release are ${releasingTypes(policy)}`,
+    };
   const drivers = considered.filter((c) => c.effect === level);
   const first = drivers[0];
   const detail = first ? `${first.sha.slice(0, 7)} ${first.why}` : "";
@@ -149,12 +169,48 @@ function describeLevel(considered: readonly ConsideredCommit[]): { level?: BumpL
   return { level, reason: `${detail}${more}` };
 }
 
+/**
+ * The component's configured `releaseAs`, as release-please's `release-as` (BaseStrategy
+ * buildNewVersion: the configured version wins over commits and their Release-As footers). Unlike
+ * release-please, which proposes it again until the key is removed, a releaseAs that is not above
+ * the current version has been released and only asks (as a notice) to remove the key.
+ */
+function configuredReleaseAs(input: VersionInput): VersionDecision | undefined {
+  const text = input.configReleaseAs;
+  if (!text || input.considered.length === 0) return undefined;
+  const written = parseSemVer(text);
+  if (!written) {
+    return {
+      reason: "releaseAs is not a version",
+      error: { message: `releaseAs '${text}' is not a SemVer version`, hint: "write e.g. `releaseAs: 1.0.0`" },
+    };
+  }
+  const floor = input.previous?.version ?? input.versionFile;
+  const version =
+    input.prerelease && written.prerelease.length === 0
+      ? nextPrerelease(written, input.prerelease, input.existing)
+      : written;
+  if (floor && compareSemVer(version, floor) <= 0) {
+    const done = releaseAsVersion(input) ?? decideFromCommits(input);
+    return {
+      ...done,
+      notice: {
+        message: `releaseAs ${text} is not above the current version ${formatSemVer(floor)}, so it is ignored`,
+        hint: "remove releaseAs from this component in .haos-tasks.yaml (it has been released)",
+      },
+    };
+  }
+  return { version, reason: `releaseAs: ${text} in .haos-tasks.yaml${version === written ? "" : `, as a ${input.prerelease} prerelease`}` };
+}
+
 /** Decides the next version. */
 export function decideNextVersion(input: VersionInput): VersionDecision {
+  return configuredReleaseAs(input) ?? releaseAsVersion(input) ?? decideFromCommits(input);
+}
+
+function decideFromCommits(input: VersionInput): VersionDecision {
   const { previous, stable, policy, prerelease } = input;
-  const forced = releaseAsVersion(input);
-  if (forced) return forced;
-  const described = describeLevel(input.considered);
+  const described = describeLevel(input.considered, policy);
   let { level } = described;
   let reason = described.reason;
   const base = stable?.version ?? (previous ? undefined : input.versionFile);

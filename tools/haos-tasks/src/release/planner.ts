@@ -223,8 +223,17 @@ export function planRelease(input: PlanInput): ReleasePlan {
     policy: input.policy,
     ...(input.prerelease ? { prerelease: input.prerelease } : {}),
     existing: versionTags.map((t) => t.version),
+    ...(component.releaseAs ? { configReleaseAs: component.releaseAs } : {}),
   });
   base.bump = { ...(decision.level ? { level: decision.level } : {}), reason: decision.reason };
+  if (decision.notice) {
+    findings.push({
+      severity: "warning",
+      rule: "release/release-as-done",
+      message: `${component.name}: ${decision.notice.message}`,
+      hint: decision.notice.hint,
+    });
+  }
   if (decision.error) {
     findings.push({
       severity: "error",

@@ -302,12 +302,13 @@ describe("release plan on scripted histories", () => {
     const existing =
       "# Changelog\n\nIntro ✓ text.\n\n## [1.0.0](https://github.com/acme/home/compare/v0.9.0...v1.0.0) (2025-01-01)\n\n\n### Features\n\n* old\n";
     await repo.commit("docs: changelog history", { "CHANGELOG.md": existing });
-    const fix = await repo.commit("fix(cli): handle #42 properly\n\nCloses #42", touch());
+    // The preset links #41 in the subject and renders the footer's reference as ", closes".
+    const fix = await repo.commit("fix(cli): handle #41 properly\n\nCloses #42", touch());
     const p = await plan(repo);
     const change = p.files.find((f) => f.path === "CHANGELOG.md");
     expect(change?.insert?.at).toBe(existing.indexOf("## [1.0.0]"));
     expect(change?.insert?.text).toBe(
-      `## [1.0.1](https://github.com/acme/home/compare/v1.0.0...v1.0.1) (2026-03-04)\n\n\n### Bug Fixes\n\n* **cli:** handle [#42](https://github.com/acme/home/issues/42) properly ([${fix.slice(0, 7)}](https://github.com/acme/home/commit/${fix})), closes [#42](https://github.com/acme/home/issues/42)\n\n`,
+      `## [1.0.1](https://github.com/acme/home/compare/v1.0.0...v1.0.1) (2026-03-04)\n\n\n### Bug Fixes\n\n* **cli:** handle [#41](https://github.com/acme/home/issues/41) properly ([${fix.slice(0, 7)}](https://github.com/acme/home/commit/${fix})), closes [#42](https://github.com/acme/home/issues/42)\n\n`,
     );
     expect(p.files.find((f) => f.path === "version.txt")).toMatchObject({
       content: "1.0.1\n",
