@@ -90,8 +90,14 @@ export async function applyRelease(
       "usage",
     );
   }
-  await step("preflight", "clean tree, full history, on a branch, not behind", () =>
-    transport.preflight(plan),
+  await step(
+    "preflight",
+    "clean tree, full history, on a branch, not behind; the token may push and release",
+    async () => {
+      // GitHub first: a token that cannot publish must stop the run before anything is pushed.
+      await github.checkAccess();
+      await transport.preflight(plan);
+    },
   );
   let sha = plan.commit?.sha;
   if (!sha) {

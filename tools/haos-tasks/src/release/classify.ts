@@ -62,7 +62,9 @@ const UNKNOWN = Symbol("unknown type");
 type Rule = CommitTypeRule & { [UNKNOWN]?: true };
 
 function typeRule(types: readonly CommitTypeRule[], type: string): Rule {
-  return types.find((t) => t.type === type) ?? { type, section: type, hidden: true, bump: "none", [UNKNOWN]: true };
+  return (
+    types.find((t) => t.type === type) ?? { type, section: type, hidden: true, bump: "none", [UNKNOWN]: true }
+  );
 }
 
 /** Why a type has the effect it has, in terms of the configured release.types. */
@@ -196,7 +198,10 @@ export function classifyCommits(
       if (i > 0) why += `; carried in the message of ${c.sha.slice(0, 7)} (squash merge)`;
       considered.push({
         sha: c.sha,
-        header: i === 0 ? h : `${one.type}${one.scope ? `(${one.scope})` : ""}${one.bang ? "!" : ""}: ${one.description}`,
+        header:
+          i === 0
+            ? h
+            : `${one.type}${one.scope ? `(${one.scope})` : ""}${one.bang ? "!" : ""}: ${one.description}`,
         type: one.type,
         description: one.description,
         breaking: one.breaking,

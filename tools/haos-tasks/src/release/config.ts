@@ -171,7 +171,8 @@ export function parseReleaseConfig(text: string, file = ".haos-tasks.yaml"): Rel
     remote: "origin",
     transport: "auto",
   };
-  const empty = (isScalar(section) && section.value === null) || (isMap(section) && section.items.length === 0);
+  const empty =
+    (isScalar(section) && section.value === null) || (isMap(section) && section.items.length === 0);
   if (section === undefined || empty) {
     config.components = [componentWithDefaults({ name: "repository", path: "." })];
     return config;

@@ -15,6 +15,15 @@ export interface GitHubTarget {
 export interface ApiResponse<T> {
   status: number;
   body: T;
+  headers?: Headers;
+}
+
+/** What `GET /repos/{owner}/{repo}` says about the token's rights (full-repository, in part). */
+interface RepositoryAccess {
+  full_name?: string;
+  private?: boolean;
+  archived?: boolean;
+  permissions?: { admin?: boolean; maintain?: boolean; push?: boolean };
 }
 
 export interface GitHubRelease {
@@ -106,7 +115,13 @@ export class GitHubApi {
       );
     }
     const text = await response.text();
-    const parsed = text === "" ? undefined : (JSON.parse(text) as T);
+    let parsed: T | undefined;
+    try {
+      parsed = text === "" ? undefined : (JSON.parse(text) as T);
+    } catch {
+      // A proxy's or an outage's HTML page: keep the status, report the text.
+      parsed = undefined;
+    }
     const message = (parsed as { message?: string } | undefined)?.message ?? text.slice(0, 200);
     if (response.status === 401) {
       throw new ReleaseError(
@@ -140,7 +155,76 @@ export class GitHubApi {
         "see GitHub's message",
       );
     }
-    return { status: response.status, body: parsed as T };
+    return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+
+  /**
+   * Proves, before anything is pushed, that the token is valid and may push and create releases
+   * on the repository (both need the `contents: write` permission), so apply never stops halfway:
+   *
+   * 1. `GET /repos/{owner}/{repo}`: 401 is a bad token, 404 a repository the token cannot see.
+   * 2. The repository's `permissions` (present for user tokens): `push` (or maintain/admin) needed.
+   * 3. Else the classic token's scopes (`X-OAuth-Scopes`): `repo`, or `public_repo` for a public one.
+   * 4. Else (an installation token such as GITHUB_TOKEN, which gets neither): a write GitHub must
+   *    refuse on content — creating a tag ref at the all-zero object. GitHub authorizes before it
+   *    validates, so a token without `contents: write` gets 403 and one with it 422 ("Object does
+   *    not exist"); nothing is created either way.
+   */
+  async checkAccess(): Promise<void> {
+    const repo = this.target.repository;
+    const { status, body, headers } = await this.request<RepositoryAccess>("GET", "");
+    if (status === 404) {
+      throw new ReleaseError(
+        `GitHub has no repository ${repo} that this token can see (404 on GET /repos/${repo})`,
+        "check GITHUB_REPOSITORY (or release.repository) and that the token has access to that repository",
+        "usage",
+      );
+    }
+    if (status !== 200) {
+      throw new ReleaseError(
+        `GitHub answered ${status} to GET /repos/${repo}`,
+        "re-run apply; nothing was pushed",
+        "unreachable",
+      );
+    }
+    const fix =
+      "give the token `contents: write` (workflow: `permissions: contents: write`; fine-grained token: Contents read and write; classic token: the `repo` scope)";
+    if (body?.archived) {
+      throw new ReleaseError(
+        `${repo} is archived: nothing can be pushed or released`,
+        "unarchive the repository",
+        "forbidden",
+      );
+    }
+    const p = body?.permissions;
+    if (p) {
+      if (p.push || p.maintain || p.admin) return;
+      throw new ReleaseError(
+        `the token may not push to ${repo} (GitHub says permissions.push is false); nothing was pushed`,
+        fix,
+        "forbidden",
+      );
+    }
+    const scopes = headers?.get("x-oauth-scopes");
+    if (scopes !== null && scopes !== undefined) {
+      const list = scopes.split(",").map((x) => x.trim());
+      if (list.includes("repo") || (list.includes("public_repo") && body?.private === false)) return;
+      throw new ReleaseError(
+        `the token's scopes (${scopes || "none"}) do not allow pushing to ${repo}; nothing was pushed`,
+        fix,
+        "forbidden",
+      );
+    }
+    const probe = await this.request("POST", "/git/refs", {
+      ref: "refs/tags/haos-tasks-preflight-probe",
+      sha: "0000000000000000000000000000000000000000",
+    });
+    if (probe.status === 422) return;
+    throw new ReleaseError(
+      `cannot prove the token may write to ${repo}: the write probe answered ${probe.status}; nothing was pushed`,
+      fix,
+      "forbidden",
+    );
   }
 
   /** Every release (drafts included) whose tag is `tag`. */

@@ -55,7 +55,9 @@ export function notesBaseTag(
 ): VersionTag | undefined {
   const reachable = versionTags.filter((t) => t.reachable);
   return reachable.find(
-    (t) => t.version.prerelease.length === 0 || (prerelease !== undefined && t.version.prerelease[0] === prerelease),
+    (t) =>
+      t.version.prerelease.length === 0 ||
+      (prerelease !== undefined && t.version.prerelease[0] === prerelease),
   );
 }
 
@@ -149,7 +151,9 @@ function releaseAsVersion(input: VersionInput): VersionDecision | undefined {
 /** The configured types that release, e.g. `feat (minor), fix (patch)`, for "nothing to release". */
 function releasingTypes(policy: ReleasePolicy): string {
   const list = policy.types.filter((t) => t.bump !== "none").map((t) => `${t.type} (${t.bump})`);
-  return list.length > 0 ? `${list.join(", ")} or a breaking change` : "a breaking change (no configured type bumps)";
+  return list.length > 0
+    ? `${list.join(", ")} or a breaking change`
+    : "a breaking change (no configured type bumps)";
 }
 
 function describeLevel(
@@ -182,7 +186,10 @@ function configuredReleaseAs(input: VersionInput): VersionDecision | undefined {
   if (!written) {
     return {
       reason: "releaseAs is not a version",
-      error: { message: `releaseAs '${text}' is not a SemVer version`, hint: "write e.g. `releaseAs: 1.0.0`" },
+      error: {
+        message: `releaseAs '${text}' is not a SemVer version`,
+        hint: "write e.g. `releaseAs: 1.0.0`",
+      },
     };
   }
   const floor = input.previous?.version ?? input.versionFile;
@@ -200,7 +207,10 @@ function configuredReleaseAs(input: VersionInput): VersionDecision | undefined {
       },
     };
   }
-  return { version, reason: `releaseAs: ${text} in .haos-tasks.yaml${version === written ? "" : `, as a ${input.prerelease} prerelease`}` };
+  return {
+    version,
+    reason: `releaseAs: ${text} in .haos-tasks.yaml${version === written ? "" : `, as a ${input.prerelease} prerelease`}`,
+  };
 }
 
 /** Decides the next version. */

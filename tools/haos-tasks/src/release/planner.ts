@@ -37,6 +37,23 @@ export interface CommitFiles {
   date: string;
 }
 
+/** The commit that released a component's current version before it had a tag (see snapshot.ts). */
+export interface BootstrapCommit extends Partial<CommitFiles> {
+  sha: string;
+  source: "config" | "version-file";
+  message: string;
+  /** The configured bootstrapSha is not a commit of this repository. */
+  missing?: boolean;
+}
+
+/** Whether GitHub has the release of a tag (read only with a token and a repository). */
+export interface GitHubReleaseState {
+  tag: string;
+  state: "published" | "draft" | "missing" | "unknown";
+  /** Why GitHub could not be asked (state unknown). */
+  error?: string;
+}
+
 export interface PlanInput {
   component: ComponentConfig;
   components: readonly ComponentConfig[];
@@ -54,6 +71,12 @@ export interface PlanInput {
   releaseCommits: Readonly<Record<string, CommitFiles>>;
   /** The remote's copy of the latest release tag, when that tag is at one of our release commits. */
   remoteTag?: RemoteTag;
+  /** GitHub's release of the latest release tag, when a token and repository are set. */
+  githubRelease?: GitHubReleaseState;
+  /** The latest tag's commit with its files, when it is a release (ours, bootstrap or release-please's). */
+  previousFiles?: CommitFiles;
+  /** No tag yet, but the version file's version was released at this commit: tag it first. */
+  bootstrap?: BootstrapCommit;
   /** `owner/name`, for links and the GitHub release. */
   repository?: string;
   /** Whether GITHUB_TOKEN or GH_TOKEN is set (never the token itself): apply needs one to publish. */
@@ -109,6 +132,8 @@ export interface ReleasePlan {
   commit?: { message: string; sha?: string };
   /** What apply will do, in order. */
   steps: string[];
+  /** For status resume: what is left of a release that exists in part, in words. */
+  unfinished?: string;
   findings: Finding[];
 }
 
@@ -203,6 +228,8 @@ export function planRelease(input: PlanInput): ReleasePlan {
   ) {
     return finish(resumePlan(base, input, pending, pendingVersion, versionTags), input);
   }
+  if (!previous && input.bootstrap)
+    return finish(bootstrapPlan(base, input, input.bootstrap, versionTags), input);
 
   if (previous && fileVersion && formatSemVer(fileVersion) !== formatSemVer(previous.version)) {
     findings.push({
@@ -256,6 +283,7 @@ export function planRelease(input: PlanInput): ReleasePlan {
       base.steps = finishSteps;
       checkPushed(base, previous, input.remoteTag);
     }
+    if (previous) checkPublished(base, input, previous, versionTags);
     return finish(base, input);
   }
   const version = formatSemVer(decision.version);
@@ -321,6 +349,105 @@ function checkPushed(plan: ReleasePlan, previous: VersionTag, remoteTag: RemoteT
       hint: `inspect both commits; never move a published release tag (if ${remote}'s is right: \`git tag -d ${tag}\` and \`git fetch --tags\`)`,
     });
   }
+}
+
+/**
+ * A release whose tag exists but whose GitHub release does not (or is still a draft) is unfinished:
+ * an earlier apply pushed the tag and then failed to reach GitHub. apply creates and publishes it.
+ */
+function checkPublished(
+  plan: ReleasePlan,
+  input: PlanInput,
+  previous: VersionTag,
+  versionTags: readonly VersionTag[],
+): void {
+  const gh = input.githubRelease;
+  // A tag not yet pushed is unfinished already (checkPushed); its steps include the release.
+  if (!gh || gh.tag !== previous.tag || plan.status === "blocked" || plan.status === "resume") return;
+  if (gh.state === "unknown") {
+    plan.findings.push({
+      severity: "warning",
+      rule: "release/github-unreadable",
+      message: `cannot ask GitHub whether ${previous.tag} has its release (${gh.error ?? "no answer"}), so that is not checked`,
+      hint: "check GITHUB_TOKEN, GITHUB_API_URL and the network; `release plan` again",
+    });
+    return;
+  }
+  if (gh.state === "published") return;
+  const files = input.releaseCommits[previous.sha] ?? input.previousFiles;
+  const version = formatSemVer(previous.version);
+  plan.status = "resume";
+  plan.unfinished = gh.state === "draft" ? "publish the draft release" : "create the release";
+  plan.release ??= plannedRelease(
+    input.component,
+    version,
+    topChangelogSection(files?.changelog ?? "") ?? `## ${version}\n`,
+    versionTags,
+  );
+  plan.commit ??= { message: files?.message.split("\n", 1)[0] ?? "", sha: previous.sha };
+  plan.steps = ["draft-release", "publish-release"];
+  plan.bump = {
+    reason: `unfinished: ${previous.tag} exists but GitHub has ${gh.state === "draft" ? "only a draft" : "no release"} for it (an earlier apply stopped before publishing); apply will ${plan.unfinished}`,
+  };
+}
+
+/**
+ * The first release of a version that exists already (version file and CHANGELOG section, no
+ * tag): tag it at the commit that set it and publish its release, instead of releasing its
+ * changes a second time as the next version. The commits after that commit wait for the next plan.
+ */
+function bootstrapPlan(
+  base: ReleasePlan,
+  input: PlanInput,
+  b: BootstrapCommit,
+  versionTags: readonly VersionTag[],
+): ReleasePlan {
+  const { component } = input;
+  const short = b.sha.slice(0, 7);
+  const where =
+    b.source === "config" ? `bootstrapSha ${short} (release.components.${component.name})` : short;
+  const v = b.missing ? undefined : parseSemVer(b.versionFile ?? "");
+  if (!v) {
+    base.findings.push({
+      severity: "error",
+      rule: "release/bootstrap",
+      message: b.missing
+        ? `${where} is not a commit of this repository`
+        : `${where}: ${component.versionFile} there holds '${(b.versionFile ?? "nothing").trim()}', not a SemVer version`,
+      hint: "set bootstrapSha to the commit that released the current version (`git log -- <version file>`)",
+    });
+    return base;
+  }
+  const version = formatSemVer(v);
+  const tag = tagFor(component, version);
+  const elsewhere = versionTags.find((t) => t.tag === tag && t.sha !== b.sha);
+  if (elsewhere) {
+    base.findings.push({
+      severity: "error",
+      rule: "release/tag-exists",
+      message: `tag ${tag} exists at ${elsewhere.sha.slice(0, 7)}, which this branch does not contain`,
+      hint: "release from the branch that has that tag, or delete the stray tag if it was a mistake",
+    });
+  }
+  const header = b.message.split("\n", 1)[0] ?? "";
+  base.status = "resume";
+  base.unfinished = `tag ${version} at ${short}, the commit that set it`;
+  base.baseline = { version, source: "version-file" };
+  base.bump = {
+    reason:
+      b.source === "config"
+        ? `${where} released ${version} (its ${component.versionFile}); no tag ${tag} exists yet, so apply tags it there`
+        : `${component.versionFile} says ${version} since ${short} ("${header}") and ${component.changelog} has its section, but no tag ${tag} exists: the first release of an existing version is tagged at the commit that set it, not released again; the ${input.commits.length} commit(s) after it are planned once the tag exists`,
+  };
+  base.release = plannedRelease(
+    component,
+    version,
+    topChangelogSection(b.changelog ?? "") ?? `## ${version}\n`,
+    versionTags,
+  );
+  base.commit = { message: header, sha: b.sha };
+  base.steps = finishSteps;
+  return base;
 }
 
 function plannedRelease(
@@ -436,7 +563,9 @@ function finish(plan: ReleasePlan, input: PlanInput): ReleasePlan {
     plan.status === "release"
       ? `${plan.component}: release ${v} (${plan.bump?.reason ?? ""})`
       : plan.status === "resume"
-        ? `${plan.component}: finish release ${v} (commit ${plan.commit?.sha?.slice(0, 7)})`
+        ? plan.unfinished
+          ? `${plan.component}: unfinished release ${v}: ${plan.unfinished}`
+          : `${plan.component}: finish release ${v} (commit ${plan.commit?.sha?.slice(0, 7)})`
         : plan.status === "blocked"
           ? `${plan.component}: blocked — ${plan.findings
               .filter((f) => f.severity === "error")

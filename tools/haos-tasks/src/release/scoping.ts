@@ -111,7 +111,11 @@ export class ComponentScopes {
       if (owners.includes(component)) return { belongs: true, reason: `changes ${file}` };
       for (const o of owners) others.add(o);
       // Said of a file only when it lies in this component's path or extraPaths and its excludes drop it.
-      if (self && (self.inPath(file) || self.extra.some((m) => m(file))) && self.excluded.some((m) => m(file)))
+      if (
+        self &&
+        (self.inPath(file) || self.extra.some((m) => m(file))) &&
+        self.excluded.some((m) => m(file))
+      )
         excludedHere.push(file);
       else if (owners.length === 0) unowned.push(file);
     }
@@ -119,7 +123,9 @@ export class ComponentScopes {
       list.slice(0, 3).join(", ") + (list.length > 3 ? ` (+${list.length - 3} more)` : "");
     const parts: string[] = [];
     if (others.size > 0)
-      parts.push(`changes only files of ${[...others].join(", ")}: ${sample(files.filter((f) => this.ownersOf(f).length > 0))}`);
+      parts.push(
+        `changes only files of ${[...others].join(", ")}: ${sample(files.filter((f) => this.ownersOf(f).length > 0))}`,
+      );
     if (excludedHere.length > 0) parts.push(`files ${component}'s excludes drop: ${sample(excludedHere)}`);
     if (unowned.length > 0) parts.push(`files no component's path or extraPaths covers: ${sample(unowned)}`);
     return { belongs: false, reason: parts.join("; ") || `changes no file of ${component}` };

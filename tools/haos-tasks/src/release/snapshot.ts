@@ -4,11 +4,13 @@
  */
 import { releaseCommitPattern } from "./classify.ts";
 import type { ComponentConfig, ReleaseConfig } from "./config.ts";
+import { topChangelogSection } from "./changelog.ts";
 import { ReleaseError } from "./errors.ts";
-import { git } from "./git-runner.ts";
-import { githubToken } from "./github-api.ts";
+import { git, runGit } from "./git-runner.ts";
+import { GitHubApi, githubTargetFromEnv, githubToken } from "./github-api.ts";
 import { componentVersionTags, notesBaseTag } from "./next-version.ts";
-import type { CommitFiles, PlanInput } from "./planner.ts";
+import type { BootstrapCommit, CommitFiles, GitHubReleaseState, PlanInput } from "./planner.ts";
+import { formatSemVer, parseSemVer } from "./semver.ts";
 import {
   type RemoteTag,
   readCommits,
@@ -58,6 +60,62 @@ async function commitFiles(
   };
 }
 
+/**
+ * The commit that released the version a component's version file holds, when no tag of the
+ * component exists: `bootstrapSha` from the config, else the newest commit that changed the
+ * version file, provided its CHANGELOG has a section for that version (so the version was
+ * released, not just written down). release-please's equivalent is a manifest version plus
+ * `bootstrap-sha`.
+ */
+async function findBootstrap(
+  cwd: string,
+  component: ComponentConfig,
+  versionFile: string | undefined,
+  changelog: string | undefined,
+): Promise<BootstrapCommit | undefined> {
+  if (component.bootstrapSha) {
+    const resolved = await runGit(cwd, [
+      "rev-parse",
+      "--verify",
+      "--quiet",
+      `${component.bootstrapSha}^{commit}`,
+    ]);
+    if (resolved.code !== 0)
+      return { sha: component.bootstrapSha, source: "config", message: "", missing: true };
+    const sha = resolved.stdout.trim();
+    return { sha, source: "config", ...(await commitFiles(cwd, component, sha)) };
+  }
+  const version = versionFile !== undefined ? parseSemVer(versionFile) : undefined;
+  if (!version || !changelog) return undefined;
+  const section = topChangelogSection(changelog);
+  const heading = section?.split("\n", 1)[0] ?? "";
+  const v = formatSemVer(version).replace(/[.+]/g, "\\$&");
+  if (!new RegExp(`^## +\\[?v?${v}\\b`).test(heading)) return undefined;
+  const sha = (await git(cwd, ["log", "-1", "--format=%H", "HEAD", "--", component.versionFile])).trim();
+  if (sha === "") return undefined;
+  const files = await commitFiles(cwd, component, sha);
+  if (files.versionFile?.trim() !== versionFile?.trim()) return undefined;
+  return { sha, source: "version-file", ...files };
+}
+
+/** Whether GitHub has a published release for `tag`; undefined without a token or repository. */
+async function readGitHubRelease(
+  env: NodeJS.ProcessEnv,
+  repository: string | undefined,
+  tag: string,
+): Promise<GitHubReleaseState | undefined> {
+  const target = githubTargetFromEnv(env, repository);
+  if (!target) return undefined;
+  try {
+    const releases = await new GitHubApi(target).releasesForTag(tag);
+    const state = releases.some((r) => !r.draft) ? "published" : releases.length > 0 ? "draft" : "missing";
+    return { tag, state };
+  } catch (error) {
+    if (error instanceof ReleaseError) return { tag, state: "unknown", error: error.message };
+    throw error;
+  }
+}
+
 /** Reads the repository at `cwd` into a PlanInput for `component`. */
 export async function readPlanInput(
   cwd: string,
@@ -69,25 +127,38 @@ export async function readPlanInput(
   const [state, tags] = await Promise.all([readRepositoryState(cwd, config.remote), readTags(cwd)]);
   const versionTags = componentVersionTags(component, tags);
   const previous = versionTags.find((t) => t.reachable);
-  const [commits, versionFile, changelog] = await Promise.all([
-    readCommits(cwd, notesBaseTag(versionTags, options.prerelease)?.sha),
+  const [versionFile, changelog] = await Promise.all([
     readFileAt(cwd, "HEAD", component.versionFile),
     readFileAt(cwd, "HEAD", component.changelog),
   ]);
+  const bootstrap = previous ? undefined : await findBootstrap(cwd, component, versionFile, changelog);
+  const since =
+    bootstrap && !bootstrap.missing ? bootstrap.sha : notesBaseTag(versionTags, options.prerelease)?.sha;
+  const commits = await readCommits(cwd, since);
   const pattern = releaseCommitPattern(component);
   const releaseCommits: Record<string, CommitFiles> = {};
   const candidates = commits.filter((c) => pattern.test(c.message.split("\n", 1)[0] ?? "")).slice(0, 1);
   for (const c of candidates) releaseCommits[c.sha] = await commitFiles(cwd, component, c.sha, c.message);
+  const repository = config.repository ?? env.GITHUB_REPOSITORY ?? repositoryFromRemoteUrl(state.remoteUrl);
   let remoteTag: RemoteTag | undefined;
+  let githubRelease: GitHubReleaseState | undefined;
+  let previousFiles: CommitFiles | undefined;
   if (previous) {
     const files = await commitFiles(cwd, component, previous.sha);
-    if (pattern.test(files.message.split("\n", 1)[0] ?? "")) {
-      releaseCommits[previous.sha] = files;
-      // Our latest release is finished only once its tag is on the remote, not just here.
-      remoteTag = await readRemoteTag(cwd, config.remote, previous.tag);
+    // A tag at one of our release commits, at the configured bootstrap commit, or at a commit whose
+    // version file names the tag's version is a release this tool (or release-please) made: it is
+    // finished once the tag is on the remote and GitHub has its published release.
+    const ours =
+      pattern.test(files.message.split("\n", 1)[0] ?? "") ||
+      (component.bootstrapSha !== undefined && previous.sha.startsWith(component.bootstrapSha)) ||
+      files.versionFile?.trim() === formatSemVer(previous.version);
+    if (ours) {
+      if (pattern.test(files.message.split("\n", 1)[0] ?? "")) releaseCommits[previous.sha] = files;
+      previousFiles = files;
+      if (state.remoteUrl !== undefined) remoteTag = await readRemoteTag(cwd, config.remote, previous.tag);
+      githubRelease = await readGitHubRelease(env, repository, previous.tag);
     }
   }
-  const repository = config.repository ?? env.GITHUB_REPOSITORY ?? repositoryFromRemoteUrl(state.remoteUrl);
   return {
     component,
     components: config.components,
@@ -99,6 +170,9 @@ export async function readPlanInput(
     ...(changelog !== undefined ? { changelog } : {}),
     releaseCommits,
     ...(remoteTag ? { remoteTag } : {}),
+    ...(githubRelease ? { githubRelease } : {}),
+    ...(previousFiles ? { previousFiles } : {}),
+    ...(bootstrap ? { bootstrap } : {}),
     ...(repository ? { repository } : {}),
     hasGitHubToken: githubToken(env) !== undefined,
     serverUrl: (env.GITHUB_SERVER_URL ?? "https://github.com").replace(/\/+$/, ""),

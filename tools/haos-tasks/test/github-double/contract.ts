@@ -101,6 +101,23 @@ export class OpenApiContract {
     return this.doc.paths[op.template]?.[op.method.toLowerCase()] as Json;
   }
 
+  /** A named example of GitHub's description (components.examples), e.g. a full repository. */
+  example(name: string): unknown {
+    const examples = this.doc.components.examples as Record<string, { value: unknown }>;
+    const found = examples[name];
+    if (!found) throw new Error(`${name} is not an example in GitHub's OpenAPI description`);
+    return structuredClone(found.value);
+  }
+
+  /** Violations of GitHub's basic-error shape (the body of any error answer). */
+  validateBasicError(body: unknown, what: string): string[] {
+    return this.errors(
+      this.validator("basic-error", { $ref: "#/components/schemas/basic-error" }),
+      body,
+      what,
+    );
+  }
+
   /** Contract violations of a request body. */
   validateRequest(op: Operation, body: unknown): string[] {
     const requestBody = this.operation(op).requestBody as Json | undefined;

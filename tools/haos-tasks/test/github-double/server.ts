@@ -10,6 +10,7 @@ import { OpenApiContract, type Operation } from "./contract.ts";
 import { gitBare, readCommit, writeTree } from "./git-store.ts";
 
 const templates = [
+  "/repos/{owner}/{repo}",
   "/repos/{owner}/{repo}/git/refs",
   "/repos/{owner}/{repo}/git/ref/{ref}",
   "/repos/{owner}/{repo}/git/refs/{ref}",
@@ -48,7 +49,12 @@ export interface RecordedRequest {
 export interface Fault {
   method: string;
   path: RegExp;
-  status: number;
+  /**
+   * The answer: an HTTP status with GitHub's basic-error body (any endpoint can answer it during
+   * an outage or behind a proxy, so it need not be documented for the operation), or "refused"
+   * to drop the connection without an answer, as a host that is down does.
+   */
+  status: number | "refused";
   message?: string;
   times?: number;
 }
@@ -65,6 +71,12 @@ export interface GitHubDouble {
   latestReleaseId?: number;
   /** "read" makes every write answer 403, as a token without `contents: write`. */
   permission: "write" | "read";
+  /**
+   * What GitHub tells about the token: "installation" (GITHUB_TOKEN: no `permissions` in the
+   * repository, no scopes header), "user" (`permissions` in GET /repos/{owner}/{repo}) or
+   * "classic" (an `X-OAuth-Scopes` header: `repo`, or none with read permission).
+   */
+  tokenKind: "installation" | "user" | "classic";
   inject(fault: Fault): void;
   close(): Promise<void>;
 }
@@ -124,6 +136,7 @@ export async function startGitHubDouble(options: {
     violations: [],
     verified: new Set(),
     permission: "write",
+    tokenKind: "installation",
     inject: (fault) => faults.push({ times: 1, ...fault }),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -201,6 +214,37 @@ export async function startGitHubDouble(options: {
   ): Promise<Result> {
     const p = op.params;
     switch (op.operationId) {
+      case "repos/get": {
+        // GitHub's own example of a full repository, renamed to this one; `permissions` only for
+        // user tokens, as GitHub sends it.
+        const {
+          permissions: _p,
+          source: _s,
+          parent: _pa,
+          ...example
+        } = contract.example("full-repository-default-response") as Record<string, unknown>;
+        const [owner = "", name = ""] = repository.split("/");
+        const write = double.permission === "write";
+        return {
+          status: 200,
+          body: {
+            ...example,
+            name,
+            full_name: repository,
+            owner: user(api, owner),
+            private: true,
+            archived: false,
+            fork: false,
+            // GitHub's example omits this required (nullable) field.
+            language: null,
+            url: repoApi,
+            html_url: html,
+            ...(double.tokenKind === "user"
+              ? { permissions: { admin: false, maintain: false, push: write, triage: write, pull: true } }
+              : {}),
+          },
+        };
+      }
       case "git/create-blob": {
         const content =
           body.encoding === "base64"
@@ -255,6 +299,8 @@ export async function startGitHubDouble(options: {
       }
       case "git/create-ref": {
         const ref = String(body.ref);
+        if ((await gitBare(bare, ["cat-file", "-e", `${String(body.sha)}^{object}`])).code !== 0)
+          return { status: 422, body: { message: "Object does not exist", documentation_url: docs } };
         // An empty old value makes update-ref fail if the ref exists: creation is atomic, the lock.
         const out = await gitBare(bare, ["update-ref", ref, String(body.sha), ""]);
         if (out.code !== 0)
@@ -420,15 +466,21 @@ export async function startGitHubDouble(options: {
     const url = new URL(req.url ?? "/", api);
     const method = req.method ?? "GET";
     const op = contract.match(method, url.pathname);
-    const send = (status: number, body?: unknown) => {
+    const send = (status: number, body?: unknown, injected = false) => {
       double.requests.push({
         method,
         path: url.pathname + url.search,
         status,
         ...(op ? { operationId: op.operationId } : {}),
       });
-      if (op) double.violations.push(...contract.validateResponse(op, status, body));
-      res.writeHead(status, { "content-type": "application/json" });
+      if (op && !injected) double.violations.push(...contract.validateResponse(op, status, body));
+      if (injected)
+        double.violations.push(...contract.validateBasicError(body, `${op?.operationId} injected ${status}`));
+      const scopes =
+        double.tokenKind === "classic"
+          ? { "x-oauth-scopes": double.permission === "write" ? "repo, workflow" : "" }
+          : {};
+      res.writeHead(status, { "content-type": "application/json", ...scopes });
       res.end(body === undefined ? "" : JSON.stringify(body));
     };
     if (!op) {
@@ -450,11 +502,21 @@ export async function startGitHubDouble(options: {
     const fault = faults.find((f) => f.method === method && f.path.test(url.pathname) && (f.times ?? 1) > 0);
     if (fault) {
       fault.times = (fault.times ?? 1) - 1;
-      send(fault.status, {
-        message: fault.message ?? "injected fault",
-        documentation_url: docs,
-        status: String(fault.status),
-      });
+      if (fault.status === "refused") {
+        double.requests.push({
+          method,
+          path: url.pathname + url.search,
+          status: 0,
+          ...(op ? { operationId: op.operationId } : {}),
+        });
+        req.socket.destroy();
+        return;
+      }
+      send(
+        fault.status,
+        { message: fault.message ?? "injected fault", documentation_url: docs, status: String(fault.status) },
+        true,
+      );
       return;
     }
     if (double.permission === "read" && method !== "GET") {
