@@ -78,6 +78,8 @@ export interface GitHubDouble {
    */
   tokenKind: "installation" | "user" | "classic";
   inject(fault: Fault): void;
+  /** Answers the `nth` request from now (1 = the next one), whatever it is, with `status`. */
+  failNth(nth: number, status: Fault["status"]): void;
   close(): Promise<void>;
 }
 
@@ -120,6 +122,7 @@ export async function startGitHubDouble(options: {
   const repository = options.repository ?? "acme/home";
   const token = options.token ?? "test-token";
   const faults: Fault[] = [];
+  let countdown: { left: number; status: Fault["status"] } | undefined;
   let nextId = 1000;
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -138,6 +141,9 @@ export async function startGitHubDouble(options: {
     permission: "write",
     tokenKind: "installation",
     inject: (fault) => faults.push({ times: 1, ...fault }),
+    failNth: (nth, status) => {
+      countdown = { left: nth, status };
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 
@@ -499,7 +505,11 @@ export async function startGitHubDouble(options: {
       send(401, { message: "Bad credentials", documentation_url: docs, status: "401" });
       return;
     }
-    const fault = faults.find((f) => f.method === method && f.path.test(url.pathname) && (f.times ?? 1) > 0);
+    let fault = faults.find((f) => f.method === method && f.path.test(url.pathname) && (f.times ?? 1) > 0);
+    if (countdown && --countdown.left === 0) {
+      fault = { method, path: /./, status: countdown.status, times: 1 };
+      countdown = undefined;
+    }
     if (fault) {
       fault.times = (fault.times ?? 1) - 1;
       if (fault.status === "refused") {
