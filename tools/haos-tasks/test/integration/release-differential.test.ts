@@ -153,3 +153,76 @@ describe("differential: intended differences, both answers pinned", () => {
     if (c.cliff) expect(await cliff(repo)).toBe(c.cliff);
   });
 });
+
+/**
+ * Where we differ from release-please on purpose: each case pins our answer (computed here) and
+ * release-please's (read from its source and stated, since release-please needs GitHub to run),
+ * and, where it can run here, conventional-recommended-bump's (semantic-release's analyzer preset).
+ * `haos-tasks release --help` lists the same differences.
+ */
+describe("differential: deliberate differences from release-please, both answers pinned", () => {
+  async function planOf(repo: ScriptedRepo) {
+    const config = parseReleaseConfig("release: {}\n");
+    return planRelease(
+      await readPlanInput(repo.dir, config, findComponent(config, "repository"), { env: {} }),
+    );
+  }
+
+  it("a squash-merged GitHub revert cancels the reverted pull request", async () => {
+    const repo = await history([]);
+    await repo.commit("fix: x (#122)", { "src/a.ts": "a\n" });
+    await repo.commit('Revert "fix: x" (#123)\n\nReverts acme/home#122', { "src/a.ts": "b\n" });
+    const answers = {
+      ours: levelOf((await planOf(repo)).release?.version),
+      // src/commit.ts: @conventional-commits/parser cannot parse `Revert "…"` (no `type:`), so the
+      // revert is dropped and the fix releases a patch.
+      releasePlease: "patch",
+      crb: await conventionalRecommendedBump(repo),
+    };
+    expect(answers).toEqual({ ours: "none", releasePlease: "patch", crb: "patch" });
+  });
+
+  it("a merge commit's own message does not count; the merged commits do", async () => {
+    const repo = await history([]);
+    await repo.git("switch", "-q", "-c", "topic");
+    await repo.commit("fix: on the branch", { "src/t.ts": "t\n" });
+    await repo.git("switch", "-q", "main");
+    await repo.git("merge", "-q", "--no-ff", "-m", "feat: merge the topic", "topic");
+    const plan = await planOf(repo);
+    // release-please reads every commit of the range, the merge's `feat:` message too: minor.
+    const answers = { ours: levelOf(plan.release?.version), releasePlease: "minor" };
+    expect(answers).toEqual({ ours: "patch", releasePlease: "minor" });
+    expect(plan.excluded[0]?.reason).toBe("merge commit: its changes count through the merged commits");
+  });
+
+  it("a stable release after prereleases lists every change since the previous stable release", async () => {
+    const repo = await history([]);
+    await repo.commit("feat: early", { "src/a.ts": "a\n" });
+    await repo.commit("chore(release): 1.3.0-rc.1", { "version.txt": "1.3.0-rc.1\n" });
+    await repo.tag("v1.3.0-rc.1", { annotated: true });
+    await repo.commit("fix: late", { "src/b.ts": "b\n" });
+    const notes = (await planOf(repo)).release?.notes ?? "";
+    const listed = (text: string) => ["early", "late"].filter((d) => text.includes(`* ${d} (`));
+    // release-please's notes of 1.3.0 start at its latest release, v1.3.0-rc.1: only "late".
+    expect({ ours: listed(notes), releasePlease: ["late"] }).toEqual({
+      ours: ["early", "late"],
+      releasePlease: ["late"],
+    });
+  });
+
+  it("commits sort by scope then description by code unit, unscoped first, whatever the commit order", async () => {
+    const order = async (messages: string[]) => {
+      const repo = await history(messages);
+      const notes = (await planOf(repo)).release?.notes ?? "";
+      return notes
+        .split("\n")
+        .filter((l) => l.startsWith("* "))
+        .map((l) => l.replace(/ \(.*$/, ""));
+    };
+    const expected = ["* Zebra", "* apple", "* **a:** one", "* **b:** two"];
+    expect(await order(["fix(b): two", "fix: apple", "fix(a): one", "fix: Zebra"])).toEqual(expected);
+    expect(await order(["fix: Zebra", "fix(a): one", "fix: apple", "fix(b): two"])).toEqual(expected);
+    // release-please (compare-func over scope, subject) compares a null scope as equal to any
+    // scope, so its order of these four depends on the order of the commits: no single answer.
+  });
+});

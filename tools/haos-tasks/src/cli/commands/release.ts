@@ -33,6 +33,34 @@ const common = {
 } as const;
 
 const details = `Components, tags and the scoping rule come from the release: section of .haos-tasks.yaml.
+Commits are read as release-please reads them: whitespace after the colon, footers only in the
+trailing footer block, \`Fixes #n\` anywhere rendered as ", closes #n", squash bodies holding
+\`type: …\` footers or BEGIN_NESTED_COMMIT blocks split into commits, \`deps\` hidden by default.
+Per component: releaseAs (release-please's release-as) and bootstrapSha / lastReleaseSha (the commit
+that released the current version before any tag: the plan tags it). Without those, a version file
+and a CHANGELOG section for its version but no tag plan "tag <version> at the commit that set it".
+A tag whose GitHub release is missing plans as unfinished (read with a token); apply first proves
+the token may push and create releases (GET /repos: permissions or scopes, else a write probe).
+
+Deliberate differences from release-please (test/integration/release-differential.test.ts):
+  - merge commits are excluded, their changes count through the merged commits (release-please
+    also reads a merge commit's own message);
+  - a stable release after prereleases lists every change since the previous stable release
+    (release-please lists only what came after the last prerelease);
+  - in a section, commits sort by scope then description by code unit, unscoped first
+    (release-please's comparator treats a missing scope as equal to any, so its order depends
+    on the order of the input);
+  - a squash-merged GitHub revert (\`Revert "fix: x" (#123)\`, \`Reverts owner/repo#122\`) cancels
+    the reverted pull request (release-please cannot parse that header and keeps the fix);
+  - a releaseAs not above the current version is ignored with a warning (release-please proposes
+    it again until the key is removed).
+
+Examples:
+  haos-tasks release plan                          # every component, text
+  haos-tasks release plan --component haos-enigma --format json
+  haos-tasks release plan --prerelease rc          # 1.2.0-rc.1, rc.2, … then plain plan graduates
+  haos-tasks release apply --component haos-enigma # finishes an unfinished release too
+
 Exit codes: 0 planned/released/nothing to release, 1 blocked or a failed step, 2 usage or
 configuration, 4 forbidden (the token lacks \`contents: write\`), 5 GitHub unreachable.`;
 
