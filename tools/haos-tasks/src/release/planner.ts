@@ -437,7 +437,7 @@ function bootstrapPlan(
     reason:
       b.source === "config"
         ? `${where} released ${version} (its ${component.versionFile}); no tag ${tag} exists yet, so apply tags it there`
-        : `${component.versionFile} says ${version} since ${short} ("${header}") and ${component.changelog} has its section, but no tag ${tag} exists: the first release of an existing version is tagged at the commit that set it, not released again; the ${input.commits.length} commit(s) after it are planned once the tag exists`,
+        : `${component.versionFile} says ${version} since ${short} ("${header}") and ${component.changelog} has its section, but no tag ${tag} exists: the first release of an existing version is tagged at the commit that set it, not released again; the ${base.considered.length} commit(s) of ${component.name} after it are planned once the tag exists`,
   };
   base.release = plannedRelease(
     component,
