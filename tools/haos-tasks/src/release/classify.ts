@@ -124,7 +124,11 @@ export function classifyCommits(
   // header (`Revert "fix: x"`); only commits older than the revert count.
   const targetOf = (c: GitCommit, index: number): GitCommit | undefined => {
     const p = parsed.get(c.sha);
-    if (!p) return undefined;
+    if (
+      !p ||
+      (!p.reverts && p.revertsPullRequest === undefined && (p.conventional || p.revertedHeader === undefined))
+    )
+      return undefined;
     const older = inScope.slice(index + 1);
     if (p.reverts) return older.find((o) => o.sha.startsWith(p.reverts as string));
     if (p.revertsPullRequest !== undefined)
