@@ -2,15 +2,15 @@
  * Reads the plain data planRelease needs for one component (git reads only, the remote's copy of
  * the latest release tag included; no working tree).
  */
+
+import { topChangelogSection } from "./changelog.ts";
 import { releaseCommitPattern } from "./classify.ts";
 import type { ComponentConfig, ReleaseConfig } from "./config.ts";
-import { topChangelogSection } from "./changelog.ts";
 import { ReleaseError } from "./errors.ts";
 import { git, runGit } from "./git-runner.ts";
 import { GitHubApi, githubTargetFromEnv, githubToken } from "./github-api.ts";
 import { componentVersionTags, notesBaseTag } from "./next-version.ts";
 import type { BootstrapCommit, CommitFiles, GitHubReleaseState, PlanInput } from "./planner.ts";
-import { formatSemVer, parseSemVer } from "./semver.ts";
 import {
   type RemoteTag,
   readCommits,
@@ -20,6 +20,7 @@ import {
   readTags,
   repositoryFromRemoteUrl,
 } from "./read-repository.ts";
+import { formatSemVer, parseSemVer } from "./semver.ts";
 
 export interface SnapshotOptions {
   now?: Date;

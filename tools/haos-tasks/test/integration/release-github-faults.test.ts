@@ -76,7 +76,9 @@ describe.each(["git", "github"] as const)("%s transport", (transport) => {
     expect(seen).toEqual(sequences[transport].map((s) => s.replace(/ \(.*\)$/, "")));
   });
 
-  const cases = sequences[transport].flatMap((step, i) => statuses.map((status) => ({ nth: i + 1, step, status })));
+  const cases = sequences[transport].flatMap((step, i) =>
+    statuses.map((status) => ({ nth: i + 1, step, status })),
+  );
   it.each(cases)("request $nth ($step) answered $status", async ({ nth, step, status }) => {
     fixture = await createReleaseFixture();
     const f = fixture;
