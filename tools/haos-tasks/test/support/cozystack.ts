@@ -131,7 +131,10 @@ export interface CozystackOptions {
   retryInterval?: string;
   /** How often the stand-in reconciles (it polls; cozystack-api computes status on every read). */
   pollMs?: number;
-  /** Delays creating the vm-disk HelmReleases (forces the vm-instance chart's missing-disk race). */
+  /**
+   * Delays creating a vm-disk HelmRelease after its VMDisk appears: forces the vm-instance chart's
+   * "Specified disk not exists" race (its lookup of the DataVolume) that happens on real clusters.
+   */
   diskReleaseDelayMs?: number;
 }
 
@@ -176,7 +179,7 @@ export async function startCozystackApi(
 
   const client = new KubeClient(server.adminKubeConfig());
   const retryInterval = options.retryInterval ?? "30s";
-  const started = Date.now();
+  const firstSeen = new Map<string, number>();
   let lastWrite = 0;
   let stopped = false;
   const lastStatus = new Map<string, string>();
@@ -258,12 +261,10 @@ export async function startCozystackApi(
         const want = releaseFor(kind, app);
         const have = releases.find((r) => r.metadata.namespace === ns && r.metadata.name === name);
         if (!have) {
-          if (
-            kind === "VMDisk" &&
-            options.diskReleaseDelayMs &&
-            Date.now() - started < options.diskReleaseDelayMs
-          )
-            continue;
+          const uid = app.metadata.uid ?? name;
+          const first = firstSeen.get(uid) ?? Date.now();
+          firstSeen.set(uid, first);
+          if (kind === "VMDisk" && Date.now() - first < (options.diskReleaseDelayMs ?? 0)) continue;
           await client.create(helmRelease, ns, want);
           continue;
         }

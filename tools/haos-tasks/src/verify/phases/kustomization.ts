@@ -26,6 +26,11 @@ const hints: Record<string, string> = {
     "the API server rejected an object: run `haos-tasks validate` (schemas, immutable fields)",
   PruneFailed: "Flux could not delete a removed object: check finalizers and the controller's RBAC",
   HealthCheckFailed: "an applied object did not become ready: see the objects named and the events below",
+  InvalidCELExpression:
+    "a healthCheckExprs expression does not compile: fix it (`haos-tasks validate` checks them) and push",
+  AccessDenied: "the Kustomization references a source or service account it may not use: fix the reference",
+  FeatureGateDisabled:
+    "the Kustomization uses a feature kustomize-controller has not enabled: drop it or enable the gate",
 };
 
 const kindKeys: Record<string, KindKey> = {
