@@ -171,7 +171,7 @@ export async function startCozystackApi(
       apiVersion: "v1",
       kind: "Secret",
       metadata: { name: "cozystack-values", namespace: ns },
-      stringData: { values: stringify({ _cluster: {}, _namespace: {} }) },
+      stringData: { "values.yaml": stringify({ _cluster: {}, _namespace: {} }) },
     };
     const applied = await server.kubectl(["apply", "-f", "-"], { input: JSON.stringify(secret) });
     if (applied.exitCode !== 0) throw new Error(`cozystack-values in ${ns}: ${applied.stderr}`);
