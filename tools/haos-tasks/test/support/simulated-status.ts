@@ -75,6 +75,9 @@ export class SimulatedPlatform {
     this.options.importMode = mode;
   }
 
+  /** DataVolumes whose import keeps failing whatever importMode says (by name). */
+  readonly failingImports = new Set<string>();
+
   start(): void {
     this.loop = (async () => {
       while (!this.stopped) {
@@ -205,7 +208,7 @@ export class SimulatedPlatform {
       );
       return;
     }
-    if (this.options.importMode === "fails") {
+    if (this.options.importMode === "fails" || this.failingImports.has(name)) {
       const restarts = step - 1;
       await this.write(
         "dataVolume",
