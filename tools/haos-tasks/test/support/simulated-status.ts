@@ -259,8 +259,19 @@ export class SimulatedPlatform {
 
   private async virtualMachine(vm: KubeObject, dvs: KubeObject[]): Promise<void> {
     const name = vm.metadata.name;
-    const status = vm.status as { ready?: boolean } | undefined;
-    if (status?.ready === true) return;
+    const status = vm.status as { ready?: boolean; observedGeneration?: number } | undefined;
+    const generation = vm.metadata.generation ?? 1;
+    if (status?.ready === true) {
+      // virt-controller observes a new (live-updatable) spec of a running VM.
+      if (status.observedGeneration !== generation)
+        await this.write(
+          "virtualMachine",
+          name,
+          { observedGeneration: generation, desiredGeneration: generation },
+          `observedGeneration ${generation}`,
+        );
+      return;
+    }
     const volumes =
       (vm.spec as { template?: { spec?: { volumes?: Array<{ dataVolume?: { name?: string } }> } } }).template
         ?.spec?.volumes ?? [];
@@ -364,6 +375,8 @@ export class SimulatedPlatform {
         printableStatus: "Running",
         ready: true,
         created: true,
+        observedGeneration: generation,
+        desiredGeneration: generation,
         conditions: [kvCondition("Ready", "True"), kvCondition("AgentConnected", "True")],
       },
       "Running",
