@@ -1,6 +1,14 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -118,6 +126,8 @@ export async function startFluxControllers(
   const names = options.controllers ?? fluxControllerNames;
   const binaries = names.map((n) => [n, fluxControllerPath(n)] as const);
   const dir = mkdtempSync(path.join(os.tmpdir(), "haos-flux-"));
+  // source-controller refuses a --storage-path that does not exist yet.
+  mkdirSync(path.join(dir, "storage"));
   const created = await server.kubectl(["create", "namespace", "flux-system"]);
   if (created.exitCode !== 0 && !/AlreadyExists/.test(created.stderr))
     throw new Error(`creating flux-system failed: ${created.stderr}`);
@@ -140,7 +150,7 @@ export async function startFluxControllers(
           `--metrics-addr=127.0.0.1:${metricsPort}`,
           `--health-addr=127.0.0.1:${healthPort}`,
           `--concurrent=${concurrent}`,
-          "--log-level=debug",
+          "--log-level=info",
           "--log-encoding=json",
           ...(name === "source-controller"
             ? [
