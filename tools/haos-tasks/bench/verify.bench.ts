@@ -72,7 +72,12 @@ function printed(child: ChildProcess, pattern: RegExp): Promise<void> {
  * VM is ready. Each loop starts at a random point of its period, as a poller does relative to a
  * rollout it did not start, so its samples spread over the period instead of sharing one phase.
  */
-function pollLoop(kubeconfig: string, sim: ClusterSimulator, sha: string, interval: number): ChildProcess {
+function pollLoop(
+  kubeconfig: string,
+  names: { kustomization: string; vm: string },
+  sha: string,
+  interval: number,
+): ChildProcess {
   const script = `
 sleep "$6"
 n=0
@@ -91,8 +96,8 @@ done`;
       script,
       "poll",
       kubeconfig,
-      sim.fixture.names.kustomization,
-      sim.instance,
+      names.kustomization,
+      names.vm,
       sha,
       String(interval),
       (Math.random() * interval).toFixed(2),
@@ -100,6 +105,11 @@ done`;
     { stdio: ["ignore", "pipe", "pipe"] },
   );
 }
+
+const simNames = (sim: ClusterSimulator) => ({
+  kustomization: sim.fixture.names.kustomization,
+  vm: sim.instance,
+});
 
 interface Counter {
   requests: { at: number; watch: boolean }[];
@@ -214,7 +224,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs; i++) {
       const { fixture, sim, cliDone, actionDone } = await start();
       const peers = [2, 10].map((s) =>
-        exited(pollLoop(server.kubeconfigPath, sim, fixture.commits.target, s)),
+        exited(pollLoop(server.kubeconfigPath, simNames(sim), fixture.commits.target, s)),
       );
       await sim.rollout(fixture.commits.target);
       const [ours, action, two, ten] = await Promise.all([cliDone, actionDone, ...peers]);
@@ -236,7 +246,7 @@ async function main(): Promise<void> {
     process.stderr.write(`quiet window: ${waitSeconds} s with nothing changing\n`);
     const { fixture, sim, cliDone, actionDone } = await start();
     const peers = [2, 10].map((s) => {
-      const child = pollLoop(server.kubeconfigPath, sim, fixture.commits.target, s);
+      const child = pollLoop(server.kubeconfigPath, simNames(sim), fixture.commits.target, s);
       return { child, done: exited(child) };
     });
     const settle = 5_000;
@@ -291,10 +301,150 @@ async function main(): Promise<void> {
     ] as const;
     for (const [what, ok] of targets) console.log(`target: ${what} — ${ok ? "met" : "MISSED"}`);
     process.exitCode = targets.every(([, ok]) => ok) ? 0 : 1;
+    if (process.env.BENCH_REAL_FLUX !== "0") await realFluxRows(fmt, row);
   } finally {
     for (const c of counters) await c.close();
     await page.close();
     await server.stop();
+  }
+}
+
+/**
+ * The same watchers on REAL Flux (source-, kustomize-, helm-controller from .tools/bin; the real
+ * CozyStack charts; test/support/real-flux-app.ts). Each run removes the app's VMDisk/VMInstance
+ * (prune → uninstall) and restores them in the next commit, so the restore is a fresh install with
+ * the simulated CDI/KubeVirt/WorkloadMonitor/LoadBalancer writes. Two figures per watcher: the last
+ * simulated status write → exit, and Flux's own Kustomization Ready=True (lastAppliedRevision =
+ * the commit, seen through a watch) → exit.
+ */
+async function realFluxRows(
+  fmt: (ms: number) => string,
+  row: (name: string, list: number[], requests: number, memory?: number) => string,
+): Promise<void> {
+  const { startRealFluxApp } = await import("../test/support/real-flux-app.ts");
+  const { KubeClient } = await import("../src/kube/client.ts");
+  const { resourceKinds } = await import("../src/kube/resources.ts");
+  const fluxRuns = Number(process.env.BENCH_FLUX_RUNS ?? 3);
+  const env = await startRealFluxApp({ retryInterval: "2s" });
+  try {
+    const admin = new KubeClient(env.server.adminKubeConfig());
+    const verifyChild = (sha: string) =>
+      spawn(
+        process.execPath,
+        [
+          cli,
+          "verify",
+          "--format",
+          "json",
+          "--app",
+          env.repo.appDir,
+          "--revision",
+          sha,
+          "--kubeconfig",
+          env.kubeconfig,
+          "--app-url",
+          env.pageUrl,
+          "--timeout",
+          "180s",
+          "--reconcile",
+        ],
+        {
+          cwd: env.repo.work,
+          env: { ...process.env, GITHUB_SHA: "", GITHUB_ACTIONS: "", GITHUB_STEP_SUMMARY: "" },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+    /** When the Kustomization first shows lastAppliedRevision = sha with Ready=True (a watch). */
+    const fluxReady = (sha: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        let stopWatch: (() => void) | undefined;
+        void admin.list(resourceKinds.kustomization, "flux-system").then(async (list) => {
+          stopWatch = await admin.watch(
+            resourceKinds.kustomization,
+            "flux-system",
+            list.resourceVersion,
+            { fieldSelector: "metadata.name=haos-enigma" },
+            (event) => {
+              const status = event.object?.status as
+                | { lastAppliedRevision?: string; conditions?: Array<{ type: string; status: string }> }
+                | undefined;
+              if (
+                status?.lastAppliedRevision === `main@sha1:${sha}` &&
+                status.conditions?.some((c) => c.type === "Ready" && c.status === "True")
+              ) {
+                stopWatch?.();
+                resolve(Date.now());
+              }
+            },
+            (error) => {
+              if (error) reject(error);
+            },
+          );
+        }, reject);
+      });
+    const names = { kustomization: "haos-enigma", vm: "vm-instance-haos" };
+    const samples = {
+      cliSim: [] as number[],
+      cliFlux: [] as number[],
+      poll2Flux: [] as number[],
+      poll10Flux: [] as number[],
+    };
+    // The first install, then remove/restore rounds.
+    const kustomization = env.repo.read("kustomization.yaml");
+    const without = kustomization
+      .replace("  - vmdisk-haos.yaml\n", "")
+      .replace("  - vminstance-haos.yaml\n", "");
+    for (let i = 0; i <= fluxRuns; i++) {
+      let sha = env.repo.git("rev-parse", "HEAD");
+      if (i > 0) {
+        const removed = env.repo.commit(`chore: remove the VM (bench round ${i})`, {
+          "kustomization.yaml": without,
+        });
+        env.repo.push();
+        const gone = await exited(verifyChild(removed));
+        if (gone.code !== 0) throw new Error(`verify of the removal exited ${gone.code}:\n${gone.stderr}`);
+        // helm-controller uninstalls: wait until the VM is gone before restoring it.
+        for (let w = 0; w < 300; w++) {
+          if (!(await admin.get(resourceKinds.virtualMachine, "tenant-root", "vm-instance-haos"))) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        sha = env.repo.commit(`feat: restore the VM (bench round ${i})`, {
+          "kustomization.yaml": kustomization,
+        });
+      }
+      const readyAt = fluxReady(sha);
+      const peers = [2, 10].map((s) => exited(pollLoop(env.server.kubeconfigPath, names, sha, s)));
+      if (i > 0) env.repo.push();
+      const ours = await exited(verifyChild(sha));
+      const [two, ten] = await Promise.all(peers);
+      if (ours.code !== 0 || !two || !ten)
+        throw new Error(`verify on real Flux exited ${ours.code}:\n${ours.stderr}`);
+      const flux = await readyAt;
+      const lastSim = Math.max(env.platform.lastWriteAt, env.standIn.lastStatusWriteAt());
+      if (i === 0) continue; // the first install also pays the controllers' cold caches
+      samples.cliSim.push(ours.at - lastSim);
+      samples.cliFlux.push(ours.at - flux);
+      samples.poll2Flux.push(two.at - flux);
+      samples.poll10Flux.push(ten.at - flux);
+      process.stderr.write(
+        `real Flux run ${i}/${fluxRuns}: verify ${ours.at - lastSim} ms after the last simulated write, ${ours.at - flux} ms after Flux Ready=True; 2 s loop ${two.at - flux} ms, 10 s loop ${ten.at - flux} ms\n`,
+      );
+    }
+    console.log(
+      `real Flux (source-controller, kustomize-controller, helm-controller; real CozyStack charts): ${fluxRuns} fresh installs; controllers' peak RSS (KiB) ${JSON.stringify(env.flux.peakRssKiB())}`,
+    );
+    console.log(`  ${"watcher".padEnd(46)} ${"p50".padStart(8)} ${"p95".padStart(8)} ${"max".padStart(8)}`);
+    console.log(
+      row("verify: last simulated status write → exit", samples.cliSim, 0).replace(/\s+0\.0\s+-$/, ""),
+    );
+    console.log(row("verify: Flux Ready=True → exit", samples.cliFlux, 0).replace(/\s+0\.0\s+-$/, ""));
+    console.log(
+      row("2 s poll loop: Flux Ready=True → exit", samples.poll2Flux, 0).replace(/\s+0\.0\s+-$/, ""),
+    );
+    console.log(row("10 s loop: Flux Ready=True → exit", samples.poll10Flux, 0).replace(/\s+0\.0\s+-$/, ""));
+    void fmt;
+  } finally {
+    await env.stop();
   }
 }
 

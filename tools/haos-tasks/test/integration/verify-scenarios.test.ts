@@ -129,7 +129,9 @@ describe("haos-tasks verify on a real kube-apiserver", () => {
     expect(result.endedAt - sim.decisiveAt).toBeLessThan(3_000);
   });
 
-  it("Stalled fails the kustomization phase at once", async () => {
+  // Flux stalls only on terminal errors (InvalidCELExpression, AccessDenied, FeatureGateDisabled);
+  // a bad path or a build error is Ready=False/BuildFailed (above), never Stalled.
+  it("Stalled (InvalidCELExpression in healthCheckExprs) fails the kustomization phase at once", async () => {
     const { fixture, sim, args } = await scenario();
     const run = startVerifyCli(args(), fixture.repoRoot);
     await run.started;
@@ -138,14 +140,15 @@ describe("haos-tasks verify on a real kube-apiserver", () => {
     await sim.kustomizationFailed(
       fixture.commits.target,
       fixture.commits.old,
-      "InvalidPathError",
-      "path './apps/haos-enigma' not found",
+      "InvalidCELExpression",
+      "failed to create CEL expressions for apps.cozystack.io/v1alpha1, Kind=VMDisk: failed to parse the CEL expression 'status.': ERROR: <input>:1:8: Syntax error: mismatched input '<EOF>'",
       true,
     );
     const result = await run.done;
     expect(result.code).toBe(1);
     expect(result.report.failedPhase).toBe("kustomization");
     expect(result.report.detail).toContain("stalled");
+    expect(result.report.detail).toContain("InvalidCELExpression");
     expect(result.endedAt - sim.decisiveAt).toBeLessThan(3_000);
   });
 

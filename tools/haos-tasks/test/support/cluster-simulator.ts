@@ -306,43 +306,71 @@ export class ClusterSimulator {
     });
   }
 
-  /** kustomize-controller: fetching, then lastAttemptedRevision, then health checks running. */
+  /**
+   * kustomize-controller, as observed on the real controller (PLATFORM.md "Flux"): Ready stays
+   * Unknown "Reconciliation in progress" for the whole reconcile; the progress goes on Reconciling,
+   * the health checks on a separate Healthy condition. Healthy is not reset when the next revision
+   * starts, so the previous commit's Healthy=True is still there while the target is fetched.
+   */
   async kustomizationApplying(sha: string, previous: string): Promise<void> {
+    const inProgress = condition("Ready", "Unknown", "Progressing", "Reconciliation in progress");
+    const leftover = condition("Healthy", "True", "Succeeded", "Health check passed in 20.04s");
     await this.kustomization({
       lastAttemptedRevision: rev(previous),
       lastAppliedRevision: rev(previous),
       conditions: [
-        condition("Ready", "Unknown", "Progressing", `Fetching manifests for revision ${rev(sha)}`),
-        condition("Reconciling", "True", "Progressing", `Fetching manifests for revision ${rev(sha)}`),
+        inProgress,
+        condition(
+          "Reconciling",
+          "True",
+          "Progressing",
+          `Fetching manifests for revision ${rev(sha)} with a timeout of 15m0s`,
+        ),
+        leftover,
       ],
     });
     await this.kustomization({
       lastAttemptedRevision: rev(sha),
       conditions: [
-        condition(
-          "Ready",
-          "Unknown",
-          "Progressing",
-          `Running health checks for revision ${rev(sha)} with a timeout of 15m0s`,
-        ),
+        inProgress,
         condition(
           "Reconciling",
           "True",
           "Progressing",
-          `Running health checks for revision ${rev(sha)} with a timeout of 15m0s`,
+          `Building manifests for revision ${rev(sha)} with a timeout of 15m0s`,
         ),
+        leftover,
+      ],
+    });
+    const running = `Running health checks for revision ${rev(sha)} with a timeout of 15m0s`;
+    await this.kustomization({
+      conditions: [
+        inProgress,
+        condition("Reconciling", "True", "Progressing", running),
+        condition("Healthy", "Unknown", "Progressing", running),
       ],
     });
   }
 
+  /** Healthy=True, then Ready=True "Applied revision" one update BEFORE lastAppliedRevision. */
   async kustomizationApplied(sha: string): Promise<void> {
+    const done = [
+      condition("Ready", "True", "ReconciliationSucceeded", `Applied revision: ${rev(sha)}`),
+      condition("Healthy", "True", "Succeeded", "Health check passed in 1.02s"),
+    ];
+    await this.kustomization({ lastAttemptedRevision: rev(sha), conditions: done });
     await this.kustomization({
       lastAttemptedRevision: rev(sha),
       lastAppliedRevision: rev(sha),
-      conditions: [condition("Ready", "True", "ReconciliationSucceeded", `Applied revision: ${rev(sha)}`)],
+      conditions: done,
     });
   }
 
+  /**
+   * Ready=False with `reason` while Reconciling=True/ProgressingWithRetry (Flux retries every
+   * retryInterval); a failed health check also sets Healthy=False. `stalled` only for the terminal
+   * reasons Flux stalls on (InvalidCELExpression, AccessDenied, FeatureGateDisabled).
+   */
   async kustomizationFailed(
     sha: string,
     applied: string,
@@ -355,7 +383,10 @@ export class ClusterSimulator {
       lastAppliedRevision: rev(applied),
       conditions: [
         condition("Ready", "False", reason, message),
-        ...(stalled ? [condition("Stalled", "True", reason, message)] : []),
+        ...(stalled
+          ? [condition("Stalled", "True", reason, message)]
+          : [condition("Reconciling", "True", "ProgressingWithRetry", `retrying in 2m0s: ${message}`)]),
+        ...(reason === "HealthCheckFailed" ? [condition("Healthy", "False", reason, message)] : []),
       ],
     });
   }
@@ -385,36 +416,56 @@ export class ClusterSimulator {
               sourceRef: { kind: "HelmRepository", name: "cozystack-apps", namespace: "cozy-public" },
             },
           },
-          install: { remediation: { retries: -1 } },
-          upgrade: { remediation: { retries: -1 } },
+          install: { strategy: { name: "RetryOnFailure", retryInterval: "30s" }, timeout: "10m0s" },
+          upgrade: { strategy: { name: "RetryOnFailure", retryInterval: "30s" }, timeout: "10m0s" },
+          values: {},
           valuesFrom: [{ kind: "Secret", name: "cozystack-values" }],
         },
       });
     }
   }
 
-  /** helm-controller: Ready, an install failure (retrying) or stalled. */
+  /**
+   * helm-controller under RetryOnFailure: Ready+Released True/InstallSucceeded, or a failed render:
+   * Ready=False + Released=False/InstallFailed with `status.failures` counting (no installFailures);
+   * "retrying" is the moment between two attempts, Ready flipped to Unknown, Released still False.
+   */
   async helmRelease(
     name: string,
-    state: "ready" | "failed" | "stalled",
+    state: "ready" | "failed" | "retrying",
     message = "",
     failures = 1,
   ): Promise<void> {
-    const conditions =
+    const released =
       state === "ready"
-        ? [
-            condition("Ready", "True", "InstallSucceeded", "Helm install succeeded"),
-            condition("Released", "True", "InstallSucceeded", "Helm install succeeded"),
-          ]
-        : [
-            condition("Ready", "False", "InstallFailed", message),
-            condition("Released", "False", "InstallFailed", message),
-            ...(state === "stalled" ? [condition("Stalled", "True", "RetriesExceeded", message)] : []),
-          ];
+        ? condition(
+            "Released",
+            "True",
+            "InstallSucceeded",
+            `Helm install succeeded for release ${this.tenant}/${name}.v1`,
+          )
+        : condition("Released", "False", "InstallFailed", message);
+    const ready =
+      state === "ready"
+        ? condition(
+            "Ready",
+            "True",
+            "InstallSucceeded",
+            `Helm install succeeded for release ${this.tenant}/${name}.v1`,
+          )
+        : state === "failed"
+          ? condition("Ready", "False", "InstallFailed", message)
+          : condition("Ready", "Unknown", "Progressing", "Running 'install' action with timeout of 10m0s");
     await this.status("helmRelease", this.tenant, name, {
-      observedGeneration: 1,
-      installFailures: state === "ready" ? 0 : failures,
-      conditions,
+      observedGeneration: state === "ready" ? 1 : -1,
+      ...(state === "ready" ? {} : { failures }),
+      conditions: [
+        ready,
+        released,
+        ...(state === "ready"
+          ? []
+          : [condition("Reconciling", "True", "ProgressingWithRetry", "retrying after 30s")]),
+      ],
     });
   }
 

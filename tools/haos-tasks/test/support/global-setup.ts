@@ -1,9 +1,12 @@
 import { toolPath } from "../../src/tools/paths.ts";
+import { fluxControllerNames, fluxControllerPath } from "./flux.ts";
 
 /**
  * Fails the whole run up front, with the fix, when a pinned tool the suite needs is missing —
- * instead of every integration test failing on its own.
+ * instead of every integration test failing on its own. The Flux controllers are part of the
+ * `test` bootstrap group: the real-Flux scenarios never skip.
  */
 export default function setup(): void {
   for (const tool of ["kubeconform", "etcd", "kube-apiserver"] as const) toolPath(tool);
+  for (const controller of fluxControllerNames) fluxControllerPath(controller);
 }

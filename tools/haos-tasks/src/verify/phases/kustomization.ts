@@ -26,6 +26,11 @@ const hints: Record<string, string> = {
     "the API server rejected an object: run `haos-tasks validate` (schemas, immutable fields)",
   PruneFailed: "Flux could not delete a removed object: check finalizers and the controller's RBAC",
   HealthCheckFailed: "an applied object did not become ready: see the objects named and the events below",
+  InvalidCELExpression:
+    "a healthCheckExprs expression does not compile: fix it (`haos-tasks validate` checks them) and push",
+  AccessDenied: "the Kustomization references a source or service account it may not use: fix the reference",
+  FeatureGateDisabled:
+    "the Kustomization uses a feature kustomize-controller has not enabled: drop it or enable the gate",
 };
 
 const kindKeys: Record<string, KindKey> = {
@@ -62,6 +67,26 @@ export function healthCheckObjects(
         ...(kind ? { kind, namespace: m[2] ?? "", name: m[3] ?? "" } : {}),
       };
     });
+}
+
+/**
+ * The state of kustomize-controller's health checks for the attempt in progress, from conditions:
+ * "running" when Reconciling=True and Healthy=Unknown were written together by the health-check
+ * step (same message, one update). Healthy is never reset when the next revision starts (and a
+ * canceled check leaves it Unknown), so Healthy alone says nothing about the current attempt: a
+ * Healthy whose message differs from Reconciling's is a leftover of the previous attempt.
+ */
+export function healthChecks(kustomization: KubeObject): "running" | "none" {
+  const reconciling = getCondition(kustomization, "Reconciling");
+  const healthy = getCondition(kustomization, "Healthy");
+  if (!healthy || !isObservedCurrent(kustomization, healthy)) return "none";
+  if (
+    reconciling?.status === "True" &&
+    healthy.status === "Unknown" &&
+    healthy.message === reconciling.message
+  )
+    return "running";
+  return "none";
 }
 
 /** kustomization: lastAttemptedRevision, then lastAppliedRevision = target with Ready=True. */
@@ -126,13 +151,18 @@ export function evaluateKustomization(
       data: { objects: named.map((o) => o.ref) },
     };
   }
-  if (forTarget && /Running health checks for revision/.test(ready?.message ?? "")) {
-    return { state: "done", provisional: true, detail: `applied ${attempted}; Flux health checks running` };
+  const checks = healthChecks(kustomization);
+  if (forTarget && current && checks === "running" && ready?.status !== "False") {
+    return {
+      state: "done",
+      provisional: true,
+      detail: `applied ${attempted}; Flux health checks running (${describeCondition(getCondition(kustomization, "Healthy"))})`,
+    };
   }
   if (forTarget)
     return {
       state: "waiting",
-      detail: `applying ${attempted}: ${describeCondition(ready, "Ready")}${staleNote(kustomization, ready)}`,
+      detail: `applying ${attempted}: ${describeCondition(getCondition(kustomization, "Reconciling") ?? ready, "Ready")}${staleNote(kustomization, ready)}`,
     };
   return {
     state: "waiting",

@@ -1,0 +1,246 @@
+import { execFile } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { parseAllDocuments, stringify } from "yaml";
+import { loadPlatform, type Platform } from "../../src/platform/platform.ts";
+import { toolsRepoRoot } from "../../src/tools/paths.ts";
+import { startTestApiServer, type TestApiServer } from "./apiserver.ts";
+import { git, shippedServiceAccount, startHomeAssistantPage } from "./cluster-simulator.ts";
+import { type CozystackStandIn, cozystackInstancetype, startCozystackApi } from "./cozystack.ts";
+import {
+  type ArtifactServer,
+  type FluxControllers,
+  type GitHttpServer,
+  installFluxCrds,
+  pinnedText,
+  startArtifactServer,
+  startFluxControllers,
+  startGitHttpServer,
+} from "./flux.ts";
+import { SimulatedPlatform, type SimulatedPlatformOptions } from "./simulated-status.ts";
+import { synthesizedCrds } from "./synthesized-crds.ts";
+
+/**
+ * apps/haos-enigma reconciled by real Flux: one API server, the three controllers, a git server
+ * with a copy of this repository's app folder, the cozystack-api stand-in with the real charts,
+ * and the simulated platform (CDI, KubeVirt, WorkloadMonitor, LoadBalancer, the HA page).
+ */
+
+const execFileAsync = promisify(execFile);
+export const appRel = "apps/haos-enigma";
+
+type Doc = Record<string, unknown> & { kind?: string; spec?: { names?: { kind?: string } } };
+const docsOf = (text: string): Doc[] =>
+  parseAllDocuments(text)
+    .map((d) => d.toJS() as Doc | null)
+    .filter((d): d is Doc => Boolean(d) && typeof d?.kind === "string");
+
+/** The published CRDs of the kinds the app applies beyond Flux's (declared versions, via the lock). */
+export async function publishedAppCrds(p: Platform, appKinds: Set<string>): Promise<string[]> {
+  const texts = [
+    await pinnedText(`kube-ovn/${p.versions.kubeOvn}/charts/kube-ovn/templates/kube-ovn-crd.yaml`),
+    await pinnedText(`kyverno/${p.versions.kyverno}/config/crds/kyverno/kyverno.io_clusterpolicies.yaml`),
+  ];
+  const multus = await pinnedText(`multus-cni/${p.versions.multus}/deployments/multus-daemonset-thick.yml`);
+  const nad = docsOf(multus).find((d) => d.kind === "CustomResourceDefinition");
+  if (!nad) throw new Error("multus-daemonset-thick.yml holds no CRD");
+  texts.push(stringify(nad));
+  const vmBundle = await pinnedText(
+    `cozystack/${p.versions.cozystack}/packages/system/victoria-metrics-operator/charts/victoria-metrics-operator/charts/crds/crds/crd.yaml`,
+  );
+  const used = docsOf(vmBundle).filter((d) => appKinds.has(String(d.spec?.names?.kind)));
+  texts.push(used.map((d) => stringify(d)).join("---\n"));
+  return texts;
+}
+
+export interface AppRepo {
+  /** The working tree (verify runs here: `--app apps/haos-enigma`). */
+  work: string;
+  appDir: string;
+  /** git in the working tree. */
+  git(...args: string[]): string;
+  /** Writes files under the app folder (undefined deletes), commits, returns the SHA (not pushed). */
+  commit(message: string, files: Record<string, string | undefined>): string;
+  /** Pushes main to the served repository. */
+  push(): void;
+  read(file: string): string;
+}
+
+/**
+ * A real git repository holding this repository's apps/haos-enigma, served over smart HTTP. The
+ * only changes: the GitRepository's URL (the served repository) and a short interval.
+ */
+export function appRepo(gitRoot: string, gitServer: GitHttpServer, interval = "10s"): AppRepo {
+  const bare = path.join(gitRoot, "setup.git");
+  git(gitRoot, "init", "-q", "--bare", "-b", "main", bare);
+  const work = mkdtempSync(path.join(os.tmpdir(), "haos-flux-work-"));
+  git(work, "init", "-q", "-b", "main");
+  const appDir = path.join(work, appRel);
+  mkdirSync(path.dirname(appDir), { recursive: true });
+  cpSync(path.join(toolsRepoRoot, appRel), appDir, { recursive: true });
+  const gitrepo = path.join(appDir, "gitrepository-setup.yaml");
+  const original = readFileSync(gitrepo, "utf8");
+  const changed = original
+    .replace(/^( {2}url: ).*$/m, `$1${gitServer.url("setup.git")}`)
+    .replace(/^( {2}interval: ).*$/m, `$1${interval}`);
+  if (changed === original) throw new Error("gitrepository-setup.yaml: url/interval not found");
+  writeFileSync(gitrepo, changed);
+  git(work, "add", ".");
+  git(
+    work,
+    "commit",
+    "-q",
+    "-m",
+    "feat: haos-enigma (GitRepository URL and interval pointed at the test server)",
+  );
+  git(work, "remote", "add", "origin", bare);
+  const repo: AppRepo = {
+    work,
+    appDir: appRel,
+    git: (...args) => git(work, ...args),
+    commit(message, files) {
+      for (const [file, text] of Object.entries(files)) {
+        const full = path.join(appDir, file);
+        if (text === undefined) git(work, "rm", "-q", path.join(appRel, file));
+        else {
+          writeFileSync(full, text);
+          git(work, "add", path.join(appRel, file));
+        }
+      }
+      git(work, "commit", "-q", "-m", message);
+      return git(work, "rev-parse", "HEAD");
+    },
+    push() {
+      git(work, "push", "-q", "-f", "origin", "HEAD:main");
+    },
+    read: (file) => readFileSync(path.join(appDir, file), "utf8"),
+  };
+  repo.push();
+  return repo;
+}
+
+export interface RealFluxApp {
+  server: TestApiServer;
+  flux: FluxControllers;
+  repo: AppRepo;
+  standIn: CozystackStandIn;
+  platform: SimulatedPlatform;
+  /** The shipped verify ServiceAccount's kubeconfig. */
+  kubeconfig: string;
+  pageUrl: string;
+  /** Times of the setup steps (ms). */
+  timings: Record<string, number>;
+  /** Controller logs and the simulated writes, for a failing test. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export interface RealFluxAppOptions {
+  /** RetryOnFailure's retryInterval on the stand-in's HelmReleases (CozyStack: 30s). */
+  retryInterval?: string;
+  diskReleaseDelayMs?: number;
+  simulated?: Omit<SimulatedPlatformOptions, "namespace">;
+}
+
+/** Starts everything and applies the app's Flux wiring (GitRepository + Kustomization) once. */
+export async function startRealFluxApp(options: RealFluxAppOptions = {}): Promise<RealFluxApp> {
+  const timings: Record<string, number> = {};
+  const t0 = Date.now();
+  const mark = (what: string, since: number) => {
+    timings[what] = Date.now() - since;
+  };
+  const platformDecl = await loadPlatform(appRel, toolsRepoRoot);
+  const built = (
+    await execFileAsync("kubectl", ["kustomize", path.join(toolsRepoRoot, appRel)], { maxBuffer: 16 << 20 })
+  ).stdout;
+  const kinds = new Set(docsOf(built).map((d) => String(d.kind)));
+  const server = await startTestApiServer();
+  mark("apiServer", t0);
+  const cleanups: Array<() => Promise<void>> = [() => server.stop()];
+  const stop = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+  };
+  try {
+    let t = Date.now();
+    await installFluxCrds(server);
+    await server.installCrds(await publishedAppCrds(platformDecl, kinds));
+    await server.installCrds(
+      await synthesizedCrds({
+        cozystack: platformDecl.versions.cozystack,
+        kubevirt: platformDecl.versions.kubevirt,
+        cdi: platformDecl.versions.cdi,
+      }),
+    );
+    mark("crds", t);
+    const kubeconfig = await shippedServiceAccount(server);
+    const it = await server.kubectl(["apply", "-f", "-"], {
+      input: await cozystackInstancetype("u1.medium"),
+    });
+    if (it.exitCode !== 0) throw new Error(`u1.medium: ${it.stderr}`);
+    t = Date.now();
+    const flux = await startFluxControllers(server);
+    cleanups.push(() => flux.stop());
+    mark("controllers", t);
+    const artifacts: ArtifactServer = await startArtifactServer();
+    cleanups.push(() => artifacts.close());
+    t = Date.now();
+    const standIn = await startCozystackApi(server, artifacts, {
+      tenants: [platformDecl.cluster.tenantNamespace],
+      ...(options.retryInterval ? { retryInterval: options.retryInterval } : {}),
+      ...(options.diskReleaseDelayMs ? { diskReleaseDelayMs: options.diskReleaseDelayMs } : {}),
+    });
+    cleanups.push(() => standIn.stop());
+    mark("cozystack", t);
+    const platform = new SimulatedPlatform(server, {
+      namespace: platformDecl.cluster.tenantNamespace,
+      ...options.simulated,
+    });
+    platform.start();
+    cleanups.push(() => platform.stop());
+    const page = await startHomeAssistantPage("answers");
+    cleanups.push(() => page.close());
+    const gitRoot = mkdtempSync(path.join(os.tmpdir(), "haos-flux-git-"));
+    const gitServer = await startGitHttpServer(gitRoot);
+    cleanups.push(() => gitServer.close());
+    const repo = appRepo(gitRoot, gitServer);
+    // Bootstrap, as `flux bootstrap` would: the GitRepository and Kustomization from the repo
+    // (Flux then applies the whole folder, these two included).
+    const applied = await server.kubectl([
+      "apply",
+      "-f",
+      path.join(repo.work, appRel, "gitrepository-setup.yaml"),
+      "-f",
+      path.join(repo.work, appRel, "kustomization-root.yaml"),
+    ]);
+    if (applied.exitCode !== 0) throw new Error(`bootstrap apply failed: ${applied.stderr}`);
+    mark("total", t0);
+    return {
+      server,
+      flux,
+      repo,
+      standIn,
+      platform,
+      kubeconfig,
+      pageUrl: page.url,
+      timings,
+      logs: () =>
+        `${flux.logs(40)}\n--- simulated writes\n${platform.writes.slice(-40).join("\n")}\n--- kube-apiserver\n${server.logs().split("\n").slice(-10).join("\n")}`,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Reads objects as JSON through kubectl (admin). */
+export async function kubectlJson(
+  server: TestApiServer,
+  ...args: string[]
+): Promise<Record<string, unknown>> {
+  const r = await server.kubectl(["get", ...args, "-o", "json"]);
+  if (r.exitCode !== 0) throw new Error(`kubectl get ${args.join(" ")}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
