@@ -1,4 +1,5 @@
 import type { Finding } from "../../findings.ts";
+import { arcRules } from "./arc.ts";
 import { cozystackRules } from "./cozystack.ts";
 import { credentialRules } from "./credentials.ts";
 import { deprecationRules } from "./deprecations.ts";
@@ -18,5 +19,6 @@ export function platformRules(context: RuleContext): Finding[] {
     ...pruneProtectionRules(context),
     ...deprecationRules(context),
     ...credentialRules(context),
+    ...arcRules(context),
   ];
 }
