@@ -29,9 +29,18 @@ export interface ManagedProcess {
  * if this test process dies without calling stop() — so a crashed or killed vitest worker never
  * leaves etcd or kube-apiserver behind.
  */
-export function startManaged(name: string, command: string, args: string[], logPath: string): ManagedProcess {
+export function startManaged(
+  name: string,
+  command: string,
+  args: string[],
+  logPath: string,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): ManagedProcess {
   const log = createWriteStream(logPath, { flags: "a" });
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(options.env ? { env: options.env } : {}),
+  });
   // Two sources into one log: neither may end it (the first to close would, by default, and the
   // other's last lines would then be a "write after end"); stop() ends it once both are closed.
   child.stdout?.pipe(log, { end: false });

@@ -234,6 +234,40 @@ const kubevirtKinds = [
   },
 ] as const;
 
+/**
+ * Kinds only the real-Flux tests need (the charts render or look them up, the simulated platform
+ * writes their status): they follow the same swagger documents.
+ */
+const runtimeKinds = [
+  {
+    group: "kubevirt.io",
+    version: "v1",
+    kind: "VirtualMachineInstance",
+    plural: "virtualmachineinstances",
+    scope: "Namespaced",
+    definition: "v1.VirtualMachineInstance",
+    swagger: "kubevirt",
+  },
+  {
+    group: "instancetype.kubevirt.io",
+    version: "v1beta1",
+    kind: "VirtualMachineClusterInstancetype",
+    plural: "virtualmachineclusterinstancetypes",
+    scope: "Cluster",
+    definition: "v1beta1.VirtualMachineClusterInstancetype",
+    swagger: "kubevirt",
+  },
+  {
+    group: "cdi.kubevirt.io",
+    version: "v1beta1",
+    kind: "DataVolume",
+    plural: "datavolumes",
+    scope: "Namespaced",
+    definition: "v1beta1.DataVolume",
+    swagger: "cdi",
+  },
+] as const;
+
 const cozystackKinds: Array<{ kind: CozystackAppKind; chart: string; plural: string }> = [
   { kind: "VMDisk", chart: "vm-disk", plural: "vmdisks" },
   { kind: "VMInstance", chart: "vm-instance", plural: "vminstances" },
@@ -243,6 +277,8 @@ const cozystackKinds: Array<{ kind: CozystackAppKind; chart: string; plural: str
 export interface SynthesisVersions {
   cozystack: string;
   kubevirt: string;
+  /** With a CDI version: also VirtualMachineInstance, VirtualMachineClusterInstancetype, DataVolume. */
+  cdi?: string;
 }
 
 /**
@@ -273,6 +309,19 @@ export async function synthesizedKinds(versions: SynthesisVersions): Promise<Syn
       scope: k.scope,
       schema: openApiV2Definition(swagger, k.definition),
     });
+  }
+  if (versions.cdi) {
+    const cdi = await read(`containerized-data-importer/${versions.cdi}/api/openapi-spec/swagger.json`);
+    for (const k of runtimeKinds) {
+      kinds.push({
+        group: k.group,
+        version: k.version,
+        kind: k.kind,
+        plural: k.plural,
+        scope: k.scope,
+        schema: openApiV2Definition(k.swagger === "cdi" ? cdi : swagger, k.definition),
+      });
+    }
   }
   return kinds;
 }

@@ -23,6 +23,30 @@ const buildFailed = (og: number) => ({
   observedGeneration: og,
 });
 
+const running = (sha: string) =>
+  `Running health checks for revision main@sha1:${sha} with a timeout of 15m0s`;
+const inProgress = (og: number) => ({
+  type: "Ready",
+  status: "Unknown",
+  reason: "Progressing",
+  message: "Reconciliation in progress",
+  observedGeneration: og,
+});
+const reconciling = (og: number, reason: string, message: string) => ({
+  type: "Reconciling",
+  status: "True",
+  reason,
+  message,
+  observedGeneration: og,
+});
+const healthy = (og: number, status: string, message: string) => ({
+  type: "Healthy",
+  status,
+  reason: status === "True" ? "Succeeded" : status === "False" ? "HealthCheckFailed" : "Progressing",
+  message,
+  observedGeneration: og,
+});
+
 describe("evaluateKustomization", () => {
   it.each([
     {
@@ -46,11 +70,113 @@ describe("evaluateKustomization", () => {
       state: "waiting",
     },
     {
+      name: "BuildFailed on the first reconcile (observedGeneration -1, the condition at generation 1) fails",
+      k: ks(1, {
+        observedGeneration: -1,
+        lastAttemptedRevision: `main@sha1:${T}`,
+        conditions: [buildFailed(1), reconciling(1, "ProgressingWithRetry", "Detecting drift")],
+      }),
+      state: "failed",
+    },
+    {
+      name: "Stalled=True/InvalidCELExpression at the current generation fails (a terminal error)",
+      k: ks(2, {
+        observedGeneration: -1,
+        ...attempted,
+        conditions: [
+          { type: "Stalled", status: "True", reason: "InvalidCELExpression", observedGeneration: 2 },
+          { type: "Ready", status: "False", reason: "InvalidCELExpression", observedGeneration: 2 },
+        ],
+      }),
+      state: "failed",
+    },
+    {
+      name: "health checks running for the target (Reconciling=True + Healthy=Unknown, one update) is provisionally done",
+      k: ks(1, {
+        observedGeneration: -1,
+        ...attempted,
+        conditions: [
+          inProgress(1),
+          reconciling(1, "Progressing", running(T)),
+          healthy(1, "Unknown", running(T)),
+        ],
+      }),
+      state: "done",
+    },
+    {
+      name: "a Healthy left over from the previous commit while the target is built waits",
+      k: ks(1, {
+        observedGeneration: 1,
+        ...attempted,
+        conditions: [
+          inProgress(1),
+          reconciling(
+            1,
+            "Progressing",
+            `Building manifests for revision main@sha1:${T} with a timeout of 15m0s`,
+          ),
+          healthy(1, "Unknown", running(OLD)),
+        ],
+      }),
+      state: "waiting",
+    },
+    {
+      name: "health checks of the previous commit while the target is fetched wait",
+      k: ks(1, {
+        observedGeneration: 1,
+        lastAttemptedRevision: `main@sha1:${OLD}`,
+        lastAppliedRevision: `main@sha1:${OLD}`,
+        conditions: [
+          inProgress(1),
+          reconciling(1, "Progressing", running(OLD)),
+          healthy(1, "Unknown", running(OLD)),
+        ],
+      }),
+      state: "waiting",
+    },
+    {
+      name: "a progress message on Ready alone (a shape Flux never writes) is not read as health checks running",
+      k: ks(1, {
+        observedGeneration: 1,
+        ...attempted,
+        conditions: [
+          {
+            type: "Ready",
+            status: "Unknown",
+            reason: "Progressing",
+            message: running(T),
+            observedGeneration: 1,
+          },
+        ],
+      }),
+      state: "waiting",
+    },
+    {
+      name: "Ready=True 'Applied revision' one update before lastAppliedRevision waits",
+      k: ks(1, {
+        observedGeneration: -1,
+        ...attempted,
+        conditions: [
+          {
+            type: "Ready",
+            status: "True",
+            reason: "ReconciliationSucceeded",
+            message: `Applied revision: main@sha1:${T}`,
+            observedGeneration: 1,
+          },
+          healthy(1, "True", "Health check passed in 20.04s"),
+        ],
+      }),
+      state: "waiting",
+    },
+    {
       name: "Stalled from the previous generation waits",
       k: ks(2, {
         observedGeneration: 1,
         ...attempted,
-        conditions: [{ type: "Stalled", status: "True", reason: "InvalidPath", observedGeneration: 1 }],
+        conditions: [
+          { type: "Stalled", status: "True", reason: "InvalidCELExpression", observedGeneration: 1 },
+        ],
       }),
       state: "waiting",
     },

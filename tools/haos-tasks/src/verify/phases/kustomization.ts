@@ -64,6 +64,26 @@ export function healthCheckObjects(
     });
 }
 
+/**
+ * The state of kustomize-controller's health checks for the attempt in progress, from conditions:
+ * "running" when Reconciling=True and Healthy=Unknown were written together by the health-check
+ * step (same message, one update). Healthy is never reset when the next revision starts (and a
+ * canceled check leaves it Unknown), so Healthy alone says nothing about the current attempt: a
+ * Healthy whose message differs from Reconciling's is a leftover of the previous attempt.
+ */
+export function healthChecks(kustomization: KubeObject): "running" | "none" {
+  const reconciling = getCondition(kustomization, "Reconciling");
+  const healthy = getCondition(kustomization, "Healthy");
+  if (!healthy || !isObservedCurrent(kustomization, healthy)) return "none";
+  if (
+    reconciling?.status === "True" &&
+    healthy.status === "Unknown" &&
+    healthy.message === reconciling.message
+  )
+    return "running";
+  return "none";
+}
+
 /** kustomization: lastAttemptedRevision, then lastAppliedRevision = target with Ready=True. */
 export function evaluateKustomization(
   kustomization: KubeObject | undefined,
@@ -126,13 +146,18 @@ export function evaluateKustomization(
       data: { objects: named.map((o) => o.ref) },
     };
   }
-  if (forTarget && /Running health checks for revision/.test(ready?.message ?? "")) {
-    return { state: "done", provisional: true, detail: `applied ${attempted}; Flux health checks running` };
+  const checks = healthChecks(kustomization);
+  if (forTarget && current && checks === "running" && ready?.status !== "False") {
+    return {
+      state: "done",
+      provisional: true,
+      detail: `applied ${attempted}; Flux health checks running (${describeCondition(getCondition(kustomization, "Healthy"))})`,
+    };
   }
   if (forTarget)
     return {
       state: "waiting",
-      detail: `applying ${attempted}: ${describeCondition(ready, "Ready")}${staleNote(kustomization, ready)}`,
+      detail: `applying ${attempted}: ${describeCondition(getCondition(kustomization, "Reconciling") ?? ready, "Ready")}${staleNote(kustomization, ready)}`,
     };
   return {
     state: "waiting",

@@ -27,6 +27,135 @@ const installFailed = (og: number) => ({
   observedGeneration: og,
 });
 
+/** A HelmRelease as cozystack-api writes it: RetryOnFailure install and upgrade. */
+function cozyRelease(generation: number, status: Record<string, unknown>, values: unknown = {}): KubeObject {
+  const strategy = { name: "RetryOnFailure", retryInterval: "30s" };
+  return {
+    metadata: { name: "vm-instance-haos", namespace: "tenant-root", generation },
+    spec: { install: { strategy }, upgrade: { strategy }, values },
+    status,
+  };
+}
+const cond = (type: string, status: string, reason: string, og: number, message = "") => ({
+  type,
+  status,
+  reason,
+  message,
+  observedGeneration: og,
+});
+const noDisk =
+  "execution error at (vm-instance/templates/vm.yaml:72:16): Specified disk not exists in cluster: haos";
+
+describe("evaluateHelmRelease under RetryOnFailure (CozyStack)", () => {
+  it.each([
+    {
+      name: "InstallFailed with status.failures counting up is retrying, not final",
+      hr: cozyRelease(1, {
+        observedGeneration: -1,
+        failures: 5,
+        conditions: [
+          cond("Ready", "False", "InstallFailed", 1, noDisk),
+          cond("Released", "False", "InstallFailed", 1, noDisk),
+        ],
+      }),
+      state: "waiting",
+    },
+    {
+      name: "Ready flapping to Unknown between retries while Released stays False is still retrying",
+      hr: cozyRelease(1, {
+        observedGeneration: -1,
+        failures: 2,
+        conditions: [
+          cond("Ready", "Unknown", "Progressing", 1, "Running 'install' action with timeout of 10m0s"),
+          cond("Released", "False", "InstallFailed", 1, noDisk),
+        ],
+      }),
+      state: "waiting",
+    },
+    {
+      name: "Ready=True and Released=True/InstallSucceeded at the current generation is done",
+      hr: cozyRelease(1, {
+        observedGeneration: 1,
+        conditions: [
+          cond("Ready", "True", "InstallSucceeded", 1),
+          cond("Released", "True", "InstallSucceeded", 1),
+        ],
+      }),
+      state: "done",
+    },
+    {
+      name: "Ready=True before status.observedGeneration reaches the generation waits",
+      hr: cozyRelease(2, {
+        observedGeneration: 1,
+        conditions: [
+          cond("Ready", "True", "UpgradeSucceeded", 2),
+          cond("Released", "True", "UpgradeSucceeded", 2),
+        ],
+      }),
+      state: "waiting",
+    },
+    {
+      name: "a new generation (spec change) with the old Ready=True waits for the upgrade",
+      hr: cozyRelease(2, {
+        observedGeneration: 1,
+        conditions: [
+          cond("Ready", "True", "InstallSucceeded", 1),
+          cond("Released", "True", "InstallSucceeded", 1),
+        ],
+      }),
+      state: "waiting",
+    },
+    {
+      name: "Released=False/UpgradeFailed for the current generation is retrying",
+      hr: cozyRelease(2, {
+        observedGeneration: 1,
+        failures: 1,
+        conditions: [
+          cond("Ready", "False", "UpgradeFailed", 2),
+          cond("Released", "False", "UpgradeFailed", 2),
+        ],
+      }),
+      state: "waiting",
+    },
+  ])("$name", ({ hr, state }) => {
+    expect(evaluateHelmRelease(hr, app, "tenant-root/vm-instance-haos").state).toBe(state);
+  });
+
+  it("reports the failures count and the retry interval, quoting Released", () => {
+    const verdict = evaluateHelmRelease(
+      cozyRelease(1, {
+        failures: 3,
+        conditions: [
+          cond("Ready", "Unknown", "Progressing", 1, "Running 'install' action"),
+          cond("Released", "False", "InstallFailed", 1, noDisk),
+        ],
+      }),
+      app,
+      "tenant-root/vm-instance-haos",
+    );
+    expect(verdict.detail).toBe(
+      `HelmRelease tenant-root/vm-instance-haos retrying every 30s (3 failure(s), RetryOnFailure): Released=False (InstallFailed): ${noDisk}`,
+    );
+  });
+
+  it("waits while the release does not carry the app object's spec", () => {
+    const ready = {
+      observedGeneration: 1,
+      conditions: [
+        cond("Ready", "True", "InstallSucceeded", 1),
+        cond("Released", "True", "InstallSucceeded", 1),
+      ],
+    };
+    const withSpec = { ...app, spec: { externalPorts: [8123, 8124] } };
+    expect(evaluateHelmRelease(cozyRelease(1, ready, { externalPorts: [8123] }), withSpec, "x").state).toBe(
+      "waiting",
+    );
+    expect(
+      evaluateHelmRelease(cozyRelease(1, ready, { externalPorts: [8123, 8124] }), withSpec, "x").state,
+    ).toBe("done");
+  });
+});
+
 describe("evaluateHelmRelease", () => {
   it.each([
     {

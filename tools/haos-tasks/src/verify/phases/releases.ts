@@ -1,7 +1,13 @@
 import type { KubeObject } from "../../kube/client.ts";
 import { lookup } from "../../kube/store.ts";
-import { describeCondition, getCondition, isObservedCurrent, staleNote } from "../conditions.ts";
-import { combine, num, type PhaseDefinition, type Verdict } from "./types.ts";
+import {
+  describeCondition,
+  getCondition,
+  isObservedCurrent,
+  observedGeneration,
+  staleNote,
+} from "../conditions.ts";
+import { combine, num, type PhaseDefinition, text, type Verdict } from "./types.ts";
 
 /** Remediation retries of the current action; -1 means forever (helm-controller's convention). */
 function retriesAllowed(release: KubeObject, action: "install" | "upgrade"): number {
@@ -9,8 +15,33 @@ function retriesAllowed(release: KubeObject, action: "install" | "upgrade"): num
 }
 
 /**
- * releases: a HelmRelease behind a VMDisk/VMInstance is ready, retrying (reported) or failed.
- * Render-time failures (missing preference, missing disk) show up here as InstallFailed/UpgradeFailed.
+ * `RetryOnFailure` (CozyStack's choice): helm-controller retries every `retryInterval` until the
+ * action succeeds, counts `status.failures` and writes no install/upgradeFailures; remediation
+ * retries do not apply. The default, `RemediateOnFailure`, gives up after `remediation.retries`.
+ */
+function retryOnFailure(release: KubeObject, action: "install" | "upgrade"): string | undefined {
+  if (text(release, "spec", action, "strategy", "name") !== "RetryOnFailure") return undefined;
+  return text(release, "spec", action, "strategy", "retryInterval") ?? "5m";
+}
+
+/** JSON with sorted keys: values written by different clients compare by content. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object")
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(value ?? null);
+}
+
+/**
+ * releases: a HelmRelease behind a VMDisk/VMInstance is ready for its current generation,
+ * retrying (reported) or failed. Render-time failures (missing preference, missing disk) show up
+ * here as Released=False (InstallFailed/UpgradeFailed). The app objects have no observedGeneration
+ * (Flux's health check can pass on their old status), so commit-exact verification follows the
+ * HelmRelease: it carries the app's current spec, its status.observedGeneration equals its
+ * generation, and Ready and Released are True for that generation.
  */
 export function evaluateHelmRelease(
   release: KubeObject | undefined,
@@ -26,7 +57,10 @@ export function evaluateHelmRelease(
   const namespace = release.metadata.namespace ?? "";
   const ref = { kind: "helmRelease" as const, namespace, name: release.metadata.name };
   const ready = getCondition(release, "Ready");
+  const released = getCondition(release, "Released");
   const stalled = getCondition(release, "Stalled");
+  const generation = release.metadata.generation;
+  const observed = observedGeneration(release);
   // A Stalled or *Failed condition from an older generation is the verdict on the spec being
   // replaced (often the very push that fixes it): only the current generation's conditions count.
   if (stalled?.status === "True" && isObservedCurrent(release, stalled)) {
@@ -37,28 +71,57 @@ export function evaluateHelmRelease(
       objects: [ref],
     };
   }
-  if (ready?.status === "True" && isObservedCurrent(release, ready)) {
-    return { state: "done", detail: `HelmRelease ${label} ready` };
+  // On a real cluster the app object is its HelmRelease; where the two are written apart, the
+  // release must hold the app's spec before its status says anything about it.
+  const appSpec = (app as { spec?: unknown } | undefined)?.spec;
+  const values = (release.spec as { values?: unknown } | undefined)?.values;
+  if (app && appSpec !== undefined && canonical(appSpec) !== canonical(values ?? {})) {
+    return { state: "waiting", detail: `HelmRelease ${label} does not carry the app's current spec yet` };
   }
-  if (ready?.status === "False" && /Failed$/.test(ready.reason ?? "") && isObservedCurrent(release, ready)) {
-    const upgrading = ready.reason === "UpgradeFailed";
-    const failures = num(release, "status", upgrading ? "upgradeFailures" : "installFailures") ?? 1;
-    const allowed = retriesAllowed(release, upgrading ? "upgrade" : "install");
+  const upgradeSeen = generation === undefined || observed === generation;
+  if (
+    ready?.status === "True" &&
+    isObservedCurrent(release, ready) &&
+    upgradeSeen &&
+    (!released || (released.status === "True" && isObservedCurrent(release, released)))
+  ) {
+    return { state: "done", detail: `HelmRelease ${label} ready (${describeCondition(released ?? ready)})` };
+  }
+  const failure = [released, ready].find(
+    (c) => c?.status === "False" && /Failed$/.test(c.reason ?? "") && isObservedCurrent(release, c),
+  );
+  if (failure) {
+    const action = failure.reason === "UpgradeFailed" ? "upgrade" : "install";
+    const interval = retryOnFailure(release, action);
+    if (interval !== undefined) {
+      const failures = num(release, "status", "failures") ?? 0;
+      // Ready flips to Unknown on every retry while Released stays False: still retrying, not final.
+      return {
+        state: "waiting",
+        detail: `HelmRelease ${label} retrying every ${interval} (${failures} failure(s), RetryOnFailure): ${describeCondition(failure)}`,
+        data: { retrying: true, failures },
+      };
+    }
+    const failures =
+      num(release, "status", action === "upgrade" ? "upgradeFailures" : "installFailures") ?? 1;
+    const allowed = retriesAllowed(release, action);
     if (allowed >= 0 && failures > allowed) {
       return {
         state: "failed",
-        detail: `HelmRelease ${label} failed after ${failures} attempt(s): ${describeCondition(ready)}`,
+        detail: `HelmRelease ${label} failed after ${failures} attempt(s): ${describeCondition(failure)}`,
         hint: "no remediation retries are left: fix the spec and push",
         objects: [ref],
       };
     }
     return {
       state: "waiting",
-      detail: `HelmRelease ${label} retrying (${failures} failure(s)${allowed < 0 ? "" : ` of ${allowed + 1}`}): ${describeCondition(ready)}`,
+      detail: `HelmRelease ${label} retrying (${failures} failure(s)${allowed < 0 ? "" : ` of ${allowed + 1}`}): ${describeCondition(failure)}`,
       data: { retrying: true },
     };
   }
-  const stale = staleNote(release, ready ?? stalled);
+  const stale =
+    staleNote(release, ready ?? stalled) ||
+    (upgradeSeen ? "" : ` (generation ${generation} not reconciled yet, observed ${observed ?? "(none)"})`);
   return { state: "waiting", detail: `HelmRelease ${label}: ${describeCondition(ready, "Ready")}${stale}` };
 }
 

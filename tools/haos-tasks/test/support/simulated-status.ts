@@ -1,0 +1,393 @@
+import { KubeClient, type KubeObject } from "../../src/kube/client.ts";
+import { resourceKinds } from "../../src/kube/resources.ts";
+import type { TestApiServer } from "./apiserver.ts";
+import { workloadMonitorKind } from "./cozystack.ts";
+
+/**
+ * The ONLY status the real-Flux tests simulate: what components that cannot run on these machines
+ * write. Everything else (GitRepository, Kustomization, HelmRelease, the chart's rendered objects)
+ * comes from the real controllers. Shapes follow the upstream status types:
+ * - CDI (v1.64 DataVolumeStatus): phase, progress, restartCount, claimName, conditions Bound/Running/
+ *   Ready; the import's PVC (CDI creates it, named like the DataVolume) and its Bound status;
+ * - KubeVirt (v1.8 VirtualMachineStatus / VirtualMachineInstanceStatus): printableStatus, ready,
+ *   created, conditions; the VMI with phase, interfaces[] (name, ipAddress, ipAddresses, mac,
+ *   infoSource), guestOSInfo;
+ * - cozystack-controller's WorkloadMonitor `status.operational` (+ observed/available replicas);
+ * - the LoadBalancer's `status.loadBalancer.ingress[].ip` on a LoadBalancer Service;
+ * (the Home Assistant page is `startHomeAssistantPage` in cluster-simulator.ts).
+ * It advances every object one step per poll, so each state is observable.
+ */
+
+export interface SimulatedPlatformOptions {
+  namespace: string;
+  /** Pause between two status writes of one object (ms). */
+  stepMs?: number;
+  /** The IP the LoadBalancer pool hands out. */
+  wholeIp?: string;
+  /** The guest's LAN address on the underlay NIC. */
+  lanIp?: string;
+  /** "fails": the importer keeps restarting with a 404 (CDI: Running=False, restartCount rising). */
+  importMode?: "succeeds" | "fails";
+}
+
+type Status = "True" | "False" | "Unknown";
+const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, "Z");
+const cdiCondition = (type: string, status: Status, reason: string, message: string) => ({
+  type,
+  status,
+  reason,
+  message,
+  lastHeartbeatTime: now(),
+  lastTransitionTime: now(),
+});
+const kvCondition = (type: string, status: Status, reason?: string, message?: string) => ({
+  type,
+  status,
+  ...(reason ? { reason } : {}),
+  ...(message ? { message } : {}),
+  lastProbeTime: null,
+  lastTransitionTime: now(),
+});
+
+export class SimulatedPlatform {
+  private readonly client: KubeClient;
+  private readonly options: Required<SimulatedPlatformOptions>;
+  private readonly steps = new Map<string, { step: number; at: number }>();
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  /** When the last simulated status write happened (bench: last write → verify exit). */
+  lastWriteAt = 0;
+  /** Every write, in order: `Kind/name: what` (a failing test prints it). */
+  readonly writes: string[] = [];
+
+  constructor(server: TestApiServer, options: SimulatedPlatformOptions) {
+    this.client = new KubeClient(server.adminKubeConfig());
+    this.options = {
+      stepMs: 100,
+      wholeIp: "192.168.50.101",
+      lanIp: "192.168.50.60",
+      importMode: "succeeds",
+      ...options,
+    };
+  }
+
+  set importMode(mode: "succeeds" | "fails") {
+    this.options.importMode = mode;
+  }
+
+  start(): void {
+    this.loop = (async () => {
+      while (!this.stopped) {
+        try {
+          await this.tick();
+        } catch {
+          // API server restarts: next poll
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  /** Forgets an object's progress (it was deleted and comes back fresh). */
+  forget(prefix: string): void {
+    for (const key of [...this.steps.keys()]) if (key.includes(prefix)) this.steps.delete(key);
+  }
+
+  /** The next step for `key` when stepMs have passed since the previous one, else undefined. */
+  private due(key: string): number | undefined {
+    const s = this.steps.get(key);
+    if (!s) {
+      this.steps.set(key, { step: 0, at: Date.now() });
+      return 0;
+    }
+    if (Date.now() - s.at < this.options.stepMs) return undefined;
+    s.step += 1;
+    s.at = Date.now();
+    return s.step;
+  }
+
+  private async write(kind: keyof typeof resourceKinds, name: string, status: unknown, what: string) {
+    await this.client.mergePatch(resourceKinds[kind], this.options.namespace, name, { status }, "status");
+    this.lastWriteAt = Date.now();
+    this.writes.push(`${resourceKinds[kind].kind}/${name}: ${what}`);
+  }
+
+  private async tick(): Promise<void> {
+    const ns = this.options.namespace;
+    const dvs = (await this.client.list(resourceKinds.dataVolume, ns)).items;
+    for (const dv of dvs) await this.dataVolume(dv);
+    const vms = (await this.client.list(resourceKinds.virtualMachine, ns)).items;
+    for (const vm of vms) await this.virtualMachine(vm, dvs);
+    for (const svc of (await this.client.list(resourceKinds.service, ns)).items) {
+      const spec = svc.spec as { type?: string };
+      const ingress = (svc.status as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer
+        ?.ingress;
+      if (spec.type === "LoadBalancer" && !ingress?.length) {
+        await this.write(
+          "service",
+          svc.metadata.name,
+          { loadBalancer: { ingress: [{ ip: this.options.wholeIp, ipMode: "VIP" }] } },
+          `LoadBalancer IP ${this.options.wholeIp}`,
+        );
+      }
+    }
+    for (const monitor of (await this.client.list(workloadMonitorKind, ns)).items) {
+      await this.workloadMonitor(monitor, dvs, vms);
+    }
+  }
+
+  private async dataVolume(dv: KubeObject): Promise<void> {
+    const name = dv.metadata.name;
+    const phase = (dv.status as { phase?: string } | undefined)?.phase;
+    if (phase === "Succeeded") return;
+    const step = this.due(`dv/${dv.metadata.uid}`);
+    if (step === undefined) return;
+    const size =
+      (dv.spec as { storage?: { resources?: { requests?: { storage?: string } } } }).storage?.resources
+        ?.requests?.storage ?? "5Gi";
+    if (step === 0) {
+      await this.write(
+        "dataVolume",
+        name,
+        {
+          phase: "ImportScheduled",
+          progress: "N/A",
+          claimName: name,
+          conditions: [
+            cdiCondition("Bound", "False", "Pending", "PVC vm-disk pending"),
+            cdiCondition("Running", "False", "", ""),
+            cdiCondition("Ready", "False", "", ""),
+          ],
+        },
+        "ImportScheduled",
+      );
+      return;
+    }
+    if (step === 1) {
+      // CDI creates the PVC (owned by the DataVolume) and the provisioner binds it.
+      const existing = await this.client.get(
+        resourceKinds.persistentVolumeClaim,
+        this.options.namespace,
+        name,
+      );
+      if (!existing) {
+        await this.client.create(resourceKinds.persistentVolumeClaim, this.options.namespace, {
+          apiVersion: "v1",
+          kind: "PersistentVolumeClaim",
+          metadata: {
+            name,
+            namespace: this.options.namespace,
+            labels: { app: "containerized-data-importer" },
+            ownerReferences: [
+              {
+                apiVersion: "cdi.kubevirt.io/v1beta1",
+                kind: "DataVolume",
+                name,
+                uid: dv.metadata.uid,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          },
+          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } },
+        });
+      }
+      await this.write(
+        "persistentVolumeClaim",
+        name,
+        { phase: "Bound", accessModes: ["ReadWriteOnce"], capacity: { storage: size } },
+        "Bound",
+      );
+      return;
+    }
+    if (this.options.importMode === "fails") {
+      const restarts = step - 1;
+      await this.write(
+        "dataVolume",
+        name,
+        {
+          phase: "ImportInProgress",
+          progress: "N/A",
+          claimName: name,
+          restartCount: restarts,
+          conditions: [
+            cdiCondition("Bound", "True", "Bound", `PVC ${name} Bound`),
+            cdiCondition(
+              "Running",
+              "False",
+              "Error",
+              "Unable to connect to http data source: expected status code 200, got 404. Status: 404 Not Found",
+            ),
+            cdiCondition("Ready", "False", "", ""),
+          ],
+        },
+        `import failing (restart ${restarts})`,
+      );
+      return;
+    }
+    const running = step === 2;
+    await this.write(
+      "dataVolume",
+      name,
+      {
+        phase: running ? "ImportInProgress" : "Succeeded",
+        progress: running ? "45.23%" : "100.0%",
+        claimName: name,
+        restartCount: 0,
+        conditions: [
+          cdiCondition("Bound", "True", "Bound", `PVC ${name} Bound`),
+          cdiCondition(
+            "Running",
+            running ? "True" : "False",
+            running ? "Pod is running" : "Completed",
+            running ? "" : "Import Complete",
+          ),
+          cdiCondition("Ready", running ? "False" : "True", running ? "TransferRunning" : "", ""),
+        ],
+      },
+      running ? "ImportInProgress 45.23%" : "Succeeded",
+    );
+  }
+
+  private async virtualMachine(vm: KubeObject, dvs: KubeObject[]): Promise<void> {
+    const name = vm.metadata.name;
+    const status = vm.status as { ready?: boolean } | undefined;
+    if (status?.ready === true) return;
+    const volumes =
+      (vm.spec as { template?: { spec?: { volumes?: Array<{ dataVolume?: { name?: string } }> } } }).template
+        ?.spec?.volumes ?? [];
+    const disksReady = volumes
+      .flatMap((v) => (v.dataVolume?.name ? [v.dataVolume.name] : []))
+      .every(
+        (d) =>
+          (dvs.find((dv) => dv.metadata.name === d)?.status as { phase?: string } | undefined)?.phase ===
+          "Succeeded",
+      );
+    if (!disksReady) {
+      const key = `vm-wait/${vm.metadata.uid}`;
+      if (!this.steps.has(key)) {
+        this.steps.set(key, { step: 0, at: Date.now() });
+        await this.write(
+          "virtualMachine",
+          name,
+          {
+            printableStatus: "Provisioning",
+            ready: false,
+            conditions: [kvCondition("Ready", "False", "VMINotExists", "VMI does not exist")],
+          },
+          "Provisioning",
+        );
+      }
+      return;
+    }
+    const step = this.due(`vm/${vm.metadata.uid}`);
+    if (step === undefined) return;
+    if (step === 0) {
+      await this.write(
+        "virtualMachine",
+        name,
+        {
+          printableStatus: "Starting",
+          ready: false,
+          created: true,
+          conditions: [
+            kvCondition("Ready", "False", "GuestNotRunning", "Guest VM is not reported as running"),
+          ],
+        },
+        "Starting",
+      );
+      return;
+    }
+    if (step === 1) {
+      const networks =
+        (vm.spec as { template?: { spec?: { networks?: Array<{ name: string }> } } }).template?.spec
+          ?.networks ?? [];
+      const existing = await this.client.get(
+        resourceKinds.virtualMachineInstance,
+        this.options.namespace,
+        name,
+      );
+      if (!existing) {
+        await this.client.create(resourceKinds.virtualMachineInstance, this.options.namespace, {
+          apiVersion: "kubevirt.io/v1",
+          kind: "VirtualMachineInstance",
+          metadata: {
+            name,
+            namespace: this.options.namespace,
+            ownerReferences: [
+              {
+                apiVersion: "kubevirt.io/v1",
+                kind: "VirtualMachine",
+                name,
+                uid: vm.metadata.uid,
+                controller: true,
+              },
+            ],
+          },
+          spec: { domain: { devices: {} } },
+        });
+      }
+      await this.write(
+        "virtualMachineInstance",
+        name,
+        {
+          phase: "Running",
+          interfaces: networks.map((n, i) => {
+            const ip = n.name === "default" ? "10.244.0.17" : this.options.lanIp;
+            return {
+              name: n.name,
+              ipAddress: ip,
+              ipAddresses: [ip],
+              mac: i === 0 ? "02:00:00:00:00:01" : "02:48:41:4f:53:01",
+              infoSource: "domain, guest-agent",
+            };
+          }),
+          guestOSInfo: { name: "Home Assistant OS", prettyName: "Home Assistant OS 17.0" },
+          conditions: [kvCondition("Ready", "True"), kvCondition("AgentConnected", "True")],
+        },
+        "VMI Running",
+      );
+      return;
+    }
+    await this.write(
+      "virtualMachine",
+      name,
+      {
+        printableStatus: "Running",
+        ready: true,
+        created: true,
+        conditions: [kvCondition("Ready", "True"), kvCondition("AgentConnected", "True")],
+      },
+      "Running",
+    );
+  }
+
+  private async workloadMonitor(monitor: KubeObject, dvs: KubeObject[], vms: KubeObject[]): Promise<void> {
+    if ((monitor.status as { operational?: boolean } | undefined)?.operational === true) return;
+    const selector =
+      (monitor.spec as { selector?: Record<string, string> }).selector?.["app.kubernetes.io/instance"] ?? "";
+    const type = (monitor.spec as { type?: string }).type;
+    const ready =
+      type === "vm-disk"
+        ? (dvs.find((d) => d.metadata.name === selector)?.status as { phase?: string } | undefined)?.phase ===
+          "Succeeded"
+        : (vms.find((v) => v.metadata.name === selector)?.status as { ready?: boolean } | undefined)
+            ?.ready === true;
+    const current = (monitor.status as { operational?: boolean } | undefined)?.operational;
+    if (current === ready) return;
+    await this.client.mergePatch(
+      workloadMonitorKind,
+      this.options.namespace,
+      monitor.metadata.name,
+      { status: { operational: ready, observedReplicas: ready ? 1 : 0, availableReplicas: ready ? 1 : 0 } },
+      "status",
+    );
+    this.lastWriteAt = Date.now();
+    this.writes.push(`WorkloadMonitor/${monitor.metadata.name}: operational=${ready}`);
+  }
+}
