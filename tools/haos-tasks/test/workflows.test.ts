@@ -201,7 +201,7 @@ describe("workflows", () => {
     ]);
     const job = jobsOf("deploy-verify.yml").verify as Json;
     expect(job["runs-on"]).toBe(
-      '${{ fromJSON(inputs.runner-labels || vars.VERIFY_RUNNER_LABELS || \'["self-hosted","enigma"]\') }}',
+      "${{ fromJSON(inputs.runner-labels || vars.VERIFY_RUNNER_LABELS || '[\"enigma-verify\"]') }}",
     );
     expect(String(job.if)).toContain("github.event_name != 'pull_request'");
     const verify = (job.steps as Json[]).find((s) => s.id === "verify");

@@ -33,7 +33,7 @@ export class KubeForbiddenError extends Error {
     this.hint =
       status === 401
         ? "refresh the token or kubeconfig (--kubeconfig, $KUBECONFIG, in-cluster ServiceAccount)"
-        : `grant '${missing}' to the runner's ServiceAccount (apps/haos-enigma/rbac-verify-runner.yaml)`;
+        : `grant '${missing}' to the runner's ServiceAccount (apps/verify-runner/rbac-verify-runner.yaml)`;
   }
 }
 

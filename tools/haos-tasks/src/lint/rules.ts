@@ -1,4 +1,6 @@
 import type { Finding, Severity } from "../findings.ts";
+import { arcRuleInfo } from "./platform/arc.ts";
+import { credentialRuleInfo } from "./platform/credentials.ts";
 
 /** What a rule checks and how loud it is by default; `.haos-tasks.yaml` may change the level. */
 export interface RuleInfo {
@@ -79,6 +81,8 @@ export const ruleCatalog: readonly RuleInfo[] = [
   ),
   rule("deprecated/api-version", "warning", "a deprecated or removed apiVersion"),
   rule("deprecated/field", "warning", "a deprecated field (e.g. Kyverno spec.validationFailureAction)"),
+  ...credentialRuleInfo,
+  ...arcRuleInfo,
 ];
 
 const byId = new Map(ruleCatalog.map((r) => [r.id, r]));

@@ -45,7 +45,7 @@ describe("moon workspace", () => {
     const result = await moon(["query", "projects"]);
     expect(result.exitCode, result.all).toBe(0);
     const { projects } = JSON.parse(result.stdout) as { projects: { id: string; toolchains: string[] }[] };
-    expect(projects.map((p) => p.id).sort()).toEqual(["haos-enigma", "haos-tasks"]);
+    expect(projects.map((p) => p.id).sort()).toEqual(["haos-enigma", "haos-tasks", "verify-runner"]);
     for (const p of projects) expect(p.toolchains, p.id).toEqual(["system"]);
   });
 
@@ -57,6 +57,8 @@ describe("moon workspace", () => {
     const tasks = Object.fromEntries(projects.map((p) => [p.id, Object.keys(p.tasks).sort()]));
     expect(tasks["haos-enigma"]).toEqual(["lint", "release", "validate", "verify", "version"]);
     expect(tasks["haos-tasks"]).toEqual(["build", "lint", "test", "typecheck"]);
+    // The second Flux app inherits the same tasks; it excludes verify (it has no VM to follow).
+    expect(tasks["verify-runner"]).toEqual(["lint", "release", "validate", "version"]);
   });
 
   it.each(["release", "verify", "version"])(

@@ -28,7 +28,7 @@ describe("validate reads locked sources through the environment's mirror and cac
       process.env.HAOS_TASKS_CACHE_DIR = cache;
       const result = await validate({ targets: ["apps/haos-enigma"], cwd: toolsRepoRoot });
       expect(result.findings).toEqual([]);
-      expect(result.stats.objects).toBeGreaterThan(20);
+      expect(result.stats.objects).toBeGreaterThanOrEqual(20);
       // The instancetypes and preferences templates, verified and cached by sha256.
       expect((await readdir(path.join(cache, "sources"))).length).toBeGreaterThanOrEqual(2);
     },

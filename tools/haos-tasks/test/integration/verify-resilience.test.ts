@@ -112,7 +112,7 @@ describe("haos-tasks verify against a misbehaving API server", () => {
       expect(result.report.detail).toBe(
         "forbidden: system:serviceaccount:tenant-root:haos-verify-runner may not list datavolumes.cdi.kubevirt.io in namespace tenant-root",
       );
-      expect(result.report.hint).toContain("apps/haos-enigma/rbac-verify-runner.yaml");
+      expect(result.report.hint).toContain("apps/verify-runner/rbac-verify-runner.yaml");
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       const restore = await server.kubectl(["apply", "-f", "-"], {

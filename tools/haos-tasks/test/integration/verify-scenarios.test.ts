@@ -9,7 +9,7 @@ import {
   writeAppFixture,
 } from "../support/cluster-simulator.ts";
 
-// Every scenario runs the real CLI as the shipped ServiceAccount (apps/haos-enigma/rbac-verify-runner.yaml)
+// Every scenario runs the real CLI as the shipped ServiceAccount (apps/verify-runner/rbac-verify-runner.yaml)
 // against a real kube-apiserver, while the simulator writes status the way the controllers do.
 describe("haos-tasks verify on a real kube-apiserver", () => {
   let server: TestApiServer;

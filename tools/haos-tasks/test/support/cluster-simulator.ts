@@ -73,7 +73,7 @@ export async function installVerifyCrds(server: TestApiServer): Promise<void> {
 /** Applies the shipped RBAC and returns a kubeconfig for its ServiceAccount. */
 export async function shippedServiceAccount(server: TestApiServer): Promise<string> {
   for (const ns of ["flux-system", "tenant-root"]) await server.kubectl(["create", "namespace", ns]);
-  const rbac = path.join(toolsRepoRoot, "apps", "haos-enigma", "rbac-verify-runner.yaml");
+  const rbac = path.join(toolsRepoRoot, "apps", "verify-runner", "rbac-verify-runner.yaml");
   const applied = await server.kubectl(["apply", "-f", rbac]);
   if (applied.exitCode !== 0) throw new Error(`applying ${rbac} failed: ${applied.stderr}`);
   return (await server.serviceAccount("tenant-root", "haos-verify-runner")).kubeconfigPath;

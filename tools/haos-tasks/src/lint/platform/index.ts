@@ -1,5 +1,7 @@
 import type { Finding } from "../../findings.ts";
+import { arcRules } from "./arc.ts";
 import { cozystackRules } from "./cozystack.ts";
+import { credentialRules } from "./credentials.ts";
 import { deprecationRules } from "./deprecations.ts";
 import { healthCheckRules, pruneProtectionRules } from "./flux.ts";
 import { kubeOvnRules } from "./kube-ovn.ts";
@@ -16,5 +18,7 @@ export function platformRules(context: RuleContext): Finding[] {
     ...healthCheckRules(context),
     ...pruneProtectionRules(context),
     ...deprecationRules(context),
+    ...credentialRules(context),
+    ...arcRules(context),
   ];
 }

@@ -1,0 +1,114 @@
+import type { Finding } from "../../findings.ts";
+import { toPointer } from "../../manifests/yaml-source.ts";
+import type { RuleInfo } from "../rules.ts";
+import { at, type RuleContext, type Subject } from "./subject.ts";
+
+// Self-contained on purpose: rules.ts lists `credentialRuleInfo` and index.ts calls
+// `credentialRules`; nothing else of validate knows about this file.
+
+const id = "secrets/plaintext-credential";
+
+/** The registry entry of this file's rule (spread into rules.ts's catalog). */
+export const credentialRuleInfo: readonly RuleInfo[] = [
+  {
+    id,
+    severity: "error",
+    description:
+      "a GitHub token or private key in a manifest in plaintext or base64 (SOPS-encrypted values pass)",
+  },
+];
+
+/**
+ * Keys whose value is a GitHub credential wherever they appear: the gha-runner-scale-set chart's
+ * `githubConfigSecret` map, a Secret's `data`/`stringData`, a ConfigMap, any Helm values.
+ * `github_app_id` and `github_app_installation_id` are identifiers, not secrets.
+ */
+const credentialKeys = new Set(["github_token", "github_app_private_key"]);
+
+/** A value SOPS encrypted: `ENC[AES256_GCM,data:…,iv:…,tag:…,type:str]`. */
+const sopsValue = /^ENC\[[A-Z0-9_]+,data:/;
+
+/**
+ * Credentials recognisable by their shape, under any key: a PEM private key block, and GitHub's
+ * token formats (classic `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` + 36 characters, fine-grained `github_pat_`).
+ */
+const credentialShapes: readonly { what: string; pattern: RegExp }[] = [
+  { what: "a PEM private key", pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/ },
+  { what: "a GitHub token", pattern: /\bgh[pousr]_[A-Za-z0-9]{36}\b/ },
+  { what: "a GitHub fine-grained token", pattern: /\bgithub_pat_[A-Za-z0-9_]{22,}\b/ },
+];
+
+/** Base64 `data` of a Secret decodes to the plaintext: base64 is an encoding, not encryption. */
+function decodedSecretData(subject: Subject, segments: readonly (string | number)[], value: string): string {
+  const isSecretData =
+    subject.apiVersion === "v1" &&
+    subject.kind === "Secret" &&
+    segments.length === 2 &&
+    segments[0] === "data";
+  if (!isSecretData) return value;
+  const decoded = Buffer.from(value, "base64").toString("utf8");
+  return decoded;
+}
+
+function describeValue(
+  subject: Subject,
+  segments: readonly (string | number)[],
+  value: string,
+): string | undefined {
+  if (sopsValue.test(value)) return undefined;
+  const key = segments.at(-1);
+  const plain = decodedSecretData(subject, segments, value);
+  if (typeof key === "string" && credentialKeys.has(key) && plain.trim() !== "") return `${key} is set`;
+  const shape = credentialShapes.find((s) => s.pattern.test(plain));
+  return shape ? `${shape.what} is set` : undefined;
+}
+
+function scan(
+  subject: Subject,
+  value: unknown,
+  segments: (string | number)[],
+  found: { pointer: string; what: string }[],
+): void {
+  if (typeof value === "string") {
+    const what = describeValue(subject, segments, value);
+    if (what) found.push({ pointer: toPointer(segments), what });
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      scan(subject, item, [...segments, i], found);
+    });
+    return;
+  }
+  if (value && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      // SOPS's own metadata (recipients, MAC) is no credential.
+      if (segments.length === 0 && key === "sops") continue;
+      scan(subject, item, [...segments, key], found);
+    }
+  }
+}
+
+/**
+ * A credential in Git must be encrypted (SOPS) or live in a Secret created outside Git and referred
+ * to by name (the runner scale set's `githubConfigSecret: <name>`). Everything else is a leak the
+ * moment it is pushed: report it at the line, whatever the kind.
+ */
+export function credentialRules(context: RuleContext): Finding[] {
+  const findings: Finding[] = [];
+  for (const subject of context.subjects) {
+    const found: { pointer: string; what: string }[] = [];
+    scan(subject, subject.object, [], found);
+    for (const { pointer, what } of found) {
+      const where = `${subject.kind} ${subject.namespace ? `${subject.namespace}/` : ""}${subject.name}`;
+      findings.push({
+        severity: "error",
+        rule: id,
+        ...at(subject, pointer),
+        message: `${where}: ${what} in plaintext at ${pointer}: anyone who can read the repository has it`,
+        hint: "remove it and rotate it; create the Secret outside Git (kubectl create secret generic … --from-file=…) and refer to it by name, or encrypt the file with SOPS",
+      });
+    }
+  }
+  return findings;
+}
