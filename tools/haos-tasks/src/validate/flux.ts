@@ -38,6 +38,11 @@ export function fluxKustomizations(workspace: Workspace): FluxKustomization[] {
       const specPath = field(r.object, "spec", "path");
       const raw = typeof specPath === "string" ? specPath : ".";
       if (raw.includes("${")) continue; // substituted by a parent: unknown here
+      // Built only when it reads this repository: a GitRepository, or flux-system (bootstrap's or
+      // a FluxInstance's sync, Git or OCI). An ExternalArtifact or a Bucket holds other content.
+      const sourceRef = field(r.object, "spec", "sourceRef");
+      const sourceKind = String(field(sourceRef, "kind") ?? "GitRepository");
+      if (sourceKind !== "GitRepository" && field(sourceRef, "name") !== "flux-system") continue;
       const dir = normaliseFluxPath(raw);
       const absolute = path.join(workspace.root, dir);
       if (!existsSync(absolute) || !statSync(absolute).isDirectory()) continue;
@@ -125,7 +130,9 @@ export function buildUnits(
         units.push({ dir, generated, ...(components.length > 0 ? { components } : {}) });
     }
   }
-  for (const dir of roots) if (!seen.has(dir)) units.push({ dir });
+  // A kustomization a generated list already includes is built there, not a second time.
+  const inGenerated = new Set(units.flatMap((u) => u.generated ?? []));
+  for (const dir of roots) if (!seen.has(dir) && !inGenerated.has(dir)) units.push({ dir });
   return { units, byDir };
 }
 
@@ -164,7 +171,9 @@ export function substitute(
   for (const [dir, k] of byDir) {
     if (!k.postBuild) continue;
     const vars = new Map<string, string>();
+    // A source not in the repository may set anything; an encrypted one sets known keys only.
     let someUnknown = false;
+    const unknownKeys = new Set<string>();
     for (const ref of k.postBuild.substituteFrom) {
       const found = configs.find(
         (c) => c.kind === ref.kind && c.name === ref.name && (c.namespace || k.namespace) === k.namespace,
@@ -174,31 +183,40 @@ export function substitute(
         continue;
       }
       const object = found.object;
-      if (object.sops !== undefined) {
-        someUnknown = true;
-        continue;
-      }
+      const encrypted = object.sops !== undefined;
       const data = (field(object, "data") ?? {}) as Record<string, unknown>;
       const stringData = (field(object, "stringData") ?? {}) as Record<string, unknown>;
-      for (const [key, value] of Object.entries(data)) {
-        if (typeof value !== "string") continue;
-        const text = ref.kind === "Secret" ? decode(value) : value;
-        if (/^ENC\[/.test(value)) someUnknown = true;
-        else vars.set(key, text.replaceAll("\n", ""));
+      const entries: [string, string][] = [
+        ...Object.entries(data).map(([key, v]): [string, string] => [
+          key,
+          ref.kind === "Secret" && !encrypted && typeof v === "string" ? decode(v) : String(v),
+        ]),
+        ...(ref.kind === "Secret"
+          ? Object.entries(stringData).map(([key, v]): [string, string] => [key, String(v)])
+          : []),
+      ];
+      for (const [key, value] of entries) {
+        if (encrypted || /^ENC\[/.test(value)) {
+          vars.delete(key);
+          unknownKeys.add(key);
+        } else {
+          unknownKeys.delete(key);
+          vars.set(key, value.replaceAll("\n", ""));
+        }
       }
-      if (ref.kind === "Secret")
-        for (const [key, value] of Object.entries(stringData))
-          vars.set(key, String(value).replaceAll("\n", ""));
     }
-    for (const [key, value] of Object.entries(k.postBuild.substitute))
+    for (const [key, value] of Object.entries(k.postBuild.substitute)) {
+      unknownKeys.delete(key);
       vars.set(key, value.replaceAll("\n", ""));
+    }
     // Flux substitutes only when it has variables; unknown sources may hold some.
-    if (vars.size === 0 && !someUnknown) continue;
+    if (vars.size === 0 && !someUnknown && unknownKeys.size === 0) continue;
+    const isUnknown = (name: string) => someUnknown || unknownKeys.has(name);
     const where = at({ resource: k.resource, file: k.resource.source.file } as Subject, "/spec/postBuild");
     for (const b of built) {
       if (b.build !== dir || b.text === undefined || disabled(b.object)) continue;
       try {
-        const result = envsubst(b.text, vars, () => someUnknown);
+        const result = envsubst(b.text, vars, isUnknown);
         const parsed = parse(result.text) as Record<string, unknown> | null;
         if (!parsed || typeof parsed !== "object") continue;
         const metadata = (parsed.metadata ?? {}) as Record<string, unknown>;
@@ -207,6 +225,8 @@ export function substitute(
         delete annotations["config.kubernetes.io/origin"];
         if (Object.keys(annotations).length === 0) delete metadata.annotations;
         b.object = parsed;
+        b.name = String(field(parsed, "metadata", "name") ?? b.name);
+        b.namespace = String(field(parsed, "metadata", "namespace") ?? b.namespace);
         if (result.unresolved.size > 0)
           notes.set(b, { unresolved: [...result.unresolved], by: `${where.file}:${where.line}` });
       } catch (error) {
