@@ -2,8 +2,8 @@
 // kubectl embeds (sigs.k8s.io/kustomize/api at the version k8s.io/kubectl's go.mod pins), so
 // haos-tasks validate pays one process start instead of one `kubectl kustomize` per root.
 //
-// Every build runs with the options `kubectl kustomize DIR` uses with no flags
-// (k8s.io/kubectl/pkg/cmd/kustomize → sigs.k8s.io/kustomize/kustomize/v5/commands/build):
+// Every build runs with the options `kubectl kustomize DIR` uses with no flags, made by the same
+// code (k8s.io/kubectl/pkg/cmd/kustomize → sigs.k8s.io/kustomize/kustomize/v5/commands/build):
 // krusty.MakeDefaultOptions() passed through build.HonorKustomizeFlags, i.e. reorder
 // "unspecified" (sortOptions, else the legacy order), load restrictor RootOnly, plugins disabled,
 // helm disabled with command "helm", and the managed-by label only when
@@ -47,6 +47,7 @@ import (
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kustomize/v5/commands/build"
 	"sigs.k8s.io/kustomize/kyaml/errors"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/openapi"
@@ -102,9 +103,10 @@ type response struct {
 }
 
 type hello struct {
-	Ready bool   `json:"ready"`
-	API   string `json:"api"`
-	Kyaml string `json:"kyaml"`
+	Ready     bool   `json:"ready"`
+	Kustomize string `json:"kustomize"`
+	API       string `json:"api"`
+	Kyaml     string `json:"kyaml"`
 }
 
 const originAnnotations = string(types.OriginAnnotations)
@@ -158,23 +160,25 @@ func (fs *originFS) withOrigins(data []byte) []byte {
 	return []byte(text)
 }
 
-// kubectlOptions are the krusty options `kubectl kustomize DIR` runs with (no flags set).
-func kubectlOptions(loadRestrictor string) *krusty.Options {
-	o := krusty.MakeDefaultOptions()
-	// build.HonorKustomizeFlags with no flag changed:
-	o.Reorder = krusty.ReorderOptionUnspecified
-	o.LoadRestrictions = types.LoadRestrictionsRootOnly
+// kubectl's own flag handling: `kubectl kustomize` is build.NewCmdBuild from
+// sigs.k8s.io/kustomize/kustomize/v5 (k8s.io/kubectl/pkg/cmd/kustomize), and its RunE makes the
+// krusty options with build.HonorKustomizeFlags(krusty.MakeDefaultOptions(), cmd.Flags()). The
+// same command and function run here, with the flags at their defaults except --load-restrictor.
+var kubectlCmd = build.NewCmdBuild(filesys.MakeFsOnDisk(), build.MakeHelp("kubectl", "kustomize"), io.Discard)
+
+func kubectlOptions(loadRestrictor string) (*krusty.Options, error) {
+	value := types.LoadRestrictionsRootOnly.String()
 	if loadRestrictor == "none" || loadRestrictor == types.LoadRestrictionsNone.String() {
-		o.LoadRestrictions = types.LoadRestrictionsNone
+		value = types.LoadRestrictionsNone.String()
 	}
-	o.PluginConfig.HelmConfig.Enabled = false
-	o.PluginConfig.HelmConfig.Command = "helm"
-	o.PluginConfig.HelmConfig.ApiVersions = []string{}
-	o.PluginConfig.HelmConfig.KubeVersion = ""
-	o.PluginConfig.HelmConfig.Debug = false
-	label, set := os.LookupEnv(konfig.EnableManagedbyLabelEnv)
-	o.AddManagedbyLabel = set && label == "on"
-	return o
+	if err := kubectlCmd.Flags().Set("load-restrictor", value); err != nil {
+		return nil, err
+	}
+	// build.Validate checks the flags and records the path exactly as RunE does.
+	if err := build.Validate([]string{"."}); err != nil {
+		return nil, err
+	}
+	return build.HonorKustomizeFlags(krusty.MakeDefaultOptions(), kubectlCmd.Flags()), nil
 }
 
 // stderrCapture receives what kustomize writes to os.Stderr and the log package during one build
@@ -228,7 +232,7 @@ func (c *stderrCapture) stop() []string {
 
 var capture = newStderrCapture()
 
-func build(req request) response {
+func buildRoot(req request) response {
 	capture.start()
 	resp := buildOne(req)
 	resp.Warnings = capture.stop()
@@ -259,7 +263,11 @@ func buildOne(req request) (resp response) {
 	// Each kubectl process starts with kustomize's built-in schema; a kustomization's `openapi:`
 	// field replaces it globally, so reset it for every build.
 	openapi.ResetOpenAPI()
-	m, err := krusty.MakeKustomizer(kubectlOptions(req.LoadRestrictor)).Run(fs, req.Dir)
+	options, err := kubectlOptions(req.LoadRestrictor)
+	if err != nil {
+		return fail(err)
+	}
+	m, err := krusty.MakeKustomizer(options).Run(fs, req.Dir)
 	if err != nil {
 		return fail(err)
 	}
@@ -334,16 +342,17 @@ func main() {
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	greeting := hello{
-		Ready: true,
-		API:   moduleVersion("sigs.k8s.io/kustomize/api"),
-		Kyaml: moduleVersion("sigs.k8s.io/kustomize/kyaml"),
+		Ready:     true,
+		Kustomize: moduleVersion("sigs.k8s.io/kustomize/kustomize/v5"),
+		API:       moduleVersion("sigs.k8s.io/kustomize/api"),
+		Kyaml:     moduleVersion("sigs.k8s.io/kustomize/kyaml"),
 	}
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		fmt.Print(usage)
 		return
 	}
 	if len(args) > 0 && args[0] == "--version" {
-		fmt.Printf("kustomize-build (sigs.k8s.io/kustomize/api %s, kyaml %s)\n", greeting.API, greeting.Kyaml)
+		fmt.Printf("kustomize-build (kustomize %s, sigs.k8s.io/kustomize/api %s, kyaml %s)\n", greeting.Kustomize, greeting.API, greeting.Kyaml)
 		return
 	}
 	if err := enc.Encode(greeting); err != nil {
@@ -352,7 +361,7 @@ func main() {
 	if len(args) > 0 {
 		failed := false
 		for i, dir := range args {
-			resp := build(request{ID: int64(i + 1), Dir: dir})
+			resp := buildRoot(request{ID: int64(i + 1), Dir: dir})
 			failed = failed || resp.Error != nil
 			if err := enc.Encode(resp); err != nil {
 				os.Exit(2)
@@ -377,7 +386,7 @@ func main() {
 				if eerr := enc.Encode(resp); eerr != nil {
 					os.Exit(2)
 				}
-			} else if eerr := enc.Encode(build(req)); eerr != nil {
+			} else if eerr := enc.Encode(buildRoot(req)); eerr != nil {
 				os.Exit(2)
 			}
 			if ferr := out.Flush(); ferr != nil {
