@@ -5,5 +5,5 @@ import { toolPath } from "../../src/tools/paths.ts";
  * instead of every integration test failing on its own.
  */
 export default function setup(): void {
-  for (const tool of ["kubeconform", "etcd", "kube-apiserver"] as const) toolPath(tool);
+  for (const tool of ["kubeconform", "kustomize-build", "etcd", "kube-apiserver"] as const) toolPath(tool);
 }
