@@ -11,13 +11,16 @@
 //
 // Protocol: one JSON request per stdin line, one JSON response per stdout line, in request order.
 //
-//	request:  {"id": 1, "dir": "/repo/apps/x", "yaml": false, "loadRestrictor": "rootOnly"}
+//	request:  {"id": 1, "dir": "/repo/apps/x", "yaml": false, "loadRestrictor": "rootOnly",
+//	           "components": ["../components/common"], "resources": ["a.yaml"]}
 //	response: {"id": 1, "dir": "/repo/apps/x", "resources": [{"origin": {...}, "object": {...}}]}
 //	          {"id": 1, "dir": "/repo/apps/x", "error": {"message": "...", "panic": false}}
 //
 // "yaml": true adds "yaml": the exact bytes `kubectl kustomize DIR` prints. "loadRestrictor":
 // "none" is kubectl's --load-restrictor LoadRestrictionsNone (what Flux's kustomize-controller
-// uses). "error.message" is the text kubectl prints after "error: ".
+// uses). "components" and "resources" are Flux's build semantics (see rootFS). "error.message" is
+// the text kubectl prints after "error: ". Objects whose JSON holds "${" also carry "text", their
+// YAML as kubectl prints it (Flux substitutes variables in that text).
 //
 // Each object's origin (the file it was read from, or for generated objects the kustomization
 // that configured the generator) comes from kustomize's own origin tracking: the root's
@@ -32,6 +35,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -59,6 +63,11 @@ type request struct {
 	Dir            string `json:"dir"`
 	YAML           bool   `json:"yaml,omitempty"`
 	LoadRestrictor string `json:"loadRestrictor,omitempty"`
+	// Flux's spec.components, relative to Dir: appended to the root kustomization's components.
+	Components []string `json:"components,omitempty"`
+	// For a Flux path without a kustomization file: the resources of the kustomization.yaml Flux
+	// generates, relative to Dir. Ignored when Dir has a kustomization file.
+	Resources []string `json:"resources,omitempty"`
 }
 
 // origin is kustomize's resource.Origin with empty fields left out.
@@ -73,6 +82,9 @@ type origin struct {
 type built struct {
 	Origin *origin         `json:"origin,omitempty"`
 	Object json.RawMessage `json:"object"`
+	// The object's YAML as kubectl prints it, for objects holding "${": Flux's postBuild
+	// substitution runs on this text.
+	Text string `json:"text,omitempty"`
 }
 
 func originOf(o *resource.Origin) *origin {
@@ -111,28 +123,61 @@ type hello struct {
 
 const originAnnotations = string(types.OriginAnnotations)
 
-// originFS is the on-disk file system, except that the root's kustomization file reads with
-// originAnnotations in its buildMetadata. userOrigin records whether the file already had it.
-type originFS struct {
+// rootFS is the on-disk file system, except for the root's kustomization file:
+//   - it reads with originAnnotations in its buildMetadata (userOrigin records whether the file
+//     already asked for them), so every object says which file it came from;
+//   - Flux's spec.components are appended to its components, as kustomize-controller does;
+//   - for a Flux path without a kustomization file, kustomization.yaml reads as the one Flux
+//     generates (the resources the request lists).
+type rootFS struct {
 	filesys.FileSystem
 	kustomizationFiles []string
+	generated          string // the path of the generated kustomization.yaml, if any
+	generatedText      []byte
+	components         []string
 	userOrigin         bool
 }
 
-func (fs *originFS) ReadFile(path string) ([]byte, error) {
+func (fs *rootFS) ReadFile(path string) ([]byte, error) {
+	if fs.generated != "" && path == fs.generated {
+		return fs.edit(fs.generatedText), nil
+	}
 	data, err := fs.FileSystem.ReadFile(path)
 	if err != nil || !slices.Contains(fs.kustomizationFiles, path) {
 		return data, err
 	}
-	return fs.withOrigins(data), nil
+	return fs.edit(data), nil
 }
 
-// withOrigins returns the kustomization with originAnnotations added to buildMetadata. Anything it
-// cannot edit safely is returned unchanged, so kustomize reports its own error about it.
-func (fs *originFS) withOrigins(data []byte) []byte {
+// edit returns the kustomization with originAnnotations added to buildMetadata and the requested
+// components appended. Anything it cannot edit safely is returned unchanged, so kustomize reports
+// its own error about it; so is a kustomization kustomize would reject as empty, which
+// buildMetadata would otherwise make non-empty.
+func (fs *rootFS) edit(data []byte) []byte {
 	node, err := yaml.Parse(string(data))
 	if err != nil || node.YNode().Kind != yaml.MappingNode {
 		return data
+	}
+	if len(fs.components) == 0 {
+		var k types.Kustomization
+		if err := k.Unmarshal(data); err != nil {
+			return data
+		}
+		k.FixKustomization()
+		if k.CheckEmpty() != nil {
+			return data
+		}
+	}
+	if len(fs.components) > 0 {
+		list, err := node.Pipe(yaml.LookupCreate(yaml.SequenceNode, "components"))
+		if err != nil || list == nil || list.YNode().Kind != yaml.SequenceNode {
+			return data
+		}
+		for _, c := range fs.components {
+			if err := list.PipeE(yaml.Append(yaml.NewScalarRNode(c).YNode())); err != nil {
+				return data
+			}
+		}
 	}
 	field := node.Field("buildMetadata")
 	if field == nil || field.Value.IsNil() {
@@ -143,19 +188,36 @@ func (fs *originFS) withOrigins(data []byte) []byte {
 		if field.Value.YNode().Kind != yaml.SequenceNode {
 			return data
 		}
+		has := false
 		for _, v := range field.Value.Content() {
-			if v.Value == originAnnotations {
-				fs.userOrigin = true
-				return data
-			}
+			has = has || v.Value == originAnnotations
 		}
-		if err := field.Value.PipeE(yaml.Append(yaml.NewScalarRNode(originAnnotations).YNode())); err != nil {
+		if has {
+			fs.userOrigin = true
+		} else if err := field.Value.PipeE(yaml.Append(yaml.NewScalarRNode(originAnnotations).YNode())); err != nil {
 			return data
 		}
 	}
 	text, err := node.String()
 	if err != nil {
 		return data
+	}
+	return []byte(text)
+}
+
+// generatedKustomization is the kustomization.yaml Flux's kustomize-controller writes for a path
+// without one (fluxcd/pkg/kustomize Generator): every manifest it found, as resources.
+func generatedKustomization(resources []string) []byte {
+	node := yaml.NewMapRNode(&map[string]string{
+		"apiVersion": types.KustomizationVersion,
+		"kind":       types.KustomizationKind,
+	})
+	if len(resources) > 0 {
+		_ = node.PipeE(yaml.SetField("resources", yaml.NewListRNode(resources...)))
+	}
+	text, err := node.String()
+	if err != nil {
+		return nil
 	}
 	return []byte(text)
 }
@@ -254,10 +316,17 @@ func buildOne(req request) (resp response) {
 		return resp
 	}
 	disk := filesys.MakeFsOnDisk()
-	fs := &originFS{FileSystem: disk}
+	fs := &rootFS{FileSystem: disk, components: req.Components}
 	if root, file, err := disk.CleanedAbs(req.Dir); err == nil && file == "" {
+		existing := false
 		for _, name := range konfig.RecognizedKustomizationFileNames() {
-			fs.kustomizationFiles = append(fs.kustomizationFiles, filepath.Join(string(root), name))
+			path := filepath.Join(string(root), name)
+			fs.kustomizationFiles = append(fs.kustomizationFiles, path)
+			existing = existing || disk.Exists(path)
+		}
+		if req.Resources != nil && !existing {
+			fs.generated = filepath.Join(string(root), konfig.DefaultKustomizationFileName())
+			fs.generatedText = generatedKustomization(req.Resources)
 		}
 	}
 	// Each kubectl process starts with kustomize's built-in schema; a kustomization's `openapi:`
@@ -292,7 +361,15 @@ func buildOne(req request) (resp response) {
 			m, _ := r.Map()
 			return fail(errors.WrapPrefixf(err, "%#v", m))
 		}
-		resp.Resources = append(resp.Resources, built{Origin: origins[i], Object: object})
+		b := built{Origin: origins[i], Object: object}
+		if bytes.Contains(object, []byte("${")) {
+			text, err := r.AsYAML()
+			if err != nil {
+				return fail(err)
+			}
+			b.Text = string(text)
+		}
+		resp.Resources = append(resp.Resources, b)
 	}
 	if req.YAML {
 		text, err := asYaml(m)

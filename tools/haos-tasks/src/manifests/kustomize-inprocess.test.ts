@@ -98,6 +98,21 @@ describe("KustomizeBuilder (tools/bootstrap/go/kustomize-build)", () => {
     );
   });
 
+  it("carries the YAML text of objects that hold a Flux variable, for postBuild substitution", async () => {
+    const variable = ["$", "{N:=1}"].join("");
+    write("vars/kustomization.yaml", "resources: [cm.yaml, plain.yaml]\n");
+    write(
+      "vars/cm.yaml",
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: v}\ndata: {replicas: "${variable}"}\n`,
+    );
+    write("vars/plain.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p}\ndata: {a: b}\n");
+    const [vars] = await buildInProcess([dir("vars")]);
+    expect(vars?.resources.map((r) => r.text)).toEqual([
+      `apiVersion: v1\ndata:\n  replicas: ${variable}\nkind: ConfigMap\nmetadata:\n  name: v\n`,
+      undefined,
+    ]);
+  });
+
   it("reaches outside the root only with loadRestrictor none (Flux's setting)", async () => {
     write("outside/kustomization.yaml", "resources: [../base/deployment.yaml]\n");
     const [rootOnly, none] = [

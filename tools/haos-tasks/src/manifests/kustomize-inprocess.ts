@@ -25,6 +25,20 @@ export interface KustomizeOrigin {
 export interface InProcessObject {
   object: Record<string, unknown>;
   origin?: KustomizeOrigin;
+  /** For objects holding `${`: their YAML as kubectl prints it (Flux substitutes in this text). */
+  text?: string;
+}
+
+/** One root to build, with Flux's additions to plain `kubectl kustomize`. */
+export interface BuildRequest {
+  dir: string;
+  /** Flux's spec.components, relative to `dir`: appended to the root kustomization's components. */
+  components?: readonly string[];
+  /**
+   * For a Flux path without a kustomization file: the resources of the kustomization.yaml Flux
+   * generates, relative to `dir` (ignored when `dir` has a kustomization file).
+   */
+  resources?: readonly string[];
 }
 
 export interface InProcessBuild {
@@ -186,11 +200,14 @@ class Worker {
     if (this.child.exitCode === null) this.child.kill();
   }
 
-  send(id: number, dir: string, options: BuildRequestOptions): Promise<InProcessBuild> {
+  send(id: number, root: string | BuildRequest, options: BuildRequestOptions): Promise<InProcessBuild> {
     if (this.failure) return Promise.reject(this.failure);
+    const { dir, components, resources } = typeof root === "string" ? { dir: root } : root;
     return new Promise((resolve, reject) => {
       this.pending.push({ id, dir, resolve, reject });
       const request: Record<string, unknown> = { id, dir };
+      if (components && components.length > 0) request.components = components;
+      if (resources) request.resources = resources;
       if (options.yaml) request.yaml = true;
       if (options.loadRestrictor) request.loadRestrictor = options.loadRestrictor;
       this.child.stdin.write(`${JSON.stringify(request)}\n`);
@@ -249,8 +266,8 @@ export class KustomizeBuilder {
     return best;
   }
 
-  build(dir: string, options: BuildRequestOptions = {}): Promise<InProcessBuild> {
-    return this.pick().send(this.nextId++, dir, options);
+  build(root: string | BuildRequest, options: BuildRequestOptions = {}): Promise<InProcessBuild> {
+    return this.pick().send(this.nextId++, root, options);
   }
 
   /**
@@ -258,7 +275,7 @@ export class KustomizeBuilder {
    * cost; results come back in `dirs` order, and `onResult` sees each as soon as it is ready.
    */
   async buildAll(
-    dirs: readonly string[],
+    dirs: readonly (string | BuildRequest)[],
     options: BuildRequestOptions = {},
     onResult?: (build: InProcessBuild, index: number) => void,
   ): Promise<InProcessBuild[]> {
@@ -270,7 +287,7 @@ export class KustomizeBuilder {
       const one = async (): Promise<void> => {
         while (next < dirs.length) {
           const index = next++;
-          const build = await worker.send(this.nextId++, dirs[index] as string, options);
+          const build = await worker.send(this.nextId++, dirs[index] as string | BuildRequest, options);
           results[index] = build;
           onResult?.(build, index);
         }
@@ -290,7 +307,7 @@ export class KustomizeBuilder {
 
 /** One-shot convenience: start, build every dir, close. */
 export async function buildInProcess(
-  dirs: readonly string[],
+  dirs: readonly (string | BuildRequest)[],
   options: KustomizeBuilderOptions & BuildRequestOptions = {},
   onResult?: (build: InProcessBuild, index: number) => void,
 ): Promise<InProcessBuild[]> {

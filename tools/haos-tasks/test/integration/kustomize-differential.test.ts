@@ -226,6 +226,7 @@ const edgeCases: Record<string, string> = {
   "bad-yaml/kustomization.yaml": "resources: [../base\n",
   "missing/kustomization.yaml": "resources: [nothere.yaml]\n",
   "empty/kustomization.yaml": "",
+  "typemeta-only/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n",
   "outside/kustomization.yaml": "resources: [../base/deployment.yaml]\n",
   "duplicate/kustomization.yaml": "resources: [../base, ../flow, again.yaml]\n",
   "duplicate/again.yaml": deployment("web"),
@@ -259,6 +260,51 @@ describe(`in-process kustomize (kustomize-build, kustomize ${kubectl134Kustomize
     // One helper, in file order: "openapi" is built right before "after-openapi".
     const built = await differential(dirs, { workers: 1 });
     expect(built).toBeGreaterThanOrEqual(12);
+  });
+
+  it("Flux's spec.components and generated kustomizations = kubectl on the kustomization Flux writes", async () => {
+    // kustomize-controller appends spec.components to the kustomization's components, and writes a
+    // kustomization.yaml listing the manifests of a path without one; kubectl builds those files.
+    const top = path.join(tmp, "flux");
+    writeTree(top, {
+      ...edgeCases,
+      "with-components/kustomization.yaml": "resources: [../base]\ncomponents: [../component]\n",
+      "with-components/written/kustomization.yaml":
+        "resources: [../../base]\ncomponents: [../../component, ../../component2]\n",
+      "component2/kustomization.yaml":
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnamePrefix: c2-\n",
+      "plain/a.yaml": deployment("a"),
+      "plain/sub/b.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {k: v}\n",
+      "plain-written/kustomization.yaml":
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- a.yaml\n- sub/b.yaml\n",
+      "plain-written/a.yaml": deployment("a"),
+      "plain-written/sub/b.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {k: v}\n",
+    });
+    const builder = await KustomizeBuilder.start({ workers: 1 });
+    try {
+      const [components, generated] = await builder.buildAll(
+        [
+          { dir: path.join(top, "with-components"), components: ["../component2"] },
+          { dir: path.join(top, "plain"), resources: ["a.yaml", "sub/b.yaml"] },
+        ],
+        { yaml: true, loadRestrictor: "none" },
+      );
+      const none = ["--load-restrictor", "LoadRestrictionsNone"];
+      expectSame(
+        "with-components",
+        components as InProcessBuild,
+        await runKubectl(path.join(top, "with-components/written"), none),
+      );
+      expect(components?.resources.map((r) => r.origin?.path)).toEqual(["../base/deployment.yaml"]);
+      expectSame(
+        "plain",
+        generated as InProcessBuild,
+        await runKubectl(path.join(top, "plain-written"), none),
+      );
+      expect(generated?.resources.map((r) => r.origin?.path)).toEqual(["a.yaml", "sub/b.yaml"]);
+    } finally {
+      await builder.close();
+    }
   });
 
   it("--load-restrictor LoadRestrictionsNone (Flux's setting) = loadRestrictor none", async () => {
