@@ -7,13 +7,33 @@ export type DocumentStartPolicy = "allow" | "require" | "forbid";
 // The tab rule reports tabs with a better message than the parser's.
 const coveredElsewhere = new Set(["TAB_AS_INDENT"]);
 
-/** Parse errors and duplicate keys, with the parser's own position. */
+/**
+ * Where to point at a parse error: the parser's position, except for an unclosed quote, which it
+ * reports where the stream ends; the place to fix is the opening quote (the last unescaped one).
+ */
+function errorOffset(source: SourceFile, code: string, message: string, offset: number): number {
+  const quote = code === "MISSING_CHAR" ? /Missing closing (["'])quote/.exec(message)?.[1] : undefined;
+  if (!quote) return offset;
+  const text = source.text.slice(0, offset);
+  for (let i = text.length - 1; i >= 0; i--) {
+    if (text[i] !== quote) continue;
+    if (quote === '"' && text[i - 1] === "\\") continue;
+    if (quote === "'" && (text[i - 1] === "'" || text[i + 1] === "'")) {
+      i--;
+      continue;
+    }
+    return i;
+  }
+  return offset;
+}
+
+/** Parse errors and duplicate keys, with the parser's own position (see errorOffset). */
 export function lintSyntax(source: SourceFile): Finding[] {
   const findings: Finding[] = [];
   for (const doc of source.documents) {
     for (const error of doc.ast.errors) {
       if (coveredElsewhere.has(error.code)) continue;
-      const pos = positionAt(source, error.pos[0]);
+      const pos = positionAt(source, errorOffset(source, error.code, error.message, error.pos[0]));
       const at = { file: source.file, line: pos.line, column: pos.column };
       const message = error.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "") ?? error.code;
       if (error.code === "DUPLICATE_KEY") {

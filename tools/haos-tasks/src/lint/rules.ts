@@ -36,7 +36,11 @@ export const ruleCatalog: readonly RuleInfo[] = [
     "a document meant as a Kubernetes object lacks apiVersion, kind or metadata.name",
   ),
   rule("references/missing-resource", "error", "a kustomization lists a path that does not exist"),
-  rule("references/unlisted-file", "error", "a YAML file in an app folder is neither listed nor ignored"),
+  rule(
+    "references/unlisted-file",
+    "warning",
+    "a manifest in an app folder no kustomization lists (Flux never applies it)",
+  ),
   rule(
     "references/flux-path",
     "error",
@@ -47,9 +51,21 @@ export const ruleCatalog: readonly RuleInfo[] = [
   rule("references/duplicate-resource", "error", "two objects with the same kind, namespace and name"),
   rule(
     "schema/missing",
-    "error",
-    "no schema for a kind (list it in validate.kindsWithoutSchema with a reason)",
+    "warning",
+    "no schema source has the kind: once per kind (an error under --strict); add a source or list it in validate.kindsWithoutSchema",
   ),
+  rule("schema/source", "warning", "a schema location could not be read (network, path)"),
+  rule("schema/strict-root", "info", "--strict closed the open root of external schemas"),
+  rule("config/unmatched", "warning", "a validate.kindsWithoutSchema entry matches no object"),
+  rule(
+    "flux/unresolved-substitution",
+    "info",
+    "fields using a postBuild variable that cannot be resolved offline are not schema-checked",
+  ),
+  rule("flux/substitution", "error", "Flux's postBuild variable substitution fails on an object"),
+  rule("yaml/encoding", "error", "a .yaml file that is binary or not UTF-8"),
+  rule("references/symlink", "warning", "a symlink that leaves the repository or loops is not followed"),
+  rule("platform/missing", "info", "a Flux app without platform.yaml: its platform rules are off"),
   rule("schema/invalid", "error", "the object does not match its schema (kubeconform -strict)"),
   rule(
     "schema/additional-property",

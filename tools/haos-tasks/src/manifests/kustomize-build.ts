@@ -19,6 +19,25 @@ export interface BuiltResource {
   origin: string | undefined;
   /** For generated objects: the kustomization file that configured the generator. */
   configuredIn: string | undefined;
+  /**
+   * The object's YAML as kustomize printed it (scalar styles kept), only when it holds `${`:
+   * Flux's postBuild substitution runs on this text, so `replicas: ${N:=1}` becomes a number.
+   */
+  text?: string;
+}
+
+/**
+ * What to build: a kustomization directory, optionally with Flux's `spec.components` added, or
+ * a Flux path without a kustomization file, built from the files Flux would list in the
+ * kustomization it generates. `dir` names the build in results and failures.
+ */
+export interface BuildUnit {
+  /** Repo-relative directory. */
+  dir: string;
+  /** Repo-relative component directories (a Flux Kustomization's spec.components). */
+  components?: readonly string[];
+  /** Repo-relative files and kustomization directories: build these instead of `dir`'s kustomization. */
+  generated?: readonly string[];
 }
 
 export interface BuildFailure {
@@ -47,12 +66,19 @@ export interface BuildOptions {
 const originKey = "config.kubernetes.io/origin";
 const buildKey = "haos-tasks.dev/build";
 
-function wrapperKustomization(target: string, build: string): string {
+function wrapperKustomization(
+  targets: readonly string[],
+  build: string,
+  components: readonly string[],
+): string {
   return [
     "apiVersion: kustomize.config.k8s.io/v1beta1",
     "kind: Kustomization",
     "buildMetadata: [originAnnotations]",
-    `resources: [${JSON.stringify(target)}]`,
+    `resources: [${targets.map((t) => JSON.stringify(t)).join(", ")}]`,
+    ...(components.length > 0
+      ? [`components: [${components.map((c) => JSON.stringify(c)).join(", ")}]`]
+      : []),
     "transformers:",
     "  - |-",
     "    apiVersion: builtin",
@@ -64,7 +90,12 @@ function wrapperKustomization(target: string, build: string): string {
   ].join("\n");
 }
 
-function toBuilt(value: unknown, wrapperDirOf: Map<string, string>, root: string): BuiltResource | undefined {
+function toBuilt(
+  value: unknown,
+  wrapperDirOf: Map<string, string>,
+  root: string,
+  text?: string,
+): BuiltResource | undefined {
   if (!value || typeof value !== "object" || Array.isArray(value)) return undefined;
   const object = value as Record<string, unknown>;
   const metadata = (object.metadata ?? {}) as Record<string, unknown>;
@@ -92,6 +123,7 @@ function toBuilt(value: unknown, wrapperDirOf: Map<string, string>, root: string
     build,
     origin,
     configuredIn,
+    ...(text?.includes("${") ? { text } : {}),
   };
 }
 
@@ -105,7 +137,12 @@ async function kustomize(
   kubectl: string,
   dir: string,
 ): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  const result = await execa(kubectl, ["kustomize", dir], { reject: false, maxBuffer: 1024 * 1024 * 1024 });
+  // Flux builds with LoadRestrictionsNone (fluxcd/pkg kustomize.Build): files outside a
+  // kustomization's directory load there, so they must here.
+  const result = await execa(kubectl, ["kustomize", "--load-restrictor", "LoadRestrictionsNone", dir], {
+    reject: false,
+    maxBuffer: 1024 * 1024 * 1024,
+  });
   if (result.exitCode === undefined && (result as { code?: string }).code === "ENOENT")
     throw new KubectlMissingError(
       `cannot run ${kubectl}: not found (validate builds every kustomization with it)`,
@@ -145,72 +182,81 @@ async function runLimited<T>(
 }
 
 /**
- * Builds kustomizations with `kubectl kustomize`, many per process: each directory gets a wrapper
+ * Builds kustomizations with `kubectl kustomize`, many per process: each unit gets a wrapper
  * that records origins and tags the build, and wrappers are grouped into chunks. A failing chunk is
- * rebuilt one directory at a time so each failure names its kustomization.
+ * split in halves until each failure names its kustomization (a few extra builds, not one per unit).
+ *
+ * Interface (kept stable for an in-process build helper): input units (kustomization roots, with
+ * Flux components or a generated file list); output every rendered object with its build, origin
+ * file and generator file, or one failure per unit that does not build.
  */
 export async function buildKustomizations(
-  dirs: readonly string[],
+  units: readonly (string | BuildUnit)[],
   options: BuildOptions,
 ): Promise<BuildResult> {
   const kubectl = options.kubectl ?? "kubectl";
   const concurrency = options.concurrency ?? 2;
   const result: BuildResult = { resources: [], failures: [] };
-  if (dirs.length === 0) return result;
+  if (units.length === 0) return result;
+  const list: BuildUnit[] = units.map((u) => (typeof u === "string" ? { dir: u } : u));
+  const dirs = list.map((u) => u.dir);
   const chunkSize = options.chunkSize ?? Math.min(100, Math.max(1, Math.ceil(dirs.length / concurrency)));
   const tmp = await mkdtemp(path.join(os.tmpdir(), "haos-tasks-kustomize-"));
   try {
     const wrapperDirOf = new Map<string, string>();
     await Promise.all(
-      dirs.map(async (dir, i) => {
+      list.map(async (unit, i) => {
         const wrapperDir = path.join(tmp, `w${i}`);
-        wrapperDirOf.set(dir, wrapperDir);
+        wrapperDirOf.set(unit.dir, wrapperDir);
         await mkdir(wrapperDir);
-        const target = path.relative(wrapperDir, path.resolve(options.root, dir));
-        await writeFile(path.join(wrapperDir, "kustomization.yaml"), wrapperKustomization(target, dir));
+        const rel = (p: string) => path.relative(wrapperDir, path.resolve(options.root, p));
+        const targets = unit.generated ? unit.generated.map(rel) : [rel(unit.dir)];
+        await writeFile(
+          path.join(wrapperDir, "kustomization.yaml"),
+          wrapperKustomization(targets, unit.dir, (unit.components ?? []).map(rel)),
+        );
       }),
     );
     const chunks: string[][] = [];
     for (let i = 0; i < dirs.length; i += chunkSize) chunks.push(dirs.slice(i, i + chunkSize));
     const collect = (stdout: string) => {
       for (const doc of parseAllDocuments(stdout)) {
-        const built = toBuilt(doc.toJS(), wrapperDirOf, options.root);
+        const range = doc.range;
+        const built = toBuilt(doc.toJS(), wrapperDirOf, options.root, stdout.slice(range[0], range[2]));
         if (built) result.resources.push(built);
       }
     };
+    let chunkDirs = 0;
+    const buildChunk = async (chunk: string[]): Promise<void> => {
+      let target = wrapperDirOf.get(chunk[0] ?? "") ?? "";
+      if (chunk.length > 1) {
+        target = path.join(tmp, `chunk${chunkDirs++}`);
+        await mkdir(target);
+        const entries = chunk.map((dir) =>
+          JSON.stringify(path.relative(target, wrapperDirOf.get(dir) ?? "")),
+        );
+        await writeFile(
+          path.join(target, "kustomization.yaml"),
+          `buildMetadata: [originAnnotations]\nresources: [${entries.join(", ")}]\n`,
+        );
+      }
+      const run = await kustomize(kubectl, target);
+      if (run.ok) collect(run.stdout);
+      else if (chunk.length === 1) {
+        result.failures.push({ dir: chunk[0] ?? "", message: cleanError(run.stderr, tmp, options.root) });
+      } else {
+        // Bisect: one broken unit among 100 costs about 2·log2(100) builds, not 100.
+        const half = Math.ceil(chunk.length / 2);
+        await buildChunk(chunk.slice(0, half));
+        await buildChunk(chunk.slice(half));
+      }
+    };
     let done = 0;
-    await runLimited(
-      chunks.map((chunk, i) => ({ chunk, i })),
-      concurrency,
-      async ({ chunk, i }) => {
-        let target = wrapperDirOf.get(chunk[0] ?? "") ?? "";
-        if (chunk.length > 1) {
-          target = path.join(tmp, `chunk${i}`);
-          await mkdir(target);
-          const list = chunk.map((dir) => JSON.stringify(path.relative(target, wrapperDirOf.get(dir) ?? "")));
-          await writeFile(
-            path.join(target, "kustomization.yaml"),
-            `buildMetadata: [originAnnotations]\nresources: [${list.join(", ")}]\n`,
-          );
-        }
-        const chunkResult = await kustomize(kubectl, target);
-        if (chunkResult.ok) collect(chunkResult.stdout);
-        else if (chunk.length === 1) {
-          result.failures.push({
-            dir: chunk[0] ?? "",
-            message: cleanError(chunkResult.stderr, tmp, options.root),
-          });
-        } else {
-          for (const dir of chunk) {
-            const single = await kustomize(kubectl, wrapperDirOf.get(dir) ?? "");
-            if (single.ok) collect(single.stdout);
-            else result.failures.push({ dir, message: cleanError(single.stderr, tmp, options.root) });
-          }
-        }
-        done += 1;
-        options.onChunk?.(done, chunks.length);
-      },
-    );
+    await runLimited(chunks, concurrency, async (chunk) => {
+      await buildChunk(chunk);
+      done += 1;
+      options.onChunk?.(done, chunks.length);
+    });
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

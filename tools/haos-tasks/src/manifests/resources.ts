@@ -10,6 +10,8 @@ export interface Resource {
   object: Record<string, unknown>;
   source: SourceFile;
   doc: SourceDocument;
+  /** JSON pointer of the object inside its document: `/items/3` for an item of a `kind: List`. */
+  base?: string;
 }
 
 /** `group` of an apiVersion (`""` for the core group). */
@@ -82,12 +84,41 @@ export function objectProblem(doc: SourceDocument): string | undefined {
 
 /** The Kubernetes objects of a parsed file. */
 export function resourcesOf(source: SourceFile): Resource[] {
-  return source.documents.flatMap((doc) => toResource(source, doc) ?? []);
+  return source.documents.flatMap((doc) => {
+    const resource = toResource(source, doc);
+    if (!resource) return [];
+    return isList(resource) ? listItems(resource) : [resource];
+  });
+}
+
+/** `v1 List` (and `*List` kinds of v1), which kubectl and kustomize apply as their items. */
+function isList(r: Resource): boolean {
+  return r.apiVersion === "v1" && /List$/.test(r.kind) && Array.isArray(r.object.items);
+}
+
+function listItems(list: Resource): Resource[] {
+  return (list.object.items as unknown[]).flatMap((item, i) => {
+    if (!item || typeof item !== "object" || Array.isArray(item)) return [];
+    const record = item as Record<string, unknown>;
+    if (typeof record.apiVersion !== "string" || typeof record.kind !== "string") return [];
+    return [
+      {
+        apiVersion: record.apiVersion,
+        kind: record.kind,
+        name: String(field(record, "metadata", "name") ?? ""),
+        namespace: String(field(record, "metadata", "namespace") ?? ""),
+        object: record,
+        source: list.source,
+        doc: list.doc,
+        base: `/items/${i}`,
+      },
+    ];
+  });
 }
 
 /** Where a JSON pointer lands in a resource's source. */
 export function resourcePosition(resource: Resource, pointer: string): Position {
-  return pointerPosition(resource.source, resource.doc, pointer);
+  return pointerPosition(resource.source, resource.doc, `${resource.base ?? ""}${pointer}`);
 }
 
 /** Every object of the scanned tree, looked up by kind/namespace/name. */

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseSourceFile, type SourceFile } from "./yaml-source.ts";
@@ -21,6 +21,17 @@ export interface Workspace {
   files: Map<string, SourceFile>;
   /** Repo-relative directories that hold a kustomization file. */
   kustomizationDirs: string[];
+  /** Files that could not be read as YAML text, and symlinks not followed. */
+  problems: WorkspaceProblem[];
+}
+
+/** A file validate could not read as YAML, or a symlink it did not follow. */
+export interface WorkspaceProblem {
+  rule: "yaml/encoding" | "references/symlink";
+  file: string;
+  line?: number;
+  message: string;
+  hint: string;
 }
 
 /** Forward-slash repo-relative path. */
@@ -44,19 +55,109 @@ export function isIgnored(rel: string, ignore: readonly string[]): boolean {
   return ignore.some((glob) => path.matchesGlob(rel, glob) || path.matchesGlob(rel, `${glob}/**`));
 }
 
-async function walk(dir: string, root: string, ignore: readonly string[], out: string[]): Promise<void> {
+interface WalkState {
+  /** Real paths of the directories on the current path (a symlink back to one is a loop). */
+  ancestors: Set<string>;
+  problems: WorkspaceProblem[];
+}
+
+/**
+ * Every YAML file below `dir`. Symlinks are followed when they stay inside the repository; one
+ * that leaves it, dangles or loops back to a directory above is reported, not silently skipped.
+ */
+async function walk(
+  dir: string,
+  root: string,
+  ignore: readonly string[],
+  out: string[],
+  state: WalkState = { ancestors: new Set([safeRealpath(dir) ?? dir]), problems: [] },
+): Promise<WorkspaceProblem[]> {
   const entries = await readdir(dir, { withFileTypes: true });
+  const realRoot = safeRealpath(root) ?? root;
   for (const entry of entries) {
     const absolute = path.join(dir, entry.name);
     const rel = relativePath(root, absolute);
     if (isIgnored(rel, ignore)) continue;
-    if (entry.isDirectory()) {
+    let isDirectory = entry.isDirectory();
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
+      const target = safeRealpath(absolute);
+      const yamlName = yamlFile.test(entry.name) || entry.name === "Kustomization";
+      const problem = (message: string) =>
+        state.problems.push({
+          rule: "references/symlink",
+          file: rel,
+          message,
+          hint: "point the link at a file inside the repository, or add it to validate.ignore",
+        });
+      if (target === undefined) {
+        if (yamlName) problem("symlink points nowhere: not validated");
+        continue;
+      }
+      const inside = target === realRoot || target.startsWith(`${realRoot}${path.sep}`);
+      const stat = statSync(target);
+      if (!inside) {
+        if (yamlName || stat.isDirectory())
+          problem(`symlink leaves the repository (${target}): not validated`);
+        continue;
+      }
+      if (stat.isDirectory() && state.ancestors.has(target)) {
+        problem(`symlink loops back to ${relativePath(realRoot, target)}: not followed`);
+        continue;
+      }
+      isDirectory = stat.isDirectory();
+      isFile = stat.isFile();
+    }
+    if (isDirectory) {
       // Dot folders (.git, .github, .moon) and dependencies hold no Flux objects.
       if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
-      await walk(absolute, root, ignore, out);
-    } else if (entry.isFile() && (yamlFile.test(entry.name) || entry.name === "Kustomization")) {
+      const real = safeRealpath(absolute) ?? absolute;
+      state.ancestors.add(real);
+      await walk(absolute, root, ignore, out, state);
+      state.ancestors.delete(real);
+    } else if (isFile && (yamlFile.test(entry.name) || entry.name === "Kustomization")) {
       out.push(absolute);
     }
+  }
+  return state.problems;
+}
+
+function safeRealpath(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The text of a YAML file, or why it is not text: a NUL byte (binary) or invalid UTF-8. */
+export function decodeYaml(bytes: Uint8Array): { text: string } | { problem: string; line: number } {
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    const line = bytes.subarray(0, nul).filter((b) => b === 10).length + 1;
+    return { problem: "binary file (NUL byte): not YAML text", line };
+  }
+  try {
+    return { text: utf8.decode(bytes) };
+  } catch {
+    // The first undecodable line, for the finding.
+    let line = 1;
+    let start = 0;
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i === bytes.length || bytes[i] === 10) {
+        try {
+          utf8.decode(bytes.subarray(start, i));
+        } catch {
+          break;
+        }
+        line++;
+        start = i + 1;
+      }
+    }
+    return { problem: "not UTF-8: Kubernetes, kustomize and Flux read YAML as UTF-8", line };
   }
 }
 
@@ -78,22 +179,36 @@ export async function loadWorkspace(
   const root = options.root ?? findRepoRoot(first);
   const ignore = options.ignore ?? [];
   const found: string[] = [];
+  const problems: WorkspaceProblem[] = [];
   for (const target of absoluteTargets) {
     if (!existsSync(target)) {
       throw new WorkspaceError(`${target}: no such file or directory`, "pass a directory or a YAML file");
     }
-    if (statSync(target).isDirectory()) await walk(target, root, ignore, found);
+    if (statSync(target).isDirectory()) problems.push(...(await walk(target, root, ignore, found)));
     else found.push(target);
   }
   const unique = [...new Set(found)].sort();
   const files = new Map<string, SourceFile>();
-  await Promise.all(
-    unique.map(async (absolute) => {
-      const rel = relativePath(root, absolute);
-      const text = await readFile(absolute, "utf8");
-      files.set(rel, parseSourceFile(text, rel));
-    }),
-  );
+  // In slices: a repository of 10,000 files must not hold 10,000 descriptors at once.
+  for (let i = 0; i < unique.length; i += 64) {
+    await Promise.all(
+      unique.slice(i, i + 64).map(async (absolute) => {
+        const rel = relativePath(root, absolute);
+        const decoded = decodeYaml(await readFile(absolute));
+        if ("problem" in decoded) {
+          problems.push({
+            rule: "yaml/encoding",
+            file: rel,
+            line: decoded.line,
+            message: decoded.problem,
+            hint: "save the file as UTF-8 text, or rename it if it is not YAML",
+          });
+          return;
+        }
+        files.set(rel, parseSourceFile(decoded.text, rel));
+      }),
+    );
+  }
   const kustomizationDirs = [...files.keys()]
     .filter((rel) => kustomizationFileNames.includes(path.posix.basename(rel)))
     .map((rel) => path.posix.dirname(rel))
@@ -103,6 +218,7 @@ export async function loadWorkspace(
     targets: absoluteTargets.map((t) => relativePath(root, t)),
     files: new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b))),
     kustomizationDirs,
+    problems: problems.sort((a, b) => a.file.localeCompare(b.file)),
   };
 }
 

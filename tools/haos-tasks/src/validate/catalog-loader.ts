@@ -20,19 +20,29 @@ export function catalogLoader(options: {
   mirror?: string;
   env?: NodeJS.ProcessEnv;
   onProgress?: (event: PhaseEvent) => void;
-}): (platform: Platform | undefined) => Promise<CatalogLike> {
-  const loaded = new Map<Platform | undefined, Promise<CatalogLike>>();
-  return (platform) => {
-    const cached = loaded.get(platform);
+}): (platform: Platform | undefined, kubernetesVersion?: string) => Promise<CatalogLike> {
+  // One per declaration object (two fixtures may both be apps/demo/platform.yaml) and version.
+  const loaded = new Map<Platform | undefined, Map<string, Promise<CatalogLike>>>();
+  return (platform, kubernetesVersion) => {
+    const cacheKey = kubernetesVersion ?? "";
+    const byVersion = loaded.get(platform) ?? new Map<string, Promise<CatalogLike>>();
+    loaded.set(platform, byVersion);
+    const cached = byVersion.get(cacheKey);
     if (cached) return cached;
-    const result = (async () =>
-      await ensureSchemaCatalog({
-        platform: platform ?? (await defaultPlatform()),
+    const result = (async () => {
+      const declared = platform ?? (await defaultPlatform());
+      // `--kubernetes-version` / `validate.kubernetesVersion` override the declared version.
+      const chosen = kubernetesVersion
+        ? { ...declared, versions: { ...declared.versions, kubernetes: kubernetesVersion } }
+        : declared;
+      return await ensureSchemaCatalog({
+        platform: chosen,
         ...(options.mirror ? { mirror: options.mirror } : {}),
         ...(options.env ? { env: options.env } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      }))();
-    loaded.set(platform, result);
+      });
+    })();
+    byVersion.set(cacheKey, result);
     return result;
   };
 }

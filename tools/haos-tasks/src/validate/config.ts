@@ -34,6 +34,29 @@ export interface ValidateConfig {
   documentStart: DocumentStartPolicy;
   kindsWithoutSchema: KindWithoutSchema[];
   external: ExternalObject[];
+  /** Kubernetes minor (e.g. `1.35`) whose OpenAPI checks built-in kinds; overrides platform.yaml. */
+  kubernetesVersion?: string;
+  /** Schema sources beyond the pinned catalog (the `schemas:` section). */
+  schemas: SchemaSourcesConfig;
+  /** Where list entries sit in the config file, for findings about them. */
+  positions: ConfigPosition[];
+}
+
+/** `schemas.crds`, `schemas.locations`, `schemas.catalog` of .haos-tasks.yaml. */
+export interface SchemaSourcesConfig {
+  /** Repo-relative globs of CRD files converted like the pinned CRDs. */
+  crds: string[];
+  /** kubeconform-style `-schema-location` values (URL or directory templates, or `default`). */
+  locations: string[];
+  /** A catalog directory written by `schemas sync --from-cluster`. */
+  catalog?: string;
+}
+
+export interface ConfigPosition {
+  key: string;
+  index: number;
+  line: number;
+  column: number;
 }
 
 export const configFileName = ".haos-tasks.yaml";
@@ -46,6 +69,8 @@ export const defaultValidateConfig: ValidateConfig = {
   documentStart: "allow",
   kindsWithoutSchema: [],
   external: [],
+  schemas: { crds: [], locations: [] },
+  positions: [],
 };
 
 export class ConfigError extends Error {
@@ -65,7 +90,10 @@ const knownKeys = [
   "documentStart",
   "kindsWithoutSchema",
   "external",
+  "kubernetesVersion",
 ];
+
+const schemaKeys = ["mirror", "crds", "locations", "catalog"];
 
 /** Parses the `validate:` section; errors name the file, line and the key to fix. */
 export function parseValidateConfig(text: string, file: string): ValidateConfig {
@@ -134,7 +162,56 @@ export function parseValidateConfig(text: string, file: string): ValidateConfig 
   if (documentStart !== "allow" && documentStart !== "require" && documentStart !== "forbid") {
     fail("/validate/documentStart", "validate.documentStart must be allow, require or forbid", "pick one");
   }
+  const kubernetesVersion = raw.kubernetesVersion;
+  if (
+    kubernetesVersion !== undefined &&
+    (typeof kubernetesVersion !== "string" || !/^1\.\d+$/.test(kubernetesVersion))
+  ) {
+    fail(
+      "/validate/kubernetesVersion",
+      'validate.kubernetesVersion must be a minor like "1.35"',
+      'quote it: "1.35"',
+    );
+  }
+  const schemasSection = (doc?.value as Record<string, unknown> | null | undefined)?.schemas ?? {};
+  if (typeof schemasSection !== "object" || schemasSection === null || Array.isArray(schemasSection)) {
+    return fail("/schemas", "`schemas:` must be a mapping", "see the comment above `schemas:`");
+  }
+  const schemasRaw = schemasSection as Record<string, unknown>;
+  for (const key of Object.keys(schemasRaw)) {
+    if (!schemaKeys.includes(key))
+      fail(`/schemas/${key}`, `unknown key schemas.${key}`, `known keys: ${schemaKeys.join(", ")}`);
+  }
+  const schemaStrings = (key: string): string[] => {
+    const value = schemasRaw[key] ?? [];
+    if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v === "")) {
+      fail(`/schemas/${key}`, `schemas.${key} must be a list of strings`, "write one entry per list item");
+    }
+    return value as string[];
+  };
+  if (schemasRaw.catalog !== undefined && typeof schemasRaw.catalog !== "string") {
+    fail(
+      "/schemas/catalog",
+      "schemas.catalog must be a directory path",
+      "name the directory `schemas sync --from-cluster` wrote",
+    );
+  }
+  const positions: ConfigPosition[] = [];
+  const listed = raw.kindsWithoutSchema;
+  if (doc && Array.isArray(listed)) {
+    listed.forEach((_, index) => {
+      const p = pointerPosition(source, doc, `/validate/kindsWithoutSchema/${index}`);
+      positions.push({ key: "kindsWithoutSchema", index, line: p.line, column: p.column });
+    });
+  }
   return {
+    ...(kubernetesVersion !== undefined ? { kubernetesVersion: String(kubernetesVersion) } : {}),
+    schemas: {
+      crds: schemaStrings("crds"),
+      locations: schemaStrings("locations"),
+      ...(typeof schemasRaw.catalog === "string" ? { catalog: schemasRaw.catalog } : {}),
+    },
+    positions,
     ignore: strings("ignore"),
     nonResources: strings("nonResources"),
     rules,

@@ -4,7 +4,13 @@ import type { Workspace } from "../manifests/workspace.ts";
 import { defaultValidateConfig, type ValidateConfig } from "./config.ts";
 import { finalizeFindings } from "./finalize.ts";
 
-const workspace: Workspace = { root: "/repo", targets: ["."], files: new Map(), kustomizationDirs: [] };
+const workspace: Workspace = {
+  root: "/repo",
+  targets: ["."],
+  files: new Map(),
+  kustomizationDirs: [],
+  problems: [],
+};
 const place = { file: "p.yaml", line: 6, column: 3 };
 const schemaError = finding(
   "schema/invalid",

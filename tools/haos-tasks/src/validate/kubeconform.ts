@@ -120,23 +120,77 @@ export function leafErrors(msg: string): SchemaError[] {
 }
 
 /**
- * Runs the real `kubeconform -strict -output json` once over every object. Each object is its own
- * file, named by its id: the file is the one thing kubeconform reports that always identifies the
- * object (its name is "" when metadata.name is not a string, and rewritten for generateName).
+ * How kubeconform names an object in its report: the name is `metadata.name`, so objects whose
+ * name is not a plain string (or that use generateName) get a batch file of their own.
+ */
+function reportKey(input: SchemaInput): string | undefined {
+  const metadata = input.object.metadata as Record<string, unknown> | undefined;
+  const name = metadata?.name;
+  if (typeof name !== "string" || name === "" || metadata?.generateName !== undefined) return undefined;
+  if (typeof input.object.kind !== "string" || typeof input.object.apiVersion !== "string") return undefined;
+  return `${String(input.object.kind)}\u0000${String(input.object.apiVersion)}\u0000${name}`;
+}
+
+/**
+ * Objects in a few batch files: within a file every (kind, apiVersion, name) is unique, so
+ * kubeconform's report (file, kind, version, name) names exactly one object. kubeconform reads
+ * the files one after another, so 100,000 objects need a handful of open files, not 100,000.
+ */
+export function batchInputs(inputs: readonly SchemaInput[], batchSize = 2000): SchemaInput[][] {
+  const batches: { items: SchemaInput[]; keys: Set<string> }[] = [];
+  const singles: SchemaInput[][] = [];
+  for (const input of inputs) {
+    const key = reportKey(input);
+    if (key === undefined) {
+      singles.push([input]);
+      continue;
+    }
+    let batch = batches.find((b) => b.items.length < batchSize && !b.keys.has(key));
+    if (!batch) {
+      batch = { items: [], keys: new Set() };
+      batches.push(batch);
+    }
+    batch.items.push(input);
+    batch.keys.add(key);
+  }
+  return [...batches.map((b) => b.items), ...singles];
+}
+
+/**
+ * Runs the real `kubeconform -strict -output json` once over every object, written as a few
+ * multi-document batch files; each answer is tied back to its object by file, kind, version and
+ * name. `schemaLocation` may name several locations, tried in order as kubeconform does.
  */
 export async function runKubeconform(
   inputs: readonly SchemaInput[],
-  options: { kubeconform: string; schemaLocation: string; concurrency?: number },
+  options: {
+    kubeconform: string;
+    schemaLocation: string | readonly string[];
+    concurrency?: number;
+    batchSize?: number;
+  },
 ): Promise<SchemaResult[]> {
   if (inputs.length === 0) return [];
   const tmp = await mkdtemp(path.join(os.tmpdir(), "haos-tasks-kubeconform-"));
   try {
-    const ids = new Map(inputs.map((input) => [path.join(tmp, `${input.id}.json`), input.id]));
-    await Promise.all(
-      inputs.map((input) => writeFile(path.join(tmp, `${input.id}.json`), JSON.stringify(input.object))),
-    );
+    const owners = new Map<string, number>();
+    const singleFiles = new Map<string, number>();
+    const batches = batchInputs(inputs, options.batchSize);
+    // One file written at a time: the write itself must not need many descriptors either.
+    for (const [i, batch] of batches.entries()) {
+      const file = path.join(tmp, `batch-${i}.yaml`);
+      for (const input of batch) {
+        const key = reportKey(input);
+        if (key === undefined) singleFiles.set(file, input.id);
+        else owners.set(`${file}\u0000${key}`, input.id);
+      }
+      await writeFile(file, batch.map((input) => JSON.stringify(input.object)).join("\n---\n"));
+    }
     const args = ["-strict", "-output", "json", "-n", String(options.concurrency ?? 2)];
-    args.push("-schema-location", options.schemaLocation, tmp);
+    const locations =
+      typeof options.schemaLocation === "string" ? [options.schemaLocation] : options.schemaLocation;
+    for (const location of locations) args.push("-schema-location", location);
+    args.push(tmp);
     const run = await execa(options.kubeconform, args, { reject: false, maxBuffer: 1024 * 1024 * 1024 });
     if (run.exitCode === undefined || run.exitCode > 1) {
       throw new KubeconformError(
@@ -156,11 +210,13 @@ export async function runKubeconform(
     const results: SchemaResult[] = [];
     for (const r of report.resources ?? []) {
       if (r.status !== "statusInvalid" && r.status !== "statusError") continue;
-      const id = ids.get(r.filename);
+      const id =
+        singleFiles.get(r.filename) ??
+        owners.get(`${r.filename}\u0000${r.kind}\u0000${r.version}\u0000${r.name}`);
       // Dropping it would pass an invalid object; a report we cannot place is a tool failure.
       if (id === undefined) {
         throw new KubeconformError(
-          `kubeconform reported a file validate did not write: ${r.filename}: ${r.msg}`,
+          `kubeconform reported an object validate did not write: ${r.filename} ${r.kind} ${r.name}: ${r.msg}`,
           "check the pinned kubeconform version (tools/bootstrap/versions.env)",
         );
       }

@@ -1,19 +1,20 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Finding } from "../findings.ts";
 import { platformRules } from "../lint/platform/index.ts";
-import type { Subject } from "../lint/platform/subject.ts";
+import { at, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
 import { lintStyle } from "../lint/style.ts";
 import { type Kustomization, readKustomization } from "../manifests/kustomization.ts";
 import { type BuildFailure, type BuildResult, buildKustomizations } from "../manifests/kustomize-build.ts";
-import { field, objectProblem, resourcesOf } from "../manifests/resources.ts";
+import { apiGroup, field, objectProblem, resourcesOf } from "../manifests/resources.ts";
 import {
   findRepoRoot,
   isIgnored,
   knownNonResources,
+  kustomizationFileNames,
   kustomizationFileOf,
   loadWorkspace,
-  repositoryFluxObjects,
   type Workspace,
   WorkspaceError,
 } from "../manifests/workspace.ts";
@@ -21,10 +22,13 @@ import { pointerPosition } from "../manifests/yaml-source.ts";
 import type { PhaseEvent } from "../phases.ts";
 import type { Platform } from "../platform/platform.ts";
 import { cacheDirs } from "../schemas/catalog.ts";
+import { LocationReader } from "../schemas/locations.ts";
 import { type FetchOptions, readSchemaLock, resolveMirror, type SchemaLock } from "../schemas/sources.ts";
 import { toolPath } from "../tools/paths.ts";
-import { loadValidateConfig, type ValidateConfig } from "./config.ts";
+import { defaultPlatform } from "./catalog-loader.ts";
+import { configFileName, loadValidateConfig, type ValidateConfig } from "./config.ts";
 import { finalizeFindings } from "./finalize.ts";
+import { buildUnits, fluxCreatedObjects, fluxKustomizations, substitute } from "./flux.ts";
 import { PlatformLookup, ruleContext } from "./platforms.ts";
 import {
   duplicateResources,
@@ -43,7 +47,17 @@ export interface ValidateOptions {
   /** `lint`: style rules only (no build, no schemas). */
   only?: "lint";
   /** The schema catalog for a platform (undefined when no platform.yaml applies). */
-  loadCatalog?: (platform: Platform | undefined) => Promise<CatalogLike>;
+  loadCatalog?: (platform: Platform | undefined, kubernetesVersion?: string) => Promise<CatalogLike>;
+  /** --strict: missing schemas are errors and external schemas get a closed root. */
+  strict?: boolean;
+  /** --kubernetes-version: overrides validate.kubernetesVersion and platform.yaml. */
+  kubernetesVersion?: string;
+  /** --schema-location values, tried before schemas.locations of the config. */
+  schemaLocations?: readonly string[];
+  /** --catalog: a catalog directory `schemas sync --from-cluster` wrote. */
+  catalog?: string;
+  /** For schema locations that are URLs (tests pass a local server's fetch). */
+  fetchLocation?: typeof globalThis.fetch;
   kubeconform?: string;
   kubectl?: string;
   lock?: SchemaLock;
@@ -54,7 +68,8 @@ export interface ValidateOptions {
 export interface ValidateResult {
   root: string;
   findings: Finding[];
-  stats: { files: number; kustomizations: number; objects: number };
+  /** Files read (in scope), kustomization files among them, builds run, objects checked. */
+  stats: { files: number; kustomizations: number; builds: number; objects: number };
 }
 
 function buildFailureFinding(
@@ -72,7 +87,7 @@ function buildFailureFinding(
   return finding(
     "build/kustomize",
     { file, ...pos },
-    `kustomize build failed: ${failure.message}`,
+    `kustomize build failed: ${shortenBuildMessage(failure.message)}`,
     "run `kubectl kustomize` on the directory and fix the reported entry",
   );
 }
@@ -130,9 +145,52 @@ async function buildFallingBackToIncluded(
   return result;
 }
 
+/** kubectl's message cut to its innermost cause (kustomize nests every level's context). */
+export function shortenBuildMessage(message: string, max = 220): string {
+  const parts = message.split(/: (?=[a-zA-Z'"])/);
+  let inner = parts.slice(-2).join(": ");
+  if (parts.length > 2 && inner.length < 60) inner = parts.slice(-3).join(": ");
+  return inner.length > max ? `${inner.slice(0, max - 1)}…` : inner;
+}
+
+/** The files a kustomization lists, through the kustomization directories it includes. */
+function listedFiles(
+  dir: string,
+  byDir: ReadonlyMap<string, Kustomization>,
+  seen = new Set<string>(),
+): string[] {
+  if (seen.has(dir)) return [];
+  seen.add(dir);
+  const k = byDir.get(dir);
+  if (!k) return [];
+  return k.entries.flatMap((e) => {
+    if (!e.path) return [];
+    if (byDir.has(e.path)) return listedFiles(e.path, byDir, seen);
+    return [e.path];
+  });
+}
+
+/** Platform rules a directory loses without platform.yaml (named in the info finding). */
+const platformRuleIds = [
+  "cozystack/*",
+  "kubevirt/efi",
+  "kube-ovn/*",
+  "flux/prune-protection",
+  "platform/pinned-url",
+];
+const platformGroups = [
+  "apps.cozystack.io",
+  "kubevirt.io",
+  "instancetype.kubevirt.io",
+  "kubeovn.io",
+  "cdi.kubevirt.io",
+];
+
 /**
  * validate: lint → build → references → kubeconform → platform rules → findings. Plain data in,
- * findings out; progress goes to `onProgress`.
+ * findings out; progress goes to `onProgress`. Given files or folders short of the repository,
+ * the whole repository is read (references resolve there) and only findings in the given files
+ * are reported.
  */
 export async function validate(options: ValidateOptions): Promise<ValidateResult> {
   const started = Date.now();
@@ -141,21 +199,38 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   const firstTarget = path.resolve(options.cwd, options.targets[0] ?? ".");
   const root = findRepoRoot(firstTarget);
   const { config } = await loadValidateConfig(root);
-  const workspace = await loadWorkspace(options.targets, { cwd: options.cwd, ignore: config.ignore, root });
-  if (workspace.files.size === 0) {
+  const requested = await loadWorkspace(options.targets, { cwd: options.cwd, ignore: config.ignore, root });
+  if (requested.files.size === 0 && requested.problems.length === 0) {
     // A job pointed at the wrong folder must not pass by checking nothing.
     throw new WorkspaceError(
       `no YAML files to validate under ${options.targets.join(", ") || "."} (ignored: ${config.ignore.join(", ") || "none"})`,
       "pass the folder of your Flux apps or manifests, or check validate.ignore in .haos-tasks.yaml",
     );
   }
-  progress("lint", "running", `${workspace.files.size} YAML files`);
-  const findings: Finding[] = [];
-  for (const source of workspace.files.values()) findings.push(...lintStyle(source, config));
+  const wholeRepository = requested.targets.includes(".");
+  const workspace = wholeRepository
+    ? requested
+    : await loadWorkspace(["."], { cwd: root, ignore: config.ignore, root });
+  const scope = new Set([...requested.files.keys(), ...requested.problems.map((p) => p.file)]);
+  const inScope = (file: string | undefined) => wholeRepository || (file !== undefined && scope.has(file));
+  progress("lint", "running", `${requested.files.size} YAML files`);
+  const findings: Finding[] = requested.problems.map((p) =>
+    finding(p.rule, { file: p.file, line: p.line ?? 1, column: 1 }, p.message, p.hint),
+  );
+  for (const [file, source] of workspace.files)
+    if (inScope(file)) findings.push(...lintStyle(source, config));
+  const kustomizationsInScope = workspace.kustomizationDirs.filter((d) =>
+    inScope(kustomizationFileOf(workspace, d)?.file),
+  ).length;
+  let builds = 0;
   const done = (objects: number): ValidateResult => ({
     root,
-    findings: finalizeFindings(findings, workspace, config),
-    stats: { files: workspace.files.size, kustomizations: workspace.kustomizationDirs.length, objects },
+    findings: finalizeFindings(
+      findings.filter((f) => inScope(f.file)),
+      workspace,
+      config,
+    ),
+    stats: { files: scope.size, kustomizations: kustomizationsInScope, builds, objects },
   });
   if (options.only === "lint") return done(0);
 
@@ -163,25 +238,74 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     const source = kustomizationFileOf(workspace, dir);
     return source ? [readKustomization(source, dir)] : [];
   });
+  const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
   findings.push(...kustomizationReferences(workspace, kustomizations, config));
-  const roots = rootKustomizations(kustomizations);
-  progress("build", "running", `kubectl kustomize ${roots.length} kustomizations`);
-  const built = await buildFallingBackToIncluded(roots, kustomizations, (dirs) =>
-    buildKustomizations(dirs, {
-      root,
-      ...(options.kubectl ? { kubectl: options.kubectl } : {}),
-      onChunk: (n, total) => progress("build", "progress", `${n}/${total} build batches`),
-    }),
+  const flux = fluxKustomizations(workspace);
+  const { units, byDir: fluxByDir } = buildUnits(
+    rootKustomizations(kustomizations),
+    flux,
+    (dir) => byDir.has(dir),
+    root,
+  );
+  builds = units.length;
+  const unitOf = new Map(units.map((u) => [u.dir, u]));
+  progress(
+    "build",
+    "running",
+    `kubectl kustomize: ${units.length} builds of ${workspace.kustomizationDirs.length} kustomizations`,
+  );
+  const built = await buildFallingBackToIncluded(
+    units.map((u) => u.dir),
+    kustomizations,
+    (dirs) =>
+      buildKustomizations(
+        dirs.map((d) => unitOf.get(d) ?? { dir: d }),
+        {
+          root,
+          ...(options.kubectl ? { kubectl: options.kubectl } : {}),
+          onChunk: (n, total) => progress("build", "progress", `${n}/${total} build batches`),
+        },
+      ),
   );
   findings.push(...built.failures.map((f) => buildFailureFinding(f, workspace, kustomizations)));
+  const notes = substitute(
+    built.resources,
+    fluxByDir,
+    findings,
+    [...workspace.files.values()].flatMap((source) =>
+      resourcesOf(source).filter((r) => r.kind === "ConfigMap" || r.kind === "Secret"),
+    ),
+  );
 
   const files = new SourceFiles(workspace);
   const subjects: Subject[] = await builtSubjects(built.resources, files);
+  built.resources.forEach((b, i) => {
+    const note = notes.get(b);
+    const subject = subjects[i];
+    if (note && subject) {
+      subject.unresolved = note.unresolved;
+      subject.substitutedBy = note.by;
+    }
+  });
+  // A failed build must not hide the other checks of its files: what no build rendered is
+  // checked file by file, as written.
+  const rendered = new Set(built.resources.flatMap((b) => (b.origin ? [b.origin] : [])));
+  const generated = new Set(units.flatMap((u) => u.generated ?? []));
+  const fallback = new Set<string>();
+  for (const failure of built.failures) {
+    const unit = unitOf.get(failure.dir);
+    const listed = unit?.generated ?? listedFiles(failure.dir, byDir);
+    for (const file of listed) if (!rendered.has(file) && workspace.files.has(file)) fallback.add(file);
+  }
   const dirs = ownersOf(workspace, kustomizations);
   for (const [file, source] of workspace.files) {
     const base = path.posix.basename(file);
     if (knownNonResources.includes(base) || isIgnored(file, config.nonResources)) continue;
-    if (owningKustomization(file, dirs) !== undefined) continue;
+    if (kustomizationFileNames.includes(base)) continue;
+    if (!fallback.has(file)) {
+      if (owningKustomization(file, dirs) !== undefined || generated.has(file) || rendered.has(file))
+        continue;
+    }
     subjects.push(...resourcesOf(source).map(standaloneSubject));
     // kustomize rejects such documents in a build; a file Flux applies on its own would be
     // rejected by the cluster, so it must not pass here as "0 objects".
@@ -198,19 +322,19 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
         );
     }
   }
-  const elsewhere = workspace.targets.includes(".")
-    ? []
-    : await repositoryFluxObjects(root, config.ignore, new Set(workspace.files.keys()));
+  const elsewhere = fluxCreatedObjects(subjects);
   findings.push(...fluxReferences(subjects, root, config, elsewhere), ...duplicateResources(subjects));
 
   const platforms = new PlatformLookup(root);
-  const bySchemaSet = await groupByPlatform(subjects, platforms);
+  const checked = subjects.filter((s) => inScope(s.file));
+  const bySchemaSet = await groupByPlatform(checked, platforms);
   if (options.loadCatalog) {
     for (const [platform, group] of bySchemaSet) {
       progress("schemas", "running", `kubeconform over ${group.length} objects`);
       let catalog: CatalogLike;
+      const kubernetesVersion = options.kubernetesVersion ?? config.kubernetesVersion;
       try {
-        catalog = await options.loadCatalog(platform);
+        catalog = await options.loadCatalog(platform, kubernetesVersion);
       } catch (error) {
         // A catalog that cannot be built (a version the lock does not pin, a missing source) is a
         // finding at the declaration: every object of the group stays unchecked, visibly.
@@ -218,20 +342,34 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
         findings.push(
           finding(
             "schema/error",
-            { file: platform?.file ?? "tools/haos-tasks/schemas.lock.json", line: 1, column: 1 },
+            { file: platform?.file ?? configFileName, line: 1, column: 1 },
             `no schema catalog, ${group.length} objects not schema-checked: ${error instanceof Error ? error.message : String(error)}`,
             typeof hint === "string" ? hint : "run `haos-tasks schemas sync` to see why",
           ),
         );
         continue;
       }
+      const declared = platform ?? (await defaultPlatform().catch(() => undefined));
       findings.push(
-        ...(await schemaFindings(
-          group.map(withoutSopsMetadata),
-          catalog,
-          config,
-          options.kubeconform ?? toolPath("kubeconform"),
-        )),
+        ...(await schemaFindings(group.map(withoutSopsMetadata), catalog, config, {
+          kubeconform: options.kubeconform ?? toolPath("kubeconform"),
+          strict: options.strict ?? false,
+          positions: config.positions,
+          sources: {
+            root,
+            crdFiles: await globFiles(root, config.schemas.crds, config.ignore),
+            locations: [...(options.schemaLocations ?? []), ...config.schemas.locations],
+            ...((options.catalog ?? config.schemas.catalog)
+              ? { clusterCatalog: path.resolve(root, options.catalog ?? config.schemas.catalog ?? "") }
+              : {}),
+            kubernetesVersion: kubernetesVersion ?? declared?.versions.kubernetes ?? "master",
+            strict: options.strict ?? false,
+            reader: new LocationReader({
+              cacheDir: path.join(path.dirname(cacheDirs().catalogRoot), "locations"),
+              ...(options.fetchLocation ? { fetch: options.fetchLocation } : {}),
+            }),
+          },
+        })),
       );
     }
   }
@@ -239,8 +377,24 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   const lock = options.lock ?? (await readSchemaLock().catch(() => undefined));
   const context = await ruleContext(subjects, platforms, lock, { ...environmentFetch(), ...options.fetch });
   findings.push(...platformRules(context), ...platforms.findings);
-  progress("validate", "succeeded", `${subjects.length} objects`);
-  return done(subjects.length);
+  // An app of platform kinds without a platform.yaml silently lost its platform rules before.
+  const noted = new Set<string>();
+  for (const s of checked) {
+    if (!platformGroups.includes(apiGroup(s.apiVersion)) || (await platforms.forFile(s.file))) continue;
+    const dir = s.build ?? path.posix.dirname(s.file);
+    if (noted.has(dir)) continue;
+    noted.add(dir);
+    findings.push(
+      finding(
+        "platform/missing",
+        at(s, "/kind"),
+        `no platform.yaml at or above ${dir}: the platform rules are off for its ${s.kind} and the other platform objects there (${platformRuleIds.join(", ")})`,
+        "add a platform.yaml to the app folder (see apps/haos-enigma/platform.yaml) to check CozyStack, KubeVirt and Kube-OVN rules",
+      ),
+    );
+  }
+  progress("validate", "succeeded", `${checked.length} objects`);
+  return done(checked.length);
 }
 
 /**
@@ -276,4 +430,57 @@ async function groupByPlatform(
   return groups;
 }
 
+/** Repo-relative globs → absolute files (for schemas.crds). */
+async function globFiles(
+  root: string,
+  globs: readonly string[],
+  ignore: readonly string[],
+): Promise<string[]> {
+  if (globs.length === 0) return [];
+  const { glob } = await import("node:fs/promises");
+  const out = new Set<string>();
+  for (const pattern of globs) {
+    for await (const rel of glob(pattern, { cwd: root })) {
+      if (!isIgnored(rel.split(path.sep).join("/"), ignore)) out.add(path.join(root, rel));
+    }
+  }
+  return [...out].sort();
+}
+
 export type { ValidateConfig };
+
+/**
+ * YAML files changed since `ref` (from the merge base, so a PR check sees its own changes):
+ * committed, staged, unstaged and untracked; deleted files are left out. Absolute paths, limited
+ * to `within` (paths relative to cwd) when given.
+ */
+export async function changedFiles(
+  ref: string,
+  cwd: string,
+  within: readonly string[] = [],
+): Promise<string[]> {
+  const { execa } = await import("execa");
+  const git = async (...args: string[]) => {
+    const run = await execa("git", args, { cwd, reject: false });
+    if (run.exitCode !== 0) {
+      throw new WorkspaceError(
+        `git ${args.join(" ")} failed: ${String(run.stderr).trim()}`,
+        "pass a ref git knows (e.g. origin/main; in CI fetch it first: git fetch origin main)",
+      );
+    }
+    return String(run.stdout);
+  };
+  const top = (await git("rev-parse", "--show-toplevel")).trim();
+  const base = (await git("merge-base", ref, "HEAD")).trim();
+  const names = [
+    ...(await git("diff", "--name-only", "--diff-filter=d", base)).split("\n"),
+    ...(await git("ls-files", "--others", "--exclude-standard"))
+      .split("\n")
+      .map((f) => path.relative(top, path.join(cwd, f))),
+  ].filter((f) => f && (/\.ya?ml$/.test(f) || path.posix.basename(f) === "Kustomization"));
+  const scopes = within.map((w) => path.resolve(cwd, w));
+  return [...new Set(names.map((f) => path.join(top, f)))]
+    .filter((f) => existsSync(f))
+    .filter((f) => scopes.length === 0 || scopes.some((s) => f === s || f.startsWith(`${s}${path.sep}`)))
+    .sort();
+}

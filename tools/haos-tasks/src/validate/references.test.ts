@@ -76,6 +76,7 @@ function workspace(files: Record<string, string>): Workspace {
     targets: ["."],
     files: new Map(Object.entries(files).map(([file, text]) => [file, parseSourceFile(text, file)])),
     kustomizationDirs: [],
+    problems: [],
   };
 }
 

@@ -107,6 +107,10 @@ export function kustomizationReferences(
     const base = path.posix.basename(file);
     if (kustomizationFileNames.includes(base) || knownNonResources.includes(base)) continue;
     if (listed.has(file) || isIgnored(file, config.nonResources)) continue;
+    // Files Flux never reads as manifests (a promtool test, a values or data file) hold no
+    // Kubernetes object: only a file that would apply something is worth a word.
+    const source = workspace.files.get(file);
+    if (!source || !looksLikeManifest(source)) continue;
     const owner = owningKustomization(file, owners);
     if (owner === undefined) continue;
     const kfile = kustomizationFileOf(workspace, owner)?.file ?? `${owner}/kustomization.yaml`;
@@ -120,6 +124,14 @@ export function kustomizationReferences(
     );
   }
   return findings;
+}
+
+/** Whether a file holds at least one document with apiVersion and kind (what Flux would apply). */
+function looksLikeManifest(source: { documents: readonly { value: unknown }[] }): boolean {
+  return source.documents.some((d) => {
+    const v = d.value as Record<string, unknown> | null;
+    return !!v && typeof v === "object" && typeof v.apiVersion === "string" && typeof v.kind === "string";
+  });
 }
 
 interface Ref {

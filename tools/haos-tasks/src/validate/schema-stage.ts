@@ -1,8 +1,18 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import type { Finding } from "../findings.ts";
 import { at, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
-import type { ValidateConfig } from "./config.ts";
+import { apiGroup } from "../manifests/resources.ts";
+import {
+  type ConfigPosition,
+  configFileName,
+  type KindWithoutSchema,
+  type ValidateConfig,
+} from "./config.ts";
 import { runKubeconform, type SchemaInput } from "./kubeconform.ts";
+import { resolveExternalSchemas, type SchemaSourceOptions } from "./schema-sources.ts";
 
 /** The part of the schema catalog validate needs (src/schemas/catalog.ts provides it). */
 export interface CatalogLike {
@@ -12,75 +22,217 @@ export interface CatalogLike {
   kinds: ReadonlyMap<string, string>;
 }
 
-function exempted(subject: Subject, config: ValidateConfig): boolean {
-  const gvk = `${subject.apiVersion}/${subject.kind}`;
-  return config.kindsWithoutSchema.some((k) => k.kind === gvk || k.kind === subject.kind);
+export interface SchemaStageOptions {
+  kubeconform: string;
+  /** Missing schemas are errors, external roots are closed. */
+  strict?: boolean;
+  /** Sources beyond the pinned catalog; absent: the pinned catalog only. */
+  sources?: SchemaSourceOptions;
+  /** Where each kindsWithoutSchema entry sits in .haos-tasks.yaml. */
+  positions?: readonly ConfigPosition[];
+}
+
+/** What the catalog users point kubeconform at; printed in the fix of a missing schema. */
+export const communityCatalog =
+  "https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json";
+
+/**
+ * Whether a kindsWithoutSchema entry covers `<apiVersion>/<Kind>`: a bare Kind, an exact GVK, or a
+ * glob over group/version/kind where a shorter pattern covers everything below it
+ * (`cilium.io/*` = every version and kind of cilium.io, `*.cert-manager.io/v1` = its v1 kinds).
+ */
+export function coversKind(pattern: string, gvk: string, kind: string): boolean {
+  if (!pattern.includes("/") && !/[*?[]/.test(pattern)) return pattern === kind;
+  return [pattern, `${pattern}/*`, `${pattern}/*/*`].some((p) => path.posix.matchesGlob(gvk, p));
+}
+
+const gvkOf = (s: Subject) => `${s.apiVersion}/${s.kind}`;
+
+/** A value that the API server drops (null) is not part of the object kubeconform should judge. */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
+    return out;
+  }
+  return value;
+}
+
+/** The value at a JSON pointer. */
+function valueAt(object: unknown, pointer: string): unknown {
+  let node = object;
+  for (const raw of pointer.split("/").slice(1)) {
+    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+/** Whether a value (or anything below it) still holds `${NAME…` of an unresolved variable. */
+function holdsUnresolved(value: unknown, names: readonly string[]): string | undefined {
+  if (typeof value === "string")
+    return names.find((n) => new RegExp(`\\$\\{${n}(?![A-Za-z0-9_])`).test(value));
+  if (value && typeof value === "object") {
+    for (const v of Object.values(value)) {
+      const hit = holdsUnresolved(v, names);
+      if (hit) return hit;
+    }
+  }
+  return undefined;
 }
 
 /**
- * Validates every subject with the real kubeconform against the catalog. A kind the catalog has
- * no schema for is an error unless the config lists it with a reason: nothing is skipped silently.
+ * Validates every subject with the real kubeconform against the pinned catalog and the further
+ * sources. A kind no source has a schema for is reported once (count, first place, where to get a
+ * schema): a warning, an error under --strict; kindsWithoutSchema entries silence it with a reason.
  */
 export async function schemaFindings(
   subjects: readonly Subject[],
   catalog: CatalogLike,
   config: ValidateConfig,
-  kubeconform: string,
+  options: SchemaStageOptions,
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const inputs: SchemaInput[] = [];
-  subjects.forEach((subject, id) => {
-    if (exempted(subject, config)) return;
-    const gvk = `${subject.apiVersion}/${subject.kind}`;
-    if (!catalog.kinds.has(gvk)) {
+  const candidates = [...new Set(subjects.map(gvkOf))].filter((gvk) => !catalog.kinds.has(gvk));
+  const tmp = await mkdtemp(path.join(os.tmpdir(), "haos-tasks-schemas-"));
+  try {
+    const external = options.sources
+      ? await resolveExternalSchemas(candidates, tmp, { ...options.sources, strict: options.strict ?? false })
+      : undefined;
+    for (const failure of external?.failures ?? []) {
       findings.push(
         finding(
-          "schema/missing",
-          at(subject, "/kind"),
-          `no schema for ${gvk}: it cannot be checked`,
-          `fix apiVersion/kind, add its CRD to schemas.lock.json, or list '${gvk}' under validate.kindsWithoutSchema with a reason`,
+          "schema/source",
+          { file: configFileName, line: 1, column: 1 },
+          `schema location ${failure.location} could not be read (${failure.reason}); kinds only it has stay unchecked`,
+          "check the network or the path, or point --schema-location at a local copy of the catalog",
         ),
       );
-      return;
     }
-    inputs.push({
-      id,
-      apiVersion: subject.apiVersion,
-      kind: subject.kind,
-      name: subject.name,
-      object: subject.object,
+    if (external && external.closedRoots.length > 0) {
+      findings.push(
+        finding(
+          "schema/strict-root",
+          { file: configFileName, line: 1, column: 1 },
+          `--strict: closed the open root of ${external.closedRoots.length} external schemas (${external.closedRoots.slice(0, 3).join(", ")}${external.closedRoots.length > 3 ? ", …" : ""}) as the pinned catalog's are, so a misspelt top-level key fails`,
+          "nothing to fix; without --strict those roots stay as published",
+        ),
+      );
+    }
+    const has = (gvk: string) => catalog.kinds.has(gvk) || (external?.sourceOf.has(gvk) ?? false);
+    const used = new Set<KindWithoutSchema>();
+    const missing = new Map<string, Subject[]>();
+    const inputs: SchemaInput[] = [];
+    subjects.forEach((subject, id) => {
+      const gvk = gvkOf(subject);
+      if (!has(gvk)) {
+        const entry = config.kindsWithoutSchema.find((k) => coversKind(k.kind, gvk, subject.kind));
+        if (entry) used.add(entry);
+        else missing.set(gvk, [...(missing.get(gvk) ?? []), subject]);
+        return;
+      }
+      inputs.push({
+        id,
+        apiVersion: subject.apiVersion,
+        kind: subject.kind,
+        name: subject.name,
+        object: withoutNulls(subject.object) as Record<string, unknown>,
+      });
     });
-  });
-  const results = await runKubeconform(inputs, { kubeconform, schemaLocation: catalog.location });
-  for (const result of results) {
-    const subject = subjects[result.id];
-    if (!subject) continue;
-    const what = `${subject.kind} ${subject.name}`;
-    if (result.errors.length === 0) {
-      const rule = /could not find schema/.test(result.message) ? "schema/missing" : "schema/error";
-      findings.push(
-        finding(rule, at(subject, "/kind"), `${what}: ${result.message}`, "check apiVersion and kind"),
-      );
-      continue;
+    for (const [gvk, list] of missing) {
+      const first = list[0] as Subject;
+      const group = apiGroup(first.apiVersion) || "core";
+      findings.push({
+        ...finding(
+          "schema/missing",
+          at(first, "/kind"),
+          `no schema for ${gvk}: ${list.length} object${list.length === 1 ? "" : "s"} not schema-checked (first here)`,
+          `add a schema source: --schema-location '${communityCatalog}' (or schemas.locations in ${configFileName}), the CRD file under schemas.crds, or a catalog from \`haos-tasks schemas sync --from-cluster\`; or list '${group}/*' under validate.kindsWithoutSchema with a reason`,
+        ),
+        ...(options.strict ? { severity: "error" as const } : {}),
+      });
     }
-    for (const error of result.errors) {
-      const location = error.pointer === "" ? "(root)" : error.pointer;
+    config.kindsWithoutSchema.forEach((entry, i) => {
+      if (used.has(entry)) return;
+      const where = options.positions?.find((p) => p.key === "kindsWithoutSchema" && p.index === i);
       findings.push(
-        error.additionalProperty !== undefined
-          ? finding(
-              "schema/additional-property",
-              at(subject, error.pointer),
-              `${what}: unknown field '${error.additionalProperty}' at ${location}`,
-              `remove it or fix the spelling; the ${subject.apiVersion} ${subject.kind} schema has no such field`,
+        finding(
+          "config/unmatched",
+          { file: configFileName, line: where?.line ?? 1, column: where?.column ?? 1 },
+          `validate.kindsWithoutSchema '${entry.kind}' matches no object without a schema`,
+          "remove the entry, or fix the pattern (group/version/Kind globs: 'cilium.io/*', 'monitoring.coreos.com/v1/*')",
+        ),
+      );
+    });
+    const locations = [
+      catalog.location,
+      ...(external && external.sourceOf.size > 0 ? [external.location] : []),
+    ];
+    const results = await runKubeconform(inputs, {
+      kubeconform: options.kubeconform,
+      schemaLocation: locations,
+    });
+    const skipped = new Map<string, { subject: Subject; names: Set<string> }>();
+    for (const result of results) {
+      const subject = subjects[result.id];
+      if (!subject) continue;
+      const what = `${subject.kind} ${subject.name}`;
+      if (result.errors.length === 0) {
+        const rule = /could not find schema/.test(result.message) ? "schema/missing" : "schema/error";
+        findings.push(
+          finding(rule, at(subject, "/kind"), `${what}: ${result.message}`, "check apiVersion and kind"),
+        );
+        continue;
+      }
+      for (const error of result.errors) {
+        // A field that still holds a variable Flux resolves from outside the repository cannot be
+        // judged offline: it stays unchecked (one info per object), never a false error.
+        const unresolved = subject.unresolved?.length
+          ? holdsUnresolved(
+              valueAt(subject.object, error.additionalProperty === undefined ? error.pointer : ""),
+              subject.unresolved,
             )
-          : finding(
-              "schema/invalid",
-              at(subject, error.pointer),
-              `${what}: ${location}: ${error.message}`,
-              "fix the value to match the schema",
-            ),
+          : undefined;
+        if (unresolved && error.additionalProperty === undefined) {
+          const key = `${subject.file}\u0000${subject.kind}\u0000${subject.namespace}\u0000${subject.name}`;
+          const entry = skipped.get(key) ?? { subject, names: new Set<string>() };
+          entry.names.add(unresolved);
+          skipped.set(key, entry);
+          continue;
+        }
+        const location = error.pointer === "" ? "(root)" : error.pointer;
+        findings.push(
+          error.additionalProperty !== undefined
+            ? finding(
+                "schema/additional-property",
+                at(subject, error.pointer),
+                `${what}: unknown field '${error.additionalProperty}' at ${location}`,
+                `remove it or fix the spelling; the ${subject.apiVersion} ${subject.kind} schema has no such field`,
+              )
+            : finding(
+                "schema/invalid",
+                at(subject, error.pointer),
+                `${what}: ${location}: ${error.message}`,
+                "fix the value to match the schema",
+              ),
+        );
+      }
+    }
+    for (const { subject, names } of skipped.values()) {
+      findings.push(
+        finding(
+          "flux/unresolved-substitution",
+          at(subject, "/metadata/name"),
+          `${subject.kind} ${subject.name}: fields using ${[...names].map((n) => `\${${n}}`).join(", ")} not schema-checked: the value comes from postBuild.substituteFrom${subject.substitutedBy ? ` of ${subject.substitutedBy}` : ""} and cannot be resolved offline`,
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux syntax, printed as is
+          "nothing to fix; add the ConfigMap/Secret to the repository (or a default, ${VAR:=value}) to have it checked",
+        ),
       );
     }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
   }
   return findings;
 }

@@ -41,7 +41,12 @@ async function runRepository(fixture: string, targets: string[] = ["."], origin?
   await cp(path.join(fixturesRoot, fixture), dir, { recursive: true });
   execFileSync("git", ["init", "-q"], { cwd: dir });
   if (origin) execFileSync("git", ["remote", "add", "origin", origin], { cwd: dir });
-  return await validate({ targets, cwd: dir, loadCatalog });
+  // A fixture that needs a flag (e.g. --strict) names it in options.json.
+  const optionsFile = path.join(dir, "options.json");
+  const extra = existsSync(optionsFile)
+    ? (JSON.parse(readFileSync(optionsFile, "utf8")) as { strict?: boolean })
+    : {};
+  return await validate({ targets, cwd: dir, loadCatalog, ...extra });
 }
 
 async function runFixture(rule: string, variant: "good" | "bad") {

@@ -11,7 +11,8 @@ const formats = ["text", "json", "sarif", "github"] as const;
 export const validateCommand: Command = {
   path: ["validate"],
   summary: "Lint, build and schema-check Flux apps; every finding at file:line:col",
-  usage: "haos-tasks validate [paths…] [--format text|json|sarif|github] [--strict] [--only lint]",
+  usage:
+    "haos-tasks validate [paths…] [--changed-since REF] [--schema-location TEMPLATE]… [--kubernetes-version 1.N] [--format text|json|sarif|github] [--strict] [--only lint]",
   details: [
     "Checks every YAML file under the paths (default: .): YAML lint, `kubectl kustomize` of every",
     "kustomization, references (listed files, Flux path/sourceRef/dependsOn, duplicates), the real",
@@ -19,6 +20,28 @@ export const validateCommand: Command = {
     "rules of the nearest platform.yaml. Configure in .haos-tasks.yaml under `validate:`; silence",
     "one place with `# haos-tasks-disable-line <rule>`, `# haos-tasks-disable-next-line <rule>`",
     "or a whole file with `# haos-tasks-disable <rule>`.",
+    "",
+    "Paths may be single files (pre-commit, lint-staged): references still resolve against the whole",
+    "repository, and only findings in the given files are reported. --changed-since REF checks the",
+    "YAML files changed since REF (committed, staged and unstaged).",
+    "",
+    "schema sources, tried in this order for every kind:",
+    "  1. the pinned catalog (tools/haos-tasks/schemas.lock.json), for the Kubernetes version of",
+    "     --kubernetes-version, validate.kubernetesVersion or platform.yaml (1.33–1.36 pinned)",
+    "  2. the repository's CRD files: schemas.crds globs in .haos-tasks.yaml",
+    "  3. kubeconform-style locations: --schema-location (repeatable), then schemas.locations;",
+    "     kubeconform's template variables ({{.Group}}, {{.ResourceKind}}, {{.ResourceAPIVersion}},",
+    "     {{.NormalizedKubernetesVersion}}, {{.StrictSuffix}}, {{.KindSuffix}}) and `default`; a URL",
+    "     is downloaded once and cached by URL, a directory is read directly",
+    "  4. a catalog written by `haos-tasks schemas sync --from-cluster`: --catalog / schemas.catalog",
+    "A kind no source has is reported once (a warning; an error under --strict). --strict also",
+    "closes the open root of external schemas, as the pinned ones are.",
+    "",
+    "examples:",
+    "  haos-tasks validate",
+    "  haos-tasks validate kubernetes/apps/default/app/helmrelease.yaml",
+    "  haos-tasks validate --changed-since origin/main --format github",
+    "  haos-tasks validate --schema-location 'https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json'",
     "",
     "exit codes: 0 clean, 1 errors (or warnings with --strict), 2 usage or unreadable input",
     "",
@@ -41,6 +64,27 @@ export const validateCommand: Command = {
       valueName: "dir",
       description: "Read schema sources from this mirror directory.",
     },
+    "schema-location": {
+      type: "string",
+      multiple: true,
+      valueName: "template",
+      description: "A kubeconform -schema-location (URL or directory template, or `default`); repeatable.",
+    },
+    "kubernetes-version": {
+      type: "string",
+      valueName: "1.N",
+      description: "Kubernetes minor whose OpenAPI checks built-in kinds (overrides platform.yaml).",
+    },
+    catalog: {
+      type: "string",
+      valueName: "dir",
+      description: "A schema catalog written by `schemas sync --from-cluster`.",
+    },
+    "changed-since": {
+      type: "string",
+      valueName: "ref",
+      description: "Check only YAML files changed since this git ref.",
+    },
   },
   async run(args, io) {
     const format = formatOption(args.values.format, formats, "text");
@@ -48,16 +92,26 @@ export const validateCommand: Command = {
     if (only !== undefined && only !== "lint")
       throw new UsageError(`--only takes 'lint' (got '${String(only)}')`);
     const mirror = resolveMirror(args.values.mirror as string | undefined, io.env);
+    const kubernetesVersion = args.values["kubernetes-version"] as string | undefined;
+    if (kubernetesVersion !== undefined && !/^1\.\d+$/.test(kubernetesVersion))
+      throw new UsageError(`--kubernetes-version takes a minor like 1.35 (got '${kubernetesVersion}')`);
+    const schemaLocations = (args.values["schema-location"] as string[] | undefined) ?? [];
+    const catalog = args.values.catalog as string | undefined;
+    const changedSince = args.values["changed-since"] as string | undefined;
     // Loaded on demand, so `release` and `verify` do not pay for the validate pipeline at start.
-    const [{ validate }, { catalogLoader }, { renderText }, { renderJson }, { renderSarif }, github] =
-      await Promise.all([
-        import("../../validate/pipeline.ts"),
-        import("../../validate/catalog-loader.ts"),
-        import("../../report/text.ts"),
-        import("../../report/json.ts"),
-        import("../../report/sarif.ts"),
-        import("../../report/github.ts"),
-      ]);
+    const [
+      { validate, changedFiles },
+      { catalogLoader },
+      { renderValidateText, renderValidateJson },
+      { renderSarif },
+      github,
+    ] = await Promise.all([
+      import("../../validate/pipeline.ts"),
+      import("../../validate/catalog-loader.ts"),
+      import("../../validate/report.ts"),
+      import("../../report/sarif.ts"),
+      import("../../report/github.ts"),
+    ]);
     const { annotationLines, jobSummary } = github;
     const started = Date.now();
     const progress = (event: PhaseEvent) => {
@@ -66,18 +120,49 @@ export const validateCommand: Command = {
         `validate: ${event.phase}: ${event.detail} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`,
       );
     };
-    const result = await validate({
-      targets: args.positionals,
-      cwd: io.cwd,
-      ...(only === "lint" ? { only: "lint" as const } : {}),
-      ...(mirror ? { fetch: { mirror } } : {}),
-      onProgress: progress,
-      loadCatalog: catalogLoader({ ...(mirror ? { mirror } : {}), env: io.env, onProgress: progress }),
-    });
+    let result: Awaited<ReturnType<typeof validate>>;
+    try {
+      const changed = changedSince ? await changedFiles(changedSince, io.cwd, args.positionals) : undefined;
+      if (changed && changed.length === 0) {
+        io.stderr(`validate: no YAML files changed since ${changedSince}\n`);
+        if (format === "json") io.stdout(renderValidateJson([], { stats: { files: 0, objects: 0 } }));
+        else if (format === "text") io.stdout("✓ no findings (no YAML files changed)\n");
+        return ExitCode.ok;
+      }
+      result = await validate({
+        targets: changed ?? args.positionals,
+        cwd: io.cwd,
+        ...(only === "lint" ? { only: "lint" as const } : {}),
+        ...(mirror ? { fetch: { mirror } } : {}),
+        ...(args.values.strict === true ? { strict: true } : {}),
+        ...(kubernetesVersion ? { kubernetesVersion } : {}),
+        ...(catalog ? { catalog: path.resolve(io.cwd, catalog) } : {}),
+        schemaLocations: schemaLocations.map((l) =>
+          l === "default" || /^https?:\/\//i.test(l) ? l : path.resolve(io.cwd, l),
+        ),
+        onProgress: progress,
+        loadCatalog: catalogLoader({ ...(mirror ? { mirror } : {}), env: io.env, onProgress: progress }),
+      });
+    } catch (error) {
+      // JSON consumers get a document on every exit, with the error that stopped the run.
+      if (format === "json") {
+        const hint = (error as { hint?: unknown }).hint;
+        io.stdout(
+          renderValidateJson([], {
+            error: {
+              message: error instanceof Error ? error.message : String(error),
+              ...(typeof hint === "string" ? { hint } : {}),
+            },
+          }),
+        );
+      }
+      throw error;
+    }
     const findings = result.findings;
-    const checked = `${result.stats.files} files, ${result.stats.objects} objects`;
-    if (format === "text") io.stdout(renderText(findings, { colour: io.isTTY, checked }));
-    if (format === "json") io.stdout(renderJson(findings, { root: result.root, stats: result.stats }));
+    const checked = `${result.stats.files} files, ${result.stats.kustomizations} kustomizations, ${result.stats.objects} objects`;
+    if (format === "text") io.stdout(renderValidateText(findings, { colour: io.isTTY, checked }));
+    if (format === "json")
+      io.stdout(renderValidateJson(findings, { root: result.root, stats: result.stats }));
     if (format === "sarif")
       io.stdout(renderSarif(findings, { version: io.env.npm_package_version ?? "0.1.0" }));
     if (format === "github") {

@@ -20,6 +20,13 @@ export interface Subject {
   file: string;
   /** Repo-relative kustomization directory whose build produced it; undefined for standalone files. */
   build: string | undefined;
+  /**
+   * postBuild variables Flux substitutes that cannot be resolved offline (a Secret not in the
+   * repository, an encrypted value): fields holding `${NAME}` of these stay unchecked.
+   */
+  unresolved?: readonly string[];
+  /** The Flux Kustomization whose postBuild applies (`file:line`), for the unresolved note. */
+  substitutedBy?: string;
 }
 
 /** Names CozyStack ships for the declared version (from the locked kubevirt-instancetypes chart). */
@@ -45,7 +52,8 @@ export interface RuleContext {
 /** Where a JSON pointer of the subject lands in its source (file line 1 when untraceable). */
 export function at(subject: Subject, pointer: string): { file: string } & Position {
   if (!subject.resource) return { file: subject.file, line: 1, column: 1 };
-  return { file: subject.file, ...pointerPosition(subject.resource.source, subject.resource.doc, pointer) };
+  const { source, doc, base } = subject.resource;
+  return { file: subject.file, ...pointerPosition(source, doc, `${base ?? ""}${pointer}`) };
 }
 
 /** Whether the subject is `<group>/<any version>` of one of the kinds. */

@@ -5,7 +5,7 @@ import { kindKey } from "./types.ts";
 
 const kubevirt = () => upstreamJson("kubevirt/kubevirt/v1.8.4/api/openapi-spec/swagger.json");
 const cdi = () => upstreamJson("containerized-data-importer/v1.64.0/api/openapi-spec/swagger.json");
-const core = () => upstreamJson("swagger.json.unprocessed");
+const core = () => upstreamJson("python/v34.1.0/kubernetes/swagger.json.unprocessed");
 
 // JSONSchemaProps has a property named `$ref`: look for references, not the name.
 const hasRef = (value: unknown): boolean => JSON.stringify(value).includes('"$ref":"#');

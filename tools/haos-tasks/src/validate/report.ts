@@ -1,0 +1,87 @@
+import { countFindings, type Finding, type FindingCounts, sortFindings } from "../findings.ts";
+import { summaryLine } from "../report/text.ts";
+
+const colours = {
+  red: "\x1b[31m",
+  yellow: "\x1b[33m",
+  blue: "\x1b[34m",
+  dim: "\x1b[2m",
+  bold: "\x1b[1m",
+  reset: "\x1b[0m",
+};
+type Colour = keyof typeof colours;
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** Findings counted per rule (rules in first-seen order of the sorted findings). */
+export function countByRule(findings: readonly Finding[]): Map<string, FindingCounts> {
+  const byRule = new Map<string, FindingCounts>();
+  for (const f of [...findings].sort((a, b) => a.rule.localeCompare(b.rule))) {
+    const counts = byRule.get(f.rule) ?? { error: 0, warning: 0, info: 0 };
+    counts[f.severity] += 1;
+    byRule.set(f.rule, counts);
+  }
+  return byRule;
+}
+
+/**
+ * validate's text report: findings grouped by file, the fix printed once per rule (at the rule's
+ * first finding), then a per-rule count table and the summary line. The counts are the findings
+ * listed above, the same numbers `--format json` gives.
+ */
+export function renderValidateText(
+  findings: readonly Finding[],
+  options: { colour: boolean; checked?: string },
+): string {
+  const paint = (colour: Colour, text: string) =>
+    options.colour ? `${colours[colour]}${text}${colours.reset}` : text;
+  const sorted = sortFindings(findings);
+  const lines: string[] = [];
+  const hinted = new Set<string>();
+  let currentFile: string | undefined | null = null;
+  for (const f of sorted) {
+    if (f.file !== currentFile) {
+      if (currentFile !== null) lines.push("");
+      currentFile = f.file;
+      lines.push(paint("bold", f.file ?? "(no file)"));
+    }
+    const place = `${f.line ?? 0}:${f.column ?? 0}`.padEnd(8);
+    const level = f.severity.padEnd(8);
+    const tint: Colour = f.severity === "error" ? "red" : f.severity === "warning" ? "yellow" : "blue";
+    lines.push(`  ${paint("dim", place)}${paint(tint, level)}${f.message}  ${paint("dim", f.rule)}`);
+    if (f.hint && !hinted.has(f.rule)) {
+      hinted.add(f.rule);
+      lines.push(`  ${" ".repeat(16)}${paint("dim", `fix: ${f.hint}`)}`);
+    }
+  }
+  const counts = countFindings(sorted);
+  const files = new Set(sorted.map((f) => f.file ?? "")).size;
+  if (lines.length > 0) lines.push("");
+  const byRule = countByRule(sorted);
+  if (byRule.size > 0) {
+    const width = Math.max(4, ...[...byRule.keys()].map((r) => r.length)) + 2;
+    lines.push(`${"rule".padEnd(width)}${"error".padStart(7)}${"warning".padStart(9)}${"info".padStart(6)}`);
+    for (const [rule, c] of byRule) {
+      lines.push(
+        `${rule.padEnd(width)}${String(c.error).padStart(7)}${String(c.warning).padStart(9)}${String(c.info).padStart(6)}`,
+      );
+    }
+    lines.push("");
+  }
+  const summary =
+    sorted.length === 0
+      ? `✓ no findings${options.checked ? ` (${options.checked})` : ""}`
+      : `${counts.error > 0 ? "✖" : "!"} ${summaryLine(counts)} in ${plural(files, "file")}${options.checked ? ` (${options.checked})` : ""}`;
+  lines.push(paint(counts.error > 0 ? "red" : counts.warning > 0 ? "yellow" : "bold", summary));
+  return `${lines.join("\n")}\n`;
+}
+
+/** validate's JSON report: stats, counts (total and per rule), findings; or the error that stopped it. */
+export function renderValidateJson(
+  findings: readonly Finding[],
+  extra: { root?: string; stats?: Record<string, number>; error?: { message: string; hint?: string } },
+): string {
+  const sorted = sortFindings(findings);
+  const rules = Object.fromEntries(countByRule(sorted));
+  return `${JSON.stringify({ ...extra, summary: countFindings(sorted), rules, findings: sorted }, null, 2)}\n`;
+}

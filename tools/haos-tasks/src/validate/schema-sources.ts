@@ -1,0 +1,164 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseAllDocuments } from "yaml";
+import { readCatalogIndex, schemaFile, schemaLocation } from "../schemas/catalog-dir.ts";
+import { convertCrd, isCrd } from "../schemas/convert/crd.ts";
+import { isRecord, type JsonSchema, kindKey } from "../schemas/convert/types.ts";
+import { type LocationReader, normaliseLocation } from "../schemas/locations.ts";
+import { strictSchema } from "../schemas/strict.ts";
+
+/**
+ * Where schemas come from, tried in this order for every kind (documented in `validate --help`):
+ *   1. the pinned catalog (schemas.lock.json, converted and closed by us);
+ *   2. the repository's own CRD files (`schemas.crds` globs), converted like the pinned CRDs;
+ *   3. kubeconform-style locations (`--schema-location`, then `schemas.locations`);
+ *   4. the catalog `schemas sync --from-cluster` wrote (`--catalog` / `schemas.catalog`).
+ */
+export interface SchemaSourceOptions {
+  /** Absolute repository root; relative globs and directories resolve against it. */
+  root: string;
+  crdFiles: readonly string[];
+  locations: readonly string[];
+  clusterCatalog?: string;
+  kubernetesVersion: string;
+  /** Close the open root of external schemas (they leave misspelt top-level keys passing). */
+  strict: boolean;
+  reader: LocationReader;
+}
+
+export interface ExternalSchemas {
+  /** kubeconform location of the directory the external schemas were written to. */
+  location: string;
+  /** `<apiVersion>/<Kind>` → which source answered (for messages). */
+  sourceOf: Map<string, string>;
+  /** External kinds whose open root was closed (strict mode). */
+  closedRoots: string[];
+  /** Locations that could not be read at all (e.g. no network), once each. */
+  failures: { location: string; reason: string }[];
+}
+
+const splitGvk = (gvk: string): { apiVersion: string; kind: string } => {
+  const cut = gvk.lastIndexOf("/");
+  return { apiVersion: gvk.slice(0, cut), kind: gvk.slice(cut + 1) };
+};
+
+const groupVersion = (apiVersion: string): { group: string; version: string } => {
+  const parts = apiVersion.split("/");
+  return parts.length > 1
+    ? { group: parts[0] ?? "", version: parts[1] ?? "" }
+    : { group: "", version: parts[0] ?? "" };
+};
+
+/** A root left open (no `additionalProperties`) closed like our own: apiVersion/kind/metadata kept. */
+export function closeRoot(schema: JsonSchema): { schema: JsonSchema; closed: boolean } {
+  if (schema.additionalProperties !== undefined || !isRecord(schema.properties)) {
+    return { schema, closed: false };
+  }
+  return {
+    schema: {
+      ...schema,
+      properties: {
+        apiVersion: { type: "string" },
+        kind: { type: "string" },
+        metadata: { type: "object" },
+        ...schema.properties,
+      },
+      additionalProperties: false,
+    },
+    closed: true,
+  };
+}
+
+/** The repository's CRD files, converted like the pinned CRDs (strict). */
+async function crdSchemas(
+  files: readonly string[],
+): Promise<Map<string, { schema: JsonSchema; file: string }>> {
+  const out = new Map<string, { schema: JsonSchema; file: string }>();
+  for (const file of files) {
+    const text = await readFile(file, "utf8");
+    for (const doc of parseAllDocuments(text)) {
+      const value = doc.toJS() as unknown;
+      if (!isCrd(value)) continue;
+      for (const converted of convertCrd(value)) {
+        const key = kindKey(converted);
+        if (!out.has(key))
+          out.set(key, { schema: strictSchema(converted.schema, { ...converted, origin: "crd" }), file });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Finds schemas for the kinds the pinned catalog lacks and writes them to `outDir` in the catalog
+ * layout, so kubeconform reads them as its second location.
+ */
+export async function resolveExternalSchemas(
+  missing: readonly string[],
+  outDir: string,
+  options: SchemaSourceOptions,
+): Promise<ExternalSchemas> {
+  const result: ExternalSchemas = {
+    location: schemaLocation(outDir),
+    sourceOf: new Map(),
+    closedRoots: [],
+    failures: [],
+  };
+  if (missing.length === 0) return result;
+  const write = async (gvk: string, schema: JsonSchema | string, from: string) => {
+    const { apiVersion, kind } = splitGvk(gvk);
+    const file = schemaFile(outDir, { ...groupVersion(apiVersion), kind });
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, typeof schema === "string" ? schema : JSON.stringify(schema));
+    result.sourceOf.set(gvk, from);
+  };
+  const crds = options.crdFiles.length > 0 ? await crdSchemas(options.crdFiles) : new Map();
+  const cluster = options.clusterCatalog ? await readCatalogIndex(options.clusterCatalog) : undefined;
+  const failed = new Set<string>();
+  for (const gvk of missing) {
+    const crd = crds.get(gvk);
+    if (crd) {
+      await write(gvk, crd.schema, path.relative(options.root, crd.file));
+      continue;
+    }
+    let found = false;
+    for (const location of options.locations) {
+      if (failed.has(location)) continue;
+      const lookup = await options.reader.read(
+        location,
+        { ...splitGvk(gvk), kubernetesVersion: options.kubernetesVersion, strict: true },
+        options.root,
+      );
+      if (lookup.failure) {
+        failed.add(location);
+        result.failures.push({ location: normaliseLocation(location), reason: lookup.failure });
+        continue;
+      }
+      if (lookup.text === undefined) continue;
+      let schema: JsonSchema | string = lookup.text;
+      if (options.strict) {
+        try {
+          const parsed = JSON.parse(lookup.text) as JsonSchema;
+          const closed = closeRoot(parsed);
+          if (closed.closed) result.closedRoots.push(gvk);
+          schema = closed.schema;
+        } catch {
+          // Not JSON: kubeconform reports it as a schema error for the objects of this kind.
+        }
+      }
+      await write(gvk, schema, location);
+      found = true;
+      break;
+    }
+    if (found || !cluster || !options.clusterCatalog) continue;
+    const rel = cluster.kinds[gvk];
+    if (rel) {
+      await write(
+        gvk,
+        await readFile(path.join(options.clusterCatalog, rel), "utf8"),
+        options.clusterCatalog,
+      );
+    }
+  }
+  return result;
+}
