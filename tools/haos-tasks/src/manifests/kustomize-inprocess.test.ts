@@ -107,9 +107,10 @@ describe("KustomizeBuilder (tools/bootstrap/go/kustomize-build)", () => {
     );
     write("vars/plain.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p}\ndata: {a: b}\n");
     const [vars] = await buildInProcess([dir("vars")]);
+    // Legacy order sorts the two ConfigMaps by name: p, then v.
     expect(vars?.resources.map((r) => r.text)).toEqual([
-      `apiVersion: v1\ndata:\n  replicas: ${variable}\nkind: ConfigMap\nmetadata:\n  name: v\n`,
       undefined,
+      `apiVersion: v1\ndata:\n  replicas: ${variable}\nkind: ConfigMap\nmetadata:\n  name: v\n`,
     ]);
   });
 

@@ -301,7 +301,8 @@ describe(`in-process kustomize (kustomize-build, kustomize ${kubectl134Kustomize
         generated as InProcessBuild,
         await runKubectl(path.join(top, "plain-written"), none),
       );
-      expect(generated?.resources.map((r) => r.origin?.path)).toEqual(["a.yaml", "sub/b.yaml"]);
+      // Legacy order: the ConfigMap before the Deployment.
+      expect(generated?.resources.map((r) => r.origin?.path)).toEqual(["sub/b.yaml", "a.yaml"]);
     } finally {
       await builder.close();
     }
