@@ -3,9 +3,9 @@
 # whose stamp matches its pinned version is skipped, so a warm run takes well under a second.
 #
 #   bash tools/bootstrap/bootstrap.sh [GROUP|TOOL ...]
-#   groups: validate (kubeconform), flux (the three Flux controllers),
-#           test (kubeconform etcd kube-apiserver + flux), all (everything)
-#   tools:  kubeconform actionlint etcd kube-apiserver zizmor source-controller kustomize-controller helm-controller
+#   groups: validate (kubeconform kustomize-build), flux (the three Flux controllers),
+#           test (kubeconform kustomize-build etcd kube-apiserver + flux), all (everything)
+#   tools:  kubeconform kustomize-build actionlint etcd kube-apiserver zizmor source-controller kustomize-controller helm-controller
 #
 # Go builds reuse Go's module cache and build cache (GOMODCACHE/GOCACHE, ~/.cache by default),
 # so a rebuild after a version bump only compiles what changed.
@@ -71,6 +71,22 @@ go_wrapper() {
   stamp "$name" "$key"
 }
 
+# go_helper NAME VERSION: builds the project's own Go program in tools/bootstrap/go/NAME (the
+# directory is its main package; go.mod pins VERSION). The stamp covers its Go sources too.
+go_helper() {
+  local name="$1" version="$2" dir="$here/go/$1"
+  grep -q "$version" "$dir/go.mod" || die "tools/bootstrap/go/$name/go.mod does not pin $version from versions.env.
+  fix: update the module (see its go.mod) or versions.env so they agree"
+  local key
+  key="$version $(cat "$dir/go.mod" "$dir/go.sum" "$dir"/*.go | sha256sum | cut -c1-12)"
+  fresh "$name" "$key" && return 0
+  require_go
+  log "building $name ($version, tools/bootstrap/go/$name)"
+  (cd "$dir" && timed "$name" go build -trimpath -o "$bin/$name.tmp" .)
+  mv "$bin/$name.tmp" "$bin/$name"
+  stamp "$name" "$key"
+}
+
 pip_tool() { # NAME VERSION: a Python CLI in its own venv under .tools
   local name="$1" version="$2" venv="$root/.tools/venv-$1"
   fresh "$name" "$version" && return 0
@@ -86,6 +102,8 @@ pip_tool() { # NAME VERSION: a Python CLI in its own venv under .tools
 install_one() {
   case "$1" in
     kubeconform) go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" ;;
+    # validate's in-process kustomize (sigs.k8s.io/kustomize/api as kubectl 1.34 embeds it).
+    kustomize-build) go_helper kustomize-build "$KUSTOMIZE_API_VERSION" ;;
     actionlint) go_install actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION" ;;
     etcd) go_wrapper etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" ;;
     kube-apiserver)
@@ -101,7 +119,7 @@ install_one() {
     source-controller) go_wrapper source-controller github.com/fluxcd/source-controller "$SOURCE_CONTROLLER_VERSION" ;;
     kustomize-controller) go_wrapper kustomize-controller github.com/fluxcd/kustomize-controller "$KUSTOMIZE_CONTROLLER_VERSION" ;;
     helm-controller) go_wrapper helm-controller github.com/fluxcd/helm-controller "$HELM_CONTROLLER_VERSION" ;;
-    *) die "unknown tool or group '$1' (tools: kubeconform actionlint etcd kube-apiserver zizmor source-controller kustomize-controller helm-controller; groups: validate flux test all)" ;;
+    *) die "unknown tool or group '$1' (tools: kubeconform kustomize-build actionlint etcd kube-apiserver zizmor source-controller kustomize-controller helm-controller; groups: validate flux test all)" ;;
   esac
 }
 
@@ -115,10 +133,10 @@ targets=("$@")
 tools=()
 for t in "${targets[@]}"; do
   case "$t" in
-    validate) tools+=(kubeconform) ;;
+    validate) tools+=(kubeconform kustomize-build) ;;
     flux) tools+=(source-controller kustomize-controller helm-controller) ;;
-    test) tools+=(kubeconform etcd kube-apiserver source-controller kustomize-controller helm-controller) ;;
-    all) tools+=(kubeconform actionlint etcd kube-apiserver zizmor source-controller kustomize-controller helm-controller) ;;
+    test) tools+=(kubeconform kustomize-build etcd kube-apiserver source-controller kustomize-controller helm-controller) ;;
+    all) tools+=(kubeconform kustomize-build actionlint etcd kube-apiserver zizmor source-controller kustomize-controller helm-controller) ;;
     *) tools+=("$t") ;;
   esac
 done

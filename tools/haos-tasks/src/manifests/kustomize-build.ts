@@ -3,9 +3,11 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { parse, parseAllDocuments } from "yaml";
+import { MissingToolError } from "../tools/paths.ts";
+import { type BuildRequest, buildInProcess, type InProcessBuild } from "./kustomize-inprocess.ts";
 import { relativePath } from "./workspace.ts";
 
-/** An object as `kubectl kustomize` rendered it, with the source file it came from. */
+/** An object as kustomize rendered it (as `kubectl kustomize` would), with the source file it came from. */
 export interface BuiltResource {
   apiVersion: string;
   kind: string;
@@ -43,7 +45,7 @@ export interface BuildUnit {
 export interface BuildFailure {
   /** Repo-relative kustomization directory. */
   dir: string;
-  /** kubectl's error with temporary paths made repo-relative. */
+  /** kustomize's error (what `kubectl kustomize` prints) with paths made repo-relative. */
   message: string;
 }
 
@@ -55,12 +57,105 @@ export interface BuildResult {
 export interface BuildOptions {
   /** Absolute repository root. */
   root: string;
+  /**
+   * Build with this `kubectl kustomize` instead of the in-process helper (also chosen by
+   * HAOS_TASKS_KUSTOMIZE=kubectl; see `kustomizeEngine`).
+   */
   kubectl?: string;
-  /** kubectl processes at once (default: 2). */
+  /** Helper processes (default: one per core), or kubectl processes at once (default: 2). */
   concurrency?: number;
-  /** Kustomizations per kubectl process (default: up to 100). */
+  /** kubectl only: kustomizations per kubectl process (default: up to 100). */
   chunkSize?: number;
+  /** Progress: builds (in-process) or build batches (kubectl) done of total. */
   onChunk?: (done: number, total: number) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Which kustomize builds: the in-process helper (tools/bootstrap/go/kustomize-build, the library
+ * kubectl 1.34 embeds, byte-identical output — test/integration/kustomize-differential.test.ts),
+ * or `kubectl kustomize`, kept as a fallback for one reason: a machine that cannot build the
+ * helper (it needs Go, e.g. a CI runner without actions/setup-go) still has kubectl, which
+ * GitHub's hosted runners ship. Chosen by an explicit `kubectl` option or HAOS_TASKS_KUSTOMIZE=kubectl.
+ */
+export function kustomizeEngine(options: Pick<BuildOptions, "kubectl" | "env">): "in-process" | "kubectl" {
+  if (options.kubectl) return "kubectl";
+  return (options.env ?? process.env).HAOS_TASKS_KUSTOMIZE === "kubectl" ? "kubectl" : "in-process";
+}
+
+/** The in-process helper is not installed: the fix names the bootstrap and the kubectl fallback. */
+export class KustomizeHelperMissingError extends Error {
+  readonly tool = "kustomize-build";
+  readonly hint: string;
+  constructor(cause: MissingToolError) {
+    super(cause.message);
+    this.hint = `${cause.hint}; or set HAOS_TASKS_KUSTOMIZE=kubectl to build with \`kubectl kustomize\` (slower)`;
+  }
+}
+
+/** A unit as the helper takes it: components and generated resources relative to its directory. */
+function requestOf(unit: BuildUnit, root: string): BuildRequest {
+  const dir = path.resolve(root, unit.dir);
+  const rel = (p: string) => path.relative(dir, path.resolve(root, p)) || ".";
+  return {
+    dir,
+    ...(unit.components && unit.components.length > 0 ? { components: unit.components.map(rel) } : {}),
+    ...(unit.generated ? { resources: unit.generated.map(rel) } : {}),
+  };
+}
+
+function fromInProcess(unit: BuildUnit, build: InProcessBuild, root: string, result: BuildResult): void {
+  if (build.error) {
+    result.failures.push({ dir: unit.dir, message: build.error.message.replaceAll(`${root}/`, "") });
+    return;
+  }
+  const dir = path.resolve(root, unit.dir);
+  const local = (p: string | undefined, repo: string | undefined) =>
+    p && !repo ? relativePath(root, path.resolve(dir, p)) : undefined;
+  for (const r of build.resources) {
+    const metadata = (r.object.metadata ?? {}) as Record<string, unknown>;
+    result.resources.push({
+      apiVersion: String(r.object.apiVersion ?? ""),
+      kind: String(r.object.kind ?? ""),
+      name: String(metadata.name ?? ""),
+      namespace: String(metadata.namespace ?? ""),
+      object: r.object,
+      build: unit.dir,
+      origin: local(r.origin?.path, r.origin?.repo),
+      configuredIn: local(r.origin?.configuredIn, r.origin?.repo),
+      ...(r.text ? { text: r.text } : {}),
+    });
+  }
+}
+
+/**
+ * Builds kustomizations in-process (see `kustomizeEngine`): every unit is its own build in one of
+ * a few long-lived helpers, with Flux's load restrictor (none) and its spec.components and
+ * generated kustomizations; each object comes back with its origin file, each failure with its unit.
+ */
+async function buildInProcessUnits(units: readonly BuildUnit[], options: BuildOptions): Promise<BuildResult> {
+  const result: BuildResult = { resources: [], failures: [] };
+  let done = 0;
+  let builds: InProcessBuild[];
+  try {
+    builds = await buildInProcess(
+      units.map((u) => requestOf(u, options.root)),
+      {
+        // Flux builds with LoadRestrictionsNone (fluxcd/pkg kustomize.Build).
+        loadRestrictor: "none",
+        ...(options.concurrency ? { workers: options.concurrency } : {}),
+        ...(options.env ? { env: options.env } : {}),
+      },
+      () => options.onChunk?.(++done, units.length),
+    );
+  } catch (error) {
+    if (error instanceof MissingToolError) throw new KustomizeHelperMissingError(error);
+    throw error;
+  }
+  units.forEach((unit, i) => {
+    fromInProcess(unit, builds[i] as InProcessBuild, options.root, result);
+  });
+  return result;
 }
 
 const originKey = "config.kubernetes.io/origin";
@@ -182,23 +277,31 @@ async function runLimited<T>(
 }
 
 /**
- * Builds kustomizations with `kubectl kustomize`, many per process: each unit gets a wrapper
- * that records origins and tags the build, and wrappers are grouped into chunks. A failing chunk is
- * split in halves until each failure names its kustomization (a few extra builds, not one per unit).
- *
- * Interface (kept stable for an in-process build helper): input units (kustomization roots, with
- * Flux components or a generated file list); output every rendered object with its build, origin
- * file and generator file, or one failure per unit that does not build.
+ * Builds kustomizations: input units (kustomization roots, with Flux components or a generated
+ * file list); output every rendered object with its build, origin file and generator file, or one
+ * failure per unit that does not build. In-process by default, `kubectl kustomize` as the fallback
+ * (`kustomizeEngine`).
  */
 export async function buildKustomizations(
   units: readonly (string | BuildUnit)[],
   options: BuildOptions,
 ): Promise<BuildResult> {
+  const list: BuildUnit[] = units.map((u) => (typeof u === "string" ? { dir: u } : u));
+  if (list.length === 0) return { resources: [], failures: [] };
+  return kustomizeEngine(options) === "kubectl"
+    ? await buildWithKubectl(list, options)
+    : await buildInProcessUnits(list, options);
+}
+
+/**
+ * The fallback: `kubectl kustomize`, many per process: each unit gets a wrapper that records
+ * origins and tags the build, and wrappers are grouped into chunks. A failing chunk is split in
+ * halves until each failure names its kustomization (a few extra builds, not one per unit).
+ */
+async function buildWithKubectl(list: readonly BuildUnit[], options: BuildOptions): Promise<BuildResult> {
   const kubectl = options.kubectl ?? "kubectl";
   const concurrency = options.concurrency ?? 2;
   const result: BuildResult = { resources: [], failures: [] };
-  if (units.length === 0) return result;
-  const list: BuildUnit[] = units.map((u) => (typeof u === "string" ? { dir: u } : u));
   const dirs = list.map((u) => u.dir);
   const chunkSize = options.chunkSize ?? Math.min(100, Math.max(1, Math.ceil(dirs.length / concurrency)));
   const tmp = await mkdtemp(path.join(os.tmpdir(), "haos-tasks-kustomize-"));

@@ -5,11 +5,18 @@ import { fileURLToPath } from "node:url";
 /** The repository checkout that holds this package (tools/haos-tasks/src/tools → ../../../..). */
 export const toolsRepoRoot = path.resolve(fileURLToPath(new URL("../../../..", import.meta.url)));
 
-export type ToolName = "kubeconform" | "actionlint" | "etcd" | "kube-apiserver" | "zizmor";
+export type ToolName =
+  | "kubeconform"
+  | "kustomize-build"
+  | "actionlint"
+  | "etcd"
+  | "kube-apiserver"
+  | "zizmor";
 
 /** Tool → bootstrap group that installs it, for the fix printed when it is missing. */
 const installHint: Record<ToolName, string> = {
   kubeconform: "npm run bootstrap -- validate",
+  "kustomize-build": "npm run bootstrap -- validate",
   actionlint: "npm run bootstrap -- actionlint",
   etcd: "npm run bootstrap -- test",
   "kube-apiserver": "npm run bootstrap -- test",

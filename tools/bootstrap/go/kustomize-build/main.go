@@ -1,0 +1,490 @@
+// Command kustomize-build builds many kustomization roots in one process with the kustomize library
+// kubectl embeds (sigs.k8s.io/kustomize/api at the version k8s.io/kubectl's go.mod pins), so
+// haos-tasks validate pays one process start instead of one `kubectl kustomize` per root.
+//
+// Every build runs with the options `kubectl kustomize DIR` uses with no flags, made by the same
+// code (k8s.io/kubectl/pkg/cmd/kustomize → sigs.k8s.io/kustomize/kustomize/v5/commands/build):
+// krusty.MakeDefaultOptions() passed through build.HonorKustomizeFlags, i.e. reorder
+// "unspecified" (sortOptions, else the legacy order), load restrictor RootOnly, plugins disabled,
+// helm disabled with command "helm", and the managed-by label only when
+// KUSTOMIZE_ENABLE_MANAGEDBY_LABEL=on. The on-disk file system is the one kubectl uses.
+//
+// Protocol: one JSON request per stdin line, one JSON response per stdout line, in request order.
+//
+//	request:  {"id": 1, "dir": "/repo/apps/x", "yaml": false, "loadRestrictor": "rootOnly",
+//	           "components": ["../components/common"], "resources": ["a.yaml"]}
+//	response: {"id": 1, "dir": "/repo/apps/x", "resources": [{"origin": {...}, "object": {...}}]}
+//	          {"id": 1, "dir": "/repo/apps/x", "error": {"message": "...", "panic": false}}
+//
+// "yaml": true adds "yaml": the exact bytes `kubectl kustomize DIR` prints. "loadRestrictor":
+// "none" is kubectl's --load-restrictor LoadRestrictionsNone (what Flux's kustomize-controller
+// uses). "components" and "resources" are Flux's build semantics (see rootFS). "error.message" is
+// the text kubectl prints after "error: ". Objects whose JSON holds "${" also carry "text", their
+// YAML as kubectl prints it (Flux substitutes variables in that text).
+//
+// Each object's origin (the file it was read from, or for generated objects the kustomization
+// that configured the generator) comes from kustomize's own origin tracking: the root's
+// kustomization is read with `originAnnotations` added to buildMetadata, and the annotations are
+// removed again with kustomize's own RemoveOriginAnnotations — the same path kustomize takes for a
+// kustomization whose buildMetadata lacks originAnnotations. Builds run one at a time (kustomize's
+// global OpenAPI schema is neither goroutine-safe nor per build: it is reset before every build,
+// as Flux's kustomize-controller does); run one process per core for parallelism.
+//
+// With directory arguments instead of stdin, it builds each and prints the same responses.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/kustomize/api/konfig"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kustomize/v5/commands/build"
+	"sigs.k8s.io/kustomize/kyaml/errors"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/kyaml/openapi"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+type request struct {
+	ID             int64  `json:"id"`
+	Dir            string `json:"dir"`
+	YAML           bool   `json:"yaml,omitempty"`
+	LoadRestrictor string `json:"loadRestrictor,omitempty"`
+	// Flux's spec.components, relative to Dir: appended to the root kustomization's components.
+	Components []string `json:"components,omitempty"`
+	// For a Flux path without a kustomization file: the resources of the kustomization.yaml Flux
+	// generates, relative to Dir. Ignored when Dir has a kustomization file.
+	Resources []string `json:"resources,omitempty"`
+}
+
+// origin is kustomize's resource.Origin with empty fields left out.
+type origin struct {
+	Path         string                   `json:"path,omitempty"`
+	Repo         string                   `json:"repo,omitempty"`
+	Ref          string                   `json:"ref,omitempty"`
+	ConfiguredIn string                   `json:"configuredIn,omitempty"`
+	ConfiguredBy *yaml.ResourceIdentifier `json:"configuredBy,omitempty"`
+}
+
+type built struct {
+	Origin *origin         `json:"origin,omitempty"`
+	Object json.RawMessage `json:"object"`
+	// The object's YAML as kubectl prints it, for objects holding "${": Flux's postBuild
+	// substitution runs on this text.
+	Text string `json:"text,omitempty"`
+}
+
+func originOf(o *resource.Origin) *origin {
+	if o == nil {
+		return nil
+	}
+	out := &origin{Path: o.Path, Repo: o.Repo, Ref: o.Ref, ConfiguredIn: o.ConfiguredIn}
+	if o.ConfiguredBy != (yaml.ResourceIdentifier{}) {
+		by := o.ConfiguredBy
+		out.ConfiguredBy = &by
+	}
+	return out
+}
+
+type buildError struct {
+	Message string `json:"message"`
+	Panic   bool   `json:"panic,omitempty"`
+}
+
+type response struct {
+	ID        int64       `json:"id"`
+	Dir       string      `json:"dir"`
+	Resources []built     `json:"resources,omitempty"`
+	YAML      *string     `json:"yaml,omitempty"`
+	Error     *buildError `json:"error,omitempty"`
+	// What kustomize printed on stderr during this build (deprecation warnings), one per line.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+type hello struct {
+	Ready     bool   `json:"ready"`
+	Kustomize string `json:"kustomize"`
+	API       string `json:"api"`
+	Kyaml     string `json:"kyaml"`
+}
+
+const originAnnotations = string(types.OriginAnnotations)
+
+// rootFS is the on-disk file system, except for the root's kustomization file:
+//   - it reads with originAnnotations in its buildMetadata (userOrigin records whether the file
+//     already asked for them), so every object says which file it came from;
+//   - Flux's spec.components are appended to its components, as kustomize-controller does;
+//   - for a Flux path without a kustomization file, kustomization.yaml reads as the one Flux
+//     generates (the resources the request lists).
+type rootFS struct {
+	filesys.FileSystem
+	kustomizationFiles []string
+	generated          string // the path of the generated kustomization.yaml, if any
+	generatedText      []byte
+	components         []string
+	userOrigin         bool
+}
+
+func (fs *rootFS) ReadFile(path string) ([]byte, error) {
+	if fs.generated != "" && path == fs.generated {
+		return fs.edit(fs.generatedText), nil
+	}
+	data, err := fs.FileSystem.ReadFile(path)
+	if err != nil || !slices.Contains(fs.kustomizationFiles, path) {
+		return data, err
+	}
+	return fs.edit(data), nil
+}
+
+// edit returns the kustomization with originAnnotations added to buildMetadata and the requested
+// components appended. Anything it cannot edit safely is returned unchanged, so kustomize reports
+// its own error about it; so is a kustomization kustomize would reject as empty, which
+// buildMetadata would otherwise make non-empty.
+func (fs *rootFS) edit(data []byte) []byte {
+	node, err := yaml.Parse(string(data))
+	if err != nil || node.YNode().Kind != yaml.MappingNode {
+		return data
+	}
+	if len(fs.components) == 0 {
+		var k types.Kustomization
+		if err := k.Unmarshal(data); err != nil {
+			return data
+		}
+		k.FixKustomization()
+		if k.CheckEmpty() != nil {
+			return data
+		}
+	}
+	if len(fs.components) > 0 {
+		list, err := node.Pipe(yaml.LookupCreate(yaml.SequenceNode, "components"))
+		if err != nil || list == nil || list.YNode().Kind != yaml.SequenceNode {
+			return data
+		}
+		for _, c := range fs.components {
+			if err := list.PipeE(yaml.Append(yaml.NewScalarRNode(c).YNode())); err != nil {
+				return data
+			}
+		}
+	}
+	field := node.Field("buildMetadata")
+	if field == nil || field.Value.IsNil() {
+		if err := node.PipeE(yaml.SetField("buildMetadata", yaml.NewListRNode(originAnnotations))); err != nil {
+			return data
+		}
+	} else {
+		if field.Value.YNode().Kind != yaml.SequenceNode {
+			return data
+		}
+		has := false
+		for _, v := range field.Value.Content() {
+			has = has || v.Value == originAnnotations
+		}
+		if has {
+			fs.userOrigin = true
+		} else if err := field.Value.PipeE(yaml.Append(yaml.NewScalarRNode(originAnnotations).YNode())); err != nil {
+			return data
+		}
+	}
+	text, err := node.String()
+	if err != nil {
+		return data
+	}
+	return []byte(text)
+}
+
+// generatedKustomization is the kustomization.yaml Flux's kustomize-controller writes for a path
+// without one (fluxcd/pkg/kustomize Generator): every manifest it found, as resources.
+func generatedKustomization(resources []string) []byte {
+	node := yaml.NewMapRNode(&map[string]string{
+		"apiVersion": types.KustomizationVersion,
+		"kind":       types.KustomizationKind,
+	})
+	if len(resources) > 0 {
+		_ = node.PipeE(yaml.SetField("resources", yaml.NewListRNode(resources...)))
+	}
+	text, err := node.String()
+	if err != nil {
+		return nil
+	}
+	return []byte(text)
+}
+
+// kubectl's own flag handling: `kubectl kustomize` is build.NewCmdBuild from
+// sigs.k8s.io/kustomize/kustomize/v5 (k8s.io/kubectl/pkg/cmd/kustomize), and its RunE makes the
+// krusty options with build.HonorKustomizeFlags(krusty.MakeDefaultOptions(), cmd.Flags()). The
+// same command and function run here, with the flags at their defaults except --load-restrictor.
+var kubectlCmd = build.NewCmdBuild(filesys.MakeFsOnDisk(), build.MakeHelp("kubectl", "kustomize"), io.Discard)
+
+func kubectlOptions(loadRestrictor string) (*krusty.Options, error) {
+	value := types.LoadRestrictionsRootOnly.String()
+	if loadRestrictor == "none" || loadRestrictor == types.LoadRestrictionsNone.String() {
+		value = types.LoadRestrictionsNone.String()
+	}
+	if err := kubectlCmd.Flags().Set("load-restrictor", value); err != nil {
+		return nil, err
+	}
+	// build.Validate checks the flags and records the path exactly as RunE does.
+	if err := build.Validate([]string{"."}); err != nil {
+		return nil, err
+	}
+	return build.HonorKustomizeFlags(krusty.MakeDefaultOptions(), kubectlCmd.Flags()), nil
+}
+
+// stderrCapture receives what kustomize writes to os.Stderr and the log package during one build
+// (builds run one at a time), so each warning is reported with the root it belongs to.
+type stderrCapture struct {
+	file *os.File
+	real *os.File
+}
+
+func newStderrCapture() *stderrCapture {
+	f, err := os.CreateTemp("", "kustomize-build-stderr-")
+	if err != nil {
+		return nil
+	}
+	_ = os.Remove(f.Name())
+	return &stderrCapture{file: f, real: os.Stderr}
+}
+
+func (c *stderrCapture) start() {
+	if c == nil {
+		return
+	}
+	_ = c.file.Truncate(0)
+	_, _ = c.file.Seek(0, io.SeekStart)
+	os.Stderr = c.file
+	log.SetOutput(c.file)
+}
+
+func (c *stderrCapture) stop() []string {
+	if c == nil {
+		return nil
+	}
+	os.Stderr = c.real
+	log.SetOutput(c.real)
+	size, err := c.file.Seek(0, io.SeekCurrent)
+	if err != nil || size == 0 {
+		return nil
+	}
+	data := make([]byte, size)
+	if _, err := c.file.ReadAt(data, 0); err != nil && err != io.EOF {
+		return nil
+	}
+	var lines []string
+	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		if strings.TrimSpace(line) != "" {
+			lines = append(lines, line)
+		}
+	}
+	return lines
+}
+
+var capture = newStderrCapture()
+
+func buildRoot(req request) response {
+	capture.start()
+	resp := buildOne(req)
+	resp.Warnings = capture.stop()
+	return resp
+}
+
+func buildOne(req request) (resp response) {
+	resp = response{ID: req.ID, Dir: req.Dir}
+	// Kustomize can panic on malformed input; kubectl would crash, we report it for this root.
+	defer func() {
+		if r := recover(); r != nil {
+			resp.Resources = nil
+			resp.YAML = nil
+			resp.Error = &buildError{Message: fmt.Sprintf("kustomize panicked: %v", r), Panic: true}
+		}
+	}()
+	fail := func(err error) response {
+		resp.Error = &buildError{Message: err.Error()}
+		return resp
+	}
+	disk := filesys.MakeFsOnDisk()
+	fs := &rootFS{FileSystem: disk, components: req.Components}
+	if root, file, err := disk.CleanedAbs(req.Dir); err == nil && file == "" {
+		existing := false
+		for _, name := range konfig.RecognizedKustomizationFileNames() {
+			path := filepath.Join(string(root), name)
+			fs.kustomizationFiles = append(fs.kustomizationFiles, path)
+			existing = existing || disk.Exists(path)
+		}
+		if req.Resources != nil && !existing {
+			fs.generated = filepath.Join(string(root), konfig.DefaultKustomizationFileName())
+			fs.generatedText = generatedKustomization(req.Resources)
+		}
+	}
+	// Each kubectl process starts with kustomize's built-in schema; a kustomization's `openapi:`
+	// field replaces it globally, so reset it for every build.
+	openapi.ResetOpenAPI()
+	options, err := kubectlOptions(req.LoadRestrictor)
+	if err != nil {
+		return fail(err)
+	}
+	m, err := krusty.MakeKustomizer(options).Run(fs, req.Dir)
+	if err != nil {
+		return fail(err)
+	}
+	origins := make([]*origin, 0, m.Size())
+	for _, r := range m.Resources() {
+		o, err := r.GetOrigin()
+		if err != nil {
+			return fail(err)
+		}
+		origins = append(origins, originOf(o))
+	}
+	if !fs.userOrigin {
+		if err := m.RemoveOriginAnnotations(); err != nil {
+			return fail(fmt.Errorf("failed to clean up origin tracking annotations: %w", err))
+		}
+	}
+	resp.Resources = make([]built, 0, m.Size())
+	for i, r := range m.Resources() {
+		object, err := r.MarshalJSON()
+		if err != nil {
+			// resWrangler.AsYaml's wrapping, so the message is the one kubectl prints.
+			m, _ := r.Map()
+			return fail(errors.WrapPrefixf(err, "%#v", m))
+		}
+		b := built{Origin: origins[i], Object: object}
+		if bytes.Contains(object, []byte("${")) {
+			text, err := r.AsYAML()
+			if err != nil {
+				return fail(err)
+			}
+			b.Text = string(text)
+		}
+		resp.Resources = append(resp.Resources, b)
+	}
+	if req.YAML {
+		text, err := asYaml(m)
+		if err != nil {
+			return fail(err)
+		}
+		resp.YAML = &text
+	}
+	return resp
+}
+
+func asYaml(m resmap.ResMap) (string, error) {
+	out, err := m.AsYaml()
+	return string(out), err
+}
+
+func moduleVersion(path string) string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	for _, dep := range info.Deps {
+		if dep.Path == path {
+			return dep.Version
+		}
+	}
+	return "unknown"
+}
+
+const usage = `kustomize-build: build kustomizations in-process exactly as ` + "`kubectl kustomize DIR`" + ` does.
+
+usage:
+  kustomize-build            read JSON requests on stdin, one per line:
+                             {"id": 1, "dir": "/repo/apps/x", "yaml": true, "loadRestrictor": "rootOnly"}
+  kustomize-build DIR...     build each DIR and exit (1 if any failed)
+  kustomize-build --version
+
+Responses are JSON lines on stdout, in request order, after a first {"ready": true, ...} line:
+  {"id": 1, "dir": "...", "resources": [{"origin": {"path": "deployment.yaml"}, "object": {...}}], "yaml": "..."}
+  {"id": 1, "dir": "...", "error": {"message": "accumulating resources: ..."}}
+`
+
+func main() {
+	args := os.Args[1:]
+	out := bufio.NewWriterSize(os.Stdout, 1<<20)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	greeting := hello{
+		Ready:     true,
+		Kustomize: moduleVersion("sigs.k8s.io/kustomize/kustomize/v5"),
+		API:       moduleVersion("sigs.k8s.io/kustomize/api"),
+		Kyaml:     moduleVersion("sigs.k8s.io/kustomize/kyaml"),
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Print(usage)
+		return
+	}
+	if len(args) > 0 && args[0] == "--version" {
+		fmt.Printf("kustomize-build (kustomize %s, sigs.k8s.io/kustomize/api %s, kyaml %s)\n", greeting.Kustomize, greeting.API, greeting.Kyaml)
+		return
+	}
+	if err := enc.Encode(greeting); err != nil {
+		os.Exit(2)
+	}
+	if len(args) > 0 {
+		failed := false
+		for i, dir := range args {
+			resp := buildRoot(request{ID: int64(i + 1), Dir: dir})
+			failed = failed || resp.Error != nil
+			if err := enc.Encode(resp); err != nil {
+				os.Exit(2)
+			}
+		}
+		if failed {
+			out.Flush()
+			os.Exit(1)
+		}
+		return
+	}
+	if err := out.Flush(); err != nil {
+		os.Exit(2)
+	}
+	in := bufio.NewReaderSize(os.Stdin, 1<<16)
+	for {
+		line, err := in.ReadBytes('\n')
+		if len(line) > 0 && !isBlank(line) {
+			var req request
+			if jerr := json.Unmarshal(line, &req); jerr != nil {
+				resp := response{ID: req.ID, Error: &buildError{Message: "bad request: " + jerr.Error()}}
+				if eerr := enc.Encode(resp); eerr != nil {
+					os.Exit(2)
+				}
+			} else if eerr := enc.Encode(buildRoot(req)); eerr != nil {
+				os.Exit(2)
+			}
+			if ferr := out.Flush(); ferr != nil {
+				os.Exit(2)
+			}
+		}
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "kustomize-build: reading stdin: %v\n", err)
+			os.Exit(2)
+		}
+	}
+}
+
+func isBlank(line []byte) bool {
+	for _, b := range line {
+		if b != ' ' && b != '\t' && b != '\r' && b != '\n' {
+			return false
+		}
+	}
+	return true
+}
