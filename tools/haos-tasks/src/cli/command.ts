@@ -31,6 +31,8 @@ export interface CommandIO {
   env: NodeJS.ProcessEnv;
   cwd: string;
   isTTY: boolean;
+  /** Epoch ms the process started (deadlines such as verify's --timeout count from here). */
+  startedAt?: number;
 }
 
 export class UsageError extends Error {}

@@ -55,6 +55,8 @@ const defaultIO = (): CommandIO => ({
   env: process.env,
   cwd: process.cwd(),
   isTTY: Boolean(process.stdout.isTTY),
+  // The user's clock starts when they pressed enter, not once our modules are loaded.
+  startedAt: performance.timeOrigin,
 });
 
 /** Runs the CLI and returns its exit code. */
