@@ -4,7 +4,7 @@ import { countFindings } from "../../findings.ts";
 import { ruleCatalog } from "../../lint/rules.ts";
 import type { PhaseEvent } from "../../phases.ts";
 import { resolveMirror } from "../../schemas/sources.ts";
-import { type Command, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
+import { type Command, colourOf, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
 
 const formats = ["text", "json", "sarif", "github"] as const;
 
@@ -25,6 +25,12 @@ export const validateCommand: Command = {
     "rules:",
     ...ruleCatalog.map((r) => `  ${r.id.padEnd(30)}${r.severity.padEnd(9)}${r.description}`),
   ].join("\n"),
+  examples: [
+    "haos-tasks validate                      # the whole repository",
+    "haos-tasks validate apps/haos-enigma --strict",
+    "haos-tasks validate --only lint          # YAML lint alone, no schemas",
+    "haos-tasks validate --format sarif > validate.sarif",
+  ],
   allowPositionals: true,
   options: {
     ...helpOption,
@@ -76,7 +82,7 @@ export const validateCommand: Command = {
     });
     const findings = result.findings;
     const checked = `${result.stats.files} files, ${result.stats.objects} objects`;
-    if (format === "text") io.stdout(renderText(findings, { colour: io.isTTY, checked }));
+    if (format === "text") io.stdout(renderText(findings, { colour: colourOf(io), checked }));
     if (format === "json") io.stdout(renderJson(findings, { root: result.root, stats: result.stats }));
     if (format === "sarif")
       io.stdout(renderSarif(findings, { version: io.env.npm_package_version ?? "0.1.0" }));

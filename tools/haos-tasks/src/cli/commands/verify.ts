@@ -5,7 +5,15 @@ import { renderVerifyJson } from "../../report/phase-json.ts";
 import { applyEvent, newBoard, phaseLine, renderBoard, renderVerifyText } from "../../report/phase-text.ts";
 import { phaseNames } from "../../verify/phases/types.ts";
 import type { VerifyOutcome } from "../../verify/verify.ts";
-import { type Command, type CommandIO, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
+import {
+  type Command,
+  type CommandIO,
+  colourOf,
+  ExitCode,
+  formatOption,
+  helpOption,
+  UsageError,
+} from "../command.ts";
 
 const exitCodes: Record<VerifyOutcome, number> = {
   succeeded: ExitCode.ok,
@@ -23,7 +31,7 @@ function progressWriter(io: CommandIO, live: boolean): { emit: (e: PhaseEvent) =
   let drawn = 0;
   const draw = (): void => {
     const text = renderBoard(board, {
-      colour: true,
+      colour: colourOf(io),
       width: process.stderr.columns ?? 100,
       nowElapsed: Date.now() - started,
     });
@@ -56,8 +64,13 @@ export const verifyCommand: Command = {
     "Credentials: --kubeconfig, else $KUBECONFIG, ~/.kube/config, the in-cluster ServiceAccount.",
     "With GITHUB_STEP_SUMMARY set, a job summary is appended; on GitHub Actions, annotations are printed.",
     "exit codes: 0 verified, 1 terminal failure, 2 misconfiguration, 3 timeout, 4 forbidden (names the",
-    "missing RBAC rule), 5 API server unreachable",
+    "missing RBAC rule), 5 API server unreachable (refused, silent or failing for --unreachable-after)",
   ].join("\n"),
+  examples: [
+    "haos-tasks verify --revision HEAD                 # the checkout's commit",
+    "haos-tasks verify --revision 4f2c1ab --timeout 45m --phase-timeout disk=30m",
+    "haos-tasks verify --kubeconfig ~/.kube/enigma --reconcile --format json",
+  ],
   options: {
     ...helpOption,
     app: {
@@ -66,7 +79,11 @@ export const verifyCommand: Command = {
       description: "The Flux app folder.",
       default: "apps/haos-enigma",
     },
-    revision: { type: "string", valueName: "sha", description: "Commit to wait for (default: $GITHUB_SHA)." },
+    revision: {
+      type: "string",
+      valueName: "rev",
+      description: "Commit to wait for: a SHA (short or full), HEAD, a tag… (default: $GITHUB_SHA).",
+    },
     timeout: { type: "string", valueName: "duration", description: "Overall deadline.", default: "30m" },
     "phase-timeout": {
       type: "string",
@@ -113,7 +130,7 @@ export const verifyCommand: Command = {
           {
             phase: "source",
             status: "progress",
-            detail: `starting: reading ${String(v.app ?? "apps/haos-enigma")} and the credentials`,
+            detail: `starting: reading ${String(v.app ?? "apps/haos-enigma")}`,
             elapsed: Date.now() - startedAt,
           },
           new Date(),
@@ -162,7 +179,9 @@ export const verifyCommand: Command = {
     const live = progressWriter(io, io.isTTY && format === "text");
     progress = live;
     const report = await runVerify(options).finally(live.close);
-    io.stdout(format === "json" ? renderVerifyJson(report) : renderVerifyText(report, { colour: io.isTTY }));
+    io.stdout(
+      format === "json" ? renderVerifyJson(report) : renderVerifyText(report, { colour: colourOf(io) }),
+    );
     if (io.env.GITHUB_STEP_SUMMARY) appendFileSync(io.env.GITHUB_STEP_SUMMARY, renderVerifySummary(report));
     // Keep stdout pure JSON with --format json; the runner reads workflow commands from both streams.
     const annotate = format === "json" ? io.stderr : io.stdout;
