@@ -19,6 +19,11 @@ export interface ActionContext {
 /** How a command ended: failure carries the one-line reason the step fails with. */
 export interface ActionResult {
   failure?: string;
+  /**
+   * The command printed the failure's ::error annotation itself: the step fails (exit 1) and the
+   * reason goes to the log, without a second ::error line for the same failure.
+   */
+  annotated?: boolean;
 }
 
 /** The runner-backed context (@actions/core writes GITHUB_OUTPUT with its heredoc format). */

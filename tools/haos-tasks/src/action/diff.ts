@@ -1,17 +1,12 @@
-import { parseMaxChars } from "../cli/commands/diff.ts";
 import { type DiffOptions, diffApps } from "../diff/diff.ts";
-import { renderDiffMarkdown } from "../diff/markdown.ts";
+import { parseMaxChars, renderDiffMarkdown } from "../diff/markdown.ts";
 import type { ActionContext, ActionResult } from "./context.ts";
 import { getList, getOptional, getRequired, InputError } from "./inputs.ts";
 
 /** Parses the diff inputs into the options `haos-tasks diff` builds from its flags. */
 export function diffOptions(ctx: ActionContext): { options: DiffOptions; maxChars: number } {
-  let maxChars: number;
-  try {
-    maxChars = parseMaxChars(getOptional("max-chars", ctx.env), "max-chars");
-  } catch (error) {
-    throw new InputError("max-chars", (error as Error).message.replace(/^max-chars /, ""));
-  }
+  const maxChars = parseMaxChars(getOptional("max-chars", ctx.env));
+  if (typeof maxChars !== "number") throw new InputError("max-chars", maxChars.problem);
   return {
     options: {
       repo: ctx.cwd,

@@ -38,7 +38,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const ctx = runnerContext(env);
     const runner = await loaders[command]();
     const result = await runner(ctx);
-    if (result.failure) core.setFailed(result.failure);
+    if (result.failure && result.annotated) {
+      core.info(result.failure);
+      process.exitCode = core.ExitCode.Failure;
+    } else if (result.failure) core.setFailed(result.failure);
   } catch (error) {
     core.setFailed(describe(error));
   }

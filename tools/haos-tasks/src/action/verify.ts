@@ -2,9 +2,12 @@ import { loadKubeConfig } from "../kube/config.ts";
 import { renderVerifySummary, verifyAnnotations } from "../report/phase-github.ts";
 import { renderVerifyJson } from "../report/phase-json.ts";
 import { phaseLine } from "../report/phase-text.ts";
-import { appUrlProblem } from "../verify/app-url.ts";
-import { parseDuration } from "../verify/engine.ts";
-import { parseTargetSha } from "../verify/revision.ts";
+import {
+  actionSettingNames,
+  parseVerifySettings,
+  renameSettings,
+  VerifySettingError,
+} from "../verify/options.ts";
 import {
   type VerifyOptions,
   type VerifyOutcome,
@@ -17,41 +20,45 @@ import { getBoolean, getOptional, InputError } from "./inputs.ts";
 /** `verify-outcome`: the report's outcome, or `misconfigured` when verify could not start. */
 export type ActionVerifyOutcome = VerifyOutcome | "misconfigured";
 
-/** Parses the verify inputs into the options `haos-tasks verify` builds from its flags. */
-export function verifyOptions(ctx: ActionContext): VerifyOptions {
-  const revision = getOptional("revision", ctx.env) ?? ctx.env.GITHUB_SHA;
-  if (!revision) throw new InputError("revision", "is required when GITHUB_SHA is not set");
-  let target: string;
+/** The verify inputs, parsed by the same settings parser as `haos-tasks verify`'s flags. */
+export async function verifyOptions(ctx: ActionContext): Promise<VerifyOptions> {
+  const startedAt = Date.now();
   try {
-    target = parseTargetSha(revision);
+    return await parseVerifySettings(
+      {
+        ...optional("app", ctx),
+        ...optional("revision", ctx),
+        ...optional("timeout", ctx),
+        ...optional("kubeconfig", ctx),
+        ...optional("app-url", ctx),
+        reconcile: getBoolean("reconcile", ctx.env, false),
+      },
+      {
+        repoRoot: ctx.cwd,
+        startedAt,
+        githubSha: ctx.env.GITHUB_SHA,
+        loadKubeConfig: (file) => loadKubeConfig(file, ctx.env),
+        emit: (event) => ctx.log(phaseLine(event, new Date()).trimEnd()),
+      },
+    );
   } catch (error) {
-    throw new InputError("revision", (error as Error).message);
+    if (error instanceof VerifySettingError) throw new InputError(error.setting, error.reason);
+    throw error;
   }
-  const timeout = getOptional("timeout", ctx.env) ?? "30m";
-  const timeoutMs = parseDuration(timeout);
-  if (timeoutMs === undefined || timeoutMs <= 0) {
-    throw new InputError("timeout", `must be a duration like 30m, 90s or 1h30m (got '${timeout}')`);
-  }
-  const kubeconfig = getOptional("kubeconfig", ctx.env);
-  const appUrl = getOptional("app-url", ctx.env);
-  const urlProblem = appUrl === undefined ? undefined : appUrlProblem(appUrl);
-  if (urlProblem) throw new InputError("app-url", urlProblem);
-  return {
-    appDir: getOptional("app", ctx.env) ?? "apps/haos-enigma",
-    repoRoot: ctx.cwd,
-    target,
-    kubeConfig: loadKubeConfig(kubeconfig),
-    timeoutMs,
-    reconcile: getBoolean("reconcile", ctx.env, false),
-    ...(appUrl ? { appUrl } : {}),
-    emit: (event) => ctx.log(phaseLine(event, new Date()).trimEnd()),
-  };
 }
 
+function optional(name: "app" | "revision" | "timeout" | "kubeconfig" | "app-url", ctx: ActionContext) {
+  const value = getOptional(name, ctx.env);
+  return value === undefined ? {} : { [name]: value };
+}
+
+/** The error's message and hint in the Action's words (`input 'timeout'`, not `--timeout`). */
 function messageOf(error: unknown): { detail: string; hint?: string } {
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = renameSettings(error instanceof Error ? error.message : String(error), actionSettingNames);
   const hint = (error as { hint?: unknown } | undefined)?.hint;
-  return typeof hint === "string" && hint !== "" ? { detail, hint } : { detail };
+  return typeof hint === "string" && hint !== ""
+    ? { detail, hint: renameSettings(hint, actionSettingNames) }
+    : { detail };
 }
 
 /**
@@ -83,10 +90,16 @@ async function misconfigured(ctx: ActionContext, error: unknown): Promise<Action
 export async function runVerify(ctx: ActionContext): Promise<ActionResult> {
   let report: VerifyReport;
   try {
-    report = await verifyRollout(verifyOptions(ctx));
+    report = await verifyRollout(await verifyOptions(ctx));
   } catch (error) {
     return misconfigured(ctx, error);
   }
+  // The core's hints are written for the CLI: here they name inputs.
+  report = {
+    ...report,
+    detail: renameSettings(report.detail, actionSettingNames),
+    ...(report.hint ? { hint: renameSettings(report.hint, actionSettingNames) } : {}),
+  };
   ctx.setOutput("verify-outcome", report.outcome);
   ctx.setOutput("failed-phase", report.failedPhase ?? "");
   ctx.setOutput("verify-report", renderVerifyJson(report).trim());
@@ -96,5 +109,7 @@ export async function runVerify(ctx: ActionContext): Promise<ActionResult> {
   const phase = report.failedPhase ? ` in phase ${report.failedPhase}` : "";
   return {
     failure: `verify ${report.outcome}${phase}: ${report.detail}${report.hint ? `\n  fix: ${report.hint}` : ""}`,
+    // The ::error annotation (with its title) said it already: one error per failure.
+    annotated: true,
   };
 }

@@ -12,8 +12,10 @@ export interface Command {
   path: string[];
   summary: string;
   usage: string;
-  /** Extra help text after the options (examples, exit codes). */
+  /** Extra help text after the options (what it does, exit codes). */
   details?: string;
+  /** Command lines shown under "examples:" in --help, each with an optional `# comment`. */
+  examples?: readonly string[];
   options: Record<string, OptionSpec>;
   allowPositionals?: boolean;
   run(args: CommandArgs, io: CommandIO): Promise<number>;
@@ -31,29 +33,106 @@ export interface CommandIO {
   env: NodeJS.ProcessEnv;
   cwd: string;
   isTTY: boolean;
+  /** Colour in human output: NO_COLOR / FORCE_COLOR, else a terminal (see wantsColour). */
+  colour?: boolean;
+  /** Epoch ms the process started (deadlines such as verify's --timeout count from here). */
+  startedAt?: number;
 }
 
 export class UsageError extends Error {}
 
-/** Parses argv for a command; unknown flags become a UsageError naming the flag and `--help`. */
+/**
+ * Whether to colour human output, per https://no-color.org and the FORCE_COLOR convention:
+ * FORCE_COLOR (other than 0/false) forces it, NO_COLOR (any non-empty value) turns it off, else
+ * only on a terminal.
+ */
+export function wantsColour(env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== "0" && force !== "false") return true;
+  if (env.NO_COLOR) return false;
+  if (force === "0" || force === "false") return false;
+  return isTTY;
+}
+
+/** The colour decision of an IO (tests that pass none get the terminal's answer). */
+export function colourOf(io: CommandIO): boolean {
+  return io.colour ?? wantsColour(io.env, io.isTTY);
+}
+
+/** Edit distance counting a swap of two neighbours as one edit (`valdiate`, `plna`): for "did you mean". */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number): number => d[i]?.[j] ?? 0;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, at(i - 2, j - 2) + 1);
+      (d[i] as number[])[j] = best;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+/** The closest of `candidates` to `word` when it is close enough to be a typo (or a prefix). */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = candidate.startsWith(word) && word.length >= 3 ? 0.5 : editDistance(word, candidate);
+    if (!best || distance < best.distance) best = { candidate, distance };
+  }
+  const allowed = Math.max(1, Math.floor(word.length / 3));
+  return best && best.distance <= allowed ? best.candidate : undefined;
+}
+
+/**
+ * Parses argv for a command, in our words: an unknown option names the command and the closest
+ * known option, a missing value names what the option takes, a stray argument is called one.
+ */
 export function parseCommandArgs(command: Command, argv: string[]): CommandArgs {
   const options: NonNullable<ParseArgsConfig["options"]> = {};
   for (const [name, spec] of Object.entries(command.options)) {
     const { description: _d, valueName: _v, ...rest } = spec;
     options[name] = rest;
   }
-  try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options,
-      allowPositionals: command.allowPositionals ?? false,
-      strict: true,
-    });
-    return { values: values as CommandArgs["values"], positionals };
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`${reason}\nrun \`haos-tasks ${command.path.join(" ")} --help\` for usage`);
+  const name = `haos-tasks ${command.path.join(" ")}`;
+  const usage = `run \`${name} --help\` for its options and examples`;
+  // Non-strict parsing hands back tokens; the checks below are strict and say what is wrong.
+  const { values, positionals, tokens } = parseArgs({
+    args: argv,
+    options,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  for (const token of tokens) {
+    if (token.kind === "option") {
+      const spec = command.options[token.name];
+      const typed = token.rawName;
+      if (!spec) {
+        const known = Object.keys(command.options);
+        const guess = closest(token.name, known);
+        throw new UsageError(
+          `${name} has no option ${typed}${guess ? `; did you mean --${guess}?` : ""}\n${usage}`,
+        );
+      }
+      const swallowed = !token.inlineValue && token.value?.startsWith("-") && token.value.length > 1;
+      if (spec.type === "string" && (token.value === undefined || swallowed)) {
+        throw new UsageError(`${typed} needs a value: ${typed} <${spec.valueName ?? "value"}>\n${usage}`);
+      }
+      if (spec.type === "boolean" && token.inlineValue) {
+        throw new UsageError(
+          `${typed} is a switch and takes no value (got '${typed}=${token.value}')\n${usage}`,
+        );
+      }
+    } else if (token.kind === "positional" && !command.allowPositionals) {
+      throw new UsageError(`${name} takes no argument '${token.value}' (options start with --)\n${usage}`);
+    }
   }
+  return { values: values as CommandArgs["values"], positionals };
 }
 
 /** Renders `--help` for a command. */
@@ -80,6 +159,7 @@ export function renderHelp(command: Command): string {
     });
   }
   if (command.details) lines.push("", command.details.trimEnd());
+  if (command.examples?.length) lines.push("", "examples:", ...command.examples.map((e) => `  ${e}`));
   return `${lines.join("\n")}\n`;
 }
 

@@ -10,7 +10,16 @@ import {
   kustomizationDirs,
   kustomizationReferences,
 } from "./apps.ts";
-import { changedFiles, exportTree, listFiles, mergeBase, repositoryRoot, resolveCommit } from "./git.ts";
+import {
+  changedFiles,
+  exportTree,
+  GitError,
+  listFiles,
+  mergeBase,
+  pathExists,
+  repositoryRoot,
+  resolveCommit,
+} from "./git.ts";
 import { parseRendered, type RenderedResource, redactSecretPair, renderObject } from "./resources.ts";
 import { unifiedDiff } from "./unified.ts";
 
@@ -160,6 +169,20 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
   ]);
   // Same commit (e.g. a re-run on the base): nothing can differ, so skip the git work.
   const from = baseSha === headSha ? baseSha : await mergeBase(repo, baseSha, headSha);
+  // A typo in a path must not read as "no rendered changes".
+  for (const scope of scopes) {
+    if (scope === ".") continue;
+    const [atBase, atHead] = await Promise.all([
+      pathExists(repo, from, scope),
+      pathExists(repo, headSha, scope),
+    ]);
+    if (!atBase && !atHead) {
+      throw new GitError(
+        `path '${scope}' exists at neither ${options.base} (${from.slice(0, 7)}) nor ${options.head} (${headSha.slice(0, 7)})`,
+        "give a folder of the repository, relative to its root (e.g. apps/haos-enigma)",
+      );
+    }
+  }
   const result: DiffResult = {
     base: { ref: options.base, sha: from },
     head: { ref: options.head, sha: headSha },

@@ -52,6 +52,16 @@ export async function resolveCommit(repo: string, ref: string): Promise<string> 
   }
 }
 
+/** Whether `relativePath` (a file or folder, repo-relative) exists in `commit`. */
+export async function pathExists(repo: string, commit: string, relativePath: string): Promise<boolean> {
+  try {
+    await git(repo, ["cat-file", "-e", `${commit}:${relativePath.replace(/^\.\/+/, "")}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The commit both refs descend from, as GitHub's "Files changed" compares; `base` when none. */
 export async function mergeBase(repo: string, base: string, head: string): Promise<string> {
   try {

@@ -5,6 +5,19 @@ export const DIFF_MARKER = "<!-- haos-tasks:diff -->";
 
 /** GitHub rejects comments above 65,536 characters; stay clear of it with the notes we add. */
 export const DEFAULT_MAX_CHARS = 60_000;
+
+/**
+ * The Markdown cap from `--max-chars` / the `max-chars` input (default when empty), or the reason
+ * it is not one: a whole number of characters ≥ 1000. The edges name the setting.
+ */
+export function parseMaxChars(value: string | undefined): number | { problem: string } {
+  if (value === undefined || value === "") return DEFAULT_MAX_CHARS;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1000) {
+    return { problem: `must be a whole number of characters ≥ 1000 (got '${value}')` };
+  }
+  return n;
+}
 /** Longest diff shown for one resource before it is cut. */
 export const DEFAULT_MAX_LINES_PER_RESOURCE = 300;
 

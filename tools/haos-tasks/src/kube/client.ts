@@ -1,7 +1,6 @@
 import http from "node:http";
 import https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node/dist/config.js";
-import { Watch } from "@kubernetes/client-node/dist/watch.js";
 import {
   connectionReason,
   isConnectionError,
@@ -55,6 +54,32 @@ export interface ListParams {
 
 const optionsTtlMs = 60_000;
 
+/** A request still waiting for its connection, TLS handshake or answer. */
+interface InFlight {
+  destroy(error: Error): void;
+  /** TCP connected (and, for https, the TLS handshake done). */
+  connected: boolean;
+}
+
+/** What a response reader may do with its request: end it, or ask why it ended early. */
+interface ResponseControl {
+  destroy(error: Error): void;
+  reason(): Error;
+}
+
+/** Why a request ended without an answer: refused, no connection in time, or accepted and silent. */
+export type Silence = "connect" | "tls" | "answer";
+
+function silenceError(kind: Silence, ms: number): Error {
+  const what =
+    kind === "connect"
+      ? `could not connect within ${ms} ms`
+      : kind === "tls"
+        ? `the TLS handshake did not complete within ${ms} ms`
+        : `the connection was accepted but no answer came within ${ms} ms`;
+  return Object.assign(new Error(what), { code: "ETIMEDOUT", silence: kind });
+}
+
 /**
  * The one place that talks HTTP to the API server: credentials come from a client-node
  * KubeConfig (tokens, client certs, exec plugins); watch streams use client-node's Watch.
@@ -64,14 +89,58 @@ export class KubeClient {
   readonly stats: RequestStats = { requests: 0, watchStreams: 0, byVerb: {} };
   private readonly kubeConfig: KubeConfig;
   private readonly requestTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
   private cachedOptions: { at: number; options: https.RequestOptions } | undefined;
+  private readonly inFlight = new Set<InFlight>();
+  /** Epoch ms after which no request may still be running (see setDeadline). */
+  private deadline = Number.POSITIVE_INFINITY;
+  private deadlineTimer: NodeJS.Timeout | undefined;
 
-  constructor(kubeConfig: KubeConfig, options: { requestTimeoutMs?: number } = {}) {
+  constructor(
+    kubeConfig: KubeConfig,
+    options: { requestTimeoutMs?: number; connectTimeoutMs?: number } = {},
+  ) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error("the kubeconfig has no current cluster");
     this.server = cluster.server.replace(/\/$/, "");
     this.kubeConfig = kubeConfig;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  }
+
+  /**
+   * Every request (watches included) ends by `epochMs` at the latest: its connect, TLS and answer
+   * timeouts are cut to what is left, and abortAll() runs when it passes. A hung API server can
+   * then never hold the process past the caller's deadline.
+   */
+  setDeadline(epochMs: number): void {
+    this.deadline = epochMs;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = setTimeout(() => this.abortAll(), Math.max(0, epochMs - Date.now()));
+    this.deadlineTimer.unref();
+  }
+
+  /** Ends every request still in flight (watch streams too); their callers see `error`. */
+  abortAll(
+    error: Error = Object.assign(new Error("aborted: the deadline passed"), { code: "EABORTED" }),
+  ): void {
+    for (const request of [...this.inFlight]) request.destroy(error);
+  }
+
+  /** Ends every request and forgets the deadline's timer (the run is over). */
+  close(): void {
+    clearTimeout(this.deadlineTimer);
+    this.abortAll();
+  }
+
+  /** How the requests still waiting are stuck: "connect", "tls" or "answer"; undefined when none. */
+  pendingSilence(): Silence | undefined {
+    let silence: Silence | undefined;
+    for (const request of this.inFlight) {
+      if (request.connected) return "answer";
+      silence = "connect";
+    }
+    return silence;
   }
 
   /** Lists a kind in a namespace; the list's resourceVersion is where a watch starts. */
@@ -143,36 +212,83 @@ export class KubeClient {
 
   /**
    * Opens a watch stream from `resourceVersion`. `onDone` runs once when the stream ends, with the
-   * classified error when it failed. Returns a function that aborts the stream.
+   * classified error when it failed. Returns, at once, a function that aborts the stream.
+   *
+   * Not client-node's Watch: it hands out its abort handle only once the response headers
+   * arrived (a server that accepts and never answers cannot be stopped) and uses one timer for
+   * connecting and for inactivity. Here the headers must come within the request timeout, then
+   * the stream may stay quiet up to the server's own timeoutSeconds.
    */
-  async watch(
+  watch(
     kind: ResourceKind,
     namespace: string | undefined,
     resourceVersion: string,
     params: ListParams,
     onEvent: (event: WatchEvent) => void,
     onDone: (error: Error | undefined) => void,
-  ): Promise<() => void> {
+  ): () => void {
     const rule = this.rule("watch", kind, namespace);
-    const watcher = new Watch(this.kubeConfig);
-    // client-node aborts a stream after 30 s without data; a quiet rollout is normal, so wait
-    // for the server's own timeoutSeconds instead (the field is private in the typings only).
-    (watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 330_000;
     this.stats.watchStreams += 1;
-    const query: Record<string, string | boolean | number> = {
+    const query = new URLSearchParams({
+      watch: "true",
       resourceVersion,
-      allowWatchBookmarks: true,
-      timeoutSeconds: 300,
+      allowWatchBookmarks: "true",
+      timeoutSeconds: "300",
+    });
+    if (params.fieldSelector) query.set("fieldSelector", params.fieldSelector);
+    if (params.labelSelector) query.set("labelSelector", params.labelSelector);
+    let ended = false;
+    let abort: (() => void) | undefined;
+    let abortedEarly = false;
+    const finish = (error: Error | undefined): void => {
+      if (ended) return;
+      ended = true;
+      onDone(error);
     };
-    if (params.fieldSelector) query.fieldSelector = params.fieldSelector;
-    if (params.labelSelector) query.labelSelector = params.labelSelector;
-    const controller = await watcher.watch(
-      resourcePath(kind, namespace),
-      query,
-      (type: string, object: WatchEvent["object"]) => onEvent({ type: type as WatchEvent["type"], object }),
-      (error: unknown) => onDone(error ? this.classify(error, rule) : undefined),
-    );
-    return () => controller.abort();
+    void this.open("GET", `${resourcePath(kind, namespace)}?${query}`, undefined, undefined, {
+      // Quiet streams are normal during a rollout; the server ends them after timeoutSeconds.
+      idleMs: 330_000,
+      onRequest: (control) => {
+        abort = () => control.destroy(Object.assign(new Error("watch aborted"), { code: "EABORTED" }));
+        if (abortedEarly) abort();
+      },
+      onResponse: (res, control) => {
+        const status = res.statusCode ?? 0;
+        if (status !== 200) {
+          collect(res, control).then(
+            (text) => finish(this.statusError(status, text, rule)),
+            (error: unknown) => finish(this.classify(error, rule)),
+          );
+          return;
+        }
+        let buffered = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          buffered += chunk;
+          let newline = buffered.indexOf("\n");
+          while (newline >= 0) {
+            const line = buffered.slice(0, newline).trim();
+            buffered = buffered.slice(newline + 1);
+            newline = buffered.indexOf("\n");
+            if (!line) continue;
+            try {
+              const data = JSON.parse(line) as { type: WatchEvent["type"]; object: WatchEvent["object"] };
+              onEvent({ type: data.type, object: data.object });
+            } catch {
+              // A torn line of a stream cut mid-event: the reconnect re-reads from resourceVersion.
+            }
+          }
+        });
+        res.on("end", () => finish(undefined));
+        res.on("error", (error) => finish(ended ? undefined : this.classify(error, rule)));
+        res.on("close", () => finish(res.complete ? undefined : this.classify(control.reason(), rule)));
+      },
+    }).catch((error: unknown) => finish(this.classify(error, rule)));
+    return () => {
+      ended = true;
+      if (abort) abort();
+      else abortedEarly = true;
+    };
   }
 
   private rule(verb: RequestRule["verb"], kind: ResourceKind, namespace: string | undefined): RequestRule {
@@ -212,48 +328,135 @@ export class KubeClient {
   ): Promise<unknown> {
     this.stats.requests += 1;
     this.stats.byVerb[rule.verb] = (this.stats.byVerb[rule.verb] ?? 0) + 1;
-    const base = await this.requestOptions();
-    const url = new URL(this.server + path);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = {
-      ...(base.headers as Record<string, string>),
       accept: "application/json",
       ...(payload
         ? { "content-type": contentType, "content-length": String(Buffer.byteLength(payload)) }
         : {}),
     };
-    const transport = url.protocol === "http:" ? http : https;
-    const options: https.RequestOptions = {
-      ...base,
-      ...(url.protocol === "http:" ? { agent: undefined } : {}),
-      method,
-      headers,
-      timeout: this.requestTimeoutMs,
-    };
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = transport.request(url, options, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
-        );
-        res.on("error", reject);
-      });
-      req.on("timeout", () =>
-        req.destroy(Object.assign(new Error("request timed out"), { code: "ETIMEDOUT" })),
-      );
-      req.on("error", reject);
-      req.end(payload);
+    const { status, text } = await this.open(method, path, payload, headers, {
+      onResponse: (res, control) =>
+        collect(res, control).then((body) => ({ status: res.statusCode ?? 0, text: body })),
     }).catch((error: unknown) => {
       throw this.classify(error, rule);
     });
-    const parsed = parseJson(text);
-    if (status >= 200 && status < 300) return parsed;
-    const message = (parsed as { message?: unknown }).message;
-    const serverMessage = typeof message === "string" ? message : text.slice(0, 200);
-    if (status === 401 || status === 403) throw new KubeForbiddenError(rule, status, serverMessage);
-    throw new KubeStatusError(rule, status, serverMessage);
+    if (status >= 200 && status < 300) return parseJson(text);
+    throw this.statusError(status, text, rule);
   }
+
+  private statusError(status: number, text: string, rule: RequestRule): Error {
+    const message = (parseJson(text) as { message?: unknown }).message;
+    const serverMessage = typeof message === "string" ? message : text.slice(0, 200);
+    if (status === 401 || status === 403) return new KubeForbiddenError(rule, status, serverMessage);
+    return new KubeStatusError(rule, status, serverMessage);
+  }
+
+  /**
+   * Sends one request under three clocks, each cut to the deadline: connecting (TCP and TLS),
+   * the answer's headers, and the body (idle for `idleMs`, else the request timeout in total).
+   * `onResponse` reads the response; the request stays tracked (abortAll) until it closes.
+   */
+  private async open<T>(
+    method: string,
+    path: string,
+    payload: string | undefined,
+    extraHeaders: Record<string, string> | undefined,
+    handlers: {
+      idleMs?: number;
+      /** Called as soon as the request exists (before any answer): a watch can be aborted from then on. */
+      onRequest?: (control: ResponseControl) => void;
+      onResponse: (res: http.IncomingMessage, control: ResponseControl) => T | Promise<T>;
+    },
+  ): Promise<T> {
+    if (Date.now() >= this.deadline) {
+      throw Object.assign(new Error("aborted: the deadline passed"), { code: "EABORTED" });
+    }
+    const base = await this.requestOptions();
+    const url = new URL(this.server + path);
+    const tls = url.protocol !== "http:";
+    const transport = tls ? https : http;
+    const options: https.RequestOptions = {
+      ...base,
+      ...(tls ? {} : { agent: undefined }),
+      method,
+      headers: { ...(base.headers as Record<string, string>), ...extraHeaders },
+    };
+    return new Promise<T>((resolve, reject) => {
+      const req = transport.request(url, options);
+      const left = () => Math.max(0, this.deadline - Date.now());
+      let timer: NodeJS.Timeout | undefined;
+      let failure: Error | undefined;
+      const kill = (error: Error): void => {
+        failure ??= error;
+        req.destroy(error);
+      };
+      const control: ResponseControl = {
+        destroy: kill,
+        reason: () => failure ?? Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }),
+      };
+      const entry: InFlight = { connected: false, destroy: kill };
+      this.inFlight.add(entry);
+      handlers.onRequest?.(control);
+      const arm = (ms: number, error: () => Error): void => {
+        clearTimeout(timer);
+        timer = setTimeout(() => kill(error()), ms);
+      };
+      const connectMs = Math.min(this.connectTimeoutMs, left());
+      arm(connectMs, () => silenceError("connect", connectMs));
+      const answerMs = Math.min(this.requestTimeoutMs, left());
+      const connected = (): void => {
+        entry.connected = true;
+        arm(Math.min(answerMs, left()), () => silenceError("answer", answerMs));
+      };
+      req.on("socket", (socket) => {
+        // A reused keep-alive socket is connected (and its TLS session set up) already.
+        if (!socket.connecting) return connected();
+        if (!tls) return void socket.once("connect", connected);
+        socket.once("connect", () => {
+          const tlsMs = Math.min(this.connectTimeoutMs, left());
+          arm(tlsMs, () => silenceError("tls", tlsMs));
+        });
+        socket.once("secureConnect", connected);
+      });
+      req.on("response", (res) => {
+        const idleMs = handlers.idleMs;
+        // A plain answer's body must follow within what is left of the answer timeout; a stream's
+        // idle clock restarts with each chunk (the deadline still ends it).
+        if (idleMs !== undefined) {
+          const idle = () => arm(Math.min(idleMs, left()), () => silenceError("answer", idleMs));
+          idle();
+          res.on("data", idle);
+        }
+        try {
+          resolve(handlers.onResponse(res, control));
+        } catch (error) {
+          reject(error);
+        }
+      });
+      req.on("error", (error) => {
+        failure ??= error;
+        reject(failure);
+      });
+      req.on("close", () => {
+        clearTimeout(timer);
+        this.inFlight.delete(entry);
+      });
+      req.end(payload);
+    });
+  }
+}
+
+function collect(res: http.IncomingMessage, control: ResponseControl): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (c: Buffer) => chunks.push(c));
+    res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    res.on("error", reject);
+    res.on("close", () => {
+      if (!res.complete) reject(control.reason());
+    });
+  });
 }
 
 function parseJson(text: string): unknown {

@@ -1,5 +1,5 @@
 import type { KubeClient } from "./client.ts";
-import { KubeStartTimeoutError } from "./errors.ts";
+import { KubeApiFailingError, KubeStartTimeoutError, KubeUnreachableError } from "./errors.ts";
 import { Informer, type InformerOptions } from "./informer.ts";
 import { type KindKey, polledGroups, resourceKinds } from "./resources.ts";
 import { type ClusterSnapshot, ObjectStore } from "./store.ts";
@@ -29,9 +29,13 @@ export class ClusterView {
   /** The first error more waiting cannot fix; the engine stops on it. */
   fatal: Error | undefined;
   private readonly informers: Informer[] = [];
+  private readonly onNotice: ((message: string) => void) | undefined;
+  /** The notices said so far while starting: ten informers meeting one refused port say it once. */
+  private readonly said = new Set<string>();
 
   constructor(client: KubeClient, targets: readonly WatchTarget[], options: ClusterViewOptions = {}) {
     this.client = client;
+    this.onNotice = options.onNotice;
     const seen = new Set<string>();
     for (const target of targets) {
       const key = `${target.kind}/${target.namespace}`;
@@ -48,7 +52,7 @@ export class ClusterView {
           this.fatal ??= error;
           this.store.wake();
         },
-        ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+        onNotice: (message) => this.notice(message),
       };
       this.informers.push(new Informer(client, this.store, target.kind, target.namespace, informerOptions));
     }
@@ -56,7 +60,9 @@ export class ClusterView {
 
   /**
    * Lists everything once and opens the watches; throws the classified error of the first failure,
-   * or KubeStartTimeoutError (naming what still fails) when `deadline` (epoch ms) passes first.
+   * or, when `deadline` (epoch ms) passes first: KubeUnreachableError when the server never
+   * answered (refused, no connection, accepted and silent), else KubeStartTimeoutError naming
+   * what still fails. Says within the first second what it is waiting for, then every 5 s.
    */
   async start(deadline?: number): Promise<void> {
     const begun = Date.now();
@@ -64,16 +70,29 @@ export class ClusterView {
     const timedOut = new Promise<"timeout">((resolve) => {
       if (deadline !== undefined) timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - begun));
     });
+    this.onNotice?.(`listing ${this.informers.length} kinds from ${this.client.server}`);
+    const ticker = setInterval(() => {
+      const waiting = this.informers.filter((i) => !i.started).length;
+      if (waiting === 0) return;
+      const silence = this.client.pendingSilence();
+      const why =
+        silence === "answer"
+          ? "the connection is open, no answer yet"
+          : silence === "connect"
+            ? "still connecting"
+            : "retrying";
+      this.onNotice?.(
+        `waiting for ${this.client.server} (${Math.round((Date.now() - begun) / 1000)}s): ${waiting} of ${this.informers.length} lists outstanding, ${why}`,
+      );
+    }, 5_000);
+    ticker.unref();
     // The first failure ends the start at once: the other informers need not finish their retries.
     const all = Promise.all(this.informers.map((i) => i.start()));
     try {
       const result = await Promise.race([all, timedOut]);
-      if (result === "timeout") {
-        const failing = this.informers
-          .filter((i) => !i.started && i.startError)
-          .map((i) => i.startError?.message ?? "");
-        throw new KubeStartTimeoutError(Date.now() - begun, failing);
-      }
+      // An informer whose list was cut off by the client's deadline has not started either.
+      if (result === "timeout" || this.informers.some((i) => !i.started))
+        throw this.startTimeout(Date.now() - begun);
     } catch (error) {
       this.stop();
       // Informers still retrying resolve once stopped; a late rejection is of no interest.
@@ -81,7 +100,42 @@ export class ClusterView {
       throw error;
     } finally {
       clearTimeout(timer);
+      clearInterval(ticker);
+      this.said.clear();
     }
+  }
+
+  /** Classifies a start that ran out of time, once, whatever each informer saw. */
+  private startTimeout(waitedMs: number): Error {
+    const waiting = this.informers.filter((i) => !i.started);
+    const errors = waiting.map((i) => i.startError);
+    const silence = this.client.pendingSilence();
+    const unanswered = errors.every(
+      (e) => e === undefined || (e instanceof KubeUnreachableError && !(e instanceof KubeApiFailingError)),
+    );
+    // Silence counts once the server had a fair chance (the deadline may pass while loading).
+    const evidence = errors.some((e) => e !== undefined) || waitedMs >= 1_000;
+    if (waiting.length > 0 && unanswered && evidence) {
+      // Nothing but refusals, connect timeouts or silence: the server is unreachable, whatever
+      // --unreachable-after says (that one is for outages during the rollout).
+      // What a request saw (refused, no answer in 15 s) says more than a retry still waiting.
+      const seen = errors.find((e) => e !== undefined)?.message;
+      const cause =
+        seen?.replace(/^the API server \S+ is unreachable: /, "") ??
+        (silence === "answer"
+          ? "it accepted the connection but sent no answer before the deadline"
+          : "no connection before the deadline");
+      return new KubeUnreachableError(this.client.server, cause);
+    }
+    const failing = [...new Set(waiting.filter((i) => i.startError).map((i) => i.startError?.message ?? ""))];
+    return new KubeStartTimeoutError(waitedMs, failing);
+  }
+
+  /** Passes a notice on, once per text while starting. */
+  private notice(message: string): void {
+    if (this.said.has(message)) return;
+    if (this.informers.some((i) => !i.started)) this.said.add(message);
+    this.onNotice?.(message);
   }
 
   /** Only the kinds the current phase reads are polled and safety-listed: that keeps requests low. */

@@ -54,6 +54,7 @@ export class Informer {
   private timer: NodeJS.Timeout | undefined;
   private lastList = 0;
   private wakeSleep: (() => void) | undefined;
+  private watchOpenedAt = 0;
 
   constructor(
     client: KubeClient,
@@ -79,16 +80,19 @@ export class Informer {
         await this.relist();
         break;
       } catch (error) {
-        if (this.stopped) return;
+        if (this.stopped || isAborted(error)) return;
         // At start a 404 means the kind is not served at all: a misconfiguration, not a wait.
         if (error instanceof KubeStatusError && error.status === 404) throw error;
         const fatal = this.fatalError(error);
         if (fatal) throw fatal;
         this.startError = error instanceof Error ? error : new Error(String(error));
         const delay = this.nextBackoff();
-        // Silence here would look like a hang: the retries are progress.
+        // Silence here would look like a hang: the retries are progress. An unreachable server is
+        // one fact, whichever kind found it: said without the kind, so the view says it once.
         this.options.onNotice?.(
-          `${resourceKinds[this.kind].kind} in ${this.namespace}: ${this.startError.message}; retrying in ${delay} ms`,
+          this.startError instanceof KubeUnreachableError && !(this.startError instanceof KubeApiFailingError)
+            ? `${this.startError.message}; retrying`
+            : `${resourceKinds[this.kind].kind} in ${this.namespace}: ${this.startError.message}; retrying in ${delay} ms`,
         );
         await this.sleep(delay);
         if (this.stopped) return;
@@ -123,17 +127,35 @@ export class Informer {
     const every = this.options.mode === "poll" ? this.options.pollMs : this.options.safetyPollMs;
     this.timer = setTimeout(() => {
       const due = this.active && Date.now() - this.lastList >= every - 50;
-      const listing = due ? this.relist().catch((error: unknown) => this.onError(error)) : Promise.resolve();
+      const listing = due
+        ? this.relist().then(
+            () => this.restartWatch(),
+            (error: unknown) => this.onError(error),
+          )
+        : Promise.resolve();
       void listing.finally(() => this.schedule());
     }, every);
     this.timer.unref();
+  }
+
+  /**
+   * After a safety re-list the store holds the list's state: the open watch would replay events
+   * from before it, so it is restarted from the list's resourceVersion.
+   */
+  private restartWatch(): void {
+    if (this.options.mode !== "watch" || this.stopped || !this.stopWatch) return;
+    const stop = this.stopWatch;
+    this.stopWatch = undefined;
+    stop();
+    void this.openWatch();
   }
 
   private async openWatch(): Promise<void> {
     if (this.stopped) return;
     try {
       if (this.needRelist) await this.relist();
-      this.stopWatch = await this.client.watch(
+      this.watchOpenedAt = Date.now();
+      this.stopWatch = this.client.watch(
         resourceKinds[this.kind],
         this.namespace,
         this.resourceVersion,
@@ -174,12 +196,16 @@ export class Informer {
 
   private onWatchEnd(error: Error | undefined): void {
     this.stopWatch = undefined;
-    if (this.stopped) return;
+    if (this.stopped || isAborted(error)) return;
     if (error === undefined) {
-      // A clean end (server timeout, or a 410 just reported): reconnect at once.
+      // A clean end (server timeout, or a 410 just reported): the server answered, so the
+      // backoff starts over even when the stream carried no event; reconnect at once.
+      this.failures = 0;
       void this.openWatch();
       return;
     }
+    // A stream that stayed up for a while before it dropped was a working connection.
+    if (Date.now() - this.watchOpenedAt >= this.options.backoffMaxMs * 2) this.failures = 0;
     this.onError(error);
     if (this.stopped) return;
     const delay = this.nextBackoff();
@@ -191,6 +217,7 @@ export class Informer {
 
   /** Ends the run for errors more waiting cannot fix; notes the start of an outage otherwise. */
   private onError(error: unknown): void {
+    if (isAborted(error)) return;
     if (error instanceof KubeStatusError && error.status === 410) {
       this.needRelist = true;
       return;
@@ -255,4 +282,9 @@ export class Informer {
       this.wakeSleep = done;
     });
   }
+}
+
+/** The client aborted the request (its deadline passed, the run is ending): nothing to retry. */
+function isAborted(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === "EABORTED";
 }

@@ -22,6 +22,19 @@ export function lookup(
 }
 
 /**
+ * Whether `next` may replace `known`. resourceVersions are opaque to clients, but etcd-backed ones
+ * are decimal integers that only grow for one object: an older one (a list that started before a
+ * watch event arrived) must never roll an object back. Anything else: a different value is newer.
+ */
+function isNewer(next: string | undefined, known: string | undefined): boolean {
+  if (next === known) return false;
+  if (next && known && /^\d+$/.test(next) && /^\d+$/.test(known)) {
+    return next.length !== known.length ? next.length > known.length : next > known;
+  }
+  return true;
+}
+
+/**
  * The verifier's cache of cluster objects, fed by watches and polls. `version` rises on every real
  * change so the rollout engine wakes up exactly when something it reads has changed.
  */
@@ -33,7 +46,7 @@ export class ObjectStore {
   put(kind: KindKey, object: KubeObject): void {
     const key = objectKey(kind, object.metadata.namespace ?? "", object.metadata.name);
     const known = this.objects.get(key);
-    if (known && known.metadata.resourceVersion === object.metadata.resourceVersion) return;
+    if (known && !isNewer(object.metadata.resourceVersion, known.metadata.resourceVersion)) return;
     this.objects.set(key, object);
     this.bump();
   }

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { runGit } from "../git/runner.ts";
 import type { CommitRelation } from "./revision.ts";
 
 /** A fetch of one missing commit gives up after this long: the engine waits for it. */
@@ -49,33 +49,17 @@ export class AncestryResolver {
   }
 
   /** Best effort: no origin, no network or no such commit leaves the relation unknown. */
-  private fetch(commit: string): Promise<void> {
-    return new Promise((resolve) => {
-      execFile(
-        "git",
-        ["fetch", "--quiet", "--no-tags", "origin", commit],
-        {
-          cwd: this.repoDir,
-          timeout: fetchTimeoutMs,
-          // A credential prompt would hang until the timeout on a runner.
-          env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
-        },
-        () => resolve(),
-      );
-    });
+  private async fetch(commit: string): Promise<void> {
+    await runGit(this.repoDir, ["fetch", "--quiet", "--no-tags", "origin", commit], {
+      timeoutMs: fetchTimeoutMs,
+    }).catch(() => undefined);
   }
 
-  private isAncestor(commit: string): Promise<CommitRelation> {
-    return new Promise((resolve) => {
-      execFile(
-        "git",
-        ["merge-base", "--is-ancestor", this.target, commit],
-        { cwd: this.repoDir },
-        (error) => {
-          if (!error) resolve("descendant");
-          else resolve((error as { code?: unknown }).code === 1 ? "other" : "unknown");
-        },
-      );
-    });
+  private async isAncestor(commit: string): Promise<CommitRelation> {
+    const result = await runGit(this.repoDir, ["merge-base", "--is-ancestor", this.target, commit]).catch(
+      () => undefined,
+    );
+    if (result?.code === 0) return "descendant";
+    return result?.code === 1 ? "other" : "unknown";
   }
 }

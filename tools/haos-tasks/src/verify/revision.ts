@@ -39,15 +39,6 @@ export function parseFluxRevision(revision: string | undefined): FluxRevision | 
   return undefined;
 }
 
-/** Normalises a `--revision` value (a full commit SHA) or fails with the reason. */
-export function parseTargetSha(value: string): string {
-  const sha = value.trim().toLowerCase();
-  if (!hex.test(sha) || (sha.length !== 40 && sha.length !== 64)) {
-    throw new Error(`--revision must be a full 40- or 64-character commit SHA (got '${value}')`);
-  }
-  return sha;
-}
-
 /** The commit a revision string names, or undefined. */
 export function commitOf(revision: string | undefined): string | undefined {
   return parseFluxRevision(revision)?.digest;

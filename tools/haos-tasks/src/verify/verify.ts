@@ -1,5 +1,5 @@
-import { execFile } from "node:child_process";
 import type { KubeConfig } from "@kubernetes/client-node/dist/config.js";
+import { runGit } from "../git/runner.ts";
 import { KubeClient } from "../kube/client.ts";
 import { ClusterView, type ClusterViewOptions, type WatchTarget } from "../kube/cluster-view.ts";
 import { KubeForbiddenError, KubeStartTimeoutError, KubeUnreachableError } from "../kube/errors.ts";
@@ -28,6 +28,8 @@ export interface VerifyOptions {
   /** A function is called only once the app folder and platform.yaml were read (their errors come first). */
   kubeConfig: KubeConfig | (() => KubeConfig);
   timeoutMs: number;
+  /** Epoch ms the deadline counts from (the command's start); default: when runVerify is called. */
+  startedAt?: number;
   phaseTimeouts?: Partial<Record<PhaseName, number>>;
   /** Ask Flux to reconcile (merge-patch reconcile.fluxcd.io/requestedAt) until the target shows up. */
   reconcile?: boolean;
@@ -80,21 +82,24 @@ export function watchTargets(targets: VerifyTargets): WatchTarget[] {
   return list;
 }
 
-function commitTime(repoRoot: string, sha: string): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    execFile("git", ["show", "-s", "--format=%ct", sha], { cwd: repoRoot }, (error, stdout) => {
-      const seconds = Number(stdout.trim());
-      resolve(error || !Number.isFinite(seconds) || seconds === 0 ? undefined : seconds * 1000);
-    });
-  });
+async function commitTime(repoRoot: string, sha: string): Promise<number | undefined> {
+  const result = await runGit(repoRoot, ["show", "-s", "--format=%ct", sha]).catch(() => undefined);
+  const seconds = Number(result?.stdout.trim());
+  return result?.code !== 0 || !Number.isFinite(seconds) || seconds === 0 ? undefined : seconds * 1000;
 }
+
+/**
+ * How long past the overall deadline the last requests (diagnostics after a timeout) may run:
+ * the process must end within a second of --timeout whatever the API server does.
+ */
+const deadlineGraceMs = 800;
 
 /**
  * Follows the rollout of one commit to a ready VM and a Home Assistant page answering. Throws
  * (with a hint) only for misconfiguration; every cluster outcome is a VerifyReport.
  */
 export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
-  const started = Date.now();
+  const started = options.startedAt ?? Date.now();
   // A wrong --app must say so, not "platform.yaml not found" or "no Kubernetes credentials".
   checkAppFolder(options.appDir, options.repoRoot);
   const platform = await loadPlatform(options.appDir, options.repoRoot);
@@ -102,6 +107,21 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const client = new KubeClient(
     typeof options.kubeConfig === "function" ? options.kubeConfig() : options.kubeConfig,
   );
+  // Connect, TLS and answer timeouts of every request (watches too) are cut to the deadline.
+  client.setDeadline(started + options.timeoutMs + deadlineGraceMs);
+  try {
+    return await follow(options, started, targets, client);
+  } finally {
+    client.close();
+  }
+}
+
+async function follow(
+  options: VerifyOptions,
+  started: number,
+  targets: VerifyTargets,
+  client: KubeClient,
+): Promise<VerifyReport> {
   // Reconnects and re-lists are reported under the phase that is running when they happen.
   let currentPhase = "source";
   const emit = (event: PhaseEvent): void => {

@@ -32,7 +32,12 @@ export interface ActionRunOptions {
   env?: Record<string, string>;
   /** Called with each stdout chunk (to follow progress). */
   onStdout?: (text: string) => void;
+  /** Run this entry instead of dist/index.js (`sourceEntry`: the sources, before a rebuild). */
+  entry?: string;
 }
+
+/** The Action's sources, run by Node 24 directly (types stripped), for tests of unbundled changes. */
+export const sourceEntry = path.join(toolsRepoRoot, "tools", "haos-tasks", "src", "action", "index.ts");
 
 /** Parses a GITHUB_OUTPUT file: `name<<DELIM\nvalue\nDELIM` blocks (and legacy `name=value`). */
 export function parseOutputFile(text: string): Record<string, string> {
@@ -110,7 +115,11 @@ export function startBundledAction(
     ...inputEnv(inputs, options.githubToken ?? ""),
     ...options.env,
   };
-  const child = spawn(process.execPath, [bundledEntry], { cwd: options.workspace, env, stdio: "pipe" });
+  const child = spawn(process.execPath, [options.entry ?? bundledEntry], {
+    cwd: options.workspace,
+    env,
+    stdio: "pipe",
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => {

@@ -1,4 +1,16 @@
-import { existsSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -56,7 +68,7 @@ describe("moon workspace", () => {
     };
     const tasks = Object.fromEntries(projects.map((p) => [p.id, Object.keys(p.tasks).sort()]));
     expect(tasks["haos-enigma"]).toEqual(["lint", "release", "validate", "verify", "version"]);
-    expect(tasks["haos-tasks"]).toEqual(["build", "lint", "test", "typecheck"]);
+    expect(tasks["haos-tasks"]).toEqual(["build", "lint", "test", "tools", "typecheck"]);
     // The second Flux app inherits the same tasks; it excludes verify (it has no VM to follow).
     expect(tasks["verify-runner"]).toEqual(["lint", "release", "validate", "version"]);
   });
@@ -82,4 +94,125 @@ describe("moon workspace", () => {
     expect(second.exitCode, second.all).toBe(0);
     expect(taskStatus("haos-enigma:validate")).toBe("cached");
   });
+});
+
+/**
+ * A clone that ran only quick start 1 (`npm ci && npm run bootstrap -- validate`): the checkout's
+ * files (committed or not), node_modules shared read-only, and .tools/bin holding the given tools
+ * of this machine (kubeconform alone after quick start 1).
+ */
+function quickStartClone(tools: readonly string[]): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "haos-quickstart-"));
+  const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], {
+    cwd: toolsRepoRoot,
+    encoding: "utf8",
+  })
+    .split("\0")
+    // Regular files only: a deleted file, or a worktree's .tools symlink, is not part of a clone.
+    .filter(
+      (f) => f && existsSync(path.join(toolsRepoRoot, f)) && lstatSync(path.join(toolsRepoRoot, f)).isFile(),
+    );
+  for (const file of files) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    copyFileSync(path.join(toolsRepoRoot, file), path.join(dir, file));
+  }
+  const identity = ["-c", "user.name=t", "-c", "user.email=t@t"];
+  execFileSync("git", ["init", "-q", "-b", "main"], { cwd: dir });
+  execFileSync("git", ["add", "-A"], { cwd: dir });
+  execFileSync("git", [...identity, "commit", "-q", "-m", "clone"], { cwd: dir });
+  symlinkSync(path.join(toolsRepoRoot, "node_modules"), path.join(dir, "node_modules"));
+  mkdirSync(path.join(dir, ".tools", "bin"), { recursive: true });
+  mkdirSync(path.join(dir, ".tools", "stamps"), { recursive: true });
+  for (const tool of tools) {
+    symlinkSync(path.join(toolsRepoRoot, ".tools", "bin", tool), path.join(dir, ".tools", "bin", tool));
+    copyFileSync(
+      path.join(toolsRepoRoot, ".tools", "stamps", tool),
+      path.join(dir, ".tools", "stamps", tool),
+    );
+  }
+  return dir;
+}
+
+function moonIn(dir: string, args: string[], env: Record<string, string>) {
+  return execa(path.join(dir, "node_modules", ".bin", "moon"), args, {
+    cwd: dir,
+    env: { ...offlineEnv, HOME: process.env.HOME ?? os.homedir(), ...env },
+    extendEnv: false,
+    reject: false,
+    all: true,
+    stdin: "ignore",
+    timeout: 150_000,
+  });
+}
+
+describe("moon run :test right after quick start 1", () => {
+  it("the test task depends on the task that brings its tools", async () => {
+    const result = await moon(["task", "haos-tasks:test", "--json"]);
+    expect(result.exitCode, result.all).toBe(0);
+    const task = JSON.parse(result.stdout) as { deps: { target: string }[] };
+    expect(task.deps.map((d) => d.target)).toContain("haos-tasks:tools");
+  });
+
+  it("without Go (so the tools cannot be built), the first line of the task output says so, with the fix", {
+    timeout: 180_000,
+  }, async () => {
+    const dir = quickStartClone(["kubeconform"]);
+    try {
+      // PATH without Go: node_modules/.bin (Node 24, moon) and the system's own directories.
+      const result = await moonIn(dir, ["run", "haos-tasks:test"], {
+        PATH: `${path.join(dir, "node_modules", ".bin")}:/usr/bin:/bin`,
+      });
+      expect(result.exitCode).not.toBe(0);
+      const output = result.all
+        .split("\n")
+        .filter((l) => l.startsWith("haos-tasks:"))
+        .map((l) => l.replace(/^haos-tasks:\w+ \| /, ""));
+      expect(output[0] ?? "", result.all).toMatch(/^\[bootstrap\] error: Go is not installed/);
+      expect(result.all).toContain("fix: install Go");
+      // Not vitest's "No test files found" ten lines above the real cause.
+      expect(result.all).not.toMatch(/No test files found/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const needed = [
+    "kubeconform",
+    "etcd",
+    "kube-apiserver",
+    "source-controller",
+    "kustomize-controller",
+    "helm-controller",
+  ];
+  const have = new Set(
+    existsSync(path.join(toolsRepoRoot, ".tools", "bin"))
+      ? readdirSync(path.join(toolsRepoRoot, ".tools", "bin"))
+      : [],
+  );
+  const missing = needed.filter((t) => !have.has(t));
+  if (missing.length > 0)
+    process.stdout.write(
+      `skipped "moon run haos-tasks:test brings its tools": this machine's .tools/bin lacks ${missing.join(", ")} (npm run bootstrap -- test builds them)\n`,
+    );
+  it.skipIf(missing.length > 0)(
+    "with the tools current, moon run haos-tasks:test runs the suite (here: one file) after the tools task",
+    async () => {
+      const dir = quickStartClone(needed);
+      try {
+        const result = await moonIn(
+          dir,
+          ["run", "haos-tasks:test", "--", "src/cli/commands/verify.test.ts"],
+          {
+            PATH: offlineEnv.PATH,
+          },
+        );
+        expect(result.exitCode, result.all).toBe(0);
+        expect(result.all).toMatch(/haos-tasks:tools/);
+        expect(result.all).toMatch(/Tests +\d+ passed/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    180_000,
+  );
 });

@@ -47,7 +47,7 @@ describe("haos-tasks verify when an API keeps failing from the start", () => {
     status = 503;
     const begun = Date.now();
     const result = await run("--timeout", "2s", "--unreachable-after", "60s");
-    expect(result.code, result.stderr).toBe(3);
+    expect(result.code, `${result.stderr}\n${result.stdout}`).toBe(3);
     expect(result.report.outcome).toBe("timeout");
     expect(result.report.detail).toMatch(/within the overall deadline .*apps\.cozystack\.io.*HTTP 503/);
     // The retries are reported while they happen, not only at the end.

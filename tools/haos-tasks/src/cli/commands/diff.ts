@@ -1,20 +1,10 @@
 import type { DiffOptions } from "../../diff/diff.ts";
-import { DEFAULT_MAX_CHARS, renderDiffMarkdown } from "../../diff/markdown.ts";
+import { DEFAULT_MAX_CHARS, parseMaxChars, renderDiffMarkdown } from "../../diff/markdown.ts";
 import { type Command, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
 
 /** Exit code of a diff: 1 when an app does not build at head (the PR breaks it), else 0. */
 export function diffExitCode(apps: readonly { status: string }[]): number {
   return apps.some((a) => a.status === "error") ? ExitCode.failure : ExitCode.ok;
-}
-
-/** Parses `--max-chars`; shared with the Action's `max-chars` input. */
-export function parseMaxChars(value: string | undefined, name: string): number {
-  if (value === undefined || value === "") return DEFAULT_MAX_CHARS;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1000) {
-    throw new UsageError(`${name} must be a whole number of characters ≥ 1000 (got '${value}')`);
-  }
-  return n;
 }
 
 export const diffCommand: Command = {
@@ -28,12 +18,13 @@ export const diffCommand: Command = {
     "Secret data/stringData values (and annotations carrying them) are redacted. Markdown starts",
     "with <!-- haos-tasks:diff -->.",
     "",
-    "examples:",
-    "  haos-tasks diff --base origin/main",
-    "  haos-tasks diff --base v1.2.0 --head HEAD --path apps --format json",
-    "",
-    "exit codes: 0 diff rendered, 1 an app does not build at head, 2 usage or git error",
+    "exit codes: 0 diff rendered, 1 an app does not build at head, 2 usage, git error or a --path",
+    "that exists at neither commit",
   ].join("\n"),
+  examples: [
+    "haos-tasks diff --base origin/main",
+    "haos-tasks diff --base v1.2.0 --head HEAD --path apps --format json",
+  ],
   options: {
     ...helpOption,
     base: { type: "string", valueName: "ref", description: "Base git ref (required)." },
@@ -63,7 +54,8 @@ export const diffCommand: Command = {
     if (typeof base !== "string" || base === "") {
       throw new UsageError("--base <ref> is required, e.g. `--base origin/main`");
     }
-    const maxChars = parseMaxChars(args.values["max-chars"] as string | undefined, "--max-chars");
+    const maxChars = parseMaxChars(args.values["max-chars"] as string | undefined);
+    if (typeof maxChars !== "number") throw new UsageError(`--max-chars ${maxChars.problem}`);
     const options: DiffOptions = {
       repo: io.cwd,
       base,

@@ -207,6 +207,11 @@ export const releasePlanCommand: Command = {
   summary: "Show what a release would do: commits, bump, next version, notes, file changes (pure)",
   usage: "haos-tasks release plan [--component <name>] [--format text|json] [--prerelease <id>]",
   details,
+  examples: [
+    "haos-tasks release plan                          # every component",
+    "haos-tasks release plan --component haos-enigma --format json",
+    "haos-tasks release plan --prerelease rc",
+  ],
   options: { ...common },
   async run(args, io) {
     const format = formatOption(args.values.format, ["text", "json"] as const, "text");
@@ -231,6 +236,11 @@ verified; tags through the refs API). auto picks github inside Actions (GITHUB_A
 GITHUB_TOKEN set), else git. The GitHub release needs GITHUB_TOKEN (or GH_TOKEN) either way.
 --format json prints {"results": [...]}, one entry per component tried (status, version, tag, sha,
 html_url, steps done); progress goes to stderr.`,
+  examples: [
+    "haos-tasks release apply --dry-run               # the plan, nothing changed",
+    "haos-tasks release apply --component haos-enigma --transport git",
+    "GITHUB_TOKEN=… haos-tasks release apply --transport github",
+  ],
   options: {
     ...common,
     "dry-run": { type: "boolean", description: "Print the plan, change nothing." },

@@ -36,6 +36,11 @@ export const schemasSyncCommand: Command = {
     "",
     "exit codes: 0 synced or up to date; 2 a sha256 mismatch, a missing mirror file, bad usage or I/O.",
   ].join("\n"),
+  examples: [
+    "haos-tasks schemas sync                              # download, verify, convert",
+    "haos-tasks schemas sync --mirror /srv/upstream       # offline, from a mirror",
+    "haos-tasks schemas sync --from-cluster --force       # CRDs of the current cluster too",
+  ],
   options: {
     ...helpOption,
     app: {

@@ -4,7 +4,7 @@ import { countFindings } from "../../findings.ts";
 import { ruleCatalog } from "../../lint/rules.ts";
 import type { PhaseEvent } from "../../phases.ts";
 import { resolveMirror } from "../../schemas/sources.ts";
-import { type Command, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
+import { type Command, colourOf, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
 
 const formats = ["text", "json", "sarif", "github"] as const;
 
@@ -48,6 +48,12 @@ export const validateCommand: Command = {
     "rules:",
     ...ruleCatalog.map((r) => `  ${r.id.padEnd(30)}${r.severity.padEnd(9)}${r.description}`),
   ].join("\n"),
+  examples: [
+    "haos-tasks validate                      # the whole repository",
+    "haos-tasks validate apps/haos-enigma --strict",
+    "haos-tasks validate --only lint          # YAML lint alone, no schemas",
+    "haos-tasks validate --format sarif > validate.sarif",
+  ],
   allowPositionals: true,
   options: {
     ...helpOption,
@@ -160,7 +166,7 @@ export const validateCommand: Command = {
     }
     const findings = result.findings;
     const checked = `${result.stats.files} files, ${result.stats.kustomizations} kustomizations, ${result.stats.objects} objects`;
-    if (format === "text") io.stdout(renderValidateText(findings, { colour: io.isTTY, checked }));
+    if (format === "text") io.stdout(renderValidateText(findings, { colour: colourOf(io), checked }));
     if (format === "json")
       io.stdout(renderValidateJson(findings, { root: result.root, stats: result.stats }));
     if (format === "sarif")

@@ -3,12 +3,17 @@ import type { PhaseEvent } from "../../phases.ts";
 import { renderVerifySummary, verifyAnnotations } from "../../report/phase-github.ts";
 import { renderVerifyJson } from "../../report/phase-json.ts";
 import { applyEvent, newBoard, phaseLine, renderBoard, renderVerifyText } from "../../report/phase-text.ts";
-import { appUrlProblem } from "../../verify/app-url.ts";
-import { parseDuration } from "../../verify/engine.ts";
-import { type PhaseName, phaseNames } from "../../verify/phases/types.ts";
-import { parseTargetSha } from "../../verify/revision.ts";
+import { phaseNames } from "../../verify/phases/types.ts";
 import type { VerifyOutcome } from "../../verify/verify.ts";
-import { type Command, type CommandIO, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
+import {
+  type Command,
+  type CommandIO,
+  colourOf,
+  ExitCode,
+  formatOption,
+  helpOption,
+  UsageError,
+} from "../command.ts";
 
 const exitCodes: Record<VerifyOutcome, number> = {
   succeeded: ExitCode.ok,
@@ -18,35 +23,6 @@ const exitCodes: Record<VerifyOutcome, number> = {
   unreachable: ExitCode.unreachable,
 };
 
-function duration(value: unknown, flag: string): number {
-  const ms = typeof value === "string" ? parseDuration(value) : undefined;
-  if (ms === undefined || ms <= 0)
-    throw new UsageError(`${flag} must be a duration like 30m, 90s or 1h30m (got '${String(value)}')`);
-  return ms;
-}
-
-function phaseTimeouts(values: unknown): Partial<Record<PhaseName, number>> {
-  const result: Partial<Record<PhaseName, number>> = {};
-  for (const entry of Array.isArray(values) ? values : []) {
-    const [name, value] = String(entry).split("=");
-    if (!phaseNames.includes(name as PhaseName) || !value) {
-      throw new UsageError(
-        `--phase-timeout takes <phase>=<duration> with phase one of ${phaseNames.join(", ")} (got '${String(entry)}')`,
-      );
-    }
-    result[name as PhaseName] = duration(value, `--phase-timeout ${name}`);
-  }
-  return result;
-}
-
-/** --app-url as given, once it is an http(s) URL: a typo must not end as a 10-minute app timeout. */
-function appUrl(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  const problem = appUrlProblem(String(value));
-  if (problem) throw new UsageError(`--app-url ${problem}`);
-  return String(value);
-}
-
 /** Live progress on stderr: a redrawn board in a terminal, timestamped lines otherwise. */
 function progressWriter(io: CommandIO, live: boolean): { emit: (e: PhaseEvent) => void; close: () => void } {
   if (!live) return { emit: (e) => io.stderr(phaseLine(e, new Date())), close: () => {} };
@@ -55,7 +31,7 @@ function progressWriter(io: CommandIO, live: boolean): { emit: (e: PhaseEvent) =
   let drawn = 0;
   const draw = (): void => {
     const text = renderBoard(board, {
-      colour: true,
+      colour: colourOf(io),
       width: process.stderr.columns ?? 100,
       nowElapsed: Date.now() - started,
     });
@@ -88,8 +64,13 @@ export const verifyCommand: Command = {
     "Credentials: --kubeconfig, else $KUBECONFIG, ~/.kube/config, the in-cluster ServiceAccount.",
     "With GITHUB_STEP_SUMMARY set, a job summary is appended; on GitHub Actions, annotations are printed.",
     "exit codes: 0 verified, 1 terminal failure, 2 misconfiguration, 3 timeout, 4 forbidden (names the",
-    "missing RBAC rule), 5 API server unreachable",
+    "missing RBAC rule), 5 API server unreachable (refused, silent or failing for --unreachable-after)",
   ].join("\n"),
+  examples: [
+    "haos-tasks verify --revision HEAD                 # the checkout's commit",
+    "haos-tasks verify --revision 4f2c1ab --timeout 45m --phase-timeout disk=30m",
+    "haos-tasks verify --kubeconfig ~/.kube/enigma --reconcile --format json",
+  ],
   options: {
     ...helpOption,
     app: {
@@ -98,7 +79,11 @@ export const verifyCommand: Command = {
       description: "The Flux app folder.",
       default: "apps/haos-enigma",
     },
-    revision: { type: "string", valueName: "sha", description: "Commit to wait for (default: $GITHUB_SHA)." },
+    revision: {
+      type: "string",
+      valueName: "rev",
+      description: "Commit to wait for: a SHA (short or full), HEAD, a tag… (default: $GITHUB_SHA).",
+    },
     timeout: { type: "string", valueName: "duration", description: "Overall deadline.", default: "30m" },
     "phase-timeout": {
       type: "string",
@@ -135,45 +120,68 @@ export const verifyCommand: Command = {
     },
   },
   async run(args, io) {
+    const startedAt = Math.min(io.startedAt ?? Date.now(), Date.now());
     const v = args.values;
     const format = formatOption(v.format, ["text", "json"] as const, "text");
-    const revision = (v.revision as string | undefined) ?? io.env.GITHUB_SHA;
-    if (!revision) throw new UsageError("no commit to verify: pass --revision <sha> or set GITHUB_SHA");
-    let target: string;
-    try {
-      target = parseTargetSha(revision);
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    const restarts = Number(v["import-restarts"] ?? "3");
-    if (!Number.isInteger(restarts) || restarts < 1)
-      throw new UsageError("--import-restarts must be a positive integer");
-    const timeoutMs = duration(v.timeout ?? "30m", "--timeout");
-    const url = appUrl(v["app-url"]);
-    const perPhase = phaseTimeouts(v["phase-timeout"]);
-    const unreachableAfterMs = duration(v["unreachable-after"] ?? "60s", "--unreachable-after");
-    const kubeconfig = v.kubeconfig as string | undefined;
+    // Something within the first second, before the Kubernetes client is even loaded.
+    if (!(io.isTTY && format === "text"))
+      io.stderr(
+        phaseLine(
+          {
+            phase: "source",
+            status: "progress",
+            detail: `starting: reading ${String(v.app ?? "apps/haos-enigma")}`,
+            elapsed: Date.now() - startedAt,
+          },
+          new Date(),
+        ),
+      );
     // Loaded on demand: the Kubernetes client would weigh on every other command's start.
-    const [{ loadKubeConfig }, { runVerify }] = await Promise.all([
-      import("../../kube/config.ts"),
-      import("../../verify/verify.ts"),
-    ]);
-    const progress = progressWriter(io, io.isTTY && format === "text");
-    const report = await runVerify({
-      appDir: String(v.app ?? "apps/haos-enigma"),
-      repoRoot: io.cwd,
-      target,
-      // Loaded after the app folder and platform.yaml were read: a wrong --app is named as such.
-      kubeConfig: () => loadKubeConfig(kubeconfig),
-      timeoutMs,
-      phaseTimeouts: perPhase,
-      reconcile: v.reconcile === true,
-      ...(url ? { appUrl: url } : {}),
-      importRestartLimit: restarts,
-      view: { unreachableAfterMs },
-      emit: progress.emit,
-    }).finally(progress.close);
-    io.stdout(format === "json" ? renderVerifyJson(report) : renderVerifyText(report, { colour: io.isTTY }));
+    const [{ loadKubeConfig }, { runVerify }, { parseVerifySettings, VerifySettingError }] =
+      await Promise.all([
+        import("../../kube/config.ts"),
+        import("../../verify/verify.ts"),
+        import("../../verify/options.ts"),
+      ]);
+    // Drawn once the settings are known to be good: a usage error is one line, not a board.
+    let progress: ReturnType<typeof progressWriter> | undefined;
+    const text = (name: string) => (v[name] === undefined ? undefined : String(v[name]));
+    let options: Awaited<ReturnType<typeof parseVerifySettings>>;
+    try {
+      options = await parseVerifySettings(
+        {
+          ...(v.app !== undefined ? { app: String(v.app) } : {}),
+          ...(text("revision") !== undefined ? { revision: text("revision") } : {}),
+          ...(text("timeout") !== undefined ? { timeout: text("timeout") } : {}),
+          ...(v["phase-timeout"] !== undefined
+            ? { "phase-timeout": (v["phase-timeout"] as unknown[]).map(String) }
+            : {}),
+          ...(text("kubeconfig") !== undefined ? { kubeconfig: text("kubeconfig") } : {}),
+          reconcile: v.reconcile === true,
+          ...(text("app-url") !== undefined ? { "app-url": text("app-url") } : {}),
+          ...(text("import-restarts") !== undefined ? { "import-restarts": text("import-restarts") } : {}),
+          ...(text("unreachable-after") !== undefined
+            ? { "unreachable-after": text("unreachable-after") }
+            : {}),
+        },
+        {
+          repoRoot: io.cwd,
+          startedAt,
+          githubSha: io.env.GITHUB_SHA,
+          loadKubeConfig: (file) => loadKubeConfig(file, io.env),
+          emit: (event) => progress?.emit(event),
+        },
+      );
+    } catch (error) {
+      if (error instanceof VerifySettingError) throw new UsageError(`--${error.setting} ${error.reason}`);
+      throw error;
+    }
+    const live = progressWriter(io, io.isTTY && format === "text");
+    progress = live;
+    const report = await runVerify(options).finally(live.close);
+    io.stdout(
+      format === "json" ? renderVerifyJson(report) : renderVerifyText(report, { colour: colourOf(io) }),
+    );
     if (io.env.GITHUB_STEP_SUMMARY) appendFileSync(io.env.GITHUB_STEP_SUMMARY, renderVerifySummary(report));
     // Keep stdout pure JSON with --format json; the runner reads workflow commands from both streams.
     const annotate = format === "json" ? io.stderr : io.stdout;
