@@ -3,7 +3,7 @@
  * (with why): merges, non-conventional messages, other components' files, revert pairs, release
  * commits. Pure.
  */
-import { type CommitFooter, parseCommitMessage } from "./commit-parser.ts";
+import { type CommitFooter, type ConventionalCommit, parseCommitMessage } from "./commit-parser.ts";
 import type { CommitTypeRule, ComponentConfig } from "./config.ts";
 import type { GitCommit } from "./read-repository.ts";
 import type { ComponentScopes } from "./scoping.ts";
@@ -188,8 +188,10 @@ export function classifyCommits(
       });
       continue;
     }
-    const carried = p.nested.filter((n) => types.some((t) => t.type === n.type));
-    for (const [i, one] of [p, ...carried].entries()) {
+    const carried = p.nested.length > 0 ? p.nested.filter((n) => types.some((t) => t.type === n.type)) : [];
+    const all = carried.length > 0 ? [p, ...carried] : [p];
+    for (let i = 0; i < all.length; i++) {
+      const one = all[i] as ConventionalCommit;
       const rule = typeRule(types, one.type);
       let effect: BumpLevel | "none" = rule.bump;
       let why = typeWhy(rule);

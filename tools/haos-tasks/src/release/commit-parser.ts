@@ -182,8 +182,9 @@ function parseOneMessage(message: string): ParsedCommit {
     ...(releaseAs ? { releaseAs } : {}),
     ...(revertSha ? { reverts: revertSha } : {}),
     ...(revertPr ? { revertsPullRequest: Number(revertPr) } : {}),
-    closes: closedIssues(body, footers),
-    nested: nestedFromFooters(footers),
+    // Fast paths: most messages have no `#` reference and no footers.
+    closes: restText.includes("#") ? closedIssues(body, footers) : [],
+    nested: footers.length > 0 ? nestedFromFooters(footers) : [],
     warnings,
   };
 }
@@ -265,10 +266,9 @@ function splitBodyAndFooters(lines: string[]): { body: string; footers: CommitFo
     if (readFooterLine(line)) start = i;
     else if (!(line.trim() !== "" && /^[ \t]/.test(line))) break;
   }
-  const breakingAt = lines.findIndex((line) => {
-    const token = readFooterLine(line)?.token;
-    return token !== undefined && isBreakingToken(token);
-  });
+  const breakingAt = lines.findIndex(
+    (line) => line.startsWith("BREAKING") && isBreakingToken(readFooterLine(line)?.token ?? ""),
+  );
   if (breakingAt >= 0 && breakingAt < start) start = breakingAt;
   if (start === breakingAt && start > 0 && (lines[start - 1] ?? "").trim() !== "") {
     const token = readFooterLine(lines[start] ?? "")?.token;

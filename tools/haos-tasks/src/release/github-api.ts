@@ -106,6 +106,8 @@ export class GitHubApi {
           ...(body !== undefined ? { "content-type": "application/json" } : {}),
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        // A host that accepts and never answers must not hang a release (or a plan) forever.
+        signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {
       throw new ReleaseError(

@@ -62,7 +62,7 @@ describe("planRelease on plain input", () => {
       commits("docs: x\n\nReviewed-by: Z\nSigned-off-by: Y"),
       undefined,
     ],
-  ])("%s → %s", (_name, list, version) => {
+  ])("%s", (_name, list, version) => {
     const plan = planRelease(input({ commits: list }));
     expect(plan.release?.version).toBe(version);
     expect(plan.status).toBe(version ? "release" : "up-to-date");

@@ -17,8 +17,21 @@ interface GitRef {
 async function refCommit(github: GitHubApi, ref: string): Promise<string | undefined> {
   const { status, body } = await github.request<GitRef>("GET", `/git/ref/${ref}`);
   if (status === 404) return undefined;
+  // Any other answer without a ref (a 422 from a proxy or an outage) is a failure, not "no ref".
+  if (status !== 200 || !body?.object)
+    throw new ReleaseError(
+      `GitHub answered ${status} to GET /git/ref/${ref}`,
+      "re-run apply; it continues where it stopped",
+      "unreachable",
+    );
   if (body.object.type === "tag") {
-    const tag = await github.request<{ object: { sha: string } }>("GET", `/git/tags/${body.object.sha}`);
+    const tag = await github.request<{ object?: { sha: string } }>("GET", `/git/tags/${body.object.sha}`);
+    if (tag.status !== 200 || !tag.body?.object)
+      throw new ReleaseError(
+        `GitHub answered ${tag.status} to GET /git/tags/${body.object.sha}`,
+        "re-run apply",
+        "unreachable",
+      );
     return tag.body.object.sha;
   }
   return body.object.sha;
