@@ -11,6 +11,7 @@ import { git, shippedServiceAccount, startHomeAssistantPage } from "./cluster-si
 import { type CozystackStandIn, cozystackInstancetype, startCozystackApi } from "./cozystack.ts";
 import {
   type ArtifactServer,
+  type FluxControllerName,
   type FluxControllers,
   type GitHttpServer,
   installFluxCrds,
@@ -142,6 +143,8 @@ export interface RealFluxAppOptions {
   retryInterval?: string;
   diskReleaseDelayMs?: number;
   simulated?: Omit<SimulatedPlatformOptions, "namespace">;
+  /** All three by default. */
+  controllers?: readonly FluxControllerName[];
 }
 
 /** Starts everything and applies the app's Flux wiring (GitRepository + Kustomization) once. */
@@ -180,7 +183,10 @@ export async function startRealFluxApp(options: RealFluxAppOptions = {}): Promis
     });
     if (it.exitCode !== 0) throw new Error(`u1.medium: ${it.stderr}`);
     t = Date.now();
-    const flux = await startFluxControllers(server);
+    const flux = await startFluxControllers(
+      server,
+      options.controllers ? { controllers: options.controllers } : {},
+    );
     cleanups.push(() => flux.stop());
     mark("controllers", t);
     const artifacts: ArtifactServer = await startArtifactServer();
