@@ -263,12 +263,17 @@ export function fluxReferences(
   elsewhere: readonly ObjectRef[] = [],
 ): Finding[] {
   const findings: Finding[] = [];
-  const matches = (o: ObjectRef, kind: string, name: string, namespace: string) =>
-    o.kind === kind && o.name === name && (!namespace || !o.namespace || o.namespace === namespace);
+  // Namespaces of every known object by kind and name: one lookup per reference instead of a scan
+  // of every object (500 Flux Kustomizations × 5,500 objects was seconds).
+  const known = new Map<string, string[]>();
+  for (const o of [...subjects, ...elsewhere, ...config.external]) {
+    const key = `${o.kind}\u0000${o.name}`;
+    const list = known.get(key) ?? [];
+    list.push(o.namespace);
+    known.set(key, list);
+  }
   const defined = (kind: string, name: string, namespace: string) =>
-    subjects.some((s) => matches(s, kind, name, namespace)) ||
-    elsewhere.some((o) => matches(o, kind, name, namespace)) ||
-    config.external.some((e) => matches(e, kind, name, namespace));
+    (known.get(`${kind}\u0000${name}`) ?? []).some((ns) => !namespace || !ns || ns === namespace);
   const gitRepositories = [
     ...subjects
       .filter((s) => isKind(s, "source.toolkit.fluxcd.io", "GitRepository"))
