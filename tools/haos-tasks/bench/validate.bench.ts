@@ -370,8 +370,22 @@ async function bigRepoRows(
   try {
     const repo = generateRepo(dir, big);
     await run("git", ["init", "-q", "-b", "main", dir]);
-    const measured = await timed(() => oursWithRss(dir, "."), 1);
     const floors = await floorRows(dir, repo, location, 1);
+    let measured: Awaited<ReturnType<typeof timed<{ result: ValidateJson; rss: number }>>>;
+    try {
+      measured = await timed(() => oursWithRss(dir, "."), 1);
+    } catch (error) {
+      // A failure at this size is a result to print (e.g. EMFILE), not a reason to lose the rows.
+      const why = String(error instanceof Error ? error.message : error).split("\n")[0] ?? "";
+      return {
+        ms: Number.POSITIVE_INFINITY,
+        rss: 0,
+        rows: [
+          [`haos-tasks validate (${big} apps)`, Number.NaN, `FAILED: ${why.slice(0, 160)}`],
+          ...floors.rows,
+        ],
+      };
+    }
     const { result, rss } = measured.value;
     return {
       ms: measured.ms,
