@@ -69,6 +69,8 @@ export interface BuildOptions {
   /** Progress: builds (in-process) or build batches (kubectl) done of total. */
   onChunk?: (done: number, total: number) => void;
   env?: NodeJS.ProcessEnv;
+  /** The in-process helper binary (default: .tools/bin/kustomize-build, then PATH). */
+  helper?: string;
 }
 
 /**
@@ -145,6 +147,7 @@ async function buildInProcessUnits(units: readonly BuildUnit[], options: BuildOp
         loadRestrictor: "none",
         ...(options.concurrency ? { workers: options.concurrency } : {}),
         ...(options.env ? { env: options.env } : {}),
+        ...(options.helper ? { binary: options.helper } : {}),
       },
       () => options.onChunk?.(++done, units.length),
     );

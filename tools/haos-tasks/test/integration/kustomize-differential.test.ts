@@ -20,6 +20,11 @@ import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { generateRepo } from "../../bench/validate.bench.ts";
+import {
+  type BuildResult,
+  buildKustomizations,
+  KustomizeHelperMissingError,
+} from "../../src/manifests/kustomize-build.ts";
 import { type InProcessBuild, KustomizeBuilder } from "../../src/manifests/kustomize-inprocess.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 
@@ -316,5 +321,45 @@ describe(`in-process kustomize (kustomize-build, kustomize ${kubectl134Kustomize
         loadRestrictor: "none",
       }),
     ).toBe(2);
+  });
+});
+
+// What validate receives: buildKustomizations through the helper and through the kubectl fallback
+// (its wrapper kustomizations and annotations) give the same objects, origins and failing units.
+describe("buildKustomizations: in-process = the kubectl fallback (HAOS_TASKS_KUSTOMIZE=kubectl)", () => {
+  const comparable = (result: BuildResult) => ({
+    resources: result.resources
+      .map((r) => ({ ...r, object: JSON.parse(sameVersion(JSON.stringify(r.object))) as unknown }))
+      .sort((a, b) =>
+        `${a.build} ${a.kind} ${a.namespace} ${a.name}`.localeCompare(
+          `${b.build} ${b.kind} ${b.namespace} ${b.name}`,
+        ),
+      ),
+    failed: result.failures.map((f) => f.dir).sort(),
+  });
+
+  it("on every fixture kustomization and the bench repository", { timeout: 180_000 }, async () => {
+    const root = toolsRepoRoot;
+    const fixtures = kustomizationDirs(path.join(root, "tools/haos-tasks/test/fixtures")).map((d) =>
+      path.relative(root, d),
+    );
+    const units = [...fixtures, "apps/haos-enigma"];
+    const inProcess = await buildKustomizations(units, { root });
+    const kubectlRun = await buildKustomizations(units, {
+      root,
+      env: { ...process.env, HAOS_TASKS_KUSTOMIZE: "kubectl" },
+    });
+    expect(inProcess.resources.length).toBeGreaterThan(100);
+    expect(comparable(inProcess)).toEqual(comparable(kubectlRun));
+  });
+
+  it("a missing helper names the bootstrap and the kubectl fallback", async () => {
+    const error = await buildKustomizations(["apps/haos-enigma"], {
+      root: toolsRepoRoot,
+      helper: path.join(tmp, "no-kustomize-build"),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KustomizeHelperMissingError);
+    expect((error as KustomizeHelperMissingError).hint).toContain("npm run bootstrap -- validate");
+    expect((error as KustomizeHelperMissingError).hint).toContain("HAOS_TASKS_KUSTOMIZE=kubectl");
   });
 });
