@@ -354,7 +354,9 @@ describe("buildKustomizations: in-process = the kubectl fallback (HAOS_TASKS_KUS
     failed: result.failures.map((f) => f.dir).sort(),
   });
 
-  it("on every fixture kustomization (Components aside) and apps/haos-enigma", { timeout: 180_000 }, async () => {
+  it("on every fixture kustomization (Components aside) and apps/haos-enigma", {
+    timeout: 180_000,
+  }, async () => {
     const root = toolsRepoRoot;
     // Components are not roots (validate builds them through the kustomizations that use them);
     // the fallback's wrapper cannot even include one.
