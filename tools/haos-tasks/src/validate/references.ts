@@ -321,7 +321,7 @@ function unitOf(s: Subject): string {
 function collision(
   a: Subject,
   b: Subject,
-  clusterOf?: (build: string) => string,
+  clusterOf?: (build: string) => string | undefined,
 ): "same" | "across" | undefined {
   if (unitOf(a) === unitOf(b)) return "same";
   // Builds reached from different cluster roots (clusters/production, clusters/staging) are
@@ -330,6 +330,8 @@ function collision(
     clusterOf &&
     a.build !== undefined &&
     b.build !== undefined &&
+    clusterOf(a.build) !== undefined &&
+    clusterOf(b.build) !== undefined &&
     clusterOf(a.build) !== clusterOf(b.build)
   )
     return undefined;
@@ -341,14 +343,17 @@ function collision(
  * the build holding that Kustomization, until a build no other build's Kustomization reaches
  * (flux-system's own path, typically clusters/<name>).
  */
-export function clusterRoots(subjects: readonly Subject[]): (build: string) => string {
+export function clusterRoots(subjects: readonly Subject[]): (build: string) => string | undefined {
   const parent = new Map<string, string>();
+  // Builds holding the Kustomization that applies their own path: flux bootstrap's cluster root.
+  const roots = new Set<string>();
   for (const s of subjects) {
     if (!isKind(s, "kustomize.toolkit.fluxcd.io", "Kustomization") || s.build === undefined) continue;
     const specPath = field(s.object, "spec", "path");
     if (typeof specPath !== "string") continue;
     const target = normaliseFluxPath(specPath);
-    if (target !== s.build && !parent.has(target)) parent.set(target, s.build);
+    if (target === s.build) roots.add(target);
+    else if (!parent.has(target)) parent.set(target, s.build);
   }
   return (build) => {
     const seen = new Set<string>();
@@ -357,14 +362,15 @@ export function clusterRoots(subjects: readonly Subject[]): (build: string) => s
       seen.add(current);
       current = parent.get(current) as string;
     }
-    return current;
+    // A build no cluster root reaches could be applied anywhere: no cluster to tell apart.
+    return roots.has(current) ? current : undefined;
   };
 }
 
 /** Two objects the cluster would see as one: the same group, kind, namespace and name. */
 export function duplicateResources(
   subjects: readonly Subject[],
-  clusterOf: (build: string) => string = clusterRoots(subjects),
+  clusterOf: (build: string) => string | undefined = clusterRoots(subjects),
 ): Finding[] {
   const findings: Finding[] = [];
   const seen = new Map<string, Subject[]>();
