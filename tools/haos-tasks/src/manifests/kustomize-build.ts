@@ -105,6 +105,7 @@ function requestOf(unit: BuildUnit, root: string): BuildRequest {
     dir,
     ...(unit.components && unit.components.length > 0 ? { components: unit.components.map(rel) } : {}),
     ...(unit.generated ? { resources: unit.generated.map(rel) } : {}),
+    ...(unit.namespace ? { namespace: unit.namespace } : {}),
   };
 }
 

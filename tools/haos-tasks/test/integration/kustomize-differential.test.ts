@@ -277,15 +277,16 @@ describe(`in-process kustomize (kustomize-build, kustomize ${kubectl134Kustomize
     expect(built).toBeGreaterThanOrEqual(12);
   });
 
-  it("Flux's spec.components and generated kustomizations = kubectl on the kustomization Flux writes", async () => {
-    // kustomize-controller appends spec.components to the kustomization's components, and writes a
-    // kustomization.yaml listing the manifests of a path without one; kubectl builds those files.
+  it("Flux's spec.components, targetNamespace and generated kustomizations = kubectl on the kustomization Flux writes", async () => {
+    // kustomize-controller appends spec.components to the kustomization's components, sets its
+    // namespace to spec.targetNamespace, and writes a kustomization.yaml listing the manifests of
+    // a path without one; kubectl builds those files.
     const top = path.join(tmp, "flux");
     writeTree(top, {
       ...edgeCases,
       "with-components/kustomization.yaml": "resources: [../base]\ncomponents: [../component]\n",
       "with-components/written/kustomization.yaml":
-        "resources: [../../base]\ncomponents: [../../component, ../../component2]\n",
+        "resources: [../../base]\ncomponents: [../../component, ../../component2]\nnamespace: target\n",
       "component2/kustomization.yaml":
         "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnamePrefix: c2-\n",
       "plain/a.yaml": deployment("a"),
@@ -299,7 +300,7 @@ describe(`in-process kustomize (kustomize-build, kustomize ${kubectl134Kustomize
     try {
       const [components, generated] = await builder.buildAll(
         [
-          { dir: path.join(top, "with-components"), components: ["../component2"] },
+          { dir: path.join(top, "with-components"), components: ["../component2"], namespace: "target" },
           { dir: path.join(top, "plain"), resources: ["a.yaml", "sub/b.yaml"] },
         ],
         { yaml: true, loadRestrictor: "none" },
