@@ -12,13 +12,13 @@
 // Protocol: one JSON request per stdin line, one JSON response per stdout line, in request order.
 //
 //	request:  {"id": 1, "dir": "/repo/apps/x", "yaml": false, "loadRestrictor": "rootOnly",
-//	           "components": ["../components/common"], "resources": ["a.yaml"]}
+//	           "components": ["../components/common"], "resources": ["a.yaml"], "namespace": "x"}
 //	response: {"id": 1, "dir": "/repo/apps/x", "resources": [{"origin": {...}, "object": {...}}]}
 //	          {"id": 1, "dir": "/repo/apps/x", "error": {"message": "...", "panic": false}}
 //
 // "yaml": true adds "yaml": the exact bytes `kubectl kustomize DIR` prints. "loadRestrictor":
 // "none" is kubectl's --load-restrictor LoadRestrictionsNone (what Flux's kustomize-controller
-// uses). "components" and "resources" are Flux's build semantics (see rootFS). "error.message" is
+// uses). "components", "resources" and "namespace" are Flux's build semantics (see rootFS). "error.message" is
 // the text kubectl prints after "error: ". Objects whose JSON holds "${" also carry "text", their
 // YAML as kubectl prints it (Flux substitutes variables in that text).
 //
@@ -43,6 +43,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strings"
 
@@ -68,6 +69,9 @@ type request struct {
 	// For a Flux path without a kustomization file: the resources of the kustomization.yaml Flux
 	// generates, relative to Dir. Ignored when Dir has a kustomization file.
 	Resources []string `json:"resources,omitempty"`
+	// Flux's spec.targetNamespace: the root kustomization's namespace, as kustomize-controller
+	// sets it (fluxcd/pkg/kustomize Generator: kus.Namespace = targetNamespace).
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // origin is kustomize's resource.Origin with empty fields left out.
@@ -126,7 +130,8 @@ const originAnnotations = string(types.OriginAnnotations)
 // rootFS is the on-disk file system, except for the root's kustomization file:
 //   - it reads with originAnnotations in its buildMetadata (userOrigin records whether the file
 //     already asked for them), so every object says which file it came from;
-//   - Flux's spec.components are appended to its components, as kustomize-controller does;
+//   - Flux's spec.components are appended to its components and spec.targetNamespace becomes its
+//     namespace, as kustomize-controller does;
 //   - for a Flux path without a kustomization file, kustomization.yaml reads as the one Flux
 //     generates (the resources the request lists).
 type rootFS struct {
@@ -135,6 +140,7 @@ type rootFS struct {
 	generated          string // the path of the generated kustomization.yaml, if any
 	generatedText      []byte
 	components         []string
+	namespace          string
 	userOrigin         bool
 }
 
@@ -158,7 +164,7 @@ func (fs *rootFS) edit(data []byte) []byte {
 	if err != nil || node.YNode().Kind != yaml.MappingNode {
 		return data
 	}
-	if len(fs.components) == 0 {
+	if len(fs.components) == 0 && fs.namespace == "" {
 		var k types.Kustomization
 		if err := k.Unmarshal(data); err != nil {
 			return data
@@ -177,6 +183,11 @@ func (fs *rootFS) edit(data []byte) []byte {
 			if err := list.PipeE(yaml.Append(yaml.NewScalarRNode(c).YNode())); err != nil {
 				return data
 			}
+		}
+	}
+	if fs.namespace != "" {
+		if err := node.PipeE(yaml.SetField("namespace", yaml.NewStringRNode(fs.namespace))); err != nil {
+			return data
 		}
 	}
 	field := node.Field("buildMetadata")
@@ -294,6 +305,9 @@ func (c *stderrCapture) stop() []string {
 
 var capture = newStderrCapture()
 
+// defaultSchemaVersion is what kyaml reports before any kustomization chose a schema.
+var defaultSchemaVersion = openapi.GetSchemaVersion()
+
 func buildRoot(req request) response {
 	capture.start()
 	resp := buildOne(req)
@@ -316,7 +330,7 @@ func buildOne(req request) (resp response) {
 		return resp
 	}
 	disk := filesys.MakeFsOnDisk()
-	fs := &rootFS{FileSystem: disk, components: req.Components}
+	fs := &rootFS{FileSystem: disk, components: req.Components, namespace: req.Namespace}
 	if root, file, err := disk.CleanedAbs(req.Dir); err == nil && file == "" {
 		existing := false
 		for _, name := range konfig.RecognizedKustomizationFileNames() {
@@ -330,8 +344,12 @@ func buildOne(req request) (resp response) {
 		}
 	}
 	// Each kubectl process starts with kustomize's built-in schema; a kustomization's `openapi:`
-	// field replaces it globally, so reset it for every build.
-	openapi.ResetOpenAPI()
+	// field replaces it globally (and krusty does not undo a custom schema), so a build after one
+	// that changed it starts from a reset. Resetting every time would re-parse the built-in
+	// schema on every build, most of a small build's cost.
+	if openapi.GetSchemaVersion() != defaultSchemaVersion {
+		openapi.ResetOpenAPI()
+	}
 	options, err := kubectlOptions(req.LoadRestrictor)
 	if err != nil {
 		return fail(err)
@@ -413,6 +431,19 @@ Responses are JSON lines on stdout, in request order, after a first {"ready": tr
 `
 
 func main() {
+	// KUSTOMIZE_BUILD_CPUPROFILE=file writes a Go CPU profile (go tool pprof) of the whole run.
+	if file := os.Getenv("KUSTOMIZE_BUILD_CPUPROFILE"); file != "" {
+		if f, err := os.Create(file); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
+	// Builds allocate much and keep little: collecting less often cuts CPU by about a third
+	// (500 small apps: 3.8 s → 2.7 s) for a few MB more. GOGC still overrides it.
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(400)
+	}
 	args := os.Args[1:]
 	out := bufio.NewWriterSize(os.Stdout, 1<<20)
 	defer out.Flush()

@@ -49,3 +49,39 @@ export async function ensureKubeconform(ctx: ActionContext): Promise<string> {
   ctx.env.HAOS_TASKS_TOOLS_DIR = gobin;
   return toolPath("kubeconform", ctx.env);
 }
+
+/**
+ * Makes validate's in-process kustomize available: kustomize-build from the tools dir, .tools/bin
+ * or PATH; else — with `install-tools` and Go on PATH — built from this Action's own
+ * tools/bootstrap/go/kustomize-build into the runner's tool cache; else validate builds with
+ * `kubectl kustomize` (HAOS_TASKS_KUSTOMIZE=kubectl), which GitHub's hosted runners ship.
+ */
+export async function ensureKustomizeBuild(ctx: ActionContext): Promise<void> {
+  try {
+    toolPath("kustomize-build", ctx.env);
+    return;
+  } catch (error) {
+    if (!(error instanceof MissingToolError)) throw error;
+  }
+  const source = path.join(toolsRepoRoot, "tools", "bootstrap", "go", "kustomize-build");
+  const gobin = path.join(ctx.env.RUNNER_TOOL_CACHE ?? ctx.env.RUNNER_TEMP ?? ctx.cwd, "haos-tasks", "bin");
+  if (getBoolean("install-tools", ctx.env, true) && existsSync(source)) {
+    mkdirSync(gobin, { recursive: true });
+    ctx.log("kustomize-build not found: go build from tools/bootstrap/go/kustomize-build");
+    try {
+      await execFileAsync("go", ["build", "-trimpath", "-o", path.join(gobin, "kustomize-build"), "."], {
+        cwd: source,
+        env: ctx.env,
+      });
+      ctx.env.PATH = `${gobin}${path.delimiter}${ctx.env.PATH ?? ""}`;
+      return;
+    } catch (error) {
+      const reason = (error as { code?: string }).code === "ENOENT" ? "Go is not on PATH" : String(error);
+      ctx.log(`kustomize-build cannot be built (${reason})`);
+    }
+  }
+  ctx.log(
+    "validate: building kustomizations with `kubectl kustomize` (slower; add actions/setup-go to build in-process)",
+  );
+  ctx.env.HAOS_TASKS_KUSTOMIZE = "kubectl";
+}

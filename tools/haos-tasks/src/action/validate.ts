@@ -9,7 +9,7 @@ import { catalogLoader } from "../validate/catalog-loader.ts";
 import { type ValidateOptions, validate } from "../validate/pipeline.ts";
 import type { ActionContext, ActionResult } from "./context.ts";
 import { getBoolean, getList, getOptional } from "./inputs.ts";
-import { ensureKubeconform } from "./tools.ts";
+import { ensureKubeconform, ensureKustomizeBuild } from "./tools.ts";
 
 /** Parses the validate inputs into the options `haos-tasks validate` builds from its flags. */
 export function validateOptions(ctx: ActionContext): ValidateOptions {
@@ -32,6 +32,7 @@ export async function runValidate(ctx: ActionContext): Promise<ActionResult> {
   const strict = getBoolean("strict", ctx.env, false);
   const sarifFile = getOptional("sarif-file", ctx.env);
   await ensureKubeconform(ctx);
+  await ensureKustomizeBuild(ctx);
   const result = await validate(validateOptions(ctx));
   const counts = countFindings(result.findings);
   ctx.annotate(annotationLines(result.findings));

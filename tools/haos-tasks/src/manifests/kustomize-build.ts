@@ -40,6 +40,8 @@ export interface BuildUnit {
   components?: readonly string[];
   /** Repo-relative files and kustomization directories: build these instead of `dir`'s kustomization. */
   generated?: readonly string[];
+  /** A Flux Kustomization's spec.targetNamespace: set on every namespaced object, as Flux does. */
+  namespace?: string;
 }
 
 export interface BuildFailure {
@@ -69,6 +71,8 @@ export interface BuildOptions {
   /** Progress: builds (in-process) or build batches (kubectl) done of total. */
   onChunk?: (done: number, total: number) => void;
   env?: NodeJS.ProcessEnv;
+  /** The in-process helper binary (default: .tools/bin/kustomize-build, then PATH). */
+  helper?: string;
 }
 
 /**
@@ -101,6 +105,7 @@ function requestOf(unit: BuildUnit, root: string): BuildRequest {
     dir,
     ...(unit.components && unit.components.length > 0 ? { components: unit.components.map(rel) } : {}),
     ...(unit.generated ? { resources: unit.generated.map(rel) } : {}),
+    ...(unit.namespace ? { namespace: unit.namespace } : {}),
   };
 }
 
@@ -145,6 +150,7 @@ async function buildInProcessUnits(units: readonly BuildUnit[], options: BuildOp
         loadRestrictor: "none",
         ...(options.concurrency ? { workers: options.concurrency } : {}),
         ...(options.env ? { env: options.env } : {}),
+        ...(options.helper ? { binary: options.helper } : {}),
       },
       () => options.onChunk?.(++done, units.length),
     );
@@ -161,14 +167,33 @@ async function buildInProcessUnits(units: readonly BuildUnit[], options: BuildOp
 const originKey = "config.kubernetes.io/origin";
 const buildKey = "haos-tasks.dev/build";
 
+const prefixToken = "h4tsq";
+const prefixes = new Map<string, string>();
+/** The batch-separating name prefix of a unit (unique per process, never in real manifests). */
+function prefixOf(build: string): string {
+  let prefix = prefixes.get(build);
+  if (!prefix) {
+    prefix = `${prefixToken}${prefixes.size}z-`;
+    prefixes.set(build, prefix);
+  }
+  return prefix;
+}
+const prefixPattern = new RegExp(`${prefixToken}\\d+z-`, "g");
+
 function wrapperKustomization(
   targets: readonly string[],
   build: string,
   components: readonly string[],
+  namespace?: string,
 ): string {
   return [
     "apiVersion: kustomize.config.k8s.io/v1beta1",
     "kind: Kustomization",
+    ...(namespace ? [`namespace: ${JSON.stringify(namespace)}`] : []),
+    // Units batched into one kustomize run must not collide: two apps may each render
+    // `${APP}-data` before Flux substitutes it. A per-unit prefix keeps their ids apart; it is
+    // removed from the output again (kustomize prefixes names and the references to them alike).
+    `namePrefix: ${JSON.stringify(prefixOf(build))}`,
     "buildMetadata: [originAnnotations]",
     `resources: [${targets.map((t) => JSON.stringify(t)).join(", ")}]`,
     ...(components.length > 0
@@ -316,13 +341,14 @@ async function buildWithKubectl(list: readonly BuildUnit[], options: BuildOption
         const targets = unit.generated ? unit.generated.map(rel) : [rel(unit.dir)];
         await writeFile(
           path.join(wrapperDir, "kustomization.yaml"),
-          wrapperKustomization(targets, unit.dir, (unit.components ?? []).map(rel)),
+          wrapperKustomization(targets, unit.dir, (unit.components ?? []).map(rel), unit.namespace),
         );
       }),
     );
     const chunks: string[][] = [];
     for (let i = 0; i < dirs.length; i += chunkSize) chunks.push(dirs.slice(i, i + chunkSize));
-    const collect = (stdout: string) => {
+    const collect = (raw: string) => {
+      const stdout = raw.replace(prefixPattern, "");
       for (const doc of parseAllDocuments(stdout)) {
         const range = doc.range;
         const built = toBuilt(doc.toJS(), wrapperDirOf, options.root, stdout.slice(range[0], range[2]));
@@ -346,7 +372,10 @@ async function buildWithKubectl(list: readonly BuildUnit[], options: BuildOption
       const run = await kustomize(kubectl, target);
       if (run.ok) collect(run.stdout);
       else if (chunk.length === 1) {
-        result.failures.push({ dir: chunk[0] ?? "", message: cleanError(run.stderr, tmp, options.root) });
+        result.failures.push({
+          dir: chunk[0] ?? "",
+          message: cleanError(run.stderr.replace(prefixPattern, ""), tmp, options.root),
+        });
       } else {
         // Bisect: one broken unit among 100 costs about 2·log2(100) builds, not 100.
         const half = Math.ceil(chunk.length / 2);

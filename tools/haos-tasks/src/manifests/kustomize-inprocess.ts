@@ -39,6 +39,8 @@ export interface BuildRequest {
    * generates, relative to `dir` (ignored when `dir` has a kustomization file).
    */
   resources?: readonly string[];
+  /** Flux's spec.targetNamespace: becomes the root kustomization's namespace, as Flux sets it. */
+  namespace?: string;
 }
 
 export interface InProcessBuild {
@@ -202,12 +204,13 @@ class Worker {
 
   send(id: number, root: string | BuildRequest, options: BuildRequestOptions): Promise<InProcessBuild> {
     if (this.failure) return Promise.reject(this.failure);
-    const { dir, components, resources } = typeof root === "string" ? { dir: root } : root;
+    const { dir, components, resources, namespace } = typeof root === "string" ? { dir: root } : root;
     return new Promise((resolve, reject) => {
       this.pending.push({ id, dir, resolve, reject });
       const request: Record<string, unknown> = { id, dir };
       if (components && components.length > 0) request.components = components;
       if (resources) request.resources = resources;
+      if (namespace) request.namespace = namespace;
       if (options.yaml) request.yaml = true;
       if (options.loadRestrictor) request.loadRestrictor = options.loadRestrictor;
       this.child.stdin.write(`${JSON.stringify(request)}\n`);

@@ -18,6 +18,7 @@ export interface FluxKustomization {
   /** Repo-relative spec.path. */
   dir: string;
   components: string[];
+  targetNamespace?: string;
   postBuild:
     | {
         substitute: Record<string, string>;
@@ -48,6 +49,7 @@ export function fluxKustomizations(workspace: Workspace): FluxKustomization[] {
       if (!existsSync(absolute) || !statSync(absolute).isDirectory()) continue;
       const components = field(r.object, "spec", "components");
       const postBuild = field(r.object, "spec", "postBuild");
+      const targetNamespace = field(r.object, "spec", "targetNamespace");
       const substitute = field(postBuild, "substitute");
       const from = field(postBuild, "substituteFrom");
       out.push({
@@ -55,6 +57,9 @@ export function fluxKustomizations(workspace: Workspace): FluxKustomization[] {
         name: r.name,
         namespace: r.namespace,
         dir,
+        ...(typeof targetNamespace === "string" && !targetNamespace.includes("${")
+          ? { targetNamespace }
+          : {}),
         components: Array.isArray(components)
           ? components
               .filter((c): c is string => typeof c === "string")
@@ -122,12 +127,15 @@ export function buildUnits(
   for (const [dir, k] of byDir) {
     seen.add(dir);
     const components = k.components.filter((c) => existsSync(path.join(root, c)));
+    const extra = {
+      ...(components.length > 0 ? { components } : {}),
+      ...(k.targetNamespace ? { namespace: k.targetNamespace } : {}),
+    };
     if (hasKustomization(dir)) {
-      units.push({ dir, ...(components.length > 0 ? { components } : {}) });
+      units.push({ dir, ...extra });
     } else {
       const generated = generatedResources(root, dir);
-      if (generated.length > 0)
-        units.push({ dir, generated, ...(components.length > 0 ? { components } : {}) });
+      if (generated.length > 0) units.push({ dir, generated, ...extra });
     }
   }
   // A kustomization a generated list already includes is built there, not a second time.

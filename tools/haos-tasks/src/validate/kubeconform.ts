@@ -186,7 +186,14 @@ export async function runKubeconform(
       }
       await writeFile(file, batch.map((input) => JSON.stringify(input.object)).join("\n---\n"));
     }
-    const args = ["-strict", "-output", "json", "-n", String(options.concurrency ?? 2)];
+    // One kubeconform worker per core (its default is 4 whatever the machine).
+    const args = [
+      "-strict",
+      "-output",
+      "json",
+      "-n",
+      String(options.concurrency ?? os.availableParallelism()),
+    ];
     const locations =
       typeof options.schemaLocation === "string" ? [options.schemaLocation] : options.schemaLocation;
     for (const location of locations) args.push("-schema-location", location);

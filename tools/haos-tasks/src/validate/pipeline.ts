@@ -6,7 +6,12 @@ import { at, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
 import { lintStyle } from "../lint/style.ts";
 import { type Kustomization, readKustomization } from "../manifests/kustomization.ts";
-import { type BuildFailure, type BuildResult, buildKustomizations } from "../manifests/kustomize-build.ts";
+import {
+  type BuildFailure,
+  type BuildResult,
+  buildKustomizations,
+  kustomizeEngine,
+} from "../manifests/kustomize-build.ts";
 import { apiGroup, field, objectProblem, resourcesOf } from "../manifests/resources.ts";
 import {
   findRepoRoot,
@@ -252,7 +257,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   progress(
     "build",
     "running",
-    `kubectl kustomize: ${units.length} builds of ${workspace.kustomizationDirs.length} kustomizations`,
+    `${kustomizeEngine(options) === "kubectl" ? "kubectl kustomize" : "kustomize (in-process)"}: ${units.length} builds of ${workspace.kustomizationDirs.length} kustomizations`,
   );
   const built = await buildFallingBackToIncluded(
     units.map((u) => u.dir),

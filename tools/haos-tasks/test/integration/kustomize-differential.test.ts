@@ -13,13 +13,27 @@
  * version is in the describe title. The one output that names the version — the
  * `app.kubernetes.io/managed-by: kustomize-<version>` label — is compared with the version masked.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { generateRepo } from "../../bench/validate.bench.ts";
+import {
+  type BuildResult,
+  buildKustomizations,
+  KustomizeHelperMissingError,
+} from "../../src/manifests/kustomize-build.ts";
 import { type InProcessBuild, KustomizeBuilder } from "../../src/manifests/kustomize-inprocess.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 
@@ -38,6 +52,7 @@ const versionNote =
     : `kustomize ${kubectlKustomize}, not the ${kubectl134Kustomize} kubectl 1.34 ships`;
 
 const kustomizationNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+const readIfExists = (file: string) => (existsSync(file) ? readFileSync(file, "utf8") : "");
 
 function kustomizationDirs(top: string): string[] {
   const found: string[] = [];
@@ -262,15 +277,16 @@ describe(`in-process kustomize (kustomize-build, kustomize ${kubectl134Kustomize
     expect(built).toBeGreaterThanOrEqual(12);
   });
 
-  it("Flux's spec.components and generated kustomizations = kubectl on the kustomization Flux writes", async () => {
-    // kustomize-controller appends spec.components to the kustomization's components, and writes a
-    // kustomization.yaml listing the manifests of a path without one; kubectl builds those files.
+  it("Flux's spec.components, targetNamespace and generated kustomizations = kubectl on the kustomization Flux writes", async () => {
+    // kustomize-controller appends spec.components to the kustomization's components, sets its
+    // namespace to spec.targetNamespace, and writes a kustomization.yaml listing the manifests of
+    // a path without one; kubectl builds those files.
     const top = path.join(tmp, "flux");
     writeTree(top, {
       ...edgeCases,
       "with-components/kustomization.yaml": "resources: [../base]\ncomponents: [../component]\n",
       "with-components/written/kustomization.yaml":
-        "resources: [../../base]\ncomponents: [../../component, ../../component2]\n",
+        "resources: [../../base]\ncomponents: [../../component, ../../component2]\nnamespace: target\n",
       "component2/kustomization.yaml":
         "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnamePrefix: c2-\n",
       "plain/a.yaml": deployment("a"),
@@ -284,7 +300,7 @@ describe(`in-process kustomize (kustomize-build, kustomize ${kubectl134Kustomize
     try {
       const [components, generated] = await builder.buildAll(
         [
-          { dir: path.join(top, "with-components"), components: ["../component2"] },
+          { dir: path.join(top, "with-components"), components: ["../component2"], namespace: "target" },
           { dir: path.join(top, "plain"), resources: ["a.yaml", "sub/b.yaml"] },
         ],
         { yaml: true, loadRestrictor: "none" },
@@ -316,5 +332,57 @@ describe(`in-process kustomize (kustomize-build, kustomize ${kubectl134Kustomize
         loadRestrictor: "none",
       }),
     ).toBe(2);
+  });
+});
+
+// What validate receives: buildKustomizations through the helper and through the kubectl fallback
+// (its wrapper kustomizations and annotations) give the same objects, origins and failing units.
+describe("buildKustomizations: in-process = the kubectl fallback (HAOS_TASKS_KUSTOMIZE=kubectl)", () => {
+  // The fallback's `text` is its wrapper's output, tracing annotations and document marker
+  // included; only whether an object carries its text (it holds `${`) is compared.
+  const comparable = (result: BuildResult) => ({
+    resources: result.resources
+      .map((r) => ({
+        ...r,
+        object: JSON.parse(sameVersion(JSON.stringify(r.object))) as unknown,
+        text: r.text !== undefined,
+      }))
+      .sort((a, b) =>
+        `${a.build} ${a.kind} ${a.namespace} ${a.name}`.localeCompare(
+          `${b.build} ${b.kind} ${b.namespace} ${b.name}`,
+        ),
+      ),
+    failed: result.failures.map((f) => f.dir).sort(),
+  });
+
+  it("on every fixture kustomization (Components aside) and apps/haos-enigma", {
+    timeout: 180_000,
+  }, async () => {
+    const root = toolsRepoRoot;
+    // Components are not roots (validate builds them through the kustomizations that use them);
+    // the fallback's wrapper cannot even include one.
+    const fixtures = kustomizationDirs(path.join(root, "tools/haos-tasks/test/fixtures"))
+      .filter(
+        (d) => !kustomizationNames.some((n) => /^kind:\s*Component\b/m.test(readIfExists(path.join(d, n)))),
+      )
+      .map((d) => path.relative(root, d));
+    const units = [...fixtures, "apps/haos-enigma"];
+    const inProcess = await buildKustomizations(units, { root });
+    const kubectlRun = await buildKustomizations(units, {
+      root,
+      env: { ...process.env, HAOS_TASKS_KUSTOMIZE: "kubectl" },
+    });
+    expect(inProcess.resources.length).toBeGreaterThan(100);
+    expect(comparable(inProcess)).toEqual(comparable(kubectlRun));
+  });
+
+  it("a missing helper names the bootstrap and the kubectl fallback", async () => {
+    const error = await buildKustomizations(["apps/haos-enigma"], {
+      root: toolsRepoRoot,
+      helper: path.join(tmp, "no-kustomize-build"),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KustomizeHelperMissingError);
+    expect((error as KustomizeHelperMissingError).hint).toContain("npm run bootstrap -- validate");
+    expect((error as KustomizeHelperMissingError).hint).toContain("HAOS_TASKS_KUSTOMIZE=kubectl");
   });
 });

@@ -197,3 +197,35 @@ describe.runIf(haveCatalog)(`validate on a home-ops-shaped repository${skipped}`
     expect((JSON.parse(bad.stdout) as Json).error?.message).toMatch(/git merge-base no-such-ref HEAD failed/);
   });
 });
+
+describe.runIf(haveCatalog)(`validate on the shape of Flux's flux2-kustomize-helm-example${skipped}`, () => {
+  it("no finding with the schema location; production and staging are two clusters, not duplicates", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "haos-kustomize-helm-"));
+    scratch.push(dir);
+    await cp(path.resolve(import.meta.dirname, "../fixtures/validate/flux-kustomize-helm"), dir, {
+      recursive: true,
+    });
+    git(dir, "init", "-q");
+    const clean = await run(["validate", "--format", "json", "--schema-location", location], dir);
+    expect(places(JSON.parse(clean.stdout) as Json)).toEqual([]);
+    expect(clean.code).toBe(0);
+    // A planted error in the production values patch is caught at its line.
+    edit(
+      dir,
+      "apps/production/podinfo-values.yaml",
+      "pathType: ImplementationSpecific",
+      "pathTyp: ImplementationSpecific",
+    );
+    const bad = await run(["validate", "--format", "json", "--schema-location", location], dir);
+    expect(bad.code).toBe(0); // HelmRelease values are free-form: the chart's schema is not ours to check
+    edit(dir, "apps/production/podinfo-values.yaml", "  chart:\n", "  chrat:\n");
+    const typo = await run(["validate", "--format", "json", "--schema-location", location], dir);
+    // Caught; placed at the patched object's source (the base), at the nearest existing parent:
+    // findings do not yet follow a field into the patch file that added it.
+    const found = (JSON.parse(typo.stdout) as Json).findings;
+    expect(found.map((f) => `${f.rule} ${f.file}:${f.line}`)).toEqual([
+      "schema/additional-property apps/base/podinfo/release.yaml:6",
+    ]);
+    expect(found[0]?.message).toContain("unknown field 'chrat' at /spec/chrat");
+  });
+});
