@@ -47,7 +47,9 @@ export function runnerContext(env: NodeJS.ProcessEnv): ActionContext {
     annotate: (lines) => {
       for (const line of lines) {
         const annotation = parseAnnotation(line);
-        if (annotation) core[annotation.level](annotation.message, annotation.properties);
+        if (annotation?.level === "error") core.error(annotation.message, annotation.properties);
+        else if (annotation?.level === "warning") core.warning(annotation.message, annotation.properties);
+        else if (annotation?.level === "notice") core.notice(annotation.message, annotation.properties);
         else process.stdout.write(`${line}\n`);
       }
     },
