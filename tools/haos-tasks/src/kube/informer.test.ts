@@ -164,7 +164,6 @@ describe("Informer (fake client)", () => {
   it("a safety re-list restarts the watch from the list's resourceVersion; an older list never rolls an object back", async () => {
     const { client, store, informer } = setup({ safetyPollMs: 30 });
     informer.active = true;
-    const releaseList: () => void = () => {};
     client.lists = [
       () => ({ items: [object("a", "100", "old")], resourceVersion: "100" }),
       // The safety list was served before the watch event below arrived.
