@@ -18,7 +18,8 @@ import {
 } from "../src/kube/client-node-slim.ts";
 
 const packageDir = path.resolve(import.meta.dirname, "..");
-const distDir = path.join(packageDir, "dist");
+// HAOS_TASKS_DIST_DIR: compare against another folder (tests of --check itself).
+const distDir = process.env.HAOS_TASKS_DIST_DIR ?? path.join(packageDir, "dist");
 const check = process.argv.includes("--check");
 
 // CommonJS dependencies call require() for Node built-ins; an ESM bundle has none without this.
@@ -178,12 +179,14 @@ if (check) {
         .filter((f) => !readFileSync(path.join(tmp, f)).equals(readFileSync(path.join(distDir, f))))
         .map((f) => `differs: dist/${f}`),
     ];
+    // process.exit() here would skip the finally below and leave the temp folder behind.
     if (problems.length > 0) {
       console.error(`check-dist: dist/ is not the build of the sources:\n  ${problems.join("\n  ")}`);
       console.error("  fix: run `npm run build -w haos-tasks` and commit tools/haos-tasks/dist/");
-      process.exit(1);
+      process.exitCode = 1;
+    } else {
+      console.log(`check-dist: dist/ matches the sources (${built.length} files)`);
     }
-    console.log(`check-dist: dist/ matches the sources (${built.length} files)`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

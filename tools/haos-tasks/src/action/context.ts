@@ -42,8 +42,51 @@ export function runnerContext(env: NodeJS.ProcessEnv): ActionContext {
       await core.summary.addRaw(markdown, true).write();
     },
     log: (line) => core.info(line),
+    // Through @actions/core (which writes the same workflow command), so that whatever stands in
+    // for core — GitHub's local-action — sees the annotations too.
     annotate: (lines) => {
-      for (const line of lines) process.stdout.write(`${line}\n`);
+      for (const line of lines) {
+        const annotation = parseAnnotation(line);
+        if (annotation?.level === "error") core.error(annotation.message, annotation.properties);
+        else if (annotation?.level === "warning") core.warning(annotation.message, annotation.properties);
+        else if (annotation?.level === "notice") core.notice(annotation.message, annotation.properties);
+        else process.stdout.write(`${line}\n`);
+      }
     },
+  };
+}
+
+const unescapeData = (s: string): string =>
+  s.replace(/%0D/g, "\r").replace(/%0A/g, "\n").replace(/%25/g, "%");
+const unescapeProperty = (s: string): string => unescapeData(s.replace(/%3A/g, ":").replace(/%2C/g, ","));
+
+/**
+ * An `::error file=…,line=…::message` line (as the reporters render them, GitHub's caps applied)
+ * read back into what @actions/core's error/warning/notice take; undefined for anything else.
+ */
+export function parseAnnotation(
+  line: string,
+):
+  | { level: "error" | "warning" | "notice"; message: string; properties: core.AnnotationProperties }
+  | undefined {
+  const match = /^::(error|warning|notice)(?: ([^:]*))?::(.*)$/s.exec(line);
+  if (!match) return undefined;
+  const properties: core.AnnotationProperties = {};
+  for (const pair of (match[2] ?? "").split(",").filter(Boolean)) {
+    const at = pair.indexOf("=");
+    const key = pair.slice(0, at);
+    const value = unescapeProperty(pair.slice(at + 1));
+    if (key === "title") properties.title = value;
+    else if (key === "file") properties.file = value;
+    else if (key === "line") properties.startLine = Number(value);
+    else if (key === "endLine") properties.endLine = Number(value);
+    else if (key === "col") properties.startColumn = Number(value);
+    else if (key === "endColumn") properties.endColumn = Number(value);
+    else return undefined;
+  }
+  return {
+    level: match[1] as "error" | "warning" | "notice",
+    message: unescapeData(match[3] ?? ""),
+    properties,
   };
 }

@@ -40,7 +40,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const result = await runner(ctx);
     if (result.failure && result.annotated) {
       core.info(result.failure);
-      process.exitCode = core.ExitCode.Failure;
+      process.exitCode = 1; // core.ExitCode.Failure (a const enum local-action's stub lacks)
     } else if (result.failure) core.setFailed(result.failure);
   } catch (error) {
     core.setFailed(describe(error));

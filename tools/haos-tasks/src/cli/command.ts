@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { ExitCode } from "./exit-codes.ts";
+import { ExitCode } from "../exit-codes.ts";
 
 type OptionSpec = NonNullable<ParseArgsConfig["options"]>[string] & {
   description: string;

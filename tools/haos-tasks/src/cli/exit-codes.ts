@@ -1,17 +1,2 @@
-/** Exit codes every haos-tasks command uses; documented in README.md. */
-export const ExitCode = {
-  /** Clean / released / verified. */
-  ok: 0,
-  /** Findings (validate), a terminal rollout failure (verify), a failed step (release). */
-  failure: 1,
-  /** Bad usage, bad configuration, unreadable input. */
-  usage: 2,
-  /** verify: a phase or the overall deadline ran out. */
-  timeout: 3,
-  /** verify/release: the credentials lack a permission (the message names the rule). */
-  forbidden: 4,
-  /** verify: the API server (or GitHub) cannot be reached. */
-  unreachable: 5,
-} as const;
-
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+// Moved to src/exit-codes.ts (the core must not import from the CLI); kept for existing imports.
+export { ExitCode, type ExitCodeValue } from "../exit-codes.ts";

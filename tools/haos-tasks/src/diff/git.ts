@@ -1,7 +1,5 @@
-import { execFile, spawn } from "node:child_process";
-import { promisify } from "node:util";
-
-const execFileAsync = promisify(execFile);
+import { spawn } from "node:child_process";
+import { gitEnv, runGit } from "../git/runner.ts";
 
 /** A git failure with the fix, e.g. a base ref missing from a shallow clone. */
 export class GitError extends Error {
@@ -12,20 +10,21 @@ export class GitError extends Error {
   }
 }
 
+/** git through the one runner (src/git/runner.ts: LC_ALL=C, never a prompt). */
 async function git(repo: string, args: string[]): Promise<string> {
-  try {
-    const { stdout } = await execFileAsync("git", ["-C", repo, ...args], {
-      maxBuffer: 256 * 1024 * 1024,
-      encoding: "utf8",
-    });
-    return stdout;
-  } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim();
+  const result = await runGit(repo, args).catch((error: unknown) => {
     throw new GitError(
-      `git ${args.join(" ")} failed in ${repo}: ${stderr || String(error)}`,
+      error instanceof Error ? error.message : String(error),
+      "install git and put it on PATH",
+    );
+  });
+  if (result.code !== 0) {
+    throw new GitError(
+      `git ${args.join(" ")} failed in ${repo}: ${result.stderr.trim() || `exit ${result.code}`}`,
       "run inside a git checkout with the full history (actions/checkout with `fetch-depth: 0`)",
     );
   }
+  return result.stdout;
 }
 
 /**
@@ -89,8 +88,10 @@ export async function listFiles(repo: string, commit: string): Promise<string[]>
  */
 export async function exportTree(repo: string, commit: string, dir: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
+    // A stream, so not runGit: its environment still (LC_ALL=C, no prompts).
     const archive = spawn("git", ["-C", repo, "archive", "--format=tar", commit], {
       stdio: ["ignore", "pipe", "pipe"],
+      env: gitEnv(),
     });
     const tar = spawn("tar", ["-x", "-C", dir], { stdio: ["pipe", "ignore", "pipe"] });
     let stderr = "";

@@ -1,62 +1,76 @@
+import { diffArrays } from "diff";
+
 /** One line of an edit script: kept in both, removed from `a`, or added from `b`. */
 export interface EditLine {
   op: " " | "-" | "+";
   text: string;
+  /** The last line of its text, without a final newline (`\\ No newline at end of file`). */
+  noNewline?: boolean;
 }
 
 /**
- * The shortest edit script from `a` to `b` (Myers' O(ND) algorithm), as lines in output order.
- * Removals come before additions within a change, as in `diff -u`.
+ * Above this many edits between the common prefix and suffix, the middle is shown as removed and
+ * re-added instead of searched for a shortest script: the search is O(N·D) time (jsdiff keeps
+ * O(D) paths), so a rendered manifest rewritten wholesale must not take seconds and gigabytes.
  */
+const maxEditLength = 1_000;
+
+/**
+ * The shortest edit script from `a` to `b` (jsdiff's Myers implementation, `diff` on npm), as lines
+ * in output order; removals before additions within a change, as in `diff -u`. Lines compare with
+ * their terminators (`b\n` ≠ `b`), so a text that only gains or loses its final newline differs.
+ */
+function editTokens(a: readonly string[], b: readonly string[]): { op: EditLine["op"]; token: string }[] {
+  // The common prefix and suffix cost nothing and keep a fallback below as small as it can be.
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
+    endA--;
+    endB--;
+  }
+  const middleA = a.slice(start, endA);
+  const middleB = b.slice(start, endB);
+  const changes = diffArrays(middleA, middleB, { maxEditLength }) ?? [
+    { value: middleA, removed: true, added: false, count: middleA.length },
+    { value: middleB, removed: false, added: true, count: middleB.length },
+  ];
+  const out: { op: EditLine["op"]; token: string }[] = a.slice(0, start).map((token) => ({ op: " ", token }));
+  for (const change of changes) {
+    const op = change.added ? "+" : change.removed ? "-" : " ";
+    for (const token of change.value) out.push({ op, token });
+  }
+  for (const token of a.slice(endA)) out.push({ op: " ", token });
+  return out;
+}
+
+/** Lines of a text with their terminators: `a\nb` is ["a\n", "b"]. */
+function tokensOf(text: string): string[] {
+  if (text === "") return [];
+  const parts = text.split("\n");
+  const last = parts.pop() ?? "";
+  const lines = parts.map((line) => `${line}\n`);
+  if (last !== "") lines.push(last);
+  return lines;
+}
+
+function toEditLines(script: { op: EditLine["op"]; token: string }[]): EditLine[] {
+  return normalizeChangeOrder(
+    script.map(({ op, token }) =>
+      token.endsWith("\n") ? { op, text: token.slice(0, -1) } : { op, text: token, noNewline: true },
+    ),
+  );
+}
+
+/** The shortest edit script between two line arrays (every line newline-terminated). */
 export function editScript(a: readonly string[], b: readonly string[]): EditLine[] {
-  const n = a.length;
-  const m = b.length;
-  const max = n + m;
-  const offset = max + 1;
-  const v = new Int32Array(2 * max + 3);
-  const trace: Int32Array[] = [];
-  let found = false;
-  for (let d = 0; d <= max && !found; d++) {
-    trace.push(v.slice());
-    for (let k = -d; k <= d; k += 2) {
-      const down = k === -d || (k !== d && (v[offset + k - 1] ?? 0) < (v[offset + k + 1] ?? 0));
-      let x = down ? (v[offset + k + 1] ?? 0) : (v[offset + k - 1] ?? 0) + 1;
-      let y = x - k;
-      while (x < n && y < m && a[x] === b[y]) {
-        x++;
-        y++;
-      }
-      v[offset + k] = x;
-      if (x >= n && y >= m) {
-        found = true;
-        break;
-      }
-    }
-  }
-  // Walk the trace backwards from (n, m) to (0, 0), collecting the path.
-  const out: EditLine[] = [];
-  let x = n;
-  let y = m;
-  for (let d = trace.length - 1; d >= 0; d--) {
-    const vd = trace[d] ?? v;
-    const k = x - y;
-    const down = k === -d || (k !== d && (vd[offset + k - 1] ?? 0) < (vd[offset + k + 1] ?? 0));
-    const prevK = down ? k + 1 : k - 1;
-    const prevX = vd[offset + prevK] ?? 0;
-    const prevY = prevX - prevK;
-    while (x > prevX && y > prevY) {
-      out.push({ op: " ", text: a[x - 1] ?? "" });
-      x--;
-      y--;
-    }
-    if (d > 0) {
-      if (down) out.push({ op: "+", text: b[y - 1] ?? "" });
-      else out.push({ op: "-", text: a[x - 1] ?? "" });
-    }
-    x = prevX;
-    y = prevY;
-  }
-  return normalizeChangeOrder(out.reverse());
+  return toEditLines(
+    editTokens(
+      a.map((l) => `${l}\n`),
+      b.map((l) => `${l}\n`),
+    ),
+  );
 }
 
 /** Within each run of changed lines, prints removals before additions (what reviewers expect). */
@@ -87,9 +101,7 @@ function normalizeChangeOrder(lines: EditLine[]): EditLine[] {
  */
 export function unifiedDiff(before: string, after: string, context = 3): string {
   if (before === after) return "";
-  const a = splitLines(before);
-  const b = splitLines(after);
-  const script = editScript(a, b);
+  const script = toEditLines(editTokens(tokensOf(before), tokensOf(after)));
   const hunks: string[] = [];
   let i = 0;
   while (i < script.length) {
@@ -128,6 +140,7 @@ function formatHunk(script: readonly EditLine[], start: number, stop: number): s
     if (line.op !== "+") aCount++;
     if (line.op !== "-") bCount++;
     body.push(`${line.op}${line.text}\n`);
+    if (line.noNewline) body.push("\\ No newline at end of file\n");
   }
   // diff -u numbers an empty side as the line before it.
   const aStart = aCount === 0 ? aLine - 1 : aLine;
@@ -137,11 +150,4 @@ function formatHunk(script: readonly EditLine[], start: number, stop: number): s
 
 function range(start: number, count: number): string {
   return count === 1 ? String(start) : `${start},${count}`;
-}
-
-function splitLines(text: string): string[] {
-  if (text === "") return [];
-  const lines = text.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  return lines;
 }

@@ -1,5 +1,5 @@
-import type { ExitCodeValue } from "../cli/exit-codes.ts";
-import { ExitCode } from "../cli/exit-codes.ts";
+import type { ExitCodeValue } from "../exit-codes.ts";
+import { ExitCode } from "../exit-codes.ts";
 
 /** What went wrong, as the exit code the CLI returns for it. */
 export type ReleaseErrorKind = "usage" | "failure" | "forbidden" | "unreachable";
