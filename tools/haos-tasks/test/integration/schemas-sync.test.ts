@@ -43,7 +43,7 @@ describe.runIf(mirror)(`haos-tasks schemas sync${skipped}`, () => {
     const env = { HAOS_TASKS_CACHE_DIR: cache };
     const first = await run(["--mirror", String(mirror)], env);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/16 sources verified, \d{3} schemas written in [\d.]+ s/);
+    expect(first.stdout).toMatch(/26 sources verified, \d{3} schemas written in [\d.]+ s/);
     expect(first.stdout).toContain("cozystack: v1.6.2");
     expect(first.stderr).toMatch(/sources: .*kube-ovn-crd\.yaml \(\d+ kinds\)/);
     const again = await run(["--mirror", String(mirror), "--format", "json"], env);
