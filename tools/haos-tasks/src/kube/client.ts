@@ -57,8 +57,8 @@ const optionsTtlMs = 60_000;
 /** A request still waiting for its connection, TLS handshake or answer. */
 interface InFlight {
   destroy(error: Error): void;
-  /** TCP connected (and, for https, the TLS handshake done). */
-  connected: boolean;
+  /** How far it got: connecting (TCP), the TLS handshake, or waiting for the answer. */
+  stage: Silence;
 }
 
 /** What a response reader may do with its request: end it, or ask why it ended early. */
@@ -133,12 +133,13 @@ export class KubeClient {
     this.abortAll();
   }
 
-  /** How the requests still waiting are stuck: "connect", "tls" or "answer"; undefined when none. */
+  /** How far the requests still waiting got ("answer" beats "tls" beats "connect"); undefined when none. */
   pendingSilence(): Silence | undefined {
+    const order: Silence[] = ["connect", "tls", "answer"];
     let silence: Silence | undefined;
     for (const request of this.inFlight) {
-      if (request.connected) return "answer";
-      silence = "connect";
+      if (silence === undefined || order.indexOf(request.stage) > order.indexOf(silence))
+        silence = request.stage;
     }
     return silence;
   }
@@ -395,7 +396,7 @@ export class KubeClient {
         destroy: kill,
         reason: () => failure ?? Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }),
       };
-      const entry: InFlight = { connected: false, destroy: kill };
+      const entry: InFlight = { stage: "connect", destroy: kill };
       this.inFlight.add(entry);
       handlers.onRequest?.(control);
       const arm = (ms: number, error: () => Error): void => {
@@ -406,7 +407,7 @@ export class KubeClient {
       arm(connectMs, () => silenceError("connect", connectMs));
       const answerMs = Math.min(this.requestTimeoutMs, left());
       const connected = (): void => {
-        entry.connected = true;
+        entry.stage = "answer";
         arm(Math.min(answerMs, left()), () => silenceError("answer", answerMs));
       };
       req.on("socket", (socket) => {
@@ -414,6 +415,7 @@ export class KubeClient {
         if (!socket.connecting) return connected();
         if (!tls) return void socket.once("connect", connected);
         socket.once("connect", () => {
+          entry.stage = "tls";
           const tlsMs = Math.min(this.connectTimeoutMs, left());
           arm(tlsMs, () => silenceError("tls", tlsMs));
         });

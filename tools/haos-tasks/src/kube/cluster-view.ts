@@ -78,9 +78,11 @@ export class ClusterView {
       const why =
         silence === "answer"
           ? "the connection is open, no answer yet"
-          : silence === "connect"
-            ? "still connecting"
-            : "retrying";
+          : silence === "tls"
+            ? "connected, the TLS handshake has not completed"
+            : silence === "connect"
+              ? "still connecting"
+              : "retrying";
       this.onNotice?.(
         `waiting for ${this.client.server} (${Math.round((Date.now() - begun) / 1000)}s): ${waiting} of ${this.informers.length} lists outstanding, ${why}`,
       );
@@ -113,8 +115,11 @@ export class ClusterView {
     const unanswered = errors.every(
       (e) => e === undefined || (e instanceof KubeUnreachableError && !(e instanceof KubeApiFailingError)),
     );
-    // Silence counts once the server had a fair chance (the deadline may pass while loading).
-    const evidence = errors.some((e) => e !== undefined) || waitedMs >= 1_000;
+    // What was seen (a refusal, a connection accepted and left unanswered) is evidence; requests
+    // still connecting are only that once they had a fair chance (the deadline may pass while
+    // the app's manifests are still being read on a loaded machine).
+    const evidence =
+      errors.some((e) => e !== undefined) || silence === "answer" || silence === "tls" || waitedMs >= 1_000;
     if (waiting.length > 0 && unanswered && evidence) {
       // Nothing but refusals, connect timeouts or silence: the server is unreachable, whatever
       // --unreachable-after says (that one is for outages during the rollout).
@@ -124,7 +129,9 @@ export class ClusterView {
         seen?.replace(/^the API server \S+ is unreachable: /, "") ??
         (silence === "answer"
           ? "it accepted the connection but sent no answer before the deadline"
-          : "no connection before the deadline");
+          : silence === "tls"
+            ? "it accepted the connection but the TLS handshake did not complete before the deadline"
+            : "no connection before the deadline");
       return new KubeUnreachableError(this.client.server, cause);
     }
     const failing = [...new Set(waiting.filter((i) => i.startError).map((i) => i.startError?.message ?? ""))];

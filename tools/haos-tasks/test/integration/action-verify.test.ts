@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ActionContext } from "../../src/action/context.ts";
@@ -106,7 +105,8 @@ describe("the Action's verify command (dist/index.js)", () => {
 // In process (src/action, not the committed bundle): verify that cannot start still sets every
 // output and writes the summary, so a workflow can branch on `misconfigured`.
 describe("the Action's verify command when misconfigured", () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "haos-tasks-action-misconf-"));
+  // A checkout with the app: verify names a bad app folder first, then the kubeconfig.
+  const dir = writeAppFixture("misconf").repoRoot;
   const kubeconfig = path.join(dir, "kubeconfig");
   // Never contacted: every case fails before verify talks to the cluster.
   writeFileSync(
@@ -146,7 +146,7 @@ describe("the Action's verify command when misconfigured", () => {
     [
       "no usable kubeconfig",
       { kubeconfig: path.join(dir, "absent") },
-      "cannot load the kubeconfig",
+      "kubeconfig", // `the kubeconfig <dir>/absent does not exist`
       undefined,
     ],
   ])(
