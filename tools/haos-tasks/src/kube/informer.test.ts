@@ -177,7 +177,7 @@ describe("Informer (fake client)", () => {
     expect(second.resourceVersion).toBe("100");
     const a = store.snapshot().objects.get("gitRepository/flux-system/a");
     expect(a?.metadata.resourceVersion).toBe("120");
-    expect((a?.status as { phase: string }).phase).toBe("new");
+    expect((a?.status as { phase?: string } | undefined)?.phase).toBe("new");
     informer.stop();
   });
 });
