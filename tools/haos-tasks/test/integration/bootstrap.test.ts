@@ -48,4 +48,11 @@ describe("tools/bootstrap/bootstrap.sh", () => {
     const etcd = await execa(path.join(toolsRepoRoot, ".tools/bin/etcd"), ["--version"]);
     expect(etcd.stdout).toContain(`etcd Version: ${versions.ETCD_VERSION?.replace(/^v/, "")}`);
   });
+
+  it("builds kustomize-build with the kustomize library versions.env pins (kubectl 1.34's)", async () => {
+    const { stdout } = await execa(path.join(toolsRepoRoot, ".tools/bin/kustomize-build"), ["--version"]);
+    expect(stdout).toBe(
+      `kustomize-build (kustomize v5.7.1, sigs.k8s.io/kustomize/api ${pinnedVersions().KUSTOMIZE_API_VERSION}, kyaml v0.20.1)`,
+    );
+  });
 });
