@@ -401,8 +401,16 @@ async function realFluxRows(
           "kustomization.yaml": without,
         });
         env.repo.push();
-        const gone = await exited(verifyChild(removed));
-        if (gone.code !== 0) throw new Error(`verify of the removal exited ${gone.code}:\n${gone.stderr}`);
+        // verify refuses an app folder without a VMInstance: wait for Flux to apply (and prune) itself.
+        for (let w = 0; w < 600; w++) {
+          const k = await admin.get(resourceKinds.kustomization, "flux-system", "haos-enigma");
+          if (
+            (k?.status as { lastAppliedRevision?: string } | undefined)?.lastAppliedRevision ===
+            `main@sha1:${removed}`
+          )
+            break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
         // helm-controller uninstalls: wait until the VM is gone before restoring it.
         for (let w = 0; w < 300; w++) {
           if (!(await admin.get(resourceKinds.virtualMachine, "tenant-root", "vm-instance-haos"))) break;

@@ -18,6 +18,8 @@ export interface DiskTarget {
   app: NamedRef;
   /** HelmRelease, DataVolume and PVC share this name. */
   rendered: string;
+  /** The manifest's `.spec`: what the app's HelmRelease must carry as values for this commit. */
+  spec?: Record<string, unknown>;
 }
 
 export interface InstanceTarget {
@@ -26,6 +28,8 @@ export interface InstanceTarget {
   rendered: string;
   /** `external: true` with `externalMethod: WholeIP`. */
   wholeIp: boolean;
+  /** The manifest's `.spec` (see DiskTarget.spec). */
+  spec?: Record<string, unknown>;
 }
 
 /** Every object the rollout is judged by, derived from the app's manifests and platform.yaml. */
@@ -97,6 +101,11 @@ async function manifestFiles(dir: string, inherited?: string): Promise<ManifestF
   }
   return files;
 }
+
+const specOf = (m: Manifest): { spec?: Record<string, unknown> } =>
+  m.spec && typeof m.spec === "object" && !Array.isArray(m.spec)
+    ? { spec: m.spec as Record<string, unknown> }
+    : {};
 
 /** Throws unless `appDir` is a folder: checked before anything is read from it. */
 export function checkAppFolder(appDir: string, repoRoot: string): void {
@@ -178,12 +187,12 @@ export async function resolveTargets(
     manifests.filter((m) => m.kind === kind && group(m) === "apps.cozystack.io" && m.metadata?.name);
   const disks = apps("VMDisk").map((m) => {
     const app = { namespace: appNamespace(m), name: m.metadata?.name ?? "" };
-    return { app, rendered: `${releasePrefix.disk}${app.name}` };
+    return { app, rendered: `${releasePrefix.disk}${app.name}`, ...specOf(m) };
   });
   const instances = apps("VMInstance").map((m) => {
     const app = { namespace: appNamespace(m), name: m.metadata?.name ?? "" };
     const wholeIp = m.spec?.external === true && m.spec?.externalMethod === "WholeIP";
-    return { app, rendered: `${releasePrefix.instance}${app.name}`, wholeIp };
+    return { app, rendered: `${releasePrefix.instance}${app.name}`, wholeIp, ...specOf(m) };
   });
   if (instances.length === 0) {
     throw new TargetError(

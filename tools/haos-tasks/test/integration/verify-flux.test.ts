@@ -216,6 +216,44 @@ describe("haos-tasks verify on real Flux controllers", () => {
   );
 
   it(
+    "a disk import that keeps failing fails the disk phase while Flux's health check is still pending",
+    () =>
+      guard(async () => {
+        env.platform.failingImports.add("vm-disk-spare");
+        const kustomization = env.repo.read("kustomization.yaml");
+        const sha = env.repo.commit("feat: a spare disk from a URL that answers 404", {
+          "vmdisk-spare.yaml":
+            "apiVersion: apps.cozystack.io/v1alpha1\nkind: VMDisk\nmetadata:\n  name: spare\n  namespace: tenant-root\nspec:\n  source:\n    http:\n      url: https://example.invalid/missing.qcow2\n  storage: 1Gi\n",
+          "kustomization.yaml": kustomization.replace(
+            "  - vmdisk-haos.yaml\n",
+            "  - vmdisk-haos.yaml\n  - vmdisk-spare.yaml\n",
+          ),
+        });
+        env.repo.push();
+        const result = await verify(sha, "--reconcile").done;
+        expect(result.code, result.stderr).toBe(1);
+        expect(result.report.failedPhase).toBe("disk");
+        expect(result.report.detail).toContain("got 404");
+        // Flux itself is still waiting for the disk (its health check runs up to the 15m timeout).
+        const ks = await kubectlJson(env.server, "kustomization", "-n", "flux-system", "haos-enigma");
+        const healthy = (
+          ks.status as { conditions: Array<{ type: string; status: string }> }
+        ).conditions.find((c) => c.type === "Healthy");
+        expect(healthy?.status).toBe("Unknown");
+        // kustomize-controller does not cancel a pending health check for a new revision (feature
+        // gate CancelHealthCheckOnNewRevision is off by default): a revert would wait up to the 15m
+        // timeout. Let the import recover, so Flux finishes this revision, then revert.
+        env.platform.failingImports.delete("vm-disk-spare");
+        env.repo.git("revert", "--no-edit", "HEAD");
+        const reverted = env.repo.git("rev-parse", "HEAD");
+        env.repo.push();
+        const back = await verify(reverted, "--reconcile").done;
+        expect(back.code, back.stderr).toBe(0);
+      }),
+    180_000,
+  );
+
+  it(
     "a spec change whose stale status Flux accepts: verify waits for the HelmRelease upgrade",
     () =>
       guard(async () => {
@@ -232,9 +270,10 @@ describe("haos-tasks verify on real Flux controllers", () => {
         // At verify's exit the upgrade has happened: the Service the chart renders has the new port,
         // and the HelmRelease observed its current generation with Released=UpgradeSucceeded.
         const svc = await kubectlJson(env.server, "service", "-n", "tenant-root", "vm-instance-haos");
-        expect((svc.spec as { ports: Array<{ port: number }> }).ports.map((p) => p.port)).toEqual([
-          8123, 8124,
-        ]);
+        expect(
+          (svc.spec as { ports: Array<{ port: number }> }).ports.map((p) => p.port),
+          result.stderr,
+        ).toEqual([8123, 8124]);
         const hr = await kubectlJson(env.server, "helmrelease", "-n", "tenant-root", "vm-instance-haos");
         const meta = hr.metadata as { generation: number };
         const status = hr.status as {

@@ -5,6 +5,7 @@ import http from "node:http";
 import https from "node:https";
 import os from "node:os";
 import path from "node:path";
+import { parse } from "yaml";
 import { KubeClient, type KubeObject } from "../../src/kube/client.ts";
 import { resourceKinds } from "../../src/kube/resources.ts";
 import { fetchSource, findSource, readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
@@ -394,15 +395,22 @@ export class ClusterSimulator {
   /** kustomize-controller applies the app objects; cozystack-api stores each as a HelmRelease. */
   async createApps(): Promise<void> {
     const { app } = this.fixture.names;
-    for (const [kind, appKind, name, chart] of [
-      ["vmDisk", "VMDisk", this.disk, "vm-disk"],
-      ["vmInstance", "VMInstance", this.instance, "vm-instance"],
+    for (const [kind, appKind, name, chart, file] of [
+      ["vmDisk", "VMDisk", this.disk, "vm-disk", "vmdisk.yaml"],
+      ["vmInstance", "VMInstance", this.instance, "vm-instance", "vminstance.yaml"],
     ] as const) {
+      // The committed spec: kustomize-controller applies it, cozystack-api copies it into the values.
+      const spec =
+        (
+          parse(readFileSync(path.join(this.fixture.repoRoot, this.fixture.appDir, file), "utf8")) as {
+            spec?: Record<string, unknown>;
+          }
+        ).spec ?? {};
       await this.admin.create(resourceKinds[kind], this.tenant, {
         apiVersion: "apps.cozystack.io/v1alpha1",
         kind: appKind,
         metadata: { name: app, namespace: this.tenant },
-        spec: {},
+        spec,
       });
       await this.admin.create(resourceKinds.helmRelease, this.tenant, {
         apiVersion: "helm.toolkit.fluxcd.io/v2",
@@ -418,7 +426,7 @@ export class ClusterSimulator {
           },
           install: { strategy: { name: "RetryOnFailure", retryInterval: "30s" }, timeout: "10m0s" },
           upgrade: { strategy: { name: "RetryOnFailure", retryInterval: "30s" }, timeout: "10m0s" },
-          values: {},
+          values: spec,
           valuesFrom: [{ kind: "Secret", name: "cozystack-values" }],
         },
       });

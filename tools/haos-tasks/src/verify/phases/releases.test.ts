@@ -138,6 +138,21 @@ describe("evaluateHelmRelease under RetryOnFailure (CozyStack)", () => {
     );
   });
 
+  it("waits while the release's values lack the committed manifest's spec (defaults may add keys)", () => {
+    const ready = {
+      observedGeneration: 1,
+      conditions: [
+        cond("Ready", "True", "InstallSucceeded", 1),
+        cond("Released", "True", "InstallSucceeded", 1),
+      ],
+    };
+    const committed = { externalPorts: [8123, 8124] };
+    const stale = cozyRelease(1, ready, { externalPorts: [8123], external: true });
+    const current = cozyRelease(1, ready, { externalPorts: [8123, 8124], external: true });
+    expect(evaluateHelmRelease(stale, undefined, "x", committed).state).toBe("waiting");
+    expect(evaluateHelmRelease(current, undefined, "x", committed).state).toBe("done");
+  });
+
   it("waits while the release does not carry the app object's spec", () => {
     const ready = {
       observedGeneration: 1,

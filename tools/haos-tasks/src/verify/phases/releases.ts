@@ -24,6 +24,21 @@ function retryOnFailure(release: KubeObject, action: "install" | "upgrade"): str
   return text(release, "spec", action, "strategy", "retryInterval") ?? "5m";
 }
 
+/** `actual` holds everything `wanted` says (objects by key; arrays element-wise; defaults may add keys). */
+function contains(actual: unknown, wanted: unknown): boolean {
+  if (Array.isArray(wanted))
+    return (
+      Array.isArray(actual) &&
+      actual.length === wanted.length &&
+      wanted.every((w, i) => contains(actual[i], w))
+    );
+  if (wanted && typeof wanted === "object") {
+    if (!actual || typeof actual !== "object" || Array.isArray(actual)) return false;
+    return Object.entries(wanted).every(([k, w]) => contains((actual as Record<string, unknown>)[k], w));
+  }
+  return actual === wanted;
+}
+
 /** JSON with sorted keys: values written by different clients compare by content. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
@@ -47,6 +62,7 @@ export function evaluateHelmRelease(
   release: KubeObject | undefined,
   app: KubeObject | undefined,
   label: string,
+  committed?: Record<string, unknown>,
 ): Verdict {
   if (!release) {
     return {
@@ -77,6 +93,14 @@ export function evaluateHelmRelease(
   const values = (release.spec as { values?: unknown } | undefined)?.values;
   if (app && appSpec !== undefined && canonical(appSpec) !== canonical(values ?? {})) {
     return { state: "waiting", detail: `HelmRelease ${label} does not carry the app's current spec yet` };
+  }
+  // The commit's own spec (the app folder's manifest) must be in the release's values: cluster
+  // caches (ours and Flux's health check) can still show the object from before the apply.
+  if (committed && !contains(values ?? {}, committed)) {
+    return {
+      state: "waiting",
+      detail: `HelmRelease ${label} does not carry this commit's spec yet (values differ from the manifest)`,
+    };
   }
   const upgradeSeen = generation === undefined || observed === generation;
   if (
@@ -130,13 +154,13 @@ export const releasesPhase: PhaseDefinition = {
   reads: ["helmRelease", "vmDisk", "vmInstance"],
   evaluate({ snapshot, targets }) {
     const parts = [
-      ...targets.disks.map((d) => ({ app: d.app, rendered: d.rendered, appKind: "vmDisk" as const })),
-      ...targets.instances.map((i) => ({ app: i.app, rendered: i.rendered, appKind: "vmInstance" as const })),
+      ...targets.disks.map((d) => ({ ...d, appKind: "vmDisk" as const })),
+      ...targets.instances.map((i) => ({ ...i, appKind: "vmInstance" as const })),
     ].map((t) => {
       const label = `${t.app.namespace}/${t.rendered}`;
       const release = lookup(snapshot, "helmRelease", t.app.namespace, t.rendered);
       const app = lookup(snapshot, t.appKind, t.app.namespace, t.app.name);
-      return { label, verdict: evaluateHelmRelease(release, app, label) };
+      return { label, verdict: evaluateHelmRelease(release, app, label, t.spec) };
     });
     return combine(
       parts,
