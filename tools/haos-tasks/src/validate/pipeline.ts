@@ -464,10 +464,10 @@ export async function changedFiles(
   cwd: string,
   within: readonly string[] = [],
 ): Promise<string[]> {
-  const { execa } = await import("execa");
+  const { runGit } = await import("../git/runner.ts");
   const git = async (...args: string[]) => {
-    const run = await execa("git", args, { cwd, reject: false });
-    if (run.exitCode !== 0) {
+    const run = await runGit(cwd, args);
+    if (run.code !== 0) {
       throw new WorkspaceError(
         `git ${args.join(" ")} failed: ${String(run.stderr).trim()}`,
         "pass a ref git knows (e.g. origin/main; in CI fetch it first: git fetch origin main)",
