@@ -74,7 +74,9 @@ describe("the Action's diff command (dist/index.js)", () => {
       [{ command: "diff", "base-ref": base, "max-chars": "12" }, "input 'max-chars' must be a whole number"],
       [{ command: "validate", strict: "yes" }, "input 'strict' must be true or false (got 'yes')"],
       [{ command: "verify", timeout: "soon", revision: base }, "input 'timeout' must be a duration like 30m"],
-      [{ command: "verify", revision: "main" }, "input 'revision'"],
+      // `revision` takes anything git resolves (main included); a missing app folder is named by
+      // its input, not by the CLI's --app flag.
+      [{ command: "verify", revision: "main" }, "fix: pass input 'app' <folder of the Flux app>"],
       [
         { command: "release", prerelease: "1" },
         "input 'prerelease' must be an identifier like rc or beta (got '1')",
