@@ -34,7 +34,8 @@ describe("the Action's validate command (dist/index.js)", () => {
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.outputs).toMatchObject({ errors: "1", warnings: "0" });
     // The properties in whichever order @actions/core writes them.
-    const annotation = /^::error ([^:]*)::ConfigMap demo: unknown field 'spce' at \/spce%0Afix: /m.exec(run.stdout)?.[1] ?? "";
+    const annotation =
+      /^::error ([^:]*)::ConfigMap demo: unknown field 'spce' at \/spce%0Afix: /m.exec(run.stdout)?.[1] ?? "";
     expect(annotation.split(",").sort()).toEqual([
       "col=1",
       "file=apps/demo/cm.yaml",
