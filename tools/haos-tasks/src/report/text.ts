@@ -8,9 +8,14 @@ const colours = {
   bold: "\x1b[1m",
   reset: "\x1b[0m",
 };
-type Colour = keyof typeof colours;
+export type Colour = keyof typeof colours;
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+/** A painter that wraps text in an ANSI colour, or returns it unchanged when `colour` is false. */
+export function painter(colour: boolean): (c: Colour, text: string) => string {
+  return (c, text) => (colour ? `${colours[c]}${text}${colours.reset}` : text);
+}
+
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** `2 errors, 1 warning` (info only when present). */
 export function summaryLine(counts: FindingCounts): string {
@@ -27,8 +32,7 @@ export function renderText(
   findings: readonly Finding[],
   options: { colour: boolean; checked?: string },
 ): string {
-  const paint = (colour: Colour, text: string) =>
-    options.colour ? `${colours[colour]}${text}${colours.reset}` : text;
+  const paint = painter(options.colour);
   const sorted = sortFindings(findings);
   const lines: string[] = [];
   let currentFile: string | undefined | null = null;

@@ -1,17 +1,5 @@
 import { countFindings, type Finding, type FindingCounts, sortFindings } from "../findings.ts";
-import { summaryLine } from "../report/text.ts";
-
-const colours = {
-  red: "\x1b[31m",
-  yellow: "\x1b[33m",
-  blue: "\x1b[34m",
-  dim: "\x1b[2m",
-  bold: "\x1b[1m",
-  reset: "\x1b[0m",
-};
-type Colour = keyof typeof colours;
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+import { type Colour, painter, plural, summaryLine } from "../report/text.ts";
 
 /** Findings counted per rule (rules in first-seen order of the sorted findings). */
 export function countByRule(findings: readonly Finding[]): Map<string, FindingCounts> {
@@ -33,8 +21,7 @@ export function renderValidateText(
   findings: readonly Finding[],
   options: { colour: boolean; checked?: string },
 ): string {
-  const paint = (colour: Colour, text: string) =>
-    options.colour ? `${colours[colour]}${text}${colours.reset}` : text;
+  const paint = painter(options.colour);
   const sorted = sortFindings(findings);
   const lines: string[] = [];
   const hinted = new Set<string>();
