@@ -1,26 +1,22 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { spawnSync } from "node:child_process";
+import { chmodSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { createScratchRepo, type ScratchRepo } from "../../src/diff/test-repo.ts";
 import { catalogLoader } from "../../src/validate/catalog-loader.ts";
 import { validate } from "../../src/validate/pipeline.ts";
 
-const scratch: string[] = [];
-afterAll(async () => {
-  await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
+const scratch: ScratchRepo[] = [];
+afterAll(() => {
+  for (const r of scratch) r.remove();
 });
 
+/** A scratch git repository (the shared createScratchRepo) holding `files`. */
 async function repo(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "haos-robust-"));
-  scratch.push(dir);
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    writeFileSync(path.join(dir, rel), text);
-  }
-  execFileSync("git", ["init", "-q"], { cwd: dir });
-  return dir;
+  const r = createScratchRepo("haos-robust-");
+  scratch.push(r);
+  r.write(files);
+  return r.dir;
 }
 
 const configMap = (name: string, namespace: string, value = '"v"') =>

@@ -1,12 +1,10 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { createScratchRepo, type ScratchRepo } from "../../src/diff/test-repo.ts";
 import { writeCatalogDir } from "../../src/schemas/catalog-dir.ts";
 import { convertCrd } from "../../src/schemas/convert/crd.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
@@ -18,20 +16,17 @@ import { runCli } from "../support/cli.ts";
 const catalog = path.resolve(toolsRepoRoot, "../shared/catalogs/datree-crds-catalog");
 const haveCatalog = existsSync(catalog);
 const skipped = haveCatalog ? "" : ` (skipped: no catalog at ${catalog})`;
-const scratch: string[] = [];
-afterAll(async () => {
-  await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
+const scratch: ScratchRepo[] = [];
+afterAll(() => {
+  for (const r of scratch) r.remove();
 });
 
+/** A scratch git repository (the shared createScratchRepo) holding `files`. */
 async function repo(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "haos-schema-sources-"));
-  scratch.push(dir);
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    writeFileSync(path.join(dir, rel), text);
-  }
-  execFileSync("git", ["init", "-q"], { cwd: dir });
-  return dir;
+  const r = createScratchRepo("haos-schema-sources-");
+  scratch.push(r);
+  r.write(files);
+  return r.dir;
 }
 
 interface Json {
