@@ -1,9 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApiServer, type TestApiServer } from "../support/apiserver.ts";
+import { git as gitIn } from "../support/cluster-simulator.ts";
 import {
   type ArtifactServer,
   type FluxControllers,
@@ -60,25 +60,13 @@ describe("real-Flux fixture", () => {
 
   it("source-controller stores an artifact for the pushed commit of a repository served over smart HTTP", async () => {
     const work = mkdtempSync(path.join(os.tmpdir(), "haos-fixture-work-"));
-    const run = (cwd: string, ...args: string[]) =>
-      execFileSync("git", args, {
-        cwd,
-        encoding: "utf8",
-        env: {
-          ...process.env,
-          GIT_AUTHOR_NAME: "t",
-          GIT_AUTHOR_EMAIL: "t@t",
-          GIT_COMMITTER_NAME: "t",
-          GIT_COMMITTER_EMAIL: "t@t",
-        },
-      }).trim();
-    run(root, "init", "-q", "--bare", "-b", "main", "demo.git");
-    run(work, "init", "-q", "-b", "main");
+    gitIn(root, "init", "-q", "--bare", "-b", "main", "demo.git");
+    gitIn(work, "init", "-q", "-b", "main");
     writeFileSync(path.join(work, "README.md"), "demo\n");
-    run(work, "add", ".");
-    run(work, "commit", "-q", "-m", "demo");
-    run(work, "push", "-q", path.join(root, "demo.git"), "HEAD:main");
-    const sha = run(work, "rev-parse", "HEAD");
+    gitIn(work, "add", ".");
+    gitIn(work, "commit", "-q", "-m", "demo");
+    gitIn(work, "push", "-q", path.join(root, "demo.git"), "HEAD:main");
+    const sha = gitIn(work, "rev-parse", "HEAD");
     const applied = await server.kubectl(["apply", "-f", "-"], {
       input: JSON.stringify({
         apiVersion: "source.toolkit.fluxcd.io/v1",
