@@ -5,7 +5,7 @@
 #   bash tools/bootstrap/bootstrap.sh [GROUP|TOOL ...]
 #   groups: validate (kubeconform kustomize-build), flux (the three Flux controllers),
 #           test (kubeconform kustomize-build etcd kube-apiserver + flux), all (everything)
-#   tools:  kubeconform kustomize-build actionlint etcd kube-apiserver zizmor source-controller kustomize-controller helm-controller
+#   tools:  kubeconform kustomize-build actionlint etcd kube-apiserver zizmor pre-commit source-controller kustomize-controller helm-controller
 #
 # Go builds reuse Go's module cache and build cache (GOMODCACHE/GOCACHE, ~/.cache by default),
 # so a rebuild after a version bump only compiles what changed.
@@ -114,12 +114,13 @@ install_one() {
       go_wrapper kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$KUBERNETES_VERSION" \
         "-X $v.gitVersion=$KUBERNETES_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean -X $v.buildDate=1970-01-01T00:00:00Z" ;;
     zizmor) pip_tool zizmor "$ZIZMOR_VERSION" ;;
+    pre-commit) pip_tool pre-commit "$PRE_COMMIT_VERSION" ;;
     # Flux's controllers, from wrapper modules that copy each controller's replace lines (go install
     # refuses a module with replace directives). The first cold build takes ~15 min on 2 cores.
     source-controller) go_wrapper source-controller github.com/fluxcd/source-controller "$SOURCE_CONTROLLER_VERSION" ;;
     kustomize-controller) go_wrapper kustomize-controller github.com/fluxcd/kustomize-controller "$KUSTOMIZE_CONTROLLER_VERSION" ;;
     helm-controller) go_wrapper helm-controller github.com/fluxcd/helm-controller "$HELM_CONTROLLER_VERSION" ;;
-    *) die "unknown tool or group '$1' (tools: kubeconform kustomize-build actionlint etcd kube-apiserver zizmor source-controller kustomize-controller helm-controller; groups: validate flux test all)" ;;
+    *) die "unknown tool or group '$1' (tools: kubeconform kustomize-build actionlint etcd kube-apiserver zizmor pre-commit source-controller kustomize-controller helm-controller; groups: validate flux test all)" ;;
   esac
 }
 
@@ -136,7 +137,7 @@ for t in "${targets[@]}"; do
     validate) tools+=(kubeconform kustomize-build) ;;
     flux) tools+=(source-controller kustomize-controller helm-controller) ;;
     test) tools+=(kubeconform kustomize-build etcd kube-apiserver source-controller kustomize-controller helm-controller) ;;
-    all) tools+=(kubeconform kustomize-build actionlint etcd kube-apiserver zizmor source-controller kustomize-controller helm-controller) ;;
+    all) tools+=(kubeconform kustomize-build actionlint etcd kube-apiserver zizmor pre-commit source-controller kustomize-controller helm-controller) ;;
     *) tools+=("$t") ;;
   esac
 done

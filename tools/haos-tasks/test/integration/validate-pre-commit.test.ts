@@ -7,11 +7,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 
 // The hook definition at the repository root, run by the real pre-commit (`try-repo`) in a
-// consumer repository. pre-commit is a Python tool outside tools/bootstrap: without it, skip.
-const preCommit = ["pre-commit", path.join(os.homedir(), ".local/bin/pre-commit")].find(
+// consumer repository. pre-commit comes from the bootstrap (`npm run bootstrap -- pre-commit`, part
+// of `all`, which `npm run check` installs); without it, skip and say so.
+const preCommit = [path.join(toolsRepoRoot, ".tools", "bin", "pre-commit"), "pre-commit"].find(
   (bin) => spawnSync(bin, ["--version"]).status === 0,
 );
-const skipped = preCommit ? "" : " (skipped: pre-commit is not installed: pip install pre-commit)";
+const skipped = preCommit ? "" : " (skipped: pre-commit is not installed: npm run bootstrap -- pre-commit)";
 const scratch: string[] = [];
 afterAll(async () => {
   await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
