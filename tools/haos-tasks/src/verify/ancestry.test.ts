@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { git } from "../../test/support/cluster-simulator.ts";
+import { git } from "../../test/support/verify-harness.ts";
 import { AncestryResolver } from "./ancestry.ts";
 
 const root = mkdtempSync(path.join(os.tmpdir(), "haos-ancestry-"));

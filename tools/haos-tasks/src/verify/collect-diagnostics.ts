@@ -1,6 +1,6 @@
 import type { KubeClient, KubeObject } from "../kube/client.ts";
 import { formatRef, type ObjectRef, resourceKinds } from "../kube/resources.ts";
-import type { ClusterSnapshot } from "../kube/store.ts";
+import { type ClusterSnapshot, objectKey } from "../kube/store.ts";
 import {
   conditionTable,
   type Diagnostics,
@@ -78,8 +78,25 @@ export async function collectDiagnostics(
     await attempt(`list pods in ${ns}`, async () => (await client.list(resourceKinds.pod, ns)).items, pods);
   }
   for (const pod of pods) names.add(`Pod/${pod.metadata.namespace ?? ""}/${pod.metadata.name}`);
+  // An object Flux names (a health check's "VMDisk/tenant-root/x") can be of a kind no phase was
+  // watching when the run failed: read each such object once, so its conditions are in the table.
+  const objects = new Map(snapshot.objects);
+  for (const ref of refs) {
+    const key = objectKey(ref.kind, ref.namespace, ref.name);
+    if (objects.has(key)) continue;
+    const read: KubeObject[] = [];
+    await attempt(
+      `read ${formatRef(ref)}`,
+      async () => {
+        const object = await client.get(resourceKinds[ref.kind], ref.namespace, ref.name);
+        return object ? [object] : [];
+      },
+      read,
+    );
+    if (read[0]) objects.set(key, read[0]);
+  }
   return {
-    conditions: conditionTable(snapshot, refs),
+    conditions: conditionTable({ objects }, refs),
     events: summariseEvents(events, names, sinceMs),
     fluxEvents: fluxEventsFor(events, target),
     pods: summarisePods(

@@ -219,6 +219,48 @@ describe("evaluateKustomization", () => {
     expect(evaluateKustomization(k, input).state).toBe(state);
   });
 
+  it("a commit that changes the Kustomization's own spec: the mid-reconcile Ready=True is not the verdict", () => {
+    // As kustomize-controller v1.9 wrote it: the reconcile that applied the new spec ends with
+    // conditions at the new generation but status.observedGeneration still at the old one.
+    const applied = {
+      lastAttemptedRevision: `main@sha1:${T}`,
+      lastAppliedRevision: `main@sha1:${T}`,
+      conditions: [
+        { type: "Ready", status: "True", reason: "ReconciliationSucceeded", observedGeneration: 3 },
+        healthy(3, "True", "Health check passed in 91ms"),
+      ],
+    };
+    const inFlight = evaluateKustomization(ks(3, { observedGeneration: 2, ...applied }), input);
+    expect(inFlight.state).toBe("waiting");
+    expect(inFlight.detail).toContain("status.observedGeneration 2, spec is at 3");
+    expect(evaluateKustomization(ks(3, { observedGeneration: 3, ...applied }), input).state).toBe("done");
+    // The follow-up reconcile with the new (broken) spec stalls: a failure, at once.
+    const stalled = evaluateKustomization(
+      ks(3, {
+        observedGeneration: 3,
+        ...applied,
+        conditions: [
+          {
+            type: "Stalled",
+            status: "True",
+            reason: "InvalidCELExpression",
+            message: "failed to parse",
+            observedGeneration: 3,
+          },
+          {
+            type: "Ready",
+            status: "False",
+            reason: "InvalidCELExpression",
+            message: "failed to parse",
+            observedGeneration: 3,
+          },
+        ],
+      }),
+      input,
+    );
+    expect(stalled.state).toBe("failed");
+  });
+
   it("says a stale health-check failure is from an older generation", () => {
     const verdict = evaluateKustomization(
       ks(2, { observedGeneration: 1, ...attempted, conditions: [healthFailed(1)] }),

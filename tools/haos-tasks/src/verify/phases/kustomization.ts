@@ -7,6 +7,7 @@ import {
   firstLine,
   getCondition,
   isObservedCurrent,
+  observedGeneration,
   staleNote,
 } from "../conditions.ts";
 import { commitOf, relationOf } from "../revision.ts";
@@ -27,7 +28,7 @@ const hints: Record<string, string> = {
   PruneFailed: "Flux could not delete a removed object: check finalizers and the controller's RBAC",
   HealthCheckFailed: "an applied object did not become ready: see the objects named and the events below",
   InvalidCELExpression:
-    "a healthCheckExprs expression does not compile: fix it (`haos-tasks validate` checks them) and push",
+    "a healthCheckExprs expression does not compile, and a stalled Kustomization does not apply its own fix: push the fix, and once the GitRepository's artifact has it, apply the fixed Kustomization once with `kubectl apply -f`",
   AccessDenied: "the Kustomization references a source or service account it may not use: fix the reference",
   FeatureGateDisabled:
     "the Kustomization uses a feature kustomize-controller has not enabled: drop it or enable the gate",
@@ -114,10 +115,18 @@ export function evaluateKustomization(
       objects: [self],
     };
   }
+  // A commit that changes the Kustomization's own spec is applied mid-reconcile: that reconcile
+  // then writes its conditions at the NEW generation but finishes with the OLD spec (health checks,
+  // timeout, expressions), and only status.observedGeneration stays at the old one until the
+  // follow-up reconcile with the new spec ends (recorded on kustomize-controller v1.9). So "applied"
+  // needs status.observedGeneration current too, not only Ready's.
+  const statusObserved = observedGeneration(kustomization);
+  const settled = statusObserved === undefined || statusObserved === kustomization.metadata.generation;
   if (
     (appliedRelation === "same" || appliedRelation === "descendant") &&
     ready?.status === "True" &&
-    current
+    current &&
+    settled
   ) {
     const superseded = appliedRelation === "descendant";
     return {
@@ -159,6 +168,11 @@ export function evaluateKustomization(
       detail: `applied ${attempted}; Flux health checks running (${describeCondition(getCondition(kustomization, "Healthy"))})`,
     };
   }
+  if (forTarget && ready?.status === "True" && current && !settled)
+    return {
+      state: "waiting",
+      detail: `applied ${attempted} with the Kustomization's previous spec (status.observedGeneration ${statusObserved}, spec is at ${kustomization.metadata.generation}): waiting for Flux to reconcile the commit's own Kustomization spec`,
+    };
   if (forTarget)
     return {
       state: "waiting",

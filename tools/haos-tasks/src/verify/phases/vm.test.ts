@@ -109,6 +109,38 @@ describe("evaluateVirtualMachine", () => {
     expect(evaluateVirtualMachine(v, vmi, "tenant-root/vm-instance-haos").state).toBe(state);
   });
 
+  it("quotes the scheduler's reason from PodScheduled, not Ready's generic message", () => {
+    const verdict = evaluateVirtualMachine(
+      vm(
+        1,
+        { runStrategy: "Always" },
+        {
+          printableStatus: "ErrorUnschedulable",
+          ready: false,
+          conditions: [
+            {
+              type: "Ready",
+              status: "False",
+              reason: "GuestNotRunning",
+              message: "Guest VM is not reported as running",
+            },
+            {
+              type: "PodScheduled",
+              status: "False",
+              reason: "Unschedulable",
+              message: "0/3 nodes are available: 3 Insufficient memory.",
+            },
+          ],
+        },
+      ),
+      undefined,
+      "tenant-root/vm-instance-haos",
+    );
+    expect(verdict.detail).toBe(
+      "VirtualMachine tenant-root/vm-instance-haos ErrorUnschedulable: PodScheduled=False (Unschedulable): 0/3 nodes are available: 3 Insufficient memory.",
+    );
+  });
+
   it("names the halting runStrategy and the fix", () => {
     const verdict = evaluateVirtualMachine(
       vm(1, { runStrategy: "Halted" }, { printableStatus: "Stopped", ready: false }),

@@ -66,10 +66,15 @@ export function evaluateVirtualMachine(
   const printable = text(vm, "status", "printableStatus") ?? "(no status)";
   const failure = getCondition(vm, "Failure");
   if (failingPrintableStatuses.has(printable)) {
-    const why =
-      getCondition(vm, "Ready")?.message || failure?.message
-        ? `: ${describeCondition(failure?.status === "True" ? failure : getCondition(vm, "Ready"))}`
-        : "";
+    // The condition that says why: Failure, else PodScheduled=False (virt-controller copies the
+    // scheduler's "0/3 nodes are available…" there), else Ready.
+    const scheduled = getCondition(vm, "PodScheduled");
+    const cause = [
+      failure?.status === "True" ? failure : undefined,
+      scheduled?.status === "False" ? scheduled : undefined,
+      getCondition(vm, "Ready"),
+    ].find((c) => c?.message);
+    const why = cause ? `: ${describeCondition(cause)}` : "";
     return {
       state: "failed",
       detail: `VirtualMachine ${label} ${printable}${why}`,
