@@ -4,8 +4,8 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
-import { type AppFixture, tokenKubeconfig, writeAppFixture } from "../support/cluster-simulator.ts";
 import { freePort } from "../support/processes.ts";
+import { type AppFixture, tokenKubeconfig, writeAppFixture } from "../support/verify-harness.ts";
 
 // `npm run action:local -- <env file>` (GitHub's @github/local-action on the Action's sources):
 // its @actions/core stubs must apply in this npm-workspaces layout, or outputs, the summary and

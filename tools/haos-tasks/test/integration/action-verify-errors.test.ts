@@ -3,8 +3,8 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AppFixture, tokenKubeconfig, writeAppFixture } from "../support/cluster-simulator.ts";
 import { freePort } from "../support/processes.ts";
+import { type AppFixture, tokenKubeconfig, writeAppFixture } from "../support/verify-harness.ts";
 import { runBundledAction, sourceEntry } from "./action-harness.ts";
 
 // The Action's verify failures as a workflow's author sees them: one ::error per failure, in the

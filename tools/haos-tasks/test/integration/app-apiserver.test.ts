@@ -6,10 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import { loadPlatform, type Platform } from "../../src/platform/platform.ts";
 import { isRecord } from "../../src/schemas/convert/types.ts";
-import { fetchSource, findSource, readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { startTestApiServer, type TestApiServer } from "../support/apiserver.ts";
-import { synthesizedCrds } from "../support/synthesized-crds.ts";
+import { installAppCrds } from "../support/real-flux-app.ts";
 
 // The HAOS app as Flux would apply it, against a real kube-apiserver 1.34 with the published CRDs
 // of the declared platform versions and synthesized CRDs for kinds without one.
@@ -40,55 +39,6 @@ const docsOf = (text: string): K8sObject[] =>
     .map((d) => d.toJS() as unknown)
     .filter((d): d is K8sObject => isRecord(d) && typeof d.kind === "string");
 
-/** The published CRDs for the declared versions, read through schemas.lock.json. */
-async function publishedCrds(p: Platform, appKinds: Set<string>): Promise<string[]> {
-  const lock = await readSchemaLock();
-  const mirror = resolveMirror(undefined);
-  const read = async (suffix: string): Promise<string> =>
-    (await fetchSource(findSource(lock, suffix), { mirror })).toString("utf8");
-  const f = p.versions.flux;
-  const texts = [
-    await read(
-      `source-controller/${f.sourceController}/config/crd/bases/source.toolkit.fluxcd.io_gitrepositories.yaml`,
-    ),
-    await read(
-      `kustomize-controller/${f.kustomizeController}/config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml`,
-    ),
-    await read(
-      `helm-controller/${f.helmController}/config/crd/bases/helm.toolkit.fluxcd.io_helmreleases.yaml`,
-    ),
-    await read(`kube-ovn/${p.versions.kubeOvn}/charts/kube-ovn/templates/kube-ovn-crd.yaml`),
-    await read(`kyverno/${p.versions.kyverno}/config/crds/kyverno/kyverno.io_clusterpolicies.yaml`),
-  ];
-  // Multus ships its CRD as the first document of the quickstart daemonset file.
-  const multus = await read(`multus-cni/${p.versions.multus}/deployments/multus-daemonset-thick.yml`);
-  const nad = docsOf(multus).find((d) => d.kind === "CustomResourceDefinition");
-  if (!nad) throw new Error("multus-daemonset-thick.yml holds no CRD");
-  texts.push(stringify(nad));
-  // The operator bundle CozyStack ships holds ~30 CRDs; install those of the kinds the app uses.
-  const vmBundle = await read(
-    `cozystack/${p.versions.cozystack}/packages/system/victoria-metrics-operator/charts/victoria-metrics-operator/charts/crds/crds/crd.yaml`,
-  );
-  const used = docsOf(vmBundle).filter((d) => appKinds.has(String(at(d, "spec", "names", "kind"))));
-  texts.push(used.map((d) => stringify(d)).join("---\n"));
-  return texts;
-}
-
-/**
- * installCrds, retried when `kubectl wait` ran before the API server wrote the CRD's first status
- * (".status.conditions accessor error": a race in the fixture's wait, not a rejected CRD).
- */
-async function installCrds(server: TestApiServer, sources: string[]): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await server.installCrds(sources);
-    } catch (error) {
-      if (attempt >= 5 || !String(error).includes(".status.conditions accessor error")) throw error;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
 const yamlOf = (objects: unknown[]): string => objects.map((o) => stringify(o)).join("---\n");
 
 describe("apps/haos-enigma on a real API server (published + synthesized CRDs)", () => {
@@ -111,12 +61,9 @@ describe("apps/haos-enigma on a real API server (published + synthesized CRDs)",
     built = (await execFileAsync("kubectl", ["kustomize", appDir], { maxBuffer: 16 * 1024 * 1024 })).stdout;
     objects = docsOf(built);
     server = await startTestApiServer();
-    const kinds = new Set(objects.map((o) => o.kind));
-    await installCrds(server, await publishedCrds(platform, kinds));
-    await installCrds(
-      server,
-      await synthesizedCrds({ cozystack: platform.versions.cozystack, kubevirt: platform.versions.kubevirt }),
-    );
+    // The same CRDs the real-Flux tests install: every Flux CRD, the published ones of the kinds
+    // the app applies, the KubeVirt/CDI/CozyStack kinds synthesized from their pinned OpenAPI.
+    await installAppCrds(server, platform);
     // The real cluster has both: Flux's namespace and the CozyStack tenant.
     for (const ns of [platform.cluster.fluxNamespace, platform.cluster.tenantNamespace]) {
       const created = await server.kubectl(["create", "namespace", ns]);
@@ -323,73 +270,8 @@ describe("apps/haos-enigma on a real API server (published + synthesized CRDs)",
     expect(changed.stderr).toContain("storageClass is immutable");
   });
 
-  it("the Kyverno patch, applied to the VirtualMachine the chart renders, passes KubeVirt's schema", async () => {
-    const vmi = find("VMInstance", "haos");
-    const nets = at(vmi, "spec", "networks") as Array<{ name: string }>;
-    // vm-instance/templates/vm.yaml of the declared line: default pod NIC + one bridge NIC per network.
-    const vm = {
-      apiVersion: "kubevirt.io/v1",
-      kind: "VirtualMachine",
-      metadata: { name: "vm-instance-haos", namespace: "tenant-root" },
-      spec: {
-        runStrategy: at(vmi, "spec", "runStrategy"),
-        instancetype: { kind: "VirtualMachineClusterInstancetype", name: at(vmi, "spec", "instanceType") },
-        preference: { kind: "VirtualMachineClusterPreference", name: at(vmi, "spec", "instanceProfile") },
-        template: {
-          metadata: { annotations: { "kubevirt.io/allow-pod-bridge-network-live-migration": "true" } },
-          spec: {
-            domain: {
-              devices: {
-                disks: [{ name: "disk-haos", disk: {}, bootOrder: 1 }],
-                interfaces: [
-                  { name: "default", bridge: {} },
-                  ...nets.map((n) => ({ name: n.name, bridge: {} })),
-                ],
-              },
-              machine: { type: "" },
-            },
-            volumes: [{ name: "disk-haos", dataVolume: { name: "vm-disk-haos" } }],
-            networks: [
-              { name: "default", pod: {} },
-              ...nets.map((n) => ({ name: n.name, multus: { networkName: `tenant-root/${n.name}` } })),
-            ],
-          },
-        },
-      },
-    };
-    const patch = at(
-      find("ClusterPolicy", "haos-lan-nic"),
-      "spec",
-      "rules",
-      0,
-      "mutate",
-      "patchStrategicMerge",
-    );
-    const template = at(patch, "spec", "template") as Record<string, Record<string, unknown>>;
-    const target = vm.spec.template as Record<string, Record<string, unknown>>;
-    Object.assign(target.metadata?.annotations as object, at(template, "metadata", "annotations"));
-    Object.assign(target.spec as object, { nodeSelector: at(template, "spec", "nodeSelector") });
-    for (const want of at(template, "spec", "domain", "devices", "interfaces") as Array<
-      Record<string, unknown>
-    >) {
-      const { "(name)": anchor, ...fields } = want;
-      const nic = vm.spec.template.spec.domain.devices.interfaces.find((i) => i.name === anchor);
-      expect(nic, `the anchor (name): ${String(anchor)} must match a NIC the chart renders`).toBeDefined();
-      Object.assign(nic as object, fields);
-    }
-    const created = await apply(yamlOf([vm]));
-    expect(created.exitCode, created.stderr).toBe(0);
-    const mac = await server.kubectl([
-      "get",
-      "virtualmachine.kubevirt.io",
-      "vm-instance-haos",
-      "-n",
-      "tenant-root",
-      "-o",
-      'jsonpath={.spec.template.spec.domain.devices.interfaces[?(@.name=="haos-underlay")].macAddress}',
-    ]);
-    expect(mac.stdout).toBe(platform.network.underlay?.haosNic?.mac);
-  });
+  // The Kyverno NIC patch is checked against the VirtualMachine the real vm-instance chart renders
+  // through the real helm-controller: verify-flux.test.ts.
 
   const run = (file: string, args: string[], env: Record<string, string>) =>
     execFileAsync("bash", [path.join(appDir, "scripts", file), ...args], {
@@ -649,7 +531,7 @@ describe("apps/haos-enigma on a real API server (published + synthesized CRDs)",
         ["type", "status", "reason", "message"].map((k) => [k, { type: "string", maxLength: 1024 }]),
       ),
     };
-    await installCrds(server, [
+    await server.installCrds([
       yamlOf(
         probes.map((p) => ({
           apiVersion: "apiextensions.k8s.io/v1",

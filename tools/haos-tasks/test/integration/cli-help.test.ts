@@ -2,8 +2,8 @@ import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closest, wantsColour } from "../../src/cli/command.ts";
 import { runCli } from "../support/cli.ts";
-import { type AppFixture, writeAppFixture } from "../support/cluster-simulator.ts";
 import { freePort } from "../support/processes.ts";
+import { type AppFixture, writeAppFixture } from "../support/verify-harness.ts";
 
 // What a new user meets first: help that answers, parse errors in our words, colour as asked.
 describe("haos-tasks help and parse errors", () => {
@@ -95,7 +95,7 @@ describe("haos-tasks help and parse errors", () => {
     expect(wantsColour({ FORCE_COLOR: "1" }, false)).toBe(true);
     expect(wantsColour({ FORCE_COLOR: "0" }, true)).toBe(false);
     const port = await freePort();
-    const { tokenKubeconfig } = await import("../support/cluster-simulator.ts");
+    const { tokenKubeconfig } = await import("../support/verify-harness.ts");
     const args = [
       "verify",
       "--revision",

@@ -3,7 +3,6 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApiServer, type TestApiServer } from "../support/apiserver.ts";
-import { git as gitIn } from "../support/cluster-simulator.ts";
 import {
   type ArtifactServer,
   type FluxControllers,
@@ -14,6 +13,7 @@ import {
   startFluxControllers,
   startGitHttpServer,
 } from "../support/flux.ts";
+import { git as gitIn } from "../support/verify-harness.ts";
 
 // The real-Flux fixture itself (test/support/flux.ts), as other tests use it: source-controller
 // fetching over smart HTTP from 127.0.0.1, helm-controller rendering a chart directory served as an

@@ -96,13 +96,11 @@ describe("the runner pod's identity", () => {
 
   it("is the identity the verify tests run as (the file they apply is this app's)", async () => {
     const { readFile } = await import("node:fs/promises");
-    const simulator = await readFile(
-      path.join(toolsRepoRoot, "tools/haos-tasks/test/support/cluster-simulator.ts"),
+    const harness = await readFile(
+      path.join(toolsRepoRoot, "tools/haos-tasks/test/support/verify-harness.ts"),
       "utf8",
     );
-    expect(simulator).toContain(
-      'path.join(toolsRepoRoot, "apps", "verify-runner", "rbac-verify-runner.yaml")',
-    );
+    expect(harness).toContain('path.join(toolsRepoRoot, "apps", "verify-runner", "rbac-verify-runner.yaml")');
   });
 
   it("carries the CozyStack API-server label and runs non-root, unprivileged, without capabilities, memory-limited", () => {

@@ -2,7 +2,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchSource, readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import { startTestApiServer, type TestApiServer } from "../support/apiserver.ts";
-import { installVerifyCrds } from "../support/cluster-simulator.ts";
+import { installAppCrds } from "../support/real-flux-app.ts";
 import { verifyRunnerDir } from "./runner-manifests.ts";
 
 // The runner pod's identity, applied from apps/verify-runner/rbac-verify-runner.yaml to a real
@@ -16,8 +16,8 @@ let server: TestApiServer;
 beforeAll(async () => {
   server = await startTestApiServer();
   // The kinds must exist for kubectl to resolve them (and for a "no" to mean RBAC said no): the
-  // Flux CRDs and the verify kinds as the verify tests install them, and the ARC CRDs from the lock.
-  await installVerifyCrds(server);
+  // Flux CRDs and the app's kinds as the real-Flux tests install them, and the ARC CRDs from the lock.
+  await installAppCrds(server);
   const lock = await readSchemaLock();
   const mirror = resolveMirror(undefined);
   const arc = lock.sources.filter((s) =>

@@ -6,8 +6,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { resolveRevision } from "../../src/verify/options.ts";
-import { type AppFixture, git, tokenKubeconfig, writeAppFixture } from "../support/cluster-simulator.ts";
 import { freePort } from "../support/processes.ts";
+import { type AppFixture, git, tokenKubeconfig, writeAppFixture } from "../support/verify-harness.ts";
 
 const bin = path.join(toolsRepoRoot, "tools", "haos-tasks", "bin", "haos-tasks.js");
 

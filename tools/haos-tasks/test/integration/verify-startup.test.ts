@@ -1,6 +1,6 @@
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runVerifyCli, tokenKubeconfig, writeAppFixture } from "../support/cluster-simulator.ts";
+import { runVerifyCli, tokenKubeconfig, writeAppFixture } from "../support/verify-harness.ts";
 
 // An API server whose aggregated apps.cozystack.io API is down: every other kind lists empty,
 // apps.cozystack.io answers `status` for ever. No kube-apiserver needed, so the runs are short.

@@ -4,10 +4,11 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments, stringify } from "yaml";
+import { KubeClient } from "../../src/kube/client.ts";
+import { resourceKinds } from "../../src/kube/resources.ts";
 import { loadPlatform, type Platform } from "../../src/platform/platform.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { startTestApiServer, type TestApiServer } from "./apiserver.ts";
-import { git, shippedServiceAccount, startHomeAssistantPage } from "./cluster-simulator.ts";
 import { type CozystackStandIn, cozystackInstancetype, startCozystackApi } from "./cozystack.ts";
 import {
   type ArtifactServer,
@@ -22,6 +23,7 @@ import {
 } from "./flux.ts";
 import { SimulatedPlatform, type SimulatedPlatformOptions } from "./simulated-status.ts";
 import { synthesizedCrds } from "./synthesized-crds.ts";
+import { git, shippedServiceAccount, startHomeAssistantPage } from "./verify-harness.ts";
 
 /**
  * apps/haos-enigma reconciled by real Flux: one API server, the three controllers, a git server
@@ -54,6 +56,28 @@ export async function publishedAppCrds(p: Platform, appKinds: Set<string>): Prom
   const used = docsOf(vmBundle).filter((d) => appKinds.has(String(d.spec?.names?.kind)));
   texts.push(used.map((d) => stringify(d)).join("---\n"));
   return texts;
+}
+
+/**
+ * Every CRD the app and verify need, from the pinned sources: all of Flux's, the published CRDs of
+ * the kinds the app applies (Kube-OVN, Kyverno, Multus, VictoriaMetrics), and the KubeVirt, CDI,
+ * instancetype and CozyStack kinds synthesized from their pinned OpenAPI.
+ */
+export async function installAppCrds(server: TestApiServer, platformDecl?: Platform): Promise<void> {
+  const p = platformDecl ?? (await loadPlatform(appRel, toolsRepoRoot));
+  const built = (
+    await execFileAsync("kubectl", ["kustomize", path.join(toolsRepoRoot, appRel)], { maxBuffer: 16 << 20 })
+  ).stdout;
+  const kinds = new Set(docsOf(built).map((d) => String(d.kind)));
+  await installFluxCrds(server);
+  await server.installCrds(await publishedAppCrds(p, kinds));
+  await server.installCrds(
+    await synthesizedCrds({
+      cozystack: p.versions.cozystack,
+      kubevirt: p.versions.kubevirt,
+      cdi: p.versions.cdi,
+    }),
+  );
 }
 
 export interface AppRepo {
@@ -135,6 +159,16 @@ export interface RealFluxApp {
   timings: Record<string, number>;
   /** Controller logs and the simulated writes, for a failing test. */
   logs(): string;
+  /** Polls `done` every 100 ms until it holds (throws naming `what` after timeoutMs). */
+  waitFor(what: string, timeoutMs: number, done: () => Promise<boolean>): Promise<void>;
+  /** Waits until Kustomization haos-enigma's lastAppliedRevision is `sha` (throws after timeoutMs). */
+  waitApplied(sha: string, timeoutMs?: number): Promise<void>;
+  /**
+   * Pushes a commit without the VMDisk and VMInstance, waits until Flux has pruned them and
+   * helm-controller has uninstalled the VM, then commits them back (NOT pushed) and returns that
+   * commit: its rollout is a fresh install (HelmReleases, import, VM start, address, app).
+   */
+  reinstallCommit(label: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -155,10 +189,6 @@ export async function startRealFluxApp(options: RealFluxAppOptions = {}): Promis
     timings[what] = Date.now() - since;
   };
   const platformDecl = await loadPlatform(appRel, toolsRepoRoot);
-  const built = (
-    await execFileAsync("kubectl", ["kustomize", path.join(toolsRepoRoot, appRel)], { maxBuffer: 16 << 20 })
-  ).stdout;
-  const kinds = new Set(docsOf(built).map((d) => String(d.kind)));
   const server = await startTestApiServer();
   mark("apiServer", t0);
   const cleanups: Array<() => Promise<void>> = [() => server.stop()];
@@ -167,15 +197,7 @@ export async function startRealFluxApp(options: RealFluxAppOptions = {}): Promis
   };
   try {
     let t = Date.now();
-    await installFluxCrds(server);
-    await server.installCrds(await publishedAppCrds(platformDecl, kinds));
-    await server.installCrds(
-      await synthesizedCrds({
-        cozystack: platformDecl.versions.cozystack,
-        kubevirt: platformDecl.versions.kubevirt,
-        cdi: platformDecl.versions.cdi,
-      }),
-    );
+    await installAppCrds(server, platformDecl);
     mark("crds", t);
     const kubeconfig = await shippedServiceAccount(server);
     const it = await server.kubectl(["apply", "-f", "-"], {
@@ -222,8 +244,43 @@ export async function startRealFluxApp(options: RealFluxAppOptions = {}): Promis
     ]);
     if (applied.exitCode !== 0) throw new Error(`bootstrap apply failed: ${applied.stderr}`);
     mark("total", t0);
+    const admin = new KubeClient(server.adminKubeConfig());
+    const until = async (what: string, timeoutMs: number, done: () => Promise<boolean>) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await done())) {
+        if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const waitApplied = (sha: string, timeoutMs = 120_000) =>
+      until(`Kustomization haos-enigma applied ${sha}`, timeoutMs, async () => {
+        const k = await admin.get(resourceKinds.kustomization, "flux-system", "haos-enigma");
+        const status = k?.status as { lastAppliedRevision?: string } | undefined;
+        return status?.lastAppliedRevision === `main@sha1:${sha}`;
+      });
+    const reinstallCommit = async (label: string) => {
+      const kustomization = repo.read("kustomization.yaml");
+      const without = kustomization
+        .replace("  - vmdisk-haos.yaml\n", "")
+        .replace("  - vminstance-haos.yaml\n", "");
+      if (without === kustomization) throw new Error("kustomization.yaml lists no vmdisk/vminstance");
+      const removed = repo.commit(`chore: remove the VM (${label})`, { "kustomization.yaml": without });
+      repo.push();
+      await waitApplied(removed);
+      await until("VirtualMachine vm-instance-haos uninstalled", 60_000, async () => {
+        const [vm, dv] = await Promise.all([
+          admin.get(resourceKinds.virtualMachine, "tenant-root", "vm-instance-haos"),
+          admin.get(resourceKinds.dataVolume, "tenant-root", "vm-disk-haos"),
+        ]);
+        return !vm && !dv;
+      });
+      return repo.commit(`feat: restore the VM (${label})`, { "kustomization.yaml": kustomization });
+    };
     return {
       server,
+      waitFor: until,
+      waitApplied,
+      reinstallCommit,
       flux,
       repo,
       standIn,

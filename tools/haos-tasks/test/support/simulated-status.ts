@@ -14,7 +14,7 @@ import { workloadMonitorKind } from "./cozystack.ts";
  *   infoSource), guestOSInfo;
  * - cozystack-controller's WorkloadMonitor `status.operational` (+ observed/available replicas);
  * - the LoadBalancer's `status.loadBalancer.ingress[].ip` on a LoadBalancer Service;
- * (the Home Assistant page is `startHomeAssistantPage` in cluster-simulator.ts).
+ * (the Home Assistant page is `startHomeAssistantPage` in verify-harness.ts).
  * It advances every object one step per poll, so each state is observable.
  */
 
@@ -75,8 +75,20 @@ export class SimulatedPlatform {
     this.options.importMode = mode;
   }
 
-  /** DataVolumes whose import keeps failing whatever importMode says (by name). */
+  /** The IP the LoadBalancer pool hands the next Service without one. */
+  set wholeIp(ip: string) {
+    this.options.wholeIp = ip;
+  }
+
+  /**
+   * DataVolumes whose import keeps failing whatever importMode says (by name): CDI's importer pod
+   * restarts (CrashLoopBackOff), restartCount rises, Running=False with the 404, an Error event.
+   */
   readonly failingImports = new Set<string>();
+  /** DataVolumes whose import runs but never finishes (ImportInProgress at 12.00%), by name. */
+  readonly slowImports = new Set<string>();
+  /** VirtualMachines no node fits (by name): the scheduler leaves the virt-launcher pod Pending. */
+  readonly unschedulable = new Set<string>();
 
   start(): void {
     this.loop = (async () => {
@@ -94,6 +106,19 @@ export class SimulatedPlatform {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.loop;
+  }
+
+  /** The LoadBalancer takes back every IP it handed out; the next poll assigns them again from the pool. */
+  async releaseIps(): Promise<void> {
+    for (const svc of (await this.client.list(resourceKinds.service, this.options.namespace)).items) {
+      if ((svc.spec as { type?: string }).type !== "LoadBalancer") continue;
+      await this.write(
+        "service",
+        svc.metadata.name,
+        { loadBalancer: { ingress: null } },
+        "LoadBalancer IP released",
+      );
+    }
   }
 
   /** Forgets an object's progress (it was deleted and comes back fresh). */
@@ -126,6 +151,7 @@ export class SimulatedPlatform {
     for (const dv of dvs) await this.dataVolume(dv);
     const vms = (await this.client.list(resourceKinds.virtualMachine, ns)).items;
     for (const vm of vms) await this.virtualMachine(vm, dvs);
+    await this.collectGarbage(dvs, vms);
     for (const svc of (await this.client.list(resourceKinds.service, ns)).items) {
       const spec = svc.spec as { type?: string };
       const ingress = (svc.status as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer
@@ -142,6 +168,110 @@ export class SimulatedPlatform {
     for (const monitor of (await this.client.list(workloadMonitorKind, ns)).items) {
       await this.workloadMonitor(monitor, dvs, vms);
     }
+  }
+
+  /**
+   * What the garbage collector and virt-controller do (no kube-controller-manager runs here): the
+   * VMI of a deleted VM, and the PVC and importer pod of a deleted DataVolume, go too.
+   */
+  private async collectGarbage(dvs: KubeObject[], vms: KubeObject[]): Promise<void> {
+    const ns = this.options.namespace;
+    const alive = new Set([...dvs, ...vms].map((o) => o.metadata.uid));
+    const orphaned = (o: KubeObject) =>
+      (
+        (o.metadata as { ownerReferences?: Array<{ uid: string; controller?: boolean }> }).ownerReferences ??
+        []
+      ).some((r) => r.controller && !alive.has(r.uid));
+    for (const [kind, items] of [
+      ["virtualMachineInstance", (await this.client.list(resourceKinds.virtualMachineInstance, ns)).items],
+      ["persistentVolumeClaim", (await this.client.list(resourceKinds.persistentVolumeClaim, ns)).items],
+      ["pod", (await this.client.list(resourceKinds.pod, ns)).items],
+    ] as const) {
+      for (const o of items.filter(orphaned)) {
+        await this.client.delete(resourceKinds[kind], ns, o.metadata.name);
+        this.writes.push(`${resourceKinds[kind].kind}/${o.metadata.name}: deleted (owner gone)`);
+        for (const key of [...this.steps.keys()])
+          if (key.endsWith(`/${o.metadata.uid}`)) this.steps.delete(key);
+      }
+    }
+  }
+
+  /** CDI's importer pod for `dv`, its container in CrashLoopBackOff after `restarts` restarts. */
+  private async importerPod(dv: KubeObject, restarts: number): Promise<void> {
+    const ns = this.options.namespace;
+    const name = `importer-${dv.metadata.name}`;
+    if (!(await this.client.get(resourceKinds.pod, ns, name))) {
+      await this.client.create(resourceKinds.pod, ns, {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: {
+          name,
+          namespace: ns,
+          labels: { app: "containerized-data-importer", "cdi.kubevirt.io": "importer" },
+          ownerReferences: [
+            {
+              apiVersion: "cdi.kubevirt.io/v1beta1",
+              kind: "DataVolume",
+              name: dv.metadata.name,
+              uid: dv.metadata.uid,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
+        },
+        spec: { containers: [{ name: "importer", image: "quay.io/kubevirt/cdi-importer:v1.64.0" }] },
+      });
+    }
+    await this.write(
+      "pod",
+      name,
+      {
+        phase: "Running",
+        containerStatuses: [
+          {
+            name: "importer",
+            image: "quay.io/kubevirt/cdi-importer:v1.64.0",
+            imageID: "",
+            ready: false,
+            restartCount: restarts,
+            started: false,
+            state: {
+              waiting: { reason: "CrashLoopBackOff", message: "back-off 10s restarting failed container" },
+            },
+            lastState: { terminated: { exitCode: 1, reason: "Error" } },
+          },
+        ],
+      },
+      `importer CrashLoopBackOff (restart ${restarts})`,
+    );
+  }
+
+  /** An Event on `object`, as CDI's and KubeVirt's recorders write them. */
+  private async event(object: KubeObject, type: "Normal" | "Warning", reason: string, message: string) {
+    const stamp = now();
+    await this.client.create(resourceKinds.event, this.options.namespace, {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { generateName: `${object.metadata.name}.`, namespace: this.options.namespace },
+      involvedObject: {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        name: object.metadata.name,
+        namespace: this.options.namespace,
+        uid: object.metadata.uid,
+      },
+      type,
+      reason,
+      message,
+      count: 1,
+      firstTimestamp: stamp,
+      lastTimestamp: stamp,
+      source: {
+        component:
+          object.kind === "DataVolume" ? "datavolume-import-controller" : "virtualmachine-controller",
+      },
+    });
+    this.writes.push(`Event ${object.kind}/${object.metadata.name}: ${reason}`);
   }
 
   private async dataVolume(dv: KubeObject): Promise<void> {
@@ -210,6 +340,10 @@ export class SimulatedPlatform {
     }
     if (this.options.importMode === "fails" || this.failingImports.has(name)) {
       const restarts = step - 1;
+      const why =
+        "Unable to connect to http data source: expected status code 200, got 404. Status: 404 Not Found";
+      await this.importerPod(dv, restarts);
+      if (restarts === 1) await this.event(dv, "Warning", "Error", why);
       await this.write(
         "dataVolume",
         name,
@@ -220,12 +354,7 @@ export class SimulatedPlatform {
           restartCount: restarts,
           conditions: [
             cdiCondition("Bound", "True", "Bound", `PVC ${name} Bound`),
-            cdiCondition(
-              "Running",
-              "False",
-              "Error",
-              "Unable to connect to http data source: expected status code 200, got 404. Status: 404 Not Found",
-            ),
+            cdiCondition("Running", "False", "Error", why),
             cdiCondition("Ready", "False", "", ""),
           ],
         },
@@ -233,13 +362,14 @@ export class SimulatedPlatform {
       );
       return;
     }
-    const running = step === 2;
+    const running = step === 2 || this.slowImports.has(name);
+    if (running && step > 2) return; // a slow import: still 12.00%
     await this.write(
       "dataVolume",
       name,
       {
         phase: running ? "ImportInProgress" : "Succeeded",
-        progress: running ? "45.23%" : "100.0%",
+        progress: running ? (this.slowImports.has(name) ? "12.00%" : "45.23%") : "100.0%",
         claimName: name,
         restartCount: 0,
         conditions: [
@@ -301,6 +431,57 @@ export class SimulatedPlatform {
     }
     const step = this.due(`vm/${vm.metadata.uid}`);
     if (step === undefined) return;
+    if (this.unschedulable.has(name)) {
+      if (step > 1) return;
+      // virt-controller copies the launcher pod's PodScheduled=False/Unschedulable to the VMI and
+      // the VM, and shows ErrorUnschedulable; the VMI stays Scheduling.
+      const message =
+        "0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.";
+      const scheduled = kvCondition("PodScheduled", "False", "Unschedulable", message);
+      if (step === 0) {
+        if (!(await this.client.get(resourceKinds.virtualMachineInstance, this.options.namespace, name)))
+          await this.client.create(resourceKinds.virtualMachineInstance, this.options.namespace, {
+            apiVersion: "kubevirt.io/v1",
+            kind: "VirtualMachineInstance",
+            metadata: {
+              name,
+              namespace: this.options.namespace,
+              ownerReferences: [
+                {
+                  apiVersion: "kubevirt.io/v1",
+                  kind: "VirtualMachine",
+                  name,
+                  uid: vm.metadata.uid,
+                  controller: true,
+                },
+              ],
+            },
+            spec: { domain: { devices: {} } },
+          });
+        await this.write(
+          "virtualMachineInstance",
+          name,
+          { phase: "Scheduling", conditions: [kvCondition("Ready", "False", "PodNotExists", ""), scheduled] },
+          "VMI Scheduling (Unschedulable)",
+        );
+        return;
+      }
+      await this.write(
+        "virtualMachine",
+        name,
+        {
+          printableStatus: "ErrorUnschedulable",
+          ready: false,
+          created: true,
+          conditions: [
+            kvCondition("Ready", "False", "GuestNotRunning", "Guest VM is not reported as running"),
+            scheduled,
+          ],
+        },
+        "ErrorUnschedulable",
+      );
+      return;
+    }
     if (step === 0) {
       await this.write(
         "virtualMachine",
