@@ -120,7 +120,7 @@ const defaultIO = (): CommandIO => ({
   isTTY: Boolean(process.stdout.isTTY),
   colour: wantsColour(process.env, Boolean(process.stdout.isTTY)),
   // The user's clock starts when they pressed enter, not once our modules are loaded.
-  startedAt: performance.timeOrigin,
+  startedAt: Math.floor(performance.timeOrigin),
 });
 
 /** Help for `words` (a command, a group or nothing), or undefined when they name neither. */

@@ -5,7 +5,9 @@ import type { AppProbe } from "./phases/types.ts";
  * One HTTP GET of the Home Assistant page, judged by looksLikeHomeAssistant. Redirects are not
  * followed: a fresh instance answers with a redirect to onboarding, which already proves it.
  */
-export async function probeApp(url: string, timeoutMs: number): Promise<AppProbe> {
+export async function probeApp(url: string, timeout: number): Promise<AppProbe> {
+  // AbortSignal.timeout takes whole milliseconds only (a fraction throws ERR_OUT_OF_RANGE).
+  const timeoutMs = Math.max(1, Math.ceil(timeout));
   const started = Date.now();
   try {
     const response = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });

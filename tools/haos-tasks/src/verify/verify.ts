@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 import { runGit } from "../git/runner.ts";
 import { KubeClient } from "../kube/client.ts";
@@ -98,6 +99,21 @@ const deadlineGraceMs = 800;
  * Follows the rollout of one commit to a ready VM and a Home Assistant page answering. Throws
  * (with a hint) only for misconfiguration; every cluster outcome is a VerifyReport.
  */
+/**
+ * This process's peak RSS: Linux's VmHWM, the high-water mark of its own address space. Not
+ * getrusage's maxrss: Linux carries that across execve, so a verify started by a big parent (a
+ * runner, a benchmark) would report the parent's peak as its own.
+ */
+export function peakRssBytes(): number {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    if (hwm?.[1]) return Number(hwm[1]) * 1024;
+  } catch {
+    // not Linux: the rusage figure
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const started = options.startedAt ?? Date.now();
   // A wrong --app must say so, not "platform.yaml not found" or "no Kubernetes credentials".
@@ -141,7 +157,7 @@ async function follow(
       requests: client.stats.requests,
       watchStreams: client.stats.watchStreams,
       requestsPerMinute: Math.round((client.stats.requests / minutes) * 10) / 10,
-      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      maxRssBytes: peakRssBytes(),
     };
   };
   const aborted = (error: unknown, phase?: PhaseName): VerifyReport => {
