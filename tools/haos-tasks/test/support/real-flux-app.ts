@@ -14,8 +14,8 @@ import {
   type ArtifactServer,
   type FluxControllerName,
   type FluxControllers,
+  fluxCrdTexts,
   type GitHttpServer,
-  installFluxCrds,
   pinnedText,
   startArtifactServer,
   startFluxControllers,
@@ -69,15 +69,15 @@ export async function installAppCrds(server: TestApiServer, platformDecl?: Platf
     await execFileAsync("kubectl", ["kustomize", path.join(toolsRepoRoot, appRel)], { maxBuffer: 16 << 20 })
   ).stdout;
   const kinds = new Set(docsOf(built).map((d) => String(d.kind)));
-  await installFluxCrds(server);
-  await server.installCrds(await publishedAppCrds(p, kinds));
-  await server.installCrds(
-    await synthesizedCrds({
+  await server.installCrds([
+    ...(await fluxCrdTexts()),
+    ...(await publishedAppCrds(p, kinds)),
+    ...(await synthesizedCrds({
       cozystack: p.versions.cozystack,
       kubevirt: p.versions.kubevirt,
       cdi: p.versions.cdi,
-    }),
-  );
+    })),
+  ]);
 }
 
 export interface AppRepo {
