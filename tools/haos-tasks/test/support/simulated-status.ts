@@ -387,6 +387,30 @@ export class SimulatedPlatform {
     );
   }
 
+  /** virt-controller creates the VM's VirtualMachineInstance (owned by the VM) when it starts it. */
+  private async ensureVmi(vm: KubeObject): Promise<void> {
+    const name = vm.metadata.name;
+    if (await this.client.get(resourceKinds.virtualMachineInstance, this.options.namespace, name)) return;
+    await this.client.create(resourceKinds.virtualMachineInstance, this.options.namespace, {
+      apiVersion: "kubevirt.io/v1",
+      kind: "VirtualMachineInstance",
+      metadata: {
+        name,
+        namespace: this.options.namespace,
+        ownerReferences: [
+          {
+            apiVersion: "kubevirt.io/v1",
+            kind: "VirtualMachine",
+            name,
+            uid: vm.metadata.uid,
+            controller: true,
+          },
+        ],
+      },
+      spec: { domain: { devices: {} } },
+    });
+  }
+
   private async virtualMachine(vm: KubeObject, dvs: KubeObject[]): Promise<void> {
     const name = vm.metadata.name;
     const status = vm.status as { ready?: boolean; observedGeneration?: number } | undefined;
@@ -439,25 +463,7 @@ export class SimulatedPlatform {
         "0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.";
       const scheduled = kvCondition("PodScheduled", "False", "Unschedulable", message);
       if (step === 0) {
-        if (!(await this.client.get(resourceKinds.virtualMachineInstance, this.options.namespace, name)))
-          await this.client.create(resourceKinds.virtualMachineInstance, this.options.namespace, {
-            apiVersion: "kubevirt.io/v1",
-            kind: "VirtualMachineInstance",
-            metadata: {
-              name,
-              namespace: this.options.namespace,
-              ownerReferences: [
-                {
-                  apiVersion: "kubevirt.io/v1",
-                  kind: "VirtualMachine",
-                  name,
-                  uid: vm.metadata.uid,
-                  controller: true,
-                },
-              ],
-            },
-            spec: { domain: { devices: {} } },
-          });
+        await this.ensureVmi(vm);
         await this.write(
           "virtualMachineInstance",
           name,
@@ -502,31 +508,7 @@ export class SimulatedPlatform {
       const networks =
         (vm.spec as { template?: { spec?: { networks?: Array<{ name: string }> } } }).template?.spec
           ?.networks ?? [];
-      const existing = await this.client.get(
-        resourceKinds.virtualMachineInstance,
-        this.options.namespace,
-        name,
-      );
-      if (!existing) {
-        await this.client.create(resourceKinds.virtualMachineInstance, this.options.namespace, {
-          apiVersion: "kubevirt.io/v1",
-          kind: "VirtualMachineInstance",
-          metadata: {
-            name,
-            namespace: this.options.namespace,
-            ownerReferences: [
-              {
-                apiVersion: "kubevirt.io/v1",
-                kind: "VirtualMachine",
-                name,
-                uid: vm.metadata.uid,
-                controller: true,
-              },
-            ],
-          },
-          spec: { domain: { devices: {} } },
-        });
-      }
+      await this.ensureVmi(vm);
       await this.write(
         "virtualMachineInstance",
         name,
