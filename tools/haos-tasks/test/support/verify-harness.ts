@@ -57,6 +57,9 @@ export async function startApiProxy(
       },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        // Node holds the headers until the first body byte: a quiet watch would look like an
+        // API server that never answers (the client gives up after its answer timeout).
+        res.flushHeaders();
         answer.pipe(res);
       },
     );
