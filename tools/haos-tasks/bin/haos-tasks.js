@@ -10,6 +10,11 @@ if (major < 24) {
   );
   process.exit(2);
 }
+// Node caches the compiled (and type-stripped) modules on disk, keyed by their content: a cold
+// start then skips stripping and compiling about 200 TypeScript files (`--help`: 0.47 s → 0.15 s).
+// NODE_COMPILE_CACHE still chooses the folder; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+const { enableCompileCache } = await import("node:module");
+enableCompileCache?.();
 // Before anything imports @kubernetes/client-node: load its KubeConfig without the generated API.
 const { registerSlimClientNode } = await import("../src/kube/client-node-slim.ts");
 registerSlimClientNode();

@@ -1,7 +1,7 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { parseSourceFile, type SourceFile } from "./yaml-source.ts";
+import { lazySourceFile, parseSourceFile, type SourceFile } from "./yaml-source.ts";
 
 /** File names kustomize reads as a kustomization. */
 export const kustomizationFileNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -11,7 +11,7 @@ export const knownNonResources = ["platform.yaml", "moon.yml", "moon.yaml", ".ha
 
 const yamlFile = /\.ya?ml$/;
 
-/** What validate reads: every YAML file under the target, parsed with positions. */
+/** What validate reads: every YAML file under the target, parsed with positions (on first use). */
 export interface Workspace {
   /** Absolute repository root (nearest ancestor holding .git, else the target directory). */
   root: string;
@@ -205,7 +205,8 @@ export async function loadWorkspace(
           });
           return;
         }
-        files.set(rel, parseSourceFile(decoded.text, rel));
+        // Parsed on first use: validate starts the build before it parses the other files.
+        files.set(rel, lazySourceFile(decoded.text, rel));
       }),
     );
   }

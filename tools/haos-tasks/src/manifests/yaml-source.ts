@@ -69,6 +69,54 @@ export function parseSourceFile(text: string, file: string): SourceFile {
   return { file, text, lines: text.split(/\r?\n/), documents, lineCounter };
 }
 
+/**
+ * A file whose parse waits until something reads its documents, lines or line counter (then it
+ * is parsed once, exactly as parseSourceFile does). validate reads a whole repository but needs
+ * only the kustomization files and Flux Kustomizations to start the build: the other files are
+ * parsed while the build runs, and files outside the requested scope may never need a parse.
+ */
+class LazySourceFile implements SourceFile {
+  readonly file: string;
+  readonly text: string;
+  #parsed: SourceFile | undefined;
+
+  constructor(text: string, file: string) {
+    this.text = text;
+    this.file = file;
+  }
+
+  get parsed(): boolean {
+    return this.#parsed !== undefined;
+  }
+
+  #parse(): SourceFile {
+    this.#parsed ??= parseSourceFile(this.text, this.file);
+    return this.#parsed;
+  }
+
+  get documents(): SourceDocument[] {
+    return this.#parse().documents;
+  }
+
+  get lines(): string[] {
+    return this.#parse().lines;
+  }
+
+  get lineCounter(): LineCounter {
+    return this.#parse().lineCounter;
+  }
+}
+
+/** A SourceFile parsed on first use (see LazySourceFile); reads the same as parseSourceFile's. */
+export function lazySourceFile(text: string, file: string): SourceFile {
+  return new LazySourceFile(text, file);
+}
+
+/** Whether a lazily read file has been parsed yet (always true for parseSourceFile's). */
+export function isParsed(source: SourceFile): boolean {
+  return !(source instanceof LazySourceFile) || source.parsed;
+}
+
 /** The error a document's conversion to plain data threw, as a parse error at its first unresolved alias. */
 export function conversionError(ast: Document.Parsed, error: unknown): YAMLParseError {
   let at: [number, number] = [ast.range[0], ast.range[1]];

@@ -97,6 +97,19 @@ function buildFailureFinding(
   );
 }
 
+/**
+ * A pause that lets the event loop run once `ms` of synchronous work has passed since the last
+ * one (so child processes are fed and read), and costs nothing otherwise.
+ */
+function yieldEvery(ms: number): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last < ms) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    last = performance.now();
+  };
+}
+
 /** Directories to build: kustomizations no other kustomization in the tree includes (not Components). */
 function rootKustomizations(kustomizations: readonly Kustomization[]): string[] {
   const included = new Set(
@@ -222,8 +235,16 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   const findings: Finding[] = requested.problems.map((p) =>
     finding(p.rule, { file: p.file, line: p.line ?? 1, column: 1 }, p.message, p.hint),
   );
-  for (const [file, source] of workspace.files)
-    if (inScope(file)) findings.push(...lintStyle(source, config));
+  // The style rules parse every file (workspace files are parsed on first use). With a build to
+  // run, they run while the kustomize helpers build, yielding now and then so the helpers get
+  // their next roots and their answers are read.
+  const lint = async (pause: () => Promise<void>) => {
+    for (const [file, source] of workspace.files) {
+      if (!inScope(file)) continue;
+      findings.push(...lintStyle(source, config));
+      await pause();
+    }
+  };
   const kustomizationsInScope = workspace.kustomizationDirs.filter((d) =>
     inScope(kustomizationFileOf(workspace, d)?.file),
   ).length;
@@ -237,14 +258,16 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     ),
     stats: { files: scope.size, kustomizations: kustomizationsInScope, builds, objects },
   });
-  if (options.only === "lint") return done(0);
+  if (options.only === "lint") {
+    await lint(async () => {});
+    return done(0);
+  }
 
   const kustomizations = workspace.kustomizationDirs.flatMap((dir) => {
     const source = kustomizationFileOf(workspace, dir);
     return source ? [readKustomization(source, dir)] : [];
   });
   const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
-  findings.push(...kustomizationReferences(workspace, kustomizations, config));
   const flux = fluxKustomizations(workspace);
   const { units, byDir: fluxByDir } = buildUnits(
     rootKustomizations(kustomizations),
@@ -259,7 +282,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     "running",
     `${kustomizeEngine(options) === "kubectl" ? "kubectl kustomize" : "kustomize (in-process)"}: ${units.length} builds of ${workspace.kustomizationDirs.length} kustomizations`,
   );
-  const built = await buildFallingBackToIncluded(
+  const building = buildFallingBackToIncluded(
     units.map((u) => u.dir),
     kustomizations,
     (dirs) =>
@@ -272,6 +295,11 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
         },
       ),
   );
+  // Awaited below, after the style rules: a failure must not count as unhandled meanwhile.
+  building.catch(() => {});
+  await lint(yieldEvery(5));
+  findings.push(...kustomizationReferences(workspace, kustomizations, config));
+  const built = await building;
   findings.push(...built.failures.map((f) => buildFailureFinding(f, workspace, kustomizations)));
   const notes = substitute(
     built.resources,
