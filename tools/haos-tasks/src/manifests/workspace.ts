@@ -1,4 +1,4 @@
-import { existsSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { lazySourceFile, parseSourceFile, type SourceFile } from "./yaml-source.ts";
@@ -189,26 +189,23 @@ export async function loadWorkspace(
   }
   const unique = [...new Set(found)].sort();
   const files = new Map<string, SourceFile>();
-  // In slices: a repository of 10,000 files must not hold 10,000 descriptors at once.
-  for (let i = 0; i < unique.length; i += 64) {
-    await Promise.all(
-      unique.slice(i, i + 64).map(async (absolute) => {
-        const rel = relativePath(root, absolute);
-        const decoded = decodeYaml(await readFile(absolute));
-        if ("problem" in decoded) {
-          problems.push({
-            rule: "yaml/encoding",
-            file: rel,
-            line: decoded.line,
-            message: decoded.problem,
-            hint: "save the file as UTF-8 text, or rename it if it is not YAML",
-          });
-          return;
-        }
-        // Parsed on first use: validate starts the build before it parses the other files.
-        files.set(rel, lazySourceFile(decoded.text, rel));
-      }),
-    );
+  // One file at a time, synchronously: no descriptors pile up (10,000 files, one open at once),
+  // and a sync read costs about half the CPU of fs/promises' open/stat/read/close round trips.
+  for (const absolute of unique) {
+    const rel = relativePath(root, absolute);
+    const decoded = decodeYaml(readFileSync(absolute));
+    if ("problem" in decoded) {
+      problems.push({
+        rule: "yaml/encoding",
+        file: rel,
+        line: decoded.line,
+        message: decoded.problem,
+        hint: "save the file as UTF-8 text, or rename it if it is not YAML",
+      });
+      continue;
+    }
+    // Parsed on first use: validate starts the build before it parses the other files.
+    files.set(rel, lazySourceFile(decoded.text, rel));
   }
   const kustomizationDirs = [...files.keys()]
     .filter((rel) => kustomizationFileNames.includes(path.posix.basename(rel)))

@@ -361,55 +361,65 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   const platforms = new PlatformLookup(root);
   const checked = subjects.filter((s) => inScope(s.file));
   const bySchemaSet = await groupByPlatform(checked, platforms);
-  if (options.loadCatalog) {
-    for (const [platform, group] of bySchemaSet) {
-      progress("schemas", "running", `kubeconform over ${group.length} objects`);
-      let catalog: CatalogLike;
-      const kubernetesVersion = options.kubernetesVersion ?? config.kubernetesVersion;
-      try {
-        catalog = await options.loadCatalog(platform, kubernetesVersion);
-      } catch (error) {
-        // A catalog that cannot be built (a version the lock does not pin, a missing source) is a
-        // finding at the declaration: every object of the group stays unchecked, visibly.
-        const hint = (error as { hint?: unknown }).hint;
-        findings.push(
-          finding(
-            "schema/error",
-            { file: platform?.file ?? configFileName, line: 1, column: 1 },
-            `no schema catalog, ${group.length} objects not schema-checked: ${error instanceof Error ? error.message : String(error)}`,
-            typeof hint === "string" ? hint : "run `haos-tasks schemas sync` to see why",
-          ),
-        );
-        continue;
-      }
-      const declared = platform ?? (await defaultPlatform().catch(() => undefined));
-      findings.push(
-        ...(await schemaFindings(group.map(withoutSopsMetadata), catalog, config, {
-          kubeconform: options.kubeconform ?? toolPath("kubeconform"),
-          strict: options.strict ?? false,
-          positions: config.positions,
-          sources: {
-            root,
-            crdFiles: await globFiles(root, config.schemas.crds, config.ignore),
-            locations: [...(options.schemaLocations ?? []), ...config.schemas.locations],
-            ...((options.catalog ?? config.schemas.catalog)
-              ? { clusterCatalog: path.resolve(root, options.catalog ?? config.schemas.catalog ?? "") }
-              : {}),
-            kubernetesVersion: kubernetesVersion ?? declared?.versions.kubernetes ?? "master",
+  // kubeconform runs in its own process: the platform rules run meanwhile, and the findings are
+  // added in the same order as before (schema findings first).
+  const schemaStage = async (): Promise<Finding[]> => {
+    const schema: Finding[] = [];
+    if (options.loadCatalog) {
+      for (const [platform, group] of bySchemaSet) {
+        progress("schemas", "running", `kubeconform over ${group.length} objects`);
+        let catalog: CatalogLike;
+        const kubernetesVersion = options.kubernetesVersion ?? config.kubernetesVersion;
+        try {
+          catalog = await options.loadCatalog(platform, kubernetesVersion);
+        } catch (error) {
+          // A catalog that cannot be built (a version the lock does not pin, a missing source) is a
+          // finding at the declaration: every object of the group stays unchecked, visibly.
+          const hint = (error as { hint?: unknown }).hint;
+          schema.push(
+            finding(
+              "schema/error",
+              { file: platform?.file ?? configFileName, line: 1, column: 1 },
+              `no schema catalog, ${group.length} objects not schema-checked: ${error instanceof Error ? error.message : String(error)}`,
+              typeof hint === "string" ? hint : "run `haos-tasks schemas sync` to see why",
+            ),
+          );
+          continue;
+        }
+        const declared = platform ?? (await defaultPlatform().catch(() => undefined));
+        schema.push(
+          ...(await schemaFindings(group.map(withoutSopsMetadata), catalog, config, {
+            kubeconform: options.kubeconform ?? toolPath("kubeconform"),
             strict: options.strict ?? false,
-            reader: new LocationReader({
-              cacheDir: path.join(path.dirname(cacheDirs().catalogRoot), "locations"),
-              ...(options.fetchLocation ? { fetch: options.fetchLocation } : {}),
-            }),
-          },
-        })),
-      );
+            positions: config.positions,
+            sources: {
+              root,
+              crdFiles: await globFiles(root, config.schemas.crds, config.ignore),
+              locations: [...(options.schemaLocations ?? []), ...config.schemas.locations],
+              ...((options.catalog ?? config.schemas.catalog)
+                ? { clusterCatalog: path.resolve(root, options.catalog ?? config.schemas.catalog ?? "") }
+                : {}),
+              kubernetesVersion: kubernetesVersion ?? declared?.versions.kubernetes ?? "master",
+              strict: options.strict ?? false,
+              reader: new LocationReader({
+                cacheDir: path.join(path.dirname(cacheDirs().catalogRoot), "locations"),
+                ...(options.fetchLocation ? { fetch: options.fetchLocation } : {}),
+              }),
+            },
+          })),
+        );
+      }
     }
-  }
+    return schema;
+  };
+  const schemaChecks = schemaStage();
+  // Awaited below, after the platform rules: a failure must not count as unhandled meanwhile.
+  schemaChecks.catch(() => {});
   progress("rules", "running", "platform rules");
   const lock = options.lock ?? (await readSchemaLock().catch(() => undefined));
   const context = await ruleContext(subjects, platforms, lock, { ...environmentFetch(), ...options.fetch });
-  findings.push(...platformRules(context), ...platforms.findings);
+  const ruleFindings = platformRules(context);
+  findings.push(...(await schemaChecks), ...ruleFindings, ...platforms.findings);
   // An app of platform kinds without a platform.yaml silently lost its platform rules before.
   const noted = new Set<string>();
   for (const s of checked) {
