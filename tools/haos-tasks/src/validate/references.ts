@@ -66,6 +66,8 @@ export function kustomizationReferences(
     for (const entry of k.entries) {
       if (!entry.path) continue;
       listed.add(entry.path);
+      // A file validate read is there and is no directory: nothing to report, no file-system call.
+      if (workspace.files.has(entry.path)) continue;
       const absolute = path.join(workspace.root, entry.path);
       const where = doc
         ? { file: k.source.file, ...pointerPosition(k.source, doc, entry.pointer) }
