@@ -59,6 +59,8 @@ interface WalkState {
   /** Real paths of the directories on the current path (a symlink back to one is a loop). */
   ancestors: Set<string>;
   problems: WorkspaceProblem[];
+  /** The repository's real path, resolved once. */
+  realRoot?: string;
 }
 
 /**
@@ -71,9 +73,11 @@ async function walk(
   ignore: readonly string[],
   out: string[],
   state: WalkState = { ancestors: new Set([safeRealpath(dir) ?? dir]), problems: [] },
+  realDir: string = safeRealpath(dir) ?? dir,
 ): Promise<WorkspaceProblem[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const realRoot = safeRealpath(root) ?? root;
+  state.realRoot ??= safeRealpath(root) ?? root;
+  const realRoot = state.realRoot;
   for (const entry of entries) {
     const absolute = path.join(dir, entry.name);
     const rel = relativePath(root, absolute);
@@ -112,9 +116,12 @@ async function walk(
     if (isDirectory) {
       // Dot folders (.git, .github, .moon) and dependencies hold no Flux objects.
       if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
-      const real = safeRealpath(absolute) ?? absolute;
+      // A plain directory's real path is its parent's plus its name: one realpath per symlink only.
+      const real = entry.isSymbolicLink()
+        ? (safeRealpath(absolute) ?? absolute)
+        : path.join(realDir, entry.name);
       state.ancestors.add(real);
-      await walk(absolute, root, ignore, out, state);
+      await walk(absolute, root, ignore, out, state, real);
       state.ancestors.delete(real);
     } else if (isFile && (yamlFile.test(entry.name) || entry.name === "Kustomization")) {
       out.push(absolute);
