@@ -23,7 +23,7 @@ import {
   type Workspace,
   WorkspaceError,
 } from "../manifests/workspace.ts";
-import { pointerPosition } from "../manifests/yaml-source.ts";
+import { hasParseErrors, pointerPosition, releaseAst } from "../manifests/yaml-source.ts";
 import type { PhaseEvent } from "../phases.ts";
 import type { Platform } from "../platform/platform.ts";
 import { cacheDirs } from "../schemas/catalog.ts";
@@ -117,7 +117,10 @@ function rootKustomizations(kustomizations: readonly Kustomization[]): string[] 
   );
   return kustomizations
     .filter((k) => !included.has(k.dir))
-    .filter((k) => k.source.documents[0]?.ast.errors.length === 0)
+    .filter((k) => {
+      const doc = k.source.documents[0];
+      return doc !== undefined && !hasParseErrors(doc);
+    })
     .filter((k) => field(k.source.documents[0]?.value, "kind") !== "Component")
     .map((k) => k.dir);
 }
@@ -242,6 +245,8 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     for (const [file, source] of workspace.files) {
       if (!inScope(file)) continue;
       findings.push(...lintStyle(source, config));
+      // Only a finding's position needs the AST from here on: it is parsed again if one does.
+      releaseAst(source);
       await pause();
     }
   };
