@@ -360,14 +360,15 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
         );
     }
   }
-  const elsewhere = fluxCreatedObjects(subjects);
-  findings.push(...fluxReferences(subjects, root, config, elsewhere), ...duplicateResources(subjects));
-
   const platforms = new PlatformLookup(root);
   const checked = subjects.filter((s) => inScope(s.file));
   const bySchemaSet = await groupByPlatform(checked, platforms);
-  // kubeconform runs in its own process: the platform rules run meanwhile, and the findings are
-  // added in the same order as before (schema findings first).
+  // kubeconform runs in its own process: the reference checks and platform rules run once it has
+  // started, and the findings are added in the same order as before (references, schemas, rules).
+  let kubeconformStarted: () => void = () => {};
+  const kubeconformRunning = new Promise<void>((resolve) => {
+    kubeconformStarted = resolve;
+  });
   const schemaStage = async (): Promise<Finding[]> => {
     const schema: Finding[] = [];
     if (options.loadCatalog) {
@@ -397,6 +398,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
             kubeconform: options.kubeconform ?? toolPath("kubeconform"),
             strict: options.strict ?? false,
             positions: config.positions,
+            onKubeconformStart: kubeconformStarted,
             sources: {
               root,
               crdFiles: await globFiles(root, config.schemas.crds, config.ignore),
@@ -419,12 +421,21 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   };
   const schemaChecks = schemaStage();
   // Awaited below, after the platform rules: a failure must not count as unhandled meanwhile.
-  schemaChecks.catch(() => {});
+  const schemaDone = schemaChecks.then(
+    () => {},
+    () => {},
+  );
+  await Promise.race([kubeconformRunning, schemaDone]);
+  const elsewhere = fluxCreatedObjects(subjects);
+  const referenceFindings = [
+    ...fluxReferences(subjects, root, config, elsewhere),
+    ...duplicateResources(subjects),
+  ];
   progress("rules", "running", "platform rules");
   const lock = options.lock ?? (await readSchemaLock().catch(() => undefined));
   const context = await ruleContext(subjects, platforms, lock, { ...environmentFetch(), ...options.fetch });
   const ruleFindings = platformRules(context);
-  findings.push(...(await schemaChecks), ...ruleFindings, ...platforms.findings);
+  findings.push(...referenceFindings, ...(await schemaChecks), ...ruleFindings, ...platforms.findings);
   // An app of platform kinds without a platform.yaml silently lost its platform rules before.
   const noted = new Set<string>();
   for (const s of checked) {

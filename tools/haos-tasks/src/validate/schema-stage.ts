@@ -30,6 +30,8 @@ export interface SchemaStageOptions {
   sources?: SchemaSourceOptions;
   /** Where each kindsWithoutSchema entry sits in .haos-tasks.yaml. */
   positions?: readonly ConfigPosition[];
+  /** Called once kubeconform has started (not at all when nothing needs a schema check). */
+  onKubeconformStart?: () => void;
 }
 
 /** What the catalog users point kubeconform at; printed in the fix of a missing schema. */
@@ -195,6 +197,7 @@ export async function schemaFindings(
     const results = await runKubeconform(inputs, {
       kubeconform: options.kubeconform,
       schemaLocation: locations,
+      ...(options.onKubeconformStart ? { onStart: options.onKubeconformStart } : {}),
     });
     const skipped = new Map<string, { subject: Subject; names: Set<string> }>();
     for (const result of results) {
