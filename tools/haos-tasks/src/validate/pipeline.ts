@@ -310,9 +310,15 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     built.resources,
     fluxByDir,
     findings,
-    [...workspace.files.values()].flatMap((source) =>
-      resourcesOf(source).filter((r) => r.kind === "ConfigMap" || r.kind === "Secret"),
-    ),
+    // The substituteFrom candidates, only when some Flux Kustomization substitutes at all; a
+    // file whose text names neither kind (nor escapes anything) holds neither.
+    [...fluxByDir.values()].some((k) => k.postBuild)
+      ? [...workspace.files.values()]
+          .filter((source) => /ConfigMap|Secret|\\/.test(source.text))
+          .flatMap((source) =>
+            resourcesOf(source).filter((r) => r.kind === "ConfigMap" || r.kind === "Secret"),
+          )
+      : [],
   );
 
   const files = new SourceFiles(workspace);
