@@ -61,19 +61,19 @@ interface Continuations {
   all: Set<number>;
 }
 
-// lintWhitespace and lintIndentation both need them: one walk of the AST per file.
-const continuations = new WeakMap<SourceFile, Continuations>();
+// lintWhitespace and lintIndentation both need them, one after the other: one walk of the AST per
+// file. Only the last file's are kept (a cache of every file would hold them all in memory).
+let lastContinuations: { source: SourceFile; found: Continuations } | undefined;
 
 /** Lines that continue a multi-line scalar or (unless told not to) flow collection: their indentation is content. */
 function continuationLines(
   source: SourceFile,
   options: { collections: boolean } = { collections: true },
 ): Set<number> {
-  let found = continuations.get(source);
-  if (!found) {
-    found = walkContinuations(source);
-    continuations.set(source, found);
+  if (lastContinuations?.source !== source) {
+    lastContinuations = { source, found: walkContinuations(source) };
   }
+  const { found } = lastContinuations;
   return options.collections ? found.all : found.scalars;
 }
 

@@ -108,12 +108,31 @@ export function lazySourceFile(text: string, file: string): SourceFile {
   return new LazySourceFile(text, file);
 }
 
-/** Parse errors of documents whose AST was released (releaseAst), by document. */
-const releasedErrors = new WeakMap<SourceDocument, boolean>();
+// A released document keeps whether it had parse errors and the file to parse again, as symbol
+// properties: no closure or WeakMap entry per document (55,000 of them would weigh on the GC).
+const releasedErrors = Symbol("haos-tasks.releasedErrors");
+const releasedFrom = Symbol("haos-tasks.releasedFrom");
+interface ReleasedDocument extends SourceDocument {
+  [releasedErrors]?: boolean;
+  [releasedFrom]?: SourceFile;
+}
 
 /** Whether the parser reported errors in the document (also after its AST was released). */
 export function hasParseErrors(doc: SourceDocument): boolean {
-  return releasedErrors.get(doc) ?? doc.ast.errors.length > 0;
+  return (doc as ReleasedDocument)[releasedErrors] ?? doc.ast.errors.length > 0;
+}
+
+/** The getter of a released document's `ast`: parses its file again, once, for every document. */
+function reparsedAst(this: ReleasedDocument): Document.Parsed {
+  const source = this[releasedFrom] as SourceFile;
+  const again = parseSourceFile(source.text, source.file);
+  for (const doc of source.documents as ReleasedDocument[]) {
+    const ast = again.documents[doc.index]?.ast as Document.Parsed;
+    Object.defineProperty(doc, "ast", { value: ast, writable: true, enumerable: true, configurable: true });
+    delete doc[releasedErrors];
+    delete doc[releasedFrom];
+  }
+  return this.ast;
 }
 
 /**
@@ -123,27 +142,11 @@ export function hasParseErrors(doc: SourceDocument): boolean {
  * text once more, which gives the same AST, so every position stays what it was.
  */
 export function releaseAst(source: SourceFile): void {
-  const documents = source.documents;
-  let again: SourceFile | undefined;
-  for (const doc of documents) {
-    if (releasedErrors.has(doc)) continue;
-    releasedErrors.set(doc, doc.ast.errors.length > 0);
-    Object.defineProperty(doc, "ast", {
-      configurable: true,
-      enumerable: true,
-      get(): Document.Parsed {
-        again ??= parseSourceFile(source.text, source.file);
-        const ast = again.documents[doc.index]?.ast as Document.Parsed;
-        Object.defineProperty(doc, "ast", {
-          value: ast,
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
-        releasedErrors.delete(doc);
-        return ast;
-      },
-    });
+  for (const doc of source.documents as ReleasedDocument[]) {
+    if (doc[releasedFrom]) continue;
+    doc[releasedErrors] = doc.ast.errors.length > 0;
+    doc[releasedFrom] = source;
+    Object.defineProperty(doc, "ast", { get: reparsedAst, enumerable: true, configurable: true });
   }
 }
 
