@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Metafile, type Plugin } from "esbuild";
+import { type CliSources, cliSourcesFile, sourcesDigest } from "../src/cli/bundle.ts";
 import {
   generatedIndexSpecifier,
   isClientNodeConfig,
@@ -131,7 +132,8 @@ async function bundle(outdir: string): Promise<void> {
   mkdirSync(outdir, { recursive: true });
   const result = await build({
     absWorkingDir: packageDir,
-    entryPoints: { index: "src/action/index.ts" },
+    // The Action's entry and the CLI's (bin/haos-tasks.js runs dist/cli.js while it is fresh).
+    entryPoints: { index: "src/action/index.ts", cli: "src/cli/main.ts" },
     outdir,
     bundle: true,
     splitting: true,
@@ -147,6 +149,13 @@ async function bundle(outdir: string): Promise<void> {
     logLevel: "warning",
   });
   writeFileSync(path.join(outdir, "licenses.txt"), licenses(result.metafile));
+  // What dist/cli.js was built from: our own inputs, and the lock file standing for node_modules.
+  const files = [
+    ...Object.keys(result.metafile.inputs).filter((f) => !f.includes("node_modules/") && !f.includes(":")),
+    path.relative(packageDir, path.join(packageDir, "..", "..", "package-lock.json")),
+  ].sort();
+  const sources: CliSources = { files, digest: sourcesDigest(packageDir, files) };
+  writeFileSync(path.join(outdir, cliSourcesFile), `${JSON.stringify(sources, null, 2)}\n`);
   // dist/ must load as ESM wherever the action is checked out, whatever the parent package says.
   writeFileSync(path.join(outdir, "package.json"), `${JSON.stringify({ type: "module" }, null, 2)}\n`);
 }

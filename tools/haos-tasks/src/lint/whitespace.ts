@@ -54,33 +54,56 @@ export function lintWhitespace(source: SourceFile): Finding[] {
   return findings;
 }
 
+/** Lines that continue a multi-line scalar, and those that continue a flow collection. */
+interface Continuations {
+  scalars: Set<number>;
+  /** Scalars and flow collections. */
+  all: Set<number>;
+}
+
+// lintWhitespace and lintIndentation both need them, one after the other: one walk of the AST per
+// file. Only the last file's are kept (a cache of every file would hold them all in memory).
+let lastContinuations: { source: SourceFile; found: Continuations } | undefined;
+
 /** Lines that continue a multi-line scalar or (unless told not to) flow collection: their indentation is content. */
 function continuationLines(
   source: SourceFile,
   options: { collections: boolean } = { collections: true },
 ): Set<number> {
-  const lines = new Set<number>();
-  const mark = (node: Node) => {
+  if (lastContinuations?.source !== source) {
+    lastContinuations = { source, found: walkContinuations(source) };
+  }
+  const { found } = lastContinuations;
+  return options.collections ? found.all : found.scalars;
+}
+
+function walkContinuations(source: SourceFile): Continuations {
+  const scalars = new Set<number>();
+  const all = new Set<number>();
+  const mark = (node: Node, lines: Set<number>[]) => {
     const range = node.range;
     if (!range) return;
+    // Most nodes sit on one line: no line lookups for them.
+    const newline = source.text.indexOf("\n", range[0]);
+    if (newline === -1 || newline >= range[1] - 1) return;
     const first = source.lineCounter.linePos(range[0]).line;
     const last = source.lineCounter.linePos(Math.max(range[0], range[1] - 1)).line;
-    for (let l = first + 1; l <= last; l++) lines.add(l);
+    for (let l = first + 1; l <= last; l++) for (const set of lines) set.add(l);
   };
   for (const doc of source.documents) {
     visit(doc.ast, {
       Scalar(_key, node) {
-        if (isScalar(node)) mark(node);
+        if (isScalar(node)) mark(node, [scalars, all]);
       },
       Map(_key, node) {
-        if (node.flow && options.collections) mark(node);
+        if (node.flow) mark(node, [all]);
       },
       Seq(_key, node) {
-        if (node.flow && options.collections) mark(node);
+        if (node.flow) mark(node, [all]);
       },
     });
   }
-  return lines;
+  return { scalars, all };
 }
 
 /**

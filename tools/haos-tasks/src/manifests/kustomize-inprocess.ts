@@ -274,8 +274,10 @@ export class KustomizeBuilder {
   }
 
   /**
-   * Builds every dir, keeping each helper at most two requests ahead so work spreads by actual
+   * Builds every dir, keeping each helper at most four requests ahead so work spreads by actual
    * cost; results come back in `dirs` order, and `onResult` sees each as soon as it is ready.
+   * Four, not two: validate parses files while the helpers build and hands the event loop back
+   * only every few milliseconds, and a helper must not run dry in between.
    */
   async buildAll(
     dirs: readonly (string | BuildRequest)[],
@@ -284,7 +286,7 @@ export class KustomizeBuilder {
   ): Promise<InProcessBuild[]> {
     const results: InProcessBuild[] = new Array(dirs.length);
     let next = 0;
-    const depth = 2;
+    const depth = 4;
     const feed = async (worker: Worker): Promise<void> => {
       const inFlight: Promise<void>[] = [];
       const one = async (): Promise<void> => {

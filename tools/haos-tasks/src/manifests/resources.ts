@@ -1,4 +1,10 @@
-import { type Position, pointerPosition, type SourceDocument, type SourceFile } from "./yaml-source.ts";
+import {
+  hasParseErrors,
+  type Position,
+  pointerPosition,
+  type SourceDocument,
+  type SourceFile,
+} from "./yaml-source.ts";
 
 /** A Kubernetes object as written in a source file. */
 export interface Resource {
@@ -66,7 +72,7 @@ const objectKeys = /^(api_?version|kind|metadata)$/i;
  * workflow, a values file), which validate leaves alone.
  */
 export function objectProblem(doc: SourceDocument): string | undefined {
-  if (doc.empty || doc.ast.errors.length > 0) return undefined;
+  if (doc.empty || hasParseErrors(doc)) return undefined;
   const value = doc.value;
   if (!value || typeof value !== "object" || Array.isArray(value)) return undefined;
   const record = value as Record<string, unknown>;

@@ -1,7 +1,7 @@
-import { existsSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { parseSourceFile, type SourceFile } from "./yaml-source.ts";
+import { lazySourceFile, parseSourceFile, type SourceFile } from "./yaml-source.ts";
 
 /** File names kustomize reads as a kustomization. */
 export const kustomizationFileNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -11,7 +11,7 @@ export const knownNonResources = ["platform.yaml", "moon.yml", "moon.yaml", ".ha
 
 const yamlFile = /\.ya?ml$/;
 
-/** What validate reads: every YAML file under the target, parsed with positions. */
+/** What validate reads: every YAML file under the target, parsed with positions (on first use). */
 export interface Workspace {
   /** Absolute repository root (nearest ancestor holding .git, else the target directory). */
   root: string;
@@ -59,6 +59,8 @@ interface WalkState {
   /** Real paths of the directories on the current path (a symlink back to one is a loop). */
   ancestors: Set<string>;
   problems: WorkspaceProblem[];
+  /** The repository's real path, resolved once. */
+  realRoot?: string;
 }
 
 /**
@@ -71,9 +73,11 @@ async function walk(
   ignore: readonly string[],
   out: string[],
   state: WalkState = { ancestors: new Set([safeRealpath(dir) ?? dir]), problems: [] },
+  realDir: string = safeRealpath(dir) ?? dir,
 ): Promise<WorkspaceProblem[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const realRoot = safeRealpath(root) ?? root;
+  state.realRoot ??= safeRealpath(root) ?? root;
+  const realRoot = state.realRoot;
   for (const entry of entries) {
     const absolute = path.join(dir, entry.name);
     const rel = relativePath(root, absolute);
@@ -112,9 +116,12 @@ async function walk(
     if (isDirectory) {
       // Dot folders (.git, .github, .moon) and dependencies hold no Flux objects.
       if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
-      const real = safeRealpath(absolute) ?? absolute;
+      // A plain directory's real path is its parent's plus its name: one realpath per symlink only.
+      const real = entry.isSymbolicLink()
+        ? (safeRealpath(absolute) ?? absolute)
+        : path.join(realDir, entry.name);
       state.ancestors.add(real);
-      await walk(absolute, root, ignore, out, state);
+      await walk(absolute, root, ignore, out, state, real);
       state.ancestors.delete(real);
     } else if (isFile && (yamlFile.test(entry.name) || entry.name === "Kustomization")) {
       out.push(absolute);
@@ -189,25 +196,23 @@ export async function loadWorkspace(
   }
   const unique = [...new Set(found)].sort();
   const files = new Map<string, SourceFile>();
-  // In slices: a repository of 10,000 files must not hold 10,000 descriptors at once.
-  for (let i = 0; i < unique.length; i += 64) {
-    await Promise.all(
-      unique.slice(i, i + 64).map(async (absolute) => {
-        const rel = relativePath(root, absolute);
-        const decoded = decodeYaml(await readFile(absolute));
-        if ("problem" in decoded) {
-          problems.push({
-            rule: "yaml/encoding",
-            file: rel,
-            line: decoded.line,
-            message: decoded.problem,
-            hint: "save the file as UTF-8 text, or rename it if it is not YAML",
-          });
-          return;
-        }
-        files.set(rel, parseSourceFile(decoded.text, rel));
-      }),
-    );
+  // One file at a time, synchronously: no descriptors pile up (10,000 files, one open at once),
+  // and a sync read costs about half the CPU of fs/promises' open/stat/read/close round trips.
+  for (const absolute of unique) {
+    const rel = relativePath(root, absolute);
+    const decoded = decodeYaml(readFileSync(absolute));
+    if ("problem" in decoded) {
+      problems.push({
+        rule: "yaml/encoding",
+        file: rel,
+        line: decoded.line,
+        message: decoded.problem,
+        hint: "save the file as UTF-8 text, or rename it if it is not YAML",
+      });
+      continue;
+    }
+    // Parsed on first use: validate starts the build before it parses the other files.
+    files.set(rel, lazySourceFile(decoded.text, rel));
   }
   const kustomizationDirs = [...files.keys()]
     .filter((rel) => kustomizationFileNames.includes(path.posix.basename(rel)))

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { parsePointer, parseSourceFile, pointerExists, pointerPosition, toPointer } from "./yaml-source.ts";
+import {
+  hasParseErrors,
+  lazySourceFile,
+  parsePointer,
+  parseSourceFile,
+  pointerExists,
+  pointerPosition,
+  releaseAst,
+  type SourceDocument,
+  toPointer,
+} from "./yaml-source.ts";
 
 const text = [
   "apiVersion: v1", // 1
@@ -63,5 +73,30 @@ describe("parseSourceFile", () => {
 
   it("reads YAML 1.2 like Kubernetes: yes stays a string", () => {
     expect(parseSourceFile("a: yes\nb: true", "x.yaml").documents[0]?.value).toEqual({ a: "yes", b: true });
+  });
+});
+
+describe("lazySourceFile and releaseAst", () => {
+  it("parses on first use and gives the same positions after the AST was released", () => {
+    const lazy = lazySourceFile(text, "cm.yaml");
+    const eager = parseSourceFile(text, "cm.yaml");
+    const doc = lazy.documents[0] as SourceDocument;
+    const before = pointerPosition(lazy, doc, "/data/list/1/value");
+    const value = doc.value;
+    releaseAst(lazy);
+    expect(hasParseErrors(doc)).toBe(false);
+    expect(doc.value).toBe(value);
+    expect(pointerPosition(lazy, doc, "/data/list/1/value")).toEqual(before);
+    expect(before).toEqual(
+      pointerPosition(eager, eager.documents[0] as SourceDocument, "/data/list/1/value"),
+    );
+  });
+
+  it("keeps parse errors known without parsing again", () => {
+    const broken = lazySourceFile("a: [1, 2\n", "bad.yaml");
+    const doc = broken.documents[0] as SourceDocument;
+    releaseAst(broken);
+    expect(hasParseErrors(doc)).toBe(true);
+    expect(doc.ast.errors.length).toBeGreaterThan(0);
   });
 });

@@ -69,6 +69,87 @@ export function parseSourceFile(text: string, file: string): SourceFile {
   return { file, text, lines: text.split(/\r?\n/), documents, lineCounter };
 }
 
+/**
+ * A file whose parse waits until something reads its documents, lines or line counter (then it
+ * is parsed once, exactly as parseSourceFile does). validate reads a whole repository but needs
+ * only the kustomization files and Flux Kustomizations to start the build: the other files are
+ * parsed while the build runs, and files outside the requested scope may never need a parse.
+ */
+class LazySourceFile implements SourceFile {
+  readonly file: string;
+  readonly text: string;
+  #parsed: SourceFile | undefined;
+
+  constructor(text: string, file: string) {
+    this.text = text;
+    this.file = file;
+  }
+
+  #parse(): SourceFile {
+    this.#parsed ??= parseSourceFile(this.text, this.file);
+    return this.#parsed;
+  }
+
+  get documents(): SourceDocument[] {
+    return this.#parse().documents;
+  }
+
+  get lines(): string[] {
+    return this.#parse().lines;
+  }
+
+  get lineCounter(): LineCounter {
+    return this.#parse().lineCounter;
+  }
+}
+
+/** A SourceFile parsed on first use (see LazySourceFile); reads the same as parseSourceFile's. */
+export function lazySourceFile(text: string, file: string): SourceFile {
+  return new LazySourceFile(text, file);
+}
+
+// A released document keeps whether it had parse errors and the file to parse again, as symbol
+// properties: no closure or WeakMap entry per document (55,000 of them would weigh on the GC).
+const releasedErrors = Symbol("haos-tasks.releasedErrors");
+const releasedFrom = Symbol("haos-tasks.releasedFrom");
+interface ReleasedDocument extends SourceDocument {
+  [releasedErrors]?: boolean;
+  [releasedFrom]?: SourceFile;
+}
+
+/** Whether the parser reported errors in the document (also after its AST was released). */
+export function hasParseErrors(doc: SourceDocument): boolean {
+  return (doc as ReleasedDocument)[releasedErrors] ?? doc.ast.errors.length > 0;
+}
+
+/** The getter of a released document's `ast`: parses its file again, once, for every document. */
+function reparsedAst(this: ReleasedDocument): Document.Parsed {
+  const source = this[releasedFrom] as SourceFile;
+  const again = parseSourceFile(source.text, source.file);
+  for (const doc of source.documents as ReleasedDocument[]) {
+    const ast = again.documents[doc.index]?.ast as Document.Parsed;
+    Object.defineProperty(doc, "ast", { value: ast, writable: true, enumerable: true, configurable: true });
+    delete doc[releasedErrors];
+    delete doc[releasedFrom];
+  }
+  return this.ast;
+}
+
+/**
+ * Drops the ASTs of a parsed file, keeping its documents' values, start positions, lines and line
+ * counter: the AST is about three quarters of a parsed file's memory (55,000 objects: ~400 MB)
+ * and after the style rules only a finding's position needs it. Reading `ast` again parses the
+ * text once more, which gives the same AST, so every position stays what it was.
+ */
+export function releaseAst(source: SourceFile): void {
+  for (const doc of source.documents as ReleasedDocument[]) {
+    if (doc[releasedFrom]) continue;
+    doc[releasedErrors] = doc.ast.errors.length > 0;
+    doc[releasedFrom] = source;
+    Object.defineProperty(doc, "ast", { get: reparsedAst, enumerable: true, configurable: true });
+  }
+}
+
 /** The error a document's conversion to plain data threw, as a parse error at its first unresolved alias. */
 export function conversionError(ast: Document.Parsed, error: unknown): YAMLParseError {
   let at: [number, number] = [ast.range[0], ast.range[1]];

@@ -30,10 +30,21 @@ export interface FluxKustomization {
 const isFluxKustomization = (r: { apiVersion: string; kind: string }) =>
   apiGroup(r.apiVersion) === "kustomize.toolkit.fluxcd.io" && r.kind === "Kustomization";
 
+/**
+ * Whether a file's text can hold a Flux Kustomization, so the others need no parse before the
+ * build starts: its apiVersion names the group as written, except inside a double-quoted scalar
+ * that spells it with escapes (any backslash). Plain and single-quoted scalars that span lines
+ * fold the break into a space, so they cannot name the group either.
+ */
+export function mayHoldFluxKustomization(text: string): boolean {
+  return text.includes("kustomize.toolkit.fluxcd.io") || text.includes("\\");
+}
+
 /** Every Flux Kustomization in the workspace whose spec.path is a directory of the repository. */
 export function fluxKustomizations(workspace: Workspace): FluxKustomization[] {
   const out: FluxKustomization[] = [];
   for (const source of workspace.files.values()) {
+    if (!mayHoldFluxKustomization(source.text)) continue;
     for (const r of resourcesOf(source)) {
       if (!isFluxKustomization(r)) continue;
       const specPath = field(r.object, "spec", "path");

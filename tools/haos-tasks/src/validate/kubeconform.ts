@@ -168,6 +168,8 @@ export async function runKubeconform(
     schemaLocation: string | readonly string[];
     concurrency?: number;
     batchSize?: number;
+    /** Called once kubeconform has started (the caller may do other work while it checks). */
+    onStart?: () => void;
   },
 ): Promise<SchemaResult[]> {
   if (inputs.length === 0) return [];
@@ -198,7 +200,9 @@ export async function runKubeconform(
       typeof options.schemaLocation === "string" ? [options.schemaLocation] : options.schemaLocation;
     for (const location of locations) args.push("-schema-location", location);
     args.push(tmp);
-    const run = await execa(options.kubeconform, args, { reject: false, maxBuffer: 1024 * 1024 * 1024 });
+    const running = execa(options.kubeconform, args, { reject: false, maxBuffer: 1024 * 1024 * 1024 });
+    options.onStart?.();
+    const run = await running;
     if (run.exitCode === undefined || run.exitCode > 1) {
       throw new KubeconformError(
         `kubeconform failed (exit ${String(run.exitCode)}): ${String(run.stderr || run.message).trim()}`,

@@ -23,7 +23,7 @@ import {
   type Workspace,
   WorkspaceError,
 } from "../manifests/workspace.ts";
-import { pointerPosition } from "../manifests/yaml-source.ts";
+import { hasParseErrors, pointerPosition, releaseAst } from "../manifests/yaml-source.ts";
 import type { PhaseEvent } from "../phases.ts";
 import type { Platform } from "../platform/platform.ts";
 import { cacheDirs } from "../schemas/catalog.ts";
@@ -97,6 +97,19 @@ function buildFailureFinding(
   );
 }
 
+/**
+ * A pause that lets the event loop run once `ms` of synchronous work has passed since the last
+ * one (so child processes are fed and read), and costs nothing otherwise.
+ */
+function yieldEvery(ms: number): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last < ms) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    last = performance.now();
+  };
+}
+
 /** Directories to build: kustomizations no other kustomization in the tree includes (not Components). */
 function rootKustomizations(kustomizations: readonly Kustomization[]): string[] {
   const included = new Set(
@@ -104,7 +117,10 @@ function rootKustomizations(kustomizations: readonly Kustomization[]): string[] 
   );
   return kustomizations
     .filter((k) => !included.has(k.dir))
-    .filter((k) => k.source.documents[0]?.ast.errors.length === 0)
+    .filter((k) => {
+      const doc = k.source.documents[0];
+      return doc !== undefined && !hasParseErrors(doc);
+    })
     .filter((k) => field(k.source.documents[0]?.value, "kind") !== "Component")
     .map((k) => k.dir);
 }
@@ -222,8 +238,18 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   const findings: Finding[] = requested.problems.map((p) =>
     finding(p.rule, { file: p.file, line: p.line ?? 1, column: 1 }, p.message, p.hint),
   );
-  for (const [file, source] of workspace.files)
-    if (inScope(file)) findings.push(...lintStyle(source, config));
+  // The style rules parse every file (workspace files are parsed on first use). With a build to
+  // run, they run while the kustomize helpers build, yielding now and then so the helpers get
+  // their next roots and their answers are read.
+  const lint = async (pause: () => Promise<void>) => {
+    for (const [file, source] of workspace.files) {
+      if (!inScope(file)) continue;
+      findings.push(...lintStyle(source, config));
+      // Only a finding's position needs the AST from here on: it is parsed again if one does.
+      releaseAst(source);
+      await pause();
+    }
+  };
   const kustomizationsInScope = workspace.kustomizationDirs.filter((d) =>
     inScope(kustomizationFileOf(workspace, d)?.file),
   ).length;
@@ -237,14 +263,16 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     ),
     stats: { files: scope.size, kustomizations: kustomizationsInScope, builds, objects },
   });
-  if (options.only === "lint") return done(0);
+  if (options.only === "lint") {
+    await lint(async () => {});
+    return done(0);
+  }
 
   const kustomizations = workspace.kustomizationDirs.flatMap((dir) => {
     const source = kustomizationFileOf(workspace, dir);
     return source ? [readKustomization(source, dir)] : [];
   });
   const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
-  findings.push(...kustomizationReferences(workspace, kustomizations, config));
   const flux = fluxKustomizations(workspace);
   const { units, byDir: fluxByDir } = buildUnits(
     rootKustomizations(kustomizations),
@@ -259,7 +287,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     "running",
     `${kustomizeEngine(options) === "kubectl" ? "kubectl kustomize" : "kustomize (in-process)"}: ${units.length} builds of ${workspace.kustomizationDirs.length} kustomizations`,
   );
-  const built = await buildFallingBackToIncluded(
+  const building = buildFallingBackToIncluded(
     units.map((u) => u.dir),
     kustomizations,
     (dirs) =>
@@ -272,14 +300,25 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
         },
       ),
   );
+  // Awaited below, after the style rules: a failure must not count as unhandled meanwhile.
+  building.catch(() => {});
+  await lint(yieldEvery(5));
+  findings.push(...kustomizationReferences(workspace, kustomizations, config));
+  const built = await building;
   findings.push(...built.failures.map((f) => buildFailureFinding(f, workspace, kustomizations)));
   const notes = substitute(
     built.resources,
     fluxByDir,
     findings,
-    [...workspace.files.values()].flatMap((source) =>
-      resourcesOf(source).filter((r) => r.kind === "ConfigMap" || r.kind === "Secret"),
-    ),
+    // The substituteFrom candidates, only when some Flux Kustomization substitutes at all; a
+    // file whose text names neither kind (nor escapes anything) holds neither.
+    [...fluxByDir.values()].some((k) => k.postBuild)
+      ? [...workspace.files.values()]
+          .filter((source) => /ConfigMap|Secret|\\/.test(source.text))
+          .flatMap((source) =>
+            resourcesOf(source).filter((r) => r.kind === "ConfigMap" || r.kind === "Secret"),
+          )
+      : [],
   );
 
   const files = new SourceFiles(workspace);
@@ -327,61 +366,82 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
         );
     }
   }
-  const elsewhere = fluxCreatedObjects(subjects);
-  findings.push(...fluxReferences(subjects, root, config, elsewhere), ...duplicateResources(subjects));
-
   const platforms = new PlatformLookup(root);
   const checked = subjects.filter((s) => inScope(s.file));
   const bySchemaSet = await groupByPlatform(checked, platforms);
-  if (options.loadCatalog) {
-    for (const [platform, group] of bySchemaSet) {
-      progress("schemas", "running", `kubeconform over ${group.length} objects`);
-      let catalog: CatalogLike;
-      const kubernetesVersion = options.kubernetesVersion ?? config.kubernetesVersion;
-      try {
-        catalog = await options.loadCatalog(platform, kubernetesVersion);
-      } catch (error) {
-        // A catalog that cannot be built (a version the lock does not pin, a missing source) is a
-        // finding at the declaration: every object of the group stays unchecked, visibly.
-        const hint = (error as { hint?: unknown }).hint;
-        findings.push(
-          finding(
-            "schema/error",
-            { file: platform?.file ?? configFileName, line: 1, column: 1 },
-            `no schema catalog, ${group.length} objects not schema-checked: ${error instanceof Error ? error.message : String(error)}`,
-            typeof hint === "string" ? hint : "run `haos-tasks schemas sync` to see why",
-          ),
-        );
-        continue;
-      }
-      const declared = platform ?? (await defaultPlatform().catch(() => undefined));
-      findings.push(
-        ...(await schemaFindings(group.map(withoutSopsMetadata), catalog, config, {
-          kubeconform: options.kubeconform ?? toolPath("kubeconform"),
-          strict: options.strict ?? false,
-          positions: config.positions,
-          sources: {
-            root,
-            crdFiles: await globFiles(root, config.schemas.crds, config.ignore),
-            locations: [...(options.schemaLocations ?? []), ...config.schemas.locations],
-            ...((options.catalog ?? config.schemas.catalog)
-              ? { clusterCatalog: path.resolve(root, options.catalog ?? config.schemas.catalog ?? "") }
-              : {}),
-            kubernetesVersion: kubernetesVersion ?? declared?.versions.kubernetes ?? "master",
+  // kubeconform runs in its own process: the reference checks and platform rules run once it has
+  // started, and the findings are added in the same order as before (references, schemas, rules).
+  let kubeconformStarted: () => void = () => {};
+  const kubeconformRunning = new Promise<void>((resolve) => {
+    kubeconformStarted = resolve;
+  });
+  const schemaStage = async (): Promise<Finding[]> => {
+    const schema: Finding[] = [];
+    if (options.loadCatalog) {
+      for (const [platform, group] of bySchemaSet) {
+        progress("schemas", "running", `kubeconform over ${group.length} objects`);
+        let catalog: CatalogLike;
+        const kubernetesVersion = options.kubernetesVersion ?? config.kubernetesVersion;
+        try {
+          catalog = await options.loadCatalog(platform, kubernetesVersion);
+        } catch (error) {
+          // A catalog that cannot be built (a version the lock does not pin, a missing source) is a
+          // finding at the declaration: every object of the group stays unchecked, visibly.
+          const hint = (error as { hint?: unknown }).hint;
+          schema.push(
+            finding(
+              "schema/error",
+              { file: platform?.file ?? configFileName, line: 1, column: 1 },
+              `no schema catalog, ${group.length} objects not schema-checked: ${error instanceof Error ? error.message : String(error)}`,
+              typeof hint === "string" ? hint : "run `haos-tasks schemas sync` to see why",
+            ),
+          );
+          continue;
+        }
+        const declared = platform ?? (await defaultPlatform().catch(() => undefined));
+        schema.push(
+          ...(await schemaFindings(group.map(withoutSopsMetadata), catalog, config, {
+            kubeconform: options.kubeconform ?? toolPath("kubeconform"),
             strict: options.strict ?? false,
-            reader: new LocationReader({
-              cacheDir: path.join(path.dirname(cacheDirs().catalogRoot), "locations"),
-              ...(options.fetchLocation ? { fetch: options.fetchLocation } : {}),
-            }),
-          },
-        })),
-      );
+            positions: config.positions,
+            onKubeconformStart: kubeconformStarted,
+            sources: {
+              root,
+              crdFiles: await globFiles(root, config.schemas.crds, config.ignore),
+              locations: [...(options.schemaLocations ?? []), ...config.schemas.locations],
+              ...((options.catalog ?? config.schemas.catalog)
+                ? { clusterCatalog: path.resolve(root, options.catalog ?? config.schemas.catalog ?? "") }
+                : {}),
+              kubernetesVersion: kubernetesVersion ?? declared?.versions.kubernetes ?? "master",
+              strict: options.strict ?? false,
+              reader: new LocationReader({
+                cacheDir: path.join(path.dirname(cacheDirs().catalogRoot), "locations"),
+                ...(options.fetchLocation ? { fetch: options.fetchLocation } : {}),
+              }),
+            },
+          })),
+        );
+      }
     }
-  }
+    return schema;
+  };
+  const schemaChecks = schemaStage();
+  // Awaited below, after the platform rules: a failure must not count as unhandled meanwhile.
+  const schemaDone = schemaChecks.then(
+    () => {},
+    () => {},
+  );
+  await Promise.race([kubeconformRunning, schemaDone]);
+  const elsewhere = fluxCreatedObjects(subjects);
+  const referenceFindings = [
+    ...fluxReferences(subjects, root, config, elsewhere),
+    ...duplicateResources(subjects),
+  ];
   progress("rules", "running", "platform rules");
   const lock = options.lock ?? (await readSchemaLock().catch(() => undefined));
   const context = await ruleContext(subjects, platforms, lock, { ...environmentFetch(), ...options.fetch });
-  findings.push(...platformRules(context), ...platforms.findings);
+  const ruleFindings = platformRules(context);
+  findings.push(...referenceFindings, ...(await schemaChecks), ...ruleFindings, ...platforms.findings);
   // An app of platform kinds without a platform.yaml silently lost its platform rules before.
   const noted = new Set<string>();
   for (const s of checked) {

@@ -66,15 +66,18 @@ export function kustomizationReferences(
     for (const entry of k.entries) {
       if (!entry.path) continue;
       listed.add(entry.path);
+      // A file validate read is there and is no directory: nothing to report, no file-system call.
+      if (workspace.files.has(entry.path)) continue;
       const absolute = path.join(workspace.root, entry.path);
-      const where = doc
-        ? { file: k.source.file, ...pointerPosition(k.source, doc, entry.pointer) }
-        : { file: k.source.file };
+      const at = () =>
+        doc
+          ? { file: k.source.file, ...pointerPosition(k.source, doc, entry.pointer) }
+          : { file: k.source.file };
       if (!existsSync(absolute)) {
         findings.push(
           finding(
             "references/missing-resource",
-            where,
+            at(),
             `'${entry.entry}' does not exist (${entry.path})`,
             "fix the path or remove the entry",
           ),
@@ -84,7 +87,7 @@ export function kustomizationReferences(
           findings.push(
             finding(
               "references/missing-resource",
-              where,
+              at(),
               `'${entry.entry}' is a directory, not a file`,
               "name a file",
             ),
@@ -93,7 +96,7 @@ export function kustomizationReferences(
           findings.push(
             finding(
               "references/missing-resource",
-              where,
+              at(),
               `directory '${entry.entry}' has no kustomization.yaml`,
               "add a kustomization.yaml to that directory or list its files one by one",
             ),
