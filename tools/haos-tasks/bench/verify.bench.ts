@@ -319,7 +319,7 @@ async function main(): Promise<void> {
     console.log(
       `  ${"watcher".padEnd(46)} ${"p50".padStart(8)} ${"p95".padStart(8)} ${"max".padStart(8)} ${"req/min".padStart(8)}  peak RSS`,
     );
-    console.log(row("haos-tasks verify (CLI from TS sources)", samples.cli, rpm.cli, rss.cli));
+    console.log(row("haos-tasks verify (CLI, bin/haos-tasks.js)", samples.cli, rpm.cli, rss.cli));
     console.log(row("the Action's verify (dist/index.js, node24)", samples.action, rpm.action, rss.action));
     console.log(row("2 s poll loop (flux reconcile style)", samples.poll2, peerRpm[0] ?? 0));
     console.log(row("10 s loop (kubectl wait retry style)", samples.poll10, peerRpm[1] ?? 0));
