@@ -61,7 +61,7 @@ describe("the Action's verify command (dist/index.js) on real Flux", () => {
     const sha = await e.reinstallCommit("the Action follows a fresh install");
     const run = await step(
       sha,
-      / disk +progress +DataVolume tenant-root\/vm-disk-haos ImportInProgress/,
+      / (releases|disk) +progress .*DataVolume tenant-root\/vm-disk-haos ImportInProgress/,
       () => e.platform.slowImports.delete("vm-disk-haos"),
     );
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -76,7 +76,9 @@ describe("the Action's verify command (dist/index.js) on real Flux", () => {
     expect(report.revision.target).toBe(sha);
     expect(report.phases.map((p) => p.status)).toEqual(Array(8).fill("succeeded"));
     expect(run.summary).toContain("haos-tasks verify: succeeded");
-    expect(run.stdout).toMatch(/ disk +progress +DataVolume tenant-root\/vm-disk-haos ImportInProgress/);
+    expect(run.stdout).toMatch(
+      / (releases|disk) +progress .*DataVolume tenant-root\/vm-disk-haos ImportInProgress/,
+    );
   }, 180_000);
 
   it("fails the step on BuildFailed with the failing phase, Flux's message, the fix and an annotation", async () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../kube/client.ts";
-import { evaluateHelmRelease } from "./releases.ts";
+import type { ClusterSnapshot } from "../../kube/store.ts";
+import { evaluateHelmRelease, releasesPhase } from "./releases.ts";
+import type { PhaseInput } from "./types.ts";
 
 function release(generation: number, status: Record<string, unknown>, retries = 3): KubeObject {
   return {
@@ -242,5 +244,72 @@ describe("evaluateHelmRelease", () => {
       "x",
     );
     expect(verdict.detail).toContain("observed at generation 2, spec is at 3");
+  });
+});
+
+describe("releasesPhase looks ahead while helm-controller installs", () => {
+  // On real Flux the vm-instance install waits for the VirtualMachine to become Ready, so the
+  // disk import and the VM run while the releases phase is still waiting.
+  const key = (kind: string, name: string) => `${kind}/tenant-root/${name}`;
+  const installing = (name: string): KubeObject => ({
+    metadata: { name, namespace: "tenant-root", generation: 1 },
+    spec: { values: {} },
+    status: {
+      observedGeneration: -1,
+      conditions: [
+        {
+          type: "Ready",
+          status: "Unknown",
+          reason: "Progressing",
+          message: "Running 'install' action with timeout of 10m0s",
+        },
+      ],
+    },
+  });
+  const dv = (status: Record<string, unknown>): KubeObject => ({
+    metadata: { name: "vm-disk-haos", namespace: "tenant-root", uid: "u1" },
+    status,
+  });
+  const targets = {
+    disks: [{ app: { namespace: "tenant-root", name: "haos" }, rendered: "vm-disk-haos", spec: {} }],
+    instances: [],
+  } as unknown as PhaseInput["targets"];
+  const run = (disk: KubeObject) => {
+    const snapshot: ClusterSnapshot = {
+      objects: new Map([
+        [key("helmRelease", "vm-disk-haos"), installing("vm-disk-haos")],
+        [key("dataVolume", "vm-disk-haos"), disk],
+      ]),
+    };
+    return releasesPhase.evaluate({
+      snapshot,
+      baseline: { objects: new Map() },
+      targets,
+      target: "a".repeat(40),
+      relation: () => undefined,
+      importRestartLimit: 3,
+    });
+  };
+
+  it("shows the import's progress beside the release that is installing", () => {
+    const verdict = run(dv({ phase: "ImportInProgress", progress: "12.00%", conditions: [] }));
+    expect(verdict.state).toBe("waiting");
+    expect(verdict.detail).toMatch(
+      /Running 'install'.*; meanwhile DataVolume tenant-root\/vm-disk-haos ImportInProgress 12\.00%/,
+    );
+  });
+
+  it("fails at once on an import that keeps failing, not at helm's timeout", () => {
+    const verdict = run(
+      dv({
+        phase: "ImportInProgress",
+        progress: "N/A",
+        restartCount: 3,
+        conditions: [{ type: "Running", status: "False", reason: "Error", message: "got 404" }],
+      }),
+    );
+    expect(verdict.state).toBe("failed");
+    expect(verdict.detail).toContain("got 404");
+    expect(verdict.detail).toContain("(while the releases install)");
   });
 });

@@ -7,7 +7,9 @@ import {
   observedGeneration,
   staleNote,
 } from "../conditions.ts";
-import { combine, num, type PhaseDefinition, text, type Verdict } from "./types.ts";
+import { diskPhase } from "./disk.ts";
+import { combine, num, type PhaseDefinition, type PhaseInput, text, type Verdict } from "./types.ts";
+import { vmPhase } from "./vm.ts";
 
 /** Remediation retries of the current action; -1 means forever (helm-controller's convention). */
 function retriesAllowed(release: KubeObject, action: "install" | "upgrade"): number {
@@ -151,8 +153,18 @@ export function evaluateHelmRelease(
 
 export const releasesPhase: PhaseDefinition = {
   name: "releases",
-  reads: ["helmRelease", "vmDisk", "vmInstance"],
-  evaluate({ snapshot, targets }) {
+  // The disk's and the VM's kinds too: see the look-ahead below.
+  reads: [
+    "helmRelease",
+    "vmDisk",
+    "vmInstance",
+    "dataVolume",
+    "persistentVolumeClaim",
+    "virtualMachine",
+    "virtualMachineInstance",
+  ],
+  evaluate(input) {
+    const { snapshot, targets } = input;
     const parts = [
       ...targets.disks.map((d) => ({ ...d, appKind: "vmDisk" as const })),
       ...targets.instances.map((i) => ({ ...i, appKind: "vmInstance" as const })),
@@ -162,9 +174,40 @@ export const releasesPhase: PhaseDefinition = {
       const app = lookup(snapshot, t.appKind, t.app.namespace, t.app.name);
       return { label, verdict: evaluateHelmRelease(release, app, label, t.spec) };
     });
-    return combine(
+    const verdict = combine(
       parts,
       () => `${parts.length} HelmRelease(s) ready: ${parts.map((p) => p.label).join(", ")}`,
     );
+    if (verdict.state !== "waiting") return verdict;
+    return lookAhead(verdict, input);
   },
 };
+
+/**
+ * helm-controller's install and upgrade wait for the chart's objects to become ready: on real Flux
+ * the vm-instance release stays "Running 'install'" until the VirtualMachine is Ready, i.e. until
+ * the disk's import has finished and the VM has started. Meanwhile the DataVolume and the VM
+ * exist already: their progress is what the user waits for, and their failure (an import that
+ * keeps failing, ErrorUnschedulable) is final for this rollout, so it fails the run now instead of
+ * at helm's 10-minute timeout.
+ */
+function lookAhead(waiting: Verdict & { state: "waiting" }, input: PhaseInput): Verdict {
+  const { snapshot, targets } = input;
+  const ahead = [
+    {
+      phase: diskPhase,
+      exists: targets.disks.some((d) => lookup(snapshot, "dataVolume", d.app.namespace, d.rendered)),
+    },
+    {
+      phase: vmPhase,
+      exists: targets.instances.some((i) => lookup(snapshot, "virtualMachine", i.app.namespace, i.rendered)),
+    },
+  ].filter((a) => a.exists);
+  const notes: string[] = [];
+  for (const { phase } of ahead) {
+    const v = phase.evaluate(input);
+    if (v.state === "failed") return { ...v, detail: `${v.detail} (while the releases install)` };
+    if (v.state === "waiting") notes.push(v.detail);
+  }
+  return notes.length ? { ...waiting, detail: `${waiting.detail}; meanwhile ${notes.join("; ")}` } : waiting;
+}
