@@ -37,7 +37,7 @@ describe("haos-tasks verify's failure verdicts on real Flux", () => {
     expect(started).toEqual([...started].sort((a, b) => a - b));
   }, 180_000);
 
-  it("ErrorUnschedulable fails the vm phase with the scheduler's reason", async () => {
+  it("ErrorUnschedulable fails the run with the scheduler's reason, while the release installs or after", async () => {
     const e = env();
     e.platform.unschedulable.add("vm-instance-haos");
     const sha = await e.reinstallCommit("a VM no node fits");
