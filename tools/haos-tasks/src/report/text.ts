@@ -34,7 +34,23 @@ export function renderText(
 ): string {
   const paint = painter(options.colour);
   const sorted = sortFindings(findings);
+  const lines = findingLines(sorted, paint);
+  if (lines.length > 0) lines.push("");
+  lines.push(summaryOf(sorted, paint, options.checked));
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Sorted findings grouped by file, `line:col  severity  message  rule`, each with its fix below
+ * (`hintOncePerRule`: only under a rule's first finding).
+ */
+export function findingLines(
+  sorted: readonly Finding[],
+  paint: ReturnType<typeof painter>,
+  options: { hintOncePerRule?: boolean } = {},
+): string[] {
   const lines: string[] = [];
+  const hinted = new Set<string>();
   let currentFile: string | undefined | null = null;
   for (const f of sorted) {
     if (f.file !== currentFile) {
@@ -46,15 +62,25 @@ export function renderText(
     const level = f.severity.padEnd(8);
     const tint: Colour = f.severity === "error" ? "red" : f.severity === "warning" ? "yellow" : "blue";
     lines.push(`  ${paint("dim", place)}${paint(tint, level)}${f.message}  ${paint("dim", f.rule)}`);
-    if (f.hint) lines.push(`  ${" ".repeat(16)}${paint("dim", `fix: ${f.hint}`)}`);
+    if (f.hint && !(options.hintOncePerRule && hinted.has(f.rule))) {
+      hinted.add(f.rule);
+      lines.push(`  ${" ".repeat(16)}${paint("dim", `fix: ${f.hint}`)}`);
+    }
   }
+  return lines;
+}
+
+/** The closing line: `✓ no findings`, or `✖ 2 errors, 1 warning in 3 files`, coloured by severity. */
+export function summaryOf(
+  sorted: readonly Finding[],
+  paint: ReturnType<typeof painter>,
+  checked?: string,
+): string {
   const counts = countFindings(sorted);
   const files = new Set(sorted.map((f) => f.file ?? "")).size;
-  if (lines.length > 0) lines.push("");
   const summary =
     sorted.length === 0
-      ? `✓ no findings${options.checked ? ` (${options.checked})` : ""}`
-      : `${counts.error > 0 ? "✖" : "!"} ${summaryLine(counts)} in ${plural(files, "file")}${options.checked ? ` (${options.checked})` : ""}`;
-  lines.push(paint(counts.error > 0 ? "red" : counts.warning > 0 ? "yellow" : "bold", summary));
-  return `${lines.join("\n")}\n`;
+      ? `✓ no findings${checked ? ` (${checked})` : ""}`
+      : `${counts.error > 0 ? "✖" : "!"} ${summaryLine(counts)} in ${plural(files, "file")}${checked ? ` (${checked})` : ""}`;
+  return paint(counts.error > 0 ? "red" : counts.warning > 0 ? "yellow" : "bold", summary);
 }

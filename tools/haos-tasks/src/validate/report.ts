@@ -1,5 +1,5 @@
 import { countFindings, type Finding, type FindingCounts, sortFindings } from "../findings.ts";
-import { type Colour, painter, plural, summaryLine } from "../report/text.ts";
+import { findingLines, painter, summaryOf } from "../report/text.ts";
 
 /** Findings counted per rule (rules in first-seen order of the sorted findings). */
 export function countByRule(findings: readonly Finding[]): Map<string, FindingCounts> {
@@ -23,26 +23,7 @@ export function renderValidateText(
 ): string {
   const paint = painter(options.colour);
   const sorted = sortFindings(findings);
-  const lines: string[] = [];
-  const hinted = new Set<string>();
-  let currentFile: string | undefined | null = null;
-  for (const f of sorted) {
-    if (f.file !== currentFile) {
-      if (currentFile !== null) lines.push("");
-      currentFile = f.file;
-      lines.push(paint("bold", f.file ?? "(no file)"));
-    }
-    const place = `${f.line ?? 0}:${f.column ?? 0}`.padEnd(8);
-    const level = f.severity.padEnd(8);
-    const tint: Colour = f.severity === "error" ? "red" : f.severity === "warning" ? "yellow" : "blue";
-    lines.push(`  ${paint("dim", place)}${paint(tint, level)}${f.message}  ${paint("dim", f.rule)}`);
-    if (f.hint && !hinted.has(f.rule)) {
-      hinted.add(f.rule);
-      lines.push(`  ${" ".repeat(16)}${paint("dim", `fix: ${f.hint}`)}`);
-    }
-  }
-  const counts = countFindings(sorted);
-  const files = new Set(sorted.map((f) => f.file ?? "")).size;
+  const lines = findingLines(sorted, paint, { hintOncePerRule: true });
   if (lines.length > 0) lines.push("");
   const byRule = countByRule(sorted);
   if (byRule.size > 0) {
@@ -55,11 +36,7 @@ export function renderValidateText(
     }
     lines.push("");
   }
-  const summary =
-    sorted.length === 0
-      ? `✓ no findings${options.checked ? ` (${options.checked})` : ""}`
-      : `${counts.error > 0 ? "✖" : "!"} ${summaryLine(counts)} in ${plural(files, "file")}${options.checked ? ` (${options.checked})` : ""}`;
-  lines.push(paint(counts.error > 0 ? "red" : counts.warning > 0 ? "yellow" : "bold", summary));
+  lines.push(summaryOf(sorted, paint, options.checked));
   return `${lines.join("\n")}\n`;
 }
 

@@ -33,8 +33,22 @@ describe("haos-tasks verify's failure verdicts on real Flux", () => {
     expect(result.stderr).toMatch(
       / (releases|disk) +progress .*DataVolume tenant-root\/vm-disk-haos ImportInProgress/,
     );
+    // Each phase started, in the rollout's order, no earlier than the one before it.
+    expect(result.report.phases.map((p) => p.phase)).toEqual([
+      "source",
+      "kustomization",
+      "releases",
+      "disk",
+      "vm",
+      "address",
+      "app",
+      "underlay",
+    ]);
     const started = result.report.phases.map((p) => Date.parse(p.startedAt ?? ""));
-    expect(started).toEqual([...started].sort((a, b) => a - b));
+    for (const [i, t] of started.entries()) {
+      expect(Number.isFinite(t), `${result.report.phases[i]?.phase} has a start time`).toBe(true);
+      if (i > 0) expect(t).toBeGreaterThanOrEqual(started[i - 1] ?? 0);
+    }
   }, 180_000);
 
   it("ErrorUnschedulable fails the run with the scheduler's reason, while the release installs or after", async () => {

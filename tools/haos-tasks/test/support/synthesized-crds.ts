@@ -300,28 +300,28 @@ export async function synthesizedKinds(versions: SynthesisVersions): Promise<Syn
     kinds.push({ ...converted, plural: app.plural, scope: "Namespaced" });
   }
   const swagger = await read(`kubevirt/${versions.kubevirt}/api/openapi-spec/swagger.json`);
-  for (const k of kubevirtKinds) {
-    kinds.push({
-      group: k.group,
-      version: k.version,
-      kind: k.kind,
-      plural: k.plural,
-      scope: k.scope,
-      schema: openApiV2Definition(swagger, k.definition),
-    });
-  }
+  const fromSwagger = (
+    k: {
+      group: string;
+      version: string;
+      kind: string;
+      plural: string;
+      scope: "Namespaced" | "Cluster";
+      definition: string;
+    },
+    from: typeof swagger,
+  ) => ({
+    group: k.group,
+    version: k.version,
+    kind: k.kind,
+    plural: k.plural,
+    scope: k.scope,
+    schema: openApiV2Definition(from, k.definition),
+  });
+  for (const k of kubevirtKinds) kinds.push(fromSwagger(k, swagger));
   if (versions.cdi) {
     const cdi = await read(`containerized-data-importer/${versions.cdi}/api/openapi-spec/swagger.json`);
-    for (const k of runtimeKinds) {
-      kinds.push({
-        group: k.group,
-        version: k.version,
-        kind: k.kind,
-        plural: k.plural,
-        scope: k.scope,
-        schema: openApiV2Definition(k.swagger === "cdi" ? cdi : swagger, k.definition),
-      });
-    }
+    for (const k of runtimeKinds) kinds.push(fromSwagger(k, k.swagger === "cdi" ? cdi : swagger));
   }
   return kinds;
 }

@@ -153,16 +153,8 @@ export function evaluateHelmRelease(
 
 export const releasesPhase: PhaseDefinition = {
   name: "releases",
-  // The disk's and the VM's kinds too: see the look-ahead below.
-  reads: [
-    "helmRelease",
-    "vmDisk",
-    "vmInstance",
-    "dataVolume",
-    "persistentVolumeClaim",
-    "virtualMachine",
-    "virtualMachineInstance",
-  ],
+  // What the disk and vm phases read too: see the look-ahead below.
+  reads: ["helmRelease", "vmDisk", "vmInstance", ...diskPhase.reads, ...vmPhase.reads],
   evaluate(input) {
     const { snapshot, targets } = input;
     const parts = [
