@@ -1,5 +1,5 @@
 import type { Finding } from "../findings.ts";
-import { positionAt, type SourceFile } from "../manifests/yaml-source.ts";
+import { hasParseErrors, positionAt, type SourceFile } from "../manifests/yaml-source.ts";
 import { finding } from "./rules.ts";
 
 export type DocumentStartPolicy = "allow" | "require" | "forbid";
@@ -30,6 +30,8 @@ function errorOffset(source: SourceFile, code: string, message: string, offset: 
 /** Parse errors and duplicate keys, with the parser's own position (see errorOffset). */
 export function lintSyntax(source: SourceFile): Finding[] {
   const findings: Finding[] = [];
+  // The fast path reads only files the parser has no error for.
+  if (source.simple) return findings;
   for (const doc of source.documents) {
     for (const error of doc.ast.errors) {
       if (coveredElsewhere.has(error.code)) continue;
@@ -73,7 +75,9 @@ export function lintDocuments(source: SourceFile, documentStart: DocumentStartPo
   }
   const first = source.documents[0];
   if (first && documentStart !== "allow") {
-    const hasMarker = first.ast.directives.docStart === true;
+    const hasMarker = source.simple
+      ? source.simple.docStart[0] === true
+      : first.ast.directives.docStart === true;
     if (documentStart === "require" && !hasMarker) {
       findings.push(
         finding(
@@ -109,7 +113,7 @@ export function lintDocuments(source: SourceFile, documentStart: DocumentStartPo
     }
   });
   for (const doc of source.documents) {
-    if (!doc.empty || doc.ast.errors.length > 0) continue;
+    if (!doc.empty || hasParseErrors(doc)) continue;
     findings.push(
       finding(
         "yaml/empty-document",

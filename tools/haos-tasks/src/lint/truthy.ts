@@ -13,6 +13,22 @@ const truthy = /^(y|yes|on)$/i;
  */
 export function lintTruthy(source: SourceFile): Finding[] {
   const findings: Finding[] = [];
+  const report = (raw: string, pos: { line: number; column: number }) => {
+    const meant = truthy.test(raw) ? "true" : "false";
+    findings.push(
+      finding(
+        "yaml/truthy",
+        { file: source.file, ...pos },
+        `'${raw}' is the string "${raw}" for Kubernetes (YAML 1.2) but a boolean for YAML 1.1 tools`,
+        `write ${meant} for a boolean, or "${raw}" (quoted) for the string`,
+      ),
+    );
+  };
+  // The fast path found them while it read the file.
+  if (source.simple) {
+    for (const { raw, offset } of source.simple.yaml11Booleans) report(raw, positionAt(source, offset));
+    return findings;
+  }
   for (const doc of source.documents) {
     if (doc.ast.errors.length > 0) continue;
     visit(doc.ast, {
@@ -21,16 +37,7 @@ export function lintTruthy(source: SourceFile): Finding[] {
         const raw = node.source ?? String(node.value);
         if (typeof node.value !== "string" || !yaml11Booleans.test(raw)) return;
         const offset = node.range?.[0];
-        const pos = offset === undefined ? doc.start : positionAt(source, offset);
-        const meant = truthy.test(raw) ? "true" : "false";
-        findings.push(
-          finding(
-            "yaml/truthy",
-            { file: source.file, ...pos },
-            `'${raw}' is the string "${raw}" for Kubernetes (YAML 1.2) but a boolean for YAML 1.1 tools`,
-            `write ${meant} for a boolean, or "${raw}" (quoted) for the string`,
-          ),
-        );
+        report(raw, offset === undefined ? doc.start : positionAt(source, offset));
       },
     });
   }

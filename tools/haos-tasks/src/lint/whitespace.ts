@@ -1,6 +1,6 @@
 import { isCollection, isScalar, type Node, visit } from "yaml";
 import type { Finding } from "../findings.ts";
-import type { SourceFile } from "../manifests/yaml-source.ts";
+import { hasParseErrors, type SourceFile } from "../manifests/yaml-source.ts";
 import { finding } from "./rules.ts";
 
 /** Tabs in indentation and trailing whitespace, line by line. */
@@ -9,18 +9,25 @@ export function lintWhitespace(source: SourceFile): Finding[] {
   const { file } = source;
   // Inside a multi-line scalar (a Makefile in a ConfigMap) a tab past the block's indentation is
   // content; the parser flags the tabs that really indent (TAB_AS_INDENT), so trust it there.
-  const scalarLines = continuationLines(source, { collections: false });
-  const parserTabs = new Set(
-    source.documents.flatMap((d) =>
-      d.ast.errors
-        .filter((e) => e.code === "TAB_AS_INDENT")
-        .map((e) => source.lineCounter.linePos(e.pos[0]).line),
-    ),
-  );
+  // Both need the AST: they are read only once a line is indented with a tab.
+  let tabContext: { scalarLines: Set<number>; parserTabs: Set<number> } | undefined;
+  const tabs = () => {
+    tabContext ??= {
+      scalarLines: continuationLines(source, { collections: false }),
+      parserTabs: new Set(
+        source.documents.flatMap((d) =>
+          d.ast.errors
+            .filter((e) => e.code === "TAB_AS_INDENT")
+            .map((e) => source.lineCounter.linePos(e.pos[0]).line),
+        ),
+      ),
+    };
+    return tabContext;
+  };
   source.lines.forEach((text, i) => {
     const indent = /^[ \t]*/.exec(text)?.[0] ?? "";
     const tab = indent.indexOf("\t");
-    if (tab >= 0 && (!scalarLines.has(i + 1) || parserTabs.has(i + 1))) {
+    if (tab >= 0 && (!tabs().scalarLines.has(i + 1) || tabs().parserTabs.has(i + 1))) {
       findings.push(
         finding(
           "yaml/tab",
@@ -80,6 +87,8 @@ function continuationLines(
 function walkContinuations(source: SourceFile): Continuations {
   const scalars = new Set<number>();
   const all = new Set<number>();
+  // The fast path reads only one-line nodes.
+  if (source.simple) return { scalars, all };
   const mark = (node: Node, lines: Set<number>[]) => {
     const range = node.range;
     if (!range) return;
@@ -112,8 +121,9 @@ function walkContinuations(source: SourceFile): Continuations {
  */
 export function lintIndentation(source: SourceFile, step: number): Finding[] {
   const findings: Finding[] = [];
-  if (source.documents.some((d) => d.ast.errors.length > 0)) return findings;
-  if (!source.documents.some((d) => isCollection(d.ast.contents))) return findings;
+  if (source.documents.some(hasParseErrors)) return findings;
+  // The fast path reads only documents whose content is a block mapping or sequence.
+  if (!source.simple && !source.documents.some((d) => isCollection(d.ast.contents))) return findings;
   const skip = continuationLines(source);
   let previous: { indent: number; content: number } | undefined;
   source.lines.forEach((text, i) => {

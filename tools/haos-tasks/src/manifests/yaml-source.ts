@@ -11,6 +11,7 @@ import {
   visit,
   YAMLParseError,
 } from "yaml";
+import { parseSimpleYaml, type SimpleParse } from "./simple-yaml.ts";
 
 /** A 1-based place in a file. */
 export interface Position {
@@ -39,10 +40,25 @@ export interface SourceFile {
   lines: string[];
   documents: SourceDocument[];
   lineCounter: LineCounter;
+  /**
+   * Set when the fast path (simple-yaml.ts) read the file: it has no parse errors and no
+   * multi-line node, and these are the facts the style rules read instead of the AST. The
+   * documents' `ast` is then parsed by the `yaml` library on first use, as after releaseAst.
+   */
+  simple?: Pick<SimpleParse, "yaml11Booleans"> & { docStart: boolean[] };
+}
+
+export interface ParseOptions {
+  /** Try the fast path first (default). false: the `yaml` library only. */
+  fast?: boolean;
 }
 
 /** Parses multi-document YAML keeping line/column of every node; never throws on bad YAML. */
-export function parseSourceFile(text: string, file: string): SourceFile {
+export function parseSourceFile(text: string, file: string, options: ParseOptions = {}): SourceFile {
+  if (options.fast !== false) {
+    const simple = parseSimpleYaml(text);
+    if (simple) return simpleSourceFile(text, file, simple);
+  }
   const lineCounter = new LineCounter();
   let parsed: Document.Parsed[];
   try {
@@ -67,6 +83,34 @@ export function parseSourceFile(text: string, file: string): SourceFile {
     return { index, ast, value, start: { line: pos.line, column: pos.col }, empty };
   });
   return { file, text, lines: text.split(/\r?\n/), documents, lineCounter };
+}
+
+/** A SourceFile from the fast path: its documents' ASTs are parsed on first use (see releaseAst). */
+function simpleSourceFile(text: string, file: string, simple: SimpleParse): SourceFile {
+  const lineCounter = new LineCounter();
+  lineCounter.lineStarts = simple.lineStarts;
+  const source: SourceFile = {
+    file,
+    text,
+    lines: text.split("\n"),
+    documents: [],
+    lineCounter,
+    simple: { yaml11Booleans: simple.yaml11Booleans, docStart: simple.documents.map((d) => d.docStart) },
+  };
+  source.documents = simple.documents.map((d, index) => {
+    const pos = lineCounter.linePos(d.start);
+    const doc = {
+      index,
+      value: d.value,
+      start: { line: pos.line, column: pos.col },
+      empty: false,
+    } as ReleasedDocument;
+    doc[releasedErrors] = false;
+    doc[releasedFrom] = source;
+    Object.defineProperty(doc, "ast", { get: reparsedAst, enumerable: true, configurable: true });
+    return doc;
+  });
+  return source;
 }
 
 /**
@@ -101,6 +145,10 @@ class LazySourceFile implements SourceFile {
   get lineCounter(): LineCounter {
     return this.#parse().lineCounter;
   }
+
+  get simple(): SourceFile["simple"] {
+    return this.#parse().simple;
+  }
 }
 
 /** A SourceFile parsed on first use (see LazySourceFile); reads the same as parseSourceFile's. */
@@ -125,7 +173,7 @@ export function hasParseErrors(doc: SourceDocument): boolean {
 /** The getter of a released document's `ast`: parses its file again, once, for every document. */
 function reparsedAst(this: ReleasedDocument): Document.Parsed {
   const source = this[releasedFrom] as SourceFile;
-  const again = parseSourceFile(source.text, source.file);
+  const again = parseSourceFile(source.text, source.file, { fast: false });
   for (const doc of source.documents as ReleasedDocument[]) {
     const ast = again.documents[doc.index]?.ast as Document.Parsed;
     Object.defineProperty(doc, "ast", { value: ast, writable: true, enumerable: true, configurable: true });

@@ -1,0 +1,272 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { isCollection, isScalar, Scalar, visit } from "yaml";
+import { generateRepo } from "../../bench/validate.bench.ts";
+import { lintStyle } from "../lint/style.ts";
+import { toolsRepoRoot } from "../tools/paths.ts";
+import { parseSimpleYaml, resolvePlain } from "./simple-yaml.ts";
+import { parseSourceFile, pointerPosition } from "./yaml-source.ts";
+
+/** Every YAML file under `dir` (no node_modules, no dot folders but .github). */
+function yamlFiles(dir: string, out: string[] = []): string[] {
+  for (const entry of readdirSync(dir)) {
+    if (entry === "node_modules" || (entry.startsWith(".") && entry !== ".github")) continue;
+    const full = path.join(dir, entry);
+    const stat = statSync(full);
+    if (stat.isDirectory()) yamlFiles(full, out);
+    else if (/\.ya?ml$/.test(entry) || entry === "Kustomization") out.push(full);
+  }
+  return out;
+}
+
+const benchRepo = mkdtempSync(path.join(os.tmpdir(), "simple-yaml-"));
+generateRepo(benchRepo, 3);
+afterAll(() => rmSync(benchRepo, { recursive: true, force: true }));
+
+const corpus = [
+  ...yamlFiles(path.join(toolsRepoRoot, "apps")),
+  ...yamlFiles(path.join(toolsRepoRoot, "tools", "haos-tasks", "test")),
+  ...yamlFiles(path.join(toolsRepoRoot, ".github")),
+  ...yamlFiles(benchRepo),
+].map((file) => ({ file: path.relative(toolsRepoRoot, file), text: readFileSync(file, "utf8") }));
+
+/** The facts the `yaml` library gives for a file, in the fast path's terms. */
+function reference(text: string) {
+  const source = parseSourceFile(text, "f.yaml", { fast: false });
+  const booleans: { raw: string; offset: number }[] = [];
+  let multiLine = false;
+  for (const doc of source.documents) {
+    visit(doc.ast, {
+      Scalar(key, node) {
+        const range = node.range;
+        if (range && text.slice(range[0], range[1]).trimEnd().includes("\n")) multiLine = true;
+        if (key === "key" || !isScalar(node) || node.type !== Scalar.PLAIN) return;
+        const raw = node.source ?? String(node.value);
+        if (/^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/.test(raw))
+          booleans.push({ raw, offset: range?.[0] ?? -1 });
+      },
+      Map(_, node) {
+        if (node.flow && node.range && text.slice(node.range[0], node.range[1]).includes("\n"))
+          multiLine = true;
+      },
+      Seq(_, node) {
+        if (node.flow && node.range && text.slice(node.range[0], node.range[1]).includes("\n"))
+          multiLine = true;
+      },
+    });
+  }
+  return {
+    source,
+    errors: source.documents.flatMap((d) => d.ast.errors.map((e) => e.code)),
+    values: source.documents.map((d) => d.value),
+    starts: source.documents.map((d) => d.ast.contents?.range[0] ?? d.ast.range[0]),
+    docStart: source.documents.map((d) => d.ast.directives.docStart === true),
+    collections: source.documents.map((d) => isCollection(d.ast.contents)),
+    empty: source.documents.map((d) => d.empty),
+    lineStarts: source.lineCounter.lineStarts,
+    booleans: booleans.sort((a, b) => a.offset - b.offset),
+    multiLine,
+  };
+}
+
+/** When the fast path answers, it answers what the `yaml` library does; returns whether it answered. */
+function agrees(text: string, label: string): boolean {
+  const fast = parseSimpleYaml(text);
+  if (!fast) return false;
+  const ref = reference(text);
+  const where = `${label}\n${text}`;
+  expect(ref.errors, where).toEqual([]);
+  expect(ref.multiLine, where).toBe(false);
+  expect(
+    fast.documents.map((d) => d.value),
+    where,
+  ).toEqual(ref.values);
+  expect(
+    fast.documents.map((d) => d.start),
+    where,
+  ).toEqual(ref.starts);
+  expect(
+    fast.documents.map((d) => d.docStart),
+    where,
+  ).toEqual(ref.docStart);
+  expect(ref.collections.every(Boolean), where).toBe(true);
+  expect(ref.empty.some(Boolean), where).toBe(false);
+  expect(fast.lineStarts, where).toEqual(ref.lineStarts);
+  expect(
+    [...fast.yaml11Booleans].sort((a, b) => a.offset - b.offset),
+    where,
+  ).toEqual(ref.booleans);
+  // And the style rules find the same through either path, under every document-start policy.
+  const viaFast = parseSourceFile(text, "f.yaml");
+  expect(viaFast.simple, where).toBeDefined();
+  for (const documentStart of ["allow", "require", "forbid"] as const) {
+    expect(lintStyle(viaFast, { indentation: 2, documentStart }), where).toEqual(
+      lintStyle(ref.source, { indentation: 2, documentStart }),
+    );
+  }
+  return true;
+}
+
+describe("parseSimpleYaml", () => {
+  it("reads what the yaml library reads, on every YAML file of the repository and the benchmark's apps", () => {
+    let answered = 0;
+    for (const { file, text } of corpus) if (agrees(text, file)) answered++;
+    process.stdout.write(
+      `simple-yaml: the fast path read ${answered} of ${corpus.length} files of the corpus\n`,
+    );
+    // The benchmark's apps are what it is for: it must read nearly all of them.
+    const bench = corpus.filter((c) => c.file.includes(path.basename(benchRepo)));
+    const benchRead = bench.filter((c) => parseSimpleYaml(c.text) !== undefined).length;
+    expect(benchRead).toBeGreaterThanOrEqual(bench.length - 1);
+    expect(answered).toBeGreaterThan(corpus.length / 3);
+  });
+
+  it("never disagrees with the yaml library on mutated files (cut, inserted and re-indented text)", () => {
+    // A fixed-seed generator: the same mutations every run.
+    let seed = 15;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const inserts = [
+      " ",
+      ":",
+      ": ",
+      "-",
+      "- ",
+      "#",
+      " #",
+      '"',
+      "'",
+      "[",
+      "]",
+      "{",
+      "}",
+      ",",
+      "\n",
+      "\n  ",
+      "yes",
+      "0x1F",
+      "~",
+      "&a",
+      "*a",
+      "!!str ",
+      "---\n",
+      "---",
+      "|",
+      "? ",
+      "%",
+      "...",
+    ];
+    let answered = 0;
+    let tried = 0;
+    const sources = corpus.filter((c) => parseSimpleYaml(c.text) !== undefined);
+    for (const { file, text } of sources) {
+      for (let k = 0; k < 12; k++) {
+        const at = random(text.length + 1);
+        let variant: string;
+        const kind = random(4);
+        if (kind === 0) variant = text.slice(0, at) + text.slice(at + 1 + random(3));
+        else if (kind === 1) variant = text.slice(0, at) + inserts[random(inserts.length)] + text.slice(at);
+        else {
+          const lines = text.split("\n");
+          const line = random(lines.length);
+          if (kind === 2) lines[line] = " ".repeat(1 + random(3)) + lines[line];
+          else lines.splice(line, 0, lines[random(lines.length)] as string);
+          variant = lines.join("\n");
+        }
+        tried++;
+        if (agrees(variant, `${file} (mutation ${k})`)) answered++;
+      }
+    }
+    process.stdout.write(
+      `simple-yaml: the fast path read ${answered} of ${tried} mutated files; the library read the rest\n`,
+    );
+    expect(answered).toBeGreaterThan(tried / 10);
+  }, 60_000);
+
+  it("resolves plain scalars as the core schema does", () => {
+    const cases = [
+      "~",
+      "null",
+      "Null",
+      "NULL",
+      "",
+      "true",
+      "False",
+      "TRUE",
+      "0o17",
+      "017",
+      "-0",
+      "+12",
+      "0x1F",
+      ".inf",
+      "-.Inf",
+      ".NaN",
+      "1e3",
+      "1.5",
+      ".5",
+      "1.",
+      "1.0.0",
+      "50m",
+      "64Mi",
+      "yes",
+      "on",
+      "2024-01-01",
+      "0b11",
+      "1_000",
+      "0x",
+      "+.5e-2",
+    ];
+    for (const raw of cases) {
+      const reference = parseSourceFile(`k: ${raw}\n`, "f.yaml", { fast: false }).documents[0]?.value as {
+        k: unknown;
+      };
+      expect(
+        Object.is(resolvePlain(raw), reference.k) ||
+          (Number.isNaN(reference.k) && Number.isNaN(resolvePlain(raw))),
+        raw,
+      ).toBe(true);
+    }
+  });
+
+  it("leaves to the yaml library what it does not read", () => {
+    const outside = [
+      "a:\tb\n", // a tab
+      "a: b\r\n", // CR
+      "a: é\n", // non-ASCII
+      "a: &x 1\nb: *x\n", // anchors and aliases
+      "a: !!str 1\n", // tags
+      "a: |\n  text\n", // block scalars
+      "a: b\n  c\n", // a plain scalar going on
+      'a: "b\\n"\n', // escapes
+      "a: {b: 1}\n", // flow mappings
+      '"a": 1\n', // quoted keys
+      "a: 1\na: 2\n", // duplicate keys
+      "a: 1\n---\n", // an empty document
+      "%YAML 1.2\n---\na: 1\n", // directives
+      "a: 1\n...\n", // document end
+      "# only a comment\n", // no document
+      "<<: {a: 1}\n", // merge keys
+      "true: 1\n", // a key the core schema reads as a boolean
+      "a: b: c\n", // a mapping value inside a plain scalar
+      "  a: 1\n", // content not at column 0
+    ];
+    for (const text of outside) expect(parseSimpleYaml(text), JSON.stringify(text)).toBeUndefined();
+  });
+
+  it("gives positions the yaml library agrees with once a finding needs the AST", () => {
+    const text =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\ndata:\n  list:\n  - first\n  - name: second\n    value: 2\n";
+    const fast = parseSourceFile(text, "f.yaml");
+    const slow = parseSourceFile(text, "f.yaml", { fast: false });
+    expect(fast.simple).toBeDefined();
+    for (const pointer of ["/metadata/name", "/data/list/1/value", "/data/missing", "/kind"]) {
+      expect(pointerPosition(fast, fast.documents[0] as never, pointer)).toEqual(
+        pointerPosition(slow, slow.documents[0] as never, pointer),
+      );
+    }
+  });
+});
