@@ -4,7 +4,12 @@ import path from "node:path";
 import { execa } from "execa";
 import { parse, parseAllDocuments } from "yaml";
 import { MissingToolError } from "../tools/paths.ts";
-import { type BuildRequest, buildInProcess, type InProcessBuild } from "./kustomize-inprocess.ts";
+import {
+  type BuildRequest,
+  buildInProcess,
+  type InProcessBuild,
+  KustomizeBuilder,
+} from "./kustomize-inprocess.ts";
 import { relativePath } from "./workspace.ts";
 
 /** An object as kustomize rendered it (as `kubectl kustomize` would), with the source file it came from. */
@@ -73,6 +78,25 @@ export interface BuildOptions {
   env?: NodeJS.ProcessEnv;
   /** The in-process helper binary (default: .tools/bin/kustomize-build, then PATH). */
   helper?: string;
+  /**
+   * In-process helpers already started (`startHelpers`): the builds use them instead of starting
+   * their own, and the caller closes them. validate starts them before it reads the repository,
+   * so their start overlaps the reading.
+   */
+  helpers?: Promise<KustomizeBuilder>;
+}
+
+/** In-process helpers started ahead of the builds (one per core); rejects as a build would. */
+export async function startHelpers(options: Pick<BuildOptions, "env" | "helper">): Promise<KustomizeBuilder> {
+  try {
+    return await KustomizeBuilder.start({
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.helper ? { binary: options.helper } : {}),
+    });
+  } catch (error) {
+    if (error instanceof MissingToolError) throw new KustomizeHelperMissingError(error);
+    throw error;
+  }
 }
 
 /**
@@ -142,18 +166,23 @@ async function buildInProcessUnits(units: readonly BuildUnit[], options: BuildOp
   const result: BuildResult = { resources: [], failures: [] };
   let done = 0;
   let builds: InProcessBuild[];
+  const requests = units.map((u) => requestOf(u, options.root));
+  const onResult = () => options.onChunk?.(++done, units.length);
+  // Flux builds with LoadRestrictionsNone (fluxcd/pkg kustomize.Build).
+  const loadRestrictor = "none";
   try {
-    builds = await buildInProcess(
-      units.map((u) => requestOf(u, options.root)),
-      {
-        // Flux builds with LoadRestrictionsNone (fluxcd/pkg kustomize.Build).
-        loadRestrictor: "none",
-        ...(options.concurrency ? { workers: options.concurrency } : {}),
-        ...(options.env ? { env: options.env } : {}),
-        ...(options.helper ? { binary: options.helper } : {}),
-      },
-      () => options.onChunk?.(++done, units.length),
-    );
+    builds = options.helpers
+      ? await (await options.helpers).buildAll(requests, { loadRestrictor }, onResult)
+      : await buildInProcess(
+          requests,
+          {
+            loadRestrictor,
+            ...(options.concurrency ? { workers: options.concurrency } : {}),
+            ...(options.env ? { env: options.env } : {}),
+            ...(options.helper ? { binary: options.helper } : {}),
+          },
+          onResult,
+        );
   } catch (error) {
     if (error instanceof MissingToolError) throw new KustomizeHelperMissingError(error);
     throw error;

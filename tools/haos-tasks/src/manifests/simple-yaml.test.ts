@@ -232,11 +232,27 @@ describe("parseSimpleYaml", () => {
     }
   });
 
+  it("reads the shapes manifests are written in, as the yaml library does", () => {
+    const inside = [
+      "resources:\n- a.yaml\n- b.yaml\n", // an indentless sequence
+      "spec:\n  containers:\n    - name: app\n      ports:\n      - containerPort: 80\n        name: http\n    - name: side\n", // nested
+      'rules:\n  - apiGroups: [""]\n    verbs: ["get", "list", watch]\n    empty: []\n', // one-line flow sequences
+      "a: yes\nb: [on, off]\nc:\n  - no\nyes_key: 1\n", // YAML 1.1 booleans in value position
+      "# head\n---\na: 1 # trailing\n---\nb: ~\nc:\nd: {}\n", // comments, documents, null, {}
+      "a: 0o17\nb: 0x1F\nc: 1e3\nd: .inf\ne: 1.0.0\nf: '8080'\ng: \"x: y\"\n", // core schema
+      'name: café # ünïcode, emoji 🚀\nnote: "größe"\n', // non-ASCII text
+      "a: b # c: d\nurl: https://example.com/x?y=1#frag\nimage: ghcr.io/x/y:1.0@sha256:abc\n", // colons and hashes inside values
+    ];
+    for (const text of inside) expect(agrees(text, JSON.stringify(text)), JSON.stringify(text)).toBe(true);
+  });
+
   it("leaves to the yaml library what it does not read", () => {
     const outside = [
       "a:\tb\n", // a tab
       "a: b\r\n", // CR
-      "a: é\n", // non-ASCII
+      "a: b\u2028c\n", // a Unicode line separator
+      "\ufeffa: 1\n", // a byte order mark
+      "a: b\u0085\n", // NEL
       "a: &x 1\nb: *x\n", // anchors and aliases
       "a: !!str 1\n", // tags
       "a: |\n  text\n", // block scalars

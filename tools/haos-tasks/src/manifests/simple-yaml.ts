@@ -13,12 +13,12 @@
  * starts, and the facts the style rules read (no parse errors, no multi-line nodes, where the
  * YAML 1.1 booleans are). `simple-yaml.test.ts` holds it to that over every YAML file in the
  * repository, the benchmark's repository and mutations of them. What it does not cover it never
- * guesses: tabs, CR line ends, non-ASCII text, anchors, aliases, tags, block and multi-line
+ * guesses: tabs, CR line ends, control characters, anchors, aliases, tags, block and multi-line
  * scalars, escapes, flow mappings, quoted or non-word keys, duplicate keys, empty documents,
  * directives and `...` all go to the library.
  */
 
-/** A document the scanner read. Offsets are UTF-16 indexes into the text (ASCII only, so bytes too). */
+/** A document the scanner read. Offsets are UTF-16 indexes into the text, as the library's are. */
 export interface SimpleDocument {
   value: unknown;
   /** Offset where the document's content starts (its first key or `-`). */
@@ -39,8 +39,9 @@ export interface SimpleParse {
 class NotSimple extends Error {}
 const notSimple = new NotSimple();
 
-// Anything but printable ASCII and newlines (tabs, CR, control characters, non-ASCII text).
-const outsideAscii = /[^\n\x20-\x7e]/;
+// Tabs, CR, control characters (C0, DEL, C1), the byte order mark, and NEL and the Unicode line
+// and paragraph separators (line breaks to some YAML readers). Other non-ASCII text is read as is.
+const outsideText = /[^\n\x20-\x7e\u00a0-\u2027\u202a-\ufefe\uff00-\uffff\ud800-\udfff]/;
 // A key the core schema reads as a string: a word, not null/true/false in any of its spellings.
 const simpleKey = /^[A-Za-z_][A-Za-z0-9_./-]*$/;
 const coreNonString = /^(?:~|[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
@@ -103,7 +104,7 @@ function withoutComment(text: string): string {
  * otherwise (the caller then parses it with the `yaml` library).
  */
 export function parseSimpleYaml(text: string): SimpleParse | undefined {
-  if (text.length === 0 || outsideAscii.test(text)) return undefined;
+  if (text.length === 0 || outsideText.test(text)) return undefined;
   try {
     return scan(text);
   } catch (error) {

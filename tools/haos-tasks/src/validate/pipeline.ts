@@ -11,7 +11,9 @@ import {
   type BuildResult,
   buildKustomizations,
   kustomizeEngine,
+  startHelpers,
 } from "../manifests/kustomize-build.ts";
+import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
 import { apiGroup, field, objectProblem, resourcesOf } from "../manifests/resources.ts";
 import {
   findRepoRoot,
@@ -99,11 +101,13 @@ function buildFailureFinding(
 
 /**
  * A pause that lets the event loop run once `ms` of synchronous work has passed since the last
- * one (so child processes are fed and read), and costs nothing otherwise.
+ * one (so child processes are fed and read), and costs nothing otherwise. While `gate` holds a
+ * promise, the pause waits for it: the work pausing is not on the critical path then.
  */
-function yieldEvery(ms: number): () => Promise<void> {
+function yieldEvery(ms: number, gate: { closed?: Promise<void> } = {}): () => Promise<void> {
   let last = performance.now();
   return async () => {
+    if (gate.closed) await gate.closed;
     if (performance.now() - last < ms) return;
     await new Promise((resolve) => setImmediate(resolve));
     last = performance.now();
@@ -214,6 +218,26 @@ const platformGroups = [
  * are reported.
  */
 export async function validate(options: ValidateOptions): Promise<ValidateResult> {
+  // The kustomize helpers start first: their start (a Go process each) overlaps reading the
+  // repository. A missing helper is reported where the build awaits them.
+  const helpers =
+    options.only !== "lint" && kustomizeEngine(options) === "in-process" ? startHelpers({}) : undefined;
+  helpers?.catch(() => {});
+  try {
+    return await validateWith(options, helpers);
+  } finally {
+    await closeHelpers(helpers);
+  }
+}
+
+async function closeHelpers(helpers: Promise<KustomizeBuilder> | undefined): Promise<void> {
+  await (await helpers?.catch(() => undefined))?.close();
+}
+
+async function validateWith(
+  options: ValidateOptions,
+  helpers: Promise<KustomizeBuilder> | undefined,
+): Promise<ValidateResult> {
   const started = Date.now();
   const progress = (phase: string, status: PhaseEvent["status"], detail: string) =>
     options.onProgress?.({ phase, status, detail, elapsed: Date.now() - started });
@@ -287,6 +311,8 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     "running",
     `${kustomizeEngine(options) === "kubectl" ? "kubectl kustomize" : "kustomize (in-process)"}: ${units.length} builds of ${workspace.kustomizationDirs.length} kustomizations`,
   );
+  const gate: { closed?: Promise<void> } = {};
+  let openGate: () => void = () => {};
   const building = buildFallingBackToIncluded(
     units.map((u) => u.dir),
     kustomizations,
@@ -296,15 +322,33 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
         {
           root,
           ...(options.kubectl ? { kubectl: options.kubectl } : {}),
+          ...(helpers ? { helpers } : {}),
           onChunk: (n, total) => progress("build", "progress", `${n}/${total} build batches`),
         },
       ),
-  );
-  // Awaited below, after the style rules: a failure must not count as unhandled meanwhile.
+  ).finally(() => {
+    // From here until kubeconform runs, the style rules wait (see below).
+    gate.closed = new Promise((resolve) => {
+      openGate = resolve;
+    });
+    // The helpers' memory is free for kubeconform (their exit is awaited at the end).
+    void closeHelpers(helpers);
+  });
+  // Awaited below: a failure must not count as unhandled meanwhile.
   building.catch(() => {});
-  await lint(yieldEvery(5));
-  findings.push(...kustomizationReferences(workspace, kustomizations, config));
-  const built = await building;
+  // The style rules run while the helpers build and go on while kubeconform checks: nothing
+  // before the schema stage needs their findings. From the build's end until kubeconform has
+  // started they wait: that stretch is a small repository's critical path (one app: kubeconform's
+  // start waited for them before). Each file is parsed once, by whichever step reads it first.
+  const linting = lint(yieldEvery(5, gate));
+  linting.catch(() => {});
+  let built: BuildResult;
+  try {
+    built = await building;
+  } catch (error) {
+    openGate();
+    throw error;
+  }
   findings.push(...built.failures.map((f) => buildFailureFinding(f, workspace, kustomizations)));
   const notes = substitute(
     built.resources,
@@ -432,6 +476,9 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     () => {},
   );
   await Promise.race([kubeconformRunning, schemaDone]);
+  gate.closed = undefined;
+  openGate();
+  findings.push(...kustomizationReferences(workspace, kustomizations, config));
   const elsewhere = fluxCreatedObjects(subjects);
   const referenceFindings = [
     ...fluxReferences(subjects, root, config, elsewhere),
@@ -441,6 +488,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   const lock = options.lock ?? (await readSchemaLock().catch(() => undefined));
   const context = await ruleContext(subjects, platforms, lock, { ...environmentFetch(), ...options.fetch });
   const ruleFindings = platformRules(context);
+  await linting;
   findings.push(...referenceFindings, ...(await schemaChecks), ...ruleFindings, ...platforms.findings);
   // An app of platform kinds without a platform.yaml silently lost its platform rules before.
   const noted = new Set<string>();

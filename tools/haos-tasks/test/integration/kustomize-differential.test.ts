@@ -33,6 +33,7 @@ import {
   type BuildResult,
   buildKustomizations,
   KustomizeHelperMissingError,
+  startHelpers,
 } from "../../src/manifests/kustomize-build.ts";
 import { type InProcessBuild, KustomizeBuilder } from "../../src/manifests/kustomize-inprocess.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
@@ -374,6 +375,22 @@ describe("buildKustomizations: in-process = the kubectl fallback (HAOS_TASKS_KUS
     });
     expect(inProcess.resources.length).toBeGreaterThan(100);
     expect(comparable(inProcess)).toEqual(comparable(kubectlRun));
+  });
+
+  it("helpers started ahead (as validate starts them) build the same, and report a missing helper the same", async () => {
+    const units = ["apps/haos-enigma"];
+    const helpers = startHelpers({});
+    const ahead = await buildKustomizations(units, { root: toolsRepoRoot, helpers });
+    await (await helpers).close();
+    const own = await buildKustomizations(units, { root: toolsRepoRoot });
+    expect(ahead.resources.length).toBeGreaterThan(10);
+    expect(comparable(ahead)).toEqual(comparable(own));
+    const missing = startHelpers({ helper: path.join(tmp, "no-kustomize-build") });
+    const error = await buildKustomizations(units, { root: toolsRepoRoot, helpers: missing }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(KustomizeHelperMissingError);
+    expect((error as KustomizeHelperMissingError).hint).toContain("npm run bootstrap -- validate");
   });
 
   it("a missing helper names the bootstrap and the kubectl fallback", async () => {
