@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { repositoryFluxObjects } from "./workspace.ts";
+import { relativePath, repositoryFluxObjects } from "./workspace.ts";
 
 const scratch: string[] = [];
 afterAll(async () => {
@@ -42,5 +42,32 @@ describe("repositoryFluxObjects", () => {
         url: "https://stefanprodan.github.io/podinfo",
       },
     ]);
+  });
+});
+
+describe("relativePath", () => {
+  it("is path.relative with forward slashes, also on its fast path", () => {
+    const reference = (root: string, absolute: string) =>
+      path.relative(root, absolute).split(path.sep).join("/") || ".";
+    const roots = ["/repo", "/repo/", "/", "/re", "/repo/apps"];
+    const tails = [
+      "",
+      "/",
+      "/a.yaml",
+      "/apps/x/app.yaml",
+      "//a",
+      "/./a",
+      "/a/../b",
+      "/a/.",
+      "/..b",
+      "/.x.yaml",
+      "/a/..",
+      "sitory/a",
+    ];
+    for (const root of roots)
+      for (const tail of tails) {
+        const absolute = `${root}${tail}`;
+        expect(relativePath(root, absolute), `${root} ${absolute}`).toBe(reference(root, absolute));
+      }
   });
 });

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { Finding } from "../findings.ts";
 import { platformRules } from "../lint/platform/index.ts";
@@ -311,8 +312,20 @@ async function validateWith(
     "running",
     `${kustomizeEngine(options) === "kubectl" ? "kubectl kustomize" : "kustomize (in-process)"}: ${units.length} builds of ${workspace.kustomizationDirs.length} kustomizations`,
   );
+  // The style rules run while the helpers build and go on while kubeconform checks: nothing
+  // before the schema stage needs their findings. They wait (the gate) while the run's critical
+  // path is Node's own: from the build's last few roots (one per helper: their answers must be
+  // read at once, and a small repository has only those) until kubeconform has started. Each
+  // file is parsed once, by whichever step reads it first.
   const gate: { closed?: Promise<void> } = {};
   let openGate: () => void = () => {};
+  const closeGate = () => {
+    gate.closed ??= new Promise((resolve) => {
+      openGate = resolve;
+    });
+  };
+  const tail = os.availableParallelism();
+  if (units.length <= tail) closeGate();
   const building = buildFallingBackToIncluded(
     units.map((u) => u.dir),
     kustomizations,
@@ -323,23 +336,19 @@ async function validateWith(
           root,
           ...(options.kubectl ? { kubectl: options.kubectl } : {}),
           ...(helpers ? { helpers } : {}),
-          onChunk: (n, total) => progress("build", "progress", `${n}/${total} build batches`),
+          onChunk: (n, total) => {
+            if (total - n <= tail) closeGate();
+            progress("build", "progress", `${n}/${total} build batches`);
+          },
         },
       ),
   ).finally(() => {
-    // From here until kubeconform runs, the style rules wait (see below).
-    gate.closed = new Promise((resolve) => {
-      openGate = resolve;
-    });
+    closeGate();
     // The helpers' memory is free for kubeconform (their exit is awaited at the end).
     void closeHelpers(helpers);
   });
   // Awaited below: a failure must not count as unhandled meanwhile.
   building.catch(() => {});
-  // The style rules run while the helpers build and go on while kubeconform checks: nothing
-  // before the schema stage needs their findings. From the build's end until kubeconform has
-  // started they wait: that stretch is a small repository's critical path (one app: kubeconform's
-  // start waited for them before). Each file is parsed once, by whichever step reads it first.
   const linting = lint(yieldEvery(5, gate));
   linting.catch(() => {});
   let built: BuildResult;

@@ -63,6 +63,7 @@ function describeValue(
   return shape ? `${shape.what} is set` : undefined;
 }
 
+/** Every string value of the object; `segments` is one path, pushed and popped as it goes (no copy per node). */
 function scan(
   subject: Subject,
   value: unknown,
@@ -75,16 +76,21 @@ function scan(
     return;
   }
   if (Array.isArray(value)) {
-    value.forEach((item, i) => {
-      scan(subject, item, [...segments, i], found);
-    });
+    for (let i = 0; i < value.length; i++) {
+      segments.push(i);
+      scan(subject, value[i], segments, found);
+      segments.pop();
+    }
     return;
   }
   if (value && typeof value === "object") {
-    for (const [key, item] of Object.entries(value)) {
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
       // SOPS's own metadata (recipients, MAC) is no credential.
       if (segments.length === 0 && key === "sops") continue;
-      scan(subject, item, [...segments, key], found);
+      segments.push(key);
+      scan(subject, (value as Record<string, unknown>)[key], segments, found);
+      segments.pop();
     }
   }
 }
