@@ -247,9 +247,9 @@ function treeRss(root: number): number {
 }
 
 /**
- * Whether peakRss samples. Off in the timed runs: reading /proc every 20 ms takes CPU the measured
- * processes then lack on 2 cores (it made validate's 500-app row about a quarter slower). Each row
- * gets one more run with sampling on, for its peak RSS only (see `sampled`).
+ * Whether peakRss samples. Off in the timed runs: reading all of /proc every 20 ms takes CPU the
+ * measured processes then lack on 2 cores. Each row gets one more run with sampling on, for its
+ * peak RSS only (see `sampled`).
  */
 const sampling = { on: false };
 
