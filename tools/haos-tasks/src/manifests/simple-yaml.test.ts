@@ -192,6 +192,160 @@ describe("parseSimpleYaml", () => {
     expect(answered).toBeGreaterThan(tried / 10);
   }, 60_000);
 
+  it("never disagrees with the yaml library on generated documents (random trees, raw tricky scalars)", () => {
+    let seed = 1015;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pick = <T>(list: readonly T[]): T => list[random(list.length)] as T;
+    // Written unquoted on purpose: many are not plain scalars, or not strings, or not YAML at all.
+    const scalars = [
+      "yes",
+      "No",
+      "on",
+      "OFF",
+      "y",
+      "0x1F",
+      "0o17",
+      "017",
+      "1e3",
+      "-1",
+      "+1",
+      ".5",
+      "1.",
+      "~",
+      "null",
+      "Null",
+      "true",
+      "False",
+      "",
+      "a#b",
+      "a #b",
+      "a: b",
+      "a:b",
+      "x:",
+      "'q'",
+      '"q"',
+      "'a''b'",
+      '"a\\nb"',
+      "[a, b]",
+      "[]",
+      "[ ]",
+      "{}",
+      "{a: 1}",
+      "[a, [b]]",
+      '["x", y]',
+      "é",
+      "🚀 go",
+      "@x",
+      "%x",
+      "`x",
+      "!x",
+      "&x",
+      "*x",
+      "|",
+      ">-",
+      "-",
+      "- x",
+      "--",
+      "...",
+      "#",
+      "?",
+      ":",
+      "a,b",
+      "a]b",
+      "{a}",
+      "a  b",
+      "trail ",
+      "12:30",
+      "2024-01-01",
+      "<<",
+      "=",
+      "1_000",
+      ".inf",
+      "-.Inf",
+      ".NaN",
+      "ghcr.io/x/y:1.0@sha256:ab",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Flux substitution variable, as written in manifests
+      "${VAR}",
+      "a{b}",
+      "'unclosed",
+      '"unclosed',
+    ];
+    const plain = [
+      "app",
+      "v1",
+      "1",
+      "nginx:1.25",
+      "10Mi",
+      "ClusterIP",
+      "a b c",
+      "x-y",
+      "'quoted'",
+      '"dq"',
+      "[a, b]",
+    ];
+    const value = () => (random(3) === 0 ? pick(scalars) : pick(plain));
+    const keys = [
+      "a",
+      "b",
+      "name",
+      "app.kubernetes.io/name",
+      "x_y",
+      "on",
+      "yes",
+      "true",
+      "k-1",
+      "__proto__",
+      "<<",
+      '"q"',
+      "1",
+      "a b",
+    ];
+    const lines: string[] = [];
+    const node = (indent: number, depth: number): void => {
+      const pad = " ".repeat(indent);
+      if (depth > 3 || random(3) === 0) return; // caller writes a scalar
+      if (random(2) === 0) {
+        for (let i = 0, n = 1 + random(3); i < n; i++) {
+          const key = pick(keys);
+          if (random(2) === 0) {
+            lines.push(`${pad}${key}: ${value()}${random(5) === 0 ? " # c" : ""}`);
+          } else {
+            lines.push(`${pad}${key}:`);
+            const step = pick([0, 2, 2, 4, 1]);
+            const before = lines.length;
+            node(indent + step, depth + 1);
+            if (lines.length === before) lines[lines.length - 1] += ` ${value()}`;
+          }
+          if (random(8) === 0) lines.push(random(2) === 0 ? "" : `${" ".repeat(random(6))}# note`);
+        }
+      } else {
+        for (let i = 0, n = 1 + random(3); i < n; i++) {
+          if (random(2) === 0) lines.push(`${pad}- ${value()}`);
+          else {
+            lines.push(`${pad}- ${pick(keys)}: ${value()}`);
+            if (random(2) === 0)
+              lines.push(`${pad}${" ".repeat(pick([2, 2, 3, 1]))}${pick(keys)}: ${value()}`);
+          }
+        }
+      }
+    };
+    let answered = 0;
+    const tries = 4000;
+    for (let t = 0; t < tries; t++) {
+      lines.length = 0;
+      if (random(4) === 0) lines.push("---");
+      node(0, 0);
+      if (lines.length === 0) lines.push(`a: ${value()}`);
+      if (random(5) === 0) lines.push("---", `b: ${value()}`);
+      if (agrees(`${lines.join("\n")}\n`, `generated ${t}`)) answered++;
+    }
+    process.stdout.write(`simple-yaml: the fast path read ${answered} of ${tries} generated documents\n`);
+    expect(answered).toBeGreaterThan(tries / 10);
+  }, 60_000);
+
   it("resolves plain scalars as the core schema does", () => {
     const cases = [
       "~",
@@ -274,6 +428,8 @@ describe("parseSimpleYaml", () => {
       "true: 1\n", // a key the core schema reads as a boolean
       "a: b: c\n", // a mapping value inside a plain scalar
       "  a: 1\n", // content not at column 0
+      `${"k".repeat(1030)}: 1\n`, // a key over YAML's 1024 characters
+      `- ${"k".repeat(1030)}: 1\n`,
     ];
     for (const text of outside) expect(parseSimpleYaml(text), JSON.stringify(text)).toBeUndefined();
   });

@@ -194,7 +194,8 @@ function scan(text: string): SimpleParse {
   /** `key: …` at `column`, in a mapping that starts on this line or continues. */
   const keyLine = (content: string, column: number, offset: number, frame: MapFrame) => {
     const colon = content.indexOf(":");
-    if (colon <= 0) throw notSimple;
+    // The library reports an implicit key longer than YAML's 1024 characters (KEY_OVER_1024_CHARS).
+    if (colon <= 0 || colon > 1000) throw notSimple;
     const after = content[colon + 1];
     if (after !== undefined && after !== " ") throw notSimple;
     const key = content.slice(0, colon);
