@@ -170,8 +170,15 @@ export function hasParseErrors(doc: SourceDocument): boolean {
   return (doc as ReleasedDocument)[releasedErrors] ?? doc.ast.errors.length > 0;
 }
 
+let reparses = 0;
+/** Files parsed again for their AST so far in this process (a clean validate run parses none). */
+export function reparseCount(): number {
+  return reparses;
+}
+
 /** The getter of a released document's `ast`: parses its file again, once, for every document. */
 function reparsedAst(this: ReleasedDocument): Document.Parsed {
+  reparses++;
   const source = this[releasedFrom] as SourceFile;
   const again = parseSourceFile(source.text, source.file, { fast: false });
   for (const doc of source.documents as ReleasedDocument[]) {

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Severity } from "../findings.ts";
 import type { DocumentStartPolicy } from "../lint/documents.ts";
 import { ruleInfo } from "../lint/rules.ts";
-import { parseSourceFile, pointerPosition, toPointer } from "../manifests/yaml-source.ts";
+import { hasParseErrors, parseSourceFile, pointerPosition, toPointer } from "../manifests/yaml-source.ts";
 
 /** A kind validate may not find a schema for, and why that is acceptable. */
 export interface KindWithoutSchema {
@@ -103,7 +103,7 @@ export function parseValidateConfig(text: string, file: string): ValidateConfig 
     const at = doc ? pointerPosition(source, doc, pointer) : { line: 1 };
     throw new ConfigError(`${file}:${at.line}: ${message}`, hint);
   };
-  if (doc && doc.ast.errors.length > 0) fail("", "invalid YAML", `fix the YAML syntax of ${file}`);
+  if (doc && hasParseErrors(doc)) fail("", "invalid YAML", `fix the YAML syntax of ${file}`);
   const section = (doc?.value as Record<string, unknown> | null | undefined)?.validate ?? {};
   if (typeof section !== "object" || section === null || Array.isArray(section)) {
     return fail("/validate", "`validate:` must be a mapping", "see the comment above `validate:`");

@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { generateRepo } from "../../bench/validate.bench.ts";
+import { reparseCount } from "../../src/manifests/yaml-source.ts";
 import { catalogLoader } from "../../src/validate/catalog-loader.ts";
 import { validate } from "../../src/validate/pipeline.ts";
 
@@ -49,5 +51,34 @@ describe("a target without YAML files", () => {
     await expect(validate({ targets: ["docs"], cwd: repo })).rejects.toThrow(
       /no YAML files to validate under docs/,
     );
+  });
+});
+
+describe("what validate parses", () => {
+  it("parses every file once on a clean run (fast path or yaml library), and again only for a finding's place", async () => {
+    const clean = mkdtempSync(path.join(os.tmpdir(), "haos-validate-parse-"));
+    try {
+      generateRepo(clean, 5);
+      writeFileSync(
+        path.join(clean, ".haos-tasks.yaml"),
+        "validate:\n  indentation: 2\n  documentStart: allow\n",
+      );
+      execFileSync("git", ["init", "-q"], { cwd: clean });
+      const before = reparseCount();
+      const result = await validate({ targets: ["."], cwd: clean, loadCatalog: catalogLoader({}) });
+      expect(result.findings).toEqual([]);
+      expect(result.stats.objects).toBe(56);
+      expect(reparseCount() - before).toBe(0);
+      // A finding needs its line: the file it is in is parsed again for its AST, and only that one.
+      writeFileSync(path.join(clean, "apps/app-001/app/service.yaml"), service("app-001", '"80"'));
+      const again = reparseCount();
+      const broken = await validate({ targets: ["."], cwd: clean, loadCatalog: catalogLoader({}) });
+      expect(broken.findings.map((f) => `${f.file}:${f.line} ${f.rule}`)).toEqual([
+        "apps/app-001/app/service.yaml:8 schema/invalid",
+      ]);
+      expect(reparseCount() - again).toBe(1);
+    } finally {
+      rmSync(clean, { recursive: true, force: true });
+    }
   });
 });
