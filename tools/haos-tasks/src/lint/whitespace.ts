@@ -87,8 +87,14 @@ function continuationLines(
 function walkContinuations(source: SourceFile): Continuations {
   const scalars = new Set<number>();
   const all = new Set<number>();
-  // The fast path reads only one-line nodes.
-  if (source.simple) return { scalars, all };
+  // The fast path's only multi-line nodes are block scalars; it lists their lines.
+  if (source.simple) {
+    for (const line of source.simple.continuation) {
+      scalars.add(line);
+      all.add(line);
+    }
+    return { scalars, all };
+  }
   const mark = (node: Node, lines: Set<number>[]) => {
     const range = node.range;
     if (!range) return;

@@ -33,11 +33,15 @@ export interface SimpleParse {
   lineStarts: number[];
   /** Plain scalars in value position that YAML 1.1 reads as booleans (see lint/truthy.ts). */
   yaml11Booleans: { raw: string; offset: number }[];
+  /** 1-based lines inside a block scalar after its header: their indentation is content. */
+  continuation: number[];
 }
 
 /** Outside this part of YAML: the caller parses the file with the `yaml` library. */
 class NotSimple extends Error {}
 const notSimple = new NotSimple();
+/** What `scalar` returns for a block scalar's header: the value is read from the lines after it. */
+const blockHeader = Symbol("block scalar");
 
 // Tabs, CR, control characters (C0, DEL, C1), the byte order mark, and NEL and the Unicode line
 // and paragraph separators (line breaks to some YAML readers). Other non-ASCII text is read as is.
@@ -117,6 +121,7 @@ function scan(text: string): SimpleParse {
   const documents: SimpleDocument[] = [];
   const lineStarts: number[] = [0];
   const yaml11Booleans: SimpleParse["yaml11Booleans"] = [];
+  const continuation: number[] = [];
   let stack: Frame[] = [];
   let current: SimpleDocument | undefined;
   let sawMarker = false;
@@ -141,6 +146,11 @@ function scan(text: string): SimpleParse {
       return content;
     }
     if (first === "[") return flowSequence(raw, offset);
+    if (first === "|" || first === ">") {
+      // `|`, `|-`, `>`, `>-` alone on the line; its lines follow (see blockScalar).
+      if (raw !== first && raw !== `${first}-`) throw notSimple;
+      return blockHeader;
+    }
     if (first === "{") {
       if (withoutComment(raw) !== "{}") throw notSimple;
       return {};
@@ -181,6 +191,9 @@ function scan(text: string): SimpleParse {
   };
 
   /** Sets a key of a mapping: its value on this line, or pending until the following lines. */
+  /** A block scalar whose header ended the previous line: read from the next lines. */
+  let block: { header: string; parentIndent: number; set: (value: string) => void } | undefined;
+
   const setKey = (frame: MapFrame, key: string, rest: string, valueOffset: number) => {
     if (!simpleKey.test(key) || coreNonString.test(key) || key === "__proto__") throw notSimple;
     if (Object.hasOwn(frame.value, key)) throw notSimple; // the library reports duplicate keys
@@ -188,7 +201,18 @@ function scan(text: string): SimpleParse {
     frame.pending = undefined;
     const value = withoutComment(rest);
     if (value === "") frame.pending = key;
-    else frame.value[key] = scalar(rest.trimStart(), valueOffset + (rest.length - rest.trimStart().length));
+    else {
+      const read = scalar(rest.trimStart(), valueOffset + (rest.length - rest.trimStart().length));
+      if (read === blockHeader) {
+        block = {
+          header: rest.trimStart(),
+          parentIndent: frame.indent,
+          set: (text) => {
+            frame.value[key] = text;
+          },
+        };
+      } else frame.value[key] = read;
+    }
   };
 
   /** `key: …` at `column`, in a mapping that starts on this line or continues. */
@@ -220,12 +244,16 @@ function scan(text: string): SimpleParse {
   };
 
   const lines = text.split("\n");
-  let offset = 0;
+  for (let i = 0, at = 0; i < lines.length - 1; i++) {
+    at += (lines[i] as string).length + 1;
+    lineStarts.push(at);
+  }
   for (let index = 0; index < lines.length; index++) {
+    if (block) index = blockScalar(lines, index, block, continuation);
+    block = undefined;
+    if (index >= lines.length) break;
     const line = lines[index] as string;
-    const lineOffset = offset;
-    offset += line.length + 1;
-    if (index < lines.length - 1) lineStarts.push(offset);
+    const lineOffset = lineStarts[index] as number;
     const trimmed = line.trimStart();
     if (trimmed === "" || trimmed[0] === "#") continue;
     if (line.startsWith("---")) {
@@ -272,7 +300,18 @@ function scan(text: string): SimpleParse {
         keyLine(itemContent, itemColumn, itemOffset, map);
       } else {
         if (itemContent[0] === "#") throw notSimple;
-        seq.value.push(scalar(itemContent, itemOffset));
+        const read = scalar(itemContent, itemOffset);
+        if (read === blockHeader) {
+          const at = seq.value.length;
+          seq.value.push("");
+          block = {
+            header: itemContent,
+            parentIndent: seq.indent,
+            set: (text) => {
+              seq.value[at] = text;
+            },
+          };
+        } else seq.value.push(read);
       }
       continue;
     }
@@ -295,7 +334,61 @@ function scan(text: string): SimpleParse {
     } else throw notSimple;
     keyLine(trimmed, column, lineOffset + column, map);
   }
+  if (block) blockScalar(lines, lines.length, block, continuation);
   closeDocument();
   if (documents.length === 0) throw notSimple;
-  return { documents, lineStarts, yaml11Booleans };
+  return { documents, lineStarts, yaml11Booleans, continuation };
+}
+
+/**
+ * A literal (`|`, `|-`) or folded (`>`, `>-`) block scalar from line `first` on, as the `yaml`
+ * library's resolveBlockScalar reads it; returns the index of the first line after it. Its content
+ * starts on the next line and is indented deeper than its parent; no empty line may lead it or
+ * hold spaces, and a folded one has no more-indented lines: those cases go to the library.
+ */
+function blockScalar(
+  lines: readonly string[],
+  first: number,
+  block: { header: string; parentIndent: number; set: (value: string) => void },
+  continuation: number[],
+): number {
+  const head = lines[first];
+  if (head === undefined || head === "") throw notSimple; // empty, or a leading empty line
+  const indent = head.length - head.trimStart().length;
+  if (indent <= block.parentIndent) throw notSimple; // an empty block scalar
+  const folded = block.header[0] === ">";
+  const content: string[] = [];
+  let end = first;
+  for (; end < lines.length; end++) {
+    const line = lines[end] as string;
+    if (line === "") {
+      content.push("");
+      continue;
+    }
+    const lead = line.length - line.trimStart().length;
+    if (lead === line.length) throw notSimple; // spaces only: their meaning depends on the indentation
+    if (lead < indent) break;
+    if (folded && lead > indent) throw notSimple; // more-indented lines keep their line breaks
+    content.push(line.slice(indent));
+  }
+  // Trailing empty lines are chomped (clip and strip keep none of them).
+  let last = content.length;
+  while (last > 0 && content[last - 1] === "") last--;
+  for (let l = first; l < first + last; l++) continuation.push(l + 1);
+  let value = "";
+  if (!folded) value = content.slice(0, last).join("\n");
+  else {
+    let sep = "";
+    for (const line of content.slice(0, last)) {
+      if (line === "") {
+        if (sep === "\n") value += "\n";
+        else sep = "\n";
+      } else {
+        value += sep + line;
+        sep = " ";
+      }
+    }
+  }
+  block.set(block.header.endsWith("-") ? value : `${value}\n`);
+  return end;
 }

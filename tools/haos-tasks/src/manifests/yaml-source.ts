@@ -41,11 +41,12 @@ export interface SourceFile {
   documents: SourceDocument[];
   lineCounter: LineCounter;
   /**
-   * Set when the fast path (simple-yaml.ts) read the file: it has no parse errors and no
-   * multi-line node, and these are the facts the style rules read instead of the AST. The
+   * Set when the fast path (simple-yaml.ts) read the file: it has no parse errors, its only
+   * multi-line nodes are block scalars, and these are the facts the style rules read instead of
+   * the AST. The
    * documents' `ast` is then parsed by the `yaml` library on first use, as after releaseAst.
    */
-  simple?: Pick<SimpleParse, "yaml11Booleans"> & { docStart: boolean[] };
+  simple?: Pick<SimpleParse, "yaml11Booleans" | "continuation"> & { docStart: boolean[] };
 }
 
 export interface ParseOptions {
@@ -95,7 +96,11 @@ function simpleSourceFile(text: string, file: string, simple: SimpleParse): Sour
     lines: text.split("\n"),
     documents: [],
     lineCounter,
-    simple: { yaml11Booleans: simple.yaml11Booleans, docStart: simple.documents.map((d) => d.docStart) },
+    simple: {
+      yaml11Booleans: simple.yaml11Booleans,
+      continuation: simple.continuation,
+      docStart: simple.documents.map((d) => d.docStart),
+    },
   };
   source.documents = simple.documents.map((d, index) => {
     const pos = lineCounter.linePos(d.start);

@@ -148,7 +148,7 @@ describe.runIf(haveCatalog)(`--schema-location and schemas.locations${skipped}`,
     expect(places(second.stdout)).toEqual(places(first.stdout));
     // The hit comes from the cache; only the 404 is asked again (misses are not cached across runs).
     expect(requests).toEqual(["/catalog/nothing-here/certificate.json"]);
-  });
+  }, 30_000);
 
   it("an unreachable location is one warning, not a failure per object", async () => {
     const dir = await repo({
