@@ -86,17 +86,15 @@ export interface BuildOptions {
   helpers?: Promise<KustomizeBuilder>;
 }
 
-/** In-process helpers started ahead of the builds (one per core); rejects as a build would. */
-export async function startHelpers(options: Pick<BuildOptions, "env" | "helper">): Promise<KustomizeBuilder> {
-  try {
-    return await KustomizeBuilder.start({
-      ...(options.env ? { env: options.env } : {}),
-      ...(options.helper ? { binary: options.helper } : {}),
-    });
-  } catch (error) {
-    if (error instanceof MissingToolError) throw new KustomizeHelperMissingError(error);
-    throw error;
-  }
+/**
+ * In-process helpers started ahead of the builds (one per core). A missing helper rejects; the
+ * build that awaits them reports it as any build does (KustomizeHelperMissingError).
+ */
+export function startHelpers(options: Pick<BuildOptions, "env" | "helper">): Promise<KustomizeBuilder> {
+  return KustomizeBuilder.start({
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.helper ? { binary: options.helper } : {}),
+  });
 }
 
 /**

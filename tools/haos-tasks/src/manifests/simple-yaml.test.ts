@@ -36,6 +36,15 @@ const corpus = [
   ...yamlFiles(benchRepo),
 ].map((file) => ({ file: path.relative(toolsRepoRoot, file), text: readFileSync(file, "utf8") }));
 
+/** A fixed-seed generator of integers below n: the same mutations and documents every run. */
+function seeded(seed: number): (n: number) => number {
+  let state = seed;
+  return (n) => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state % n;
+  };
+}
+
 /** The facts the `yaml` library gives for a file, in the fast path's terms. */
 function reference(text: string) {
   const source = parseSourceFile(text, "f.yaml", { fast: false });
@@ -136,12 +145,7 @@ describe("parseSimpleYaml", () => {
   }, 60_000);
 
   it("never disagrees with the yaml library on mutated files (cut, inserted and re-indented text)", () => {
-    // A fixed-seed generator: the same mutations every run.
-    let seed = 15;
-    const random = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
+    const random = seeded(15);
     const inserts = [
       " ",
       ":",
@@ -201,11 +205,7 @@ describe("parseSimpleYaml", () => {
   }, 60_000);
 
   it("never disagrees with the yaml library on generated documents (random trees, raw tricky scalars)", () => {
-    let seed = 1015;
-    const random = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
+    const random = seeded(1015);
     const pick = <T>(list: readonly T[]): T => list[random(list.length)] as T;
     // Written unquoted on purpose: many are not plain scalars, or not strings, or not YAML at all.
     const scalars = [

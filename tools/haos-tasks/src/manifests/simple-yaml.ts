@@ -46,8 +46,9 @@ const blockHeader = Symbol("block scalar");
 // Tabs, CR, control characters (C0, DEL, C1), the byte order mark, and NEL and the Unicode line
 // and paragraph separators (line breaks to some YAML readers). Other non-ASCII text is read as is.
 const outsideText = /[^\n\x20-\x7e\u00a0-\u2027\u202a-\ufefe\uff00-\uffff\ud800-\udfff]/;
-// A key the core schema reads as a string: a word, not null/true/false in any of its spellings.
-const simpleKey = /^[A-Za-z_][A-Za-z0-9_./-]*$/;
+// A line that is `key:` or `key: …` with a word for a key (quoted and other keys go to the library).
+const keyLine = /^[A-Za-z_][A-Za-z0-9_./-]*:( |$)/;
+// Keys the core schema does not read as strings: null/true/false in any of their spellings.
 const coreNonString = /^(?:~|[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
 const yaml11Boolean = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 // Characters a plain scalar may not start with in block context (or that start something else).
@@ -157,7 +158,7 @@ function scan(text: string): SimpleParse {
     }
     if (plainFirstExcluded.has(first)) throw notSimple;
     const plain = withoutComment(raw);
-    if (plain.includes(": ") || plain.endsWith(":") || plain.includes(" #")) throw notSimple;
+    if (plain.includes(": ") || plain.endsWith(":")) throw notSimple;
     if (yaml11Boolean.test(plain)) yaml11Booleans.push({ raw: plain, offset });
     return resolvePlain(plain);
   };
@@ -190,12 +191,12 @@ function scan(text: string): SimpleParse {
     return items;
   };
 
-  /** Sets a key of a mapping: its value on this line, or pending until the following lines. */
   /** A block scalar whose header ended the previous line: read from the next lines. */
   let block: { header: string; parentIndent: number; set: (value: string) => void } | undefined;
 
+  /** Sets a key of a mapping: its value on this line, or pending until the following lines. */
   const setKey = (frame: MapFrame, key: string, rest: string, valueOffset: number) => {
-    if (!simpleKey.test(key) || coreNonString.test(key) || key === "__proto__") throw notSimple;
+    if (coreNonString.test(key) || key === "__proto__") throw notSimple;
     if (Object.hasOwn(frame.value, key)) throw notSimple; // the library reports duplicate keys
     frame.value[key] = null;
     frame.pending = undefined;
@@ -215,19 +216,13 @@ function scan(text: string): SimpleParse {
     }
   };
 
-  /** `key: …` at `column`, in a mapping that starts on this line or continues. */
-  const keyLine = (content: string, column: number, offset: number, frame: MapFrame) => {
+  /** A `keyLine` starting at `offset`, in a mapping that starts on this line or continues. */
+  const readKeyLine = (content: string, offset: number, frame: MapFrame) => {
     const colon = content.indexOf(":");
     // The library reports an implicit key longer than YAML's 1024 characters (KEY_OVER_1024_CHARS).
-    if (colon <= 0 || colon > 1000) throw notSimple;
-    const after = content[colon + 1];
-    if (after !== undefined && after !== " ") throw notSimple;
-    const key = content.slice(0, colon);
-    setKey(frame, key, content.slice(colon + 1), offset + colon + 1);
-    void column;
+    if (colon > 1000) throw notSimple;
+    setKey(frame, content.slice(0, colon), content.slice(colon + 1), offset + colon + 1);
   };
-
-  const isKeyLine = (content: string) => /^[A-Za-z_][A-Za-z0-9_./-]*:( |$)/.test(content);
 
   /** A new mapping or sequence as the value of the innermost pending key. */
   const child = <T extends Frame>(frame: T): T => {
@@ -270,10 +265,7 @@ function scan(text: string): SimpleParse {
       sawMarker = false;
     }
     // The frames this line closes.
-    while (stack.length > 0 && (stack[stack.length - 1] as Frame).indent > column) {
-      const closed = stack.pop() as Frame;
-      if (closed.kind === "map" && closed.pending !== undefined) closed.pending = undefined;
-    }
+    while (stack.length > 0 && (stack[stack.length - 1] as Frame).indent > column) stack.pop();
     let top = stack[stack.length - 1];
     if (trimmed === "-" || trimmed.startsWith("- ")) {
       if (trimmed === "-") throw notSimple;
@@ -283,7 +275,7 @@ function scan(text: string): SimpleParse {
         top === undefined ||
         (top.kind === "map" && top.pending !== undefined && top.indent <= column)
       ) {
-        if (top === undefined && stack.length === 0 && current.value !== null) throw notSimple;
+        if (top === undefined && current.value !== null) throw notSimple;
         seq = child({ kind: "seq", indent: column, value: [] });
       } else throw notSimple;
       // The item's content: after the dash and its spaces.
@@ -293,11 +285,11 @@ function scan(text: string): SimpleParse {
       const itemColumn = column + 1 + spaces;
       const itemOffset = lineOffset + itemColumn;
       if (itemContent === "" || itemContent === "-" || itemContent.startsWith("- ")) throw notSimple;
-      if (isKeyLine(itemContent)) {
+      if (keyLine.test(itemContent)) {
         const map: MapFrame = { kind: "map", indent: itemColumn, value: {}, pending: undefined };
         seq.value.push(map.value);
         stack.push(map);
-        keyLine(itemContent, itemColumn, itemOffset, map);
+        readKeyLine(itemContent, itemOffset, map);
       } else {
         if (itemContent[0] === "#") throw notSimple;
         const read = scalar(itemContent, itemOffset);
@@ -315,7 +307,7 @@ function scan(text: string): SimpleParse {
       }
       continue;
     }
-    if (!isKeyLine(trimmed)) throw notSimple; // a plain scalar going on, a quoted key, …
+    if (!keyLine.test(trimmed)) throw notSimple; // a plain scalar going on, a quoted key, …
     // A key where a sequence at the same column was: the sequence was the previous key's value.
     if (top?.kind === "seq" && top.indent === column) {
       stack.pop();
@@ -323,7 +315,7 @@ function scan(text: string): SimpleParse {
     }
     let map: MapFrame;
     if (top?.kind === "map" && top.indent === column) {
-      if (top.pending !== undefined) top.pending = undefined; // the previous key stays null
+      top.pending = undefined; // a previous key without a value stays null
       map = top;
     } else if (
       top === undefined ||
@@ -332,7 +324,7 @@ function scan(text: string): SimpleParse {
       if (top === undefined && current.value !== null) throw notSimple;
       map = child({ kind: "map", indent: column, value: {}, pending: undefined });
     } else throw notSimple;
-    keyLine(trimmed, column, lineOffset + column, map);
+    readKeyLine(trimmed, lineOffset + column, map);
   }
   if (block) blockScalar(lines, lines.length, block, continuation);
   closeDocument();

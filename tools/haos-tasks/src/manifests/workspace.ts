@@ -38,13 +38,12 @@ export interface WorkspaceProblem {
 export function relativePath(root: string, absolute: string): string {
   // A path below the root as the walk joins them is its tail: path.relative's normalisation is
   // most of its cost (called for every file and every built object).
+  // (Not for a root ending in "/", nor a tail with "//", "/./", "/../" or a trailing "/".)
   if (
     path.sep === "/" &&
+    !root.endsWith("/") &&
     absolute.startsWith(root) &&
     absolute[root.length] === "/" &&
-    root.length > 1 &&
-    !root.endsWith("/") &&
-    !absolute.endsWith("/") &&
     !/\/\.{0,2}(\/|$)/.test(absolute.slice(root.length))
   ) {
     return absolute.slice(root.length + 1);

@@ -43,8 +43,8 @@ export interface SourceFile {
   /**
    * Set when the fast path (simple-yaml.ts) read the file: it has no parse errors, its only
    * multi-line nodes are block scalars, and these are the facts the style rules read instead of
-   * the AST. The
-   * documents' `ast` is then parsed by the `yaml` library on first use, as after releaseAst.
+   * the AST. The documents' `ast` is then parsed by the `yaml` library on first use, as after
+   * releaseAst.
    */
   simple?: Pick<SimpleParse, "yaml11Booleans" | "continuation"> & { docStart: boolean[] };
 }
@@ -104,16 +104,8 @@ function simpleSourceFile(text: string, file: string, simple: SimpleParse): Sour
   };
   source.documents = simple.documents.map((d, index) => {
     const pos = lineCounter.linePos(d.start);
-    const doc = {
-      index,
-      value: d.value,
-      start: { line: pos.line, column: pos.col },
-      empty: false,
-    } as ReleasedDocument;
-    doc[releasedErrors] = false;
-    doc[releasedFrom] = source;
-    Object.defineProperty(doc, "ast", { get: reparsedAst, enumerable: true, configurable: true });
-    return doc;
+    const doc = { index, value: d.value, start: { line: pos.line, column: pos.col }, empty: false };
+    return released(doc as SourceDocument, source, false);
   });
   return source;
 }
@@ -181,6 +173,15 @@ export function reparseCount(): number {
   return reparses;
 }
 
+/** A document whose `ast` is parsed again from `source` on first use (see releaseAst). */
+function released(doc: SourceDocument, source: SourceFile, hadErrors: boolean): SourceDocument {
+  const d = doc as ReleasedDocument;
+  d[releasedErrors] = hadErrors;
+  d[releasedFrom] = source;
+  Object.defineProperty(d, "ast", { get: reparsedAst, enumerable: true, configurable: true });
+  return d;
+}
+
 /** The getter of a released document's `ast`: parses its file again, once, for every document. */
 function reparsedAst(this: ReleasedDocument): Document.Parsed {
   reparses++;
@@ -203,10 +204,7 @@ function reparsedAst(this: ReleasedDocument): Document.Parsed {
  */
 export function releaseAst(source: SourceFile): void {
   for (const doc of source.documents as ReleasedDocument[]) {
-    if (doc[releasedFrom]) continue;
-    doc[releasedErrors] = doc.ast.errors.length > 0;
-    doc[releasedFrom] = source;
-    Object.defineProperty(doc, "ast", { get: reparsedAst, enumerable: true, configurable: true });
+    if (!doc[releasedFrom]) released(doc, source, doc.ast.errors.length > 0);
   }
 }
 

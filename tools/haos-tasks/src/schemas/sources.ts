@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parse } from "yaml";
-import { parseSimpleYaml } from "../manifests/simple-yaml.ts";
+import { hasParseErrors, parseSourceFile } from "../manifests/yaml-source.ts";
 import { toolsRepoRoot } from "../tools/paths.ts";
 
 /** How `schemas sync` converts a source; `reference` sources are read by rules and tests only. */
@@ -60,11 +59,12 @@ export const toolsConfigPath = path.join(toolsRepoRoot, ".haos-tasks.yaml");
 export function configuredMirror(configPath: string = toolsConfigPath): string | undefined {
   let root: unknown;
   try {
-    const text = readFileSync(configPath, "utf8");
-    // Every command reads this at start: the fast path (one document of plain block YAML) spares
-    // it the yaml library's cold start, which is most of a one-app validate's setup otherwise.
-    const simple = parseSimpleYaml(text);
-    root = simple?.documents.length === 1 ? simple.documents[0]?.value : parse(text);
+    // Every command reads this at start: parseSourceFile's fast path spares it the yaml library's
+    // cold start, which is most of a one-app validate's setup otherwise.
+    const { documents } = parseSourceFile(readFileSync(configPath, "utf8"), configPath);
+    const doc = documents.length === 1 ? documents[0] : undefined;
+    if (!doc || hasParseErrors(doc)) return undefined;
+    root = doc.value;
   } catch {
     return undefined; // no config, or one the commands that own it will report
   }

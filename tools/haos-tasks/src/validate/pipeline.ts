@@ -100,12 +100,30 @@ function buildFailureFinding(
   );
 }
 
+/** Work that pauses while the gate is closed: close() holds it at its next pause, open() lets it go. */
+class Gate {
+  #closed: Promise<void> | undefined;
+  #open: () => void = () => {};
+  close(): void {
+    this.#closed ??= new Promise((resolve) => {
+      this.#open = resolve;
+    });
+  }
+  open(): void {
+    this.#open();
+    this.#closed = undefined;
+  }
+  get closed(): Promise<void> | undefined {
+    return this.#closed;
+  }
+}
+
 /**
  * A pause that lets the event loop run once `ms` of synchronous work has passed since the last
- * one (so child processes are fed and read), and costs nothing otherwise. While `gate` holds a
- * promise, the pause waits for it: the work pausing is not on the critical path then.
+ * one (so child processes are fed and read), and costs nothing otherwise. While `gate` is closed
+ * the pause waits for it to open: the work pausing is not on the critical path then.
  */
-function yieldEvery(ms: number, gate: { closed?: Promise<void> } = {}): () => Promise<void> {
+function yieldEvery(ms: number, gate: Gate = new Gate()): () => Promise<void> {
   let last = performance.now();
   return async () => {
     if (gate.closed) await gate.closed;
@@ -317,15 +335,9 @@ async function validateWith(
   // path is Node's own: from the build's last few roots (one per helper: their answers must be
   // read at once, and a small repository has only those) until kubeconform has started. Each
   // file is parsed once, by whichever step reads it first.
-  const gate: { closed?: Promise<void> } = {};
-  let openGate: () => void = () => {};
-  const closeGate = () => {
-    gate.closed ??= new Promise((resolve) => {
-      openGate = resolve;
-    });
-  };
+  const gate = new Gate();
   const tail = os.availableParallelism();
-  if (units.length <= tail) closeGate();
+  if (units.length <= tail) gate.close();
   const building = buildFallingBackToIncluded(
     units.map((u) => u.dir),
     kustomizations,
@@ -337,13 +349,13 @@ async function validateWith(
           ...(options.kubectl ? { kubectl: options.kubectl } : {}),
           ...(helpers ? { helpers } : {}),
           onChunk: (n, total) => {
-            if (total - n <= tail) closeGate();
+            if (total - n <= tail) gate.close();
             progress("build", "progress", `${n}/${total} build batches`);
           },
         },
       ),
   ).finally(() => {
-    closeGate();
+    gate.close();
     // The helpers' memory is free for kubeconform (their exit is awaited at the end).
     void closeHelpers(helpers);
   });
@@ -355,7 +367,7 @@ async function validateWith(
   try {
     built = await building;
   } catch (error) {
-    openGate();
+    gate.open();
     throw error;
   }
   findings.push(...built.failures.map((f) => buildFailureFinding(f, workspace, kustomizations)));
@@ -485,8 +497,7 @@ async function validateWith(
     () => {},
   );
   await Promise.race([kubeconformRunning, schemaDone]);
-  gate.closed = undefined;
-  openGate();
+  gate.open();
   findings.push(...kustomizationReferences(workspace, kustomizations, config));
   const elsewhere = fluxCreatedObjects(subjects);
   const referenceFindings = [

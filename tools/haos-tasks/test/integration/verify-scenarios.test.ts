@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { phaseNames } from "../../src/verify/phases/types.ts";
 import { kubectlJson } from "../support/real-flux-app.ts";
 import { useRealFluxApp, verifyOn } from "../support/real-flux-suite.ts";
 import { startHomeAssistantPage } from "../support/verify-harness.ts";
@@ -29,21 +30,12 @@ describe("haos-tasks verify's failure verdicts on real Flux", () => {
     e.platform.slowImports.delete("vm-disk-haos");
     const result = await run.done;
     expect(result.code, result.stderr).toBe(0);
-    expect(result.report.phases.map((p) => p.status)).toEqual(Array(8).fill("succeeded"));
+    expect(result.report.phases.map((p) => p.status)).toEqual(phaseNames.map(() => "succeeded"));
     expect(result.stderr).toMatch(
       / (releases|disk) +progress .*DataVolume tenant-root\/vm-disk-haos ImportInProgress/,
     );
     // Each phase started, in the rollout's order, no earlier than the one before it.
-    expect(result.report.phases.map((p) => p.phase)).toEqual([
-      "source",
-      "kustomization",
-      "releases",
-      "disk",
-      "vm",
-      "address",
-      "app",
-      "underlay",
-    ]);
+    expect(result.report.phases.map((p) => p.phase)).toEqual([...phaseNames]);
     const started = result.report.phases.map((p) => Date.parse(p.startedAt ?? ""));
     for (const [i, t] of started.entries()) {
       expect(Number.isFinite(t), `${result.report.phases[i]?.phase} has a start time`).toBe(true);
