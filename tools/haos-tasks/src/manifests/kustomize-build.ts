@@ -1,9 +1,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { parse, parseAllDocuments } from "yaml";
 import { MissingToolError } from "../tools/paths.ts";
+import { runTool } from "../tools/run.ts";
 import {
   type BuildRequest,
   buildInProcess,
@@ -286,15 +286,16 @@ async function kustomize(
 ): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   // Flux builds with LoadRestrictionsNone (fluxcd/pkg kustomize.Build): files outside a
   // kustomization's directory load there, so they must here.
-  const result = await execa(kubectl, ["kustomize", "--load-restrictor", "LoadRestrictionsNone", dir], {
-    reject: false,
-    maxBuffer: 1024 * 1024 * 1024,
-  });
-  if (result.exitCode === undefined && (result as { code?: string }).code === "ENOENT")
+  const result = await runTool(kubectl, ["kustomize", "--load-restrictor", "LoadRestrictionsNone", dir]);
+  if (result.failure?.code === "ENOENT")
     throw new KubectlMissingError(
       `cannot run ${kubectl}: not found (validate builds every kustomization with it)`,
     );
-  return { ok: result.exitCode === 0, stdout: String(result.stdout), stderr: String(result.stderr) };
+  return {
+    ok: result.exitCode === 0,
+    stdout: result.stdout,
+    stderr: result.stderr || (result.failure?.message ?? ""),
+  };
 }
 
 function cleanError(stderr: string, tmp: string, root: string): string {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
+import { runTool } from "../tools/run.ts";
 
 /** One object to validate; `id` ties kubeconform's answer back to it. */
 export interface SchemaInput {
@@ -200,12 +200,10 @@ export async function runKubeconform(
       typeof options.schemaLocation === "string" ? [options.schemaLocation] : options.schemaLocation;
     for (const location of locations) args.push("-schema-location", location);
     args.push(tmp);
-    const running = execa(options.kubeconform, args, { reject: false, maxBuffer: 1024 * 1024 * 1024 });
-    options.onStart?.();
-    const run = await running;
+    const run = await runTool(options.kubeconform, args, {}, options.onStart);
     if (run.exitCode === undefined || run.exitCode > 1) {
       throw new KubeconformError(
-        `kubeconform failed (exit ${String(run.exitCode)}): ${String(run.stderr || run.message).trim()}`,
+        `kubeconform failed (exit ${String(run.exitCode)}): ${String(run.stderr || run.failure?.message).trim()}`,
         "run `npm run bootstrap -- validate` to reinstall the pinned kubeconform",
       );
     }
