@@ -242,6 +242,18 @@ describe("parseSimpleYaml", () => {
       "[ ]",
       "{}",
       "{a: 1}",
+      "{ a: 1, b: yes }",
+      "{ name: x, ip: 10.0.0.1 }",
+      "{ a: 'q', b: \"r\" }",
+      "{ a: 1, a: 2 }",
+      "{ a: 1, }",
+      "{ a: {b: 1} }",
+      "{ a: [b] }",
+      "{ true: 1 }",
+      "{ a:1 }",
+      "{ a: 'x}y' }",
+      "{ a: 1 } # c",
+      "{ a: 1 }}",
       "[a, [b]]",
       '["x", y]',
       "é",
@@ -310,6 +322,10 @@ describe("parseSimpleYaml", () => {
       '"q"',
       "1",
       "a b",
+      "(name)",
+      "(a",
+      "a)",
+      "=(x)",
     ];
     const lines: string[] = [];
     const node = (indent: number, depth: number): void => {
@@ -412,6 +428,8 @@ describe("parseSimpleYaml", () => {
       "a: |\n  line 1\n\n    more-indented # not a comment\n  ---\nb: >-\n  folded\n  text\n\n\n  para\n# c\nc:\n  - |-\n    in a list\n  - x: >\n      deep\n", // block scalars
       "a: |\n  last\n\n\n", // trailing empty lines chomped
       "a: >-\n  end of file", // no newline at the end
+      "nodes:\n  - { name: illusion, ip: 192.168.50.10, up: on }\n  - {a: 1}\nb: { c: 'd', e: \"f\" } # x\n", // one-line flow mappings
+      "pattern:\n  - (name): haos-underlay\n    (a.b)/c: x\n", // Kyverno's anchor keys
     ];
     for (const text of inside) expect(agrees(text, JSON.stringify(text)), JSON.stringify(text)).toBe(true);
   });
@@ -434,7 +452,14 @@ describe("parseSimpleYaml", () => {
       "a: |\nb: 1\n", // an empty block scalar
       "a: b\n  c\n", // a plain scalar going on
       'a: "b\\n"\n', // escapes
-      "a: {b: 1}\n", // flow mappings
+      "a: {b: {c: 1}}\n", // nested flow collections
+      "a: {b: 1,\n  c: 2}\n", // a flow mapping over two lines
+      "a: {b: 1, }\n", // a trailing comma
+      "a: {b}\n", // a key without a value
+      "a: {b:1}\n", // one plain scalar `b:1`
+      'a: {"b": 1}\n', // a quoted key
+      "a: {b: 1, b: 2}\n", // a duplicate key
+      "a: {b: c:d}\n", // a colon in a value
       '"a": 1\n', // quoted keys
       "a: 1\na: 2\n", // duplicate keys
       "a: 1\n---\n", // an empty document

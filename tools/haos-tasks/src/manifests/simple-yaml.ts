@@ -4,18 +4,20 @@
  * The `yaml` library is the reference: it parses with positions and reports every error the style
  * rules show. It is also about three quarters of validate's own CPU on a 500-app repository (6,001
  * files, ~2 s of 4.5 s). Most of those files use a small part of YAML: block mappings and
- * sequences, one-line scalars and one-line flow sequences, comments and `---` between documents.
- * This scanner reads exactly that part, line by line, about ten times faster, and gives up on
- * anything else (returns undefined) so the file goes through the `yaml` library as before.
+ * sequences, one-line scalars, one-line flow sequences and mappings, literal and folded block
+ * scalars, comments and `---` between documents. This scanner reads exactly that part, line by
+ * line, about ten times faster, and gives up on anything else (returns undefined) so the file goes
+ * through the `yaml` library as before.
  *
  * When it answers, it answers what the `yaml` library would: the same plain data (YAML 1.2 core
  * schema, the library's own resolution rules below), the same document start offsets and line
- * starts, and the facts the style rules read (no parse errors, no multi-line nodes, where the
- * YAML 1.1 booleans are). `simple-yaml.test.ts` holds it to that over every YAML file in the
- * repository, the benchmark's repository and mutations of them. What it does not cover it never
- * guesses: tabs, CR line ends, control characters, anchors, aliases, tags, block and multi-line
- * scalars, escapes, flow mappings, quoted or non-word keys, duplicate keys, empty documents,
- * directives and `...` all go to the library.
+ * starts, and the facts the style rules read (no parse errors, the lines inside block scalars,
+ * where the YAML 1.1 booleans are). `simple-yaml.test.ts` holds it to that over every YAML file in
+ * the repository, the benchmark's repository and mutations of them. What it does not cover it
+ * never guesses: tabs, CR line ends, control characters, anchors, aliases, tags, keep-chomping or
+ * indented block scalars, multi-line plain or quoted scalars, escapes, multi-line or nested flow
+ * collections, quoted or other non-word keys, duplicate keys, empty documents, directives and `...`
+ * all go to the library.
  */
 
 /** A document the scanner read. Offsets are UTF-16 indexes into the text, as the library's are. */
@@ -47,7 +49,10 @@ const blockHeader = Symbol("block scalar");
 // and paragraph separators (line breaks to some YAML readers). Other non-ASCII text is read as is.
 const outsideText = /[^\n\x20-\x7e\u00a0-\u2027\u202a-\ufefe\uff00-\uffff\ud800-\udfff]/;
 // A line that is `key:` or `key: …` with a word for a key (quoted and other keys go to the library).
-const keyLine = /^[A-Za-z_][A-Za-z0-9_./-]*:( |$)/;
+// `(name):` is Kyverno's anchor syntax, a plain key to YAML.
+const keyLine = /^[A-Za-z_(][A-Za-z0-9_./()-]*:( |$)/;
+// A key inside a one-line flow mapping.
+const flowKey = /^[A-Za-z_][A-Za-z0-9_./-]*$/;
 // Keys the core schema does not read as strings: null/true/false in any of their spellings.
 const coreNonString = /^(?:~|[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
 const yaml11Boolean = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
@@ -152,10 +157,7 @@ function scan(text: string): SimpleParse {
       if (raw !== first && raw !== `${first}-`) throw notSimple;
       return blockHeader;
     }
-    if (first === "{") {
-      if (withoutComment(raw) !== "{}") throw notSimple;
-      return {};
-    }
+    if (first === "{") return withoutComment(raw) === "{}" ? {} : flowMapping(raw, offset);
     if (plainFirstExcluded.has(first)) throw notSimple;
     const plain = withoutComment(raw);
     if (plain.includes(": ") || plain.endsWith(":")) throw notSimple;
@@ -176,19 +178,45 @@ function scan(text: string): SimpleParse {
       const itemOffset = offset + at + (part.length - part.trimStart().length);
       at += part.length + 1;
       if (item === "") throw notSimple; // `[a, ]`, `[, a]`
-      const quote = item[0];
-      if (quote === '"' || quote === "'") {
-        if (item.length < 2 || item[item.length - 1] !== quote) throw notSimple;
-        const content = item.slice(1, -1);
-        if (content.includes(quote) || (quote === '"' && content.includes("\\"))) throw notSimple;
-        items.push(content);
-      } else {
-        if (!flowPlainItem.test(item) || item[0] === "-") throw notSimple;
-        if (yaml11Boolean.test(item)) yaml11Booleans.push({ raw: item, offset: itemOffset });
-        items.push(resolvePlain(item));
-      }
+      items.push(flowItem(item, itemOffset));
     }
     return items;
+  };
+
+  /** A one-line flow mapping of word keys and flow items: `{ name: a, ip: 10.0.0.1 }`. */
+  const flowMapping = (raw: string, offset: number): Record<string, unknown> => {
+    const close = raw.indexOf("}");
+    const rest = raw.slice(close + 1);
+    if (close === -1 || (rest !== "" && !/^ +#/.test(rest))) throw notSimple;
+    const value: Record<string, unknown> = {};
+    let at = 1;
+    for (const part of raw.slice(1, close).split(",")) {
+      const item = part.trim();
+      const itemOffset = offset + at + (part.length - part.trimStart().length);
+      at += part.length + 1;
+      // `{ a: b, }`, `{ a }`, `{ a:b }` (one plain scalar in flow context), quoted keys …
+      const colon = item.indexOf(": ");
+      const key = item.slice(0, colon);
+      if (colon === -1 || !flowKey.test(key)) throw notSimple;
+      if (coreNonString.test(key) || key === "__proto__" || Object.hasOwn(value, key)) throw notSimple;
+      const text = item.slice(colon + 1).trimStart();
+      value[key] = flowItem(text, itemOffset + item.length - text.length);
+    }
+    return value;
+  };
+
+  /** One item of a one-line flow collection: a quoted scalar without escapes or a plain word. */
+  const flowItem = (item: string, itemOffset: number): unknown => {
+    const quote = item[0];
+    if (quote === '"' || quote === "'") {
+      if (item.length < 2 || item[item.length - 1] !== quote) throw notSimple;
+      const content = item.slice(1, -1);
+      if (content.includes(quote) || (quote === '"' && content.includes("\\"))) throw notSimple;
+      return content;
+    }
+    if (!flowPlainItem.test(item) || item[0] === "-") throw notSimple;
+    if (yaml11Boolean.test(item)) yaml11Booleans.push({ raw: item, offset: itemOffset });
+    return resolvePlain(item);
   };
 
   /** A block scalar whose header ended the previous line: read from the next lines. */
