@@ -52,6 +52,17 @@ describe("platform declaration", () => {
     }
   });
 
+  it("rejects a second document, at its line", () => {
+    try {
+      parsePlatform(`${real}---\nkind: Platform\n`, "x/platform.yaml");
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(PlatformError);
+      expect((error as PlatformError).message).toMatch(/more than one document/);
+      expect((error as PlatformError).line).toBe(real.split("\n").length + 1);
+    }
+  });
+
   it("reports an alias without its anchor at the alias, instead of crashing", () => {
     try {
       parsePlatform("kind: Platform\nspec:\n  versions: *versions\n", "x/platform.yaml");

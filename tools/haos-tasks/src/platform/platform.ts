@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { isMap, LineCounter, parseDocument } from "yaml";
-import { conversionError } from "../manifests/yaml-source.ts";
+import { hasParseErrors, parseSourceFile, pointerPosition, positionAt } from "../manifests/yaml-source.ts";
 
 /** The CozyStack release lines whose VMDisk / VMInstance schemas differ (see PLATFORM.md). */
 export type CozystackLine = "v0" | "v1";
@@ -139,31 +138,29 @@ function checkUnderlay(underlay: Platform["network"]["underlay"], file: string):
  * Throws PlatformError naming file:line and the missing or malformed field.
  */
 export function parsePlatform(text: string, file: string): Platform {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0];
-    const line = err?.linePos?.[0]?.line;
+  // parseSourceFile, not the yaml library directly: its fast path reads this file (every command
+  // that checks a platform reads it at start), and a YAML error keeps its position.
+  const source = parseSourceFile(text, file);
+  const [doc, second] = source.documents;
+  const invalid = source.documents.find(hasParseErrors)?.ast.errors[0];
+  if (invalid) {
     throw new PlatformError(
       file,
-      `invalid YAML: ${err?.message.split("\n")[0]}`,
+      `invalid YAML: ${invalid.message.split("\n")[0]}`,
       "fix the YAML syntax",
-      line,
+      positionAt(source, invalid.pos[0]).line,
     );
   }
-  let root: Record<string, unknown> | null;
-  try {
-    root = doc.toJS() as Record<string, unknown> | null;
-  } catch (error) {
-    const e = conversionError(doc, error);
+  if (second) {
     throw new PlatformError(
       file,
-      `invalid YAML: ${e.message}`,
-      "fix the YAML syntax",
-      lineCounter.linePos(e.pos[0]).line,
+      "invalid YAML: more than one document",
+      "keep the platform declaration as the file's only document",
+      second.start.line,
     );
   }
-  if (root?.kind !== "Platform" || !isMap(doc.contents)) {
+  const root = doc?.value as Record<string, unknown> | null | undefined;
+  if (root?.kind !== "Platform") {
     throw new PlatformError(
       file,
       "not a Platform declaration (kind: Platform)",
@@ -192,14 +189,11 @@ export function parsePlatform(text: string, file: string): Platform {
   }
   checkUnderlay(platform.network.underlay, file);
   if (!/^v?\d+\./.test(String(platform.versions.cozystack))) {
-    const node = doc.getIn(["spec", "versions", "cozystack"], true) as
-      | { range?: [number, number] }
-      | undefined;
     throw new PlatformError(
       file,
       `spec.versions.cozystack is not a CozyStack version: ${String(platform.versions.cozystack)}`,
       "declare the exact release the cluster runs, e.g. v1.6.2 (the schemas and rules follow from it)",
-      node?.range ? lineCounter.linePos(node.range[0]).line : undefined,
+      doc ? pointerPosition(source, doc, "/spec/versions/cozystack").line : undefined,
     );
   }
   const metadata = root.metadata as { name?: string } | undefined;
