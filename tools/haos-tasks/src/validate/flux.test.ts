@@ -1,7 +1,10 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { resourcesOf } from "../manifests/resources.ts";
 import { lazySourceFile } from "../manifests/yaml-source.ts";
-import { mayHoldFluxKustomization } from "./flux.ts";
+import { generatedResources, mayHoldFluxKustomization } from "./flux.ts";
 
 const kustomization = (apiVersion: string) =>
   `apiVersion: ${apiVersion}\nkind: Kustomization\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n  path: ./apps/app\n`;
@@ -26,5 +29,45 @@ describe("mayHoldFluxKustomization (the pre-filter before the build)", () => {
       "kustomize.toolkit. fluxcd.io/v1",
     );
     expect(mayHoldFluxKustomization(kustomization("kustomize.config.k8s.io/v1beta1"))).toBe(false);
+  });
+});
+
+describe("generatedResources (the kustomization Flux writes for a path without one)", () => {
+  it("lists the manifests in the order Go's filepath.Walk visits them (bytes, not the locale)", () => {
+    // fluxcd/pkg/kustomize scanManifests walks the path with filepath.Walk, which reads each
+    // directory sorted by name as Go compares strings: UTF-8 bytes. The resources keep that order,
+    // and so does the build's output.
+    const dir = mkdtempSync(path.join(os.tmpdir(), "haos-flux-order-"));
+    try {
+      for (const name of [
+        "b.yaml",
+        "B.yaml",
+        "a_b.yaml",
+        "a.yaml",
+        "a-b.yaml",
+        "é.yaml",
+        "z.yml",
+        "notes.txt",
+      ])
+        writeFileSync(path.join(dir, name), "kind: ConfigMap\n");
+      mkdirSync(path.join(dir, "C"));
+      writeFileSync(path.join(dir, "C", "x.yaml"), "kind: ConfigMap\n");
+      mkdirSync(path.join(dir, "base"));
+      writeFileSync(path.join(dir, "base", "kustomization.yaml"), "resources: []\n");
+      // localeCompare would give a-b, a_b, a, b, B, base, C/x, é, z: another apply order.
+      expect(generatedResources(dir, ".")).toEqual([
+        "B.yaml",
+        "C/x.yaml",
+        "a-b.yaml",
+        "a.yaml",
+        "a_b.yaml",
+        "b.yaml",
+        "base",
+        "z.yml",
+        "é.yaml",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,7 +8,7 @@ import { finding } from "../lint/rules.ts";
 import { envsubst, SubstitutionError } from "../manifests/envsubst.ts";
 import type { BuildUnit, BuiltResource } from "../manifests/kustomize-build.ts";
 import { apiGroup, field, type Resource, resourcesOf } from "../manifests/resources.ts";
-import { kustomizationFileNames, type ObjectRef, type Workspace } from "../manifests/workspace.ts";
+import { byteOrder, kustomizationFileNames, type ObjectRef, type Workspace } from "../manifests/workspace.ts";
 
 /** A Flux Kustomization read from the repository's files (before any build). */
 export interface FluxKustomization {
@@ -107,7 +107,7 @@ export function generatedResources(root: string, dir: string): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
     for (const entry of readdirSync(path.join(root, rel), { withFileTypes: true }).sort((a, b) =>
-      a.name.localeCompare(b.name),
+      byteOrder(a.name, b.name),
     )) {
       const child = rel === "." ? entry.name : `${rel}/${entry.name}`;
       if (entry.isDirectory()) {
