@@ -101,7 +101,7 @@ export function lintDocuments(source: SourceFile, documentStart: DocumentStartPo
     }
   }
   source.lines.forEach((text, i) => {
-    if (/^\.\.\.\s*(#.*)?$/.test(text)) {
+    if (text.startsWith("...") && /^\.\.\.\s*(#.*)?$/.test(text)) {
       findings.push(
         finding(
           "yaml/document-end",

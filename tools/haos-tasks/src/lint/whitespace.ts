@@ -25,8 +25,8 @@ export function lintWhitespace(source: SourceFile): Finding[] {
     return tabContext;
   };
   source.lines.forEach((text, i) => {
-    const indent = /^[ \t]*/.exec(text)?.[0] ?? "";
-    const tab = indent.indexOf("\t");
+    // Most lines hold no tab and end in a visible character: two cheap checks before any regex.
+    const tab = text.includes("\t") ? (/^[ \t]*/.exec(text)?.[0] ?? "").indexOf("\t") : -1;
     if (tab >= 0 && (!tabs().scalarLines.has(i + 1) || tabs().parserTabs.has(i + 1))) {
       findings.push(
         finding(
@@ -37,7 +37,8 @@ export function lintWhitespace(source: SourceFile): Finding[] {
         ),
       );
     }
-    const trailing = /[ \t]+$/.exec(text);
+    const last = text.charCodeAt(text.length - 1);
+    const trailing = last === 32 || last === 9 ? /[ \t]+$/.exec(text) : null;
     if (trailing && trailing.index > 0) {
       findings.push(
         finding(
@@ -136,16 +137,17 @@ export function lintIndentation(source: SourceFile, step: number): Finding[] {
     const line = i + 1;
     const trimmed = text.trimStart();
     if (trimmed === "" || trimmed.startsWith("#") || skip.has(line)) return;
-    if (/^(---|\.\.\.)(\s|$)/.test(text)) {
+    const first = text[0];
+    if ((first === "-" || first === ".") && /^(---|\.\.\.)(\s|$)/.test(text)) {
       previous = undefined;
       return;
     }
     const indent = text.length - trimmed.length;
-    const dashes = /^(-( +|$))+/.exec(trimmed)?.[0].length ?? 0;
+    const dashes = trimmed[0] === "-" ? (/^(-( +|$))+/.exec(trimmed)?.[0].length ?? 0) : 0;
     const current = { indent, content: indent + dashes };
     if (previous && indent > previous.indent) {
-      const allowed = new Set([previous.indent + step, previous.content, previous.content + step]);
-      if (!allowed.has(indent)) {
+      const { indent: parent, content } = previous;
+      if (indent !== parent + step && indent !== content && indent !== content + step) {
         const expected = previous.content === previous.indent ? previous.indent + step : previous.content;
         findings.push(
           finding(
