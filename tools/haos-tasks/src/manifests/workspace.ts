@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { lazySourceFile, parseSourceFile, type SourceFile } from "./yaml-source.ts";
 
@@ -89,16 +89,18 @@ interface WalkState {
 /**
  * Every YAML file below `dir`. Symlinks are followed when they stay inside the repository; one
  * that leaves it, dangles or loops back to a directory above is reported, not silently skipped.
+ * Synchronous: an awaited readdir per directory left the thread idle for a threadpool round trip
+ * each time (15,000 directories: about 0.4 s).
  */
-async function walk(
+function walk(
   dir: string,
   root: string,
   ignore: readonly string[],
   out: string[],
   state: WalkState = { ancestors: new Set([safeRealpath(dir) ?? dir]), problems: [] },
   realDir: string = safeRealpath(dir) ?? dir,
-): Promise<WorkspaceProblem[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
+): WorkspaceProblem[] {
+  const entries = readdirSync(dir, { withFileTypes: true });
   state.realRoot ??= safeRealpath(root) ?? root;
   const realRoot = state.realRoot;
   for (const entry of entries) {
@@ -144,7 +146,7 @@ async function walk(
         ? (safeRealpath(absolute) ?? absolute)
         : path.join(realDir, entry.name);
       state.ancestors.add(real);
-      await walk(absolute, root, ignore, out, state, real);
+      walk(absolute, root, ignore, out, state, real);
       state.ancestors.delete(real);
     } else if (isFile && (yamlFile.test(entry.name) || entry.name === "Kustomization")) {
       out.push(absolute);
@@ -214,7 +216,7 @@ export async function loadWorkspace(
     if (!existsSync(target)) {
       throw new WorkspaceError(`${target}: no such file or directory`, "pass a directory or a YAML file");
     }
-    if (statSync(target).isDirectory()) problems.push(...(await walk(target, root, ignore, found)));
+    if (statSync(target).isDirectory()) problems.push(...walk(target, root, ignore, found));
     else found.push(target);
   }
   const unique = [...new Set(found)].sort();
@@ -273,7 +275,7 @@ export async function repositoryFluxObjects(
   skip: ReadonlySet<string>,
 ): Promise<ObjectRef[]> {
   const found: string[] = [];
-  await walk(root, root, ignore, found);
+  walk(root, root, ignore, found);
   const refs: ObjectRef[] = [];
   for (const absolute of found) {
     const rel = relativePath(root, absolute);
