@@ -55,30 +55,36 @@ const gvkOf = (s: Subject) => `${s.apiVersion}/${s.kind}`;
  * Values without nulls are returned as they are (not copied): 55,000 objects need no second copy.
  */
 export function withoutNulls(value: unknown): unknown {
+  // Plain loops, and a copy only from the first change on: 55,000 objects made Object.entries'
+  // pairs for every node, about 0.2 s.
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
-    value.forEach((v, i) => {
-      const cleaned = withoutNulls(v);
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      const cleaned = v !== null && typeof v === "object" ? withoutNulls(v) : v;
       if (cleaned !== v) {
         out ??= value.slice();
         out[i] = cleaned;
       }
-    });
+    }
     return out ?? value;
   }
   if (value && typeof value === "object") {
-    const entries = Object.entries(value);
-    // A "__proto__" key is not copied as a field by assignment: keep making the copy for it.
-    let changed = false;
-    const cleaned = entries.map(([k, v]): [string, unknown] => {
-      const c = v === null ? null : withoutNulls(v);
-      if (v === null || c !== v || k === "__proto__") changed = true;
-      return [k, c];
-    });
-    if (!changed) return value;
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of cleaned) if (v !== null) out[k] = v;
-    return out;
+    const object = value as Record<string, unknown>;
+    const keys = Object.keys(object);
+    let out: Record<string, unknown> | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
+      const v = object[k];
+      const c = v !== null && typeof v === "object" ? withoutNulls(v) : v;
+      // A "__proto__" key would set the copy's prototype if assigned: it is left out (it makes the copy).
+      if (out === undefined && (v === null || c !== v || k === "__proto__")) {
+        out = {};
+        for (let j = 0; j < i; j++) out[keys[j] as string] = object[keys[j] as string];
+      }
+      if (out !== undefined && c !== null && k !== "__proto__") out[k] = c;
+    }
+    return out ?? value;
   }
   return value;
 }
