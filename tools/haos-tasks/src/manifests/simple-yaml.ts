@@ -33,6 +33,8 @@ export interface SimpleParse {
   documents: SimpleDocument[];
   /** Offsets where lines start, as the `yaml` library's LineCounter records them. */
   lineStarts: number[];
+  /** The file's lines (split at `\n`: the scanner reads no CR). */
+  lines: string[];
   /** Plain scalars in value position that YAML 1.1 reads as booleans (see lint/truthy.ts). */
   yaml11Booleans: { raw: string; offset: number }[];
   /** 1-based lines inside a block scalar after its header: their indentation is content. */
@@ -357,7 +359,7 @@ function scan(text: string): SimpleParse {
   if (block) blockScalar(lines, lines.length, block, continuation);
   closeDocument();
   if (documents.length === 0) throw notSimple;
-  return { documents, lineStarts, yaml11Booleans, continuation };
+  return { documents, lineStarts, lines, yaml11Booleans, continuation };
 }
 
 /**

@@ -93,7 +93,7 @@ function simpleSourceFile(text: string, file: string, simple: SimpleParse): Sour
   const source: SourceFile = {
     file,
     text,
-    lines: text.split("\n"),
+    lines: simple.lines,
     documents: [],
     lineCounter,
     simple: {
