@@ -535,6 +535,8 @@ async function validateWith(
  * kustomize-controller removes when it decrypts: the schema check sees the object Flux applies.
  */
 function withoutSopsMetadata(subject: Subject): Subject {
+  // Most objects have no `sops`: no copy of them (nor of the subject, whose trace is lazy).
+  if (!Object.hasOwn(subject.object, "sops")) return subject;
   const { sops, ...object } = subject.object as Record<string, unknown>;
   return sops && typeof sops === "object" && !Array.isArray(sops) ? { ...subject, object } : subject;
 }
