@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { BuiltResource } from "../manifests/kustomize-build.ts";
 import { resourcesOf } from "../manifests/resources.ts";
-import { parseSourceFile } from "../manifests/yaml-source.ts";
-import { traceSource } from "./subjects.ts";
+import type { Workspace } from "../manifests/workspace.ts";
+import { parseSourceFile, type SourceFile } from "../manifests/yaml-source.ts";
+import { builtSubjects, SourceFiles, traceSource } from "./subjects.ts";
 
 const service = (name: string, namespace?: string) =>
   `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n${namespace ? `  namespace: ${namespace}\n` : ""}`;
@@ -37,5 +38,40 @@ describe("traceSource", () => {
 
   it("takes the document without a namespace when kustomize set it", () => {
     expect(lineOf(built("web", "c"), `${service("web", "a")}---\n${service("web")}`)).toBe(7);
+  });
+});
+
+describe("builtSubjects", () => {
+  const text = `${service("web", "a")}---\n${service("web", "b")}`;
+  /** A workspace of app/svc.yaml, counting how often its documents are read. */
+  const workspace = () => {
+    const counter = { reads: 0 };
+    const source = new Proxy(parseSourceFile(text, "app/svc.yaml"), {
+      get(target, key, receiver) {
+        if (key === "documents") counter.reads++;
+        return Reflect.get(target, key, receiver);
+      },
+    }) as SourceFile;
+    const files = new Map([["app/svc.yaml", source]]);
+    const ws: Workspace = { root: "/nowhere", targets: ["."], files, kustomizationDirs: [], problems: [] };
+    return { files: new SourceFiles(ws), counter };
+  };
+
+  it("reads the source document of a workspace file only when its position is asked for", async () => {
+    const { files, counter } = workspace();
+    const [subject] = await builtSubjects([built("web", "b")], files);
+    expect(subject?.file).toBe("app/svc.yaml");
+    expect(counter.reads).toBe(0);
+    expect(subject?.resource?.doc.start.line).toBe(7);
+    expect(counter.reads).toBeGreaterThan(0);
+  });
+
+  it("traces at once when a generator configured the object: the trace decides its file", async () => {
+    const { files, counter } = workspace();
+    const generated = { ...built("web", "b"), configuredIn: "app/kustomization.yaml" };
+    const [subject] = await builtSubjects([generated], files);
+    expect(counter.reads).toBeGreaterThan(0);
+    expect(subject?.file).toBe("app/svc.yaml");
+    expect(subject?.resource?.doc.start.line).toBe(7);
   });
 });

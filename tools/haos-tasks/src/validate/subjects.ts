@@ -36,7 +36,7 @@ export class SourceFiles {
     return this.knownResourcesIn(file) ?? this.remember(file, await this.get(file));
   }
 
-  /** The documents of a workspace file, without waiting; undefined for a file outside it. */
+  /** The documents of a workspace file, or of one resourcesIn read before, without waiting; else undefined. */
   knownResourcesIn(file: string): Resource[] | undefined {
     const cached = this.resources.get(file);
     if (cached) return cached;
@@ -75,40 +75,35 @@ export function traceSource(built: BuiltResource, candidates: readonly Resource[
 
 /**
  * Subjects for objects kustomize rendered, each traced to its source document. The trace is only
- * for a finding's position, so it waits until one asks (a getter) whenever it cannot change the
- * subject's file: the origin is a workspace file and no generator configured the object. A clean
- * run of 500 apps then reads no app file's documents between the build and kubeconform.
+ * for a finding's position, so it waits until one asks (a getter), unless it decides the subject's
+ * file: when the origin is outside the workspace (read here) or a generator configured the object.
  */
 export async function builtSubjects(built: readonly BuiltResource[], files: SourceFiles): Promise<Subject[]> {
   const subjects: Subject[] = [];
   for (const b of built) {
     const origin = b.origin;
-    if (origin !== undefined && b.configuredIn === undefined && files.knows(origin)) {
-      let traced: { resource: Resource | undefined } | undefined;
-      subjects.push({
-        apiVersion: b.apiVersion,
-        kind: b.kind,
-        name: b.name,
-        namespace: b.namespace,
-        object: b.object,
-        get resource() {
-          traced ??= { resource: traceSource(b, files.knownResourcesIn(origin) ?? []) };
-          return traced.resource;
-        },
-        file: origin,
-        build: b.build,
-      });
-      continue;
-    }
-    const resource = origin ? traceSource(b, await files.resourcesIn(origin)) : undefined;
+    const deferred = origin !== undefined && b.configuredIn === undefined && files.knows(origin);
+    if (origin !== undefined && !deferred) await files.resourcesIn(origin);
+    let traced: { resource: Resource | undefined } | undefined;
+    const trace = (): Resource | undefined => {
+      traced ??= {
+        resource: origin === undefined ? undefined : traceSource(b, files.knownResourcesIn(origin) ?? []),
+      };
+      return traced.resource;
+    };
     subjects.push({
       apiVersion: b.apiVersion,
       kind: b.kind,
       name: b.name,
       namespace: b.namespace,
       object: b.object,
-      resource,
-      file: resource?.source.file ?? b.configuredIn ?? b.origin ?? `${b.build}/kustomization.yaml`,
+      get resource() {
+        return trace();
+      },
+      // A traced document's file is its origin: deferred, the origin is the file.
+      file: deferred
+        ? origin
+        : (trace()?.source.file ?? b.configuredIn ?? origin ?? `${b.build}/kustomization.yaml`),
       build: b.build,
     });
   }
