@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { runTool } from "../tools/run.ts";
 
 /**
  * The one way haos-tasks runs git: messages in English whatever the user's locale (LC_ALL=C, so
@@ -25,35 +25,19 @@ export function gitEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /** Runs git and returns its output whatever the exit code; rejects only when git cannot run. */
-export function runGit(
+export async function runGit(
   cwd: string,
   args: readonly string[],
   options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      "git",
-      args,
-      {
-        cwd,
-        maxBuffer: 1024 * 1024 * 1024,
-        env: gitEnv(options.env),
-        encoding: "utf8",
-        ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
-      },
-      (error, stdout, stderr) => {
-        // Killed on timeout: an exit status of its own, not "git is missing".
-        if (error?.killed) {
-          resolve({ stdout, stderr: `${stderr}git timed out`, code: 124 });
-          return;
-        }
-        if (error && typeof error.code !== "number") {
-          reject(new GitUnavailableError(args, error.message));
-          return;
-        }
-        resolve({ stdout, stderr, code: typeof error?.code === "number" ? error.code : 0 });
-      },
-    );
-    if (options.input !== undefined) child.stdin?.end(options.input);
+  const run = await runTool("git", args, {
+    cwd,
+    env: gitEnv(options.env),
+    ...(options.input !== undefined ? { input: options.input } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
+  // Killed on timeout: an exit status of its own, not "git is missing".
+  if (run.failure?.killed) return { stdout: run.stdout, stderr: `${run.stderr}git timed out`, code: 124 };
+  if (run.failure) throw new GitUnavailableError(args, run.failure.message);
+  return { stdout: run.stdout, stderr: run.stderr, code: run.exitCode ?? 0 };
 }
