@@ -54,7 +54,7 @@ describe("generatedResources (the kustomization Flux writes for a path without o
       writeFileSync(path.join(dir, "C", "x.yaml"), "kind: ConfigMap\n");
       mkdirSync(path.join(dir, "base"));
       writeFileSync(path.join(dir, "base", "kustomization.yaml"), "resources: []\n");
-      // localeCompare would give a-b, a_b, a, b, B, base, C/x, é, z: another apply order.
+      // localeCompare would give a_b, a-b, a, b, B, base, C/x, é, z: another apply order.
       expect(generatedResources(dir, ".")).toEqual([
         "B.yaml",
         "C/x.yaml",
