@@ -38,6 +38,10 @@ import {
 import { type InProcessBuild, KustomizeBuilder } from "../../src/manifests/kustomize-inprocess.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 
+// Every helper this file starts also decodes each origin it reads on its fast path with
+// kustomize's own GetOrigin, and fails the build if the two differ.
+process.env.KUSTOMIZE_BUILD_CHECK_ORIGINS = "1";
+
 const kubectl = process.env.HAOS_TASKS_DIFF_KUBECTL ?? "kubectl";
 const kubectl134Kustomize = "v5.7.1";
 const kubectlVersion = await execa(kubectl, ["version", "--client", "-o", "json"], { reject: false });
@@ -276,6 +280,51 @@ describe(`in-process kustomize (kustomize-build, kustomize ${kubectl134Kustomize
     // One helper, in file order: "openapi" is built right before "after-openapi".
     const built = await differential(dirs, { workers: 1 });
     expect(built).toBeGreaterThanOrEqual(12);
+  });
+
+  it("origins of resource files whatever their names, as kustomize's GetOrigin reads them", async () => {
+    // Names a YAML parser could read as something else than the name (a YAML 1.1 boolean, a
+    // number), or that the origin annotation must quote: each object's origin is its file.
+    const names = [
+      "on.yaml",
+      "yes.yml",
+      "1.5.yaml",
+      "a b.yaml",
+      "-x.yaml",
+      "#h.yaml",
+      "é.yaml",
+      "x'y.yaml",
+      "n.json",
+    ];
+    const top = path.join(tmp, "names");
+    const cm = (i: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c${i}}\ndata: {k: v}\n`;
+    writeTree(top, {
+      "kustomization.yaml": `resources:\n${names.map((n) => `  - ${JSON.stringify(n)}\n`).join("")}`,
+      ...Object.fromEntries(
+        names.map((n, i) => [
+          n,
+          n.endsWith(".json")
+            ? JSON.stringify({
+                apiVersion: "v1",
+                kind: "ConfigMap",
+                metadata: { name: `c${i}` },
+                data: { k: "v" },
+              })
+            : cm(i),
+        ]),
+      ),
+    });
+    expect(await differential([top])).toBe(1);
+    const builder = await KustomizeBuilder.start({ workers: 1 });
+    try {
+      const [built] = await builder.buildAll([top]);
+      const byName = new Map(
+        built?.resources.map((r) => [String((r.object.metadata as { name: string }).name), r.origin?.path]),
+      );
+      expect(names.map((_, i) => byName.get(`c${i}`))).toEqual(names);
+    } finally {
+      await builder.close();
+    }
   });
 
   it("Flux's spec.components, targetNamespace and generated kustomizations = kubectl on the kustomization Flux writes", async () => {
