@@ -119,8 +119,11 @@ export class KustomizeHelperMissingError extends Error {
   }
 }
 
+/** Flux builds with LoadRestrictionsNone (fluxcd/pkg kustomize.Build). */
+export const fluxLoadRestrictor = "none";
+
 /** A unit as the helper takes it: components and generated resources relative to its directory. */
-function requestOf(unit: BuildUnit, root: string): BuildRequest {
+export function helperRequest(unit: BuildUnit, root: string): BuildRequest {
   const dir = path.resolve(root, unit.dir);
   const rel = (p: string) => path.relative(dir, path.resolve(root, p)) || ".";
   return {
@@ -164,10 +167,9 @@ async function buildInProcessUnits(units: readonly BuildUnit[], options: BuildOp
   const result: BuildResult = { resources: [], failures: [] };
   let done = 0;
   let builds: InProcessBuild[];
-  const requests = units.map((u) => requestOf(u, options.root));
+  const requests = units.map((u) => helperRequest(u, options.root));
   const onResult = () => options.onChunk?.(++done, units.length);
-  // Flux builds with LoadRestrictionsNone (fluxcd/pkg kustomize.Build).
-  const loadRestrictor = "none";
+  const loadRestrictor = fluxLoadRestrictor;
   try {
     builds = options.helpers
       ? await (await options.helpers).buildAll(requests, { loadRestrictor }, onResult)

@@ -498,7 +498,7 @@ async function validateWith(
   );
   await Promise.race([kubeconformRunning, schemaDone]);
   gate.open();
-  findings.push(...kustomizationReferences(workspace, kustomizations, config));
+  findings.push(...kustomizationReferences(workspace, kustomizations, config, dirs));
   const elsewhere = fluxCreatedObjects(subjects);
   const referenceFindings = [
     ...fluxReferences(subjects, root, config, elsewhere),
@@ -556,8 +556,14 @@ async function groupByPlatform(
   platforms: PlatformLookup,
 ): Promise<Map<Platform | undefined, Subject[]>> {
   const groups = new Map<Platform | undefined, Subject[]>();
+  // Objects of one file share its platform: one lookup (and one await) per file, not per object.
+  const byFile = new Map<string, Platform | undefined>();
   for (const s of subjects) {
-    const platform = await platforms.forFile(s.file);
+    let platform = byFile.get(s.file);
+    if (platform === undefined && !byFile.has(s.file)) {
+      platform = await platforms.forFile(s.file);
+      byFile.set(s.file, platform);
+    }
     const list = groups.get(platform) ?? [];
     list.push(s);
     groups.set(platform, list);

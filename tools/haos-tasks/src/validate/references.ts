@@ -17,6 +17,7 @@ import {
 } from "../manifests/workspace.ts";
 import { pointerPosition } from "../manifests/yaml-source.ts";
 import type { ValidateConfig } from "./config.ts";
+import { mayHoldFluxKustomization } from "./flux.ts";
 
 /** Where files belong: kustomization directories, and the directories Flux Kustomizations build. */
 export interface Owners {
@@ -30,6 +31,8 @@ export interface Owners {
 export function ownersOf(workspace: Workspace, kustomizations: readonly Kustomization[]): Owners {
   const fluxPaths = new Set<string>();
   for (const source of workspace.files.values()) {
+    // Only a file whose text can hold one is parsed: this runs while kubeconform waits to start.
+    if (!mayHoldFluxKustomization(source.text)) continue;
     for (const r of resourcesOf(source)) {
       if (apiGroup(r.apiVersion) !== "kustomize.toolkit.fluxcd.io" || r.kind !== "Kustomization") continue;
       const specPath = field(r.object, "spec", "path");
@@ -58,6 +61,7 @@ export function kustomizationReferences(
   workspace: Workspace,
   kustomizations: readonly Kustomization[],
   config: ValidateConfig,
+  owners: Owners = ownersOf(workspace, kustomizations),
 ): Finding[] {
   const findings: Finding[] = [];
   const listed = new Set<string>();
@@ -105,7 +109,6 @@ export function kustomizationReferences(
       }
     }
   }
-  const owners = ownersOf(workspace, kustomizations);
   for (const file of workspace.files.keys()) {
     const base = path.posix.basename(file);
     if (kustomizationFileNames.includes(base) || knownNonResources.includes(base)) continue;
