@@ -5,8 +5,11 @@
  * catalog — plus one real app cold (schemas cached) and a moon cache hit.
  *
  * Floor rows (issue 15): the in-process build alone (kustomize-build, one helper per core, no
- * checks) and kubeconform alone over the same objects pre-rendered into one stream (same catalog,
- * one worker per core) — what validate cannot go below. validate and both floors run in the same
+ * checks) of the builds validate runs — its own requests, with Flux's targetNamespace and load
+ * restrictor — and kubeconform alone over those objects pre-rendered into one stream (same
+ * catalog, one worker per core): what validate cannot go below. For reference, the same roots
+ * built as plain `kubectl kustomize` requests (no Flux semantics), which is less work than validate
+ * must do and so no floor. validate and both floors run in the same
  * rounds, one after the other, so their ratio does not carry the machine's drift over minutes. Then a 5,000-app / 55,000-object size
  * (validate and both floors, one run each). Every row prints the peak RSS of its process tree.
  *
@@ -29,11 +32,14 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { buildInProcess } from "../src/manifests/kustomize-inprocess.ts";
+import { fluxLoadRestrictor, helperRequest } from "../src/manifests/kustomize-build.ts";
+import { type BuildRequest, buildInProcess } from "../src/manifests/kustomize-inprocess.ts";
+import { loadWorkspace } from "../src/manifests/workspace.ts";
 import { ensureSchemaCatalog } from "../src/schemas/catalog.ts";
 import { resolveMirror } from "../src/schemas/sources.ts";
 import { toolPath, toolsRepoRoot } from "../src/tools/paths.ts";
 import { defaultPlatform } from "../src/validate/catalog-loader.ts";
+import { buildUnits, fluxKustomizations } from "../src/validate/flux.ts";
 import { percentile, timed } from "./stats.ts";
 
 const run = promisify(execFile);
@@ -303,18 +309,42 @@ async function oursWithRss(cwd: string, target: string): Promise<{ result: Valid
   }
 }
 
-/** The build floor: every kustomization through the in-process helpers (one per core), no checks. */
-async function buildFloor(
-  root: string,
-  dirs: readonly string[],
-): Promise<{ objects: string[]; rss: number }> {
+/**
+ * What validate asks the helpers to build for a repository: its own units (Flux's targetNamespace,
+ * components and generated kustomizations) as helper requests, computed by validate's code once,
+ * outside any timing.
+ */
+async function validateRequests(root: string, roots: readonly string[]): Promise<BuildRequest[]> {
+  const workspace = await loadWorkspace(["."], { cwd: root, root });
+  const kustomizations = new Set(workspace.kustomizationDirs);
+  const { units } = buildUnits(roots, fluxKustomizations(workspace), (d) => kustomizations.has(d), root);
+  return units.map((u) => helperRequest(u, root));
+}
+
+/** The floor's requests, made before any timing: validate's own, and the same roots as plain dirs. */
+interface FloorBuilds {
+  flux: BuildRequest[];
+  plain: string[];
+}
+
+async function floorBuilds(root: string, roots: readonly string[]): Promise<FloorBuilds> {
+  return { flux: await validateRequests(root, roots), plain: roots.map((d) => path.join(root, d)) };
+}
+
+/**
+ * The build floor: the builds validate runs (its own requests, Flux's load restrictor) through the
+ * in-process helpers (one per core), no checks. `plain` builds the same roots as bare `kubectl
+ * kustomize` requests instead (no Flux semantics: less kustomize work than validate must do).
+ */
+async function buildFloor(builds: FloorBuilds, plain = false): Promise<{ objects: string[]; rss: number }> {
+  const requests = plain ? builds.plain : builds.flux;
   const objects: string[] = [];
   let helpers: number[] = [];
   const sampler = peakRss(() => [process.pid, ...helpers]);
   const started = process.memoryUsage().rss;
   await buildInProcess(
-    dirs.map((d) => path.join(root, d)),
-    { workers: cores },
+    requests,
+    { workers: cores, ...(plain ? {} : { loadRestrictor: fluxLoadRestrictor }) },
     (built) => {
       if (helpers.length === 0) helpers = readChildren(process.pid);
       for (const r of built.resources) objects.push(JSON.stringify(r.object));
@@ -379,17 +409,23 @@ async function floorRows<T = never>(
   count: number,
   ours?: () => Promise<T>,
 ): Promise<FloorRows<T>> {
+  const builds = await floorBuilds(dir, repo.kustomizations);
   // One build first: its objects are kubeconform's pre-rendered input (and, without `ours`, the
   // first build sample).
   const firstStart = performance.now();
-  const first = await buildFloor(dir, repo.kustomizations);
+  const first = await buildFloor(builds);
   const firstMs = performance.now() - firstStart;
   // Outside the repository: validate runs in the same rounds and must not read it.
   const renderedDir = mkdtempSync(path.join(os.tmpdir(), "haos-validate-bench-rendered-"));
   const rendered = path.join(renderedDir, "rendered.yaml");
   const standalone = repo.standalone.map((f) => readFileSync(path.join(dir, f), "utf8"));
   writeFileSync(rendered, [...first.objects, ...standalone].join("\n---\n"));
-  const samples = { ours: [] as number[], build: [] as number[], kubeconform: [] as number[] };
+  const samples = {
+    ours: [] as number[],
+    build: [] as number[],
+    kubeconform: [] as number[],
+    plain: [] as number[],
+  };
   let value: T | undefined;
   let built = first;
   let checked: Awaited<ReturnType<typeof kubeconformFloor>> | undefined;
@@ -402,10 +438,11 @@ async function floorRows<T = never>(
   if (!ours) samples.build.push(firstMs);
   for (let i = 0; i < count; i++) {
     if (ours) value = await time(samples.ours, ours);
-    if (ours || i > 0) built = await time(samples.build, () => buildFloor(dir, repo.kustomizations));
+    if (ours || i > 0) built = await time(samples.build, () => buildFloor(builds));
     checked = await time(samples.kubeconform, () => kubeconformFloor(rendered, location));
+    await time(samples.plain, () => buildFloor(builds, true));
   }
-  const builtRss = (await sampled(() => buildFloor(dir, repo.kustomizations))).rss;
+  const builtRss = (await sampled(() => buildFloor(builds))).rss;
   const checkedRss = (await sampled(() => kubeconformFloor(rendered, location))).rss;
   rmSync(renderedDir, { recursive: true, force: true });
   const median = (list: number[]) => percentile(list, 0.5);
@@ -417,7 +454,12 @@ async function floorRows<T = never>(
       [
         `  floor: in-process build alone (kustomize-build ×${cores}, no checks)`,
         median(samples.build),
-        `${built.objects.length} objects, peak RSS ${mib(builtRss)}`,
+        `${built.objects.length} objects, validate's own requests (Flux's targetNamespace, load restrictor none), peak RSS ${mib(builtRss)}`,
+      ],
+      [
+        "    (for reference: the same roots as plain `kubectl kustomize` requests)",
+        median(samples.plain),
+        "no Flux semantics: less kustomize work than validate must do; not a floor",
       ],
       [
         `  floor: kubeconform -strict -n ${cores} alone, pre-rendered`,
