@@ -139,6 +139,23 @@ describe("KustomizeBuilder (tools/bootstrap/go/kustomize-build)", () => {
     expect((error as MissingToolError).hint).toContain("npm run bootstrap -- validate");
   });
 
+  it("gives each helper its share of the cores as GOMAXPROCS, unless the caller set one", async () => {
+    // A helper that reports its GOMAXPROCS as its kustomize API version.
+    const fake = path.join(tmp, "procs-helper");
+    writeFileSync(fake, `#!/bin/sh\necho "{\\"ready\\":true,\\"api\\":\\"$GOMAXPROCS\\"}"\ncat >/dev/null\n`);
+    chmodSync(fake, 0o755);
+    const cores = os.availableParallelism();
+    const procsOf = async (workers: number, env?: NodeJS.ProcessEnv) => {
+      const builder = await KustomizeBuilder.start({ binary: fake, workers, ...(env ? { env } : {}) });
+      await builder.close();
+      return builder.apiVersion;
+    };
+    expect(await procsOf(cores)).toBe("1");
+    expect(await procsOf(1)).toBe(String(cores));
+    expect(await procsOf(cores * 4)).toBe("1");
+    expect(await procsOf(1, { ...process.env, GOMAXPROCS: "3" })).toBe("3");
+  });
+
   it("rejects pending builds with the helper's stderr when it dies", async () => {
     const fake = path.join(tmp, "dying-helper");
     writeFileSync(

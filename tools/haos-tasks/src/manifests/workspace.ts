@@ -193,6 +193,20 @@ export function decodeYaml(bytes: Uint8Array): { text: string } | { problem: str
   }
 }
 
+/**
+ * A YAML file's text, or why it is not text, exactly as {@link decodeYaml} gives it for the file's
+ * bytes. The fast path is readFileSync's own UTF-8 decoding (no Buffer, no second copy: a fifth of
+ * the cost of reading 6,000 files): for valid UTF-8 without NUL that is the same text, but for the
+ * byte order mark TextDecoder drops. It turns what is not UTF-8 into U+FFFD and keeps NUL, so a file
+ * whose text holds either is read again as bytes and decodeYaml says what is wrong and where (a
+ * file that really holds U+FFFD comes out the same).
+ */
+export function readYamlFile(absolute: string): { text: string } | { problem: string; line: number } {
+  const text = readFileSync(absolute, "utf8");
+  if (text.includes("\uFFFD") || text.includes("\0")) return decodeYaml(readFileSync(absolute));
+  return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
+}
+
 export class WorkspaceError extends Error {
   readonly hint: string;
   constructor(message: string, hint: string) {
@@ -225,7 +239,7 @@ export async function loadWorkspace(
   // and a sync read costs about half the CPU of fs/promises' open/stat/read/close round trips.
   for (const absolute of unique) {
     const rel = relativePath(root, absolute);
-    const decoded = decodeYaml(readFileSync(absolute));
+    const decoded = readYamlFile(absolute);
     if ("problem" in decoded) {
       problems.push({
         rule: "yaml/encoding",

@@ -43,6 +43,8 @@ export function mayHoldFluxKustomization(text: string): boolean {
 /** Every Flux Kustomization in the workspace whose spec.path is a directory of the repository. */
 export function fluxKustomizations(workspace: Workspace): FluxKustomization[] {
   const out: FluxKustomization[] = [];
+  // A directory the walk found a kustomization file in is one: no file-system call for it.
+  const knownDirectories = new Set(workspace.kustomizationDirs);
   for (const source of workspace.files.values()) {
     if (!mayHoldFluxKustomization(source.text)) continue;
     for (const r of resourcesOf(source)) {
@@ -57,7 +59,8 @@ export function fluxKustomizations(workspace: Workspace): FluxKustomization[] {
       if (sourceKind !== "GitRepository" && field(sourceRef, "name") !== "flux-system") continue;
       const dir = normaliseFluxPath(raw);
       const absolute = path.join(workspace.root, dir);
-      if (!existsSync(absolute) || !statSync(absolute).isDirectory()) continue;
+      if (!knownDirectories.has(dir) && (!existsSync(absolute) || !statSync(absolute).isDirectory()))
+        continue;
       const components = field(r.object, "spec", "components");
       const postBuild = field(r.object, "spec", "postBuild");
       const targetNamespace = field(r.object, "spec", "targetNamespace");
