@@ -121,14 +121,15 @@ class Worker {
   private failure: Error | undefined;
   private readonly exited: Promise<void>;
 
-  constructor(binary: string, options: KustomizeBuilderOptions, procs: number) {
+  constructor(binary: string, options: KustomizeBuilderOptions, oneProcessor: boolean) {
     const env = options.env ?? process.env;
     this.child = spawn(binary, [], {
       cwd: options.cwd,
-      // Each helper builds one root at a time: more Go processors than its share of the cores only
-      // run its collector in parallel against the other helpers (two helpers on two cores: about
-      // 10% faster with one each). GOMAXPROCS set by the caller wins.
-      env: env.GOMAXPROCS ? env : { ...env, GOMAXPROCS: String(procs) },
+      // Each helper builds one root at a time. With a helper per core, more Go processors than one
+      // only run its collector in parallel against the other helpers (two helpers on two cores:
+      // about 10% faster with one each). Fewer helpers keep Go's own default (it follows the
+      // container's CPU limit); GOMAXPROCS set by the caller wins.
+      env: oneProcessor && env.GOMAXPROCS === undefined ? { ...env, GOMAXPROCS: "1" } : env,
       stdio: ["pipe", "pipe", "pipe"],
     });
     let readyResolve: (hello: RawResponse) => void = () => {};
@@ -252,8 +253,7 @@ export class KustomizeBuilder {
     const binary = options.binary ?? kustomizeBuildBinary(options.env);
     const cores = os.availableParallelism();
     const count = Math.max(1, options.workers ?? cores);
-    const procs = Math.max(1, Math.floor(cores / count));
-    const workers = Array.from({ length: count }, () => new Worker(binary, options, procs));
+    const workers = Array.from({ length: count }, () => new Worker(binary, options, count >= cores));
     try {
       const hellos = await Promise.all(workers.map((w) => w.ready));
       return new KustomizeBuilder(workers, hellos[0]?.api ?? "unknown");
