@@ -201,7 +201,7 @@ export function decodeYaml(bytes: Uint8Array): { text: string } | { problem: str
  * whose text holds either is read again as bytes and decodeYaml says what is wrong and where (a
  * file that really holds U+FFFD comes out the same).
  */
-export function readYamlFile(absolute: string): { text: string } | { problem: string; line: number } {
+export function readYamlFile(absolute: string): ReturnType<typeof decodeYaml> {
   const text = readFileSync(absolute, "utf8");
   if (text.includes("\uFFFD") || text.includes("\0")) return decodeYaml(readFileSync(absolute));
   return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };

@@ -27,7 +27,8 @@ export interface FluxKustomization {
     | undefined;
 }
 
-const isFluxKustomization = (r: { apiVersion: string; kind: string }) =>
+/** A Flux Kustomization (kustomize.toolkit.fluxcd.io, any version), not a kustomize one. */
+export const isFluxKustomization = (r: { apiVersion: string; kind: string }) =>
   apiGroup(r.apiVersion) === "kustomize.toolkit.fluxcd.io" && r.kind === "Kustomization";
 
 /**

@@ -10,6 +10,7 @@ import { type Kustomization, readKustomization } from "../manifests/kustomizatio
 import {
   type BuildFailure,
   type BuildResult,
+  type BuildUnit,
   buildKustomizations,
   kustomizeEngine,
   startHelpers,
@@ -36,7 +37,13 @@ import { toolPath } from "../tools/paths.ts";
 import { defaultPlatform } from "./catalog-loader.ts";
 import { configFileName, loadValidateConfig, type ValidateConfig } from "./config.ts";
 import { finalizeFindings } from "./finalize.ts";
-import { buildUnits, fluxCreatedObjects, fluxKustomizations, substitute } from "./flux.ts";
+import {
+  buildUnits,
+  type FluxKustomization,
+  fluxCreatedObjects,
+  fluxKustomizations,
+  substitute,
+} from "./flux.ts";
 import { PlatformLookup, ruleContext } from "./platforms.ts";
 import {
   duplicateResources,
@@ -146,6 +153,31 @@ function rootKustomizations(kustomizations: readonly Kustomization[]): string[] 
     })
     .filter((k) => field(k.source.documents[0]?.value, "kind") !== "Component")
     .map((k) => k.dir);
+}
+
+/**
+ * What validate builds for a workspace: its kustomizations, and the build units — the root
+ * kustomizations and the paths of the Flux Kustomizations, with Flux's components, targetNamespace
+ * and generated kustomizations. The benchmark's build floor builds the same units.
+ */
+export function planBuilds(workspace: Workspace): {
+  kustomizations: Kustomization[];
+  byDir: Map<string, Kustomization>;
+  units: BuildUnit[];
+  fluxByDir: Map<string, FluxKustomization>;
+} {
+  const kustomizations = workspace.kustomizationDirs.flatMap((dir) => {
+    const source = kustomizationFileOf(workspace, dir);
+    return source ? [readKustomization(source, dir)] : [];
+  });
+  const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
+  const { units, byDir: fluxByDir } = buildUnits(
+    rootKustomizations(kustomizations),
+    fluxKustomizations(workspace),
+    (dir) => byDir.has(dir),
+    workspace.root,
+  );
+  return { kustomizations, byDir, units, fluxByDir };
 }
 
 /**
@@ -311,18 +343,7 @@ async function validateWith(
     return done(0);
   }
 
-  const kustomizations = workspace.kustomizationDirs.flatMap((dir) => {
-    const source = kustomizationFileOf(workspace, dir);
-    return source ? [readKustomization(source, dir)] : [];
-  });
-  const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
-  const flux = fluxKustomizations(workspace);
-  const { units, byDir: fluxByDir } = buildUnits(
-    rootKustomizations(kustomizations),
-    flux,
-    (dir) => byDir.has(dir),
-    root,
-  );
+  const { kustomizations, byDir, units, fluxByDir } = planBuilds(workspace);
   builds = units.length;
   const unitOf = new Map(units.map((u) => [u.dir, u]));
   progress(
@@ -556,14 +577,9 @@ async function groupByPlatform(
   platforms: PlatformLookup,
 ): Promise<Map<Platform | undefined, Subject[]>> {
   const groups = new Map<Platform | undefined, Subject[]>();
-  // Objects of one file share its platform: one lookup (and one await) per file, not per object.
-  const byFile = new Map<string, Platform | undefined>();
+  const byFile = await platforms.forFilesOf(subjects);
   for (const s of subjects) {
-    let platform = byFile.get(s.file);
-    if (platform === undefined && !byFile.has(s.file)) {
-      platform = await platforms.forFile(s.file);
-      byFile.set(s.file, platform);
-    }
+    const platform = byFile.get(s.file);
     const list = groups.get(platform) ?? [];
     list.push(s);
     groups.set(platform, list);

@@ -29,6 +29,13 @@ export class PlatformLookup {
     return await this.forDir(path.posix.dirname(file));
   }
 
+  /** The platform of each of the subjects' files: one lookup (and one await) per file, not per object. */
+  async forFilesOf(subjects: readonly Subject[]): Promise<Map<string, Platform | undefined>> {
+    const byFile = new Map<string, Platform | undefined>();
+    for (const s of subjects) if (!byFile.has(s.file)) byFile.set(s.file, await this.forFile(s.file));
+    return byFile;
+  }
+
   private forDir(dir: string): Promise<Platform | undefined> {
     const cached = this.byDir.get(dir);
     if (cached) return cached;
@@ -65,10 +72,7 @@ export async function ruleContext(
   lock: SchemaLock | undefined,
   fetch: FetchOptions,
 ): Promise<RuleContext> {
-  const platformByFile = new Map<string, Platform | undefined>();
-  for (const s of subjects) {
-    if (!platformByFile.has(s.file)) platformByFile.set(s.file, await platforms.forFile(s.file));
-  }
+  const platformByFile = await platforms.forFilesOf(subjects);
   const versions = new Set([...platformByFile.values()].flatMap((p) => (p ? [p.versions.cozystack] : [])));
   const stock = new Map<string, StockNames | undefined>();
   let v0InstanceProfiles: string[] | undefined;

@@ -17,7 +17,7 @@ import {
 } from "../manifests/workspace.ts";
 import { pointerPosition } from "../manifests/yaml-source.ts";
 import type { ValidateConfig } from "./config.ts";
-import { mayHoldFluxKustomization } from "./flux.ts";
+import { isFluxKustomization, mayHoldFluxKustomization } from "./flux.ts";
 
 /** Where files belong: kustomization directories, and the directories Flux Kustomizations build. */
 export interface Owners {
@@ -34,7 +34,7 @@ export function ownersOf(workspace: Workspace, kustomizations: readonly Kustomiz
     // Only a file whose text can hold one is parsed: this runs while kubeconform waits to start.
     if (!mayHoldFluxKustomization(source.text)) continue;
     for (const r of resourcesOf(source)) {
-      if (apiGroup(r.apiVersion) !== "kustomize.toolkit.fluxcd.io" || r.kind !== "Kustomization") continue;
+      if (!isFluxKustomization(r)) continue;
       const specPath = field(r.object, "spec", "path");
       fluxPaths.add(normaliseFluxPath(typeof specPath === "string" ? specPath : "."));
     }
