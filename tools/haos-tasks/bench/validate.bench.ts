@@ -9,9 +9,9 @@
  * restrictor — and kubeconform alone over those objects pre-rendered into one stream (same
  * catalog, one worker per core): what validate cannot go below. For reference, the same roots
  * built as plain `kubectl kustomize` requests (no Flux semantics), which is less work than validate
- * must do and so no floor. validate and both floors run in the same
- * rounds, one after the other, so their ratio does not carry the machine's drift over minutes. Then a 5,000-app / 55,000-object size
- * (validate and both floors, one run each). Every row prints the peak RSS of its process tree.
+ * must do and so no floor. validate and both floors run in the same rounds, one after the other,
+ * so their ratio does not carry the machine's drift over minutes. Then a 5,000-app / 55,000-object
+ * size (validate and both floors, one run each). Every row prints the peak RSS of its process tree.
  *
  * Targets: 500 apps ≤ 0.12× the pipe and ≤ 1.5× (build floor + kubeconform floor); 55,000 objects
  * in < 20 s with peak RSS < 1 GB; one app cold < 0.4 s; moon cache hit < 0.2 s.
@@ -39,7 +39,7 @@ import { ensureSchemaCatalog } from "../src/schemas/catalog.ts";
 import { resolveMirror } from "../src/schemas/sources.ts";
 import { toolPath, toolsRepoRoot } from "../src/tools/paths.ts";
 import { defaultPlatform } from "../src/validate/catalog-loader.ts";
-import { buildUnits, fluxKustomizations } from "../src/validate/flux.ts";
+import { planBuilds } from "../src/validate/pipeline.ts";
 import { percentile, timed } from "./stats.ts";
 
 const run = promisify(execFile);
@@ -310,25 +310,18 @@ async function oursWithRss(cwd: string, target: string): Promise<{ result: Valid
 }
 
 /**
- * What validate asks the helpers to build for a repository: its own units (Flux's targetNamespace,
- * components and generated kustomizations) as helper requests, computed by validate's code once,
- * outside any timing.
+ * The floor's requests, made once before any timing: validate's own build units (planBuilds: Flux's
+ * targetNamespace, components and generated kustomizations) as helper requests, and the same roots
+ * as plain directories.
  */
-async function validateRequests(root: string, roots: readonly string[]): Promise<BuildRequest[]> {
-  const workspace = await loadWorkspace(["."], { cwd: root, root });
-  const kustomizations = new Set(workspace.kustomizationDirs);
-  const { units } = buildUnits(roots, fluxKustomizations(workspace), (d) => kustomizations.has(d), root);
-  return units.map((u) => helperRequest(u, root));
-}
-
-/** The floor's requests, made before any timing: validate's own, and the same roots as plain dirs. */
 interface FloorBuilds {
   flux: BuildRequest[];
   plain: string[];
 }
 
 async function floorBuilds(root: string, roots: readonly string[]): Promise<FloorBuilds> {
-  return { flux: await validateRequests(root, roots), plain: roots.map((d) => path.join(root, d)) };
+  const { units } = planBuilds(await loadWorkspace(["."], { cwd: root, root }));
+  return { flux: units.map((u) => helperRequest(u, root)), plain: roots.map((d) => path.join(root, d)) };
 }
 
 /**
@@ -514,10 +507,6 @@ async function bigRepoRows(
   }
 }
 
-/**
- * moon's own floor for a cache hit: a workspace of one project whose task (`true`, one input
- * file) is cached, run the same way as the real task. Nothing of haos-tasks runs in it.
- */
 // moon's console threads flush every 100 ms and moon joins them before it exits (starbase_console's
 // flush loop): a run ends at the first 100 ms mark after its work, so a cache hit takes about 0.12
 // or 0.22 s natively and one sample says little. Each moon row is the median of nine.
@@ -525,6 +514,10 @@ const moonRuns = 9;
 const underTarget = (samples: readonly number[]) =>
   `${samples.filter((ms) => ms < 200).length} of ${samples.length} runs under 0.2 s`;
 
+/**
+ * moon's own floor for a cache hit: a workspace of one project whose task (`true`, one input
+ * file) is cached, run the same way as the real task. Nothing of haos-tasks runs in it.
+ */
 async function moonFloorMs(
   binary: string = moonBin,
 ): Promise<{ ms: number; cached: boolean; samples: number[] }> {
