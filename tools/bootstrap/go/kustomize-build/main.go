@@ -73,6 +73,33 @@ type request struct {
 	// Flux's spec.targetNamespace: the root kustomization's namespace, as kustomize-controller
 	// sets it (fluxcd/pkg/kustomize Generator: kus.Namespace = targetNamespace).
 	Namespace string `json:"namespace,omitempty"`
+	// Flux's spec.patches, spec.patchesStrategicMerge, spec.patchesJson6902 and spec.images, as
+	// written in the Flux Kustomization: added to the root kustomization as kustomize-controller's
+	// generator (fluxcd/pkg/kustomize kustomize_generator.go, WriteFile) adds them.
+	Patches               []fluxPatch       `json:"patches,omitempty"`
+	PatchesStrategicMerge []json.RawMessage `json:"patchesStrategicMerge,omitempty"`
+	PatchesJSON6902       []fluxJSONPatch   `json:"patchesJson6902,omitempty"`
+	Images                []fluxImage       `json:"images,omitempty"`
+}
+
+// fluxPatch is github.com/fluxcd/pkg/apis/kustomize Patch: its target has kustomize's selector keys.
+type fluxPatch struct {
+	Patch  string          `json:"patch,omitempty"`
+	Target json.RawMessage `json:"target,omitempty"`
+}
+
+// fluxJSONPatch is github.com/fluxcd/pkg/apis/kustomize JSON6902Patch: operations as data.
+type fluxJSONPatch struct {
+	Patch  json.RawMessage `json:"patch"`
+	Target json.RawMessage `json:"target"`
+}
+
+// fluxImage is github.com/fluxcd/pkg/apis/kustomize Image.
+type fluxImage struct {
+	Name    string `json:"name"`
+	NewName string `json:"newName,omitempty"`
+	NewTag  string `json:"newTag,omitempty"`
+	Digest  string `json:"digest,omitempty"`
 }
 
 // origin is kustomize's resource.Origin with empty fields left out.
@@ -142,7 +169,131 @@ type rootFS struct {
 	generatedText      []byte
 	components         []string
 	namespace          string
+	flux               fluxEdits
 	userOrigin         bool
+}
+
+// fluxEdits are the Flux Kustomization fields kustomize-controller's generator writes into the
+// root kustomization besides namespace: patches, patchesStrategicMerge, patchesJson6902, images.
+type fluxEdits struct {
+	patches []fluxPatch
+	sm      []json.RawMessage
+	json    []fluxJSONPatch
+	images  []fluxImage
+}
+
+func (f fluxEdits) empty() bool {
+	return len(f.patches) == 0 && len(f.sm) == 0 && len(f.json) == 0 && len(f.images) == 0
+}
+
+// apply appends the edits to the kustomization node as fluxcd/pkg/kustomize's Generator.WriteFile
+// does: patches, patchesStrategicMerge and patchesJson6902 appended (a JSON 6902 patch's operations
+// marshalled to a JSON string), an image replacing the entry of the same name or appended.
+func (f fluxEdits) apply(node *yaml.RNode) error {
+	appendTo := func(field string, items ...*yaml.RNode) error {
+		if len(items) == 0 {
+			return nil
+		}
+		list, err := node.Pipe(yaml.LookupCreate(yaml.SequenceNode, field))
+		if err != nil {
+			return err
+		}
+		if list == nil || list.YNode().Kind != yaml.SequenceNode {
+			return fmt.Errorf("%s is not a list", field)
+		}
+		for _, item := range items {
+			if err := list.PipeE(yaml.Append(item.YNode())); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	fromJSON := func(raw []byte) (*yaml.RNode, error) { return yaml.ConvertJSONToYamlNode(string(raw)) }
+	var patches []*yaml.RNode
+	for _, p := range f.patches {
+		entry := yaml.NewMapRNode(nil)
+		if p.Patch != "" {
+			if err := entry.PipeE(yaml.SetField("patch", yaml.NewStringRNode(p.Patch))); err != nil {
+				return err
+			}
+		}
+		if len(p.Target) > 0 && string(p.Target) != "null" {
+			target, err := fromJSON(p.Target)
+			if err != nil {
+				return err
+			}
+			if err := entry.PipeE(yaml.SetField("target", target)); err != nil {
+				return err
+			}
+		}
+		patches = append(patches, entry)
+	}
+	var sm []*yaml.RNode
+	for _, raw := range f.sm {
+		text, err := yaml.ConvertJSONToYamlNode(string(raw))
+		if err != nil {
+			return err
+		}
+		body, err := text.String()
+		if err != nil {
+			return err
+		}
+		sm = append(sm, yaml.NewStringRNode(body))
+	}
+	var jsonPatches []*yaml.RNode
+	for _, p := range f.json {
+		entry := yaml.NewMapRNode(nil)
+		if err := entry.PipeE(yaml.SetField("patch", yaml.NewStringRNode(string(p.Patch)))); err != nil {
+			return err
+		}
+		if len(p.Target) > 0 && string(p.Target) != "null" {
+			target, err := fromJSON(p.Target)
+			if err != nil {
+				return err
+			}
+			if err := entry.PipeE(yaml.SetField("target", target)); err != nil {
+				return err
+			}
+		}
+		jsonPatches = append(jsonPatches, entry)
+	}
+	if err := appendTo("patches", patches...); err != nil {
+		return err
+	}
+	if err := appendTo("patchesStrategicMerge", sm...); err != nil {
+		return err
+	}
+	if err := appendTo("patchesJson6902", jsonPatches...); err != nil {
+		return err
+	}
+	for _, image := range f.images {
+		entry := yaml.NewMapRNode(nil)
+		for _, kv := range [][2]string{{"name", image.Name}, {"newName", image.NewName}, {"newTag", image.NewTag}, {"digest", image.Digest}} {
+			if kv[1] != "" {
+				if err := entry.PipeE(yaml.SetField(kv[0], yaml.NewStringRNode(kv[1]))); err != nil {
+					return err
+				}
+			}
+		}
+		list, err := node.Pipe(yaml.LookupCreate(yaml.SequenceNode, "images"))
+		if err != nil {
+			return err
+		}
+		replaced := false
+		for i, existing := range list.Content() {
+			if yaml.NewRNode(existing).Field("name") != nil && yaml.GetValue(yaml.NewRNode(existing).Field("name").Value) == image.Name {
+				list.YNode().Content[i] = entry.YNode()
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			if err := list.PipeE(yaml.Append(entry.YNode())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (fs *rootFS) ReadFile(path string) ([]byte, error) {
@@ -165,7 +316,7 @@ func (fs *rootFS) edit(data []byte) []byte {
 	if err != nil || node.YNode().Kind != yaml.MappingNode {
 		return data
 	}
-	if len(fs.components) == 0 && fs.namespace == "" {
+	if len(fs.components) == 0 && fs.namespace == "" && fs.flux.empty() {
 		var k types.Kustomization
 		if err := k.Unmarshal(data); err != nil {
 			return data
@@ -190,6 +341,9 @@ func (fs *rootFS) edit(data []byte) []byte {
 		if err := node.PipeE(yaml.SetField("namespace", yaml.NewStringRNode(fs.namespace))); err != nil {
 			return data
 		}
+	}
+	if err := fs.flux.apply(node); err != nil {
+		return data
 	}
 	field := node.Field("buildMetadata")
 	if field == nil || field.Value.IsNil() {
@@ -331,7 +485,17 @@ func buildOne(req request) (resp response) {
 		return resp
 	}
 	disk := filesys.MakeFsOnDisk()
-	fs := &rootFS{FileSystem: disk, components: req.Components, namespace: req.Namespace}
+	fs := &rootFS{
+		FileSystem: disk,
+		components: req.Components,
+		namespace:  req.Namespace,
+		flux: fluxEdits{
+			patches: req.Patches,
+			sm:      req.PatchesStrategicMerge,
+			json:    req.PatchesJSON6902,
+			images:  req.Images,
+		},
+	}
 	if root, file, err := disk.CleanedAbs(req.Dir); err == nil && file == "" {
 		existing := false
 		for _, name := range konfig.RecognizedKustomizationFileNames() {

@@ -47,6 +47,13 @@ export interface BuildUnit {
   generated?: readonly string[];
   /** A Flux Kustomization's spec.targetNamespace: set on every namespaced object, as Flux does. */
   namespace?: string;
+  /** A Flux Kustomization's spec.patches, patchesStrategicMerge, patchesJson6902 and images. */
+  flux?: {
+    patches?: unknown[];
+    patchesStrategicMerge?: unknown[];
+    patchesJson6902?: unknown[];
+    images?: unknown[];
+  };
 }
 
 export interface BuildFailure {
@@ -131,6 +138,7 @@ export function helperRequest(unit: BuildUnit, root: string): BuildRequest {
     ...(unit.components && unit.components.length > 0 ? { components: unit.components.map(rel) } : {}),
     ...(unit.generated ? { resources: unit.generated.map(rel) } : {}),
     ...(unit.namespace ? { namespace: unit.namespace } : {}),
+    ...unit.flux,
   };
 }
 

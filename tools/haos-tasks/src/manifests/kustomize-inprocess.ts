@@ -41,6 +41,11 @@ export interface BuildRequest {
   resources?: readonly string[];
   /** Flux's spec.targetNamespace: becomes the root kustomization's namespace, as Flux sets it. */
   namespace?: string;
+  /** Flux's spec.patches / patchesStrategicMerge / patchesJson6902 / images, as written (the helper adds them as kustomize-controller's generator does). */
+  patches?: unknown[];
+  patchesStrategicMerge?: unknown[];
+  patchesJson6902?: unknown[];
+  images?: unknown[];
 }
 
 export interface InProcessBuild {
@@ -209,13 +214,18 @@ class Worker {
 
   send(id: number, root: string | BuildRequest, options: BuildRequestOptions): Promise<InProcessBuild> {
     if (this.failure) return Promise.reject(this.failure);
-    const { dir, components, resources, namespace } = typeof root === "string" ? { dir: root } : root;
+    const { dir, components, resources, namespace, patches, patchesStrategicMerge, patchesJson6902, images } =
+      typeof root === "string" ? ({ dir: root } as BuildRequest) : root;
     return new Promise((resolve, reject) => {
       this.pending.push({ id, dir, resolve, reject });
       const request: Record<string, unknown> = { id, dir };
       if (components && components.length > 0) request.components = components;
       if (resources) request.resources = resources;
       if (namespace) request.namespace = namespace;
+      if (patches) request.patches = patches;
+      if (patchesStrategicMerge) request.patchesStrategicMerge = patchesStrategicMerge;
+      if (patchesJson6902) request.patchesJson6902 = patchesJson6902;
+      if (images) request.images = images;
       if (options.yaml) request.yaml = true;
       if (options.loadRestrictor) request.loadRestrictor = options.loadRestrictor;
       this.child.stdin.write(`${JSON.stringify(request)}\n`);

@@ -19,6 +19,8 @@ export interface FluxKustomization {
   dir: string;
   components: string[];
   targetNamespace?: string;
+  /** spec.patches, patchesStrategicMerge, patchesJson6902 and images, as kustomize-controller adds them. */
+  edits?: FluxEdits;
   postBuild:
     | {
         substitute: Record<string, string>;
@@ -50,56 +52,95 @@ export function fluxKustomizations(workspace: Workspace): FluxKustomization[] {
     if (!mayHoldFluxKustomization(source.text)) continue;
     for (const r of resourcesOf(source)) {
       if (!isFluxKustomization(r)) continue;
-      const specPath = field(r.object, "spec", "path");
-      const raw = typeof specPath === "string" ? specPath : ".";
-      if (raw.includes("${")) continue; // substituted by a parent: unknown here
-      // Built only when it reads this repository: a GitRepository, or flux-system (bootstrap's or
-      // a FluxInstance's sync, Git or OCI). An ExternalArtifact or a Bucket holds other content.
-      const sourceRef = field(r.object, "spec", "sourceRef");
-      const sourceKind = String(field(sourceRef, "kind") ?? "GitRepository");
-      if (sourceKind !== "GitRepository" && field(sourceRef, "name") !== "flux-system") continue;
-      const dir = normaliseFluxPath(raw);
-      const absolute = path.join(workspace.root, dir);
-      if (!knownDirectories.has(dir) && (!existsSync(absolute) || !statSync(absolute).isDirectory()))
-        continue;
-      const components = field(r.object, "spec", "components");
-      const postBuild = field(r.object, "spec", "postBuild");
-      const targetNamespace = field(r.object, "spec", "targetNamespace");
-      const substitute = field(postBuild, "substitute");
-      const from = field(postBuild, "substituteFrom");
-      out.push({
-        resource: r,
-        name: r.name,
-        namespace: r.namespace,
-        dir,
-        ...(typeof targetNamespace === "string" && !targetNamespace.includes("${")
-          ? { targetNamespace }
-          : {}),
-        components: Array.isArray(components)
-          ? components
-              .filter((c): c is string => typeof c === "string")
-              .map((c) => path.posix.normalize(path.posix.join(dir, c)))
-          : [],
-        postBuild:
-          postBuild && typeof postBuild === "object"
-            ? {
-                substitute:
-                  substitute && typeof substitute === "object"
-                    ? Object.fromEntries(Object.entries(substitute).map(([k, v]) => [k, String(v)]))
-                    : {},
-                substituteFrom: Array.isArray(from)
-                  ? from.map((f) => ({
-                      kind: String(field(f, "kind") ?? ""),
-                      name: String(field(f, "name") ?? ""),
-                      optional: field(f, "optional") === true,
-                    }))
-                  : [],
-              }
-            : undefined,
-      });
+      const k = fluxKustomizationOf(r, r.object, workspace.root, knownDirectories);
+      if (k) out.push(k);
     }
   }
   return out;
+}
+
+/** The build-relevant fields of a Flux Kustomization's spec that kustomize-controller's generator writes. */
+export interface FluxEdits {
+  patches?: unknown[];
+  patchesStrategicMerge?: unknown[];
+  patchesJson6902?: unknown[];
+  images?: unknown[];
+}
+
+const editFields = ["patches", "patchesStrategicMerge", "patchesJson6902", "images"] as const;
+
+/**
+ * A Flux Kustomization as the build needs it, from its object: as written in `resource`, or as a
+ * parent's build gave it (the parent's patches and substitution applied) when `object` is the
+ * rendered one. Undefined when it does not build a directory of this repository.
+ */
+export function fluxKustomizationOf(
+  resource: Resource,
+  object: Record<string, unknown>,
+  root: string,
+  knownDirectories: ReadonlySet<string>,
+): FluxKustomization | undefined {
+  const specPath = field(object, "spec", "path");
+  const raw = typeof specPath === "string" ? specPath : ".";
+  if (raw.includes("${")) return undefined; // substituted by a parent: unknown here
+  // Built only when it reads this repository: a GitRepository, or flux-system (bootstrap's or
+  // a FluxInstance's sync, Git or OCI). An ExternalArtifact or a Bucket holds other content.
+  const sourceRef = field(object, "spec", "sourceRef");
+  const sourceKind = String(field(sourceRef, "kind") ?? "GitRepository");
+  if (sourceKind !== "GitRepository" && field(sourceRef, "name") !== "flux-system") return undefined;
+  const dir = normaliseFluxPath(raw);
+  const absolute = path.join(root, dir);
+  if (!knownDirectories.has(dir) && (!existsSync(absolute) || !statSync(absolute).isDirectory()))
+    return undefined;
+  const components = field(object, "spec", "components");
+  const postBuild = field(object, "spec", "postBuild");
+  const targetNamespace = field(object, "spec", "targetNamespace");
+  const substitute = field(postBuild, "substitute");
+  const from = field(postBuild, "substituteFrom");
+  const edits: FluxEdits = {};
+  for (const name of editFields) {
+    const value = field(object, "spec", name);
+    if (Array.isArray(value) && value.length > 0) edits[name] = value;
+  }
+  return {
+    resource,
+    name: String(field(object, "metadata", "name") ?? resource.name),
+    namespace: String(field(object, "metadata", "namespace") ?? resource.namespace),
+    dir,
+    ...(typeof targetNamespace === "string" && !targetNamespace.includes("${") ? { targetNamespace } : {}),
+    ...(Object.keys(edits).length > 0 ? { edits } : {}),
+    components: Array.isArray(components)
+      ? components
+          .filter((c): c is string => typeof c === "string")
+          .map((c) => path.posix.normalize(path.posix.join(dir, c)))
+      : [],
+    postBuild:
+      postBuild && typeof postBuild === "object"
+        ? {
+            substitute:
+              substitute && typeof substitute === "object"
+                ? Object.fromEntries(Object.entries(substitute).map(([k, v]) => [k, String(v)]))
+                : {},
+            substituteFrom: Array.isArray(from)
+              ? from.map((f) => ({
+                  kind: String(field(f, "kind") ?? ""),
+                  name: String(field(f, "name") ?? ""),
+                  optional: field(f, "optional") === true,
+                }))
+              : [],
+          }
+        : undefined,
+  };
+}
+
+/**
+ * Whether two readings of a Flux Kustomization build differently (path, components,
+ * targetNamespace, patches, images) or substitute differently (postBuild).
+ */
+export function buildsDifferently(a: FluxKustomization, b: FluxKustomization): boolean {
+  const shape = (k: FluxKustomization) =>
+    JSON.stringify([k.dir, k.components, k.targetNamespace ?? "", k.edits ?? {}, k.postBuild ?? null]);
+  return shape(a) !== shape(b);
 }
 
 /**
@@ -145,6 +186,7 @@ export function buildUnits(
     const extra = {
       ...(components.length > 0 ? { components } : {}),
       ...(k.targetNamespace ? { namespace: k.targetNamespace } : {}),
+      ...(k.edits ? { flux: k.edits } : {}),
     };
     if (hasKustomization(dir)) {
       units.push({ dir, ...extra });

@@ -16,7 +16,7 @@ import {
   startHelpers,
 } from "../manifests/kustomize-build.ts";
 import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
-import { apiGroup, field, objectProblem, resourcesOf } from "../manifests/resources.ts";
+import { apiGroup, field, objectProblem, type Resource, resourcesOf } from "../manifests/resources.ts";
 import {
   findRepoRoot,
   isIgnored,
@@ -30,6 +30,9 @@ import {
 import { hasParseErrors, pointerPosition, releaseAst } from "../manifests/yaml-source.ts";
 import type { PhaseEvent } from "../phases.ts";
 import type { Platform } from "../platform/platform.ts";
+import { pinnedChartDirs, startDefaultRenderer } from "../render/defaults.ts";
+import type { HelmRenderer, RenderStats } from "../render/stage.ts";
+import { needsRender, renderForValidate } from "../render/validate-render.ts";
 import { cacheDirs } from "../schemas/catalog.ts";
 import { LocationReader } from "../schemas/locations.ts";
 import { type FetchOptions, readSchemaLock, resolveMirror, type SchemaLock } from "../schemas/sources.ts";
@@ -38,10 +41,13 @@ import { defaultPlatform } from "./catalog-loader.ts";
 import { configFileName, loadValidateConfig, type ValidateConfig } from "./config.ts";
 import { finalizeFindings } from "./finalize.ts";
 import {
+  buildsDifferently,
   buildUnits,
   type FluxKustomization,
   fluxCreatedObjects,
+  fluxKustomizationOf,
   fluxKustomizations,
+  isFluxKustomization,
   substitute,
 } from "./flux.ts";
 import { PlatformLookup, ruleContext } from "./platforms.ts";
@@ -78,13 +84,27 @@ export interface ValidateOptions {
   lock?: SchemaLock;
   fetch?: FetchOptions;
   onProgress?: (event: PhaseEvent) => void;
+  /**
+   * Starts the chart renderer for HelmReleases and CozyStack apps (default: the flux-render
+   * helper, started only when the run has something to render).
+   */
+  startRenderer?: () => Promise<HelmRenderer & { close(): Promise<void> }>;
+  /** --api-versions: more entries for Helm's .Capabilities.APIVersions. */
+  apiVersions?: readonly string[];
 }
 
 export interface ValidateResult {
   root: string;
   findings: Finding[];
   /** Files read (in scope), kustomization files among them, builds run, objects checked. */
-  stats: { files: number; kustomizations: number; builds: number; objects: number };
+  stats: {
+    files: number;
+    kustomizations: number;
+    builds: number;
+    objects: number;
+    /** HelmReleases and CozyStack apps rendered (present when the run had any). */
+    render?: RenderStats;
+  };
 }
 
 function buildFailureFinding(
@@ -221,6 +241,73 @@ async function buildFallingBackToIncluded(
   return result;
 }
 
+/**
+ * Flux applies a child Kustomization as its parent's build made it: the parent's `spec.patches`
+ * (the cluster-template idiom that gives every child its interval, prune or postBuild) and the
+ * parent's substitution of the child's own fields. A child whose applied spec builds differently
+ * from its file (or whose path only the parent's substitution resolves) is built again with the
+ * applied spec; its objects replace those of the first build.
+ */
+async function applyParentBuilds(
+  built: BuildResult,
+  fluxByDir: Map<string, FluxKustomization>,
+  workspace: Workspace,
+  options: ValidateOptions,
+): Promise<BuildResult> {
+  const knownDirectories = new Set(workspace.kustomizationDirs);
+  const written = [...fluxByDir.values()];
+  // Substitution first, on copies: the child's fields as the parent's postBuild leaves them.
+  const children = built.resources.filter((b) => isFluxKustomization(b));
+  if (children.length === 0) return built;
+  const copies = children.map((b) => ({ ...b, object: structuredClone(b.object) }));
+  substitute(copies, fluxByDir, [], configSources(workspace, fluxByDir));
+  const redo: FluxKustomization[] = [];
+  for (const child of copies) {
+    const source = written.find(
+      (k) => k.name === child.name && (k.namespace === child.namespace || !k.namespace),
+    );
+    const file = child.origin ? workspace.files.get(child.origin) : undefined;
+    const resource =
+      source?.resource ??
+      (file ? resourcesOf(file).find((r) => isFluxKustomization(r) && r.name === child.name) : undefined);
+    if (!resource) continue;
+    const applied = fluxKustomizationOf(resource, child.object, workspace.root, knownDirectories);
+    if (!applied) continue;
+    if (source && !buildsDifferently(source, applied)) continue;
+    if (redo.some((k) => k.dir === applied.dir)) continue;
+    if (source && source.dir !== applied.dir) fluxByDir.delete(source.dir);
+    fluxByDir.set(applied.dir, applied);
+    redo.push(applied);
+  }
+  if (redo.length === 0) return built;
+  const { units } = buildUnits([], redo, (dir) => knownDirectories.has(dir), workspace.root);
+  const helpers = kustomizeEngine(options) === "in-process" ? startHelpers({}) : undefined;
+  try {
+    const again = await buildKustomizations(units, {
+      root: workspace.root,
+      ...(options.kubectl ? { kubectl: options.kubectl } : {}),
+      ...(helpers ? { helpers } : {}),
+    });
+    const dirs = new Set(units.map((u) => u.dir));
+    return {
+      resources: [...built.resources.filter((b) => !dirs.has(b.build)), ...again.resources],
+      failures: [...built.failures.filter((f) => !dirs.has(f.dir)), ...again.failures],
+    };
+  } finally {
+    await closeHelpers(helpers);
+  }
+}
+
+/** The ConfigMaps and Secrets substituteFrom may read, when some Flux Kustomization substitutes. */
+function configSources(workspace: Workspace, fluxByDir: ReadonlyMap<string, FluxKustomization>): Resource[] {
+  // A file whose text names neither kind (nor escapes anything) holds neither.
+  return [...fluxByDir.values()].some((k) => k.postBuild)
+    ? [...workspace.files.values()]
+        .filter((source) => /ConfigMap|Secret|\\/.test(source.text))
+        .flatMap((source) => resourcesOf(source).filter((r) => r.kind === "ConfigMap" || r.kind === "Secret"))
+    : [];
+}
+
 /** kubectl's message cut to its innermost cause (kustomize nests every level's context). */
 export function shortenBuildMessage(message: string, max = 220): string {
   const parts = message.split(/: (?=[a-zA-Z'"])/);
@@ -329,6 +416,7 @@ async function validateWith(
     inScope(kustomizationFileOf(workspace, d)?.file),
   ).length;
   let builds = 0;
+  let renderStats: RenderStats | undefined;
   const done = (objects: number): ValidateResult => ({
     root,
     findings: finalizeFindings(
@@ -336,7 +424,13 @@ async function validateWith(
       workspace,
       config,
     ),
-    stats: { files: scope.size, kustomizations: kustomizationsInScope, builds, objects },
+    stats: {
+      files: scope.size,
+      kustomizations: kustomizationsInScope,
+      builds,
+      objects,
+      ...(renderStats ? { render: renderStats } : {}),
+    },
   });
   if (options.only === "lint") {
     await lint(async () => {});
@@ -391,20 +485,14 @@ async function validateWith(
     gate.open();
     throw error;
   }
+  built = await applyParentBuilds(built, fluxByDir, workspace, options);
   findings.push(...built.failures.map((f) => buildFailureFinding(f, workspace, kustomizations)));
   const notes = substitute(
     built.resources,
     fluxByDir,
     findings,
-    // The substituteFrom candidates, only when some Flux Kustomization substitutes at all; a
-    // file whose text names neither kind (nor escapes anything) holds neither.
-    [...fluxByDir.values()].some((k) => k.postBuild)
-      ? [...workspace.files.values()]
-          .filter((source) => /ConfigMap|Secret|\\/.test(source.text))
-          .flatMap((source) =>
-            resourcesOf(source).filter((r) => r.kind === "ConfigMap" || r.kind === "Secret"),
-          )
-      : [],
+    // The substituteFrom candidates, only when some Flux Kustomization substitutes at all.
+    configSources(workspace, fluxByDir),
   );
 
   const files = new SourceFiles(workspace);
@@ -453,6 +541,45 @@ async function validateWith(
     }
   }
   const platforms = new PlatformLookup(root);
+  const lock = options.lock ?? (await readSchemaLock().catch(() => undefined));
+  const fetchOptions = { ...environmentFetch(), ...options.fetch };
+  const startRenderer = options.startRenderer ?? startDefaultRenderer;
+  if (startRenderer && needsRender(subjects)) {
+    progress("render", "running", "HelmReleases and CozyStack apps");
+    const renderer = await startRenderer();
+    try {
+      const rendered = await renderForValidate(subjects, {
+        root,
+        renderer,
+        platformOf: (file) => platforms.forFile(file),
+        defaultPlatform: () => defaultPlatform(),
+        ...((options.kubernetesVersion ?? config.kubernetesVersion)
+          ? { kubernetesVersion: options.kubernetesVersion ?? config.kubernetesVersion }
+          : {}),
+        ...(options.loadCatalog ? { loadCatalog: options.loadCatalog } : {}),
+        ...(options.apiVersions ? { apiVersions: options.apiVersions } : {}),
+        ...(lock ? { lock, pinnedChart: pinnedChartDirs(lock, fetchOptions) } : {}),
+        fetch: fetchOptions,
+        strict: options.strict ?? false,
+        onRendered: (e) =>
+          progress(
+            "render",
+            "progress",
+            `${e.owner}: ${e.chart} ${e.ok ? "rendered" : "failed"}${e.cached === undefined ? "" : e.cached ? " (cached)" : ` (fetched in ${e.fetchMs ?? 0} ms)`}${e.renderMs === undefined ? "" : `, ${e.renderMs} ms`}`,
+          ),
+      });
+      subjects.push(...rendered.subjects);
+      findings.push(...rendered.findings);
+      renderStats = rendered.stats;
+      progress(
+        "render",
+        "succeeded",
+        `${rendered.stats.rendered}/${rendered.stats.releases} releases rendered, ${rendered.stats.objects} objects; chart cache ${rendered.stats.cacheHits}/${rendered.stats.chartLoads}`,
+      );
+    } finally {
+      await renderer.close();
+    }
+  }
   const checked = subjects.filter((s) => inScope(s.file));
   const bySchemaSet = await groupByPlatform(checked, platforms);
   // kubeconform runs in its own process: the reference checks and platform rules run once it has
@@ -526,8 +653,7 @@ async function validateWith(
     ...duplicateResources(subjects),
   ];
   progress("rules", "running", "platform rules");
-  const lock = options.lock ?? (await readSchemaLock().catch(() => undefined));
-  const context = await ruleContext(subjects, platforms, lock, { ...environmentFetch(), ...options.fetch });
+  const context = await ruleContext(subjects, platforms, lock, fetchOptions);
   const ruleFindings = platformRules(context);
   await linting;
   findings.push(...referenceFindings, ...(await schemaChecks), ...ruleFindings, ...platforms.findings);

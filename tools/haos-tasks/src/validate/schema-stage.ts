@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Finding } from "../findings.ts";
-import { at, type Subject } from "../lint/platform/subject.ts";
+import { at, describeSubject, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
 import { apiGroup } from "../manifests/resources.ts";
 import {
@@ -209,7 +209,7 @@ export async function schemaFindings(
     for (const result of results) {
       const subject = subjects[result.id];
       if (!subject) continue;
-      const what = `${subject.kind} ${subject.name}`;
+      const what = describeSubject(subject);
       if (result.errors.length === 0) {
         const rule = /could not find schema/.test(result.message) ? "schema/missing" : "schema/error";
         findings.push(

@@ -165,7 +165,8 @@ export const validateCommand: Command = {
       throw error;
     }
     const findings = result.findings;
-    const checked = `${result.stats.files} files, ${result.stats.kustomizations} kustomizations, ${result.stats.objects} objects`;
+    const render = result.stats.render;
+    const checked = `${result.stats.files} files, ${result.stats.kustomizations} kustomizations, ${result.stats.objects} objects${render ? ` (${render.objects} rendered by ${render.rendered} of ${render.releases} HelmReleases and CozyStack apps)` : ""}`;
     if (format === "text") io.stdout(renderValidateText(findings, { colour: colourOf(io), checked }));
     if (format === "json")
       io.stdout(renderValidateJson(findings, { root: result.root, stats: result.stats }));

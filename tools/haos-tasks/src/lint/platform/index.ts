@@ -5,6 +5,7 @@ import { credentialRules } from "./credentials.ts";
 import { deprecationRules } from "./deprecations.ts";
 import { healthCheckRules, pruneProtectionRules } from "./flux.ts";
 import { kubeOvnRules } from "./kube-ovn.ts";
+import { kyvernoRules } from "./kyverno.ts";
 import type { RuleContext } from "./subject.ts";
 import { efiRules, pinnedUrlRules } from "./vm-boot.ts";
 
@@ -20,5 +21,6 @@ export function platformRules(context: RuleContext): Finding[] {
     ...deprecationRules(context),
     ...credentialRules(context),
     ...arcRules(context),
+    ...kyvernoRules(context),
   ];
 }

@@ -27,6 +27,32 @@ export interface Subject {
   unresolved?: readonly string[];
   /** The Flux Kustomization whose postBuild applies (`file:line`), for the unresolved note. */
   substitutedBy?: string;
+  /**
+   * For an object a chart rendered (a HelmRelease, or a CozyStack app through its chart): what
+   * rendered it. Such an object has no source document of its own: findings land at the owner.
+   */
+  renderedBy?: RenderedBy;
+}
+
+/** The chart render an object came from. */
+export interface RenderedBy {
+  /** The HelmRelease or CozyStack app (VMDisk, VMInstance) whose chart rendered the object. */
+  owner: Subject;
+  /** `name@version` of the chart. */
+  chart: string;
+  /** The chart template that produced the object, e.g. `vm-instance/templates/vm.yaml`. */
+  template?: string;
+  /** The owner's pointer that a pointer of the rendered object is best reported at. */
+  ownerPointer: (pointer: string) => string;
+}
+
+/** `Kind name`, and for a rendered object what rendered it (finding messages use this). */
+export function describeSubject(subject: Subject): string {
+  const what = `${subject.kind} ${subject.name}`;
+  const by = subject.renderedBy;
+  if (!by) return what;
+  const owner = `${by.owner.kind} ${by.owner.namespace ? `${by.owner.namespace}/` : ""}${by.owner.name}`;
+  return `${what} (rendered by ${owner} from ${by.chart}${by.template ? `, ${by.template}` : ""})`;
 }
 
 /** Names CozyStack ships for the declared version (from the locked kubevirt-instancetypes chart). */
@@ -51,6 +77,7 @@ export interface RuleContext {
 
 /** Where a JSON pointer of the subject lands in its source (file line 1 when untraceable). */
 export function at(subject: Subject, pointer: string): { file: string } & Position {
+  if (subject.renderedBy) return at(subject.renderedBy.owner, subject.renderedBy.ownerPointer(pointer));
   if (!subject.resource) return { file: subject.file, line: 1, column: 1 };
   const { source, doc, base } = subject.resource;
   return { file: subject.file, ...pointerPosition(source, doc, `${base ?? ""}${pointer}`) };

@@ -1,0 +1,708 @@
+import path from "node:path";
+import type { Finding } from "../findings.ts";
+import { at, isKind, type Subject } from "../lint/platform/subject.ts";
+import { finding } from "../lint/rules.ts";
+import { apiGroup, field, stringField } from "../manifests/resources.ts";
+
+/**
+ * validate's render stage: every HelmRelease, and every CozyStack app (VMDisk, VMInstance) the way
+ * cozystack-api hands it to helm-controller, rendered by the `flux-render` helper (Helm's and
+ * Flux's own Go libraries at helm-controller's versions). The rendered objects become subjects like
+ * any other — schema-checked, reference-checked, platform-checked — with findings placed at the
+ * object that rendered them. Plain data in (subjects), plain data out (subjects and findings);
+ * the renderer is passed in.
+ */
+
+/** Where a chart comes from, as the helper fetches it (see tools/bootstrap/go/flux-render). */
+export type ChartSource =
+  | {
+      type: "oci";
+      url: string;
+      tag?: string;
+      semver?: string;
+      digest?: string;
+      digestTracking?: boolean;
+      versionOverride?: string;
+    }
+  | { type: "http"; url: string; name: string; version: string; digestTracking?: boolean }
+  | { type: "dir"; path: string; versionOverride?: string; digestTracking?: boolean };
+
+export interface ValuesSource {
+  kind: "ConfigMap" | "Secret";
+  namespace: string;
+  name: string;
+  data: Record<string, string>;
+}
+
+export interface HelmRenderRequest {
+  release: Record<string, unknown>;
+  chart: ChartSource;
+  valuesSources: ValuesSource[];
+  kubeVersion: string;
+  apiVersions: string[];
+  lookup?: Record<string, unknown>[];
+}
+
+export interface RenderedObject {
+  template?: string;
+  object: Record<string, unknown>;
+  crd?: boolean;
+}
+
+export interface RenderError {
+  code: string;
+  message: string;
+  hint?: string;
+  schemaErrors?: { path: string; message: string }[];
+  template?: string;
+  line?: number;
+  column?: number;
+}
+
+export interface HelmRenderResponse {
+  releaseName?: string;
+  namespace?: string;
+  chart?: {
+    name: string;
+    version: string;
+    appVersion?: string;
+    digest?: string;
+    origin?: string;
+    cached?: boolean;
+    fetchMs?: number;
+    renderMs?: number;
+  };
+  resources?: RenderedObject[];
+  warnings?: string[];
+  error?: RenderError;
+}
+
+export interface HelmRenderer {
+  helm(request: HelmRenderRequest): Promise<HelmRenderResponse>;
+}
+
+export interface RenderStageOptions {
+  renderer: HelmRenderer;
+  /** Absolute repository root (charts in this checkout are read from it). */
+  root: string;
+  /** The Kubernetes version Helm's .Capabilities report, e.g. `1.34` or `v1.34.4`. */
+  kubernetesVersion: (owner: Subject) => string;
+  /** group/version and group/version/Kind strings Helm's .Capabilities.APIVersions hold. */
+  apiVersions: (owner: Subject) => Promise<readonly string[]>;
+  /** A chart the schema lock pins (read from the mirror or cache), as a chart directory; else undefined. */
+  pinnedChart?: (name: string, version: string) => Promise<string | undefined>;
+  /** The CozyStack version an app's platform declares (undefined: not a CozyStack app here). */
+  cozystackVersion?: (owner: Subject) => string | undefined;
+  /** Objects a CozyStack chart may `lookup` that the repository cannot hold (the stock instancetypes). */
+  stockObjects?: (owner: Subject) => Record<string, unknown>[];
+  /** --strict: an unavailable chart is an error. */
+  strict?: boolean;
+  onRendered?: (event: RenderEvent) => void;
+}
+
+export interface RenderEvent {
+  owner: string;
+  chart: string;
+  ok: boolean;
+  cached: boolean | undefined;
+  fetchMs: number | undefined;
+  renderMs: number | undefined;
+}
+
+export interface RenderStats {
+  /** HelmReleases and CozyStack apps found. */
+  releases: number;
+  rendered: number;
+  failed: number;
+  unavailable: number;
+  objects: number;
+  /** Charts fetched from the cache (or pinned files) / all charts the helper loaded. */
+  cacheHits: number;
+  chartLoads: number;
+}
+
+export interface RenderStageResult {
+  subjects: Subject[];
+  findings: Finding[];
+  stats: RenderStats;
+}
+
+const helmGroup = "helm.toolkit.fluxcd.io";
+const cozystackGroup = "apps.cozystack.io";
+
+/** An exact SemVer version (a HelmRepository chart version that needs no index to resolve). */
+const exactVersion = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+
+const key = (kind: string, namespace: string, name: string) => `${kind}\u0000${namespace}\u0000${name}`;
+
+/** Subjects by kind/namespace/name, for the sourceRef and valuesFrom lookups. */
+class SubjectIndex {
+  readonly #byKey = new Map<string, Subject>();
+  constructor(subjects: readonly Subject[]) {
+    for (const s of subjects) {
+      const k = key(s.kind, s.namespace, s.name);
+      if (!this.#byKey.has(k)) this.#byKey.set(k, s);
+    }
+  }
+  get(kind: string, namespace: string, name: string): Subject | undefined {
+    return this.#byKey.get(key(kind, namespace, name));
+  }
+}
+
+/** What the chart of a HelmRelease is, or why it cannot be had offline from the repository. */
+export type ChartResolution =
+  | { chart: ChartSource; name: string; version: string; pointer: string }
+  | { unavailable: string; hint: string; pointer: string };
+
+/**
+ * The chart a HelmRelease installs, resolved the way helm-controller's source references go:
+ * `spec.chartRef` (OCIRepository, HelmChart, ExternalArtifact) or `spec.chart.spec` with a
+ * HelmRepository (HTTP index or `type: oci`), a GitRepository (a path in this checkout) or a Bucket.
+ */
+export function resolveChart(release: Subject, index: SubjectIndex, root: string): ChartResolution {
+  const object = release.object;
+  const namespace = release.namespace;
+  const chartRef = field(object, "spec", "chartRef");
+  if (chartRef && typeof chartRef === "object") {
+    const kind = stringField(chartRef, "kind") ?? "";
+    const name = stringField(chartRef, "name") ?? "";
+    const ns = stringField(chartRef, "namespace") ?? namespace;
+    const pointer = "/spec/chartRef";
+    if (kind === "OCIRepository") {
+      const source = index.get("OCIRepository", ns, name);
+      if (!source)
+        return {
+          unavailable: `OCIRepository ${ns}/${name} is not in the repository`,
+          hint: "add the OCIRepository to the repository, or list it under validate.external",
+          pointer,
+        };
+      const url = stringField(source.object, "spec", "url") ?? "";
+      const ref = field(source.object, "spec", "ref");
+      const digest = stringField(ref, "digest");
+      const semver = stringField(ref, "semver");
+      const tag = stringField(ref, "tag") ?? "latest";
+      const chartName = url.split("/").pop() ?? url;
+      const version = digest ?? semver ?? tag;
+      return {
+        chart: {
+          type: "oci",
+          url,
+          ...(digest ? { digest } : semver ? { semver } : { tag }),
+          digestTracking: true,
+        },
+        name: chartName,
+        version,
+        pointer,
+      };
+    }
+    if (kind === "HelmChart") {
+      const source = index.get("HelmChart", ns, name);
+      if (!source)
+        return {
+          unavailable: `HelmChart ${ns}/${name} is not in the repository`,
+          hint: "add the HelmChart to the repository",
+          pointer,
+        };
+      return fromChartSpec(source.object, ns, index, root, pointer, "spec");
+    }
+    return {
+      unavailable: `a chartRef of kind ${kind || "(none)"} (${ns}/${name}) is produced outside the repository`,
+      hint: "nothing to fix; the chart is not rendered offline (use an OCIRepository or HelmRepository the repository defines to have it checked)",
+      pointer,
+    };
+  }
+  return fromChartSpec(object, namespace, index, root, "/spec/chart", "spec", "chart", "spec");
+}
+
+function fromChartSpec(
+  object: Record<string, unknown>,
+  namespace: string,
+  index: SubjectIndex,
+  root: string,
+  pointer: string,
+  ...specPath: string[]
+): ChartResolution {
+  const spec = field(object, ...specPath);
+  const chart = stringField(spec, "chart") ?? "";
+  const version = stringField(spec, "version") ?? "*";
+  const sourceRef = field(spec, "sourceRef");
+  const kind = stringField(sourceRef, "kind") ?? "HelmRepository";
+  const name = stringField(sourceRef, "name") ?? "";
+  const ns = stringField(sourceRef, "namespace") ?? namespace;
+  if (!chart)
+    return {
+      unavailable: "the HelmRelease names no chart",
+      hint: "set spec.chart.spec.chart or spec.chartRef",
+      pointer,
+    };
+  if (kind === "HelmRepository") {
+    const source = index.get("HelmRepository", ns, name);
+    if (!source)
+      return {
+        unavailable: `HelmRepository ${ns}/${name} is not in the repository`,
+        hint: "add the HelmRepository to the repository, or list it under validate.external",
+        pointer,
+      };
+    const url = (stringField(source.object, "spec", "url") ?? "").replace(/\/+$/, "");
+    if (stringField(source.object, "spec", "type") === "oci" || url.startsWith("oci://")) {
+      return {
+        chart: {
+          type: "oci",
+          url: `${url}/${chart}`,
+          ...(exactVersion.test(version) ? { tag: version } : { semver: version }),
+        },
+        name: chart,
+        version,
+        pointer,
+      };
+    }
+    return { chart: { type: "http", url, name: chart, version }, name: chart, version, pointer };
+  }
+  if (kind === "GitRepository") {
+    const dir = path.resolve(root, chart);
+    if (dir !== root && !dir.startsWith(`${root}${path.sep}`))
+      return {
+        unavailable: `the chart path ${chart} leaves the repository`,
+        hint: "give the chart's path inside the repository",
+        pointer: `${pointer}/spec/chart`,
+      };
+    return { chart: { type: "dir", path: dir }, name: path.posix.basename(chart), version, pointer };
+  }
+  return {
+    unavailable: `charts from a ${kind} (${ns}/${name}) are not read offline`,
+    hint: "nothing to fix; serve the chart from a HelmRepository or OCIRepository to have it rendered",
+    pointer,
+  };
+}
+
+/** ConfigMaps and Secrets a HelmRelease's valuesFrom names, as the helper takes them. */
+function valuesSourcesOf(
+  release: Subject,
+  index: SubjectIndex,
+): { sources: ValuesSource[]; missing: string[]; encrypted: string[] } {
+  const sources: ValuesSource[] = [];
+  const missing: string[] = [];
+  const encrypted: string[] = [];
+  const refs = field(release.object, "spec", "valuesFrom");
+  if (!Array.isArray(refs)) return { sources, missing, encrypted };
+  for (const ref of refs) {
+    const kind = stringField(ref, "kind");
+    const name = stringField(ref, "name") ?? "";
+    if (kind !== "ConfigMap" && kind !== "Secret") continue;
+    const subject = index.get(kind, release.namespace, name);
+    if (!subject) {
+      if (field(ref, "optional") !== true) missing.push(`${kind} ${release.namespace}/${name}`);
+      continue;
+    }
+    if (Object.hasOwn(subject.object, "sops")) encrypted.push(`${kind} ${release.namespace}/${name}`);
+    sources.push({ kind, namespace: release.namespace, name, data: dataOf(subject.object, kind) });
+  }
+  return { sources, missing, encrypted };
+}
+
+function dataOf(object: Record<string, unknown>, kind: "ConfigMap" | "Secret"): Record<string, string> {
+  const out: Record<string, string> = {};
+  const data = field(object, "data");
+  if (data && typeof data === "object") {
+    for (const [k, v] of Object.entries(data)) {
+      if (typeof v !== "string") continue;
+      out[k] = kind === "Secret" ? Buffer.from(v, "base64").toString("utf8") : v;
+    }
+  }
+  const stringData = field(object, "stringData");
+  if (kind === "Secret" && stringData && typeof stringData === "object") {
+    for (const [k, v] of Object.entries(stringData)) if (typeof v === "string") out[k] = v;
+  }
+  return out;
+}
+
+/** The Capabilities version Helm takes: `v<major>.<minor>.<patch>`. */
+export function helmKubeVersion(version: string): string {
+  const v = version.replace(/^v/, "");
+  const parts = v.split(".");
+  return `v${parts[0] ?? "1"}.${parts[1] ?? "0"}.${parts[2] ?? "0"}`;
+}
+
+/** What cozystack-api names the HelmRelease of an app and which chart it installs (PLATFORM.md). */
+const cozystackApps: Record<string, { prefix: string; chart: string; artifact: string }> = {
+  VMDisk: {
+    prefix: "vm-disk-",
+    chart: "vm-disk",
+    artifact: "cozystack-vm-disk-application-kubevirt-vm-disk",
+  },
+  VMInstance: {
+    prefix: "vm-instance-",
+    chart: "vm-instance",
+    artifact: "cozystack-vm-instance-application-kubevirt-vm-instance",
+  },
+};
+
+/**
+ * The HelmRelease cozystack-api v1.6.2 stores for an app object (read from cozystack-api's
+ * behaviour recorded in PLATFORM.md: `<prefix><name>`, values = the app's `.spec` verbatim,
+ * valuesFrom the `cozystack-values` Secret, chartRef to the app's ExternalArtifact).
+ */
+export function cozystackHelmRelease(app: Subject): Record<string, unknown> | undefined {
+  const known = cozystackApps[app.kind];
+  if (!known) return undefined;
+  return {
+    apiVersion: "helm.toolkit.fluxcd.io/v2",
+    kind: "HelmRelease",
+    metadata: {
+      name: `${known.prefix}${app.name}`,
+      namespace: app.namespace,
+      labels: {
+        "apps.cozystack.io/application.group": cozystackGroup,
+        "apps.cozystack.io/application.kind": app.kind,
+        "apps.cozystack.io/application.name": app.name,
+        "sharding.fluxcd.io/key": "tenants",
+      },
+    },
+    spec: {
+      chartRef: { kind: "ExternalArtifact", name: known.artifact, namespace: "cozy-system" },
+      interval: "5m0s",
+      maxHistory: 5,
+      install: { strategy: { name: "RetryOnFailure", retryInterval: "30s" }, timeout: "10m0s" },
+      upgrade: { strategy: { name: "RetryOnFailure", retryInterval: "30s" }, timeout: "10m0s" },
+      values: field(app.object, "spec") ?? {},
+      valuesFrom: [{ kind: "Secret", name: "cozystack-values" }],
+    },
+  };
+}
+
+/** The cluster values cozystack-api's `cozystack-values` Secret holds; empty ones render (PLATFORM.md). */
+const cozystackValues = (namespace: string): ValuesSource => ({
+  kind: "Secret",
+  namespace,
+  name: "cozystack-values",
+  data: { "values.yaml": "_cluster: {}\n_namespace: {}\n" },
+});
+
+/** The chart version cozystack-api's artifacts carry on v1.6.2 (Chart.yaml says 0.0.0 until built). */
+export const cozystackChartVersions: Record<string, string> = { "v1.6.2": "1.6.2+312b60c99a2f" };
+
+/** Where a pointer of an object the vm-instance/vm-disk chart rendered is written in the app. */
+function cozystackPointer(kind: string): (pointer: string) => string {
+  return (pointer) => {
+    if (kind === "VMInstance") {
+      if (pointer.includes("/interfaces") || pointer.includes("/networks")) return "/spec/networks";
+      if (pointer.includes("/disks") || pointer.includes("/volumes")) return "/spec/disks";
+      if (pointer.includes("/instancetype")) return "/spec/instanceType";
+      if (pointer.includes("/preference")) return "/spec/instanceProfile";
+      if (pointer.includes("runStrategy")) return "/spec/runStrategy";
+    }
+    if (kind === "VMDisk") {
+      if (pointer.includes("/source")) return "/spec/source";
+      if (pointer.includes("storageClassName")) return "/spec/storageClass";
+      if (pointer.includes("/storage") || pointer.includes("/resources")) return "/spec/storage";
+    }
+    return "/spec";
+  };
+}
+
+/** A pointer into the merged values, as written under the owner (HelmRelease spec.values or the app's spec). */
+function valuesPointer(owner: Subject, valuesPath: string): string {
+  const base = isKind(owner, helmGroup, "HelmRelease") ? "/spec/values" : "/spec";
+  return `${base}${valuesPath === "/" ? "" : valuesPath}`;
+}
+
+/** Helm's template file shortened for a message: `chart/templates/x.yaml:12:3`. */
+function templateWhere(error: RenderError): string {
+  if (!error.template) return "";
+  return ` (${error.template}${error.line ? `:${error.line}${error.column ? `:${error.column}` : ""}` : ""})`;
+}
+
+function ownerName(owner: Subject): string {
+  return `${owner.kind} ${owner.namespace ? `${owner.namespace}/` : ""}${owner.name}`;
+}
+
+/**
+ * Renders every HelmRelease and CozyStack app among the subjects. Objects the chart renders come
+ * back as subjects owned by their release; render failures come back as findings at the release.
+ */
+export async function renderStage(
+  subjects: readonly Subject[],
+  options: RenderStageOptions,
+): Promise<RenderStageResult> {
+  const index = new SubjectIndex(subjects);
+  const findings: Finding[] = [];
+  const out: Subject[] = [];
+  const stats: RenderStats = {
+    releases: 0,
+    rendered: 0,
+    failed: 0,
+    unavailable: 0,
+    objects: 0,
+    cacheHits: 0,
+    chartLoads: 0,
+  };
+  const releases = subjects.filter((s) => isKind(s, helmGroup, "HelmRelease"));
+  const apps = subjects.filter(
+    (s) =>
+      apiGroup(s.apiVersion) === cozystackGroup && cozystackApps[s.kind] && options.cozystackVersion?.(s),
+  );
+  stats.releases = releases.length + apps.length;
+
+  const record = (
+    owner: Subject,
+    response: HelmRenderResponse,
+    chartLabel: string,
+    ownerPointer: (p: string) => string,
+  ) => {
+    options.onRendered?.({
+      owner: ownerName(owner),
+      chart: chartLabel,
+      ok: !response.error,
+      cached: response.chart?.cached,
+      fetchMs: response.chart?.fetchMs,
+      renderMs: response.chart?.renderMs,
+    });
+    if (response.chart) {
+      stats.chartLoads += 1;
+      if (response.chart.cached) stats.cacheHits += 1;
+    }
+    if (response.error) {
+      stats.failed += 1;
+      findings.push(...renderErrorFindings(owner, response.error, chartLabel));
+      return [];
+    }
+    stats.rendered += 1;
+    const chart = response.chart ? `${response.chart.name}@${response.chart.version}` : chartLabel;
+    const namespace = response.namespace ?? owner.namespace;
+    const rendered: Subject[] = [];
+    for (const r of response.resources ?? []) {
+      const object = r.object;
+      const apiVersion = stringField(object, "apiVersion") ?? "";
+      const kind = stringField(object, "kind") ?? "";
+      const name = stringField(object, "metadata", "name") ?? "";
+      rendered.push({
+        apiVersion,
+        kind,
+        name,
+        namespace: stringField(object, "metadata", "namespace") ?? namespace,
+        object,
+        resource: undefined,
+        file: owner.file,
+        build: owner.build,
+        renderedBy: { owner, chart, ...(r.template ? { template: r.template } : {}), ownerPointer },
+      });
+    }
+    stats.objects += rendered.length;
+    out.push(...rendered);
+    return rendered;
+  };
+
+  // HelmReleases: all requests go to the helper at once (it answers in order).
+  const pending = releases.map(async (release) => {
+    const resolution = resolveChart(release, index, options.root);
+    if ("unavailable" in resolution) {
+      stats.unavailable += 1;
+      findings.push(unavailableFinding(release, resolution, options.strict));
+      return;
+    }
+    let chart = resolution.chart;
+    if (exactVersion.test(resolution.version) && options.pinnedChart) {
+      const dir = await options.pinnedChart(resolution.name, resolution.version.replace(/^v/, ""));
+      if (dir) chart = { type: "dir", path: dir };
+    }
+    const values = valuesSourcesOf(release, index);
+    const response = await options.renderer.helm({
+      release: release.object,
+      chart,
+      valuesSources: values.sources,
+      kubeVersion: helmKubeVersion(options.kubernetesVersion(release)),
+      apiVersions: [...(await options.apiVersions(release))],
+    });
+    const label = `${resolution.name}@${resolution.version}`;
+    if (response.error && values.missing.length > 0) {
+      // Values the cluster holds but the repository does not: a render that fails without them
+      // says nothing about the chart, and is not reported as if it did.
+      stats.unavailable += 1;
+      findings.push(
+        finding(
+          "helm/values-unavailable",
+          at(release, "/spec/valuesFrom"),
+          `${ownerName(release)} not rendered: its valuesFrom ${values.missing.join(", ")} is not in the repository (${response.error.message.split("\n")[0]})`,
+          "nothing to fix if the cluster creates it; add it to the repository (or mark the reference optional) to have the chart's output checked",
+        ),
+      );
+      return;
+    }
+    if (values.missing.length > 0 && !response.error) {
+      findings.push(
+        finding(
+          "helm/values-unavailable",
+          at(release, "/spec/valuesFrom"),
+          `${ownerName(release)}: rendered without ${values.missing.join(", ")} (not in the repository); fields they set are not checked`,
+          "nothing to fix if the cluster creates it; add it to the repository to have those values checked",
+        ),
+      );
+    }
+    // No field of a rendered object maps back to one value in general: its findings land at
+    // spec.values (the nearest line there is, when the release has none).
+    record(release, response, label, () => "/spec/values");
+  });
+
+  // CozyStack apps: disks first, so the VMInstance's `lookup` of its DataVolume finds the one the
+  // VMDisk renders, as it would in the cluster.
+  const renderApp = async (app: Subject, lookup: Record<string, unknown>[]) => {
+    const version = options.cozystackVersion?.(app) ?? "";
+    const known = cozystackApps[app.kind];
+    const release = cozystackHelmRelease(app);
+    if (!known || !release) return [];
+    const chartVersion = cozystackChartVersions[version];
+    const dir = chartVersion ? await options.pinnedChart?.(known.chart, chartVersion) : undefined;
+    const label = `${known.chart}@${chartVersion ?? version}`;
+    if (!dir) {
+      stats.unavailable += 1;
+      findings.push(
+        finding(
+          "helm/chart-unavailable",
+          at(app, "/kind"),
+          `${ownerName(app)} not rendered: the schema lock pins no ${known.chart} chart for CozyStack ${version}`,
+          "declare a CozyStack version the lock pins in platform.yaml (see `haos-tasks schemas sync --help`)",
+        ),
+      );
+      return [];
+    }
+    const response = await options.renderer.helm({
+      release,
+      chart: { type: "dir", path: dir, ...(chartVersion ? { versionOverride: chartVersion } : {}) },
+      valuesSources: [cozystackValues(app.namespace)],
+      kubeVersion: helmKubeVersion(options.kubernetesVersion(app)),
+      apiVersions: [...(await options.apiVersions(app))],
+      lookup,
+    });
+    return record(app, response, label, cozystackPointer(app.kind));
+  };
+  const lookupBase = (owner: Subject) => [
+    ...subjects.filter((s) => lookupKinds.has(`${apiGroup(s.apiVersion)}/${s.kind}`)).map((s) => s.object),
+    ...(options.stockObjects?.(owner) ?? []),
+  ];
+  const appsDone = (async () => {
+    const disks = apps.filter((a) => a.kind === "VMDisk");
+    const renderedDisks = (await Promise.all(disks.map((d) => renderApp(d, lookupBase(d))))).flat();
+    const dataVolumes = renderedDisks.filter((s) => s.kind === "DataVolume").map((s) => s.object);
+    await Promise.all(
+      apps.filter((a) => a.kind !== "VMDisk").map((a) => renderApp(a, [...lookupBase(a), ...dataVolumes])),
+    );
+  })();
+  await Promise.all([...pending, appsDone]);
+  return { subjects: out, findings, stats };
+}
+
+/** Kinds CozyStack's charts look up in the cluster that a repository may hold. */
+const lookupKinds = new Set([
+  "instancetype.kubevirt.io/VirtualMachineClusterInstancetype",
+  "instancetype.kubevirt.io/VirtualMachineClusterPreference",
+  "cdi.kubevirt.io/DataVolume",
+  "kubeovn.io/IP",
+]);
+
+function unavailableFinding(
+  release: Subject,
+  resolution: { unavailable: string; hint: string; pointer: string },
+  strict: boolean | undefined,
+): Finding {
+  const f = finding(
+    "helm/chart-unavailable",
+    at(release, resolution.pointer),
+    `${ownerName(release)} not rendered: ${resolution.unavailable}`,
+    resolution.hint,
+  );
+  return strict ? { ...f, severity: "error" } : f;
+}
+
+/** A render failure as findings at the owner: schema errors at their value, the rest at the release. */
+export function renderErrorFindings(owner: Subject, error: RenderError, chart: string): Finding[] {
+  const name = ownerName(owner);
+  switch (error.code) {
+    case "values-schema": {
+      const errors = error.schemaErrors?.length
+        ? error.schemaErrors
+        : [{ path: "/", message: error.message }];
+      return errors.map((e) =>
+        finding(
+          "helm/values-schema",
+          at(owner, valuesPointer(owner, e.path)),
+          `${name}: ${e.path === "/" || e.path === "" ? "values" : e.path}: ${e.message} (values.schema.json of ${chart})`,
+          "fix the value to match the chart's values schema",
+        ),
+      );
+    }
+    case "chart-unavailable":
+      return [
+        finding(
+          "helm/chart-unavailable",
+          at(owner, isKind(owner, helmGroup, "HelmRelease") ? chartPointer(owner) : "/kind"),
+          `${name} not rendered: ${error.message}`,
+          error.hint ??
+            "check the chart name, version and source; offline, render once online or point --chart-mirror at a mirror",
+        ),
+      ];
+    case "values-from":
+      return [
+        finding(
+          "helm/values-from",
+          at(owner, "/spec/valuesFrom"),
+          `${name}: ${error.message}`,
+          error.hint ?? "fix the valuesFrom reference (kind, name, valuesKey) or mark it optional",
+        ),
+      ];
+    case "post-render":
+      return [
+        finding(
+          "helm/post-render",
+          at(owner, "/spec/postRenderers"),
+          `${name}: post-render failed: ${error.message}`,
+          error.hint ?? "fix the postRenderers patch (its target must match a rendered object)",
+        ),
+      ];
+    default:
+      return [
+        finding(
+          "helm/render",
+          at(owner, isKind(owner, helmGroup, "HelmRelease") ? "/spec/values" : "/spec"),
+          `${name}: ${chart} failed to render${templateWhere(error)}: ${error.message}`,
+          error.hint ?? "fix the values the template reads (Helm's message names the template and the value)",
+        ),
+      ];
+  }
+}
+
+function chartPointer(owner: Subject): string {
+  return field(owner.object, "spec", "chartRef") ? "/spec/chartRef" : "/spec/chart";
+}
+
+/**
+ * Helm's `.Capabilities.APIVersions` as the cluster would have them: every `group/version` and
+ * `group/version/Kind` of the schemas the run knows (the catalog, the repository's CRDs), plus
+ * the CRDs among the subjects and `--api-versions`.
+ */
+export function capabilityVersions(
+  gvks: Iterable<string>,
+  subjects: readonly Subject[],
+  extra: readonly string[] = [],
+): string[] {
+  const out = new Set<string>(extra);
+  const add = (apiVersion: string, kind: string) => {
+    out.add(apiVersion);
+    out.add(`${apiVersion}/${kind}`);
+  };
+  for (const gvk of gvks) {
+    const slash = gvk.lastIndexOf("/");
+    if (slash > 0) add(gvk.slice(0, slash), gvk.slice(slash + 1));
+  }
+  for (const s of subjects) {
+    if (s.kind !== "CustomResourceDefinition") continue;
+    const group = stringField(s.object, "spec", "group");
+    const kind = stringField(s.object, "spec", "names", "kind");
+    const versions = field(s.object, "spec", "versions");
+    if (!group || !kind || !Array.isArray(versions)) continue;
+    for (const v of versions) {
+      const name = stringField(v, "name");
+      if (name && field(v, "served") !== false) add(`${group}/${name}`, kind);
+    }
+  }
+  return [...out].sort();
+}
