@@ -41,6 +41,18 @@ export interface HelmRenderRequest {
   kubeVersion: string;
   apiVersions: string[];
   lookup?: Record<string, unknown>[];
+  cacheDir?: string;
+  offline?: boolean;
+  mirrors?: { origin: string; url: string }[];
+  timeoutSeconds?: number;
+}
+
+/** How the helper fetches charts: cache directory, offline, mirrors (the same for every request). */
+export interface ChartFetch {
+  cacheDir?: string;
+  offline?: boolean;
+  mirrors?: readonly { origin: string; url: string }[];
+  timeoutSeconds?: number;
 }
 
 export interface RenderedObject {
@@ -97,6 +109,7 @@ export interface RenderStageOptions {
   stockObjects?: (owner: Subject) => Record<string, unknown>[];
   /** --strict: an unavailable chart is an error. */
   strict?: boolean;
+  chartFetch?: ChartFetch;
   onRendered?: (event: RenderEvent) => void;
 }
 
@@ -442,6 +455,13 @@ export async function renderStage(
       apiGroup(s.apiVersion) === cozystackGroup && cozystackApps[s.kind] && options.cozystackVersion?.(s),
   );
   stats.releases = releases.length + apps.length;
+  const fetch = options.chartFetch ?? {};
+  const fetchFields = {
+    ...(fetch.cacheDir ? { cacheDir: fetch.cacheDir } : {}),
+    ...(fetch.offline ? { offline: true } : {}),
+    ...(fetch.mirrors && fetch.mirrors.length > 0 ? { mirrors: [...fetch.mirrors] } : {}),
+    ...(fetch.timeoutSeconds ? { timeoutSeconds: fetch.timeoutSeconds } : {}),
+  };
 
   const record = (
     owner: Subject,
@@ -507,6 +527,7 @@ export async function renderStage(
     }
     const values = valuesSourcesOf(release, index);
     const response = await options.renderer.helm({
+      ...fetchFields,
       release: release.object,
       chart,
       valuesSources: values.sources,
@@ -566,6 +587,7 @@ export async function renderStage(
       return [];
     }
     const response = await options.renderer.helm({
+      ...fetchFields,
       release,
       chart: { type: "dir", path: dir, ...(chartVersion ? { versionOverride: chartVersion } : {}) },
       valuesSources: [cozystackValues(app.namespace)],

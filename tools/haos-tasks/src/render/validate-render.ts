@@ -6,6 +6,7 @@ import type { FetchOptions, SchemaLock } from "../schemas/sources.ts";
 import type { CatalogLike } from "../validate/schema-stage.ts";
 import { loadStockNames } from "../validate/stock.ts";
 import {
+  type ChartFetch,
   capabilityVersions,
   type HelmRenderer,
   type RenderEvent,
@@ -32,6 +33,7 @@ export interface ValidateRenderOptions {
   lock?: SchemaLock;
   fetch: FetchOptions;
   strict?: boolean;
+  chartFetch?: ChartFetch;
   onRendered?: (event: RenderEvent) => void;
 }
 
@@ -122,6 +124,7 @@ export async function renderForValidate(
     cozystackVersion: (owner) => platformByFile.get(owner.file)?.versions.cozystack,
     stockObjects: (owner) => cozystack.get(owner) ?? [],
     ...(options.strict ? { strict: true } : {}),
+    ...(options.chartFetch ? { chartFetch: options.chartFetch } : {}),
     ...(options.onRendered ? { onRendered: options.onRendered } : {}),
   });
 }

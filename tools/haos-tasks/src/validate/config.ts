@@ -38,6 +38,8 @@ export interface ValidateConfig {
   kubernetesVersion?: string;
   /** Schema sources beyond the pinned catalog (the `schemas:` section). */
   schemas: SchemaSourcesConfig;
+  /** Where charts come from (the `charts:` section). */
+  charts: ChartsConfig;
   /** Where list entries sit in the config file, for findings about them. */
   positions: ConfigPosition[];
 }
@@ -50,6 +52,26 @@ export interface SchemaSourcesConfig {
   locations: string[];
   /** A catalog directory written by `schemas sync --from-cluster`. */
   catalog?: string;
+}
+
+/** `charts.mirrors`, `charts.cache`, `charts.apiVersions` of .haos-tasks.yaml. */
+export interface ChartsConfig {
+  /** Chart origins rewritten to a mirror: an `oci://` prefix or an `https://` repository URL. */
+  mirrors: { origin: string; url: string }[];
+  /** The chart cache directory (default: under the user cache directory). */
+  cache?: string;
+  /** More entries for Helm's .Capabilities.APIVersions (`group/version` or `group/version/Kind`). */
+  apiVersions: string[];
+}
+
+/** `ORIGIN=URL`, as --chart-mirror and charts.mirrors take it. */
+export function parseChartMirror(value: string): { origin: string; url: string } | undefined {
+  const at = value.indexOf("=");
+  if (at <= 0 || at === value.length - 1) return undefined;
+  const origin = value.slice(0, at).replace(/\/+$/, "");
+  const url = value.slice(at + 1).replace(/\/+$/, "");
+  if (!/^(oci|https?):\/\//.test(origin) || !/^(oci|https?):\/\//.test(url)) return undefined;
+  return { origin, url };
 }
 
 export interface ConfigPosition {
@@ -70,6 +92,7 @@ export const defaultValidateConfig: ValidateConfig = {
   kindsWithoutSchema: [],
   external: [],
   schemas: { crds: [], locations: [] },
+  charts: { mirrors: [], apiVersions: [] },
   positions: [],
 };
 
@@ -94,6 +117,7 @@ const knownKeys = [
 ];
 
 const schemaKeys = ["mirror", "crds", "locations", "catalog"];
+const chartKeys = ["mirrors", "cache", "apiVersions"];
 
 /** Parses the `validate:` section; errors name the file, line and the key to fix. */
 export function parseValidateConfig(text: string, file: string): ValidateConfig {
@@ -196,6 +220,42 @@ export function parseValidateConfig(text: string, file: string): ValidateConfig 
       "name the directory `schemas sync --from-cluster` wrote",
     );
   }
+  const chartsSection = (doc?.value as Record<string, unknown> | null | undefined)?.charts ?? {};
+  if (typeof chartsSection !== "object" || chartsSection === null || Array.isArray(chartsSection)) {
+    return fail("/charts", "`charts:` must be a mapping", "see `haos-tasks validate --help` (charts)");
+  }
+  const chartsRaw = chartsSection as Record<string, unknown>;
+  for (const key of Object.keys(chartsRaw)) {
+    if (!chartKeys.includes(key))
+      fail(`/charts/${key}`, `unknown key charts.${key}`, `known keys: ${chartKeys.join(", ")}`);
+  }
+  const mirrors: { origin: string; url: string }[] = [];
+  const mirrorList = chartsRaw.mirrors ?? [];
+  if (!Array.isArray(mirrorList))
+    fail("/charts/mirrors", "charts.mirrors must be a list", "one ORIGIN=URL per item");
+  (Array.isArray(mirrorList) ? mirrorList : []).forEach((m, i) => {
+    const parsed = typeof m === "string" ? parseChartMirror(m) : undefined;
+    if (!parsed)
+      fail(
+        `/charts/mirrors/${i}`,
+        `charts.mirrors entry ${JSON.stringify(m)} is not ORIGIN=URL`,
+        "write e.g. oci://ghcr.io/bjw-s-labs=http://127.0.0.1:5000/bjw-s-labs or https://charts.example.com=https://mirror.example.com/charts",
+      );
+    else mirrors.push(parsed);
+  });
+  if (chartsRaw.cache !== undefined && typeof chartsRaw.cache !== "string")
+    fail(
+      "/charts/cache",
+      "charts.cache must be a directory path",
+      "name a directory (relative to the repository)",
+    );
+  const apiVersions = chartsRaw.apiVersions ?? [];
+  if (!Array.isArray(apiVersions) || apiVersions.some((v) => typeof v !== "string" || v === ""))
+    fail(
+      "/charts/apiVersions",
+      "charts.apiVersions must be a list of strings",
+      "e.g. gateway.networking.k8s.io/v1/HTTPRoute",
+    );
   const positions: ConfigPosition[] = [];
   const listed = raw.kindsWithoutSchema;
   if (doc && Array.isArray(listed)) {
@@ -210,6 +270,11 @@ export function parseValidateConfig(text: string, file: string): ValidateConfig 
       crds: schemaStrings("crds"),
       locations: schemaStrings("locations"),
       ...(typeof schemasRaw.catalog === "string" ? { catalog: schemasRaw.catalog } : {}),
+    },
+    charts: {
+      mirrors,
+      apiVersions: apiVersions as string[],
+      ...(typeof chartsRaw.cache === "string" ? { cache: chartsRaw.cache } : {}),
     },
     positions,
     ignore: strings("ignore"),

@@ -30,7 +30,7 @@ import {
 import { hasParseErrors, pointerPosition, releaseAst } from "../manifests/yaml-source.ts";
 import type { PhaseEvent } from "../phases.ts";
 import type { Platform } from "../platform/platform.ts";
-import { pinnedChartDirs, startDefaultRenderer } from "../render/defaults.ts";
+import { defaultChartCacheDir, pinnedChartDirs, startDefaultRenderer } from "../render/defaults.ts";
 import type { HelmRenderer, RenderStats } from "../render/stage.ts";
 import { needsRender, renderForValidate } from "../render/validate-render.ts";
 import { cacheDirs } from "../schemas/catalog.ts";
@@ -91,6 +91,16 @@ export interface ValidateOptions {
   startRenderer?: () => Promise<HelmRenderer & { close(): Promise<void> }>;
   /** --api-versions: more entries for Helm's .Capabilities.APIVersions. */
   apiVersions?: readonly string[];
+  /** --chart-mirror, --chart-cache, --offline (charts.mirrors and charts.cache of the config come after). */
+  charts?: ChartFetchOptions;
+}
+
+/** How the renderer gets charts. */
+export interface ChartFetchOptions {
+  mirrors?: readonly { origin: string; url: string }[];
+  /** Absolute chart cache directory. */
+  cacheDir?: string;
+  offline?: boolean;
 }
 
 export interface ValidateResult {
@@ -557,10 +567,17 @@ async function validateWith(
           ? { kubernetesVersion: options.kubernetesVersion ?? config.kubernetesVersion }
           : {}),
         ...(options.loadCatalog ? { loadCatalog: options.loadCatalog } : {}),
-        ...(options.apiVersions ? { apiVersions: options.apiVersions } : {}),
+        apiVersions: [...(options.apiVersions ?? []), ...config.charts.apiVersions],
         ...(lock ? { lock, pinnedChart: pinnedChartDirs(lock, fetchOptions) } : {}),
         fetch: fetchOptions,
         strict: options.strict ?? false,
+        chartFetch: {
+          mirrors: [...(options.charts?.mirrors ?? []), ...config.charts.mirrors],
+          cacheDir:
+            options.charts?.cacheDir ??
+            (config.charts.cache ? path.resolve(root, config.charts.cache) : defaultChartCacheDir()),
+          ...(options.charts?.offline ? { offline: true } : {}),
+        },
         onRendered: (e) =>
           progress(
             "render",

@@ -4,6 +4,7 @@ import { countFindings } from "../../findings.ts";
 import { ruleCatalog } from "../../lint/rules.ts";
 import type { PhaseEvent } from "../../phases.ts";
 import { resolveMirror } from "../../schemas/sources.ts";
+import { parseChartMirror } from "../../validate/config.ts";
 import { type Command, colourOf, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
 
 const formats = ["text", "json", "sarif", "github"] as const;
@@ -91,6 +92,26 @@ export const validateCommand: Command = {
       valueName: "ref",
       description: "Check only YAML files changed since this git ref.",
     },
+    "chart-mirror": {
+      type: "string",
+      multiple: true,
+      valueName: "origin=url",
+      description:
+        "Fetch charts of an origin (oci:// prefix or https:// repository) from a mirror instead; repeatable (also charts.mirrors).",
+    },
+    "chart-cache": {
+      type: "string",
+      valueName: "dir",
+      description:
+        "The content-addressed chart cache (default: <user cache>/haos-tasks/charts; also charts.cache).",
+    },
+    offline: { type: "boolean", description: "Render charts from the cache (and pinned charts) only." },
+    "api-versions": {
+      type: "string",
+      multiple: true,
+      valueName: "group/version[/Kind]",
+      description: "Add to Helm's .Capabilities.APIVersions when rendering charts; repeatable.",
+    },
   },
   async run(args, io) {
     const format = formatOption(args.values.format, formats, "text");
@@ -104,6 +125,16 @@ export const validateCommand: Command = {
     const schemaLocations = (args.values["schema-location"] as string[] | undefined) ?? [];
     const catalog = args.values.catalog as string | undefined;
     const changedSince = args.values["changed-since"] as string | undefined;
+    const chartMirrors = ((args.values["chart-mirror"] as string[] | undefined) ?? []).map((m) => {
+      const parsed = parseChartMirror(m);
+      if (!parsed)
+        throw new UsageError(
+          `--chart-mirror takes ORIGIN=URL (got '${m}'), e.g. oci://ghcr.io/bjw-s-labs=http://127.0.0.1:5000/bjw-s-labs`,
+        );
+      return parsed;
+    });
+    const chartCache = args.values["chart-cache"] as string | undefined;
+    const apiVersions = (args.values["api-versions"] as string[] | undefined) ?? [];
     // Loaded on demand, so `release` and `verify` do not pay for the validate pipeline at start.
     const [
       { validate, changedFiles },
@@ -146,6 +177,12 @@ export const validateCommand: Command = {
         schemaLocations: schemaLocations.map((l) =>
           l === "default" || /^https?:\/\//i.test(l) ? l : path.resolve(io.cwd, l),
         ),
+        charts: {
+          mirrors: chartMirrors,
+          ...(chartCache ? { cacheDir: path.resolve(io.cwd, chartCache) } : {}),
+          ...(args.values.offline === true ? { offline: true } : {}),
+        },
+        ...(apiVersions.length > 0 ? { apiVersions } : {}),
         onProgress: progress,
         loadCatalog: catalogLoader({ ...(mirror ? { mirror } : {}), env: io.env, onProgress: progress }),
       });
