@@ -48,6 +48,21 @@ describe("diffApps on a real git repository with kubectl kustomize", () => {
     expect(change?.diff).toMatch(/^--- base\/ConfigMap\/demo\/demo\n\+\+\+ head\/ConfigMap\/demo\/demo\n@@ /);
   });
 
+  it("attributes a change in a base referenced with a trailing slash to the overlay that loads it", async () => {
+    const { repo } = setup();
+    const overlay = "apps/demo/overlays/prod/kustomization.yaml";
+    repo.write({ [overlay]: sampleApp[overlay].replace("../../base", "../../base/") });
+    const base = repo.commit("chore: trailing slash");
+    repo.write({
+      "apps/demo/base/configmap.yaml": sampleApp["apps/demo/base/configmap.yaml"].replace("blue", "green"),
+    });
+    repo.commit("feat: green");
+    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [], context: 20 });
+    expect(result.apps.map((a) => [a.path, a.status])).toEqual([["apps/demo/overlays/prod", "changed"]]);
+    // The overlay's commonLabels are on the object: what Flux applies, not the bare base.
+    expect(result.apps[0]?.resources[0]?.diff).toContain("env: prod");
+  });
+
   it("redacts Secret values on both sides but still shows which key changed", async () => {
     const { repo, base } = setup();
     repo.write({
