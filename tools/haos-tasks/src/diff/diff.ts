@@ -127,8 +127,8 @@ function inputsOf(stage: BuildStage): Map<string, Set<string>> {
     if (owner.kind !== "HelmRelease") ownerOfUnit.set(owner.path, owner.id);
   const add = (owner: string, p: string | undefined) => {
     if (!p) return;
-    let set = inputs.get(owner);
-    if (!set) inputs.set(owner, (set = new Set()));
+    const set = inputs.get(owner) ?? new Set<string>();
+    inputs.set(owner, set);
     set.add(p);
   };
   for (const unit of stage.units) {
@@ -178,8 +178,8 @@ async function renderSide(
   });
   const objects = new Map<string, Map<string, BuiltResource>>();
   for (const { owner, resource } of stage.objects) {
-    let map = objects.get(owner);
-    if (!map) objects.set(owner, (map = new Map()));
+    const map = objects.get(owner) ?? new Map<string, BuiltResource>();
+    objects.set(owner, map);
     map.set(keyOf(resource), resource);
   }
   const failures = new Map<string, string[]>();
