@@ -393,8 +393,10 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
           context,
           (b, h) =>
             objectDangers(b?.object, h?.object, {
-              // A removal is deleted by the owner that applied it: its prune at base.
-              prunes: h ? prunes(head.stage.owners.get(id), head) : prunes(base.stage.owners.get(id), base),
+              // Flux prunes with the owner's spec at head; an owner gone at head prunes as it was.
+              prunes: atHead
+                ? prunes(head.stage.owners.get(id), head)
+                : prunes(base.stage.owners.get(id), base),
               owner: id,
             }),
         )
