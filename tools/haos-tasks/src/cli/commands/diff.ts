@@ -9,7 +9,8 @@ export function diffExitCode(apps: readonly { status: string }[]): number {
 
 export const diffCommand: Command = {
   path: ["diff"],
-  summary: "Render what a change does to the cluster: both commits through validate's build, diffed per owner, dangers first",
+  summary:
+    "Render what a change does to the cluster: both commits through validate's build, diffed per owner, dangers first",
   usage: "haos-tasks diff --base <ref> [--head <ref>] [--path <dir>…] [--format markdown|json|diff]",
   details: [
     "Renders the merge base of <base> and <head>, and <head>, with validate's build (Flux",
