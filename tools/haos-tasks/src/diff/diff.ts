@@ -450,7 +450,27 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
   return result;
 }
 
-/** A summary per HelmRelease whose object or resolved chart differs between the commits. */
+/**
+ * The ConfigMaps and Secrets a HelmRelease's `spec.valuesFrom` reads at one commit (their data;
+ * Secret values never leave this comparison), so a change there is the HelmRelease's too.
+ */
+function valuesSources(release: KubeObject, objects: readonly BuiltResource[]): unknown[] {
+  const namespace = String(field(release, "metadata", "namespace") ?? "");
+  const refs = field(release, "spec", "valuesFrom");
+  if (!Array.isArray(refs)) return [];
+  return refs.map((ref) => {
+    const kind = String(field(ref, "kind") ?? "");
+    const name = String(field(ref, "name") ?? "");
+    const source = objects.find(
+      (o) => o.kind === kind && o.name === name && (o.namespace || namespace) === namespace,
+    );
+    return source
+      ? [kind, name, field(source.object, "data"), field(source.object, "stringData")]
+      : [kind, name];
+  });
+}
+
+/** A summary per HelmRelease whose object, resolved chart or valuesFrom sources differ between the commits. */
 function helmSummaries(base: Side, head: Side, apps: readonly AppDiff[]): HelmSummary[] {
   const isRelease = (r: BuiltResource) =>
     r.kind === "HelmRelease" && group(r.apiVersion) === "helm.toolkit.fluxcd.io";
@@ -471,20 +491,24 @@ function helmSummaries(base: Side, head: Side, apps: readonly AppDiff[]): HelmSu
     if (!shown.has(owner)) continue;
     const chartBefore = b ? chartOf(b.resource.object, base.all) : undefined;
     const chartAfter = h ? chartOf(h.resource.object, head.all) : undefined;
-    if (
-      b &&
-      h &&
-      isDeepStrictEqual(b.resource.object, h.resource.object) &&
-      isDeepStrictEqual(chartBefore, chartAfter)
-    )
-      continue;
+    const valuesBefore = b ? valuesSources(b.resource.object, base.all) : [];
+    const valuesAfter = h ? valuesSources(h.resource.object, head.all) : [];
+    const valuesMoved = !isDeepStrictEqual(valuesBefore, valuesAfter);
     // Rendered once the engine renders charts: an owner of that id on either side.
     const isRendered =
       base.stage.owners.get(key)?.kind === "HelmRelease" ||
       head.stage.owners.get(key)?.kind === "HelmRelease";
-    const rendered = isRendered
-      ? (apps.find((a) => a.owner.id === key) ?? { resources: [], errors: [] })
-      : undefined;
+    const shownRender = apps.find((a) => a.owner.id === key);
+    if (
+      b &&
+      h &&
+      !shownRender &&
+      !valuesMoved &&
+      isDeepStrictEqual(b.resource.object, h.resource.object) &&
+      isDeepStrictEqual(chartBefore, chartAfter)
+    )
+      continue;
+    const rendered = isRendered ? (shownRender ?? { resources: [], errors: [] }) : undefined;
     const count = (change: ResourceChangeKind) =>
       rendered?.resources.filter((r) => r.change === change).length ?? 0;
     const chart = chartAfter?.name ?? chartBefore?.name ?? "?";
@@ -502,7 +526,7 @@ function helmSummaries(base: Side, head: Side, apps: readonly AppDiff[]): HelmSu
         ? `does not render at ${rendered.errors.map((e) => e.side).join(" and ")}`
         : `${count("changed")} objects changed, ${count("added")} added, ${count("removed")} removed`
       : from === to && b && h
-        ? "values or settings changed (chart objects not rendered)"
+        ? `${valuesMoved ? "valuesFrom sources" : "values or settings"} changed (chart objects not rendered)`
         : "chart objects not rendered";
     out.push({
       release: key,

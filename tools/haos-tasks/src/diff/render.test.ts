@@ -190,6 +190,49 @@ describe("a chart bump through a shared component", () => {
   });
 });
 
+describe("attribution to what Flux re-applies", () => {
+  it("a Flux Kustomization's spec.components and a HelmRelease's valuesFrom ConfigMap", async () => {
+    repo = createScratchRepo();
+    const values = (mode: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c-values\ndata:\n  values.yaml: |\n    mode: ${mode}\n`;
+    const shared = (level: string) =>
+      `apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nlabels:\n  - pairs:\n      level: "${level}"\n`;
+    repo.write({
+      "clusters/main/c.yaml": fluxKs(
+        "c",
+        "  targetNamespace: c\n  components:\n    - ../../components/shared\n",
+      ),
+      "components/shared/kustomization.yaml": shared("1"),
+      "apps/c/kustomization.yaml": "resources:\n  - helmrelease.yaml\n  - values.yaml\n",
+      "apps/c/values.yaml": values("a"),
+      "apps/c/helmrelease.yaml":
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: c\nspec:\n  chart:\n    spec:\n      chart: podinfo\n      version: 6.9.0\n      sourceRef:\n        kind: HelmRepository\n        name: podinfo\n  valuesFrom:\n    - kind: ConfigMap\n      name: c-values\n",
+    });
+    const base = repo.commit("feat: c");
+    repo.write({ "components/shared/kustomization.yaml": shared("2") });
+    const component = repo.commit("feat: level 2");
+    const viaComponent = await diffApps({ repo: repo.dir, base, head: component, paths: [] });
+    // The component is Flux's (spec.components), not the kustomization's: Flux's semantics apply it.
+    expect(viaComponent.apps.map((a) => [a.owner.id, a.status])).toEqual([
+      ["Kustomization/flux-system/c", "changed"],
+    ]);
+    expect(viaComponent.apps[0]?.resources.map((r) => r.key)).toEqual([
+      "ConfigMap/c/c-values",
+      "HelmRelease/c/c",
+    ]);
+
+    repo.write({ "apps/c/values.yaml": values("b") });
+    repo.commit("feat: mode b");
+    const viaValues = await diffApps({ repo: repo.dir, base: component, head: "HEAD", paths: [] });
+    expect(viaValues.apps[0]?.resources.map((r) => `${r.key} ${r.paths.join(",")}`)).toEqual([
+      'ConfigMap/c/c-values data["values.yaml"]',
+    ]);
+    expect(viaValues.helmReleases.map((h) => `${h.release}: ${h.line}`)).toEqual([
+      "HelmRelease/c/c: podinfo 6.9.0: valuesFrom sources changed (chart objects not rendered)",
+    ]);
+  });
+});
+
 describe("the comment budget", () => {
   it("turns a 200k-character diff into a comment under the limit that says what it cut", async () => {
     repo = createScratchRepo();
