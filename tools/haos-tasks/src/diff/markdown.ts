@@ -77,14 +77,11 @@ const statusText = (app: AppDiff) =>
       ? "renders again"
       : app.status;
 
-/** A GitHub alert per danger (CAUTION: the cluster may fail or lose data; WARNING otherwise). */
+/** A GitHub alert per danger (CAUTION: each is a change that can fail the apply, lose data or stop the app). */
 export function dangerAlert(d: Danger): string {
-  const level = ["data-loss", "immutable-field", "render-failure", "re-import"].includes(d.code)
-    ? "CAUTION"
-    : "WARNING";
   const where = d.field ? ` ${code(d.field)}` : "";
   const owner = d.owner && d.owner !== d.object ? ` (rendered by ${code(d.owner)})` : "";
-  return `> [!${level}]\n> **${d.code}** · ${code(d.object)}${where}${owner}: ${inline(d.message)}\n> **What to do:** ${inline(d.hint)}\n\n`;
+  return `> [!CAUTION]\n> **${d.code}** · ${code(d.object)}${where}${owner}: ${inline(d.message)}\n> **What to do:** ${inline(d.hint)}\n\n`;
 }
 
 function list(items: readonly string[], max = 10): string {
