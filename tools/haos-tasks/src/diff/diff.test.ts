@@ -32,7 +32,7 @@ async function runCli(cwd: string, args: string[]) {
   return { code, stdout, stderr };
 }
 
-describe("diffApps on a real git repository with kubectl kustomize", () => {
+describe("diffApps on a real git repository, rendered by validate's build stage", () => {
   it("shows a change in a base through the overlay that loads it, keyed by kind/namespace/name", async () => {
     const { repo, base } = setup();
     repo.write({
