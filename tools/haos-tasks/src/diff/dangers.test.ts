@@ -191,6 +191,12 @@ const cases: [string, KubeObject | undefined, KubeObject | undefined, [DangerCod
     [["immutable-field", "spec.type"]],
   ],
   [
+    "Service clusterIP dropped from the manifest (twin)",
+    service({ clusterIP: "10.0.0.10" }),
+    service({}),
+    [],
+  ],
+  [
     "Service ports (twin)",
     service({ clusterIP: "10.0.0.10", ports: [{ port: 80 }] }),
     service({ clusterIP: "10.0.0.10", ports: [{ port: 8080 }] }),

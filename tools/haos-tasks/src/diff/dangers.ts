@@ -183,16 +183,20 @@ function immutableFields(base: KubeObject, head: KubeObject, context: DangerCont
         ),
       );
     } else if (
+      // Dropped from the manifest, the allocated address stays (server-side apply): only a
+      // different address fails.
       typeof ipBefore === "string" &&
       ipBefore !== "" &&
-      !isDeepStrictEqual(ipBefore, ipAfter ?? null)
+      typeof ipAfter === "string" &&
+      ipAfter !== "" &&
+      ipAfter !== ipBefore
     ) {
       out.push(
         note(
           "immutable-field",
           head,
           "spec.clusterIP",
-          `a Service's clusterIP is immutable (${ipBefore} → ${String(ipAfter ?? "unset")}): the apply fails`,
+          `a Service's clusterIP is immutable (${ipBefore} → ${ipAfter}): the apply fails`,
           recreate("Service"),
           context,
         ),
