@@ -36,6 +36,11 @@ export interface DiffOptions {
   kubectl?: string;
   /** Context lines around each change. */
   context?: number;
+  /**
+   * The render of one commit (default: validate's buildStage). Tests stand in a renderer that adds
+   * HelmRelease owners, as the chart engine does, to pin how diff consumes them.
+   */
+  render?: typeof buildStage;
   /** Label/annotation key globs left out of the comparison (default: `diff.noise` of the head's config). */
   noise?: string[];
   env?: NodeJS.ProcessEnv;
@@ -171,7 +176,7 @@ async function renderSide(
         () => defaultValidateConfig,
       );
   const workspace = await loadWorkspace(["."], { cwd: root, ignore: config.ignore, root });
-  const stage = await buildStage(workspace, {
+  const stage = await (options.render ?? buildStage)(workspace, {
     ...(options.kubectl ? { kubectl: options.kubectl } : {}),
     ...(helpers ? { helpers } : {}),
     ...(options.env ? { env: options.env } : {}),
@@ -524,7 +529,7 @@ function helmSummaries(base: Side, head: Side, apps: readonly AppDiff[]): HelmSu
     const tail = rendered
       ? rendered.errors.length > 0
         ? `does not render at ${rendered.errors.map((e) => e.side).join(" and ")}`
-        : `${count("changed")} objects changed, ${count("added")} added, ${count("removed")} removed`
+        : `${count("changed")} object${count("changed") === 1 ? "" : "s"} changed, ${count("added")} added, ${count("removed")} removed`
       : from === to && b && h
         ? `${valuesMoved ? "valuesFrom sources" : "values or settings"} changed (chart objects not rendered)`
         : "chart objects not rendered";

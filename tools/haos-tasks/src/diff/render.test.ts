@@ -1,8 +1,11 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { BuiltResource } from "../manifests/kustomize-build.ts";
+import type { Workspace } from "../manifests/workspace.ts";
 import { toolsRepoRoot } from "../tools/paths.ts";
-import { diffApps } from "./diff.ts";
+import { type BuildStageOptions, buildStage } from "../validate/build-stage.ts";
+import { chartOf, diffApps } from "./diff.ts";
 import { diffJson } from "./formats.ts";
 import { DEFAULT_MAX_CHARS, DIFF_MARKER, renderDiffMarkdown } from "./markdown.ts";
 import { createScratchRepo, type ScratchRepo } from "./test-repo.ts";
@@ -230,6 +233,115 @@ describe("attribution to what Flux re-applies", () => {
     expect(viaValues.helmReleases.map((h) => `${h.release}: ${h.line}`)).toEqual([
       "HelmRelease/c/c: podinfo 6.9.0: valuesFrom sources changed (chart objects not rendered)",
     ]);
+  });
+});
+
+/**
+ * Stands in for the chart engine (issue 22) the way it will plug in: buildStage's output plus, per
+ * HelmRelease, an owner `HelmRelease/<ns>/<name>` (parent: the owner that applies it, path: the
+ * parent's) whose objects the chart renders, or a failure of that owner. The "chart" here renders
+ * a Deployment, a Service and a ConfigMap from spec.values; `fail: true` fails its render.
+ */
+async function withCharts(workspace: Workspace, options: BuildStageOptions = {}) {
+  const stage = await buildStage(workspace, options);
+  for (const { owner, resource } of [...stage.objects]) {
+    if (resource.kind !== "HelmRelease") continue;
+    const id = `HelmRelease/${resource.namespace}/${resource.name}`;
+    const parent = stage.owners.get(owner);
+    stage.owners.set(id, {
+      id,
+      kind: "HelmRelease",
+      name: resource.name,
+      namespace: resource.namespace,
+      path: parent?.path ?? ".",
+      parent: owner,
+    });
+    const values = (resource.object.spec as { values?: Record<string, unknown> }).values ?? {};
+    if (values.fail === true) {
+      stage.failures.push({
+        owner: id,
+        dir: parent?.path ?? ".",
+        message: "values don't meet the specifications of the schema",
+      });
+      continue;
+    }
+    const chart = chartOf(resource.object, stage.built.resources);
+    const labels = {
+      "app.kubernetes.io/name": resource.name,
+      "helm.sh/chart": `${chart?.name}-${chart?.version}`,
+      "app.kubernetes.io/version": String(chart?.version),
+    };
+    const rendered = (kind: string, apiVersion: string, rest: Record<string, unknown>): BuiltResource => ({
+      apiVersion,
+      kind,
+      name: resource.name,
+      namespace: resource.namespace,
+      object: {
+        apiVersion,
+        kind,
+        metadata: { name: resource.name, namespace: resource.namespace, labels },
+        ...rest,
+      },
+      build: parent?.path ?? ".",
+      origin: undefined,
+      configuredIn: undefined,
+    });
+    for (const r of [
+      rendered("Deployment", "apps/v1", {
+        spec: {
+          selector: { matchLabels: { app: resource.name } },
+          template: { spec: { containers: [{ name: "app", image: `app:${String(values.tag)}` }] } },
+        },
+      }),
+      rendered("Service", "v1", { spec: { ports: [{ port: Number(values.port ?? 80) }] } }),
+      rendered("ConfigMap", "v1", { data: { mode: String(values.mode ?? "a") } }),
+    ])
+      stage.objects.push({ owner: id, resource: r });
+  }
+  return stage;
+}
+
+describe("HelmRelease owners, as the chart engine renders them", () => {
+  const release = (ns: string, values: string) =>
+    `apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: ${ns}\n  namespace: ${ns}\nspec:\n  chartRef:\n    kind: OCIRepository\n    name: app-template\n  values:\n${values}`;
+  const oci = (ns: string, tag: string) =>
+    `apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: app-template\n  namespace: ${ns}\nspec:\n  url: oci://ghcr.io/bjw-s-labs/helm/app-template\n  ref:\n    tag: ${tag}\n`;
+  const files = (tag: string, a: string, c: string) => ({
+    "apps/kustomization.yaml": "resources:\n  - a.yaml\n  - b.yaml\n  - c.yaml\n",
+    "apps/a.yaml": `${release("a", a)}---\n${oci("a", tag)}`,
+    "apps/b.yaml": `${release("b", "    tag: 1\n")}---\n${oci("b", tag)}`,
+    "apps/c.yaml": `${release("c", c)}---\n${oci("c", tag)}`,
+  });
+
+  it("one line per HelmRelease with its rendered counts; a head render failure is one failure", async () => {
+    repo = createScratchRepo();
+    repo.write(files("4.1.0", "    tag: 1\n    port: 80\n", "    tag: 1\n"));
+    const base = repo.commit("feat: apps");
+    repo.write(files("4.1.1", "    tag: 2\n    port: 8080\n    mode: b\n", "    tag: 1\n    fail: true\n"));
+    repo.commit("fix(deps): app-template 4.1.1");
+    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [], render: withCharts });
+    expect(result.helmReleases.map((h) => `${h.release}: ${h.line}`)).toEqual([
+      "HelmRelease/a/a: app-template 4.1.0 → 4.1.1: 3 objects changed, 0 added, 0 removed",
+      // Only the chart's labels moved: noise.
+      "HelmRelease/b/b: app-template 4.1.0 → 4.1.1: 0 objects changed, 0 added, 0 removed",
+      "HelmRelease/c/c: app-template 4.1.0 → 4.1.1: does not render at head",
+    ]);
+    const byOwner = Object.fromEntries(result.apps.map((a) => [a.owner.id, a]));
+    expect(byOwner["HelmRelease/a/a"]?.resources.map((r) => `${r.key} ${r.paths.join(",")}`)).toEqual([
+      "ConfigMap/a/a data.mode",
+      "Deployment/a/a spec.template.spec.containers[name=app].image",
+      "Service/a/a spec.ports[0].port",
+    ]);
+    expect(byOwner["HelmRelease/a/a"]?.owner).toMatchObject({
+      kind: "HelmRelease",
+      parent: "apps",
+      path: "apps",
+    });
+    // c fails at head: one render failure, none of its three objects removed.
+    expect(byOwner["HelmRelease/c/c"]).toMatchObject({ status: "error", resources: [] });
+    expect(result.totals.removed).toBe(0);
+    expect(result.dangers.map((d) => `${d.code} ${d.object}`)).toEqual(["render-failure HelmRelease/c/c"]);
+    expect(result.dangers[0]?.message).toContain("values don't meet the specifications of the schema");
   });
 });
 
