@@ -210,20 +210,26 @@ const field = (object: unknown, ...keys: string[]): unknown =>
     object,
   );
 
-/** Whether removing an object from this owner deletes it in the cluster. */
-function prunes(owner: BuildOwner | undefined, side: Side): boolean {
-  if (!owner) return false;
-  if (owner.kind === "HelmRelease") return true;
-  if (owner.kind !== "Kustomization") return false;
-  // The Flux Kustomization as that commit renders it (a parent may set prune), else as written.
-  const rendered = side.all.find(
+/** The Flux Kustomization object of an owner, as a build at that commit rendered it. */
+function fluxObject(owner: BuildOwner, side: Side): BuiltResource | undefined {
+  return side.all.find(
     (r) =>
       r.kind === "Kustomization" &&
       group(r.apiVersion) === "kustomize.toolkit.fluxcd.io" &&
       r.name === owner.name &&
       (r.namespace || owner.namespace) === owner.namespace,
   );
-  const object = rendered?.object ?? side.stage.fluxByDir.get(owner.path)?.resource.object;
+}
+
+const rendersFlux = (side: Side, owner: BuildOwner) => fluxObject(owner, side) !== undefined;
+
+/** Whether removing an object from this owner deletes it in the cluster. */
+function prunes(owner: BuildOwner | undefined, side: Side): boolean {
+  if (!owner) return false;
+  if (owner.kind === "HelmRelease") return true;
+  if (owner.kind !== "Kustomization") return false;
+  // The Flux Kustomization as that commit renders it (a parent may set prune), else as written.
+  const object = fluxObject(owner, side)?.object ?? side.stage.fluxByDir.get(owner.path)?.resource.object;
   return field(object, "spec", "prune") === true;
 }
 
@@ -406,6 +412,23 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
             }),
         )
       : { changes: [], dangers: [] };
+    // A Flux Kustomization no build renders (its file is applied by hand or by bootstrap): its
+    // prune/suspend/force still decide what Flux does with this owner's objects.
+    if (
+      owner.kind === "Kustomization" &&
+      atBase &&
+      atHead &&
+      !rendersFlux(base, owner) &&
+      !rendersFlux(head, owner)
+    ) {
+      dangers.push(
+        ...objectDangers(
+          base.stage.fluxByDir.get(owner.path)?.resource.object,
+          head.stage.fluxByDir.get(owner.path)?.resource.object,
+          { prunes: false, owner: id },
+        ).filter((d) => d.code === "flux-policy"),
+      );
+    }
     const isTouched = touched(base, id) || touched(head, id);
     const differs =
       changes.length > 0 ||

@@ -110,6 +110,21 @@ describe("danger notes on rendered objects, in a real git repository", () => {
     ]);
   });
 
+  it("a Flux Kustomization no build renders still has its suspend flip noted", async () => {
+    repo = createScratchRepo();
+    repo.write({ "clusters/main/apps.yaml": fluxKs("twin"), ...app("twin", "base") });
+    const base = repo.commit("feat: app");
+    repo.write({ "clusters/main/apps.yaml": fluxKs("twin", "  suspend: true\n") });
+    repo.commit("chore: suspend");
+    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    expect(result.apps.map((a) => [a.owner.id, a.status])).toEqual([
+      ["Kustomization/flux-system/twin", "unchanged"],
+    ]);
+    expect(result.dangers.map((d) => `${d.code} ${d.object} ${d.field}`)).toEqual([
+      "flux-policy Kustomization/flux-system/twin spec.suspend",
+    ]);
+  });
+
   it("a head that does not render is one render failure, not every object removed", async () => {
     repo = createScratchRepo();
     repo.write({ "clusters/main/apps.yaml": fluxKs("danger"), ...app("danger", "base") });
