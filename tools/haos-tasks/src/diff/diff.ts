@@ -389,7 +389,13 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
     const atBase = base.stage.owners.has(id);
     const atHead = head.stage.owners.has(id);
     const baseErrors = base.failures.get(id) ?? [];
-    const headErrors = head.failures.get(id) ?? [];
+    const headErrors = [...(head.failures.get(id) ?? [])];
+    // Its path gone while the Flux Kustomization stays: Flux fails to build it and prunes nothing.
+    if (owner.kind === "Kustomization" && atBase && !atHead && rendersFlux(head, owner)) {
+      headErrors.push(
+        `the Flux Kustomization ${owner.namespace}/${owner.name} stays but its path ${owner.path} is gone: Flux fails to build it (nothing is pruned)`,
+      );
+    }
     const errors: AppDiff["errors"] = [
       ...baseErrors.map((message) => ({ side: "base" as const, message })),
       ...headErrors.map((message) => ({ side: "head" as const, message })),

@@ -110,6 +110,25 @@ describe("danger notes on rendered objects, in a real git repository", () => {
     ]);
   });
 
+  it("a path removed under a Flux Kustomization that stays is a render failure, not a deletion", async () => {
+    repo = createScratchRepo();
+    repo.write({
+      "clusters/main/kustomization.yaml": "resources:\n  - apps.yaml\n",
+      "clusters/main/apps.yaml": fluxKs("danger"),
+      ...app("danger", "base"),
+    });
+    const base = repo.commit("feat: app");
+    repo.write({ "apps/danger": null });
+    repo.commit("chore: drop the folder");
+    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    expect(result.apps.map((a) => [a.owner.id, a.status, a.resources.length])).toEqual([
+      ["Kustomization/flux-system/danger", "error", 0],
+    ]);
+    expect(result.dangers.map((d) => `${d.code} ${d.object}`)).toEqual([
+      "render-failure Kustomization/flux-system/danger",
+    ]);
+  });
+
   it("a Flux Kustomization no build renders still has its suspend flip noted", async () => {
     repo = createScratchRepo();
     repo.write({ "clusters/main/apps.yaml": fluxKs("twin"), ...app("twin", "base") });
