@@ -172,13 +172,27 @@ describe("workflows", () => {
     expect(ci).toContain("run: npx moon ci");
     expect(ci).toContain("github/codeql-action/upload-sarif@");
     expect(ci).toContain("npm run build:check -w haos-tasks");
-    expect(ci).toContain('const marker = "<!-- haos-tasks:diff -->"');
-    expect(ci).toContain("updateComment");
     const jobs = jobsOf("ci.yml");
-    expect(jobs.comment?.steps).toHaveLength(1); // runs no PR code: no checkout in the writing job
+    // The writing job runs no PR code: it checks out only the base commit's Action (never the
+    // head), runs nothing else, and posts the read-only diff job's Markdown with `command: comment`.
+    const steps = (jobs.comment?.steps ?? []) as Json[];
+    const withOf = (step: Json | undefined) => (step?.with ?? {}) as Json;
+    expect(steps).toHaveLength(2);
+    expect(steps.some((s) => s.run !== undefined)).toBe(false);
+    const [checkout, post] = steps;
+    expect(String(checkout?.uses)).toMatch(/^actions\/checkout@/);
+    expect(withOf(checkout).ref).toBe("${{ github.event.pull_request.base.sha }}");
+    expect(withOf(checkout)["persist-credentials"]).toBe(false);
+    expect(post?.uses).toBe(`./${String(withOf(checkout).path)}/tools/haos-tasks`);
+    expect(withOf(post)).toEqual({ command: "comment", body: "${{ needs.diff.outputs.markdown }}" });
     expect(String(jobs.comment?.if)).toContain(
       "github.event.pull_request.head.repo.full_name == github.repository",
     );
+    // The full diff (nothing cut) is the diff job's artifact.
+    const upload = ((jobs.diff?.steps ?? []) as Json[]).find((s) =>
+      String(s.uses).startsWith("actions/upload-artifact@"),
+    );
+    expect(String(withOf(upload).path)).toContain("steps.diff.outputs.diff-file");
   });
 
   it("release.yml: per-component concurrency, skips its own release commit, documents the App token", () => {

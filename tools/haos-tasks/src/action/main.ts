@@ -2,7 +2,7 @@ import * as core from "@actions/core";
 import { type ActionContext, type ActionResult, runnerContext } from "./context.ts";
 import { getChoice, getOptional } from "./inputs.ts";
 
-export const actionCommands = ["validate", "diff", "version-bump", "release", "verify"] as const;
+export const actionCommands = ["validate", "diff", "comment", "version-bump", "release", "verify"] as const;
 export type ActionCommand = (typeof actionCommands)[number];
 
 type Runner = (ctx: ActionContext) => Promise<ActionResult>;
@@ -14,6 +14,7 @@ type Runner = (ctx: ActionContext) => Promise<ActionResult>;
 const loaders: Record<ActionCommand, () => Promise<Runner>> = {
   validate: async () => (await import("./validate.ts")).runValidate,
   diff: async () => (await import("./diff.ts")).runDiff,
+  comment: async () => (await import("./diff.ts")).runDiffComment,
   "version-bump": async () => (await import("./release.ts")).runVersionBump,
   release: async () => (await import("./release.ts")).runRelease,
   verify: async () => (await import("./verify.ts")).runVerify,

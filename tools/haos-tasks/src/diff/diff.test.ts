@@ -1,7 +1,7 @@
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../cli/main.ts";
-import { type DiffResult, diffApps } from "./diff.ts";
+import { diffApps } from "./diff.ts";
 import { DIFF_MARKER, renderDiffMarkdown } from "./markdown.ts";
 import { createScratchRepo, type ScratchRepo, sampleApp } from "./test-repo.ts";
 
@@ -32,7 +32,7 @@ async function runCli(cwd: string, args: string[]) {
   return { code, stdout, stderr };
 }
 
-describe("diffApps on a real git repository with kubectl kustomize", () => {
+describe("diffApps on a real git repository, rendered by validate's build stage", () => {
   it("shows a change in a base through the overlay that loads it, keyed by kind/namespace/name", async () => {
     const { repo, base } = setup();
     repo.write({
@@ -46,6 +46,21 @@ describe("diffApps on a real git repository with kubectl kustomize", () => {
     expect(change?.change).toBe("changed");
     expect(change?.diff).toContain("-  mode: blue\n+  mode: green\n");
     expect(change?.diff).toMatch(/^--- base\/ConfigMap\/demo\/demo\n\+\+\+ head\/ConfigMap\/demo\/demo\n@@ /);
+  });
+
+  it("attributes a change in a base referenced with a trailing slash to the overlay that loads it", async () => {
+    const { repo } = setup();
+    const overlay = "apps/demo/overlays/prod/kustomization.yaml";
+    repo.write({ [overlay]: sampleApp[overlay].replace("../../base", "../../base/") });
+    const base = repo.commit("chore: trailing slash");
+    repo.write({
+      "apps/demo/base/configmap.yaml": sampleApp["apps/demo/base/configmap.yaml"].replace("blue", "green"),
+    });
+    repo.commit("feat: green");
+    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [], context: 20 });
+    expect(result.apps.map((a) => [a.path, a.status])).toEqual([["apps/demo/overlays/prod", "changed"]]);
+    // The overlay's commonLabels are on the object: what Flux applies, not the bare base.
+    expect(result.apps[0]?.resources[0]?.diff).toContain("env: prod");
   });
 
   it("redacts Secret values on both sides but still shows which key changed", async () => {
@@ -130,7 +145,11 @@ describe("diffApps on a real git repository with kubectl kustomize", () => {
     const cli = await runCli(repo.dir, ["--base", base, "--path", "apps"]);
     expect(cli.code).toBe(1);
     expect(cli.stdout.startsWith(DIFF_MARKER)).toBe(true);
-    expect(cli.stdout).toContain("| `apps/broken` | ❌ build failed |");
+    expect(cli.stdout).toContain("| `apps/broken` | `apps/broken` | ❌ does not render at head |");
+    // One render failure, not its objects removed.
+    expect(result.dangers.filter((d) => d.code === "render-failure").map((d) => d.object)).toEqual([
+      "apps/broken",
+    ]);
   });
 
   it("finds an app through every file its kustomization loads from outside its directory", async () => {
@@ -200,8 +219,10 @@ describe("diffApps on a real git repository with kubectl kustomize", () => {
     expect(fixes.apps).toMatchObject([{ path: "apps/demo/overlays/prod", status: "changed", resources: [] }]);
     expect(fixes.apps[0]?.errors.map((e) => e.side)).toEqual(["base"]);
     const markdown = renderDiffMarkdown(fixes);
-    expect(markdown).toContain("| `apps/demo/overlays/prod` | changed | 0 | 0 | 0 |");
-    expect(markdown).toContain("**base does not build:**");
+    expect(markdown).toContain(
+      "| `apps/demo/overlays/prod` | `apps/demo/overlays/prod` | renders again | 0 | 0 | 0 |",
+    );
+    expect(markdown).toContain("**`apps/demo/overlays/prod`: base does not render:**");
     expect((await runCli(repo.dir, ["--base", broken])).code).toBe(0);
   });
 
@@ -228,9 +249,36 @@ describe("diffApps on a real git repository with kubectl kustomize", () => {
     repo.commit("feat: green");
     const cli = await runCli(path.join(repo.dir, "apps", "demo"), ["--base", base, "--format", "json"]);
     expect(cli.stderr).toBe("");
-    const result = JSON.parse(cli.stdout) as DiffResult;
-    expect(result.apps.map((a) => [a.path, a.status])).toEqual([["apps/demo/overlays/prod", "changed"]]);
-    expect(result.apps[0]?.resources[0]?.diff).toContain("+  mode: green\n");
+    const result = JSON.parse(cli.stdout) as {
+      owners: { path: string; status: string }[];
+      changes: {
+        kind: string;
+        namespace: string;
+        name: string;
+        change: string;
+        owner: string;
+        paths: string[];
+        diff: string;
+      }[];
+      dangers: unknown[];
+    };
+    expect(result.owners.map((a) => [a.path, a.status])).toEqual([["apps/demo/overlays/prod", "changed"]]);
+    expect(result.changes).toMatchObject([
+      {
+        kind: "ConfigMap",
+        namespace: "demo",
+        name: "demo",
+        change: "changed",
+        owner: "apps/demo/overlays/prod",
+        paths: ["data.mode"],
+      },
+    ]);
+    expect(result.changes[0]?.diff).toContain("+  mode: green\n");
+    expect(result.dangers).toEqual([]);
+    const unified = await runCli(path.join(repo.dir, "apps"), ["--base", base, "--format", "diff"]);
+    expect(unified.stdout).toMatch(
+      /^--- base\/ConfigMap\/demo\/demo\n\+\+\+ head\/ConfigMap\/demo\/demo\n@@ /,
+    );
   });
 
   it("says so when no kustomization is affected, and names an unknown ref with the fix", async () => {
@@ -240,7 +288,9 @@ describe("diffApps on a real git repository with kubectl kustomize", () => {
     const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
     expect(result.changedFiles).toBe(1);
     expect(result.apps).toEqual([]);
-    expect(renderDiffMarkdown(result)).toContain("No kustomization is affected by the changed files.");
+    expect(renderDiffMarkdown(result)).toContain(
+      "No Flux Kustomization or kustomization is affected by the changed files.",
+    );
     const cli = await runCli(repo.dir, ["--base", "no-such-ref"]);
     expect(cli.code).toBe(2);
     expect(cli.stderr).toContain("unknown git ref 'no-such-ref'");
@@ -263,9 +313,9 @@ describe("diffApps on a real git repository with kubectl kustomize", () => {
     const markdown = renderDiffMarkdown(result, { maxChars: 20_000, maxLinesPerResource: 30 });
     expect(markdown.length).toBeLessThanOrEqual(20_000);
     expect(markdown).toMatch(
-      /Output capped at 20,000 characters: \d+ resource diffs not shown \(apps\/big: ConfigMap\/cm-/,
+      /Output capped at 20,000 characters: \d+ object diffs not shown \(apps\/big: ConfigMap\/cm-/,
     );
-    expect(markdown).toContain("Diffs longer than 30 lines were cut: apps/big: ConfigMap/cm-0 (");
+    expect(markdown).toContain("Diffs longer than 30 lines were cut: ConfigMap/cm-0 (");
     expect(markdown).toContain(`haos-tasks diff --base ${base} --head ${result.head.sha}`);
   });
 });

@@ -1,29 +1,27 @@
-import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
-import {
-  affectedApps,
-  KUSTOMIZATION_FILES,
-  type KustomizationNode,
-  kustomizationDirs,
-  kustomizationReferences,
-} from "./apps.ts";
+import { isDeepStrictEqual } from "node:util";
+import type { BuiltResource } from "../manifests/kustomize-build.ts";
+import { kustomizeEngine, startHelpers } from "../manifests/kustomize-build.ts";
+import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
+import { loadWorkspace } from "../manifests/workspace.ts";
+import { type BuildOwner, type BuildStage, buildStage } from "../validate/build-stage.ts";
+import { defaultValidateConfig, loadValidateConfig } from "../validate/config.ts";
+import { loadDiffConfig } from "./config.ts";
+import { type Danger, type KubeObject, objectDangers, renderFailureDanger } from "./dangers.ts";
 import {
   changedFiles,
   exportTree,
   GitError,
-  listFiles,
   mergeBase,
   pathExists,
   repositoryRoot,
   resolveCommit,
 } from "./git.ts";
-import { parseRendered, type RenderedResource, redactSecretPair, renderObject } from "./resources.ts";
+import { changedPaths, isVersionMove, stripNoise } from "./objects.ts";
+import { redactSecretPair, renderObject, resourceKey } from "./resources.ts";
 import { unifiedDiff } from "./unified.ts";
-
-const execFileAsync = promisify(execFile);
 
 /** What `haos-tasks diff` and the Action's diff command both build from their arguments. */
 export interface DiffOptions {
@@ -32,121 +30,170 @@ export interface DiffOptions {
   /** Base ref; the comparison starts at the merge base of base and head, like a PR's "Files changed". */
   base: string;
   head: string;
-  /** Repo-relative folders to look for kustomizations in (`.` = everywhere). */
+  /** Repo-relative folders whose owners are shown (`.` = everywhere). */
   paths: string[];
-  /** The kubectl binary that runs `kubectl kustomize`. */
+  /** Build with this `kubectl kustomize` instead of validate's in-process kustomize. */
   kubectl?: string;
   /** Context lines around each change. */
   context?: number;
+  /**
+   * The render of one commit (default: validate's buildStage). Tests stand in a renderer that adds
+   * HelmRelease owners, as the chart engine does, to pin how diff consumes them.
+   */
+  render?: typeof buildStage;
+  /** Label/annotation key globs left out of the comparison (default: `diff.noise` of the head's config). */
+  noise?: string[];
+  env?: NodeJS.ProcessEnv;
 }
 
 export type ResourceChangeKind = "added" | "removed" | "changed";
 
 export interface ResourceChange {
+  /** `Kind/namespace/name`, or `Kind/name` when cluster-scoped. */
   key: string;
+  apiVersion: string;
   kind: string;
   namespace?: string;
   name: string;
   change: ResourceChangeKind;
-  /** Unified diff of the rendered YAML, Secret values redacted. */
+  /** The owner that renders it (see BuildOwner.id). */
+  owner: string;
+  /** Changed field paths (empty for added and removed objects). */
+  paths: string[];
+  /** Unified diff of the rendered YAML: noise left out, Secret values redacted. */
   diff: string;
 }
 
 export type AppStatus = "added" | "removed" | "changed" | "unchanged" | "error";
 
+/** What one owner renders differently. */
 export interface AppDiff {
-  /** Repo-relative kustomization directory. */
+  /** Repo-relative directory the owner builds. */
   path: string;
+  owner: Pick<BuildOwner, "id" | "kind" | "name" | "namespace" | "path"> & { parent?: string; file?: string };
   status: AppStatus;
-  /** Empty when either side does not build (see errors). */
+  /** Empty when either side does not render (see errors). */
   resources: ResourceChange[];
-  /** Build failures, by side: the message is kustomize's own. */
+  /** Render failures, by side, with the renderer's message. */
   errors: { side: "base" | "head"; message: string }[];
+}
+
+/** One line per HelmRelease whose chart or values move. */
+export interface HelmSummary {
+  /** `HelmRelease/namespace/name`. */
+  release: string;
+  /** The owner that applies the HelmRelease. */
+  owner: string;
+  chart: string;
+  from?: string;
+  to?: string;
+  /** Whether the chart's objects were rendered (a HelmRelease owner exists); else counts are 0. */
+  rendered: boolean;
+  added: number;
+  changed: number;
+  removed: number;
+  line: string;
 }
 
 export interface DiffResult {
   base: { ref: string; sha: string };
   head: { ref: string; sha: string };
-  /** The folders searched for kustomizations. */
+  /** The folders whose owners are shown. */
   paths: string[];
   changedFiles: number;
   apps: AppDiff[];
+  dangers: Danger[];
+  helmReleases: HelmSummary[];
+  totals: { added: number; changed: number; removed: number };
+  /** Only image and chart-version moves: nothing added, removed, failing or dangerous. */
+  routine: boolean;
 }
 
-/** A kustomize build failure of one app at one side. */
-class BuildError extends Error {}
-
-async function build(kubectl: string, root: string, app: string): Promise<Map<string, RenderedResource>> {
-  const dir = path.join(root, app);
-  try {
-    const { stdout } = await execFileAsync(
-      kubectl,
-      ["kustomize", "--load-restrictor=LoadRestrictionsNone", dir],
-      { maxBuffer: 256 * 1024 * 1024, encoding: "utf8" },
-    );
-    return parseRendered(stdout);
-  } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim();
-    const message = stderr || (error instanceof Error ? error.message : String(error));
-    // Paths inside the temporary export mean nothing to the reader: make them repo-relative.
-    throw new BuildError(message.split(`${root}/`).join(""));
-  }
+/** One commit, rendered by validate's build stage. */
+interface Side {
+  stage: BuildStage;
+  objects: Map<string, Map<string, BuiltResource>>;
+  failures: Map<string, string[]>;
+  /** Repo-relative files and directories each owner reads. */
+  inputs: Map<string, Set<string>>;
+  all: BuiltResource[];
 }
 
-function readNodes(root: string, dirs: readonly string[]): KustomizationNode[] {
-  return dirs.map((dir) => {
-    const file = KUSTOMIZATION_FILES.map((f) => path.join(root, dir, f)).find((f) => existsSync(f));
-    return { dir, references: file ? kustomizationReferences(dir, readFileSync(file, "utf8")) : [] };
-  });
-}
+const isWithin = (file: string, dir: string) =>
+  dir === "." || dir === "" || file === dir || file.startsWith(`${dir}/`);
 
-/** Runs `tasks` with at most `limit` at once (kubectl is CPU-bound; CI has two cores). */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await task(items[i] as T);
-    }
+const keyOf = (r: { kind: string; name: string; namespace: string }) =>
+  resourceKey(r.kind, r.name, r.namespace || undefined);
+
+function inputsOf(stage: BuildStage): Map<string, Set<string>> {
+  const inputs = new Map<string, Set<string>>();
+  const ownerOfUnit = new Map<string, string>();
+  for (const owner of stage.owners.values())
+    if (owner.kind !== "HelmRelease") ownerOfUnit.set(owner.path, owner.id);
+  const add = (owner: string, p: string | undefined) => {
+    if (!p) return;
+    const set = inputs.get(owner) ?? new Set<string>();
+    inputs.set(owner, set);
+    set.add(p);
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+  for (const unit of stage.units) {
+    const owner = ownerOfUnit.get(unit.dir) ?? unit.dir;
+    const seen = new Set<string>();
+    // A directory's kustomization file and everything it names, through the kustomizations it loads.
+    const walk = (p: string) => {
+      if (seen.has(p)) return;
+      seen.add(p);
+      const k = stage.byDir.get(p);
+      if (!k) {
+        add(owner, p);
+        return;
+      }
+      add(owner, k.source.file);
+      for (const e of k.entries) if (e.path) walk(e.path);
+    };
+    walk(unit.dir);
+    for (const c of unit.components ?? []) walk(c);
+    for (const g of unit.generated ?? []) walk(g);
+    add(owner, stage.fluxByDir.get(unit.dir)?.resource.source.file);
+  }
+  for (const { owner, resource } of stage.objects) {
+    add(owner, resource.origin);
+    add(owner, resource.configuredIn);
+  }
+  return inputs;
 }
 
-function compare(
-  base: Map<string, RenderedResource>,
-  head: Map<string, RenderedResource>,
-  context: number,
-): ResourceChange[] {
-  const keys = [...new Set([...base.keys(), ...head.keys()])].sort();
-  const changes: ResourceChange[] = [];
-  for (const key of keys) {
-    const b = base.get(key);
-    const h = head.get(key);
-    const either = (h ?? b) as RenderedResource;
-    const secret = either.kind === "Secret";
-    const pair = secret ? redactSecretPair(b?.object, h?.object) : { base: b?.object, head: h?.object };
-    const before = renderObject(pair.base);
-    const after = renderObject(pair.head);
-    // Compare the real objects: a Secret whose only change is a value must still show up.
-    if (b && h && renderObject(b.object) === renderObject(h.object)) continue;
-    const change: ResourceChangeKind = !b ? "added" : !h ? "removed" : "changed";
-    const header = `--- ${b ? `base/${key}` : "/dev/null"}\n+++ ${h ? `head/${key}` : "/dev/null"}\n`;
-    changes.push({
-      key,
-      kind: either.kind,
-      ...(either.namespace ? { namespace: either.namespace } : {}),
-      name: either.name,
-      change,
-      diff: header + unifiedDiff(before, after, context),
-    });
+async function renderSide(
+  root: string,
+  options: DiffOptions,
+  helpers: Promise<KustomizeBuilder> | undefined,
+  strict: boolean,
+): Promise<Side> {
+  const config = strict
+    ? (await loadValidateConfig(root)).config
+    : await loadValidateConfig(root).then(
+        (c) => c.config,
+        () => defaultValidateConfig,
+      );
+  const workspace = await loadWorkspace(["."], { cwd: root, ignore: config.ignore, root });
+  const stage = await (options.render ?? buildStage)(workspace, {
+    ...(options.kubectl ? { kubectl: options.kubectl } : {}),
+    ...(helpers ? { helpers } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const objects = new Map<string, Map<string, BuiltResource>>();
+  for (const { owner, resource } of stage.objects) {
+    const map = objects.get(owner) ?? new Map<string, BuiltResource>();
+    objects.set(owner, map);
+    map.set(keyOf(resource), resource);
   }
-  return changes;
+  const failures = new Map<string, string[]>();
+  for (const f of stage.failures) {
+    // Paths inside the temporary export mean nothing to the reader: make them repo-relative.
+    const message = f.message.split(`${root}/`).join("").split(root).join(".");
+    failures.set(f.owner, [...(failures.get(f.owner) ?? []), message]);
+  }
+  return { stage, objects, failures, inputs: inputsOf(stage), all: stage.built.resources };
 }
 
 function normalizeScope(scope: string): string {
@@ -154,13 +201,120 @@ function normalizeScope(scope: string): string {
   return normalized === "" ? "." : normalized;
 }
 
+const group = (apiVersion: string) =>
+  apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.lastIndexOf("/")) : "";
+const field = (object: unknown, ...keys: string[]): unknown =>
+  keys.reduce<unknown>(
+    (o, k) =>
+      o && typeof o === "object" && !Array.isArray(o) ? (o as Record<string, unknown>)[k] : undefined,
+    object,
+  );
+
+/** The Flux Kustomization object of an owner, as a build at that commit rendered it. */
+function fluxObject(owner: BuildOwner, side: Side): BuiltResource | undefined {
+  return side.all.find(
+    (r) =>
+      r.kind === "Kustomization" &&
+      group(r.apiVersion) === "kustomize.toolkit.fluxcd.io" &&
+      r.name === owner.name &&
+      (r.namespace || owner.namespace) === owner.namespace,
+  );
+}
+
+const rendersFlux = (side: Side, owner: BuildOwner) => fluxObject(owner, side) !== undefined;
+
+/** Whether removing an object from this owner deletes it in the cluster. */
+function prunes(owner: BuildOwner | undefined, side: Side): boolean {
+  if (!owner) return false;
+  if (owner.kind === "HelmRelease") return true;
+  if (owner.kind !== "Kustomization") return false;
+  // The Flux Kustomization as that commit renders it (a parent may set prune), else as written.
+  const object = fluxObject(owner, side)?.object ?? side.stage.fluxByDir.get(owner.path)?.resource.object;
+  return field(object, "spec", "prune") === true;
+}
+
+/** The chart a HelmRelease installs at one commit: name and version, from its chartRef's source or chart.spec. */
+export function chartOf(
+  release: KubeObject,
+  objects: readonly BuiltResource[],
+): { name: string; version: string } | undefined {
+  const namespace = String(field(release, "metadata", "namespace") ?? "");
+  const spec = field(release, "spec", "chart", "spec");
+  if (spec && typeof spec === "object") {
+    const name = field(spec, "chart");
+    if (typeof name === "string")
+      return { name: path.posix.basename(name), version: String(field(spec, "version") ?? "*") };
+  }
+  const ref = field(release, "spec", "chartRef");
+  if (!ref || typeof ref !== "object") return undefined;
+  const kind = String(field(ref, "kind") ?? "");
+  const name = String(field(ref, "name") ?? "");
+  const ns = String(field(ref, "namespace") ?? namespace);
+  const source = objects.find((o) => o.kind === kind && o.name === name && (o.namespace || ns) === ns);
+  if (!source) return { name, version: "?" };
+  if (kind === "OCIRepository") {
+    const url = String(field(source.object, "spec", "url") ?? name);
+    const refSpec = field(source.object, "spec", "ref");
+    const version = field(refSpec, "tag") ?? field(refSpec, "semver") ?? field(refSpec, "digest") ?? "latest";
+    return { name: url.replace(/\/+$/, "").split("/").pop() ?? name, version: String(version) };
+  }
+  if (kind === "HelmChart") {
+    return {
+      name: String(field(source.object, "spec", "chart") ?? name),
+      version: String(field(source.object, "spec", "version") ?? "*"),
+    };
+  }
+  return { name, version: "?" };
+}
+
+function compareOwner(
+  owner: string,
+  base: Map<string, BuiltResource>,
+  head: Map<string, BuiltResource>,
+  noise: readonly string[],
+  context: number,
+  dangerOf: (b: BuiltResource | undefined, h: BuiltResource | undefined) => Danger[],
+): { changes: ResourceChange[]; dangers: Danger[] } {
+  const keys = [...new Set([...base.keys(), ...head.keys()])].sort();
+  const changes: ResourceChange[] = [];
+  const dangers: Danger[] = [];
+  for (const key of keys) {
+    const b = base.get(key);
+    const h = head.get(key);
+    if (b && h && isDeepStrictEqual(b.object, h.object)) continue;
+    dangers.push(...dangerOf(b, h));
+    const before = b ? stripNoise(b.object, noise) : undefined;
+    const after = h ? stripNoise(h.object, noise) : undefined;
+    // Only noise moved (a chart label, a checksum): not a change to review.
+    if (before && after && isDeepStrictEqual(before, after)) continue;
+    const either = (h ?? b) as BuiltResource;
+    const pair = either.kind === "Secret" ? redactSecretPair(before, after) : { base: before, head: after };
+    const change: ResourceChangeKind = !b ? "added" : !h ? "removed" : "changed";
+    const header = `--- ${b ? `base/${key}` : "/dev/null"}\n+++ ${h ? `head/${key}` : "/dev/null"}\n`;
+    changes.push({
+      key,
+      apiVersion: either.apiVersion,
+      kind: either.kind,
+      ...(either.namespace ? { namespace: either.namespace } : {}),
+      name: either.name,
+      change,
+      owner,
+      paths: change === "changed" ? changedPaths(before, after) : [],
+      diff: header + unifiedDiff(renderObject(pair.base), renderObject(pair.head), context),
+    });
+  }
+  return { changes, dangers };
+}
+
 /**
- * Builds every kustomization affected by the changes between base and head at both commits and
- * diffs the rendered resources, keyed by kind/namespace/name, Secret values redacted.
+ * Renders both commits with validate's build stage (Flux Kustomizations with their components,
+ * targetNamespace, generated kustomizations and postBuild substitution; HelmReleases once the
+ * render engine renders them) and diffs what each owner renders, keyed by kind/namespace/name.
+ * An owner is shown when a changed file is one it reads or when what it renders differs. An owner
+ * that does not render on a side is a render failure, never all its objects added or removed.
  */
 export async function diffApps(options: DiffOptions): Promise<DiffResult> {
   const repo = await repositoryRoot(options.repo);
-  const kubectl = options.kubectl ?? "kubectl";
   const context = options.context ?? 3;
   const scopes = (options.paths.length > 0 ? options.paths : ["."]).map(normalizeScope);
   const [baseSha, headSha] = await Promise.all([
@@ -189,59 +343,237 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
     paths: scopes,
     changedFiles: 0,
     apps: [],
+    dangers: [],
+    helmReleases: [],
+    totals: { added: 0, changed: 0, removed: 0 },
+    routine: false,
   };
   const changed = from === headSha ? [] : await changedFiles(repo, from, headSha);
   result.changedFiles = changed.length;
   if (changed.length === 0) return result;
 
-  const [baseFiles, headFiles] = await Promise.all([listFiles(repo, from), listFiles(repo, headSha)]);
-  const baseDirs = kustomizationDirs(baseFiles, scopes);
-  const headDirs = kustomizationDirs(headFiles, scopes);
   const tmp = mkdtempSync(path.join(os.tmpdir(), "haos-tasks-diff-"));
+  const helpers =
+    kustomizeEngine({
+      ...(options.kubectl ? { kubectl: options.kubectl } : {}),
+      ...(options.env ? { env: options.env } : {}),
+    }) === "in-process"
+      ? startHelpers(options.env ? { env: options.env } : {})
+      : undefined;
+  helpers?.catch(() => {});
+  let base: Side;
+  let head: Side;
+  let noise: readonly string[];
   try {
     const baseRoot = path.join(tmp, "base");
     const headRoot = path.join(tmp, "head");
     mkdirSync(baseRoot);
     mkdirSync(headRoot);
     await Promise.all([exportTree(repo, from, baseRoot), exportTree(repo, headSha, headRoot)]);
-    const apps = new Set([
-      ...affectedApps(readNodes(baseRoot, baseDirs), changed),
-      ...affectedApps(readNodes(headRoot, headDirs), changed),
-    ]);
-    const baseSet = new Set(baseDirs);
-    const headSet = new Set(headDirs);
-    result.apps = await mapLimit([...apps].sort(), 2, async (app): Promise<AppDiff> => {
-      const errors: AppDiff["errors"] = [];
-      const side = async (present: boolean, root: string, name: "base" | "head") => {
-        if (!present) return new Map<string, RenderedResource>();
-        try {
-          return await build(kubectl, root, app);
-        } catch (error) {
-          if (!(error instanceof BuildError)) throw error;
-          errors.push({ side: name, message: error.message });
-          return undefined;
-        }
-      };
-      const before = await side(baseSet.has(app), baseRoot, "base");
-      const after = await side(headSet.has(app), headRoot, "head");
-      // Against a side that did not build, every resource of the other would look added or removed.
-      const resources = before && after ? compare(before, after, context) : [];
-      const status: AppStatus =
-        after === undefined
-          ? "error"
-          : before === undefined
-            ? "changed" // head builds again: the base's failure is the change
-            : !baseSet.has(app)
-              ? "added"
-              : !headSet.has(app)
-                ? "removed"
-                : resources.length > 0
-                  ? "changed"
-                  : "unchanged";
-      return { path: app, status, resources, errors };
-    });
+    noise = options.noise ?? (await loadDiffConfig(headRoot)).noise;
+    head = await renderSide(headRoot, options, helpers, true);
+    base = await renderSide(baseRoot, options, helpers, false);
   } finally {
+    await (await helpers?.catch(() => undefined))?.close();
     rmSync(tmp, { recursive: true, force: true });
   }
+
+  const ownerIds = new Set([...base.stage.owners.keys(), ...head.stage.owners.keys()]);
+  const ownerOf = (id: string) => (head.stage.owners.get(id) ?? base.stage.owners.get(id)) as BuildOwner;
+  const touched = (side: Side, id: string) =>
+    [...(side.inputs.get(id) ?? [])].some((input) => changed.some((file) => isWithin(file, input)));
+  const empty = new Map<string, BuiltResource>();
+  for (const id of [...ownerIds].sort()) {
+    const owner = ownerOf(id);
+    if (!scopes.some((scope) => isWithin(owner.path, scope))) continue;
+    const atBase = base.stage.owners.has(id);
+    const atHead = head.stage.owners.has(id);
+    const baseErrors = base.failures.get(id) ?? [];
+    const headErrors = [...(head.failures.get(id) ?? [])];
+    // Its path gone while the Flux Kustomization stays: Flux fails to build it and prunes nothing.
+    if (owner.kind === "Kustomization" && atBase && !atHead && rendersFlux(head, owner)) {
+      headErrors.push(
+        `the Flux Kustomization ${owner.namespace}/${owner.name} stays but its path ${owner.path} is gone: Flux fails to build it (nothing is pruned)`,
+      );
+    }
+    const errors: AppDiff["errors"] = [
+      ...baseErrors.map((message) => ({ side: "base" as const, message })),
+      ...headErrors.map((message) => ({ side: "head" as const, message })),
+    ];
+    const renders = baseErrors.length === 0 && headErrors.length === 0;
+    const { changes, dangers } = renders
+      ? compareOwner(
+          id,
+          atBase ? (base.objects.get(id) ?? empty) : empty,
+          atHead ? (head.objects.get(id) ?? empty) : empty,
+          noise,
+          context,
+          (b, h) =>
+            objectDangers(b?.object, h?.object, {
+              // Flux prunes with the owner's spec at head; an owner gone at head prunes as it was.
+              prunes: atHead
+                ? prunes(head.stage.owners.get(id), head)
+                : prunes(base.stage.owners.get(id), base),
+              owner: id,
+            }),
+        )
+      : { changes: [], dangers: [] };
+    // A Flux Kustomization no build renders (its file is applied by hand or by bootstrap): its
+    // prune/suspend/force still decide what Flux does with this owner's objects.
+    if (
+      owner.kind === "Kustomization" &&
+      atBase &&
+      atHead &&
+      !rendersFlux(base, owner) &&
+      !rendersFlux(head, owner)
+    ) {
+      dangers.push(
+        ...objectDangers(
+          base.stage.fluxByDir.get(owner.path)?.resource.object,
+          head.stage.fluxByDir.get(owner.path)?.resource.object,
+          { prunes: false, owner: id },
+        ).filter((d) => d.code === "flux-policy"),
+      );
+    }
+    const isTouched = touched(base, id) || touched(head, id);
+    const differs =
+      changes.length > 0 ||
+      dangers.length > 0 ||
+      atBase !== atHead ||
+      (errors.length > 0 && (baseErrors.length === 0 || headErrors.length === 0));
+    if (!isTouched && !differs) continue;
+    const status: AppStatus =
+      headErrors.length > 0
+        ? "error"
+        : baseErrors.length > 0
+          ? "changed" // head renders again: the base's failure is the change
+          : !atBase
+            ? "added"
+            : !atHead
+              ? "removed"
+              : changes.length > 0
+                ? "changed"
+                : "unchanged";
+    result.apps.push({
+      path: owner.path,
+      owner: {
+        id: owner.id,
+        kind: owner.kind,
+        name: owner.name,
+        namespace: owner.namespace,
+        path: owner.path,
+        ...(owner.parent ? { parent: owner.parent } : {}),
+        ...(owner.file ? { file: owner.file } : {}),
+      },
+      status,
+      resources: changes,
+      errors,
+    });
+    result.dangers.push(...dangers);
+    if (headErrors.length > 0) result.dangers.push(renderFailureDanger(id, headErrors.join("; ")));
+    for (const c of changes) result.totals[c.change] += 1;
+  }
+  result.helmReleases = helmSummaries(base, head, result.apps);
+  result.routine =
+    result.totals.changed > 0 &&
+    result.totals.added === 0 &&
+    result.totals.removed === 0 &&
+    result.dangers.length === 0 &&
+    result.apps.every((a) => a.errors.length === 0) &&
+    result.apps.every((a) => a.resources.every((r) => r.paths.length > 0 && r.paths.every(isVersionMove)));
   return result;
+}
+
+/**
+ * The ConfigMaps and Secrets a HelmRelease's `spec.valuesFrom` reads at one commit (their data;
+ * Secret values never leave this comparison), so a change there is the HelmRelease's too.
+ */
+function valuesSources(release: KubeObject, objects: readonly BuiltResource[]): unknown[] {
+  const namespace = String(field(release, "metadata", "namespace") ?? "");
+  const refs = field(release, "spec", "valuesFrom");
+  if (!Array.isArray(refs)) return [];
+  return refs.map((ref) => {
+    const kind = String(field(ref, "kind") ?? "");
+    const name = String(field(ref, "name") ?? "");
+    const source = objects.find(
+      (o) => o.kind === kind && o.name === name && (o.namespace || namespace) === namespace,
+    );
+    return source
+      ? [kind, name, field(source.object, "data"), field(source.object, "stringData")]
+      : [kind, name];
+  });
+}
+
+/** A summary per HelmRelease whose object, resolved chart or valuesFrom sources differ between the commits. */
+function helmSummaries(base: Side, head: Side, apps: readonly AppDiff[]): HelmSummary[] {
+  const isRelease = (r: BuiltResource) =>
+    r.kind === "HelmRelease" && group(r.apiVersion) === "helm.toolkit.fluxcd.io";
+  const releases = (side: Side) => {
+    const out = new Map<string, { resource: BuiltResource; owner: string }>();
+    for (const { owner, resource } of side.stage.objects)
+      if (isRelease(resource)) out.set(keyOf(resource), { resource, owner });
+    return out;
+  };
+  const before = releases(base);
+  const after = releases(head);
+  const shown = new Set(apps.map((a) => a.owner.id));
+  const out: HelmSummary[] = [];
+  for (const key of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+    const b = before.get(key);
+    const h = after.get(key);
+    const owner = (h ?? b)?.owner ?? "";
+    if (!shown.has(owner)) continue;
+    const chartBefore = b ? chartOf(b.resource.object, base.all) : undefined;
+    const chartAfter = h ? chartOf(h.resource.object, head.all) : undefined;
+    const valuesBefore = b ? valuesSources(b.resource.object, base.all) : [];
+    const valuesAfter = h ? valuesSources(h.resource.object, head.all) : [];
+    const valuesMoved = !isDeepStrictEqual(valuesBefore, valuesAfter);
+    // Rendered once the engine renders charts: an owner of that id on either side.
+    const isRendered =
+      base.stage.owners.get(key)?.kind === "HelmRelease" ||
+      head.stage.owners.get(key)?.kind === "HelmRelease";
+    const shownRender = apps.find((a) => a.owner.id === key);
+    if (
+      b &&
+      h &&
+      !shownRender &&
+      !valuesMoved &&
+      isDeepStrictEqual(b.resource.object, h.resource.object) &&
+      isDeepStrictEqual(chartBefore, chartAfter)
+    )
+      continue;
+    const rendered = isRendered ? (shownRender ?? { resources: [], errors: [] }) : undefined;
+    const count = (change: ResourceChangeKind) =>
+      rendered?.resources.filter((r) => r.change === change).length ?? 0;
+    const chart = chartAfter?.name ?? chartBefore?.name ?? "?";
+    const from = chartBefore?.version;
+    const to = chartAfter?.version;
+    const versions = !b
+      ? `${to} (new)`
+      : !h
+        ? `${from} (removed)`
+        : from === to
+          ? `${to}`
+          : `${from} → ${to}`;
+    const tail = rendered
+      ? rendered.errors.length > 0
+        ? `does not render at ${rendered.errors.map((e) => e.side).join(" and ")}`
+        : `${count("changed")} object${count("changed") === 1 ? "" : "s"} changed, ${count("added")} added, ${count("removed")} removed`
+      : from === to && b && h
+        ? `${valuesMoved ? "valuesFrom sources" : "values or settings"} changed (chart objects not rendered)`
+        : "chart objects not rendered";
+    out.push({
+      release: key,
+      owner,
+      chart,
+      ...(from !== undefined ? { from } : {}),
+      ...(to !== undefined ? { to } : {}),
+      rendered: rendered !== undefined,
+      added: count("added"),
+      changed: count("changed"),
+      removed: count("removed"),
+      line: `${chart} ${versions}: ${tail}`,
+    });
+  }
+  return out;
 }

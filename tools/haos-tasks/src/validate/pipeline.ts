@@ -6,17 +6,10 @@ import { platformRules } from "../lint/platform/index.ts";
 import { at, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
 import { lintStyle } from "../lint/style.ts";
-import { type Kustomization, readKustomization } from "../manifests/kustomization.ts";
-import {
-  type BuildFailure,
-  type BuildResult,
-  type BuildUnit,
-  buildKustomizations,
-  kustomizeEngine,
-  startHelpers,
-} from "../manifests/kustomize-build.ts";
+import type { Kustomization } from "../manifests/kustomization.ts";
+import { type BuildFailure, kustomizeEngine, startHelpers } from "../manifests/kustomize-build.ts";
 import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
-import { apiGroup, field, objectProblem, type Resource, resourcesOf } from "../manifests/resources.ts";
+import { apiGroup, objectProblem, resourcesOf } from "../manifests/resources.ts";
 import {
   findRepoRoot,
   isIgnored,
@@ -27,7 +20,7 @@ import {
   type Workspace,
   WorkspaceError,
 } from "../manifests/workspace.ts";
-import { hasParseErrors, pointerPosition, releaseAst } from "../manifests/yaml-source.ts";
+import { pointerPosition, releaseAst } from "../manifests/yaml-source.ts";
 import type { PhaseEvent } from "../phases.ts";
 import type { Platform } from "../platform/platform.ts";
 import { defaultChartCacheDir, pinnedChartDirs, startDefaultRenderer } from "../render/defaults.ts";
@@ -37,19 +30,11 @@ import { cacheDirs } from "../schemas/catalog.ts";
 import { LocationReader } from "../schemas/locations.ts";
 import { type FetchOptions, readSchemaLock, resolveMirror, type SchemaLock } from "../schemas/sources.ts";
 import { toolPath } from "../tools/paths.ts";
+import { type BuildStage, buildStage } from "./build-stage.ts";
 import { defaultPlatform } from "./catalog-loader.ts";
 import { configFileName, loadValidateConfig, type ValidateConfig } from "./config.ts";
 import { finalizeFindings } from "./finalize.ts";
-import {
-  buildsDifferently,
-  buildUnits,
-  type FluxKustomization,
-  fluxCreatedObjects,
-  fluxKustomizationOf,
-  fluxKustomizations,
-  isFluxKustomization,
-  substitute,
-} from "./flux.ts";
+import { fluxCreatedObjects } from "./flux.ts";
 import { PlatformLookup, ruleContext } from "./platforms.ts";
 import {
   duplicateResources,
@@ -170,153 +155,7 @@ function yieldEvery(ms: number, gate: Gate = new Gate()): () => Promise<void> {
   };
 }
 
-/** Directories to build: kustomizations no other kustomization in the tree includes (not Components). */
-function rootKustomizations(kustomizations: readonly Kustomization[]): string[] {
-  const included = new Set(
-    kustomizations.flatMap((k) => k.entries.flatMap((e) => (e.mayBeDirectory && e.path ? [e.path] : []))),
-  );
-  return kustomizations
-    .filter((k) => !included.has(k.dir))
-    .filter((k) => {
-      const doc = k.source.documents[0];
-      return doc !== undefined && !hasParseErrors(doc);
-    })
-    .filter((k) => field(k.source.documents[0]?.value, "kind") !== "Component")
-    .map((k) => k.dir);
-}
-
-/**
- * What validate builds for a workspace: its kustomizations, and the build units — the root
- * kustomizations and the paths of the Flux Kustomizations, with Flux's components, targetNamespace
- * and generated kustomizations. The benchmark's build floor builds the same units.
- */
-export function planBuilds(workspace: Workspace): {
-  kustomizations: Kustomization[];
-  byDir: Map<string, Kustomization>;
-  units: BuildUnit[];
-  fluxByDir: Map<string, FluxKustomization>;
-} {
-  const kustomizations = workspace.kustomizationDirs.flatMap((dir) => {
-    const source = kustomizationFileOf(workspace, dir);
-    return source ? [readKustomization(source, dir)] : [];
-  });
-  const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
-  const { units, byDir: fluxByDir } = buildUnits(
-    rootKustomizations(kustomizations),
-    fluxKustomizations(workspace),
-    (dir) => byDir.has(dir),
-    workspace.root,
-  );
-  return { kustomizations, byDir, units, fluxByDir };
-}
-
-/**
- * Builds the roots; when one fails, builds the kustomizations it includes on their own, level by
- * level, so one broken app does not leave its siblings unchecked. A failure is reported at the most
- * specific kustomization that fails: a parent whose included kustomization fails is not repeated.
- */
-async function buildFallingBackToIncluded(
-  roots: readonly string[],
-  kustomizations: readonly Kustomization[],
-  build: (dirs: readonly string[]) => Promise<BuildResult>,
-): Promise<BuildResult> {
-  const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
-  const included = (dir: string): string[] =>
-    (byDir.get(dir)?.entries ?? []).flatMap((e) =>
-      e.mayBeDirectory &&
-      e.path &&
-      byDir.has(e.path) &&
-      field(byDir.get(e.path)?.source.documents[0]?.value, "kind") !== "Component"
-        ? [e.path]
-        : [],
-    );
-  const result: BuildResult = { resources: [], failures: [] };
-  const attempted = new Set<string>();
-  let level = [...roots];
-  while (level.length > 0) {
-    for (const dir of level) attempted.add(dir);
-    const { resources, failures } = await build(level);
-    result.resources.push(...resources);
-    const next: string[] = [];
-    for (const failure of failures) {
-      const children = included(failure.dir).filter((d) => !attempted.has(d) && !next.includes(d));
-      next.push(...children);
-      result.failures.push(failure);
-    }
-    level = next;
-  }
-  // Keep only the most specific failures: drop a parent when something it includes failed too.
-  const failed = new Set(result.failures.map((f) => f.dir));
-  result.failures = result.failures.filter((f) => !included(f.dir).some((d) => failed.has(d)));
-  return result;
-}
-
-/**
- * Flux applies a child Kustomization as its parent's build made it: the parent's `spec.patches`
- * (the cluster-template idiom that gives every child its interval, prune or postBuild) and the
- * parent's substitution of the child's own fields. A child whose applied spec builds differently
- * from its file (or whose path only the parent's substitution resolves) is built again with the
- * applied spec; its objects replace those of the first build.
- */
-async function applyParentBuilds(
-  built: BuildResult,
-  fluxByDir: Map<string, FluxKustomization>,
-  workspace: Workspace,
-  options: ValidateOptions,
-): Promise<BuildResult> {
-  const knownDirectories = new Set(workspace.kustomizationDirs);
-  const written = [...fluxByDir.values()];
-  // Substitution first, on copies: the child's fields as the parent's postBuild leaves them.
-  const children = built.resources.filter((b) => isFluxKustomization(b));
-  if (children.length === 0) return built;
-  const copies = children.map((b) => ({ ...b, object: structuredClone(b.object) }));
-  substitute(copies, fluxByDir, [], configSources(workspace, fluxByDir));
-  const redo: FluxKustomization[] = [];
-  for (const child of copies) {
-    const source = written.find(
-      (k) => k.name === child.name && (k.namespace === child.namespace || !k.namespace),
-    );
-    const file = child.origin ? workspace.files.get(child.origin) : undefined;
-    const resource =
-      source?.resource ??
-      (file ? resourcesOf(file).find((r) => isFluxKustomization(r) && r.name === child.name) : undefined);
-    if (!resource) continue;
-    const applied = fluxKustomizationOf(resource, child.object, workspace.root, knownDirectories);
-    if (!applied) continue;
-    if (source && !buildsDifferently(source, applied)) continue;
-    if (redo.some((k) => k.dir === applied.dir)) continue;
-    if (source && source.dir !== applied.dir) fluxByDir.delete(source.dir);
-    fluxByDir.set(applied.dir, applied);
-    redo.push(applied);
-  }
-  if (redo.length === 0) return built;
-  const { units } = buildUnits([], redo, (dir) => knownDirectories.has(dir), workspace.root);
-  const helpers = kustomizeEngine(options) === "in-process" ? startHelpers({}) : undefined;
-  try {
-    const again = await buildKustomizations(units, {
-      root: workspace.root,
-      ...(options.kubectl ? { kubectl: options.kubectl } : {}),
-      ...(helpers ? { helpers } : {}),
-    });
-    const dirs = new Set(units.map((u) => u.dir));
-    return {
-      resources: [...built.resources.filter((b) => !dirs.has(b.build)), ...again.resources],
-      failures: [...built.failures.filter((f) => !dirs.has(f.dir)), ...again.failures],
-    };
-  } finally {
-    await closeHelpers(helpers);
-  }
-}
-
-/** The ConfigMaps and Secrets substituteFrom may read, when some Flux Kustomization substitutes. */
-function configSources(workspace: Workspace, fluxByDir: ReadonlyMap<string, FluxKustomization>): Resource[] {
-  // A file whose text names neither kind (nor escapes anything) holds neither.
-  return [...fluxByDir.values()].some((k) => k.postBuild)
-    ? [...workspace.files.values()]
-        .filter((source) => /ConfigMap|Secret|\\/.test(source.text))
-        .flatMap((source) => resourcesOf(source).filter((r) => r.kind === "ConfigMap" || r.kind === "Secret"))
-    : [];
-}
+export { planBuilds } from "./build-stage.ts";
 
 /** kubectl's message cut to its innermost cause (kustomize nests every level's context). */
 export function shortenBuildMessage(message: string, max = 220): string {
@@ -447,14 +286,6 @@ async function validateWith(
     return done(0);
   }
 
-  const { kustomizations, byDir, units, fluxByDir } = planBuilds(workspace);
-  builds = units.length;
-  const unitOf = new Map(units.map((u) => [u.dir, u]));
-  progress(
-    "build",
-    "running",
-    `${kustomizeEngine(options) === "kubectl" ? "kubectl kustomize" : "kustomize (in-process)"}: ${units.length} builds of ${workspace.kustomizationDirs.length} kustomizations`,
-  );
   // The style rules run while the helpers build and go on while kubeconform checks: nothing
   // before the schema stage needs their findings. They wait (the gate) while the run's critical
   // path is Node's own: from the build's last few roots (one per helper: their answers must be
@@ -462,24 +293,23 @@ async function validateWith(
   // file is parsed once, by whichever step reads it first.
   const gate = new Gate();
   const tail = os.availableParallelism();
-  if (units.length <= tail) gate.close();
-  const building = buildFallingBackToIncluded(
-    units.map((u) => u.dir),
-    kustomizations,
-    (dirs) =>
-      buildKustomizations(
-        dirs.map((d) => unitOf.get(d) ?? { dir: d }),
-        {
-          root,
-          ...(options.kubectl ? { kubectl: options.kubectl } : {}),
-          ...(helpers ? { helpers } : {}),
-          onChunk: (n, total) => {
-            if (total - n <= tail) gate.close();
-            progress("build", "progress", `${n}/${total} build batches`);
-          },
-        },
-      ),
-  ).finally(() => {
+  const building = buildStage(workspace, {
+    ...(options.kubectl ? { kubectl: options.kubectl } : {}),
+    ...(helpers ? { helpers } : {}),
+    onPlan: ({ units }) => {
+      builds = units.length;
+      progress(
+        "build",
+        "running",
+        `${kustomizeEngine(options) === "kubectl" ? "kubectl kustomize" : "kustomize (in-process)"}: ${units.length} builds of ${workspace.kustomizationDirs.length} kustomizations`,
+      );
+      if (units.length <= tail) gate.close();
+    },
+    onChunk: (n, total) => {
+      if (total - n <= tail) gate.close();
+      progress("build", "progress", `${n}/${total} build batches`);
+    },
+  }).finally(() => {
     gate.close();
     // The helpers' memory is free for kubeconform (their exit is awaited at the end).
     void closeHelpers(helpers);
@@ -488,22 +318,17 @@ async function validateWith(
   building.catch(() => {});
   const linting = lint(yieldEvery(5, gate));
   linting.catch(() => {});
-  let built: BuildResult;
+  let stage: BuildStage;
   try {
-    built = await building;
+    stage = await building;
   } catch (error) {
     gate.open();
     throw error;
   }
-  built = await applyParentBuilds(built, fluxByDir, workspace, options);
+  const { kustomizations, byDir, units, built, notes } = stage;
+  const unitOf = new Map(units.map((u) => [u.dir, u]));
   findings.push(...built.failures.map((f) => buildFailureFinding(f, workspace, kustomizations)));
-  const notes = substitute(
-    built.resources,
-    fluxByDir,
-    findings,
-    // The substituteFrom candidates, only when some Flux Kustomization substitutes at all.
-    configSources(workspace, fluxByDir),
-  );
+  findings.push(...stage.findings);
 
   const files = new SourceFiles(workspace);
   const subjects: Subject[] = await builtSubjects(built.resources, files);

@@ -1,7 +1,8 @@
 /**
- * A local GitHub API double (node:http on 127.0.0.1) for release tests: the git data API on a real
- * bare repository, refs with compare-and-swap semantics (ref creation is a real lock), and
- * releases in memory (drafts, publish, immutable tags, make_latest). Every request and response
+ * A local GitHub API double (node:http on 127.0.0.1) for release and sticky-comment tests: the
+ * git data API on a real bare repository, refs with compare-and-swap semantics (ref creation is a
+ * real lock), releases in memory (drafts, publish, immutable tags, make_latest) and issue comments
+ * in memory (list, create, update: the sticky diff comment). Every request and response
  * is validated against GitHub's OpenAPI description; violations are collected in `violations`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -23,6 +24,8 @@ const templates = [
   "/repos/{owner}/{repo}/releases/{release_id}",
   "/repos/{owner}/{repo}/releases/tags/{tag}",
   "/repos/{owner}/{repo}/commits/{ref}",
+  "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "/repos/{owner}/{repo}/issues/comments/{comment_id}",
 ];
 
 let sharedContract: OpenApiContract | undefined;
@@ -37,6 +40,17 @@ export interface StoredRelease {
   target_commitish: string;
   created_at: string;
   published_at: string | null;
+}
+
+/** A pull request's (issue's) comment, in memory. */
+export interface StoredComment {
+  id: number;
+  issue_number: number;
+  body: string;
+  /** Who wrote it: the token's bot (the double's writes) or a person (seeded by a test). */
+  author: { login: string; type: "Bot" | "User" };
+  created_at: string;
+  updated_at: string;
 }
 
 export interface RecordedRequest {
@@ -64,6 +78,8 @@ export interface GitHubDouble {
   repository: string;
   token: string;
   releases: StoredRelease[];
+  /** Issue and pull request comments (the double's writes are by github-actions[bot]). */
+  comments: StoredComment[];
   requests: RecordedRequest[];
   violations: string[];
   /** Commits created through the API without a custom author: GitHub signs them (verified). */
@@ -86,7 +102,7 @@ export interface GitHubDouble {
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 const docs = "https://docs.github.com/rest";
 
-function user(api: string, login: string): Record<string, unknown> {
+function user(api: string, login: string, type: "Bot" | "User" = "Bot"): Record<string, unknown> {
   const u = `${api}/users/${encodeURIComponent(login)}`;
   return {
     login,
@@ -105,7 +121,7 @@ function user(api: string, login: string): Record<string, unknown> {
     repos_url: `${u}/repos`,
     events_url: `${u}/events{/privacy}`,
     received_events_url: `${u}/received_events`,
-    type: "Bot",
+    type,
     site_admin: false,
   };
 }
@@ -135,6 +151,7 @@ export async function startGitHubDouble(options: {
     repository,
     token,
     releases: [],
+    comments: [],
     requests: [],
     violations: [],
     verified: new Set(),
@@ -212,6 +229,18 @@ export async function startGitHubDouble(options: {
     body: { message, documentation_url: docs, errors: [{ resource: "Release", code, field: "tag_name" }] },
   });
 
+  const commentJson = (c: StoredComment) => ({
+    id: c.id,
+    node_id: `IC_${c.id}`,
+    url: `${repoApi}/issues/comments/${c.id}`,
+    html_url: `${html}/pull/${c.issue_number}#issuecomment-${c.id}`,
+    issue_url: `${repoApi}/issues/${c.issue_number}`,
+    body: c.body,
+    user: user(api, c.author.login, c.author.type),
+    created_at: c.created_at,
+    updated_at: c.updated_at,
+    author_association: c.author.type === "Bot" ? "NONE" : "MEMBER",
+  });
   type Result = { status: number; body?: unknown };
   async function handle(
     op: Operation,
@@ -460,6 +489,46 @@ export async function startGitHubDouble(options: {
             parents: c.parents,
           },
         };
+      }
+      case "issues/list-comments": {
+        const perPage = Number(query.get("per_page") ?? 30);
+        const page = Number(query.get("page") ?? 1);
+        const all = double.comments.filter((c) => c.issue_number === Number(p.issue_number));
+        return { status: 200, body: all.slice((page - 1) * perPage, page * perPage).map(commentJson) };
+      }
+      case "issues/create-comment": {
+        const comment: StoredComment = {
+          id: nextId++,
+          issue_number: Number(p.issue_number),
+          body: String(body.body),
+          author: { login: "github-actions[bot]", type: "Bot" },
+          created_at: now(),
+          updated_at: now(),
+        };
+        double.comments.push(comment);
+        return { status: 201, body: commentJson(comment) };
+      }
+      case "issues/get-comment": {
+        const comment = double.comments.find((c) => c.id === Number(p.comment_id));
+        return comment ? { status: 200, body: commentJson(comment) } : notFound;
+      }
+      case "issues/update-comment": {
+        const comment = double.comments.find((c) => c.id === Number(p.comment_id));
+        if (!comment) return notFound;
+        // A token may edit another author's comment only with write access to the repository
+        // (GitHub answers 403 otherwise); the double's token edits only its own.
+        if (comment.author.type !== "Bot")
+          return {
+            status: 403,
+            body: {
+              message: "Resource not accessible by integration",
+              documentation_url: docs,
+              status: "403",
+            },
+          };
+        comment.body = String(body.body);
+        comment.updated_at = now();
+        return { status: 200, body: commentJson(comment) };
       }
       default:
         return notFound;

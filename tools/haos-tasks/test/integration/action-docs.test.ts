@@ -42,7 +42,14 @@ describe("tools/haos-tasks/README.md documents the Action", () => {
 
   it("permissions for every command, and the three workflows as examples", () => {
     const permissions = rows("Permissions per command");
-    expect([...permissions.keys()].sort()).toEqual(["diff", "release", "validate", "verify", "version-bump"]);
+    expect([...permissions.keys()].sort()).toEqual([
+      "comment",
+      "diff",
+      "release",
+      "validate",
+      "verify",
+      "version-bump",
+    ]);
     for (const workflow of ["ci.yml", "release.yml", "deploy-verify.yml"]) {
       expect(readme).toContain(`.github/workflows/${workflow}`);
     }

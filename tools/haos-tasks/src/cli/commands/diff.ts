@@ -2,28 +2,35 @@ import type { DiffOptions } from "../../diff/diff.ts";
 import { DEFAULT_MAX_CHARS, parseMaxChars, renderDiffMarkdown } from "../../diff/markdown.ts";
 import { type Command, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
 
-/** Exit code of a diff: 1 when an app does not build at head (the PR breaks it), else 0. */
+/** Exit code of a diff: 1 when an owner does not render at head (the PR breaks it), else 0. */
 export function diffExitCode(apps: readonly { status: string }[]): number {
   return apps.some((a) => a.status === "error") ? ExitCode.failure : ExitCode.ok;
 }
 
 export const diffCommand: Command = {
   path: ["diff"],
-  summary: "Render each changed Flux app at base and head and diff the resources (Markdown)",
-  usage: "haos-tasks diff --base <ref> [--head <ref>] [--path <dir>…] [--format markdown|json]",
+  summary:
+    "Render what a change does to the cluster: both commits through validate's build, diffed per owner, dangers first",
+  usage: "haos-tasks diff --base <ref> [--head <ref>] [--path <dir>…] [--format markdown|json|diff]",
   details: [
-    "Finds the kustomization directories affected by the files changed between the merge base of",
-    "<base> and <head> (a changed file inside the directory or inside anything it loads), builds each",
-    "at both commits with `kubectl kustomize`, and diffs the resources by kind/namespace/name.",
-    "Secret data/stringData values (and annotations carrying them) are redacted. Markdown starts",
-    "with <!-- haos-tasks:diff -->.",
+    "Renders the merge base of <base> and <head>, and <head>, with validate's build (Flux",
+    "Kustomizations with their components, targetNamespace, generated kustomizations and postBuild",
+    "substitution) and diffs what each owner renders (the Flux Kustomization, kustomization root or",
+    "HelmRelease), by kind/namespace/name. An owner is shown when a changed file is one it reads or",
+    "when its rendered objects differ; one that fails to render is a render failure, not a deletion.",
+    "Danger notes (immutable-field, data-loss, re-import, vm-restart, rbac-widened, flux-policy,",
+    "render-failure) come first. Chart-bump noise (diff.noise in .haos-tasks.yaml; default",
+    "helm.sh/chart, checksum/*, app.kubernetes.io/version) is left out. Secret values are redacted.",
+    "Markdown starts with <!-- haos-tasks-diff --> and fits --max-chars, naming what it cut.",
+    "Builds in-process (kustomize-build) unless HAOS_TASKS_KUBECTL or HAOS_TASKS_KUSTOMIZE=kubectl.",
     "",
-    "exit codes: 0 diff rendered, 1 an app does not build at head, 2 usage, git error or a --path",
+    "exit codes: 0 diff rendered, 1 an owner does not render at head, 2 usage, git error or a --path",
     "that exists at neither commit",
   ].join("\n"),
   examples: [
     "haos-tasks diff --base origin/main",
     "haos-tasks diff --base v1.2.0 --head HEAD --path apps --format json",
+    "haos-tasks diff --base origin/main --format diff | less -R",
   ],
   options: {
     ...helpOption,
@@ -38,7 +45,7 @@ export const diffCommand: Command = {
     },
     format: {
       type: "string",
-      valueName: "markdown|json",
+      valueName: "markdown|json|diff",
       description: "Output format.",
       default: "markdown",
     },
@@ -49,7 +56,7 @@ export const diffCommand: Command = {
     },
   },
   async run(args, io) {
-    const format = formatOption(args.values.format, ["markdown", "json"] as const, "markdown");
+    const format = formatOption(args.values.format, ["markdown", "json", "diff"] as const, "markdown");
     const base = args.values.base;
     if (typeof base !== "string" || base === "") {
       throw new UsageError("--base <ref> is required, e.g. `--base origin/main`");
@@ -61,12 +68,20 @@ export const diffCommand: Command = {
       base,
       head: typeof args.values.head === "string" ? args.values.head : "HEAD",
       paths: Array.isArray(args.values.path) ? args.values.path : [],
-      kubectl: io.env.HAOS_TASKS_KUBECTL ?? "kubectl",
+      ...(io.env.HAOS_TASKS_KUBECTL ? { kubectl: io.env.HAOS_TASKS_KUBECTL } : {}),
+      env: io.env,
     };
-    const { diffApps } = await import("../../diff/diff.ts");
+    const [{ diffApps }, { diffJson, diffUnified }] = await Promise.all([
+      import("../../diff/diff.ts"),
+      import("../../diff/formats.ts"),
+    ]);
     const result = await diffApps(options);
     io.stdout(
-      format === "json" ? `${JSON.stringify(result, null, 2)}\n` : renderDiffMarkdown(result, { maxChars }),
+      format === "json"
+        ? `${JSON.stringify(diffJson(result), null, 2)}\n`
+        : format === "diff"
+          ? diffUnified(result)
+          : renderDiffMarkdown(result, { maxChars }),
     );
     return diffExitCode(result.apps);
   },

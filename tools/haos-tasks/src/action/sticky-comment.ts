@@ -1,0 +1,107 @@
+import { DIFF_MARKER, LEGACY_DIFF_MARKERS } from "../diff/markdown.ts";
+
+/** Where a sticky comment goes: the API, the repository, the pull request and the token. */
+export interface CommentTarget {
+  /** e.g. https://api.github.com (GITHUB_API_URL). */
+  apiUrl: string;
+  /** `owner/name`. */
+  repository: string;
+  issue: number;
+  token: string;
+}
+
+export interface StickyResult {
+  action: "created" | "updated" | "unchanged";
+  id: number;
+  url: string;
+}
+
+interface IssueComment {
+  id: number;
+  body?: string;
+  html_url: string;
+  user: { login: string; type: string } | null;
+}
+
+/** A GitHub API failure with the fix (a read-only token names the permission). */
+export class CommentError extends Error {
+  readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.hint = hint;
+  }
+}
+
+async function call<T>(target: CommentTarget, method: string, path: string, body?: unknown): Promise<T> {
+  const url = `${target.apiUrl.replace(/\/+$/, "")}/repos/${target.repository}${path}`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: {
+        accept: "application/vnd.github+json",
+        authorization: `Bearer ${target.token}`,
+        "x-github-api-version": "2022-11-28",
+        "user-agent": "haos-tasks-diff",
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (error) {
+    throw new CommentError(
+      `GitHub API unreachable at ${url}: ${(error as Error).message}`,
+      "check the network and GITHUB_API_URL",
+    );
+  }
+  const text = await response.text();
+  if (response.ok) return (text === "" ? undefined : JSON.parse(text)) as T;
+  let message = text.slice(0, 200);
+  try {
+    message = (JSON.parse(text) as { message?: string }).message ?? message;
+  } catch {
+    // an HTML error page: its first characters are the message
+  }
+  const hint =
+    response.status === 401
+      ? "pass a valid token in the `token` input"
+      : response.status === 403 || response.status === 404
+        ? "the job needs `permissions: pull-requests: write` (a fork's pull request gets a read-only token: keep its diff in the job summary)"
+        : "retry; the comment is created or updated in place on the next run";
+  throw new CommentError(`GitHub ${method} ${path} failed (${response.status}): ${message}`, hint);
+}
+
+const isOurs = (c: IssueComment) =>
+  typeof c.body === "string" && [DIFF_MARKER, ...LEGACY_DIFF_MARKERS].some((m) => c.body?.startsWith(m));
+
+/**
+ * Creates the pull request's one diff comment, or updates it in place: the comment whose body
+ * starts with the marker (or an earlier version's), a bot's first when several do. A comment that
+ * only quotes the marker further down is not ours. An identical body is left alone.
+ */
+export async function upsertStickyComment(target: CommentTarget, body: string): Promise<StickyResult> {
+  if (!body.startsWith(DIFF_MARKER)) {
+    throw new CommentError(
+      `the comment body does not start with ${DIFF_MARKER}`,
+      "pass the diff command's diff-markdown output as the body",
+    );
+  }
+  const found: IssueComment[] = [];
+  for (let page = 1; ; page++) {
+    const comments = await call<IssueComment[]>(
+      target,
+      "GET",
+      `/issues/${target.issue}/comments?per_page=100&page=${page}`,
+    );
+    found.push(...comments.filter(isOurs));
+    if (comments.length < 100) break;
+  }
+  const mine = found.find((c) => c.user?.type === "Bot") ?? found[0];
+  if (mine && mine.body === body) return { action: "unchanged", id: mine.id, url: mine.html_url };
+  if (mine) {
+    const updated = await call<IssueComment>(target, "PATCH", `/issues/comments/${mine.id}`, { body });
+    return { action: "updated", id: updated.id, url: updated.html_url };
+  }
+  const created = await call<IssueComment>(target, "POST", `/issues/${target.issue}/comments`, { body });
+  return { action: "created", id: created.id, url: created.html_url };
+}

@@ -1,0 +1,355 @@
+import type { Finding } from "../findings.ts";
+import { type Kustomization, readKustomization } from "../manifests/kustomization.ts";
+import {
+  type BuildResult,
+  type BuildUnit,
+  type BuiltResource,
+  buildKustomizations,
+  kustomizeEngine,
+  startHelpers,
+} from "../manifests/kustomize-build.ts";
+import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
+import { field, type Resource, resourcesOf } from "../manifests/resources.ts";
+import { kustomizationFileOf, type Workspace } from "../manifests/workspace.ts";
+import { hasParseErrors } from "../manifests/yaml-source.ts";
+import {
+  buildsDifferently,
+  buildUnits,
+  type FluxKustomization,
+  fluxKustomizationOf,
+  fluxKustomizations,
+  isFluxKustomization,
+  substitute,
+} from "./flux.ts";
+
+/**
+ * Flux applies a child Kustomization as its parent's build made it: the parent's `spec.patches`
+ * (the cluster-template idiom that gives every child its interval, prune or postBuild) and the
+ * parent's substitution of the child's own fields. A child whose applied spec builds differently
+ * from its file (or whose path only the parent's substitution resolves) is built again with the
+ * applied spec; its objects replace those of the first build.
+ */
+async function applyParentBuilds(
+  built: BuildResult,
+  fluxByDir: Map<string, FluxKustomization>,
+  workspace: Workspace,
+  options: Pick<BuildStageOptions, "kubectl" | "env">,
+): Promise<{ built: BuildResult; units: BuildUnit[] }> {
+  const knownDirectories = new Set(workspace.kustomizationDirs);
+  const written = [...fluxByDir.values()];
+  // Substitution first, on copies: the child's fields as the parent's postBuild leaves them.
+  const children = built.resources.filter((b) => isFluxKustomization(b));
+  if (children.length === 0) return { built, units: [] };
+  const copies = children.map((b) => ({ ...b, object: structuredClone(b.object) }));
+  substitute(copies, fluxByDir, [], configSources(workspace, fluxByDir));
+  const redo: FluxKustomization[] = [];
+  for (const child of copies) {
+    const source = written.find(
+      (k) => k.name === child.name && (k.namespace === child.namespace || !k.namespace),
+    );
+    const file = child.origin ? workspace.files.get(child.origin) : undefined;
+    const resource =
+      source?.resource ??
+      (file ? resourcesOf(file).find((r) => isFluxKustomization(r) && r.name === child.name) : undefined);
+    if (!resource) continue;
+    const applied = fluxKustomizationOf(resource, child.object, workspace.root, knownDirectories);
+    if (!applied) continue;
+    if (source && !buildsDifferently(source, applied)) continue;
+    if (redo.some((k) => k.dir === applied.dir)) continue;
+    if (source && source.dir !== applied.dir) fluxByDir.delete(source.dir);
+    fluxByDir.set(applied.dir, applied);
+    redo.push(applied);
+  }
+  if (redo.length === 0) return { built, units: [] };
+  const { units } = buildUnits([], redo, (dir) => knownDirectories.has(dir), workspace.root);
+  const helpers =
+    kustomizeEngine(options) === "in-process"
+      ? startHelpers(options.env ? { env: options.env } : {})
+      : undefined;
+  helpers?.catch(() => {});
+  try {
+    const again = await buildKustomizations(units, {
+      root: workspace.root,
+      ...(options.kubectl ? { kubectl: options.kubectl } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(helpers ? { helpers } : {}),
+    });
+    const dirs = new Set(units.map((u) => u.dir));
+    return {
+      built: {
+        resources: [...built.resources.filter((b) => !dirs.has(b.build)), ...again.resources],
+        failures: [...built.failures.filter((f) => !dirs.has(f.dir)), ...again.failures],
+      },
+      units,
+    };
+  } finally {
+    await (await helpers?.catch(() => undefined))?.close();
+  }
+}
+
+/** The ConfigMaps and Secrets substituteFrom may read, when some Flux Kustomization substitutes. */
+function configSources(workspace: Workspace, fluxByDir: ReadonlyMap<string, FluxKustomization>): Resource[] {
+  // A file whose text names neither kind (nor escapes anything) holds neither.
+  return [...fluxByDir.values()].some((k) => k.postBuild)
+    ? [...workspace.files.values()]
+        .filter((source) => /ConfigMap|Secret|\\/.test(source.text))
+        .flatMap((source) => resourcesOf(source).filter((r) => r.kind === "ConfigMap" || r.kind === "Secret"))
+    : [];
+}
+
+/** Directories to build: kustomizations no other kustomization in the tree includes (not Components). */
+function rootKustomizations(kustomizations: readonly Kustomization[]): string[] {
+  const included = new Set(
+    kustomizations.flatMap((k) => k.entries.flatMap((e) => (e.mayBeDirectory && e.path ? [e.path] : []))),
+  );
+  return kustomizations
+    .filter((k) => !included.has(k.dir))
+    .filter((k) => {
+      const doc = k.source.documents[0];
+      return doc !== undefined && !hasParseErrors(doc);
+    })
+    .filter((k) => field(k.source.documents[0]?.value, "kind") !== "Component")
+    .map((k) => k.dir);
+}
+
+/**
+ * What validate builds for a workspace: its kustomizations, and the build units — the root
+ * kustomizations and the paths of the Flux Kustomizations, with Flux's components, targetNamespace
+ * and generated kustomizations. The benchmark's build floor builds the same units.
+ */
+export function planBuilds(workspace: Workspace): {
+  kustomizations: Kustomization[];
+  byDir: Map<string, Kustomization>;
+  units: BuildUnit[];
+  fluxByDir: Map<string, FluxKustomization>;
+} {
+  const kustomizations = workspace.kustomizationDirs.flatMap((dir) => {
+    const source = kustomizationFileOf(workspace, dir);
+    return source ? [readKustomization(source, dir)] : [];
+  });
+  const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
+  const { units, byDir: fluxByDir } = buildUnits(
+    rootKustomizations(kustomizations),
+    fluxKustomizations(workspace),
+    (dir) => byDir.has(dir),
+    workspace.root,
+  );
+  return { kustomizations, byDir, units, fluxByDir };
+}
+
+/**
+ * Builds the roots; when one fails, builds the kustomizations it includes on their own, level by
+ * level, so one broken app does not leave its siblings unchecked. A failure is reported at the most
+ * specific kustomization that fails: a parent whose included kustomization fails is not repeated.
+ */
+async function buildFallingBackToIncluded(
+  roots: readonly string[],
+  kustomizations: readonly Kustomization[],
+  build: (dirs: readonly string[]) => Promise<BuildResult>,
+): Promise<BuildResult> {
+  const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
+  const included = (dir: string): string[] =>
+    (byDir.get(dir)?.entries ?? []).flatMap((e) =>
+      e.mayBeDirectory &&
+      e.path &&
+      byDir.has(e.path) &&
+      field(byDir.get(e.path)?.source.documents[0]?.value, "kind") !== "Component"
+        ? [e.path]
+        : [],
+    );
+  const result: BuildResult = { resources: [], failures: [] };
+  const attempted = new Set<string>();
+  let level = [...roots];
+  while (level.length > 0) {
+    for (const dir of level) attempted.add(dir);
+    const { resources, failures } = await build(level);
+    result.resources.push(...resources);
+    const next: string[] = [];
+    for (const failure of failures) {
+      const children = included(failure.dir).filter((d) => !attempted.has(d) && !next.includes(d));
+      next.push(...children);
+      result.failures.push(failure);
+    }
+    level = next;
+  }
+  // Keep only the most specific failures: drop a parent when something it includes failed too.
+  const failed = new Set(result.failures.map((f) => f.dir));
+  result.failures = result.failures.filter((f) => !included(f.dir).some((d) => failed.has(d)));
+  return result;
+}
+
+/**
+ * What renders an object, as Flux would apply it: the Flux Kustomization whose path it is built
+ * from, a kustomization root no Flux Kustomization names (`kind: "kustomization"`), or — once the
+ * render engine renders charts — the HelmRelease whose chart renders it (`parent`: the owner that
+ * applies the HelmRelease).
+ */
+export interface BuildOwner {
+  /** `Kustomization/<namespace>/<name>`, `HelmRelease/<namespace>/<name>`, or the root's directory. */
+  id: string;
+  kind: "Kustomization" | "HelmRelease" | "kustomization";
+  name: string;
+  namespace: string;
+  /** Repo-relative directory it builds (spec.path, the kustomization root, a HelmRelease's parent's). */
+  path: string;
+  /** The owner that applies this one (a HelmRelease: the Flux Kustomization that renders it). */
+  parent?: string;
+  /** Repo-relative file that declares it (Flux objects). */
+  file?: string;
+}
+
+/** One rendered object and the owner that renders it. */
+export interface OwnedObject {
+  owner: string;
+  resource: BuiltResource;
+}
+
+/** An owner that does not render, with the renderer's message (paths repo-relative). */
+export interface OwnerFailure {
+  owner: string;
+  /** The kustomization (or chart source) that failed, repo-relative. */
+  dir: string;
+  message: string;
+}
+
+export interface BuildStageOptions {
+  /** Build with this `kubectl kustomize` instead of the in-process helper (see kustomizeEngine). */
+  kubectl?: string;
+  /** In-process helpers already started (startHelpers): used, not closed. Else started and closed here. */
+  helpers?: Promise<KustomizeBuilder>;
+  /** Called with the plan before anything is built (validate sizes its progress and pacing on it). */
+  onPlan?: (plan: ReturnType<typeof planBuilds>) => void;
+  /** Progress of the kustomize builds (done of total). */
+  onChunk?: (done: number, total: number) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface BuildStage {
+  kustomizations: Kustomization[];
+  byDir: Map<string, Kustomization>;
+  units: BuildUnit[];
+  fluxByDir: Map<string, FluxKustomization>;
+  /** Every built object (Flux postBuild substitution applied) and every build failure. */
+  built: BuildResult;
+  /** Objects whose substitution left variables unresolved (validate's subjects note them). */
+  notes: Map<BuiltResource, { unresolved: string[]; by: string }>;
+  /** Substitution failures (flux/substitution), in the order they were found. */
+  findings: Finding[];
+  owners: Map<string, BuildOwner>;
+  /** `built.resources`, each with its owner. */
+  objects: OwnedObject[];
+  /** `built.failures`, each with its owner. */
+  failures: OwnerFailure[];
+}
+
+/** The owner of each build unit: its Flux Kustomization, else the kustomization root itself. */
+function unitOwners(units: readonly BuildUnit[], fluxByDir: ReadonlyMap<string, FluxKustomization>) {
+  const owners = new Map<string, BuildOwner>();
+  const ownerOfUnit = new Map<string, string>();
+  for (const unit of units) {
+    const k = fluxByDir.get(unit.dir);
+    const owner: BuildOwner = k
+      ? {
+          id: `Kustomization/${k.namespace}/${k.name}`,
+          kind: "Kustomization",
+          name: k.name,
+          namespace: k.namespace,
+          path: unit.dir,
+          file: k.resource.source.file,
+        }
+      : { id: unit.dir, kind: "kustomization", name: unit.dir, namespace: "", path: unit.dir };
+    owners.set(owner.id, owner);
+    ownerOfUnit.set(unit.dir, owner.id);
+  }
+  return { owners, ownerOfUnit };
+}
+
+/**
+ * validate's build, as one step: plan the units (planBuilds), build them with kustomize (falling
+ * back to the kustomizations a failing root includes), apply Flux's postBuild substitution, and
+ * say which owner renders each object and which owner each failure stops. validate and diff both
+ * call it; diff once per commit.
+ */
+export async function buildStage(workspace: Workspace, options: BuildStageOptions = {}): Promise<BuildStage> {
+  const root = workspace.root;
+  const plan = planBuilds(workspace);
+  const { kustomizations, byDir, units, fluxByDir } = plan;
+  options.onPlan?.(plan);
+  const unitOf = new Map(units.map((u) => [u.dir, u]));
+  const ownHelpers =
+    options.helpers === undefined && kustomizeEngine(options) === "in-process"
+      ? startHelpers(options.env ? { env: options.env } : {})
+      : undefined;
+  ownHelpers?.catch(() => {});
+  const helpers = options.helpers ?? ownHelpers;
+  let built: BuildResult;
+  try {
+    built = await buildFallingBackToIncluded(
+      units.map((u) => u.dir),
+      kustomizations,
+      (dirs) =>
+        buildKustomizations(
+          dirs.map((d) => unitOf.get(d) ?? { dir: d }),
+          {
+            root,
+            ...(options.kubectl ? { kubectl: options.kubectl } : {}),
+            ...(options.env ? { env: options.env } : {}),
+            ...(helpers ? { helpers } : {}),
+            ...(options.onChunk ? { onChunk: options.onChunk } : {}),
+          },
+        ),
+    );
+  } finally {
+    await (await ownHelpers?.catch(() => undefined))?.close();
+  }
+  const applied = await applyParentBuilds(built, fluxByDir, workspace, options);
+  built = applied.built;
+  for (const unit of applied.units) {
+    const at = units.findIndex((u) => u.dir === unit.dir);
+    if (at >= 0) units[at] = unit;
+    else units.push(unit);
+    unitOf.set(unit.dir, unit);
+  }
+  const findings: Finding[] = [];
+  const notes = substitute(
+    built.resources,
+    fluxByDir,
+    findings,
+    // The substituteFrom candidates, only when some Flux Kustomization substitutes at all.
+    configSources(workspace, fluxByDir),
+  );
+  const { owners, ownerOfUnit } = unitOwners(units, fluxByDir);
+  // A kustomization built on its own after its root failed (or reported as the most specific
+  // failure) belongs to the unit that includes it.
+  const includedBy = new Map<string, string>();
+  const walk = (unit: string, dir: string, seen: Set<string>) => {
+    if (seen.has(dir)) return;
+    seen.add(dir);
+    if (!includedBy.has(dir)) includedBy.set(dir, unit);
+    for (const e of byDir.get(dir)?.entries ?? []) if (e.mayBeDirectory && e.path) walk(unit, e.path, seen);
+  };
+  for (const unit of units) includedBy.set(unit.dir, unit.dir);
+  for (const unit of units) {
+    for (const start of [unit.dir, ...(unit.components ?? []), ...(unit.generated ?? [])])
+      walk(unit.dir, start, new Set());
+  }
+  const ownerOf = (dir: string): string => {
+    const unit = includedBy.get(dir) ?? dir;
+    const id = ownerOfUnit.get(unit);
+    if (id) return id;
+    owners.set(dir, { id: dir, kind: "kustomization", name: dir, namespace: "", path: dir });
+    return dir;
+  };
+  return {
+    kustomizations,
+    byDir,
+    units,
+    fluxByDir,
+    built,
+    notes,
+    findings,
+    owners,
+    objects: built.resources.map((resource) => ({ owner: ownerOf(resource.build), resource })),
+    failures: built.failures.map((f) => ({ owner: ownerOf(f.dir), dir: f.dir, message: f.message })),
+  };
+}
