@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import {
   createReadStream,
   existsSync,
@@ -132,6 +133,8 @@ export async function startRegistry(): Promise<Registry> {
       "    enabled: true",
       "http:",
       `  addr: ${host}`,
+      // Signs upload state; set, so the registry does not warn that it generated one.
+      `  secret: ${randomBytes(16).toString("hex")}`,
       "",
     ].join("\n"),
   );
