@@ -11,7 +11,13 @@ import {
   resolveMirror,
   type SchemaLock,
 } from "../schemas/sources.ts";
-import { type PinnedChart, pinnedChartDigest, pinnedCharts, stagePinnedChart } from "./pinned-charts.ts";
+import {
+  type PinnedChart,
+  pinnedChart,
+  pinnedChartDigest,
+  pinnedCharts,
+  stagePinnedChart,
+} from "./pinned-charts.ts";
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), "haos-pinned-charts-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -39,11 +45,7 @@ const summary = (c: PinnedChart): unknown => ({
   version: c.version,
   dependencies: c.dependencies.map(summary),
 });
-const chart = (name: string, version: string) => {
-  const found = pinnedCharts(lock).find((c) => c.name === name && c.version === version);
-  if (!found) throw new Error(`no pinned chart ${name} ${version}`);
-  return found;
-};
+const chart = (name: string, version: string) => pinnedChart(lock, name, version);
 
 describe("pinnedCharts", () => {
   it("lists every chart the lock pins completely, with its library dependencies, from the URLs", () => {
@@ -137,6 +139,13 @@ describe("pinnedCharts", () => {
         ),
       ),
     ).toThrow(/needs .*\/v1\.6\.2\/packages\/library\/cozy-lib\//);
+  });
+
+  it("finds one chart by name and version, or names the versions it pins", () => {
+    expect(pinnedChart(lock, "app-template", "4.1.0").origin).toContain("/app-template-4.1.0/");
+    expect(() => pinnedChart(lock, "app-template", "4.2.0")).toThrow(
+      "schemas.lock.json pins no chart app-template 4.2.0 (it pins 4.1.0, 4.1.1)",
+    );
   });
 
   it("refuses a CozyStack release whose artifact version it does not know, naming where to add it", () => {

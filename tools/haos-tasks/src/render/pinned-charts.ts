@@ -180,6 +180,18 @@ export function pinnedCharts(lock: SchemaLock): PinnedChart[] {
   return charts.sort((a, b) => (a.name === b.name ? cmp(a.version, b.version) : cmp(a.name, b.name)));
 }
 
+/** The pinned chart `name` at `version`, or an error listing the versions the lock pins. */
+export function pinnedChart(lock: SchemaLock, name: string, version: string): PinnedChart {
+  const charts = pinnedCharts(lock);
+  const found = charts.find((c) => c.name === name && c.version === version);
+  if (found) return found;
+  const versions = charts.filter((c) => c.name === name).map((c) => c.version);
+  throw new SourceError(
+    `schemas.lock.json pins no chart ${name} ${version}${versions.length > 0 ? ` (it pins ${versions.join(", ")})` : ""}`,
+    "pin every file of the chart (URL and sha256) in schemas.lock.json, or use a pinned version",
+  );
+}
+
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const sha256 = (bytes: Uint8Array | string): string => createHash("sha256").update(bytes).digest("hex");
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
-import { pinnedCharts, stagePinnedChart } from "../../src/render/pinned-charts.ts";
+import { pinnedChart, stagePinnedChart } from "../../src/render/pinned-charts.ts";
 import { readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import {
   type ChartRepository,
@@ -44,9 +44,10 @@ beforeAll(async () => {
   const lock = await readSchemaLock();
   const mirror = resolveMirror(undefined);
   for (const [name, version] of wanted) {
-    const chart = pinnedCharts(lock).find((c) => c.name === name && c.version === version);
-    if (!chart) throw new Error(`${name} ${version} is not pinned`);
-    staged.set(`${name}@${version}`, await stagePinnedChart(chart, mirror ? { mirror } : {}));
+    staged.set(
+      `${name}@${version}`,
+      await stagePinnedChart(pinnedChart(lock, name, version), mirror ? { mirror } : {}),
+    );
   }
   registry = await startRegistry();
   for (const [name, version, repoPath] of wanted)

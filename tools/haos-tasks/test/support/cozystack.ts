@@ -1,7 +1,7 @@
 import { parseAllDocuments, stringify } from "yaml";
 import { KubeClient, type KubeObject } from "../../src/kube/client.ts";
 import type { ResourceKind } from "../../src/kube/resources.ts";
-import { cozystackChartVersions, pinnedCharts, stagePinnedChart } from "../../src/render/pinned-charts.ts";
+import { cozystackChartVersions, pinnedChart, stagePinnedChart } from "../../src/render/pinned-charts.ts";
 import { readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import type { TestApiServer } from "./apiserver.ts";
 import { type ArtifactServer, pinnedText, serveChartAsExternalArtifact } from "./flux.ts";
@@ -101,10 +101,7 @@ spec:
 export async function stageCozystackChart(chart: "vm-disk" | "vm-instance"): Promise<string> {
   const lock = await readSchemaLock();
   const mirror = resolveMirror(undefined);
-  const origin = `https://raw.githubusercontent.com/cozystack/cozystack/${cozystackVersion}/packages/apps/${chart}/`;
-  const pinned = pinnedCharts(lock).find((c) => c.origin === origin);
-  if (!pinned) throw new Error(`no ${chart} chart files pinned`);
-  return await stagePinnedChart(pinned, mirror ? { mirror } : {});
+  return await stagePinnedChart(pinnedChart(lock, chart, cozystackChartVersion), mirror ? { mirror } : {});
 }
 
 export interface CozystackOptions {
