@@ -107,9 +107,23 @@ export interface Registry {
 
 /**
  * Starts the real CNCF distribution registry on 127.0.0.1 at a free port: filesystem storage in a
- * temporary directory, no auth, plain HTTP, access log on; resolves once `/v2/` answers 200.
+ * temporary directory, no auth, plain HTTP, access log on; resolves once `/v2/` answers 200 (from
+ * this registry: its access log shows the request). A port taken between choosing and binding it
+ * (other test processes pick ports too) is retried on another port.
  */
 export async function startRegistry(): Promise<Registry> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRegistryOnce();
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof PortTakenError)) throw error;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startRegistryOnce(): Promise<Registry> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "haos-registry-"));
   const storageDir = path.join(dir, "storage");
   const logPath = path.join(dir, "registry.log");
@@ -153,13 +167,32 @@ export async function startRegistry(): Promise<Registry> {
     { env, processGroup: true },
   );
   const logs = () => (existsSync(logPath) ? readFileSync(logPath, "utf8") : "");
+  const requests = () =>
+    logs()
+      .split("\n")
+      .flatMap((line) => {
+        // Apache combined log format: … "GET /v2/… HTTP/1.1" 200 …
+        const m = /"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3}) /.exec(line);
+        return m ? [`${m[1]} ${m[2]} ${m[3]}`] : [];
+      });
+  const fail = async (error: Error): Promise<never> => {
+    await proc.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  };
   let exitCode: number | null | undefined;
   void proc.exited.then((code) => {
     exitCode = code;
   });
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (exitCode !== undefined) throw new Error(`registry exited (${exitCode}) before serving:\n${logs()}`);
+    if (exitCode !== undefined) {
+      const log = logs();
+      const message = `registry exited (${exitCode}) before serving on ${host}:\n${log}`;
+      return await fail(
+        /address already in use/.test(log) ? new PortTakenError(message) : new Error(message),
+      );
+    }
     const status = await new Promise<number>((resolve) => {
       const req = http.get(`http://${host}/v2/`, (res) => {
         res.resume();
@@ -168,13 +201,19 @@ export async function startRegistry(): Promise<Registry> {
       req.on("error", () => resolve(0));
       req.setTimeout(2000, () => req.destroy());
     });
-    if (status === 200) break;
-    if (Date.now() > deadline) {
-      await proc.stop();
-      throw new Error(
-        `registry on ${host} did not answer /v2/ within 30 s (last status ${status}):\n${logs()}`,
-      );
+    if (status === 200) {
+      // The access log line reaches the log file just after the response: wait for it (2 s).
+      const until = Date.now() + 2000;
+      while (!requests().includes("GET /v2/ 200") && exitCode === undefined && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 20));
+      if (requests().includes("GET /v2/ 200")) break;
+      if (exitCode !== undefined) continue;
+      return await fail(new PortTakenError(`another server answers on ${host}`));
     }
+    if (Date.now() > deadline)
+      return await fail(
+        new Error(`registry on ${host} did not answer /v2/ within 30 s (last status ${status}):\n${logs()}`),
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -184,14 +223,7 @@ export async function startRegistry(): Promise<Registry> {
     storageDir,
     pid: proc.child.pid as number,
     logs,
-    requests: () =>
-      logs()
-        .split("\n")
-        .flatMap((line) => {
-          // Apache combined log format: … "GET /v2/… HTTP/1.1" 200 …
-          const m = /"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3}) /.exec(line);
-          return m ? [`${m[1]} ${m[2]} ${m[3]}`] : [];
-        }),
+    requests,
     async close() {
       await proc.stop();
       rmSync(dir, { recursive: true, force: true });
