@@ -4,8 +4,8 @@
 #
 #   bash tools/bootstrap/bootstrap.sh [GROUP|TOOL ...]
 #   groups: validate (kubeconform kustomize-build), flux (the three Flux controllers),
-#           test (kubeconform kustomize-build etcd kube-apiserver + flux), all (everything)
-#   tools:  kubeconform kustomize-build actionlint etcd kube-apiserver zizmor pre-commit source-controller kustomize-controller helm-controller
+#           test (kubeconform kustomize-build etcd kube-apiserver registry helm + flux), all (everything)
+#   tools:  kubeconform kustomize-build actionlint etcd kube-apiserver registry helm zizmor pre-commit source-controller kustomize-controller helm-controller
 #
 # Go builds reuse Go's module cache and build cache (GOMODCACHE/GOCACHE, ~/.cache by default),
 # so a rebuild after a version bump only compiles what changed.
@@ -113,6 +113,15 @@ install_one() {
       local v="k8s.io/component-base/version"
       go_wrapper kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$KUBERNETES_VERSION" \
         "-X $v.gitVersion=$KUBERNETES_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean -X $v.buildDate=1970-01-01T00:00:00Z" ;;
+    # The CNCF distribution registry and Helm's CLI: the tests' OCI chart registry on 127.0.0.1 and
+    # the client that packages, pushes and pulls charts (test/support/charts.ts). Version stamped as
+    # each upstream Makefile does.
+    registry)
+      go_wrapper registry github.com/distribution/distribution/v3/cmd/registry "$REGISTRY_VERSION" \
+        "-X github.com/distribution/distribution/v3/version.version=$REGISTRY_VERSION" ;;
+    helm)
+      go_wrapper helm helm.sh/helm/v4/cmd/helm "$HELM_VERSION" \
+        "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION -X helm.sh/helm/v4/internal/version.gitTreeState=clean" ;;
     zizmor) pip_tool zizmor "$ZIZMOR_VERSION" ;;
     pre-commit) pip_tool pre-commit "$PRE_COMMIT_VERSION" ;;
     # Flux's controllers, from wrapper modules that copy each controller's replace lines (go install
@@ -120,7 +129,7 @@ install_one() {
     source-controller) go_wrapper source-controller github.com/fluxcd/source-controller "$SOURCE_CONTROLLER_VERSION" ;;
     kustomize-controller) go_wrapper kustomize-controller github.com/fluxcd/kustomize-controller "$KUSTOMIZE_CONTROLLER_VERSION" ;;
     helm-controller) go_wrapper helm-controller github.com/fluxcd/helm-controller "$HELM_CONTROLLER_VERSION" ;;
-    *) die "unknown tool or group '$1' (tools: kubeconform kustomize-build actionlint etcd kube-apiserver zizmor pre-commit source-controller kustomize-controller helm-controller; groups: validate flux test all)" ;;
+    *) die "unknown tool or group '$1' (tools: kubeconform kustomize-build actionlint etcd kube-apiserver registry helm zizmor pre-commit source-controller kustomize-controller helm-controller; groups: validate flux test all)" ;;
   esac
 }
 
@@ -136,8 +145,8 @@ for t in "${targets[@]}"; do
   case "$t" in
     validate) tools+=(kubeconform kustomize-build) ;;
     flux) tools+=(source-controller kustomize-controller helm-controller) ;;
-    test) tools+=(kubeconform kustomize-build etcd kube-apiserver source-controller kustomize-controller helm-controller) ;;
-    all) tools+=(kubeconform kustomize-build actionlint etcd kube-apiserver zizmor pre-commit source-controller kustomize-controller helm-controller) ;;
+    test) tools+=(kubeconform kustomize-build etcd kube-apiserver registry helm source-controller kustomize-controller helm-controller) ;;
+    all) tools+=(kubeconform kustomize-build actionlint etcd kube-apiserver registry helm zizmor pre-commit source-controller kustomize-controller helm-controller) ;;
     *) tools+=("$t") ;;
   esac
 done

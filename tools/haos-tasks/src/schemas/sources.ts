@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -142,7 +142,8 @@ export async function fetchSource(source: LockedSource, options: FetchOptions = 
     );
   }
   await mkdir(cacheDir, { recursive: true });
-  const tmp = `${cached}.${process.pid}.tmp`;
+  // Unique per call: concurrent fetches of one source in one process must not share a temp file.
+  const tmp = `${cached}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   await writeFile(tmp, bytes);
   await rename(tmp, cached);
   return bytes;

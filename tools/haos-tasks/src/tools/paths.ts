@@ -11,6 +11,8 @@ export type ToolName =
   | "actionlint"
   | "etcd"
   | "kube-apiserver"
+  | "registry"
+  | "helm"
   | "zizmor";
 
 /** Tool → bootstrap group that installs it, for the fix printed when it is missing. */
@@ -20,6 +22,8 @@ const installHint: Record<ToolName, string> = {
   actionlint: "npm run bootstrap -- actionlint",
   etcd: "npm run bootstrap -- test",
   "kube-apiserver": "npm run bootstrap -- test",
+  registry: "npm run bootstrap -- test",
+  helm: "npm run bootstrap -- test",
   zizmor: "npm run bootstrap -- zizmor",
 };
 

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -47,6 +47,26 @@ describe("tools/bootstrap/bootstrap.sh", () => {
     expect(apiserver.stdout).toBe(`Kubernetes ${versions.KUBERNETES_VERSION}`);
     const etcd = await execa(path.join(toolsRepoRoot, ".tools/bin/etcd"), ["--version"]);
     expect(etcd.stdout).toContain(`etcd Version: ${versions.ETCD_VERSION?.replace(/^v/, "")}`);
+  });
+
+  it("pins the distribution registry and Helm's CLI in their wrapper modules, version-stamped as upstream stamps them", async () => {
+    const versions = pinnedVersions();
+    const registry = await execa(path.join(toolsRepoRoot, ".tools/bin/registry"), ["--version"]);
+    expect(registry.stdout).toBe(
+      `${path.join(toolsRepoRoot, ".tools/bin/registry")} github.com/distribution/distribution/v3 ${versions.REGISTRY_VERSION}`,
+    );
+    const helm = await execa(path.join(toolsRepoRoot, ".tools/bin/helm"), [
+      "version",
+      "--template",
+      "{{.Version}}",
+    ]);
+    expect(helm.stdout).toBe(versions.HELM_VERSION);
+    // The Helm SDK helm-controller links: the version the charts are packaged and pulled with.
+    const controllerMod = readFileSync(
+      path.join(toolsRepoRoot, "tools/bootstrap/go/helm-controller/go.mod"),
+      "utf8",
+    );
+    expect(controllerMod).toContain(`helm.sh/helm/v4 ${versions.HELM_VERSION}`);
   });
 
   it("builds kustomize-build with the kustomize library versions.env pins (kubectl 1.34's)", async () => {

@@ -180,6 +180,8 @@ describe("moon run :test right after quick start 1", () => {
     "kubeconform",
     "etcd",
     "kube-apiserver",
+    "registry",
+    "helm",
     "source-controller",
     "kustomize-controller",
     "helm-controller",

@@ -1,32 +1,29 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
+import { pinnedCharts, stagePinnedChart } from "../../src/render/pinned-charts.ts";
 import { fetchSource, mirrorPathFor, readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import { catalogLoader } from "../../src/validate/catalog-loader.ts";
 import { validate } from "../../src/validate/pipeline.ts";
 import { startTestApiServer, type TestApiServer } from "../support/apiserver.ts";
-import {
-  type FluxControllers,
-  installFluxCrds,
-  packageChartDir,
-  startFluxControllers,
-} from "../support/flux.ts";
+import { pushChart, type Registry, startRegistry } from "../support/charts.ts";
+import { type FluxControllers, installFluxCrds, startFluxControllers } from "../support/flux.ts";
 import { buildApp, get, type Json, type K8sObject, verifyRunnerDir } from "./runner-manifests.ts";
-import { type OciRegistry, startOciRegistry } from "./runner-oci-registry.ts";
 
 // apps/verify-runner rendered by the REAL helm-controller (v1.6.4) and source-controller (v1.8.5):
 // the app's HelmRepository and both HelmReleases, exactly as `kubectl kustomize` builds them, are
 // applied to a real kube-apiserver; source-controller pulls both charts over OCI, helm-controller
 // installs them (the ARC CRDs come from the controller chart's crds/), and the test reads what the
 // charts rendered. The charts are the pinned upstream files (schemas.lock.json, sha256-checked,
-// read through the mirror), packaged as `helm package` lays them out.
+// read through the mirror; src/render/pinned-charts.ts), packaged by `helm package`.
 //
-// The one substitution: ghcr.io is unreachable here, so the HelmRepository's URL points at an OCI
-// registry on 127.0.0.1 (plain HTTP, hence `insecure: true`) serving those same charts.
+// The one substitution: ghcr.io is unreachable here, so the HelmRepository's URL points at a real
+// OCI registry (CNCF distribution) on 127.0.0.1 (plain HTTP, hence `insecure: true`) to which
+// `helm package` + `helm push` published those same charts.
 // Not run here, because they cannot: the Deployment's pod (no kubelet or container runtime on these
 // machines) — a stand-in writes the Deployment status the deployment controller writes once the pod
 // is available, so Helm's wait can finish — and ARC's own controller, which registers the scale
@@ -37,33 +34,25 @@ const ociRepository = "actions/actions-runner-controller-charts";
 
 let server: TestApiServer;
 let flux: FluxControllers;
-let registry: OciRegistry;
+let registry: Registry;
 let scratch: string;
 let shipped: K8sObject[];
 let applied: K8sObject[];
 let stopStandIn = () => {};
 
-/** The chart's files from the lock (sha256-verified), written out as a chart directory. */
+/** The pinned chart (schemas.lock.json, sha256-verified), staged as a chart directory. */
 async function lockedChart(
   chart: string,
 ): Promise<{ dir: string; chartYaml: string; files: string[]; mirrorFiles: string[] }> {
   const lock = await readSchemaLock();
   const mirror = resolveMirror(undefined);
-  const sources = lock.sources.filter((s) => s.url.includes(`/${chartsUrl}${chart}/`));
-  const dir = path.join(scratch, chart);
-  const files: string[] = [];
-  for (const source of sources) {
-    const rel = source.url.split(`/${chartsUrl}${chart}/`)[1] as string;
-    const target = path.join(dir, rel);
-    mkdirSync(path.dirname(target), { recursive: true });
-    writeFileSync(target, await fetchSource(source, mirror ? { mirror } : {}));
-    files.push(rel);
-  }
+  const pinned = pinnedCharts(lock).find((c) => c.origin.endsWith(`/${chartsUrl}${chart}/`));
+  if (!pinned) throw new Error(`${chart} is not pinned in schemas.lock.json`);
+  const dir = await stagePinnedChart(pinned, mirror ? { mirror } : {});
   // Every file of the chart in the mirror is locked (a chart missing a template would still render).
   const mirrorFiles: string[] = [];
   if (mirror) {
-    const chartYamlSource = sources.find((s) => s.url.endsWith("/Chart.yaml"));
-    const root = path.dirname(mirrorPathFor(mirror, String(chartYamlSource?.url)));
+    const root = path.dirname(mirrorPathFor(mirror, `${pinned.origin}Chart.yaml`));
     const walk = (d: string, prefix: string) => {
       for (const name of readdirSync(d)) {
         const full = path.join(d, name);
@@ -73,11 +62,10 @@ async function lockedChart(
     };
     walk(root, "");
   }
-  const { readFile } = await import("node:fs/promises");
   return {
     dir,
-    chartYaml: await readFile(path.join(dir, "Chart.yaml"), "utf8"),
-    files: files.sort(),
+    chartYaml: readFileSync(path.join(dir, "Chart.yaml"), "utf8"),
+    files: pinned.files.map((f) => f.path).sort(),
     mirrorFiles: mirrorFiles.sort(),
   };
 }
@@ -180,11 +168,10 @@ beforeAll(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), "haos-runner-helm-"));
   server = await startTestApiServer();
   await installFluxCrds(server);
-  registry = await startOciRegistry();
-  for (const chart of ["gha-runner-scale-set-controller", "gha-runner-scale-set"]) {
-    const { dir, chartYaml } = await lockedChart(chart);
-    registry.pushChart(`${ociRepository}/${chart}`, await packageChartDir(dir, chart), chartYaml);
-  }
+  // The real CNCF distribution registry; the charts packaged and pushed by Helm's own CLI.
+  registry = await startRegistry();
+  for (const chart of ["gha-runner-scale-set-controller", "gha-runner-scale-set"])
+    await pushChart(registry, (await lockedChart(chart)).dir, ociRepository);
   const storage = path.join(scratch, "source-controller-storage");
   mkdirSync(storage);
   flux = await startFluxControllers(server, {

@@ -1,10 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
 import { KubeClient, type KubeObject } from "../../src/kube/client.ts";
 import type { ResourceKind } from "../../src/kube/resources.ts";
-import { fetchSource, readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
+import { cozystackChartVersions, pinnedChart, stagePinnedChart } from "../../src/render/pinned-charts.ts";
+import { readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import type { TestApiServer } from "./apiserver.ts";
 import { type ArtifactServer, pinnedText, serveChartAsExternalArtifact } from "./flux.ts";
 
@@ -25,7 +23,7 @@ import { type ArtifactServer, pinnedText, serveChartAsExternalArtifact } from ".
 
 export const cozystackVersion = "v1.6.2";
 /** The chart version cozystack-api's artifacts carry on v1.6.2 (Chart.yaml says 0.0.0 until built). */
-export const cozystackChartVersion = "1.6.2+312b60c99a2f";
+export const cozystackChartVersion = cozystackChartVersions[cozystackVersion] as string;
 
 const helmRelease: ResourceKind = {
   group: "helm.toolkit.fluxcd.io",
@@ -96,32 +94,14 @@ spec:
             status: { type: object, x-kubernetes-preserve-unknown-fields: true }
 `;
 
-/** Writes the real chart (and cozy-lib under charts/) from the mirror into a directory. */
+/**
+ * The real chart with cozy-lib under charts/, from the mirror, as cozystack-api's artifacts carry it
+ * (src/render/pinned-charts.ts; a shared, content-addressed directory: read it, do not modify it).
+ */
 export async function stageCozystackChart(chart: "vm-disk" | "vm-instance"): Promise<string> {
   const lock = await readSchemaLock();
   const mirror = resolveMirror(undefined);
-  const root = mkdtempSync(path.join(os.tmpdir(), `haos-${chart}-`));
-  const dir = path.join(root, chart);
-  const copy = async (prefix: string, into: string): Promise<number> => {
-    const base = `https://raw.githubusercontent.com/cozystack/cozystack/${cozystackVersion}/packages/${prefix}/`;
-    const files = lock.sources.filter((s) => s.url.startsWith(base));
-    for (const source of files) {
-      const rel = source.url.slice(base.length);
-      const out = path.join(into, rel);
-      mkdirSync(path.dirname(out), { recursive: true });
-      writeFileSync(out, await fetchSource(source, mirror ? { mirror } : {}));
-    }
-    return files.length;
-  };
-  if ((await copy(`apps/${chart}`, dir)) === 0) throw new Error(`no ${chart} chart files pinned`);
-  await copy("library/cozy-lib", path.join(dir, "charts", "cozy-lib"));
-  // CozyStack's build stamps the version (Chart.yaml ships `version: 0.0.0 # Placeholder`).
-  const chartYaml = path.join(dir, "Chart.yaml");
-  writeFileSync(
-    chartYaml,
-    readFileSync(chartYaml, "utf8").replace(/^version: .*$/m, `version: ${cozystackChartVersion}`),
-  );
-  return dir;
+  return await stagePinnedChart(pinnedChart(lock, chart, cozystackChartVersion), mirror ? { mirror } : {});
 }
 
 export interface CozystackOptions {

@@ -7,6 +7,14 @@ import { fluxControllerNames, fluxControllerPath } from "./flux.ts";
  * `test` bootstrap group: the real-Flux scenarios never skip.
  */
 export default function setup(): void {
-  for (const tool of ["kubeconform", "kustomize-build", "etcd", "kube-apiserver"] as const) toolPath(tool);
+  for (const tool of [
+    "kubeconform",
+    "kustomize-build",
+    "etcd",
+    "kube-apiserver",
+    "registry",
+    "helm",
+  ] as const)
+    toolPath(tool);
   for (const controller of fluxControllerNames) fluxControllerPath(controller);
 }

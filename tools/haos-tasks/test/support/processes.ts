@@ -27,20 +27,31 @@ export interface ManagedProcess {
 /**
  * Starts a server process whose output goes to a log file, plus a detached reaper that kills it
  * if this test process dies without calling stop() — so a crashed or killed vitest worker never
- * leaves etcd or kube-apiserver behind.
+ * leaves etcd or kube-apiserver behind. With `processGroup`, the server leads its own process
+ * group and every signal (stop's and the reaper's) goes to the whole group, children included.
  */
 export function startManaged(
   name: string,
   command: string,
   args: string[],
   logPath: string,
-  options: { env?: NodeJS.ProcessEnv } = {},
+  options: { env?: NodeJS.ProcessEnv; processGroup?: boolean } = {},
 ): ManagedProcess {
   const log = createWriteStream(logPath, { flags: "a" });
+  const group = options.processGroup === true;
   const child = spawn(command, args, {
     stdio: ["ignore", "pipe", "pipe"],
+    detached: group,
     ...(options.env ? { env: options.env } : {}),
   });
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      if (group && child.pid) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch {
+      // already gone
+    }
+  };
   // Two sources into one log: neither may end it (the first to close would, by default, and the
   // other's last lines would then be a "write after end"); stop() ends it once both are closed.
   child.stdout?.pipe(log, { end: false });
@@ -51,10 +62,11 @@ export function startManaged(
     "sh",
     [
       "-c",
-      'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; kill -TERM "$2" 2>/dev/null; sleep 3; kill -KILL "$2" 2>/dev/null; exit 0',
+      'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; kill -TERM -- "$3" 2>/dev/null; sleep 3; kill -KILL -- "$3" 2>/dev/null; exit 0',
       "reaper",
       String(process.pid),
       String(child.pid),
+      group ? `-${child.pid}` : String(child.pid),
     ],
     { detached: true, stdio: "ignore" },
   );
@@ -63,11 +75,12 @@ export function startManaged(
   const stop = (graceMs = 5000): Promise<void> => {
     stopping ??= (async () => {
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+        signal("SIGTERM");
+        const timer = setTimeout(() => signal("SIGKILL"), graceMs);
         await exited;
         clearTimeout(timer);
       }
+      if (group) signal("SIGKILL"); // whatever of the group outlived its leader
       try {
         if (reaper.pid) process.kill(reaper.pid, "SIGKILL");
       } catch {
