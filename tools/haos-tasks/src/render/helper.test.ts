@@ -17,11 +17,20 @@ const release = {
   kind: "HelmRelease",
   metadata: { name: "echo", namespace: "apps" },
   spec: {
-    chart: { spec: { chart: "app-template", version: "4.1.0", sourceRef: { kind: "HelmRepository", name: "bjw-s" } } },
+    chart: {
+      spec: { chart: "app-template", version: "4.1.0", sourceRef: { kind: "HelmRepository", name: "bjw-s" } },
+    },
     values: {
-      controllers: { main: { containers: { main: { image: { repository: "ghcr.io/example/echo", tag: "1.2.3" } } } } },
+      controllers: {
+        main: { containers: { main: { image: { repository: "ghcr.io/example/echo", tag: "1.2.3" } } } },
+      },
       service: { main: { controller: "main", ports: { http: { port: 8080 } } } },
-      route: { main: { parentRefs: [{ name: "gateway" }], rules: [{ backendRefs: [{ identifier: "main", port: 8080 }] }] } },
+      route: {
+        main: {
+          parentRefs: [{ name: "gateway", namespace: "network" }],
+          rules: [{ backendRefs: [{ identifier: "main", port: 8080 }] }],
+        },
+      },
     },
   },
 };
@@ -58,18 +67,29 @@ describe("startRenderer (tools/bootstrap/go/flux-render)", () => {
   });
 
   it("renders a HelmRelease with the declared capabilities, and reports schema errors as pointers", async () => {
-    const request = { release, chart: { type: "dir" as const, path: chart }, kubeVersion: "v1.34.0", offline: true };
+    const request = {
+      release,
+      chart: { type: "dir" as const, path: chart },
+      kubeVersion: "v1.34.0",
+      offline: true,
+      schemaMirrors: [mirror],
+    };
     const plain = await renderer.helm(request);
     expect(plain.error).toBeUndefined();
     const route = plain.resources.find((r) => r.object.kind === "HTTPRoute");
     expect(route?.object.apiVersion).toBe("gateway.networking.k8s.io/v1alpha2");
     expect(route?.template).toBe("app-template/templates/common.yaml");
-    expect((route?.object.metadata as { labels: Record<string, string> }).labels).toMatchObject({
-      "helm.toolkit.fluxcd.io/name": "echo",
-      "helm.toolkit.fluxcd.io/namespace": "apps",
-    });
+    expect((route?.object.metadata as { labels?: Record<string, string> } | undefined)?.labels).toMatchObject(
+      {
+        "helm.toolkit.fluxcd.io/name": "echo",
+        "helm.toolkit.fluxcd.io/namespace": "apps",
+      },
+    );
 
-    const withGateway = await renderer.helm({ ...request, apiVersions: ["gateway.networking.k8s.io/v1/HTTPRoute"] });
+    const withGateway = await renderer.helm({
+      ...request,
+      apiVersions: ["gateway.networking.k8s.io/v1/HTTPRoute"],
+    });
     expect(withGateway.resources.find((r) => r.object.kind === "HTTPRoute")?.object.apiVersion).toBe(
       "gateway.networking.k8s.io/v1",
     );
@@ -82,7 +102,9 @@ describe("startRenderer (tools/bootstrap/go/flux-render)", () => {
   });
 
   it("substitutes as Flux does", async () => {
-    const text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: ${SET:+alt}\n  b: ${EMPTY:+alt}\n";
+    const text =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux's ${VAR} syntax, not a template literal
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: ${SET:+alt}\n  b: ${EMPTY:+alt}\n";
     const [result] = await renderer.envsubst([{ text, vars: { SET: "x", EMPTY: "" } }]);
     expect(result?.object?.data).toEqual({ a: "x", b: "alt" });
   });
@@ -106,7 +128,9 @@ describe("startRenderer (tools/bootstrap/go/flux-render)", () => {
     const deadline = Date.now() + 5000;
     while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     // A zombie waiting for its reaper counts as gone: /proc says so.
-    const zombie = existsSync(`/proc/${pid}/status`) ? (await execa("cat", [`/proc/${pid}/status`])).stdout : "";
+    const zombie = existsSync(`/proc/${pid}/status`)
+      ? (await execa("cat", [`/proc/${pid}/status`])).stdout
+      : "";
     expect(pidAlive(pid) && !/State:\s+Z/.test(zombie)).toBe(false);
   });
 });

@@ -56,6 +56,13 @@ export interface HelmRenderRequest {
   offline?: boolean;
   mirrors?: ChartMirror[];
   timeoutSeconds?: number;
+  /**
+   * values.schema.json `$ref` URL → local file (e.g. the copies schemas.lock.json pins): bjw-s
+   * common's schemas/*.json are not in its packaged chart, Helm fetches them.
+   */
+  schemaFiles?: Record<string, string>;
+  /** Directories where the file for a `$ref` URL is the directory plus the URL's path. */
+  schemaMirrors?: string[];
 }
 
 export type RenderErrorCode =
@@ -238,7 +245,9 @@ export async function startRenderer(options: RendererOptions = {}): Promise<Rend
       const next = pending.shift();
       if (!next || message.id !== next.id) {
         fail(
-          new RendererError(`flux-render answered request ${String(message.id)} while ${String(next?.id)} was expected`),
+          new RendererError(
+            `flux-render answered request ${String(message.id)} while ${String(next?.id)} was expected`,
+          ),
         );
         return;
       }

@@ -7,6 +7,7 @@ import { fluxControllerNames, fluxControllerPath } from "./flux.ts";
  * `test` bootstrap group: the real-Flux scenarios never skip.
  */
 export default function setup(): void {
-  for (const tool of ["kubeconform", "kustomize-build", "flux-render", "etcd", "kube-apiserver"] as const) toolPath(tool);
+  for (const tool of ["kubeconform", "kustomize-build", "flux-render", "etcd", "kube-apiserver"] as const)
+    toolPath(tool);
   for (const controller of fluxControllerNames) fluxControllerPath(controller);
 }
