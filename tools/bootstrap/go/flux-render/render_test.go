@@ -501,3 +501,55 @@ func TestBadRequestsDoNotCrash(t *testing.T) {
 	}
 	_ = reflect.TypeOf
 }
+
+const arcRelease = `
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: arc
+  namespace: arc-systems
+spec:
+  chart:
+    spec:
+      chart: gha-runner-scale-set-controller
+`
+
+// The ARC controller chart ships its CRDs in crds/: helm-controller applies them before the install
+// (policy Create by default) with its origin labels, and leaves them out with install.crds: Skip.
+func TestChartCRDsFollowThePolicy(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "gha-runner-scale-set-controller")
+	copyTree(t, filepath.Join(mirrorRoot(t), "actions/actions-runner-controller/gha-runner-scale-set-0.14.2/charts/gha-runner-scale-set-controller"), dir)
+	req := map[string]any{
+		"id": 1, "op": "helm", "release": helmRelease(t, arcRelease),
+		"chart": map[string]any{"type": "dir", "path": dir}, "kubeVersion": "v1.34.0",
+	}
+	rs := resources(t, roundTrip(t, req))
+	crds := 0
+	for i, r := range rs {
+		if r["crd"] == true {
+			if i != crds {
+				t.Fatalf("CRD at position %d after a non-CRD", i)
+			}
+			crds++
+			if dig(r["object"], "kind") != "CustomResourceDefinition" || !strings.HasPrefix(r["template"].(string), "gha-runner-scale-set-controller/crds/") {
+				t.Fatalf("CRD entry %v from %v", dig(r["object"], "kind"), r["template"])
+			}
+			if dig(r["object"], "metadata", "labels", "helm.toolkit.fluxcd.io/name") != "arc" {
+				t.Fatalf("CRD without origin labels: %v", mustJSON(dig(r["object"], "metadata")))
+			}
+		}
+	}
+	if crds != 4 || findKind(rs, "Deployment") == nil {
+		t.Fatalf("want 4 CRDs and the controller Deployment, got %d CRDs of %d resources", crds, len(rs))
+	}
+	req["release"] = helmRelease(t, arcRelease+"  install:\n    crds: Skip\n")
+	for _, r := range resources(t, roundTrip(t, req)) {
+		if r["crd"] == true || dig(r["object"], "kind") == "CustomResourceDefinition" {
+			t.Fatal("install.crds: Skip still renders CRDs")
+		}
+	}
+	req["release"] = helmRelease(t, arcRelease+"  install:\n    crds: Sometimes\n")
+	if e, _ := roundTrip(t, req)["error"].(map[string]any); e == nil || !strings.Contains(e["message"].(string), "invalid CRD upgrade policy 'Sometimes'") {
+		t.Fatal("an invalid CRD policy must fail as helm-controller does")
+	}
+}
