@@ -47,6 +47,11 @@ type request struct {
 
 	// op "envsubst"
 	Items []envsubstItem `json:"items,omitempty"`
+
+	// op "kustomize": the source root, the Kustomization's spec.path and its spec
+	Root string         `json:"root,omitempty"`
+	Path string         `json:"path,omitempty"`
+	Spec map[string]any `json:"spec,omitempty"`
 }
 
 // opError is the "error" of a failed response.
@@ -100,7 +105,7 @@ func greeting() hello {
 		Kustomize:  moduleVersion("github.com/fluxcd/pkg/kustomize"),
 		Envsubst:   moduleVersion("github.com/fluxcd/pkg/envsubst"),
 		KustomizeA: moduleVersion("sigs.k8s.io/kustomize/api"),
-		Ops:        []string{"helm", "envsubst"},
+		Ops:        []string{"helm", "envsubst", "kustomize"},
 	}
 }
 
@@ -125,11 +130,13 @@ func handle(line []byte) (resp any) {
 		return renderHelm(&req)
 	case "envsubst":
 		return runEnvsubst(&req)
+	case "kustomize":
+		return runKustomize(&req)
 	default:
 		return map[string]any{"id": req.ID, "error": &opError{
 			Code:    "bad-request",
 			Message: fmt.Sprintf("unknown op %q", req.Op),
-			Hint:    `ops: "helm", "envsubst"`,
+			Hint:    `ops: "helm", "envsubst", "kustomize"`,
 		}}
 	}
 }
