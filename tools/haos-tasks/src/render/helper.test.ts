@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -107,6 +107,31 @@ describe("startRenderer (tools/bootstrap/go/flux-render)", () => {
       "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: ${SET:+alt}\n  b: ${EMPTY:+alt}\n";
     const [result] = await renderer.envsubst([{ text, vars: { SET: "x", EMPTY: "" } }]);
     expect(result?.object?.data).toEqual({ a: "x", b: "alt" });
+  });
+
+  it("builds a Flux Kustomization without writing into the source", async () => {
+    const source = path.join(tmp, "source");
+    mkdirSync(path.join(source, "apps/web"), { recursive: true });
+    writeFileSync(
+      path.join(source, "apps/web/cm.yaml"),
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n",
+    );
+    const result = await renderer.kustomize({
+      root: source,
+      path: "apps/web",
+      spec: { targetNamespace: "x" },
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.kustomization).toBe("created");
+    expect(result.resources).toEqual([
+      {
+        origin: { path: "cm.yaml" },
+        object: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "web", namespace: "x" } },
+      },
+    ]);
+    expect(existsSync(path.join(source, "apps/web/kustomization.yaml"))).toBe(false);
+    const missing = await renderer.kustomize({ root: source, path: "../outside" });
+    expect(missing.error?.code).toBe("bad-request");
   });
 
   it("never outlives its parent, even one killed with SIGKILL", async () => {

@@ -141,6 +141,30 @@ export type EnvsubstResult =
   | { object: Record<string, unknown>; disabled?: boolean; error?: undefined }
   | { object?: undefined; error: { message: string; line?: number; column?: number } };
 
+export interface KustomizeRequest {
+  /** The source root (absolute). */
+  root: string;
+  /** The Kustomization's spec.path, relative to root. */
+  path: string;
+  /** The Kustomization's spec (targetNamespace, namePrefix, components, patches, images, ...). */
+  spec?: Record<string, unknown>;
+}
+
+export interface KustomizeObject {
+  object: Record<string, unknown>;
+  origin?: { path?: string; repo?: string; ref?: string; configuredIn?: string; configuredBy?: unknown };
+  /** For objects holding `${`: their YAML as kustomize-controller substitutes it. */
+  text?: string;
+}
+
+export type KustomizeResult =
+  | { resources: KustomizeObject[]; kustomization?: "created"; error?: undefined }
+  | {
+      resources: [];
+      kustomization?: undefined;
+      error: { code: "build" | "bad-request" | "panic"; message: string };
+    };
+
 export interface RendererVersions {
   helm: string;
   chartutil: string;
@@ -155,6 +179,8 @@ export interface Renderer {
   readonly pid: number | undefined;
   helm(request: HelmRenderRequest): Promise<HelmRenderResult>;
   envsubst(items: readonly EnvsubstItem[]): Promise<EnvsubstResult[]>;
+  /** A Flux Kustomization built as kustomize-controller builds it (never writes into `root`). */
+  kustomize(request: KustomizeRequest): Promise<KustomizeResult>;
   /** Closes stdin and waits for the process to exit. */
   close(): Promise<void>;
 }
@@ -332,6 +358,14 @@ export async function startRenderer(options: RendererOptions = {}): Promise<Rend
       const message = await send({ op: "envsubst", items });
       if (message.error) throw new RendererError(`flux-render envsubst: ${JSON.stringify(message.error)}`);
       return message.items as EnvsubstResult[];
+    },
+    async kustomize(request) {
+      const message = await send({ op: "kustomize", ...request });
+      if (message.error) return { resources: [], error: message.error as { code: "build"; message: string } };
+      return {
+        resources: (message.resources as KustomizeObject[] | undefined) ?? [],
+        ...(message.kustomization === "created" ? { kustomization: "created" as const } : {}),
+      };
     },
     async close() {
       child.stdin.end();
