@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
@@ -204,5 +206,54 @@ func TestHTTPRepositoryChartAndDirDependencyThroughMirror(t *testing.T) {
 	})
 	if e, _ := resp["error"].(map[string]any); e == nil || e["code"] != "chart-unavailable" || !strings.Contains(e["message"].(string), "dependency common") {
 		t.Fatalf("offline dependency miss: %v", mustJSON(resp))
+	}
+}
+
+// Two transient failures are retried; a server that never answers costs the timeout per attempt,
+// never a hang.
+func TestTransientErrorsAreRetriedAndTimeoutsBounded(t *testing.T) {
+	app := packageChart(t, stageAppTemplate(t, "4.1.0"))
+	repoSrv, _ := serveRepository(t, app)
+	var failures atomic.Int64
+	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/index.yaml") && failures.Add(1) <= 2 {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		resp, err := http.Get(repoSrv.URL + r.URL.Path)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(flaky.Close)
+	req := map[string]any{
+		"id": 1, "op": "helm", "release": helmRelease(t, appRelease),
+		"chart":    map[string]any{"type": "http", "url": "https://charts.example.com", "name": "app-template", "version": "4.1.0"},
+		"mirrors":  []map[string]any{{"origin": "https://charts.example.com", "url": flaky.URL}},
+		"cacheDir": t.TempDir(), "kubeVersion": "v1.34.0", "schemaMirrors": []string{mirrorRoot(t)}, "timeoutSeconds": 5,
+	}
+	resp := roundTrip(t, req)
+	if resp["error"] != nil || failures.Load() != 3 {
+		t.Fatalf("after two 503s the third attempt must succeed (attempts %d): %v", failures.Load(), mustJSON(resp["error"]))
+	}
+
+	hang := make(chan struct{})
+	stuck := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))
+	t.Cleanup(func() { close(hang); stuck.Close() })
+	req["mirrors"] = []map[string]any{{"origin": "https://charts.example.com", "url": stuck.URL}}
+	req["cacheDir"] = t.TempDir()
+	req["timeoutSeconds"] = 1
+	start := time.Now()
+	resp = roundTrip(t, req)
+	e, _ := resp["error"].(map[string]any)
+	if e == nil || e["code"] != "chart-unavailable" {
+		t.Fatalf("a server that never answers: want chart-unavailable, got %v", mustJSON(resp))
+	}
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Fatalf("three 1 s attempts took %s", elapsed)
 	}
 }
