@@ -26,7 +26,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -267,7 +266,7 @@ func (f *fetcher) fetchOCI(spec *chartSpec) (*fetched, error) {
 		}
 		var tags []string
 		if err := withRetries(func() (e error) { tags, e = client.Tags(ref); return }); err != nil {
-			return nil, fetchError(origin, ref, err)
+			return nil, f.fetchError(origin, ref, err)
 		}
 		// Tags come sorted newest first: the first match is the highest, as source-controller picks.
 		for _, t := range tags {
@@ -292,7 +291,7 @@ func (f *fetcher) fetchOCI(spec *chartSpec) (*fetched, error) {
 	}
 	var result *registry.PullResult
 	if err := withRetries(func() (e error) { result, e = client.Pull(ref); return }); err != nil {
-		return nil, fetchError(origin, ref, err)
+		return nil, f.fetchError(origin, ref, err)
 	}
 	c := &fetched{
 		archive:        result.Chart.Data,
@@ -343,7 +342,7 @@ func (f *fetcher) fetchHTTP(spec *chartSpec) (*fetched, error) {
 	indexURL := strings.TrimSuffix(base, "/") + "/index.yaml"
 	var buf *bytes.Buffer
 	if err := withRetries(func() (e error) { buf, e = g.Get(indexURL); return }); err != nil {
-		return nil, fetchError(origin, indexURL, err)
+		return nil, f.fetchError(origin, indexURL, err)
 	}
 	index, err := loadIndex(buf.Bytes())
 	if err != nil {
@@ -367,7 +366,7 @@ func (f *fetcher) fetchHTTP(spec *chartSpec) (*fetched, error) {
 	// An absolute chart URL under the origin goes through the mirror too.
 	chartURL = f.rewrite(chartURL)
 	if err := withRetries(func() (e error) { buf, e = g.Get(chartURL); return }); err != nil {
-		return nil, fetchError(origin, chartURL, err)
+		return nil, f.fetchError(origin, chartURL, err)
 	}
 	archive := buf.Bytes()
 	digest := sha256Hex(archive)
@@ -460,7 +459,7 @@ func withRetries(op func() error) error {
 	return err
 }
 
-func fetchError(origin, target string, err error) *opError {
+func (f *fetcher) fetchError(origin, target string, err error) *opError {
 	e := unavailable("%s: %v", origin, err)
 	if target != "" && !strings.Contains(e.Message, target) {
 		e.Message = fmt.Sprintf("%s (fetching %s): %v", origin, target, err)
@@ -474,9 +473,9 @@ func fetchError(origin, target string, err error) *opError {
 	default:
 		e.Hint = "check the URL and the network, or serve the chart from a mirror (--chart-mirror ORIGIN=URL)"
 	}
-	var u *url.Error
-	if errors.As(err, &u) && u.Timeout() {
-		e.Hint = fmt.Sprintf("timed out after %s: raise timeoutSeconds or use a mirror", "the timeout")
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		e.Hint = fmt.Sprintf("no answer within %s (3 attempts): raise timeoutSeconds or use a mirror (--chart-mirror ORIGIN=URL)", f.timeout)
 	}
 	return e
 }

@@ -250,8 +250,8 @@ func TestTransientErrorsAreRetriedAndTimeoutsBounded(t *testing.T) {
 	start := time.Now()
 	resp = roundTrip(t, req)
 	e, _ := resp["error"].(map[string]any)
-	if e == nil || e["code"] != "chart-unavailable" {
-		t.Fatalf("a server that never answers: want chart-unavailable, got %v", mustJSON(resp))
+	if e == nil || e["code"] != "chart-unavailable" || !strings.Contains(e["hint"].(string), "no answer within 1s") {
+		t.Fatalf("a server that never answers: want chart-unavailable with the timeout hint, got %v", mustJSON(resp))
 	}
 	if elapsed := time.Since(start); elapsed > 10*time.Second {
 		t.Fatalf("three 1 s attempts took %s", elapsed)
