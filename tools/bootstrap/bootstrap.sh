@@ -3,9 +3,9 @@
 # whose stamp matches its pinned version is skipped, so a warm run takes well under a second.
 #
 #   bash tools/bootstrap/bootstrap.sh [GROUP|TOOL ...]
-#   groups: validate (kubeconform kustomize-build), flux (the three Flux controllers),
-#           test (kubeconform kustomize-build etcd kube-apiserver registry helm + flux), all (everything)
-#   tools:  kubeconform kustomize-build actionlint etcd kube-apiserver registry helm zizmor pre-commit source-controller kustomize-controller helm-controller
+#   groups: validate (kubeconform kustomize-build flux-render), flux (the three Flux controllers),
+#           test (kubeconform kustomize-build flux-render etcd kube-apiserver registry helm + flux), all (everything)
+#   tools:  kubeconform kustomize-build flux-render actionlint etcd kube-apiserver registry helm zizmor pre-commit source-controller kustomize-controller helm-controller
 #
 # Go builds reuse Go's module cache and build cache (GOMODCACHE/GOCACHE, ~/.cache by default),
 # so a rebuild after a version bump only compiles what changed.
@@ -104,6 +104,8 @@ install_one() {
     kubeconform) go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" ;;
     # validate's in-process kustomize (sigs.k8s.io/kustomize/api as kubectl 1.34 embeds it).
     kustomize-build) go_helper kustomize-build "$KUSTOMIZE_API_VERSION" ;;
+    # validate's Helm/Flux renderer (helm-controller v1.6.4's and kustomize-controller v1.9.0's libraries).
+    flux-render) go_helper flux-render "$HELM_CONTROLLER_VERSION" ;;
     actionlint) go_install actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION" ;;
     etcd) go_wrapper etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" ;;
     kube-apiserver)
@@ -129,7 +131,7 @@ install_one() {
     source-controller) go_wrapper source-controller github.com/fluxcd/source-controller "$SOURCE_CONTROLLER_VERSION" ;;
     kustomize-controller) go_wrapper kustomize-controller github.com/fluxcd/kustomize-controller "$KUSTOMIZE_CONTROLLER_VERSION" ;;
     helm-controller) go_wrapper helm-controller github.com/fluxcd/helm-controller "$HELM_CONTROLLER_VERSION" ;;
-    *) die "unknown tool or group '$1' (tools: kubeconform kustomize-build actionlint etcd kube-apiserver registry helm zizmor pre-commit source-controller kustomize-controller helm-controller; groups: validate flux test all)" ;;
+    *) die "unknown tool or group '$1' (tools: kubeconform kustomize-build flux-render actionlint etcd kube-apiserver registry helm zizmor pre-commit source-controller kustomize-controller helm-controller; groups: validate flux test all)" ;;
   esac
 }
 
@@ -143,10 +145,10 @@ targets=("$@")
 tools=()
 for t in "${targets[@]}"; do
   case "$t" in
-    validate) tools+=(kubeconform kustomize-build) ;;
+    validate) tools+=(kubeconform kustomize-build flux-render) ;;
     flux) tools+=(source-controller kustomize-controller helm-controller) ;;
-    test) tools+=(kubeconform kustomize-build etcd kube-apiserver registry helm source-controller kustomize-controller helm-controller) ;;
-    all) tools+=(kubeconform kustomize-build actionlint etcd kube-apiserver registry helm zizmor pre-commit source-controller kustomize-controller helm-controller) ;;
+    test) tools+=(kubeconform kustomize-build flux-render etcd kube-apiserver registry helm source-controller kustomize-controller helm-controller) ;;
+    all) tools+=(kubeconform kustomize-build flux-render actionlint etcd kube-apiserver registry helm zizmor pre-commit source-controller kustomize-controller helm-controller) ;;
     *) tools+=("$t") ;;
   esac
 done

@@ -8,6 +8,7 @@ export const toolsRepoRoot = path.resolve(fileURLToPath(new URL("../../../..", i
 export type ToolName =
   | "kubeconform"
   | "kustomize-build"
+  | "flux-render"
   | "actionlint"
   | "etcd"
   | "kube-apiserver"
@@ -19,6 +20,7 @@ export type ToolName =
 const installHint: Record<ToolName, string> = {
   kubeconform: "npm run bootstrap -- validate",
   "kustomize-build": "npm run bootstrap -- validate",
+  "flux-render": "npm run bootstrap -- validate",
   actionlint: "npm run bootstrap -- actionlint",
   etcd: "npm run bootstrap -- test",
   "kube-apiserver": "npm run bootstrap -- test",

@@ -75,4 +75,11 @@ describe("tools/bootstrap/bootstrap.sh", () => {
       `kustomize-build (kustomize v5.7.1, sigs.k8s.io/kustomize/api ${pinnedVersions().KUSTOMIZE_API_VERSION}, kyaml v0.20.1)`,
     );
   });
+
+  it("builds flux-render with helm-controller's and kustomize-controller's libraries at their pins", async () => {
+    const { stdout } = await execa(path.join(toolsRepoRoot, ".tools/bin/flux-render"), ["--version"]);
+    expect(stdout).toBe(
+      `flux-render (helm v4.2.4, fluxcd/pkg/chartutil v1.27.2, helm-controller/api ${pinnedVersions().HELM_CONTROLLER_VERSION}, fluxcd/pkg/kustomize v1.35.0, fluxcd/pkg/envsubst v1.7.0, kustomize/api v0.21.1)`,
+    );
+  });
 });

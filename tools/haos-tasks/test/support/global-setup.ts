@@ -10,6 +10,7 @@ export default function setup(): void {
   for (const tool of [
     "kubeconform",
     "kustomize-build",
+    "flux-render",
     "etcd",
     "kube-apiserver",
     "registry",
