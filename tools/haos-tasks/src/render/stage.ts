@@ -3,6 +3,7 @@ import type { Finding } from "../findings.ts";
 import { at, isKind, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
 import { apiGroup, field, stringField } from "../manifests/resources.ts";
+import { cozystackChartVersions } from "./pinned-charts.ts";
 
 /**
  * validate's render stage: every HelmRelease, and every CozyStack app (VMDisk, VMInstance) the way
@@ -45,6 +46,7 @@ export interface HelmRenderRequest {
   offline?: boolean;
   mirrors?: { origin: string; url: string }[];
   timeoutSeconds?: number;
+  schemaFiles?: Record<string, string>;
 }
 
 /** How the helper fetches charts: cache directory, offline, mirrors (the same for every request). */
@@ -53,6 +55,8 @@ export interface ChartFetch {
   offline?: boolean;
   mirrors?: readonly { origin: string; url: string }[];
   timeoutSeconds?: number;
+  /** JSON schemas by URL (values.schema.json `$ref`s), read locally instead of fetched. */
+  schemaFiles?: Record<string, string>;
 }
 
 export interface RenderedObject {
@@ -391,9 +395,6 @@ const cozystackValues = (namespace: string): ValuesSource => ({
   data: { "values.yaml": "_cluster: {}\n_namespace: {}\n" },
 });
 
-/** The chart version cozystack-api's artifacts carry on v1.6.2 (Chart.yaml says 0.0.0 until built). */
-export const cozystackChartVersions: Record<string, string> = { "v1.6.2": "1.6.2+312b60c99a2f" };
-
 /** Where a pointer of an object the vm-instance/vm-disk chart rendered is written in the app. */
 function cozystackPointer(kind: string): (pointer: string) => string {
   return (pointer) => {
@@ -461,6 +462,7 @@ export async function renderStage(
     ...(fetch.offline ? { offline: true } : {}),
     ...(fetch.mirrors && fetch.mirrors.length > 0 ? { mirrors: [...fetch.mirrors] } : {}),
     ...(fetch.timeoutSeconds ? { timeoutSeconds: fetch.timeoutSeconds } : {}),
+    ...(fetch.schemaFiles ? { schemaFiles: fetch.schemaFiles } : {}),
   };
 
   const record = (

@@ -23,7 +23,12 @@ import {
 import { pointerPosition, releaseAst } from "../manifests/yaml-source.ts";
 import type { PhaseEvent } from "../phases.ts";
 import type { Platform } from "../platform/platform.ts";
-import { defaultChartCacheDir, pinnedChartDirs, startDefaultRenderer } from "../render/defaults.ts";
+import {
+  defaultChartCacheDir,
+  lockedSchemaFiles,
+  pinnedChartDirs,
+  startDefaultRenderer,
+} from "../render/defaults.ts";
 import type { HelmRenderer, RenderStats } from "../render/stage.ts";
 import { needsRender, renderForValidate } from "../render/validate-render.ts";
 import { cacheDirs } from "../schemas/catalog.ts";
@@ -402,6 +407,7 @@ async function validateWith(
             options.charts?.cacheDir ??
             (config.charts.cache ? path.resolve(root, config.charts.cache) : defaultChartCacheDir()),
           ...(options.charts?.offline ? { offline: true } : {}),
+          ...(lock ? { schemaFiles: await lockedSchemaFiles(lock, fetchOptions).catch(() => ({})) } : {}),
         },
         onRendered: (e) =>
           progress(

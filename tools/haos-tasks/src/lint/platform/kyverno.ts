@@ -136,6 +136,8 @@ function targetMatches(target: unknown, subject: Subject): boolean {
 
 export function kyvernoRules(context: RuleContext): Finding[] {
   const findings: Finding[] = [];
+  // One finding at the object's side per missing item, naming every policy rule that patches it.
+  const targetSide = new Map<string, { target: Subject; anchor: Anchor; where: string; places: string[] }>();
   const policies = context.subjects.filter(
     (s) => apiGroup(s.apiVersion) === "kyverno.io" && (s.kind === "ClusterPolicy" || s.kind === "Policy"),
   );
@@ -178,19 +180,24 @@ export function kyvernoRules(context: RuleContext): Finding[] {
             ),
           );
           if (target.file !== policy.file) {
-            const targetAt = at(target, anchor.listPointer.replace(/\/\*.*$/, ""));
-            findings.push(
-              finding(
-                "kyverno/anchor",
-                targetAt,
-                `${describeSubject(target)}: no item of ${where} has ${anchor.key} ${anchor.value}, which ${policy.kind} ${policy.name} (${policyAt.file}:${policyAt.line}) patches: Kyverno skips the patch silently`,
-                `keep the ${anchor.key} ${anchor.value}, or change the policy's anchor to match`,
-              ),
-            );
+            const key = `${target.kind}\u0000${target.namespace}\u0000${target.name}\u0000${anchor.listPointer}\u0000${anchor.key}\u0000${anchor.value}`;
+            const entry = targetSide.get(key) ?? { target, anchor, where, places: [] };
+            entry.places.push(`${policy.kind} ${policy.name} (${policyAt.file}:${policyAt.line})`);
+            targetSide.set(key, entry);
           }
         }
       }
     });
+  }
+  for (const { target, anchor, where, places } of targetSide.values()) {
+    findings.push(
+      finding(
+        "kyverno/anchor",
+        at(target, anchor.listPointer.replace(/\/\*.*$/, "")),
+        `${describeSubject(target)}: no item of ${where} has ${anchor.key} ${anchor.value}, which ${[...new Set(places)].join(" and ")} patch${places.length === 1 ? "es" : ""}: Kyverno skips the patch silently`,
+        `keep the ${anchor.key} ${anchor.value}, or change the policy's anchor to match`,
+      ),
+    );
   }
   return findings;
 }
