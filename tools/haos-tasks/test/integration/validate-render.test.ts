@@ -1,0 +1,225 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pinnedChart, stagePinnedChart } from "../../src/render/pinned-charts.ts";
+import { readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
+import { toolsRepoRoot } from "../../src/tools/paths.ts";
+import { pushChart, type Registry, startRegistry } from "../support/charts.ts";
+import { runCli } from "../support/cli.ts";
+
+// validate renders what Flux deploys (issue 22): HelmReleases through flux-render (Helm's and
+// Flux's own Go libraries), charts pulled from the real CNCF distribution registry on 127.0.0.1
+// (pushed with Helm's own client) through --chart-mirror, CozyStack apps through the pinned
+// charts; every rendered object checked like a written one, findings at the HelmRelease's lines.
+const fixture = path.resolve(import.meta.dirname, "../fixtures/validate/render-home-ops");
+const release = "kubernetes/apps/default/echo/app/helmrelease.yaml";
+const scratch: string[] = [];
+let registry: Registry;
+let cacheDir: string;
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  const lock = await readSchemaLock();
+  const mirror = resolveMirror(undefined);
+  const stageDir = await mkdtemp(path.join(os.tmpdir(), "haos-render-stage-"));
+  scratch.push(stageDir);
+  for (const version of ["4.1.0", "4.1.1"]) {
+    const dir = await stagePinnedChart(
+      pinnedChart(lock, "app-template", version),
+      mirror ? { mirror } : {},
+      path.join(stageDir, version),
+    );
+    await pushChart(registry, dir, "bjw-s-labs/helm");
+  }
+  cacheDir = await mkdtemp(path.join(os.tmpdir(), "haos-render-cache-"));
+  scratch.push(cacheDir);
+}, 180_000);
+
+afterAll(async () => {
+  await registry?.close();
+  await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd });
+
+async function repo(from = fixture): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "haos-render-"));
+  scratch.push(dir);
+  await cp(from, dir, { recursive: true });
+  git(dir, "init", "-q");
+  git(dir, "add", ".");
+  git(dir, "commit", "-qm", "init");
+  return dir;
+}
+
+function edit(dir: string, file: string, from: string, to: string): void {
+  const absolute = path.join(dir, file);
+  const text = readFileSync(absolute, "utf8");
+  if (!text.includes(from)) throw new Error(`${file} does not contain ${from}`);
+  writeFileSync(absolute, text.replace(from, to));
+}
+
+interface Json {
+  findings: { rule: string; file: string; line: number; severity: string; message: string }[];
+  stats: {
+    render?: { releases: number; rendered: number; objects: number; cacheHits: number; chartLoads: number };
+  };
+}
+
+async function validate(dir: string, extra: string[] = []) {
+  const result = await runCli(
+    [
+      "validate",
+      "--format",
+      "json",
+      "--chart-mirror",
+      `oci://ghcr.io/bjw-s-labs/helm=http://${registry.host}/bjw-s-labs/helm`,
+      "--chart-cache",
+      cacheDir,
+      ...extra,
+      ".",
+    ],
+    { cwd: dir, env: process.env },
+  );
+  const json = JSON.parse(result.stdout) as Json;
+  const errors = json.findings.filter((f) => f.severity === "error");
+  return {
+    code: result.code,
+    json,
+    errors,
+    places: errors.map((f) => `${f.rule} ${f.file}:${f.line}`).sort(),
+  };
+}
+
+describe("validate renders HelmReleases from a real OCI registry", () => {
+  it("the pristine app renders (semver ~4.1.0 resolves 4.1.1 in the registry) and has no error", async () => {
+    const dir = await repo();
+    const { code, json, places } = await validate(dir);
+    expect(places).toEqual([]);
+    expect(code).toBe(0);
+    expect(json.stats.render).toMatchObject({ releases: 1, rendered: 1 });
+    expect(json.stats.render?.objects).toBeGreaterThanOrEqual(2);
+    expect(registry.requests().some((r) => /GET \/v2\/bjw-s-labs\/helm\/app-template\/blobs\//.test(r))).toBe(
+      true,
+    );
+  }, 120_000);
+
+  it("a second run takes the chart from the cache, and --offline renders from it", async () => {
+    const dir = await repo();
+    await validate(dir);
+    const before = registry.requests().length;
+    const { json, places } = await validate(dir, ["--offline"]);
+    expect(places).toEqual([]);
+    expect(json.stats.render).toMatchObject({ rendered: 1, cacheHits: 1 });
+    expect(registry.requests().length).toBe(before);
+  }, 120_000);
+
+  it.each([
+    [
+      "a value the chart's values.schema.json rejects",
+      "strategy: RollingUpdate",
+      "type: deploymnt",
+      "helm/values-schema",
+      28,
+    ],
+    [
+      "a valuesFrom key the ConfigMap does not have",
+      "valuesKey: values.yaml",
+      "valuesKey: valuez.yaml",
+      "helm/values-from",
+      11,
+    ],
+    [
+      "a postRenderers patch that cannot apply",
+      "path: /metadata/annotations/reloader.stakater.com~1auto",
+      "path: /spec/nothing/here",
+      "helm/post-render",
+      15,
+    ],
+  ])(
+    "%s is an error at its line",
+    async (_name, from, to, rule, line) => {
+      const dir = await repo();
+      edit(dir, release, from, to);
+      const { code, places } = await validate(dir);
+      expect(places).toEqual([`${rule} ${release}:${line}`]);
+      expect(code).toBe(1);
+    },
+    120_000,
+  );
+
+  it("a value that renders an invalid object (a Service port as a string) is a schema error of the rendered object, at the HelmRelease", async () => {
+    const dir = await repo();
+    // The values schema takes a string or an integer here; the chart writes it into the Service.
+    edit(dir, release, "port: *port", "port: http");
+    const { errors } = await validate(dir);
+    expect(errors.map((e) => `${e.rule} ${e.file}`)).toContain(`schema/invalid ${release}`);
+    expect(errors.find((e) => e.rule === "schema/invalid")?.message).toMatch(
+      /Service echo \(rendered by HelmRelease default\/echo from app-template@4\.1\.1\+[0-9a-f]{12}/,
+    );
+  }, 120_000);
+
+  it("an unreachable chart origin is one helm/chart-unavailable warning, an error with --strict", async () => {
+    const dir = await repo();
+    edit(
+      dir,
+      "kubernetes/apps/default/echo/app/ocirepository.yaml",
+      "oci://ghcr.io/bjw-s-labs/helm/app-template",
+      "oci://127.0.0.1:9/nothing/app-template",
+    );
+    const { json } = await validate(dir);
+    const unavailable = json.findings.filter((f) => f.rule === "helm/chart-unavailable");
+    expect(unavailable.map((f) => `${f.severity} ${f.file}`)).toEqual([`warning ${release}`]);
+    const strict = await validate(dir, ["--strict"]);
+    expect(strict.places).toEqual([`helm/chart-unavailable ${release}:8`]);
+    expect(strict.code).toBe(1);
+  }, 120_000);
+});
+
+describe("validate renders this repository's CozyStack apps through the pinned charts", () => {
+  const haos = path.join(toolsRepoRoot, "apps/haos-enigma");
+  const vminstance = "apps/haos-enigma/vminstance-haos.yaml";
+  const policy = "apps/haos-enigma/kyverno-policy-haos-nic.yaml";
+
+  async function haosRepo(): Promise<string> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "haos-render-app-"));
+    scratch.push(dir);
+    await cp(haos, path.join(dir, "apps/haos-enigma"), { recursive: true });
+    git(dir, "init", "-q");
+    git(dir, "add", ".");
+    git(dir, "commit", "-qm", "init");
+    return dir;
+  }
+
+  it("the VMDisk and VMInstance render (DataVolume, VirtualMachine) with no error", async () => {
+    const dir = await haosRepo();
+    const { places, json } = await validate(dir);
+    expect(places).toEqual([]);
+    expect(json.stats.render).toMatchObject({ releases: 2, rendered: 2 });
+  }, 120_000);
+
+  it("a VMInstance whose rendered VM no longer has the NIC the Kyverno anchor patches fails at its networks line", async () => {
+    const dir = await haosRepo();
+    edit(dir, vminstance, "    - name: haos-underlay", "    - name: haos-lan");
+    const { places } = await validate(dir);
+    expect(places).toContain(`kyverno/anchor ${vminstance}:23`);
+  }, 120_000);
+
+  it("a typo in the policy's (name) anchor fails at the anchor", async () => {
+    const dir = await haosRepo();
+    edit(dir, policy, "- (name): haos-underlay", "- (name): haos-underlay0");
+    const { places } = await validate(dir);
+    expect(places).toContain(`kyverno/anchor ${policy}:52`);
+  }, 120_000);
+
+  it("an instanceType CozyStack does not ship is the chart's own render failure at the VMInstance", async () => {
+    const dir = await haosRepo();
+    edit(dir, vminstance, "instanceType: u1.medium", "instanceType: u1.mediun");
+    const { errors } = await validate(dir);
+    expect(errors.map((e) => `${e.rule} ${e.file}`)).toContain(`helm/render ${vminstance}`);
+  }, 120_000);
+});
