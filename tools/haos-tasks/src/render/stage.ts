@@ -485,7 +485,13 @@ export async function renderStage(
     }
     if (response.error) {
       stats.failed += 1;
-      findings.push(...renderErrorFindings(owner, response.error, chartLabel));
+      if (response.error.code === "chart-unavailable") stats.unavailable += 1;
+      // --strict: a chart that cannot be had leaves objects unchecked, which strict does not allow.
+      findings.push(
+        ...renderErrorFindings(owner, response.error, chartLabel).map((f) =>
+          options.strict && f.rule === "helm/chart-unavailable" ? { ...f, severity: "error" as const } : f,
+        ),
+      );
       return [];
     }
     stats.rendered += 1;
