@@ -79,6 +79,11 @@ export interface ValidateOptions {
    * helper, started only when the run has something to render).
    */
   startRenderer?: () => Promise<HelmRenderer & { close(): Promise<void> }>;
+  /**
+   * false: no renderer can run here (the Action without Go): HelmReleases and CozyStack apps are
+   * reported as not rendered, once, instead of failing the run.
+   */
+  render?: boolean;
   /** --api-versions: more entries for Helm's .Capabilities.APIVersions. */
   apiVersions?: readonly string[];
   /** --chart-mirror, --chart-cache, --offline (charts.mirrors and charts.cache of the config come after). */
@@ -384,7 +389,18 @@ async function validateWith(
   const lock = options.lock ?? (await readSchemaLock().catch(() => undefined));
   const fetchOptions = { ...environmentFetch(), ...options.fetch };
   const startRenderer = options.startRenderer ?? startDefaultRenderer;
-  if (startRenderer && needsRender(subjects)) {
+  if (options.render === false && needsRender(subjects)) {
+    const first = subjects.find((s) => needsRender([s]));
+    if (first)
+      findings.push(
+        finding(
+          "helm/chart-unavailable",
+          at(first, "/kind"),
+          `${subjects.filter((s) => needsRender([s])).length} HelmReleases and CozyStack apps not rendered: flux-render is not installed, so what their charts render is not checked`,
+          "add actions/setup-go before this Action (it then builds flux-render), or run `npm run bootstrap -- validate`",
+        ),
+      );
+  } else if (needsRender(subjects)) {
     progress("render", "running", "HelmReleases and CozyStack apps");
     const renderer = await startRenderer();
     try {
