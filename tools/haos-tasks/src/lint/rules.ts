@@ -18,16 +18,24 @@ const rule = (id: string, severity: Severity, description: string): RuleInfo => 
 /** Every rule validate can report, in the order `--help` lists them. */
 export const ruleCatalog: readonly RuleInfo[] = [
   rule("yaml/syntax", "error", "the file is not valid YAML"),
-  rule("yaml/duplicate-key", "error", "a mapping repeats a key (Kubernetes keeps the last one silently)"),
+  rule(
+    "yaml/duplicate-key",
+    "error",
+    "a mapping repeats a key: kustomize, and so Flux, fails the whole build (the build failure is reported too)",
+  ),
   rule("yaml/tab", "error", "tab characters in indentation"),
-  rule("yaml/indentation", "error", "a nested block is not indented by the configured step"),
+  rule(
+    "yaml/indentation",
+    "warning",
+    "a nested block is not indented by the configured step (the YAML means the same: a warning)",
+  ),
   rule("yaml/trailing-space", "warning", "spaces or tabs at the end of a line"),
   rule("yaml/document-start", "warning", "`---` required or forbidden at the start of a file (config)"),
   rule("yaml/document-end", "warning", "`...` document end markers (kubectl and Flux do not need them)"),
   rule(
     "yaml/truthy",
-    "error",
-    "unquoted YAML 1.1 booleans (yes/no/on/off/y/n) that Kubernetes reads as strings",
+    "warning",
+    "unquoted YAML 1.1 booleans (yes/no/on/off/y/n): kustomize and Flux apply the string they spell, YAML 1.1 tools read a boolean (a boolean field still fails its schema)",
   ),
   rule("yaml/empty-document", "warning", "a document or file with no content"),
   rule("lint/disable-comment", "warning", "a disable comment names an unknown rule"),

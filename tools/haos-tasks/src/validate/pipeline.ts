@@ -11,6 +11,7 @@ import {
   type BuildFailure,
   type BuildResult,
   type BuildUnit,
+  type BuiltResource,
   buildKustomizations,
   kustomizeEngine,
   startHelpers,
@@ -35,6 +36,7 @@ import { LocationReader } from "../schemas/locations.ts";
 import { type FetchOptions, readSchemaLock, resolveMirror, type SchemaLock } from "../schemas/sources.ts";
 import { toolPath } from "../tools/paths.ts";
 import { defaultPlatform } from "./catalog-loader.ts";
+import { type Clusters, findClusters } from "./clusters.ts";
 import { configFileName, loadValidateConfig, type ValidateConfig } from "./config.ts";
 import { finalizeFindings } from "./finalize.ts";
 import {
@@ -42,6 +44,8 @@ import {
   type FluxKustomization,
   fluxCreatedObjects,
   fluxKustomizations,
+  isFluxKustomization,
+  type SubstitutionScope,
   substitute,
 } from "./flux.ts";
 import { PlatformLookup, ruleContext } from "./platforms.ts";
@@ -83,8 +87,19 @@ export interface ValidateOptions {
 export interface ValidateResult {
   root: string;
   findings: Finding[];
-  /** Files read (in scope), kustomization files among them, builds run, objects checked. */
-  stats: { files: number; kustomizations: number; builds: number; objects: number };
+  /**
+   * Files read (in scope), kustomization files (kustomization.yaml) among them, Flux
+   * Kustomizations among the objects checked, builds run, objects checked.
+   */
+  stats: {
+    files: number;
+    kustomizations: number;
+    fluxKustomizations: number;
+    builds: number;
+    objects: number;
+  };
+  /** The clusters found (validate/clusters.ts): a name and the build at the top of its tree. */
+  clusters: { name: string; root: string }[];
 }
 
 function buildFailureFinding(
@@ -165,19 +180,21 @@ export function planBuilds(workspace: Workspace): {
   byDir: Map<string, Kustomization>;
   units: BuildUnit[];
   fluxByDir: Map<string, FluxKustomization>;
+  flux: FluxKustomization[];
 } {
   const kustomizations = workspace.kustomizationDirs.flatMap((dir) => {
     const source = kustomizationFileOf(workspace, dir);
     return source ? [readKustomization(source, dir)] : [];
   });
   const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
+  const flux = fluxKustomizations(workspace);
   const { units, byDir: fluxByDir } = buildUnits(
     rootKustomizations(kustomizations),
-    fluxKustomizations(workspace),
+    flux,
     (dir) => byDir.has(dir),
     workspace.root,
   );
-  return { kustomizations, byDir, units, fluxByDir };
+  return { kustomizations, byDir, units, fluxByDir, flux };
 }
 
 /**
@@ -329,6 +346,8 @@ async function validateWith(
     inScope(kustomizationFileOf(workspace, d)?.file),
   ).length;
   let builds = 0;
+  let fluxCount = 0;
+  let clusterList: { name: string; root: string }[] = [];
   const done = (objects: number): ValidateResult => ({
     root,
     findings: finalizeFindings(
@@ -336,14 +355,21 @@ async function validateWith(
       workspace,
       config,
     ),
-    stats: { files: scope.size, kustomizations: kustomizationsInScope, builds, objects },
+    stats: {
+      files: scope.size,
+      kustomizations: kustomizationsInScope,
+      fluxKustomizations: fluxCount,
+      builds,
+      objects,
+    },
+    clusters: clusterList,
   });
   if (options.only === "lint") {
     await lint(async () => {});
     return done(0);
   }
 
-  const { kustomizations, byDir, units, fluxByDir } = planBuilds(workspace);
+  const { kustomizations, byDir, units, fluxByDir, flux } = planBuilds(workspace);
   builds = units.length;
   const unitOf = new Map(units.map((u) => [u.dir, u]));
   progress(
@@ -392,6 +418,21 @@ async function validateWith(
     throw error;
   }
   findings.push(...built.failures.map((f) => buildFailureFinding(f, workspace, kustomizations)));
+  // Clusters as Flux sees them: references, duplicates and substituteFrom stay inside each.
+  // A Flux Kustomization in a file no build renders (a FluxInstance's sync path with no
+  // kustomization.yaml, applied by bootstrap) links its folder.
+  const renderedFiles = new Set(built.resources.map((b) => b.origin));
+  const loose = flux
+    .filter((k) => !renderedFiles.has(k.resource.source.file))
+    .map((k) => ({ ...k.resource, build: path.posix.dirname(k.resource.source.file) }));
+  const clusters = findClusters(
+    [...built.resources, ...loose],
+    new Set([
+      ...units.map((u) => u.dir),
+      ...built.resources.map((b) => b.build),
+      ...loose.map((l) => l.build),
+    ]),
+  );
   const notes = substitute(
     built.resources,
     fluxByDir,
@@ -405,6 +446,7 @@ async function validateWith(
             resourcesOf(source).filter((r) => r.kind === "ConfigMap" || r.kind === "Secret"),
           )
       : [],
+    substitutionScope(clusters, built.resources, flux, workspace),
   );
 
   const files = new SourceFiles(workspace);
@@ -412,7 +454,8 @@ async function validateWith(
   built.resources.forEach((b, i) => {
     const note = notes.get(b);
     const subject = subjects[i];
-    if (note && subject) {
+    if (subject) subject.clusters = note?.clusters ?? clusters.of(b.build);
+    if (note && subject && note.unresolved.length > 0) {
       subject.unresolved = note.unresolved;
       subject.substitutedBy = note.by;
     }
@@ -436,7 +479,8 @@ async function validateWith(
       if (owningKustomization(file, dirs) !== undefined || generated.has(file) || rendered.has(file))
         continue;
     }
-    subjects.push(...resourcesOf(source).map(standaloneSubject));
+    const looseClusters = clusters.of(path.posix.dirname(file));
+    subjects.push(...resourcesOf(source).map((r) => ({ ...standaloneSubject(r), clusters: looseClusters })));
     // kustomize rejects such documents in a build; a file Flux applies on its own would be
     // rejected by the cluster, so it must not pass here as "0 objects".
     for (const doc of source.documents) {
@@ -522,8 +566,8 @@ async function validateWith(
   findings.push(...kustomizationReferences(workspace, kustomizations, config, dirs));
   const elsewhere = fluxCreatedObjects(subjects);
   const referenceFindings = [
-    ...fluxReferences(subjects, root, config, elsewhere),
-    ...duplicateResources(subjects),
+    ...fluxReferences(subjects, root, config, elsewhere, clusters),
+    ...duplicateResources(subjects, clusters),
   ];
   progress("rules", "running", "platform rules");
   const lock = options.lock ?? (await readSchemaLock().catch(() => undefined));
@@ -547,8 +591,47 @@ async function validateWith(
       ),
     );
   }
+  fluxCount = new Set(
+    checked.filter(isFluxKustomization).map((s) => `${s.file}\u0000${s.namespace}/${s.name}`),
+  ).size;
+  clusterList = clusters.list.map((c) => ({ name: c.name, root: c.root }));
   progress("validate", "succeeded", `${checked.length} objects`);
   return done(checked.length);
+}
+
+/** Substitution inside clusters: a Kustomization's clusters are those of the builds holding it. */
+function substitutionScope(
+  clusters: Clusters,
+  built: readonly BuiltResource[],
+  flux: readonly FluxKustomization[],
+  workspace: Workspace,
+): SubstitutionScope {
+  const byFile = new Map<string, Set<string>>();
+  const fluxAt = new Map<string, Set<string>>();
+  for (const b of built) {
+    if (b.origin === undefined) continue;
+    const of = clusters.of(b.build);
+    const set = byFile.get(b.origin) ?? new Set<string>();
+    for (const c of of) set.add(c);
+    byFile.set(b.origin, set);
+    if (isFluxKustomization(b)) {
+      const key = `${b.origin}\u0000${b.name}`;
+      const own = fluxAt.get(key) ?? new Set<string>();
+      for (const c of of) own.add(c);
+      fluxAt.set(key, own);
+    }
+  }
+  return {
+    flux,
+    clustersOfFlux: (k) =>
+      fluxAt.get(`${k.resource.source.file}\u0000${k.name}`) ??
+      clusters.of(path.posix.dirname(k.resource.source.file)),
+    clustersOf: (o) =>
+      o.build !== undefined
+        ? clusters.of(o.build)
+        : (byFile.get(o.source?.file ?? "") ?? clusters.of(path.posix.dirname(o.source?.file ?? "."))),
+    textOf: (file) => workspace.files.get(file)?.text,
+  };
 }
 
 /**

@@ -165,10 +165,17 @@ export const validateCommand: Command = {
       throw error;
     }
     const findings = result.findings;
-    const checked = `${result.stats.files} files, ${result.stats.kustomizations} kustomizations, ${result.stats.objects} objects`;
+    const { stats } = result;
+    const clusters =
+      result.clusters.length > 0
+        ? `; ${result.clusters.length === 1 ? "cluster" : `${result.clusters.length} clusters`}: ${result.clusters.map((c) => c.name).join(", ")}`
+        : "";
+    const checked = `${stats.files} files, ${stats.kustomizations} kustomization.yaml, ${stats.fluxKustomizations} Flux Kustomizations, ${stats.objects} objects${clusters}`;
     if (format === "text") io.stdout(renderValidateText(findings, { colour: colourOf(io), checked }));
     if (format === "json")
-      io.stdout(renderValidateJson(findings, { root: result.root, stats: result.stats }));
+      io.stdout(
+        renderValidateJson(findings, { root: result.root, stats: result.stats, clusters: result.clusters }),
+      );
     if (format === "sarif")
       io.stdout(renderSarif(findings, { version: io.env.npm_package_version ?? "0.1.0" }));
     if (format === "github") {

@@ -27,6 +27,8 @@ export interface Subject {
   unresolved?: readonly string[];
   /** The Flux Kustomization whose postBuild applies (`file:line`), for the unresolved note. */
   substitutedBy?: string;
+  /** The clusters that apply it (validate/clusters.ts); unset or empty: not known, any cluster. */
+  clusters?: ReadonlySet<string>;
 }
 
 /** Names CozyStack ships for the declared version (from the locked kubevirt-instancetypes chart). */
