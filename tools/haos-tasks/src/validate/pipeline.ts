@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Finding } from "../findings.ts";
+import { lintSyntax } from "../lint/documents.ts";
 import { platformRules } from "../lint/platform/index.ts";
 import { at, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
@@ -106,19 +107,35 @@ function buildFailureFinding(
   failure: BuildFailure,
   workspace: Workspace,
   kustomizations: Kustomization[],
+  listed: readonly string[] = [],
 ): Finding {
   const k = kustomizations.find((x) => x.dir === failure.dir);
   const file = kustomizationFileOf(workspace, failure.dir)?.file ?? `${failure.dir}/kustomization.yaml`;
+  // kustomize names no file for a repeated key: the listed file whose parse has one is it.
+  const repeated = /mapping key "([^"]*)" already defined/.test(failure.message)
+    ? listed.find((f) => {
+        const source = workspace.files.get(f);
+        return source !== undefined && lintSyntax(source).some((x) => x.rule === "yaml/duplicate-key");
+      })
+    : undefined;
   const entry = k?.entries.find(
-    (e) => failure.message.includes(`'${e.entry}'`) || failure.message.includes(`/${e.entry}`),
+    (e) =>
+      failure.message.includes(`'${e.entry}'`) ||
+      failure.message.includes(`/${e.entry}`) ||
+      (repeated !== undefined && (e.path === repeated || repeated.startsWith(`${e.path}/`))),
   );
   const doc = k?.source.documents[0];
   const pos = k && doc && entry ? pointerPosition(k.source, doc, entry.pointer) : { line: 1, column: 1 };
+  const message = repeated
+    ? `kustomize build failed: ${repeated} repeats a key (${shortenBuildMessage(failure.message.replace(/\s*\n\s*/g, " "))}): Flux applies nothing of this build; its files are checked one by one`
+    : `kustomize build failed: ${shortenBuildMessage(failure.message)}`;
   return finding(
     "build/kustomize",
     { file, ...pos },
-    `kustomize build failed: ${shortenBuildMessage(failure.message)}`,
-    "run `kubectl kustomize` on the directory and fix the reported entry",
+    message,
+    repeated
+      ? `remove or merge the repeated key in ${repeated} (see yaml/duplicate-key there)`
+      : "run `kubectl kustomize` on the directory and fix the reported entry",
   );
 }
 
@@ -206,16 +223,17 @@ async function buildFallingBackToIncluded(
   roots: readonly string[],
   kustomizations: readonly Kustomization[],
   build: (dirs: readonly string[]) => Promise<BuildResult>,
+  generatedOf: (dir: string) => readonly string[] | undefined = () => undefined,
 ): Promise<BuildResult> {
   const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
+  const isBuildable = (dir: string) =>
+    byDir.has(dir) && field(byDir.get(dir)?.source.documents[0]?.value, "kind") !== "Component";
+  // A Flux path without a kustomization file lists its kustomization folders in the generated
+  // list: they are built on their own when the generated build fails.
   const included = (dir: string): string[] =>
+    generatedOf(dir)?.filter(isBuildable) ??
     (byDir.get(dir)?.entries ?? []).flatMap((e) =>
-      e.mayBeDirectory &&
-      e.path &&
-      byDir.has(e.path) &&
-      field(byDir.get(e.path)?.source.documents[0]?.value, "kind") !== "Component"
-        ? [e.path]
-        : [],
+      e.mayBeDirectory && e.path && isBuildable(e.path) ? [e.path] : [],
     );
   const result: BuildResult = { resources: [], failures: [] };
   const attempted = new Set<string>();
@@ -401,6 +419,7 @@ async function validateWith(
           },
         },
       ),
+    (dir) => unitOf.get(dir)?.generated,
   ).finally(() => {
     gate.close();
     // The helpers' memory is free for kubeconform (their exit is awaited at the end).
@@ -417,7 +436,17 @@ async function validateWith(
     gate.open();
     throw error;
   }
-  findings.push(...built.failures.map((f) => buildFailureFinding(f, workspace, kustomizations)));
+  findings.push(
+    ...built.failures.map((f) =>
+      buildFailureFinding(
+        f,
+        workspace,
+        kustomizations,
+        unitOf.get(f.dir)?.generated?.flatMap((e) => (byDir.has(e) ? listedFiles(e, byDir) : [e])) ??
+          listedFiles(f.dir, byDir),
+      ),
+    ),
+  );
   // Clusters as Flux sees them: references, duplicates and substituteFrom stay inside each.
   // A Flux Kustomization in a file no build renders (a FluxInstance's sync path with no
   // kustomization.yaml, applied by bootstrap) links its folder.
@@ -467,7 +496,9 @@ async function validateWith(
   const fallback = new Set<string>();
   for (const failure of built.failures) {
     const unit = unitOf.get(failure.dir);
-    const listed = unit?.generated ?? listedFiles(failure.dir, byDir);
+    const listed =
+      unit?.generated?.flatMap((entry) => (byDir.has(entry) ? listedFiles(entry, byDir) : [entry])) ??
+      listedFiles(failure.dir, byDir);
     for (const file of listed) if (!rendered.has(file) && workspace.files.has(file)) fallback.add(file);
   }
   const dirs = ownersOf(workspace, kustomizations);
@@ -480,7 +511,17 @@ async function validateWith(
         continue;
     }
     const looseClusters = clusters.of(path.posix.dirname(file));
-    subjects.push(...resourcesOf(source).map((r) => ({ ...standaloneSubject(r), clusters: looseClusters })));
+    // A file checked on its own because its build failed: the variables its Flux Kustomization
+    // would substitute are not known here (their fields stay unchecked, as for an unknown source).
+    const substitutedBy = fallback.has(file) ? substitutingKustomization(file, fluxByDir) : undefined;
+    const variables = substitutedBy ? [...new Set(source.text.match(/(?<=\$\{)[A-Za-z0-9_]+/g) ?? [])] : [];
+    subjects.push(
+      ...resourcesOf(source).map((r) => ({
+        ...standaloneSubject(r),
+        clusters: looseClusters,
+        ...(variables.length > 0 && substitutedBy ? { unresolved: variables, substitutedBy } : {}),
+      })),
+    );
     // kustomize rejects such documents in a build; a file Flux applies on its own would be
     // rejected by the cluster, so it must not pass here as "0 objects".
     for (const doc of source.documents) {
@@ -597,6 +638,21 @@ async function validateWith(
   clusterList = clusters.list.map((c) => ({ name: c.name, root: c.root }));
   progress("validate", "succeeded", `${checked.length} objects`);
   return done(checked.length);
+}
+
+/** The postBuild (`file:line`) of the Flux Kustomization whose path holds a file, if it substitutes. */
+function substitutingKustomization(
+  file: string,
+  fluxByDir: ReadonlyMap<string, FluxKustomization>,
+): string | undefined {
+  for (let dir = path.posix.dirname(file); ; dir = path.posix.dirname(dir)) {
+    const k = fluxByDir.get(dir);
+    if (k?.postBuild) {
+      const where = at({ resource: k.resource, file: k.resource.source.file } as Subject, "/spec/postBuild");
+      return `${where.file}:${where.line}`;
+    }
+    if (dir === "." || dir === "/" || dir === "") return undefined;
+  }
 }
 
 /** Substitution inside clusters: a Kustomization's clusters are those of the builds holding it. */

@@ -148,4 +148,53 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
     ]);
     expect(bad.code).toBe(1);
   });
+
+  it("home-ops: SOPS files, ExternalSecret templates and a generated Flux path give no finding; planted errors are caught at their line", async () => {
+    const dir = await repo("home-ops");
+    const clean = await validateJson(dir);
+    expect(places(clean.json)).toEqual([]);
+    expect(clean.code).toBe(0);
+    expect(clean.json.clusters).toEqual([{ name: "kubernetes", root: "kubernetes/flux/cluster" }]);
+
+    // A `${VAR:=x` without its closing brace: Flux's build fails, reported where it is written.
+    edit(
+      dir,
+      "kubernetes/apps/default/echo/app/configmap.yaml",
+      '"${APP_SCHEME:=http}"',
+      '"${APP_SCHEME:=http"',
+    );
+    // A real token next to the templates.
+    edit(
+      dir,
+      "kubernetes/apps/default/echo/app/externalsecret.yaml",
+      "        key: github",
+      "        key: github\n      rewrite: []\n  refreshInterval: ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    );
+    // A repeated key: kustomize (and so Flux) fails the build of kubernetes/apps/default ...
+    edit(
+      dir,
+      "kubernetes/apps/default/namespace.yaml",
+      "  name: default",
+      "  name: default\n  name: default",
+    );
+    // ... while observability, listed beside it in the kustomization Flux generates for
+    // kubernetes/apps, is still built and checked.
+    edit(dir, "kubernetes/apps/observability/networkpolicy.yaml", "podSelector: {}", "podSelector: []");
+    // Style on a file no machine wrote is still reported (a warning), unlike the SOPS files.
+    edit(dir, "kubernetes/flux/vars/cluster-settings.yaml", "  TIMEZONE:", "      TIMEZONE:");
+    const bad = await validateJson(dir);
+    expect(places(bad.json)).toEqual([
+      "error build/kustomize kubernetes/apps/default/kustomization.yaml:4",
+      "error flux/substitution kubernetes/apps/default/echo/app/configmap.yaml:7",
+      "error schema/invalid kubernetes/apps/observability/networkpolicy.yaml:7",
+      "error secrets/plaintext-credential kubernetes/apps/default/echo/app/externalsecret.yaml:22",
+      "error yaml/duplicate-key kubernetes/apps/default/namespace.yaml:5",
+      "warning yaml/indentation kubernetes/flux/vars/cluster-settings.yaml:7",
+    ]);
+    const at = (rule: string) => bad.json.findings.find((f) => f.rule === rule);
+    expect(at("flux/substitution")?.column).toBe(12);
+    expect(at("build/kustomize")?.message).toContain("kubernetes/apps/default/namespace.yaml repeats a key");
+    expect(at("yaml/duplicate-key")?.message).toContain("Flux's build of it fails");
+    expect(bad.code).toBe(1);
+  });
 });
