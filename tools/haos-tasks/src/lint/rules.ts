@@ -73,6 +73,11 @@ export const ruleCatalog: readonly RuleInfo[] = [
     "fields using a postBuild variable that cannot be resolved offline are not schema-checked",
   ),
   rule("flux/substitution", "error", "Flux's postBuild variable substitution fails on an object"),
+  rule(
+    "flux/foreign-source",
+    "info",
+    "a Flux source that is not this checkout (another repository or branch, an artifact no folder here is pushed as): its Kustomizations are not built",
+  ),
   rule("yaml/encoding", "error", "a .yaml file that is binary or not UTF-8"),
   rule("references/symlink", "warning", "a symlink that leaves the repository or loops is not followed"),
   rule("platform/missing", "info", "a Flux app without platform.yaml: its platform rules are off"),

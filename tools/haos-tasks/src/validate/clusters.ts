@@ -67,14 +67,19 @@ function commonFolder(paths: readonly string[]): string {
  * part of that cluster. Each cluster is named after the folder holding the builds only it applies
  * (kubernetes/main), else after its root (clusters/production).
  */
-export function findClusters(built: readonly Built[], builds: ReadonlySet<string>): Clusters {
+export function findClusters(
+  built: readonly Built[],
+  builds: ReadonlySet<string>,
+  /** The folder a Flux Kustomization's spec.path names (its source may be a folder of the repository). */
+  pathOf: (b: Built) => string | undefined = (b) => literalPath(field(b.object, "spec", "path") ?? "."),
+): Clusters {
   const edges = new Map<string, Set<string>>();
   const reached = new Set<string>();
   const roots = new Set<string>();
   for (const b of built) {
     if (b.build === undefined) continue;
     const sync = syncPath(b);
-    const target = isFluxKustomization(b) ? literalPath(field(b.object, "spec", "path") ?? ".") : sync;
+    const target = isFluxKustomization(b) ? pathOf(b) : sync;
     if (target === undefined || !builds.has(target)) continue;
     if (target === b.build || sync !== undefined) roots.add(target);
     if (target === b.build) continue;

@@ -9,6 +9,7 @@ import { envsubst, SubstitutionError } from "../manifests/envsubst.ts";
 import type { BuildUnit, BuiltResource } from "../manifests/kustomize-build.ts";
 import { apiGroup, field, type Resource, resourcesOf } from "../manifests/resources.ts";
 import { byteOrder, kustomizationFileNames, type ObjectRef, type Workspace } from "../manifests/workspace.ts";
+import type { SourceMap } from "./sources.ts";
 
 /** A Flux Kustomization read from the repository's files (before any build). */
 export interface FluxKustomization {
@@ -42,7 +43,7 @@ export function mayHoldFluxKustomization(text: string): boolean {
 }
 
 /** Every Flux Kustomization in the workspace whose spec.path is a directory of the repository. */
-export function fluxKustomizations(workspace: Workspace): FluxKustomization[] {
+export function fluxKustomizations(workspace: Workspace, sources?: SourceMap): FluxKustomization[] {
   const out: FluxKustomization[] = [];
   // A directory the walk found a kustomization file in is one: no file-system call for it.
   const knownDirectories = new Set(workspace.kustomizationDirs);
@@ -54,11 +55,24 @@ export function fluxKustomizations(workspace: Workspace): FluxKustomization[] {
       const raw = typeof specPath === "string" ? specPath : ".";
       if (raw.includes("${")) continue; // substituted by a parent: unknown here
       // Built only when it reads this repository: a GitRepository, or flux-system (bootstrap's or
-      // a FluxInstance's sync, Git or OCI). An ExternalArtifact or a Bucket holds other content.
+      // a FluxInstance's sync, Git or OCI). Given the source map, a source that reads a folder of
+      // this checkout (an OCI artifact CI pushes, an ExternalArtifact generated from a folder) is
+      // built there, and one that reads another repository, branch or artifact is not built.
       const sourceRef = field(r.object, "spec", "sourceRef");
       const sourceKind = String(field(sourceRef, "kind") ?? "GitRepository");
-      if (sourceKind !== "GitRepository" && field(sourceRef, "name") !== "flux-system") continue;
-      const dir = normaliseFluxPath(raw);
+      const reading = sources?.resolve(
+        sourceKind,
+        String(field(sourceRef, "name") ?? ""),
+        String(field(sourceRef, "namespace") ?? r.namespace),
+      );
+      if (reading?.reads === "foreign") continue;
+      if (
+        reading?.reads !== "this" &&
+        sourceKind !== "GitRepository" &&
+        field(sourceRef, "name") !== "flux-system"
+      )
+        continue;
+      const dir = normaliseFluxPath(reading?.reads === "this" ? path.posix.join(reading.base, raw) : raw);
       const absolute = path.join(workspace.root, dir);
       if (!knownDirectories.has(dir) && (!existsSync(absolute) || !statSync(absolute).isDirectory()))
         continue;
@@ -372,7 +386,7 @@ function substituteWith(
 
 /**
  * Objects Flux creates itself, so references to them resolve: the source and Kustomization a
- * flux-operator FluxInstance creates from `spec.sync` (named after its namespace unless
+ * flux-operator FluxInstance (or the flux-instance chart's `values.instance`) creates from its sync (named after its namespace unless
  * `sync.name`), and the ExternalArtifacts an ArtifactGenerator produces (`spec.artifacts[].name`).
  */
 export function fluxCreatedObjects(subjects: readonly Subject[]): ObjectRef[] {
@@ -382,10 +396,19 @@ export function fluxCreatedObjects(subjects: readonly Subject[]): ObjectRef[] {
     { kind: "Kustomization", name: "flux-system", namespace: "flux-system" },
   ];
   for (const s of subjects) {
-    if (isKind(s, "fluxcd.controlplane.io", "FluxInstance")) {
-      const sync = field(s.object, "spec", "sync");
+    // The flux-instance chart's HelmRelease creates the same FluxInstance from `values.instance`.
+    const instance = isKind(s, "fluxcd.controlplane.io", "FluxInstance")
+      ? { sync: field(s.object, "spec", "sync"), namespace: s.namespace }
+      : isKind(s, "helm.toolkit.fluxcd.io", "HelmRelease")
+        ? {
+            sync: field(s.object, "spec", "values", "instance", "sync"),
+            namespace: String(field(s.object, "spec", "targetNamespace") ?? s.namespace),
+          }
+        : undefined;
+    if (instance) {
+      const sync = instance.sync;
       if (!sync || typeof sync !== "object") continue;
-      const namespace = s.namespace || "flux-system";
+      const namespace = instance.namespace || "flux-system";
       const name = String(field(sync, "name") ?? namespace);
       const url = field(sync, "url");
       out.push(

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Finding } from "../findings.ts";
 import { lintSyntax } from "../lint/documents.ts";
+import { normaliseFluxPath } from "../lint/platform/flux.ts";
 import { platformRules } from "../lint/platform/index.ts";
 import { at, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
@@ -56,8 +57,10 @@ import {
   kustomizationReferences,
   ownersOf,
   owningKustomization,
+  repositoryKey,
 } from "./references.ts";
 import { type CatalogLike, schemaFindings } from "./schema-stage.ts";
+import { SourceMap } from "./sources.ts";
 import { builtSubjects, SourceFiles, standaloneSubject } from "./subjects.ts";
 
 export interface ValidateOptions {
@@ -198,20 +201,22 @@ export function planBuilds(workspace: Workspace): {
   units: BuildUnit[];
   fluxByDir: Map<string, FluxKustomization>;
   flux: FluxKustomization[];
+  sources: SourceMap;
 } {
   const kustomizations = workspace.kustomizationDirs.flatMap((dir) => {
     const source = kustomizationFileOf(workspace, dir);
     return source ? [readKustomization(source, dir)] : [];
   });
   const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
-  const flux = fluxKustomizations(workspace);
+  const sources = new SourceMap(workspace, repositoryKey);
+  const flux = fluxKustomizations(workspace, sources);
   const { units, byDir: fluxByDir } = buildUnits(
     rootKustomizations(kustomizations),
     flux,
     (dir) => byDir.has(dir),
     workspace.root,
   );
-  return { kustomizations, byDir, units, fluxByDir, flux };
+  return { kustomizations, byDir, units, fluxByDir, flux, sources };
 }
 
 /**
@@ -387,7 +392,7 @@ async function validateWith(
     return done(0);
   }
 
-  const { kustomizations, byDir, units, fluxByDir, flux } = planBuilds(workspace);
+  const { kustomizations, byDir, units, fluxByDir, flux, sources } = planBuilds(workspace);
   builds = units.length;
   const unitOf = new Map(units.map((u) => [u.dir, u]));
   progress(
@@ -461,6 +466,19 @@ async function validateWith(
       ...built.resources.map((b) => b.build),
       ...loose.map((l) => l.build),
     ]),
+    (b) => {
+      const specPath = field(b.object, "spec", "path") ?? ".";
+      if (typeof specPath !== "string" || specPath.includes("${")) return undefined;
+      const ref = field(b.object, "spec", "sourceRef");
+      const reading = sources.resolve(
+        String(field(ref, "kind") ?? "GitRepository"),
+        String(field(ref, "name") ?? ""),
+        String(field(ref, "namespace") ?? field(b.object, "metadata", "namespace") ?? ""),
+      );
+      return reading.reads === "foreign"
+        ? undefined
+        : normaliseFluxPath(path.posix.join(reading.reads === "this" ? reading.base : ".", specPath));
+    },
   );
   const notes = substitute(
     built.resources,
@@ -607,7 +625,7 @@ async function validateWith(
   findings.push(...kustomizationReferences(workspace, kustomizations, config, dirs));
   const elsewhere = fluxCreatedObjects(subjects);
   const referenceFindings = [
-    ...fluxReferences(subjects, root, config, elsewhere, clusters),
+    ...fluxReferences(subjects, root, config, elsewhere, clusters, sources),
     ...duplicateResources(subjects, clusters),
   ];
   progress("rules", "running", "platform rules");

@@ -19,6 +19,7 @@ import { pointerPosition } from "../manifests/yaml-source.ts";
 import { type Clusters, findClusters, sameCluster } from "./clusters.ts";
 import type { ValidateConfig } from "./config.ts";
 import { isFluxKustomization, mayHoldFluxKustomization } from "./flux.ts";
+import type { SourceMap, SourceReading } from "./sources.ts";
 
 /** Where files belong: kustomization directories, and the directories Flux Kustomizations build. */
 export interface Owners {
@@ -246,17 +247,63 @@ function readsThisRepository(
   return url !== undefined && repositoryKey(source.url) === repositoryKey(url);
 }
 
-function fluxPathFinding(kustomization: Subject, root: string): Finding | undefined {
+function fluxPathFinding(kustomization: Subject, root: string, base = "."): Finding | undefined {
   const specPath = field(kustomization.object, "spec", "path");
-  if (typeof specPath !== "string") return undefined;
-  const absolute = path.join(root, normaliseFluxPath(specPath));
+  if (typeof specPath !== "string" || specPath.includes("${")) return undefined;
+  const absolute = path.join(root, base, normaliseFluxPath(specPath));
   if (existsSync(absolute) && statSync(absolute).isDirectory()) return undefined;
   return finding(
     "references/flux-path",
     at(kustomization, "/spec/path"),
-    `spec.path '${specPath}' is not a directory of the repository`,
-    `give the path from the repository root (e.g. ./apps/my-app); ${thisRepositoryRule}`,
+    base === "."
+      ? `spec.path '${specPath}' is not a directory of the repository`
+      : `spec.path '${specPath}' is not a directory of ${base}, the folder of this repository its source holds`,
+    base === "."
+      ? `give the path from the repository root (e.g. ./apps/my-app); ${thisRepositoryRule}`
+      : `give the path inside the artifact (relative to ${base})`,
   );
+}
+
+/** One info per source that is not this checkout, naming the Kustomizations left unchecked. */
+function foreignSourceFindings(subjects: readonly Subject[], sources: SourceMap): Finding[] {
+  const bySource = new Map<
+    string,
+    { reading: SourceReading & { reads: "foreign" }; ref: string; users: Subject[] }
+  >();
+  const seen = new Set<string>();
+  for (const s of subjects) {
+    if (!isKind(s, "kustomize.toolkit.fluxcd.io", "Kustomization")) continue;
+    const id = `${s.file}\u0000${s.namespace}/${s.name}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const sourceRef = field(s.object, "spec", "sourceRef");
+    const kind = String(field(sourceRef, "kind") ?? "GitRepository");
+    const name = String(field(sourceRef, "name") ?? "");
+    const namespace = String(field(sourceRef, "namespace") ?? s.namespace);
+    const reading = sources.resolve(kind, name, namespace);
+    if (reading.reads !== "foreign") continue;
+    const key = `${kind}/${namespace || "flux-system"}/${name}`;
+    const entry = bySource.get(key) ?? {
+      reading,
+      ref: `${kind} ${namespace ? `${namespace}/` : ""}${name}`,
+      users: [],
+    };
+    entry.users.push(s);
+    bySource.set(key, entry);
+  }
+  return [...bySource.values()].map(({ reading, ref, users }) => {
+    const d = reading.declaration;
+    const where = d
+      ? at({ resource: d.resource, file: d.resource.source.file } as Subject, d.pointer)
+      : at(users[0] as Subject, "/spec/sourceRef");
+    const list = users.map((u) => `${u.name} (${String(field(u.object, "spec", "path") ?? ".")})`).join(", ");
+    return finding(
+      "flux/foreign-source",
+      where,
+      `${ref}: ${reading.why}; not built or checked here: Kustomization${users.length === 1 ? "" : "s"} ${list}`,
+      "validate that repository or artifact where it is built; if it is this repository, push it from a folder here (`flux push artifact … --path=<folder>` in CI) or point the source at this repository's url and branch",
+    );
+  });
 }
 
 /**
@@ -269,8 +316,9 @@ export function fluxReferences(
   config: ValidateConfig,
   elsewhere: readonly ObjectRef[] = [],
   clusters?: Clusters,
+  sources?: SourceMap,
 ): Finding[] {
-  const findings: Finding[] = [];
+  const findings: Finding[] = sources ? foreignSourceFindings(subjects, sources) : [];
   // Namespaces of every known object by kind and name: one lookup per reference instead of a scan
   // of every object (500 Flux Kustomizations × 5,500 objects was seconds).
   const known = new Map<string, { namespace: string; clusters: ReadonlySet<string> }[]>();
@@ -303,11 +351,20 @@ export function fluxReferences(
     return remote.url;
   };
   for (const subject of subjects) {
-    if (
-      isKind(subject, "kustomize.toolkit.fluxcd.io", "Kustomization") &&
-      readsThisRepository(subject, gitRepositories, origin)
-    ) {
-      const found = fluxPathFinding(subject, root);
+    if (isKind(subject, "kustomize.toolkit.fluxcd.io", "Kustomization")) {
+      const sourceRef = field(subject.object, "spec", "sourceRef");
+      const reading = sources?.resolve(
+        String(field(sourceRef, "kind") ?? "GitRepository"),
+        String(field(sourceRef, "name") ?? ""),
+        String(field(sourceRef, "namespace") ?? subject.namespace),
+      );
+      const base = sources ? (reading?.reads === "this" ? reading.base : undefined) : undefined;
+      const found =
+        base !== undefined
+          ? fluxPathFinding(subject, root, base)
+          : !sources && readsThisRepository(subject, gitRepositories, origin)
+            ? fluxPathFinding(subject, root)
+            : undefined;
       if (found) findings.push(found);
     }
     for (const ref of refsOf(subject)) {

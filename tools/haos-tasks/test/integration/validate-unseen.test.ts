@@ -197,4 +197,32 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
     expect(at("yaml/duplicate-key")?.message).toContain("Flux's build of it fails");
     expect(bad.code).toBe(1);
   });
+
+  it("sources: an OCI artifact CI pushes and an ExternalArtifact generated from it are folders here; another branch is said once", async () => {
+    const dir = await repo("sources", "git@github.com:example/home-ops.git");
+    const clean = await validateJson(dir);
+    // The OCIRepository the flux-instance chart's FluxInstance creates is no missing source;
+    // ./apps of the artifact is kubernetes/apps, ./ of the generated artifact kubernetes/platform,
+    // each built with its Kustomization's variables. The staging branch is one info, not a build.
+    expect(places(clean.json)).toEqual(["info flux/foreign-source kubernetes/flux/cluster/ks.yaml:58"]);
+    expect(clean.json.findings[0]?.message).toBe(
+      "GitRepository flux-system/home-ops-staging: it reads branch staging of this repository, this checkout is main; not built or checked here: Kustomization staging-apps (./kubernetes/staging)",
+    );
+    expect(clean.code).toBe(0);
+    expect(clean.json.stats.objects).toBe(9);
+
+    // A wrong spec.path inside the artifact, and a value its Kustomization substitutes wrongly.
+    edit(dir, "kubernetes/flux/cluster/ks.yaml", "path: ./apps", "path: ./appz");
+    edit(dir, "kubernetes/flux/cluster/ks.yaml", 'REPLICAS: "2"', 'REPLICAS: "two"');
+    const bad = await validateJson(dir);
+    expect(places(bad.json)).toEqual([
+      "error references/flux-path kubernetes/flux/cluster/ks.yaml:9",
+      "error schema/invalid kubernetes/platform/deployment.yaml:7",
+      "info flux/foreign-source kubernetes/flux/cluster/ks.yaml:58",
+    ]);
+    expect(bad.json.findings.find((f) => f.rule === "references/flux-path")?.message).toBe(
+      "spec.path './appz' is not a directory of kubernetes, the folder of this repository its source holds",
+    );
+    expect(bad.code).toBe(1);
+  });
 });

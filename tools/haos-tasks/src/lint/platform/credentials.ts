@@ -14,6 +14,7 @@ export const credentialRuleInfo: readonly RuleInfo[] = [
     id,
     severity: "error",
     description:
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux syntax, printed as is
       "a GitHub token or private key in a manifest in plaintext or base64 (SOPS-encrypted values and template references such as {{ .KEY }} or ${VAR} pass)",
   },
 ];
