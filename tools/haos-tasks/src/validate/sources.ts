@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { gitEnv } from "../git/runner.ts";
 import { normaliseFluxPath } from "../lint/platform/flux.ts";
 import { apiGroup, field, type Resource, resourcesOf } from "../manifests/resources.ts";
 import type { Workspace } from "../manifests/workspace.ts";
@@ -43,6 +44,7 @@ function git(root: string, args: string[]): string | undefined {
         cwd: root,
         encoding: "utf8",
         stdio: ["ignore", "pipe", "ignore"],
+        env: gitEnv(),
       }).trim() || undefined
     );
   } catch {

@@ -1,5 +1,6 @@
 import { appendFile } from "node:fs/promises";
 import path from "node:path";
+import { exitCodesText } from "../../exit-codes.ts";
 import { countFindings } from "../../findings.ts";
 import { ruleCatalog } from "../../lint/rules.ts";
 import type { PhaseEvent } from "../../phases.ts";
@@ -43,7 +44,8 @@ export const validateCommand: Command = {
     "  haos-tasks validate --changed-since origin/main --format github",
     "  haos-tasks validate --schema-location 'https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json'",
     "",
-    "exit codes: 0 clean, 1 errors (or warnings with --strict), 2 usage or unreadable input",
+    `exit codes: ${exitCodesText([0, 1, 2])} (validate uses these three of the common 0–5: 1 = an`,
+    "error finding, or a warning under --strict; 2 = bad usage, configuration or an unreadable repository)",
     "",
     "rules:",
     ...ruleCatalog.map((r) => `  ${r.id.padEnd(30)}${r.severity.padEnd(9)}${r.description}`),
