@@ -64,7 +64,11 @@ export const ruleCatalog: readonly RuleInfo[] = [
     "warning",
     "no schema source has the kind: once per kind (an error under --strict); add a source or list it in validate.kindsWithoutSchema",
   ),
-  rule("schema/source", "warning", "a schema location could not be read (network, path)"),
+  rule(
+    "schema/source",
+    "warning",
+    "a schema location could not be read (network, path), or resolved none of the kinds asked of it (a missing folder, a folder without its {{…}} template)",
+  ),
   rule("schema/strict-root", "info", "--strict closed the open root of external schemas"),
   rule("config/unmatched", "warning", "a validate.kindsWithoutSchema entry matches no object"),
   rule(

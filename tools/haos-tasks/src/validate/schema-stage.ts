@@ -141,6 +141,21 @@ export async function schemaFindings(
         ),
       );
     }
+    // A location that answers nothing is said: a missing folder or a folder given without its
+    // template otherwise changes nothing, silently.
+    for (const miss of external?.unmatched ?? []) {
+      const kinds = miss.asked.slice(0, 3).join(", ") + (miss.asked.length > 3 ? ", …" : "");
+      findings.push(
+        finding(
+          "schema/source",
+          { file: configFileName, line: 1, column: 1 },
+          `schema location ${miss.location} resolved none of the ${miss.asked.length} kinds asked of it (${kinds})${miss.reason ? `: ${miss.reason}` : ""}`,
+          miss.reason
+            ? "fix the --schema-location (or schemas.locations) value"
+            : "check the location's layout against a kind it should have (e.g. open the file the template names), or drop the location",
+        ),
+      );
+    }
     if (external && external.closedRoots.length > 0) {
       findings.push(
         finding(

@@ -225,4 +225,29 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
     );
     expect(bad.code).toBe(1);
   });
+
+  it("a --schema-location that resolves nothing is a schema/source warning naming it and why", async () => {
+    const dir = await repo("home-ops");
+    const run = async (value: string) => {
+      const { stdout } = await runCli(["validate", "--format", "json", "--schema-location", value], {
+        cwd: dir,
+        env: process.env,
+      });
+      return (JSON.parse(stdout) as Json).findings.filter((f) => f.rule === "schema/source");
+    };
+    const missing = await run(
+      path.join(dir, "no-such-catalog/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"),
+    );
+    expect(missing.map((f) => [f.severity, f.message])).toEqual([
+      [
+        "warning",
+        `schema location ${dir}/no-such-catalog/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json resolved none of the 1 kinds asked of it (external-secrets.io/v1/ExternalSecret): the folder ${dir}/no-such-catalog does not exist`,
+      ],
+    ]);
+    const untemplated = await run(catalog);
+    expect(untemplated.map((f) => f.message)).toEqual([
+      `schema location ${catalog} resolved none of the 1 kinds asked of it (external-secrets.io/v1/ExternalSecret): a folder without a {{…}} template is read as <version>-standalone/<kind>.json; this one holds API groups: give ${location}`,
+    ]);
+    expect(await run(location)).toEqual([]);
+  });
 });
