@@ -596,7 +596,12 @@ async function validateWith(
             onKubeconformStart: kubeconformStarted,
             sources: {
               root,
-              crdFiles: await globFiles(root, config.schemas.crds, config.ignore),
+              crdFiles: [
+                ...new Set([
+                  ...(await globFiles(root, config.schemas.crds, config.ignore)),
+                  ...repositoryCrdFiles(workspace),
+                ]),
+              ],
               locations: [...(options.schemaLocations ?? []), ...config.schemas.locations],
               ...((options.catalog ?? config.schemas.catalog)
                 ? { clusterCatalog: path.resolve(root, options.catalog ?? config.schemas.catalog ?? "") }
@@ -742,6 +747,24 @@ async function groupByPlatform(
     groups.set(platform, list);
   }
   return groups;
+}
+
+/**
+ * CRD files anywhere in the repository (besides schemas.crds): the definitions its clusters run
+ * win over the catalog's for the same group, kind and version. Absolute paths.
+ */
+function repositoryCrdFiles(workspace: Workspace): string[] {
+  const out: string[] = [];
+  for (const [file, source] of workspace.files) {
+    if (!source.text.includes("CustomResourceDefinition")) continue;
+    if (
+      resourcesOf(source).some(
+        (r) => r.kind === "CustomResourceDefinition" && apiGroup(r.apiVersion) === "apiextensions.k8s.io",
+      )
+    )
+      out.push(path.join(workspace.root, file));
+  }
+  return out;
 }
 
 /** Repo-relative globs → absolute files (for schemas.crds). */

@@ -25,6 +25,8 @@ export interface SchemaSourceOptions {
   /** Close the open root of external schemas (they leave misspelt top-level keys passing). */
   strict: boolean;
   reader: LocationReader;
+  /** Kinds the pinned catalog has: only a repository CRD overrides them, no location is asked. */
+  catalogKinds?: ReadonlyMap<string, string>;
 }
 
 export interface ExternalSchemas {
@@ -150,6 +152,7 @@ export async function resolveExternalSchemas(
       await write(gvk, crd.schema, path.relative(options.root, crd.file));
       continue;
     }
+    if (options.catalogKinds?.has(gvk)) continue;
     let found = false;
     for (const location of options.locations) {
       if (failed.has(location)) continue;

@@ -100,6 +100,25 @@ function valueAt(object: unknown, pointer: string): unknown {
   return node;
 }
 
+/**
+ * flux-operator extends notification-controller's CRDs it installs: Alert event sources and
+ * Receiver resources may name its kinds too, which Flux's own published schemas do not list.
+ */
+const fluxOperatorKinds = new Set(["FluxInstance", "FluxReport", "ResourceSet", "ResourceSetInputProvider"]);
+
+function fluxOperatorKind(subject: Subject, pointer: string): boolean {
+  if (apiGroup(subject.apiVersion) !== "notification.toolkit.fluxcd.io") return false;
+  const path =
+    subject.kind === "Alert"
+      ? /^\/spec\/eventSources\/\d+\/kind$/
+      : subject.kind === "Receiver"
+        ? /^\/spec\/resources\/\d+\/kind$/
+        : undefined;
+  if (!path?.test(pointer)) return false;
+  const value = valueAt(subject.object, pointer);
+  return typeof value === "string" && fluxOperatorKinds.has(value);
+}
+
 /** Whether a value (or anything below it) still holds `${NAME…` of an unresolved variable. */
 function holdsUnresolved(value: unknown, names: readonly string[]): string | undefined {
   if (typeof value === "string")
@@ -125,11 +144,18 @@ export async function schemaFindings(
   options: SchemaStageOptions,
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const candidates = [...new Set(subjects.map(gvkOf))].filter((gvk) => !catalog.kinds.has(gvk));
+  // With CRD files in the repository, the catalog's kinds are asked of them too: the CRD the
+  // repository ships (a fork's, a newer one) is the one its cluster runs, and wins.
+  const withCrds = (options.sources?.crdFiles.length ?? 0) > 0;
+  const candidates = [...new Set(subjects.map(gvkOf))].filter((gvk) => withCrds || !catalog.kinds.has(gvk));
   const tmp = await mkdtemp(path.join(os.tmpdir(), "haos-tasks-schemas-"));
   try {
     const external = options.sources
-      ? await resolveExternalSchemas(candidates, tmp, { ...options.sources, strict: options.strict ?? false })
+      ? await resolveExternalSchemas(candidates, tmp, {
+          ...options.sources,
+          strict: options.strict ?? false,
+          catalogKinds: catalog.kinds,
+        })
       : undefined;
     for (const failure of external?.failures ?? []) {
       findings.push(
@@ -211,9 +237,10 @@ export async function schemaFindings(
         ),
       );
     });
+    // The external folder first: it holds the catalog's kinds only where a repository CRD overrides them.
     const locations = [
-      catalog.location,
       ...(external && external.sourceOf.size > 0 ? [external.location] : []),
+      catalog.location,
     ];
     const results = await runKubeconform(inputs, {
       kubeconform: options.kubeconform,
@@ -233,6 +260,7 @@ export async function schemaFindings(
         continue;
       }
       for (const error of result.errors) {
+        if (fluxOperatorKind(subject, error.pointer)) continue;
         // A field that still holds a variable Flux resolves from outside the repository cannot be
         // judged offline: it stays unchecked (one info per object), never a false error.
         const unresolved = subject.unresolved?.length

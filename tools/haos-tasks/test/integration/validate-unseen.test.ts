@@ -250,4 +250,30 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
     ]);
     expect(await run(location)).toEqual([]);
   });
+
+  it("forked-crd: the repository's CRD wins over the catalog's; flux-operator's event source kinds are known", async () => {
+    const dir = await repo("forked-crd");
+    const clean = await validateJson(dir);
+    // The catalog's ReplicationSource has no kopia mover, the repository's fork has; an Alert may
+    // watch a FluxInstance and ResourceSets.
+    expect(places(clean.json)).toEqual([]);
+    expect(clean.code).toBe(0);
+
+    // The fork's schema is the one checked, closed like the pinned CRDs.
+    edit(dir, "kubernetes/apps/default/app/replicationsource.yaml", "    retain:", "    retian:");
+    edit(
+      dir,
+      "kubernetes/apps/default/app/replicationsource.yaml",
+      "copyMethod: Snapshot",
+      "copyMethod: Snap",
+    );
+    edit(dir, "kubernetes/flux/cluster/ks.yaml", "- kind: FluxInstance", "- kind: FluxInstanse");
+    const bad = await validateJson(dir);
+    expect(places(bad.json)).toEqual([
+      "error schema/additional-property kubernetes/apps/default/app/replicationsource.yaml:14",
+      "error schema/invalid kubernetes/apps/default/app/replicationsource.yaml:12",
+      "error schema/invalid kubernetes/flux/cluster/ks.yaml:40",
+    ]);
+    expect(bad.code).toBe(1);
+  });
 });
