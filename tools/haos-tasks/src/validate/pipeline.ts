@@ -519,7 +519,11 @@ async function validateWith(
       listedFiles(failure.dir, byDir);
     for (const file of listed) if (!rendered.has(file) && workspace.files.has(file)) fallback.add(file);
   }
-  const dirs = ownersOf(workspace, kustomizations);
+  const dirs = ownersOf(
+    workspace,
+    kustomizations,
+    flux.map((k) => k.dir),
+  );
   for (const [file, source] of workspace.files) {
     const base = path.posix.basename(file);
     if (knownNonResources.includes(base) || isIgnored(file, config.nonResources)) continue;

@@ -30,8 +30,13 @@ export interface Owners {
 }
 
 /** The owners of the workspace's files, for {@link owningKustomization}. */
-export function ownersOf(workspace: Workspace, kustomizations: readonly Kustomization[]): Owners {
-  const fluxPaths = new Set<string>();
+export function ownersOf(
+  workspace: Workspace,
+  kustomizations: readonly Kustomization[],
+  /** Flux paths already resolved against their source (a folder an OCI artifact is pushed from). */
+  resolved: Iterable<string> = [],
+): Owners {
+  const fluxPaths = new Set<string>(resolved);
   for (const source of workspace.files.values()) {
     // Only a file whose text can hold one is parsed: this runs while kubeconform waits to start.
     if (!mayHoldFluxKustomization(source.text)) continue;
