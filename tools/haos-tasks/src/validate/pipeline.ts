@@ -111,9 +111,10 @@ function buildFailureFinding(
   workspace: Workspace,
   kustomizations: Kustomization[],
   listed: readonly string[] = [],
+  flux?: FluxKustomization,
 ): Finding {
   const k = kustomizations.find((x) => x.dir === failure.dir);
-  const file = kustomizationFileOf(workspace, failure.dir)?.file ?? `${failure.dir}/kustomization.yaml`;
+  const own = kustomizationFileOf(workspace, failure.dir)?.file;
   // kustomize names no file for a repeated key: the listed file whose parse has one is it.
   const repeated = /mapping key "([^"]*)" already defined/.test(failure.message)
     ? listed.find((f) => {
@@ -128,7 +129,18 @@ function buildFailureFinding(
       (repeated !== undefined && (e.path === repeated || repeated.startsWith(`${e.path}/`))),
   );
   const doc = k?.source.documents[0];
-  const pos = k && doc && entry ? pointerPosition(k.source, doc, entry.pointer) : { line: 1, column: 1 };
+  // A Flux path without a kustomization file (Flux generates one) fails at the Kustomization that
+  // names it: never at a file that does not exist.
+  const fluxAt =
+    own === undefined && flux
+      ? at({ resource: flux.resource, file: flux.resource.source.file } as Subject, "/spec/path")
+      : undefined;
+  const file = own ?? fluxAt?.file ?? `${failure.dir}/kustomization.yaml`;
+  const pos = fluxAt
+    ? { line: fluxAt.line, column: fluxAt.column }
+    : k && doc && entry
+      ? pointerPosition(k.source, doc, entry.pointer)
+      : { line: 1, column: 1 };
   const message = repeated
     ? `kustomize build failed: ${repeated} repeats a key (${shortenBuildMessage(failure.message.replace(/\s*\n\s*/g, " "))}): Flux applies nothing of this build; its files are checked one by one`
     : `kustomize build failed: ${shortenBuildMessage(failure.message)}`;
@@ -449,6 +461,7 @@ async function validateWith(
         kustomizations,
         unitOf.get(f.dir)?.generated?.flatMap((e) => (byDir.has(e) ? listedFiles(e, byDir) : [e])) ??
           listedFiles(f.dir, byDir),
+        fluxByDir.get(f.dir),
       ),
     ),
   );

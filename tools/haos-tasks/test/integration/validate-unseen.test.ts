@@ -276,4 +276,25 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
     ]);
     expect(bad.code).toBe(1);
   });
+
+  it("a failed build of a Flux path without kustomization.yaml is reported at the Kustomization naming it", async () => {
+    const dir = await repo("home-ops");
+    // kubernetes/apps has no kustomization.yaml: Flux generates one, and kustomize rejects the file.
+    writeFileSync(
+      path.join(dir, "kubernetes/apps/extra.yaml"),
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: default\ndata:\n  a: '1'\n  a: '2'\n",
+    );
+    edit(dir, "kubernetes/apps/observability/networkpolicy.yaml", "podSelector: {}", "podSelector: []");
+    const { code, json } = await validateJson(dir);
+    expect(places(json)).toEqual([
+      "error build/kustomize kubernetes/flux/cluster/ks.yaml:24",
+      // Its folders are still built on their own, and its own file checked as written.
+      "error schema/invalid kubernetes/apps/observability/networkpolicy.yaml:7",
+      "error yaml/duplicate-key kubernetes/apps/extra.yaml:8",
+    ]);
+    expect(json.findings.find((f) => f.rule === "build/kustomize")?.message).toContain(
+      "kubernetes/apps/extra.yaml repeats a key",
+    );
+    expect(code).toBe(1);
+  });
 });
