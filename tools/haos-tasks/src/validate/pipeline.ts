@@ -59,7 +59,8 @@ import {
   owningKustomization,
   repositoryKey,
 } from "./references.ts";
-import { type CatalogLike, schemaFindings } from "./schema-stage.ts";
+import type { UnmatchedLocation } from "./schema-sources.ts";
+import { type CatalogLike, schemaFindings, unmatchedLocationFinding } from "./schema-stage.ts";
 import { SourceMap } from "./sources.ts";
 import { builtSubjects, SourceFiles, standaloneSubject } from "./subjects.ts";
 
@@ -583,6 +584,9 @@ async function validateWith(
   });
   const schemaStage = async (): Promise<Finding[]> => {
     const schema: Finding[] = [];
+    // A location is said to resolve nothing only when no schema group's kinds found anything there.
+    const answered = new Set<string>();
+    const unmatched = new Map<string, UnmatchedLocation>();
     if (options.loadCatalog) {
       for (const [platform, group] of bySchemaSet) {
         progress("schemas", "running", `kubeconform over ${group.length} objects`);
@@ -611,6 +615,16 @@ async function validateWith(
             strict: options.strict ?? false,
             positions: config.positions,
             onKubeconformStart: kubeconformStarted,
+            onLocations: (yes, no) => {
+              for (const l of yes) answered.add(l);
+              for (const miss of no) {
+                const known = unmatched.get(miss.location);
+                unmatched.set(
+                  miss.location,
+                  known ? { ...known, asked: [...known.asked, ...miss.asked] } : miss,
+                );
+              }
+            },
             sources: {
               root,
               crdFiles: [
@@ -634,6 +648,8 @@ async function validateWith(
         );
       }
     }
+    for (const [location, miss] of unmatched)
+      if (!answered.has(location)) schema.push(unmatchedLocationFinding(miss));
     return schema;
   };
   const schemaChecks = schemaStage();

@@ -375,11 +375,16 @@ export function fluxReferences(
     for (const ref of refsOf(subject)) {
       if (defined(ref.kind, ref.name, ref.namespace, clustersOf(subject, clusters))) continue;
       const what = `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
+      const own = clustersOf(subject, clusters);
+      // Defined, but only where another cluster applies it.
+      const elsewhereOnly = own.size > 0 && defined(ref.kind, ref.name, ref.namespace, new Set());
       findings.push(
         finding(
           ref.rule,
           at(subject, ref.pointer),
-          `${what} is not defined in the repository`,
+          elsewhereOnly
+            ? `${what} is not defined in cluster ${[...own].join(", ")}, only in another cluster of the repository`
+            : `${what} is not defined in the repository`,
           `fix the name, add the ${ref.kind}, or declare it under validate.external in .haos-tasks.yaml (with a reason)`,
         ),
       );

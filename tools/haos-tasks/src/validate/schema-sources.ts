@@ -39,7 +39,15 @@ export interface ExternalSchemas {
   /** Locations that could not be read at all (e.g. no network), once each. */
   failures: { location: string; reason: string }[];
   /** Locations asked for kinds that answered none of them, and why that may be (a misconfiguration). */
-  unmatched: { location: string; asked: string[]; reason?: string }[];
+  unmatched: UnmatchedLocation[];
+  /** Locations that answered at least one kind. */
+  answered: string[];
+}
+
+export interface UnmatchedLocation {
+  location: string;
+  asked: string[];
+  reason?: string;
 }
 
 /**
@@ -132,6 +140,7 @@ export async function resolveExternalSchemas(
     closedRoots: [],
     failures: [],
     unmatched: [],
+    answered: [],
   };
   if (missing.length === 0) return result;
   const write = async (gvk: string, schema: JsonSchema | string, from: string) => {
@@ -194,6 +203,7 @@ export async function resolveExternalSchemas(
       );
     }
   }
+  result.answered = [...answered];
   for (const [location, kinds] of asked) {
     if (answered.has(location) || failed.has(location)) continue;
     const reason = locationProblem(location, options.root);

@@ -12,7 +12,11 @@ import {
   type ValidateConfig,
 } from "./config.ts";
 import { runKubeconform, type SchemaInput } from "./kubeconform.ts";
-import { resolveExternalSchemas, type SchemaSourceOptions } from "./schema-sources.ts";
+import {
+  resolveExternalSchemas,
+  type SchemaSourceOptions,
+  type UnmatchedLocation,
+} from "./schema-sources.ts";
 
 /** The part of the schema catalog validate needs (src/schemas/catalog.ts provides it). */
 export interface CatalogLike {
@@ -32,6 +36,24 @@ export interface SchemaStageOptions {
   positions?: readonly ConfigPosition[];
   /** Called once kubeconform has started (not at all when nothing needs a schema check). */
   onKubeconformStart?: () => void;
+  /**
+   * Given, locations are handed here instead of reported (a run with several schema groups says
+   * a location resolved nothing only when it resolved nothing in all of them).
+   */
+  onLocations?: (answered: readonly string[], unmatched: readonly UnmatchedLocation[]) => void;
+}
+
+/** The schema/source warning for a location that answered none of the kinds asked of it. */
+export function unmatchedLocationFinding(miss: UnmatchedLocation): Finding {
+  const kinds = miss.asked.slice(0, 3).join(", ") + (miss.asked.length > 3 ? ", …" : "");
+  return finding(
+    "schema/source",
+    { file: configFileName, line: 1, column: 1 },
+    `schema location ${miss.location} resolved none of the ${miss.asked.length} kinds asked of it (${kinds})${miss.reason ? `: ${miss.reason}` : ""}`,
+    miss.reason
+      ? "fix the --schema-location (or schemas.locations) value"
+      : "check the location's layout against a kind it should have (e.g. open the file the template names), or drop the location",
+  );
 }
 
 /** What the catalog users point kubeconform at; printed in the fix of a missing schema. */
@@ -169,19 +191,8 @@ export async function schemaFindings(
     }
     // A location that answers nothing is said: a missing folder or a folder given without its
     // template otherwise changes nothing, silently.
-    for (const miss of external?.unmatched ?? []) {
-      const kinds = miss.asked.slice(0, 3).join(", ") + (miss.asked.length > 3 ? ", …" : "");
-      findings.push(
-        finding(
-          "schema/source",
-          { file: configFileName, line: 1, column: 1 },
-          `schema location ${miss.location} resolved none of the ${miss.asked.length} kinds asked of it (${kinds})${miss.reason ? `: ${miss.reason}` : ""}`,
-          miss.reason
-            ? "fix the --schema-location (or schemas.locations) value"
-            : "check the location's layout against a kind it should have (e.g. open the file the template names), or drop the location",
-        ),
-      );
-    }
+    if (options.onLocations) options.onLocations(external?.answered ?? [], external?.unmatched ?? []);
+    else for (const miss of external?.unmatched ?? []) findings.push(unmatchedLocationFinding(miss));
     if (external && external.closedRoots.length > 0) {
       findings.push(
         finding(

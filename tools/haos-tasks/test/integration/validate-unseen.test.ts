@@ -146,6 +146,9 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
       "warning yaml/truthy kubernetes/main/apps/default/echo/app/deployment.yaml:20",
       "warning yaml/truthy kubernetes/utility/apps/default/echo/app/deployment.yaml:20",
     ]);
+    expect(bad.json.findings.find((f) => f.rule === "references/source-ref")?.message).toBe(
+      "GitRepository flux-system/utility-only is not defined in cluster kubernetes/main, only in another cluster of the repository",
+    );
     expect(bad.code).toBe(1);
   });
 
