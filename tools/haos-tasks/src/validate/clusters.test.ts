@@ -56,6 +56,7 @@ describe("findClusters", () => {
     const clusters = findClusters(built, new Set(["bootstrap", "kubernetes/flux", "kubernetes/apps"]));
     expect(clusters.list.map((c) => c.root)).toEqual(["bootstrap"]);
     // A spec.path a variable gives links nothing.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux syntax
     expect(findClusters([ks("a", "./${PATH}")], new Set(["a"])).list).toEqual([]);
   });
 });

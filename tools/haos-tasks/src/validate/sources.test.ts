@@ -17,6 +17,7 @@ describe("pushedFolders", () => {
         "  push:",
         "    steps:",
         "      - run: |",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub Actions syntax
         "          flux push artifact oci://ghcr.io/${{ github.repository_owner }}/manifests:$(git rev-parse --short HEAD) \\",
         '            --path="./kubernetes" --source="$(git config --get remote.origin.url)"',
         "      - run: >-",
