@@ -649,7 +649,7 @@ async function validateWith(
       }
     }
     for (const [location, miss] of unmatched)
-      if (!answered.has(location)) schema.push(unmatchedLocationFinding(miss));
+      if (!answered.has(location)) schema.push(unmatchedLocationFinding(miss, root));
     return schema;
   };
   const schemaChecks = schemaStage();

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -43,12 +44,26 @@ export interface SchemaStageOptions {
   onLocations?: (answered: readonly string[], unmatched: readonly UnmatchedLocation[]) => void;
 }
 
+/**
+ * Where a location is written: its line in .haos-tasks.yaml (schemas.locations), else nowhere in
+ * the repository (a --schema-location flag): no file, never a file that does not exist.
+ */
+function locationAnchor(location: string, root: string): { file?: string; line?: number; column?: number } {
+  const file = path.join(root, configFileName);
+  if (!existsSync(file)) return {};
+  const lines = readFileSync(file, "utf8").split("\n");
+  const index = lines.findIndex((l) => l.includes(location));
+  return index < 0
+    ? {}
+    : { file: configFileName, line: index + 1, column: (lines[index]?.indexOf(location) ?? 0) + 1 };
+}
+
 /** The schema/source warning for a location that answered none of the kinds asked of it. */
-export function unmatchedLocationFinding(miss: UnmatchedLocation): Finding {
+export function unmatchedLocationFinding(miss: UnmatchedLocation, root: string): Finding {
   const kinds = miss.asked.slice(0, 3).join(", ") + (miss.asked.length > 3 ? ", …" : "");
   return finding(
     "schema/source",
-    { file: configFileName, line: 1, column: 1 },
+    locationAnchor(miss.location, root),
     `schema location ${miss.location} resolved none of the ${miss.asked.length} kinds asked of it (${kinds})${miss.reason ? `: ${miss.reason}` : ""}`,
     miss.reason
       ? "fix the --schema-location (or schemas.locations) value"
@@ -192,7 +207,9 @@ export async function schemaFindings(
     // A location that answers nothing is said: a missing folder or a folder given without its
     // template otherwise changes nothing, silently.
     if (options.onLocations) options.onLocations(external?.answered ?? [], external?.unmatched ?? []);
-    else for (const miss of external?.unmatched ?? []) findings.push(unmatchedLocationFinding(miss));
+    else
+      for (const miss of external?.unmatched ?? [])
+        findings.push(unmatchedLocationFinding(miss, options.sources?.root ?? "."));
     if (external && external.closedRoots.length > 0) {
       findings.push(
         finding(

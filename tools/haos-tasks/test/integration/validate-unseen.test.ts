@@ -252,6 +252,16 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
       `schema location ${catalog} resolved none of the 1 kinds asked of it (external-secrets.io/v1/ExternalSecret): a folder without a {{…}} template is read as <version>-standalone/<kind>.json; this one holds API groups: give ${location}`,
     ]);
     expect(await run(location)).toEqual([]);
+    // From a flag it has no place in the repository; from schemas.locations, its line there.
+    expect(missing[0]?.file).toBeUndefined();
+    writeFileSync(
+      path.join(dir, ".haos-tasks.yaml"),
+      "schemas:\n  locations:\n    - ./no-such/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json\n",
+    );
+    const { stdout } = await runCli(["validate", "--format", "json"], { cwd: dir, env: process.env });
+    const configured = (JSON.parse(stdout) as Json).findings.filter((f) => f.rule === "schema/source");
+    expect(configured.map((f) => `${f.file}:${f.line}:${f.column}`)).toEqual([".haos-tasks.yaml:3:7"]);
+    expect(configured[0]?.message).toMatch(/: the folder .*\/no-such does not exist$/);
   });
 
   it("forked-crd: the repository's CRD wins over the catalog's; flux-operator's event source kinds are known", async () => {
