@@ -253,8 +253,16 @@ export function substitute(
     (b) => (b.kind === "ConfigMap" || b.kind === "Secret") && b.apiVersion === "v1",
   );
   const copies: BuiltResource[] = [];
+  // The objects holding `${` by build, once (not a scan of every object per Kustomization).
+  const byBuild = new Map<string, BuiltResource[]>();
+  for (const b of built) {
+    if (b.text === undefined || disabled(b.object)) continue;
+    const list = byBuild.get(b.build) ?? [];
+    list.push(b);
+    byBuild.set(b.build, list);
+  }
   for (const [dir, first] of byDir) {
-    const own = built.filter((b) => b.build === dir && b.text !== undefined && !disabled(b.object));
+    const own = byBuild.get(dir) ?? [];
     if (own.length === 0) continue;
     // One Kustomization per cluster that applies the path (the first one for its own cluster).
     const variants = [first];
