@@ -142,3 +142,25 @@ export function sameCluster(a: ReadonlySet<string>, b: ReadonlySet<string>): boo
   for (const x of a) if (b.has(x)) return true;
   return false;
 }
+
+/**
+ * The subjects split by the repository CRD files they see: a CRD file applies in the clusters
+ * that apply it (every cluster when none does, or none is known); an object of unknown cluster
+ * sees them all. Usually one part: every subject sees every file.
+ */
+export function crdScopes<T extends { clusters?: ReadonlySet<string> }>(
+  subjects: readonly T[],
+  crdFiles: readonly string[],
+  clustersOfFile: (file: string) => ReadonlySet<string>,
+): { subjects: T[]; crdFiles: string[] }[] {
+  const scoped = crdFiles.map((file) => ({ file, clusters: clustersOfFile(file) }));
+  const parts = new Map<string, { subjects: T[]; crdFiles: string[] }>();
+  for (const s of subjects) {
+    const seen = scoped.filter((c) => sameCluster(c.clusters, s.clusters ?? new Set())).map((c) => c.file);
+    const key = seen.join("\u0000");
+    const part = parts.get(key) ?? { subjects: [], crdFiles: seen };
+    part.subjects.push(s);
+    parts.set(key, part);
+  }
+  return [...parts.values()];
+}

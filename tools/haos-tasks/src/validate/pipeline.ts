@@ -38,7 +38,7 @@ import { LocationReader } from "../schemas/locations.ts";
 import { type FetchOptions, readSchemaLock, resolveMirror, type SchemaLock } from "../schemas/sources.ts";
 import { toolPath } from "../tools/paths.ts";
 import { defaultPlatform } from "./catalog-loader.ts";
-import { type Clusters, findClusters } from "./clusters.ts";
+import { type Clusters, crdScopes, findClusters } from "./clusters.ts";
 import { configFileName, loadValidateConfig, type ValidateConfig } from "./config.ts";
 import { finalizeFindings } from "./finalize.ts";
 import {
@@ -582,6 +582,16 @@ async function validateWith(
   const kubeconformRunning = new Promise<void>((resolve) => {
     kubeconformStarted = resolve;
   });
+  // The clusters that apply a repository file (its builds', else its folder's).
+  const fileClusters = new Map<string, Set<string>>();
+  for (const b of built.resources) {
+    if (b.origin === undefined) continue;
+    const set = fileClusters.get(b.origin) ?? new Set<string>();
+    for (const c of clusters.of(b.build)) set.add(c);
+    fileClusters.set(b.origin, set);
+  }
+  const clustersOfFile = (file: string): ReadonlySet<string> =>
+    fileClusters.get(file) ?? clusters.of(path.posix.dirname(file));
   const schemaStage = async (): Promise<Finding[]> => {
     const schema: Finding[] = [];
     // A location is said to resolve nothing only when no schema group's kinds found anything there.
@@ -609,43 +619,48 @@ async function validateWith(
           continue;
         }
         const declared = platform ?? (await defaultPlatform().catch(() => undefined));
-        schema.push(
-          ...(await schemaFindings(group.map(withoutSopsMetadata), catalog, config, {
-            kubeconform: options.kubeconform ?? toolPath("kubeconform"),
-            strict: options.strict ?? false,
-            positions: config.positions,
-            onKubeconformStart: kubeconformStarted,
-            onLocations: (yes, no) => {
-              for (const l of yes) answered.add(l);
-              for (const miss of no) {
-                const known = unmatched.get(miss.location);
-                unmatched.set(
-                  miss.location,
-                  known ? { ...known, asked: [...known.asked, ...miss.asked] } : miss,
-                );
-              }
-            },
-            sources: {
-              root,
-              crdFiles: [
-                ...new Set([
-                  ...(await globFiles(root, config.schemas.crds, config.ignore)),
-                  ...repositoryCrdFiles(workspace),
-                ]),
-              ],
-              locations: [...(options.schemaLocations ?? []), ...config.schemas.locations],
-              ...((options.catalog ?? config.schemas.catalog)
-                ? { clusterCatalog: path.resolve(root, options.catalog ?? config.schemas.catalog ?? "") }
-                : {}),
-              kubernetesVersion: kubernetesVersion ?? declared?.versions.kubernetes ?? "master",
+        // A repository CRD wins in the clusters that apply it: objects of another cluster are
+        // checked in a run of their own, without it (one run when every cluster sees the same).
+        const crdFiles = [
+          ...new Set([
+            ...(await globFiles(root, config.schemas.crds, config.ignore)),
+            ...repositoryCrdFiles(workspace),
+          ]),
+        ];
+        for (const part of crdScopes(group, crdFiles, (file) => clustersOfFile(path.relative(root, file)))) {
+          schema.push(
+            ...(await schemaFindings(part.subjects.map(withoutSopsMetadata), catalog, config, {
+              kubeconform: options.kubeconform ?? toolPath("kubeconform"),
               strict: options.strict ?? false,
-              reader: new LocationReader({
-                cacheDir: path.join(path.dirname(cacheDirs().catalogRoot), "locations"),
-                ...(options.fetchLocation ? { fetch: options.fetchLocation } : {}),
-              }),
-            },
-          })),
-        );
+              positions: config.positions,
+              onKubeconformStart: kubeconformStarted,
+              onLocations: (yes, no) => {
+                for (const l of yes) answered.add(l);
+                for (const miss of no) {
+                  const known = unmatched.get(miss.location);
+                  unmatched.set(
+                    miss.location,
+                    known ? { ...known, asked: [...known.asked, ...miss.asked] } : miss,
+                  );
+                }
+              },
+              sources: {
+                root,
+                crdFiles: part.crdFiles,
+                locations: [...(options.schemaLocations ?? []), ...config.schemas.locations],
+                ...((options.catalog ?? config.schemas.catalog)
+                  ? { clusterCatalog: path.resolve(root, options.catalog ?? config.schemas.catalog ?? "") }
+                  : {}),
+                kubernetesVersion: kubernetesVersion ?? declared?.versions.kubernetes ?? "master",
+                strict: options.strict ?? false,
+                reader: new LocationReader({
+                  cacheDir: path.join(path.dirname(cacheDirs().catalogRoot), "locations"),
+                  ...(options.fetchLocation ? { fetch: options.fetchLocation } : {}),
+                }),
+              },
+            })),
+          );
+        }
       }
     }
     for (const [location, miss] of unmatched)

@@ -310,4 +310,42 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
     );
     expect(code).toBe(1);
   });
+
+  it("a repository CRD wins in the cluster that applies it, not in the others", async () => {
+    const dir = await repo("multi-cluster");
+    // main runs the VolSync fork (its CRD is in main's tree); utility runs upstream VolSync.
+    writeFileSync(
+      path.join(dir, "kubernetes/main/apps/replicationsource-crd.yaml"),
+      readFileSync(
+        path.join(fixtures, "forked-crd/kubernetes/apps/volsync-system/volsync/crds/replicationsource.yaml"),
+        "utf8",
+      ),
+    );
+    edit(
+      dir,
+      "kubernetes/main/apps/kustomization.yaml",
+      "  - ./default",
+      "  - ./default\n  - ./replicationsource-crd.yaml",
+    );
+    const source = readFileSync(
+      path.join(fixtures, "forked-crd/kubernetes/apps/default/app/replicationsource.yaml"),
+      "utf8",
+    );
+    for (const cluster of ["main", "utility"]) {
+      writeFileSync(
+        path.join(dir, `kubernetes/${cluster}/apps/default/echo/app/replicationsource.yaml`),
+        source,
+      );
+      edit(
+        dir,
+        `kubernetes/${cluster}/apps/default/echo/app/kustomization.yaml`,
+        "  - ./deployment.yaml",
+        "  - ./deployment.yaml\n  - ./replicationsource.yaml",
+      );
+    }
+    const { json } = await validateJson(dir);
+    expect(places(json, ["error"])).toEqual([
+      "error schema/additional-property kubernetes/utility/apps/default/echo/app/replicationsource.yaml:10",
+    ]);
+  });
 });
