@@ -33,7 +33,11 @@ export type KeyOf = (url: string) => string;
 
 interface GitFacts {
   origin: string | undefined;
-  /** Branches whose tree this checkout is (or becomes): checked out, a PR's base, origin's default. */
+  /**
+   * The branches changes here land on: origin's default branch (origin/HEAD, as a clone has it), a
+   * pull request's base, GitLab's default branch. Not the branch checked out: a feature branch is
+   * validated for the branch it merges into.
+   */
   branches: Set<string>;
 }
 
@@ -52,32 +56,19 @@ function git(root: string, args: string[]): string | undefined {
   }
 }
 
-/**
- * The origin remote, and the branches this checkout stands for: the one checked out (CI's branch
- * variables when HEAD is detached), a pull request's base (it is validated to be merged there), and
- * origin's default branch. A GitRepository of this url on another branch reads another tree.
- */
 function gitFacts(root: string, env: NodeJS.ProcessEnv): GitFacts {
-  const head = git(root, ["rev-parse", "--abbrev-ref", "HEAD"]);
   const originHead = git(root, ["symbolic-ref", "--short", "refs/remotes/origin/HEAD"])?.replace(
     /^origin\//,
     "",
   );
   const branches = new Set(
-    [
-      head && head !== "HEAD" ? head : undefined,
-      env.GITHUB_HEAD_REF,
-      env.GITHUB_BASE_REF,
-      env.GITHUB_REF_NAME,
-      env.CI_COMMIT_REF_NAME,
-      env.CI_DEFAULT_BRANCH,
-      originHead,
-    ].filter((b): b is string => typeof b === "string" && b !== ""),
+    [originHead, env.GITHUB_BASE_REF, env.CI_DEFAULT_BRANCH].filter(
+      (b): b is string => typeof b === "string" && b !== "",
+    ),
   );
   return { origin: git(root, ["remote", "get-url", "origin"]), branches };
 }
 
-// `flux push artifact <url>:<tag> … --path=<folder>`, over continued or folded lines (up to the
 // next `flux` command); the url may hold CI expressions with spaces (`${{ github.repository_owner }}`).
 const pushArtifact =
   /flux\s+push\s+artifact\s+["']?(oci:\/\/(?:\$\{\{[^}]*\}\}|[^\s"'])+)["']?(?:(?!flux\s)[\s\S]){0,400}?--path[= ]+["']?([^\s"']+)["']?/g;
@@ -262,7 +253,8 @@ export class SourceMap {
           declaration: declared,
           why: `${declared.url} is not this checkout (origin ${origin})`,
         };
-      // The branch flux-system reads is this tree's too (the cluster's branch).
+      // The cluster's branch: the one flux-system (or a FluxInstance's Git sync) reads, and the
+      // branch changes land on. Unknown: the same url is this tree, whatever its branch.
       const own = new Set(branches);
       for (const d of this.#declarations.values())
         if (d.name === "flux-system" && d.kind === "GitRepository" && d.branch) own.add(d.branch);
@@ -270,7 +262,7 @@ export class SourceMap {
         return {
           reads: "foreign",
           declaration: declared,
-          why: `it reads branch ${declared.branch} of this repository, this checkout is ${[...own].join(", ")}`,
+          why: `it reads branch ${declared.branch} of this repository, the cluster's branch is ${[...own].join(", ")}`,
         };
       return { reads: "this", base: "." };
     }
