@@ -12,7 +12,10 @@
  * A variable this run cannot know (its ConfigMap/Secret is not in the repository, or encrypted)
  * is `unknown`: its expression is kept verbatim and reported, never guessed.
  */
-export class SubstitutionError extends Error {}
+export class SubstitutionError extends Error {
+  /** Where the failing `${…}` starts in the text (set by envsubst). */
+  offset: number | undefined;
+}
 
 export interface SubstitutionResult {
   text: string;
@@ -128,7 +131,14 @@ export function envsubst(
       out += "$";
       i += 2;
     } else if (c === "$" && text[i + 1] === "{") {
-      const [value, end] = expression(i + 2);
+      let value: string;
+      let end: number;
+      try {
+        [value, end] = expression(i + 2);
+      } catch (error) {
+        if (error instanceof SubstitutionError) error.offset ??= i;
+        throw error;
+      }
       out += value;
       i = end;
     } else {

@@ -1,4 +1,6 @@
+import path from "node:path";
 import type { Finding } from "../findings.ts";
+import { normaliseFluxPath } from "../lint/platform/flux.ts";
 import { type Kustomization, readKustomization } from "../manifests/kustomization.ts";
 import {
   type BuildResult,
@@ -12,6 +14,7 @@ import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
 import { field, type Resource, resourcesOf } from "../manifests/resources.ts";
 import { kustomizationFileOf, type Workspace } from "../manifests/workspace.ts";
 import { hasParseErrors } from "../manifests/yaml-source.ts";
+import { type Clusters, findClusters } from "./clusters.ts";
 import {
   buildsDifferently,
   buildUnits,
@@ -19,8 +22,11 @@ import {
   fluxKustomizationOf,
   fluxKustomizations,
   isFluxKustomization,
+  type SubstitutionScope,
   substitute,
 } from "./flux.ts";
+import { repositoryKey } from "./references.ts";
+import { SourceMap } from "./sources.ts";
 
 /**
  * Flux applies a child Kustomization as its parent's build made it: the parent's `spec.patches`
@@ -122,19 +128,23 @@ export function planBuilds(workspace: Workspace): {
   byDir: Map<string, Kustomization>;
   units: BuildUnit[];
   fluxByDir: Map<string, FluxKustomization>;
+  flux: FluxKustomization[];
+  sources: SourceMap;
 } {
   const kustomizations = workspace.kustomizationDirs.flatMap((dir) => {
     const source = kustomizationFileOf(workspace, dir);
     return source ? [readKustomization(source, dir)] : [];
   });
   const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
+  const sources = new SourceMap(workspace, repositoryKey);
+  const flux = fluxKustomizations(workspace, sources);
   const { units, byDir: fluxByDir } = buildUnits(
     rootKustomizations(kustomizations),
-    fluxKustomizations(workspace),
+    flux,
     (dir) => byDir.has(dir),
     workspace.root,
   );
-  return { kustomizations, byDir, units, fluxByDir };
+  return { kustomizations, byDir, units, fluxByDir, flux, sources };
 }
 
 /**
@@ -146,16 +156,17 @@ async function buildFallingBackToIncluded(
   roots: readonly string[],
   kustomizations: readonly Kustomization[],
   build: (dirs: readonly string[]) => Promise<BuildResult>,
+  generatedOf: (dir: string) => readonly string[] | undefined = () => undefined,
 ): Promise<BuildResult> {
   const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
+  const isBuildable = (dir: string) =>
+    byDir.has(dir) && field(byDir.get(dir)?.source.documents[0]?.value, "kind") !== "Component";
+  // A Flux path without a kustomization file lists its kustomization folders in the generated
+  // list: they are built on their own when the generated build fails.
   const included = (dir: string): string[] =>
+    generatedOf(dir)?.filter(isBuildable) ??
     (byDir.get(dir)?.entries ?? []).flatMap((e) =>
-      e.mayBeDirectory &&
-      e.path &&
-      byDir.has(e.path) &&
-      field(byDir.get(e.path)?.source.documents[0]?.value, "kind") !== "Component"
-        ? [e.path]
-        : [],
+      e.mayBeDirectory && e.path && isBuildable(e.path) ? [e.path] : [],
     );
   const result: BuildResult = { resources: [], failures: [] };
   const attempted = new Set<string>();
@@ -229,10 +240,16 @@ export interface BuildStage {
   byDir: Map<string, Kustomization>;
   units: BuildUnit[];
   fluxByDir: Map<string, FluxKustomization>;
+  /** Every Flux Kustomization of the workspace, as read from its files. */
+  flux: FluxKustomization[];
+  /** Where each Flux source's content is (this checkout, a folder of it, or foreign). */
+  sources: SourceMap;
+  /** The clusters as Flux sees them (validate/clusters.ts). */
+  clusters: Clusters;
   /** Every built object (Flux postBuild substitution applied) and every build failure. */
   built: BuildResult;
   /** Objects whose substitution left variables unresolved (validate's subjects note them). */
-  notes: Map<BuiltResource, { unresolved: string[]; by: string }>;
+  notes: Map<BuiltResource, { unresolved: string[]; by: string; clusters?: ReadonlySet<string> }>;
   /** Substitution failures (flux/substitution), in the order they were found. */
   findings: Finding[];
   owners: Map<string, BuildOwner>;
@@ -273,7 +290,7 @@ function unitOwners(units: readonly BuildUnit[], fluxByDir: ReadonlyMap<string, 
 export async function buildStage(workspace: Workspace, options: BuildStageOptions = {}): Promise<BuildStage> {
   const root = workspace.root;
   const plan = planBuilds(workspace);
-  const { kustomizations, byDir, units, fluxByDir } = plan;
+  const { kustomizations, byDir, units, fluxByDir, flux, sources } = plan;
   options.onPlan?.(plan);
   const unitOf = new Map(units.map((u) => [u.dir, u]));
   const ownHelpers =
@@ -298,6 +315,7 @@ export async function buildStage(workspace: Workspace, options: BuildStageOption
             ...(options.onChunk ? { onChunk: options.onChunk } : {}),
           },
         ),
+      (dir) => unitOf.get(dir)?.generated,
     );
   } finally {
     await (await ownHelpers?.catch(() => undefined))?.close();
@@ -310,6 +328,34 @@ export async function buildStage(workspace: Workspace, options: BuildStageOption
     else units.push(unit);
     unitOf.set(unit.dir, unit);
   }
+  // Clusters as Flux sees them: references, duplicates and substituteFrom stay inside each.
+  // A Flux Kustomization in a file no build renders (a FluxInstance's sync path with no
+  // kustomization.yaml, applied by bootstrap) links its folder.
+  const renderedFiles = new Set(built.resources.map((b) => b.origin));
+  const loose = flux
+    .filter((k) => !renderedFiles.has(k.resource.source.file))
+    .map((k) => ({ ...k.resource, build: path.posix.dirname(k.resource.source.file) }));
+  const clusters = findClusters(
+    [...built.resources, ...loose],
+    new Set([
+      ...units.map((u) => u.dir),
+      ...built.resources.map((b) => b.build),
+      ...loose.map((l) => l.build),
+    ]),
+    (b) => {
+      const specPath = field(b.object, "spec", "path") ?? ".";
+      if (typeof specPath !== "string" || specPath.includes("${")) return undefined;
+      const ref = field(b.object, "spec", "sourceRef");
+      const reading = sources.resolve(
+        String(field(ref, "kind") ?? "GitRepository"),
+        String(field(ref, "name") ?? ""),
+        String(field(ref, "namespace") ?? field(b.object, "metadata", "namespace") ?? ""),
+      );
+      return reading.reads === "foreign"
+        ? undefined
+        : normaliseFluxPath(path.posix.join(reading.reads === "this" ? reading.base : ".", specPath));
+    },
+  );
   const findings: Finding[] = [];
   const notes = substitute(
     built.resources,
@@ -317,6 +363,7 @@ export async function buildStage(workspace: Workspace, options: BuildStageOption
     findings,
     // The substituteFrom candidates, only when some Flux Kustomization substitutes at all.
     configSources(workspace, fluxByDir),
+    substitutionScope(clusters, built.resources, flux, workspace),
   );
   const { owners, ownerOfUnit } = unitOwners(units, fluxByDir);
   // A kustomization built on its own after its root failed (or reported as the most specific
@@ -345,11 +392,49 @@ export async function buildStage(workspace: Workspace, options: BuildStageOption
     byDir,
     units,
     fluxByDir,
+    flux,
+    sources,
+    clusters,
     built,
     notes,
     findings,
     owners,
     objects: built.resources.map((resource) => ({ owner: ownerOf(resource.build), resource })),
     failures: built.failures.map((f) => ({ owner: ownerOf(f.dir), dir: f.dir, message: f.message })),
+  };
+}
+
+/** Substitution inside clusters: a Kustomization's clusters are those of the builds holding it. */
+function substitutionScope(
+  clusters: Clusters,
+  built: readonly BuiltResource[],
+  flux: readonly FluxKustomization[],
+  workspace: Workspace,
+): SubstitutionScope {
+  const byFile = new Map<string, Set<string>>();
+  const fluxAt = new Map<string, Set<string>>();
+  for (const b of built) {
+    if (b.origin === undefined) continue;
+    const of = clusters.of(b.build);
+    const set = byFile.get(b.origin) ?? new Set<string>();
+    for (const c of of) set.add(c);
+    byFile.set(b.origin, set);
+    if (isFluxKustomization(b)) {
+      const key = `${b.origin}\u0000${b.name}`;
+      const own = fluxAt.get(key) ?? new Set<string>();
+      for (const c of of) own.add(c);
+      fluxAt.set(key, own);
+    }
+  }
+  return {
+    flux,
+    clustersOfFlux: (k) =>
+      fluxAt.get(`${k.resource.source.file}\u0000${k.name}`) ??
+      clusters.of(path.posix.dirname(k.resource.source.file)),
+    clustersOf: (o) =>
+      o.build !== undefined
+        ? clusters.of(o.build)
+        : (byFile.get(o.source?.file ?? "") ?? clusters.of(path.posix.dirname(o.source?.file ?? "."))),
+    textOf: (file) => workspace.files.get(file)?.text,
   };
 }

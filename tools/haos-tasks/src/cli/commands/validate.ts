@@ -1,5 +1,6 @@
 import { appendFile } from "node:fs/promises";
 import path from "node:path";
+import { exitCodesText } from "../../exit-codes.ts";
 import { countFindings } from "../../findings.ts";
 import { ruleCatalog } from "../../lint/rules.ts";
 import type { PhaseEvent } from "../../phases.ts";
@@ -29,14 +30,36 @@ export const validateCommand: Command = {
     "schema sources, tried in this order for every kind:",
     "  1. the pinned catalog (tools/haos-tasks/schemas.lock.json), for the Kubernetes version of",
     "     --kubernetes-version, validate.kubernetesVersion or platform.yaml (1.33–1.36 pinned)",
-    "  2. the repository's CRD files: schemas.crds globs in .haos-tasks.yaml",
+    "  2. the repository's CRD files: found in the tree, and schemas.crds globs in .haos-tasks.yaml",
     "  3. kubeconform-style locations: --schema-location (repeatable), then schemas.locations;",
     "     kubeconform's template variables ({{.Group}}, {{.ResourceKind}}, {{.ResourceAPIVersion}},",
     "     {{.NormalizedKubernetesVersion}}, {{.StrictSuffix}}, {{.KindSuffix}}) and `default`; a URL",
     "     is downloaded once and cached by URL, a directory is read directly",
     "  4. a catalog written by `haos-tasks schemas sync --from-cluster`: --catalog / schemas.catalog",
     "A kind no source has is reported once (a warning; an error under --strict). --strict also",
-    "closes the open root of external schemas, as the pinned ones are.",
+    "closes the open root of external schemas, as the pinned ones are. A CRD file anywhere in the",
+    "repository wins over every source for its group, kind and version, in the clusters that apply",
+    "it (every cluster when none does): it is what that cluster runs.",
+    "A location that resolves none of the kinds asked of it is a schema/source warning.",
+    "",
+    "clusters: each tree a flux-system or FluxInstance sync applies (kubernetes/main, clusters/prod)",
+    "is a cluster; duplicates, sourceRef/dependsOn and postBuild.substituteFrom resolve inside the",
+    "cluster that applies the object, and a folder two clusters apply is checked with each one's",
+    "variables. The summary lists the clusters found (`clusters` in --format json).",
+    "",
+    "sources: a Kustomization is built from this checkout only when its source is it: flux-system, a",
+    "GitRepository of the origin remote (on the cluster's branch when the repository tells it:",
+    "flux-system's, origin's default, a PR's base), an OCIRepository a CI file",
+    "pushes (`flux push artifact … --path=<folder>`: spec.path is inside that folder), an",
+    "ExternalArtifact an ArtifactGenerator copies from a folder. Any other source is one",
+    "flux/foreign-source info naming the Kustomizations it leaves unchecked.",
+    "",
+    "machine-written files and style severities: SOPS-encrypted files (`*.sops.yaml`, or a root",
+    "`sops:` with `mac`/`lastmodified`) skip the style rules (validate.lintEncrypted: true checks",
+    "them too). yaml/indentation and yaml/truthy are warnings: the YAML means the same to kustomize,",
+    'which re-emits `- n` as the string "n" Flux applies (a boolean field still fails its schema).',
+    "yaml/duplicate-key stays an error: kustomize, and so Flux, fails the whole build; the failed",
+    "build is reported too and its files are still checked one by one.",
     "",
     "examples:",
     "  haos-tasks validate",
@@ -44,7 +67,8 @@ export const validateCommand: Command = {
     "  haos-tasks validate --changed-since origin/main --format github",
     "  haos-tasks validate --schema-location 'https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json'",
     "",
-    "exit codes: 0 clean, 1 errors (or warnings with --strict), 2 usage or unreadable input",
+    `exit codes: ${exitCodesText([0, 1, 2])} (validate uses these three of the common 0–5: 1 = an`,
+    "error finding, or a warning under --strict; 2 = bad usage, configuration or an unreadable repository)",
     "",
     "rules:",
     ...ruleCatalog.map((r) => `  ${r.id.padEnd(30)}${r.severity.padEnd(9)}${r.description}`),
@@ -202,11 +226,17 @@ export const validateCommand: Command = {
       throw error;
     }
     const findings = result.findings;
-    const render = result.stats.render;
-    const checked = `${result.stats.files} files, ${result.stats.kustomizations} kustomizations, ${result.stats.objects} objects${render ? ` (${render.objects} rendered by ${render.rendered} of ${render.releases} HelmReleases and CozyStack apps)` : ""}`;
+    const { stats } = result;
+    const clusters =
+      result.clusters.length > 0
+        ? `; ${result.clusters.length === 1 ? "cluster" : `${result.clusters.length} clusters`}: ${result.clusters.map((c) => c.name).join(", ")}`
+        : "";
+    const checked = `${stats.files} files, ${stats.kustomizations} kustomization.yaml, ${stats.fluxKustomizations} Flux Kustomization${stats.fluxKustomizations === 1 ? "" : "s"}, ${stats.objects} objects${stats.render ? ` (${stats.render.objects} rendered by ${stats.render.rendered} of ${stats.render.releases} HelmReleases and CozyStack apps)` : ""}${clusters}`;
     if (format === "text") io.stdout(renderValidateText(findings, { colour: colourOf(io), checked }));
     if (format === "json")
-      io.stdout(renderValidateJson(findings, { root: result.root, stats: result.stats }));
+      io.stdout(
+        renderValidateJson(findings, { root: result.root, stats: result.stats, clusters: result.clusters }),
+      );
     if (format === "sarif")
       io.stdout(renderSarif(findings, { version: io.env.npm_package_version ?? "0.1.0" }));
     if (format === "github") {
