@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import os from "node:os";
+import { ownChild } from "../tools/children.ts";
 import { MissingToolError, toolPath } from "../tools/paths.ts";
 
 /**
@@ -41,6 +42,8 @@ export interface BuildRequest {
   resources?: readonly string[];
   /** Flux's spec.targetNamespace: becomes the root kustomization's namespace, as Flux sets it. */
   namespace?: string;
+  /** Absolute files the build must not read, with why (a build reading one fails with it). */
+  refuse?: Readonly<Record<string, string>>;
 }
 
 export interface InProcessBuild {
@@ -132,6 +135,8 @@ class Worker {
       env: oneProcessor && env.GOMAXPROCS === undefined ? { ...env, GOMAXPROCS: "1" } : env,
       stdio: ["pipe", "pipe", "pipe"],
     });
+    // It dies with this process, whatever ends it (src/tools/children.ts).
+    ownChild(this.child);
     let readyResolve: (hello: RawResponse) => void = () => {};
     let readyReject: (error: Error) => void = () => {};
     this.ready = new Promise((resolve, reject) => {
@@ -209,13 +214,14 @@ class Worker {
 
   send(id: number, root: string | BuildRequest, options: BuildRequestOptions): Promise<InProcessBuild> {
     if (this.failure) return Promise.reject(this.failure);
-    const { dir, components, resources, namespace } = typeof root === "string" ? { dir: root } : root;
+    const { dir, components, resources, namespace, refuse } = typeof root === "string" ? { dir: root } : root;
     return new Promise((resolve, reject) => {
       this.pending.push({ id, dir, resolve, reject });
       const request: Record<string, unknown> = { id, dir };
       if (components && components.length > 0) request.components = components;
       if (resources) request.resources = resources;
       if (namespace) request.namespace = namespace;
+      if (refuse) request.refuse = refuse;
       if (options.yaml) request.yaml = true;
       if (options.loadRestrictor) request.loadRestrictor = options.loadRestrictor;
       this.child.stdin.write(`${JSON.stringify(request)}\n`);

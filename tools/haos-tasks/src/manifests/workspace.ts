@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { fileLimitProblem, oversizedDocuments } from "./limits.ts";
 import { lazySourceFile, parseSourceFile, type SourceFile } from "./yaml-source.ts";
 
 /**
@@ -38,7 +39,8 @@ export interface Workspace {
 
 /** A file validate could not read as YAML, or a symlink it did not follow. */
 export interface WorkspaceProblem {
-  rule: "yaml/encoding" | "references/symlink";
+  /** yaml/limits: over an input limit (limits.ts), so neither built nor checked (see refusedFiles). */
+  rule: "yaml/encoding" | "references/symlink" | "yaml/limits" | "manifest/too-large";
   file: string;
   line?: number;
   message: string;
@@ -250,6 +252,25 @@ export async function loadWorkspace(
       });
       continue;
     }
+    const over = fileLimitProblem(decoded.text);
+    if (over) {
+      problems.push({
+        rule: "yaml/limits",
+        file: rel,
+        line: over.line,
+        message: over.message,
+        hint: "shrink the file (no alias chains, no deep nesting, split it), or add it to validate.ignore if it is not a manifest",
+      });
+      continue;
+    }
+    for (const big of oversizedDocuments(decoded.text))
+      problems.push({
+        rule: "manifest/too-large",
+        file: rel,
+        line: big.line,
+        message: big.message,
+        hint: "keep large data out of the object (a volume, an image, an object store), or split it",
+      });
     // Parsed on first use: validate starts the build before it parses the other files.
     files.set(rel, lazySourceFile(decoded.text, rel));
   }
@@ -264,6 +285,18 @@ export async function loadWorkspace(
     kustomizationDirs,
     problems: problems.sort((a, b) => byteOrder(a.file, b.file)),
   };
+}
+
+/**
+ * Files over an input limit, absolute path → why: the kustomize helper must not read them
+ * (BuildOptions.refuse), so a build that lists one fails naming it instead of parsing it.
+ */
+export function refusedFiles(workspace: Workspace): Map<string, string> {
+  return new Map(
+    workspace.problems
+      .filter((p) => p.rule === "yaml/limits")
+      .map((p) => [path.join(workspace.root, p.file), `${p.file}:${p.line ?? 1}: ${p.message}`]),
+  );
 }
 
 /** An object Flux references by kind, name and namespace. */

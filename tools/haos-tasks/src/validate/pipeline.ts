@@ -6,7 +6,7 @@ import { platformRules } from "../lint/platform/index.ts";
 import { at, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
 import { lintStyle } from "../lint/style.ts";
-import { type Kustomization, readKustomization } from "../manifests/kustomization.ts";
+import { includedDirectories, type Kustomization, readKustomization } from "../manifests/kustomization.ts";
 import {
   type BuildFailure,
   type BuildResult,
@@ -24,6 +24,7 @@ import {
   kustomizationFileNames,
   kustomizationFileOf,
   loadWorkspace,
+  refusedFiles,
   type Workspace,
   WorkspaceError,
 } from "../manifests/workspace.ts";
@@ -142,9 +143,8 @@ function yieldEvery(ms: number, gate: Gate = new Gate()): () => Promise<void> {
 
 /** Directories to build: kustomizations no other kustomization in the tree includes (not Components). */
 function rootKustomizations(kustomizations: readonly Kustomization[]): string[] {
-  const included = new Set(
-    kustomizations.flatMap((k) => k.entries.flatMap((e) => (e.mayBeDirectory && e.path ? [e.path] : []))),
-  );
+  // A cycle (a kustomization including itself) keeps a root: built, it fails as kustomize does.
+  const included = includedDirectories(kustomizations);
   return kustomizations
     .filter((k) => !included.has(k.dir))
     .filter((k) => {
@@ -209,7 +209,10 @@ async function buildFallingBackToIncluded(
     result.resources.push(...resources);
     const next: string[] = [];
     for (const failure of failures) {
-      const children = included(failure.dir).filter((d) => !attempted.has(d) && !next.includes(d));
+      // A cycle fails the same in each of its members: reported once, at the one built.
+      const children = /cycle detected/.test(failure.message)
+        ? []
+        : included(failure.dir).filter((d) => !attempted.has(d) && !next.includes(d));
       next.push(...children);
       result.failures.push(failure);
     }
@@ -217,7 +220,7 @@ async function buildFallingBackToIncluded(
   }
   // Keep only the most specific failures: drop a parent when something it includes failed too.
   const failed = new Set(result.failures.map((f) => f.dir));
-  result.failures = result.failures.filter((f) => !included(f.dir).some((d) => failed.has(d)));
+  result.failures = result.failures.filter((f) => !included(f.dir).some((d) => d !== f.dir && failed.has(d)));
   return result;
 }
 
@@ -369,6 +372,7 @@ async function validateWith(
           root,
           ...(options.kubectl ? { kubectl: options.kubectl } : {}),
           ...(helpers ? { helpers } : {}),
+          refuse: refusedFiles(workspace),
           onChunk: (n, total) => {
             if (total - n <= tail) gate.close();
             progress("build", "progress", `${n}/${total} build batches`);
