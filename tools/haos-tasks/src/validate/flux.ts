@@ -41,6 +41,19 @@ export function mayHoldFluxKustomization(text: string): boolean {
   return text.includes("kustomize.toolkit.fluxcd.io") || text.includes("\\");
 }
 
+/**
+ * A Flux spec.path inside the source root, as kustomize-controller joins it
+ * (securejoin.SecureJoin: `..` stops at the root), so `../../..` is the root and `../outside` is
+ * `outside`; `escapes` says it was written to leave the root (references/flux-path reports it).
+ * Read as written it walked `/` (and died on /proc) or built a folder outside the checkout.
+ */
+export function resolveFluxPath(spec: string): { dir: string; escapes: boolean } {
+  const normal = normaliseFluxPath(spec);
+  if (normal !== ".." && !normal.startsWith("../")) return { dir: normal, escapes: false };
+  const inside = path.posix.normalize(`/${spec}`).slice(1).replace(/\/+$/, "");
+  return { dir: inside === "" ? "." : inside, escapes: true };
+}
+
 /** Every Flux Kustomization in the workspace whose spec.path is a directory of the repository. */
 export function fluxKustomizations(workspace: Workspace): FluxKustomization[] {
   const out: FluxKustomization[] = [];
@@ -58,7 +71,7 @@ export function fluxKustomizations(workspace: Workspace): FluxKustomization[] {
       const sourceRef = field(r.object, "spec", "sourceRef");
       const sourceKind = String(field(sourceRef, "kind") ?? "GitRepository");
       if (sourceKind !== "GitRepository" && field(sourceRef, "name") !== "flux-system") continue;
-      const dir = normaliseFluxPath(raw);
+      const dir = resolveFluxPath(raw).dir;
       const absolute = path.join(workspace.root, dir);
       if (!knownDirectories.has(dir) && (!existsSync(absolute) || !statSync(absolute).isDirectory()))
         continue;

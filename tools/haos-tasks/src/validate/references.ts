@@ -17,7 +17,7 @@ import {
 } from "../manifests/workspace.ts";
 import { pointerPosition } from "../manifests/yaml-source.ts";
 import type { ValidateConfig } from "./config.ts";
-import { isFluxKustomization, mayHoldFluxKustomization } from "./flux.ts";
+import { isFluxKustomization, mayHoldFluxKustomization, resolveFluxPath } from "./flux.ts";
 
 /** Where files belong: kustomization directories, and the directories Flux Kustomizations build. */
 export interface Owners {
@@ -248,7 +248,15 @@ function readsThisRepository(
 function fluxPathFinding(kustomization: Subject, root: string): Finding | undefined {
   const specPath = field(kustomization.object, "spec", "path");
   if (typeof specPath !== "string") return undefined;
-  const absolute = path.join(root, normaliseFluxPath(specPath));
+  const resolved = resolveFluxPath(specPath);
+  if (resolved.escapes)
+    return finding(
+      "references/flux-path",
+      at(kustomization, "/spec/path"),
+      `spec.path '${specPath}' leaves the source root: Flux resolves it inside it, as '${resolved.dir}'`,
+      "give the path from the repository root (e.g. ./apps/my-app), without `..` above it",
+    );
+  const absolute = path.join(root, resolved.dir);
   if (existsSync(absolute) && statSync(absolute).isDirectory()) return undefined;
   return finding(
     "references/flux-path",
