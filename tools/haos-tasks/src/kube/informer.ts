@@ -3,8 +3,8 @@ import {
   isConnectionError,
   KubeApiFailingError,
   KubeForbiddenError,
-  KubeStatusError,
   KubeNotKubernetesError,
+  KubeStatusError,
   KubeUnreachableError,
 } from "./errors.ts";
 import { type KindKey, resourceKinds } from "./resources.ts";
