@@ -486,7 +486,7 @@ export class KubeClient {
  * a few Kustomizations, one VM and its disks) are kilobytes; an endless body must end the request,
  * not fill memory until the deadline passes (it grew to 4 GB and overran the deadline by 11 s).
  */
-export const maxResponseBytes = 64 * 1024 * 1024;
+export const maxResponseBytes = 16 * 1024 * 1024;
 
 class ResponseTooLargeError extends Error {}
 
@@ -525,14 +525,18 @@ function collect(res: http.IncomingMessage, control: ResponseControl): Promise<s
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge: ResponseTooLargeError | undefined;
     res.on("data", (c: Buffer) => {
+      if (tooLarge) return;
       size += c.length;
       if (size > maxResponseBytes) {
-        control.destroy(
-          new ResponseTooLargeError(
-            `the answer is over ${maxResponseBytes / 1024 / 1024} MiB and still going`,
-          ),
+        // Rejected first: the socket's own "aborted" error must not become the diagnosis.
+        tooLarge = new ResponseTooLargeError(
+          `the answer is over ${maxResponseBytes / 1024 / 1024} MiB and still going`,
         );
+        chunks.length = 0;
+        reject(tooLarge);
+        control.destroy(tooLarge);
         return;
       }
       chunks.push(c);
