@@ -80,6 +80,13 @@ async function prepare(args: CommandArgs, io: CommandIO): Promise<Prepared> {
   ) {
     throw new UsageError(`--prerelease must be an identifier like rc or beta (got '${String(prerelease)}')`);
   }
+  const apiUrl = io.env.GITHUB_API_URL;
+  if (apiUrl !== undefined && apiUrl !== "" && !/^https?:$/.test(URL.parse(apiUrl)?.protocol ?? "")) {
+    // Bad configuration (exit 2), not an unreachable GitHub (exit 5).
+    throw new UsageError(
+      `GITHUB_API_URL must be an http(s) URL like https://api.github.com (got '${apiUrl}')`,
+    );
+  }
   const root = (
     await git(io.cwd, ["rev-parse", "--show-toplevel"], { hint: "run inside the git repository" })
   ).trim();
