@@ -199,6 +199,8 @@ export function substitute(
     namespace: string;
     object: Record<string, unknown>;
   }[] = [],
+  /** A repository file's text (to place a substitution error at its line). */
+  textOf: (file: string) => string | undefined = () => undefined,
 ): Map<BuiltResource, { unresolved: string[]; by: string }> {
   const notes = new Map<BuiltResource, { unresolved: string[]; by: string }>();
   const configs = [...built, ...standalone].filter(
@@ -270,7 +272,12 @@ export function substitute(
         findings.push(
           finding(
             "flux/substitution",
-            { file: b.origin ?? where.file, line: 1, column: 1 },
+            {
+              file: b.origin ?? where.file,
+              ...failingLine(b.origin ? textOf(b.origin) : undefined, (line) =>
+                envsubst(line, vars, isUnknown),
+              ),
+            },
             `${b.kind} ${b.name}: Flux's variable substitution fails (${error.message}); the Kustomization ${k.name} would not apply`,
             // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux syntax, printed as is
             "close every ${…}, or write $${…} for a literal, or annotate the object kustomize.toolkit.fluxcd.io/substitute: disabled",
@@ -280,6 +287,27 @@ export function substitute(
     }
   }
   return notes;
+}
+
+/**
+ * The first line of a source file whose own `${…}` fails substitution (kustomize prints the
+ * object differently, but an expression stays on one line), else the file's start.
+ */
+function failingLine(
+  text: string | undefined,
+  substitute: (line: string) => unknown,
+): { line: number; column: number } {
+  const lines = text?.split("\n") ?? [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (!line.includes("${")) continue;
+    try {
+      substitute(line);
+    } catch (error) {
+      if (error instanceof SubstitutionError) return { line: i + 1, column: line.indexOf("${") + 1 };
+    }
+  }
+  return { line: 1, column: 1 };
 }
 
 /**

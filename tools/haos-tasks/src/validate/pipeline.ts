@@ -409,6 +409,7 @@ async function validateWith(
             resourcesOf(source).filter((r) => r.kind === "ConfigMap" || r.kind === "Secret"),
           )
       : [],
+    (file) => workspace.files.get(file)?.text,
   );
 
   const files = new SourceFiles(workspace);

@@ -15,6 +15,7 @@ import { createScratchRepo, type ScratchRepo } from "../../src/diff/test-repo.ts
 import { toolPath, toolsRepoRoot } from "../../src/tools/paths.ts";
 import { runCli } from "../support/cli.ts";
 import { type AppFixture, tokenKubeconfig, writeAppFixture } from "../support/verify-harness.ts";
+import { runBundledAction } from "./action-harness.ts";
 
 const bin = path.join(toolsRepoRoot, "tools", "haos-tasks", "bin", "haos-tasks.js");
 const scratch: ScratchRepo[] = [];
@@ -455,5 +456,75 @@ describe("verify keeps its deadline and names what answered, whatever answers", 
     expect(run.stdout).toMatch(/not HTTP/);
     expect(run.code).toBe(5);
     expect(run.ms).toBeLessThan(10_000);
+  });
+});
+
+describe("wrong settings are usage errors (exit 2) that say what is accepted", () => {
+  it("--kubernetes-version 1.99: no schemas pinned, exit 2 (not a finding at platform.yaml:1:1)", async () => {
+    const dir = repo({ "apps/a/cm.yaml": configMap("a") });
+    const run = await runCli(["validate", "--kubernetes-version", "1.99"], { cwd: dir, env });
+    expect(run.stderr).toMatch(/--kubernetes-version 1\.99 has no schemas pinned .*pinned: 1\.\d+/);
+    expect(run.code).toBe(2);
+  });
+
+  it("GITHUB_API_URL='not a url': exit 2 naming it (not 5, 'unreachable')", async () => {
+    const dir = repo({ "apps/a/cm.yaml": configMap("a") });
+    const run = await runCli(["release", "plan"], { cwd: dir, env: { ...env, GITHUB_API_URL: "not a url" } });
+    expect(run.stderr).toMatch(/GITHUB_API_URL must be an http\(s\) URL/);
+    expect(run.code).toBe(2);
+  });
+});
+
+describe("Flux substitution errors sit at their line", () => {
+  it("an unclosed ${A is a finding at the line that holds it", async () => {
+    const dir = repo({
+      "clusters/flux.yaml": [
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1",
+        "kind: Kustomization",
+        "metadata:",
+        "  name: app",
+        "  namespace: flux-system",
+        "spec:",
+        "  interval: 10m",
+        "  sourceRef:",
+        "    kind: GitRepository",
+        "    name: flux-system",
+        "  path: ./apps/a",
+        "  prune: true",
+        "  postBuild:",
+        "    substitute:",
+        "      A: x",
+        "",
+      ].join("\n"),
+      "apps/a/kustomization.yaml": kustomization("cm.yaml"),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux syntax under test
+      "apps/a/cm.yaml": configMap("a", "  ok: fine\n  bad: prefix-${A\n"),
+    });
+    const { code, report } = await validateJson(dir);
+    expect(at(report)).toContain("apps/a/cm.yaml:8 flux/substitution");
+    expect(code).toBe(1);
+  });
+});
+
+describe("the Action sets its outputs on every exit and refuses what it cannot read", () => {
+  it("install-tools: maybe is refused, whatever the command needs", async () => {
+    const dir = repo({ "apps/a/cm.yaml": configMap("a") });
+    const run = await runBundledAction({ command: "validate", "install-tools": "maybe" }, { workspace: dir });
+    expect(run.stdout).toMatch(/input 'install-tools' must be true or false \(got 'maybe'\)/);
+    expect(run.code).toBe(1);
+  });
+
+  it("a validate that cannot run still sets errors and warnings (empty: unknown, never 0)", async () => {
+    const dir = repo({ "README.md": "no YAML here\n" });
+    const run = await runBundledAction({ command: "validate", paths: "." }, { workspace: dir });
+    expect(run.code).toBe(1);
+    expect(run.outputs).toMatchObject({ errors: "", warnings: "" });
+  });
+
+  it("a release that fails before publishing sets release-created=false and the rest", async () => {
+    const dir = repo({ "apps/a/cm.yaml": configMap("a") });
+    const run = await runBundledAction({ command: "release" }, { workspace: dir });
+    expect(run.code).toBe(1);
+    expect(run.outputs).toMatchObject({ "release-created": "false", releases: "[]", version: "" });
   });
 });

@@ -14,6 +14,7 @@ import {
   ExitCode,
   formatOption,
   helpOption,
+  terminalSafeIO,
   UsageError,
 } from "../command.ts";
 
@@ -220,7 +221,9 @@ export const releasePlanCommand: Command = {
     "haos-tasks release plan --prerelease rc",
   ],
   options: { ...common },
-  async run(args, io) {
+  async run(args, raw) {
+    // Commit subjects reach the output: an ESC in one must not drive the terminal.
+    const io = terminalSafeIO(raw);
     const format = formatOption(args.values.format, ["text", "json"] as const, "text");
     try {
       const plans = await planAll(await prepare(args, io));
@@ -257,7 +260,9 @@ html_url, steps done); progress goes to stderr.`,
       description: "How to commit and tag (default: release.transport, auto).",
     },
   },
-  async run(args, io) {
+  async run(args, raw) {
+    // Commit subjects reach the output: an ESC in one must not drive the terminal.
+    const io = terminalSafeIO(raw);
     const format = formatOption(args.values.format, ["text", "json"] as const, "text");
     try {
       const prepared = await prepare(args, io);
