@@ -182,12 +182,11 @@ export { ExitCode };
  * the window or clear the screen — are shown as `\x1b`-style escapes instead of being obeyed.
  */
 export function terminalSafe(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are the point
-  return text.replace(
-    /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
+  return text.replace(controlCharacters, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are the point
+const controlCharacters = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 /** The same io, with everything it prints passed through terminalSafe (for output without colour). */
 export function terminalSafeIO(io: CommandIO): CommandIO {
