@@ -459,6 +459,31 @@ describe("verify keeps its deadline and names what answered, whatever answers", 
   });
 });
 
+/** A repository with one release component and a commit whose subject carries terminal escapes. */
+function releaseRepo(): ScratchRepo {
+  const r = createScratchRepo("haos-bad-input-release-");
+  scratch.push(r);
+  r.write({
+    "apps/a/cm.yaml": configMap("a"),
+    "apps/a/version.txt": "0.1.0\n",
+    ".haos-tasks.yaml": "release:\n  components:\n    a:\n      path: apps/a\n",
+  });
+  r.commit("feat: a");
+  r.git("commit", "--quiet", "--allow-empty", "-m", "fix(a): \x1b[31mred\x1b[0m \x1b]0;pwned\x07subject");
+  r.git("remote", "add", "origin", "https://github.com/acme/home.git");
+  return r;
+}
+
+describe("text from commits cannot drive the terminal", () => {
+  it("ESC sequences in a commit subject are shown escaped by release plan", async () => {
+    const { dir } = releaseRepo();
+    const run = await runCli(["release", "plan"], { cwd: dir, env: { ...env, GITHUB_TOKEN: "" } });
+    expect(run.stdout).toContain("fix(a): \\x1b[31mred\\x1b[0m \\x1b]0;pwned\\x07subject");
+    expect(run.stdout.includes("\x1b") || run.stdout.includes("\x07")).toBe(false);
+    expect(run.code).toBe(0);
+  });
+});
+
 describe("wrong settings are usage errors (exit 2) that say what is accepted", () => {
   it("--kubernetes-version 1.99: no schemas pinned, exit 2 (not a finding at platform.yaml:1:1)", async () => {
     const dir = repo({ "apps/a/cm.yaml": configMap("a") });
@@ -467,9 +492,12 @@ describe("wrong settings are usage errors (exit 2) that say what is accepted", (
     expect(run.code).toBe(2);
   });
 
-  it("GITHUB_API_URL='not a url': exit 2 naming it (not 5, 'unreachable')", async () => {
-    const dir = repo({ "apps/a/cm.yaml": configMap("a") });
-    const run = await runCli(["release", "plan"], { cwd: dir, env: { ...env, GITHUB_API_URL: "not a url" } });
+  it("GITHUB_API_URL='not a url': exit 2 naming it (not a pass, not 5 'unreachable')", async () => {
+    const { dir } = releaseRepo();
+    const run = await runCli(["release", "plan"], {
+      cwd: dir,
+      env: { ...env, GITHUB_API_URL: "not a url", GITHUB_TOKEN: "t" },
+    });
     expect(run.stderr).toMatch(/GITHUB_API_URL must be an http\(s\) URL/);
     expect(run.code).toBe(2);
   });
