@@ -99,7 +99,7 @@ function walk(
   root: string,
   ignore: readonly string[],
   out: string[],
-  state: WalkState = { ancestors: new Set([safeRealpath(dir) ?? dir]), problems: [] },
+  state: WalkState = { ancestors: ancestorsOf(dir, root), problems: [] },
   realDir: string = safeRealpath(dir) ?? dir,
 ): WorkspaceProblem[] {
   const entries = readdirSync(dir, { withFileTypes: true });
@@ -123,7 +123,9 @@ function walk(
           hint: "point the link at a file inside the repository, or add it to validate.ignore",
         });
       if (target === undefined) {
-        if (yamlName) problem("symlink points nowhere: not validated");
+        // A loop of links (a → b → a) never resolves: said whatever its name, never skipped silently.
+        if (symlinkLoops(absolute)) problem("symlinks loop (each points at the other): not followed");
+        else if (yamlName) problem("symlink points nowhere: not validated");
         continue;
       }
       const inside = target === realRoot || target.startsWith(`${realRoot}${path.sep}`);
@@ -155,6 +157,32 @@ function walk(
     }
   }
   return state.problems;
+}
+
+/**
+ * The real directories from the repository root down to `dir`: a symlink back to any of them is a
+ * loop, also when the walk starts below the root (`validate apps/x` with a link to `../..` read
+ * the whole repository a second time under the link).
+ */
+function ancestorsOf(dir: string, root: string): Set<string> {
+  const realRoot = safeRealpath(root) ?? root;
+  const real = safeRealpath(dir) ?? dir;
+  const chain = new Set([real]);
+  if (real === realRoot || !real.startsWith(`${realRoot}${path.sep}`)) return chain;
+  for (let d = path.dirname(real); d.length >= realRoot.length; d = path.dirname(d)) {
+    chain.add(d);
+    if (d === realRoot || path.dirname(d) === d) break;
+  }
+  return chain;
+}
+
+function symlinkLoops(p: string): boolean {
+  try {
+    realpathSync(p);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ELOOP";
+  }
 }
 
 function safeRealpath(p: string): string | undefined {

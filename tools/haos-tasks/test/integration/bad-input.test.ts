@@ -5,7 +5,15 @@
  * nothing silently lost, nothing left running, every deadline kept.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import os from "node:os";
@@ -184,6 +192,23 @@ describe("input limits: what could exhaust a helper is a finding at the file and
     expect(at(report)).toEqual(["apps/big/big.yaml:9 manifest/too-large"]);
     expect(report.stats.objects).toBe(3);
     expect(code).toBe(1);
+  });
+});
+
+describe("symlinks are reported, never followed twice or skipped silently", () => {
+  it("a link to ../.. below the target and a two-link loop", async () => {
+    const dir = repo({ "apps/x/cm.yaml": configMap("x") });
+    symlinkSync("../..", path.join(dir, "apps/x/up"));
+    symlinkSync("loop-b", path.join(dir, "apps/x/loop-a"));
+    symlinkSync("loop-a", path.join(dir, "apps/x/loop-b"));
+    const run = await runCli(["validate", "apps/x", "--format", "json"], { cwd: dir, env });
+    const report = JSON.parse(run.stdout) as JsonReport;
+    expect(at(report)).toEqual([
+      "apps/x/loop-a:1 references/symlink",
+      "apps/x/loop-b:1 references/symlink",
+      "apps/x/up:1 references/symlink",
+    ]);
+    expect(report.stats.objects).toBe(1);
   });
 });
 
