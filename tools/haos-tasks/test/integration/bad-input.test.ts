@@ -528,6 +528,23 @@ describe("wrong settings are usage errors (exit 2) that say what is accepted", (
   });
 });
 
+describe("schema locations that cannot be read are said, also when paths are given", () => {
+  it("a --schema-location folder that does not exist: a schema/source finding with the paths", async () => {
+    const dir = repo({
+      "apps/x/widget.yaml":
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: default\nspec:\n  size: 1\n",
+    });
+    const run = await runCli(
+      ["validate", "apps/x", "--schema-location", "./missing/{{ .ResourceKind }}.json", "--format", "json"],
+      { cwd: dir, env },
+    );
+    const report = JSON.parse(run.stdout) as JsonReport;
+    const source = report.findings.find((f) => f.rule === "schema/source");
+    expect(source?.file).toBe(".haos-tasks.yaml");
+    expect(source?.message).toMatch(/the folder .*\/missing does not exist/);
+  });
+});
+
 describe("Flux substitution errors sit at their line", () => {
   it("an unclosed ${A is a finding at the line that holds it", async () => {
     const dir = repo({
