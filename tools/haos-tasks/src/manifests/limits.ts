@@ -1,4 +1,4 @@
-import { isMap, isPair, isSeq, type Node, parseAllDocuments } from "yaml";
+import type { SourceFile } from "./yaml-source.ts";
 
 /**
  * What validate reads before anything reaches kustomize, kubeconform or the cluster: a file over
@@ -104,31 +104,34 @@ function nesting(text: string): { depth: number; line: number } {
   return best;
 }
 
-/** The deepest node of a parsed document (iterative: no stack to overflow). */
-function astDepth(root: Node | null): number {
-  let max = 0;
-  const stack: [unknown, number][] = [[root, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop() as [unknown, number];
-    if (isMap(node) || isSeq(node)) {
-      max = Math.max(max, depth);
-      for (const item of node.items) {
-        if (isPair(item)) {
-          stack.push([item.key, depth + 1], [item.value, depth + 1]);
-        } else stack.push([item, depth + 1]);
-      }
-    }
-  }
-  return max;
-}
-
 // An anchor and an alias as YAML writes them (not `a&b` in a URL, not a cron line's `*/5`).
 const anchor = /(?:^|[\s[{,])&[^\s[\]{},]/;
 const alias = /(?:^|[\s[{,])\*[^\s[\]{},/]/;
 
+/** Whether the text may use aliases at all (then its parse is checked: aliasBombLine). */
+export function mayHoldAliases(text: string): boolean {
+  return text.includes("&") && text.includes("*") && anchor.test(text) && alias.test(text);
+}
+
 /**
- * The first input limit a file breaks (it is then neither built nor checked), or undefined.
- * Cheap for ordinary files: each check runs only when a plain count says the limit may be near.
+ * The line of the first document whose aliases expand past `inputLimits.aliases`, from the parse
+ * every file gets anyway (yaml-source.ts converts with that maxAliasCount and records the
+ * exhaustion as a parse error), so checking costs no second parse.
+ */
+export function aliasBombLine(source: SourceFile): number | undefined {
+  for (const doc of source.documents) {
+    const error = doc.ast.errors.find((e) => e.code === "RESOURCE_EXHAUSTION");
+    if (error) return source.lineCounter.linePos(error.pos[0]).line;
+  }
+  return undefined;
+}
+
+const deepIndent = new RegExp(`^[ -]{${inputLimits.depth},}`, "m");
+
+/**
+ * The size or depth limit a file's text breaks (it is then neither built nor checked), or
+ * undefined. Cheap for ordinary files: the depth is measured only when a plain count says it may
+ * be near the limit.
  */
 export function fileLimitProblem(text: string): LimitProblem | undefined {
   if (text.length > inputLimits.fileBytes)
@@ -137,7 +140,6 @@ export function fileLimitProblem(text: string): LimitProblem | undefined {
       message: `file of ${mib(text.length)} is over the ${mib(inputLimits.fileBytes)} validate reads: not built or checked`,
     };
   // A level needs an opening bracket, or one more column of indentation (or `- `) than the level above.
-  const deepIndent = new RegExp(`^[ -]{${inputLimits.depth},}`, "m");
   if (text.length > inputLimits.depth && (atLeast(text, "[{", inputLimits.depth) || deepIndent.test(text))) {
     const { depth, line } = nesting(text);
     if (depth > inputLimits.depth)
@@ -146,23 +148,11 @@ export function fileLimitProblem(text: string): LimitProblem | undefined {
         message: `nests ${depth} levels deep, over the ${inputLimits.depth} validate reads: not built or checked`,
       };
   }
-  if (anchor.test(text) && alias.test(text)) {
-    for (const doc of parseAllDocuments(text, { prettyErrors: false })) {
-      if (!Array.isArray(doc) && doc.errors.length === 0 && astDepth(doc.contents) <= inputLimits.depth) {
-        try {
-          doc.toJS({ maxAliasCount: inputLimits.aliases });
-        } catch (error) {
-          if (/alias count/i.test(error instanceof Error ? error.message : ""))
-            return {
-              line: lineAt(text, doc.range[0]),
-              message: `aliases expand over ${inputLimits.aliases} times (a YAML "billion laughs"): not built or checked`,
-            };
-        }
-      }
-    }
-  }
   return undefined;
 }
+
+/** The message of an alias bomb's finding. */
+export const aliasBombMessage = `aliases expand over ${inputLimits.aliases} times (a YAML "billion laughs"): not built or checked`;
 
 /**
  * Objects over what Kubernetes stores (`inputLimits.objectBytes`), by the document's bytes as

@@ -1,7 +1,13 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileLimitProblem, oversizedDocuments } from "./limits.ts";
+import {
+  aliasBombLine,
+  aliasBombMessage,
+  fileLimitProblem,
+  mayHoldAliases,
+  oversizedDocuments,
+} from "./limits.ts";
 import { lazySourceFile, parseSourceFile, type SourceFile } from "./yaml-source.ts";
 
 /**
@@ -300,7 +306,20 @@ export async function loadWorkspace(
         hint: "keep large data out of the object (a volume, an image, an object store), or split it",
       });
     // Parsed on first use: validate starts the build before it parses the other files.
-    files.set(rel, lazySourceFile(decoded.text, rel));
+    const source = lazySourceFile(decoded.text, rel);
+    // One that may use aliases is parsed now (lint would parse it anyway): a bomb must not be built.
+    const bomb = mayHoldAliases(decoded.text) ? aliasBombLine(source) : undefined;
+    if (bomb !== undefined) {
+      problems.push({
+        rule: "yaml/limits",
+        file: rel,
+        line: bomb,
+        message: aliasBombMessage,
+        hint: "shrink the file (no alias chains, no deep nesting, split it), or add it to validate.ignore if it is not a manifest",
+      });
+      continue;
+    }
+    files.set(rel, source);
   }
   const kustomizationDirs = [...files.keys()]
     .filter((rel) => kustomizationFileNames.includes(path.posix.basename(rel)))
