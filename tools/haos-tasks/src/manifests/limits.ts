@@ -120,8 +120,7 @@ export function mayHoldAliases(text: string): boolean {
  */
 export function aliasBombLine(source: SourceFile): number | undefined {
   for (const doc of source.documents) {
-    const error = doc.ast.errors.find((e) => e.code === "RESOURCE_EXHAUSTION");
-    if (error) return source.lineCounter.linePos(error.pos[0]).line;
+    if (doc.ast.errors.some((e) => e.code === "RESOURCE_EXHAUSTION")) return doc.start.line;
   }
   return undefined;
 }
