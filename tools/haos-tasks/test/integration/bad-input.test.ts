@@ -509,6 +509,30 @@ describe("text from commits cannot drive the terminal", () => {
   });
 });
 
+describe("the GitHub API client names what answered", () => {
+  it("an HTML 200 from GITHUB_API_URL: exit 5 naming the URL, nothing pushed", async () => {
+    const r = releaseRepo();
+    const head = r.git("rev-parse", "HEAD");
+    const s = await httpServe((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<html>portal</html>");
+    });
+    try {
+      const run = await runCli(["release", "apply", "--transport", "git"], {
+        cwd: r.dir,
+        env: { ...env, GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "acme/home", GITHUB_API_URL: s.url },
+      });
+      expect(run.stderr).toContain(
+        `${s.url}/repos/acme/home did not answer as the GitHub API: HTTP 200 with text/html`,
+      );
+      expect(run.code).toBe(5);
+      expect(r.git("rev-parse", "HEAD")).toBe(head);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe("wrong settings are usage errors (exit 2) that say what is accepted", () => {
   it("--kubernetes-version 1.99: no schemas pinned, exit 2 (not a finding at platform.yaml:1:1)", async () => {
     const dir = repo({ "apps/a/cm.yaml": configMap("a") });
