@@ -591,7 +591,6 @@ describe("Flux substitution errors sit at their line", () => {
         "",
       ].join("\n"),
       "apps/a/kustomization.yaml": kustomization("cm.yaml"),
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux syntax under test
       "apps/a/cm.yaml": configMap("a", "  ok: fine\n  bad: prefix-${A\n"),
     });
     const { code, report } = await validateJson(dir);
