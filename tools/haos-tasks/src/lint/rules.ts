@@ -83,6 +83,12 @@ export const ruleCatalog: readonly RuleInfo[] = [
     "a Flux source that is not this checkout (another repository or branch, an artifact no folder here is pushed as): its Kustomizations are not built",
   ),
   rule("yaml/encoding", "error", "a .yaml file that is binary or not UTF-8"),
+  rule(
+    "yaml/limits",
+    "error",
+    "a file over validate's input limits (alias expansions, nesting depth, size): neither built nor checked",
+  ),
+  rule("manifest/too-large", "error", "an object over the 1 MiB the API server stores (etcd: 1.5 MiB)"),
   rule("references/symlink", "warning", "a symlink that leaves the repository or loops is not followed"),
   rule("platform/missing", "info", "a Flux app without platform.yaml: its platform rules are off"),
   rule("schema/invalid", "error", "the object does not match its schema (kubeconform -strict)"),

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Finding } from "../findings.ts";
 import { normaliseFluxPath } from "../lint/platform/flux.ts";
-import { type Kustomization, readKustomization } from "../manifests/kustomization.ts";
+import { includedDirectories, type Kustomization, readKustomization } from "../manifests/kustomization.ts";
 import {
   type BuildResult,
   type BuildUnit,
@@ -12,7 +12,7 @@ import {
 } from "../manifests/kustomize-build.ts";
 import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
 import { field, type Resource, resourcesOf } from "../manifests/resources.ts";
-import { kustomizationFileOf, type Workspace } from "../manifests/workspace.ts";
+import { kustomizationFileOf, refusedFiles, type Workspace } from "../manifests/workspace.ts";
 import { hasParseErrors } from "../manifests/yaml-source.ts";
 import { type Clusters, findClusters } from "./clusters.ts";
 import {
@@ -105,9 +105,8 @@ function configSources(workspace: Workspace, fluxByDir: ReadonlyMap<string, Flux
 
 /** Directories to build: kustomizations no other kustomization in the tree includes (not Components). */
 function rootKustomizations(kustomizations: readonly Kustomization[]): string[] {
-  const included = new Set(
-    kustomizations.flatMap((k) => k.entries.flatMap((e) => (e.mayBeDirectory && e.path ? [e.path] : []))),
-  );
+  // A cycle (a kustomization including itself) keeps a root: built, it fails as kustomize does.
+  const included = includedDirectories(kustomizations);
   return kustomizations
     .filter((k) => !included.has(k.dir))
     .filter((k) => {
@@ -177,7 +176,10 @@ async function buildFallingBackToIncluded(
     result.resources.push(...resources);
     const next: string[] = [];
     for (const failure of failures) {
-      const children = included(failure.dir).filter((d) => !attempted.has(d) && !next.includes(d));
+      // A cycle fails the same in each of its members: reported once, at the one built.
+      const children = /cycle detected/.test(failure.message)
+        ? []
+        : included(failure.dir).filter((d) => !attempted.has(d) && !next.includes(d));
       next.push(...children);
       result.failures.push(failure);
     }
@@ -185,7 +187,7 @@ async function buildFallingBackToIncluded(
   }
   // Keep only the most specific failures: drop a parent when something it includes failed too.
   const failed = new Set(result.failures.map((f) => f.dir));
-  result.failures = result.failures.filter((f) => !included(f.dir).some((d) => failed.has(d)));
+  result.failures = result.failures.filter((f) => !included(f.dir).some((d) => d !== f.dir && failed.has(d)));
   return result;
 }
 
@@ -312,6 +314,7 @@ export async function buildStage(workspace: Workspace, options: BuildStageOption
             ...(options.kubectl ? { kubectl: options.kubectl } : {}),
             ...(options.env ? { env: options.env } : {}),
             ...(helpers ? { helpers } : {}),
+            refuse: refusedFiles(workspace),
             ...(options.onChunk ? { onChunk: options.onChunk } : {}),
           },
         ),

@@ -44,6 +44,19 @@ export function mayHoldFluxKustomization(text: string): boolean {
   return text.includes("kustomize.toolkit.fluxcd.io") || text.includes("\\");
 }
 
+/**
+ * A Flux spec.path inside the source root, as kustomize-controller joins it
+ * (securejoin.SecureJoin: `..` stops at the root), so `../../..` is the root and `../outside` is
+ * `outside`; `escapes` says it was written to leave the root (references/flux-path reports it).
+ * Read as written it walked `/` (and died on /proc) or built a folder outside the checkout.
+ */
+export function resolveFluxPath(spec: string): { dir: string; escapes: boolean } {
+  const normal = normaliseFluxPath(spec);
+  if (normal !== ".." && !normal.startsWith("../")) return { dir: normal, escapes: false };
+  const inside = path.posix.normalize(`/${spec}`).slice(1).replace(/\/+$/, "");
+  return { dir: inside === "" ? "." : inside, escapes: true };
+}
+
 /** Every Flux Kustomization in the workspace whose spec.path is a directory of the repository. */
 export function fluxKustomizations(workspace: Workspace, sources?: SourceMap): FluxKustomization[] {
   const out: FluxKustomization[] = [];
@@ -104,7 +117,7 @@ export function fluxKustomizationOf(
     field(sourceRef, "name") !== "flux-system"
   )
     return undefined;
-  const dir = normaliseFluxPath(reading?.reads === "this" ? path.posix.join(reading.base, raw) : raw);
+  const dir = resolveFluxPath(reading?.reads === "this" ? path.posix.join(reading.base, raw) : raw).dir;
   const absolute = path.join(root, dir);
   if (!knownDirectories.has(dir) && (!existsSync(absolute) || !statSync(absolute).isDirectory()))
     return undefined;

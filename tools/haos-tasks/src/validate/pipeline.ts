@@ -318,7 +318,8 @@ async function validateWith(
   const done = (objects: number): ValidateResult => ({
     root,
     findings: finalizeFindings(
-      findings.filter((f) => inScope(f.file)),
+      // The configuration's own findings (an unreadable --schema-location) concern every path given.
+      findings.filter((f) => inScope(f.file) || f.file === configFileName),
       workspace,
       config,
     ),

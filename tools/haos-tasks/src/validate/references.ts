@@ -18,7 +18,7 @@ import {
 import { pointerPosition } from "../manifests/yaml-source.ts";
 import { type Clusters, findClusters, sameCluster } from "./clusters.ts";
 import type { ValidateConfig } from "./config.ts";
-import { isFluxKustomization, mayHoldFluxKustomization } from "./flux.ts";
+import { isFluxKustomization, mayHoldFluxKustomization, resolveFluxPath } from "./flux.ts";
 import type { SourceMap, SourceReading } from "./sources.ts";
 
 /** Where files belong: kustomization directories, and the directories Flux Kustomizations build. */
@@ -255,7 +255,15 @@ function readsThisRepository(
 function fluxPathFinding(kustomization: Subject, root: string, base = "."): Finding | undefined {
   const specPath = field(kustomization.object, "spec", "path");
   if (typeof specPath !== "string" || specPath.includes("${")) return undefined;
-  const absolute = path.join(root, base, normaliseFluxPath(specPath));
+  const resolved = resolveFluxPath(specPath);
+  if (resolved.escapes)
+    return finding(
+      "references/flux-path",
+      at(kustomization, "/spec/path"),
+      `spec.path '${specPath}' leaves the source root: Flux resolves it inside it, as '${resolved.dir}'`,
+      "give the path from the repository root (e.g. ./apps/my-app), without `..` above it",
+    );
+  const absolute = path.join(root, base, resolved.dir);
   if (existsSync(absolute) && statSync(absolute).isDirectory()) return undefined;
   return finding(
     "references/flux-path",

@@ -14,6 +14,7 @@ import {
   ExitCode,
   formatOption,
   helpOption,
+  terminalSafeIO,
   UsageError,
 } from "../command.ts";
 
@@ -79,6 +80,13 @@ async function prepare(args: CommandArgs, io: CommandIO): Promise<Prepared> {
     (typeof prerelease !== "string" || !/^[0-9A-Za-z-]+$/.test(prerelease) || /^\d+$/.test(prerelease))
   ) {
     throw new UsageError(`--prerelease must be an identifier like rc or beta (got '${String(prerelease)}')`);
+  }
+  const apiUrl = io.env.GITHUB_API_URL;
+  if (apiUrl !== undefined && apiUrl !== "" && !/^https?:$/.test(URL.parse(apiUrl)?.protocol ?? "")) {
+    // Bad configuration (exit 2), not an unreachable GitHub (exit 5).
+    throw new UsageError(
+      `GITHUB_API_URL must be an http(s) URL like https://api.github.com (got '${apiUrl}')`,
+    );
   }
   const root = (
     await git(io.cwd, ["rev-parse", "--show-toplevel"], { hint: "run inside the git repository" })
@@ -213,7 +221,9 @@ export const releasePlanCommand: Command = {
     "haos-tasks release plan --prerelease rc",
   ],
   options: { ...common },
-  async run(args, io) {
+  async run(args, raw) {
+    // Commit subjects reach the output: an ESC in one must not drive the terminal.
+    const io = terminalSafeIO(raw);
     const format = formatOption(args.values.format, ["text", "json"] as const, "text");
     try {
       const plans = await planAll(await prepare(args, io));
@@ -250,7 +260,9 @@ html_url, steps done); progress goes to stderr.`,
       description: "How to commit and tag (default: release.transport, auto).",
     },
   },
-  async run(args, io) {
+  async run(args, raw) {
+    // Commit subjects reach the output: an ESC in one must not drive the terminal.
+    const io = terminalSafeIO(raw);
     const format = formatOption(args.values.format, ["text", "json"] as const, "text");
     try {
       const prepared = await prepare(args, io);

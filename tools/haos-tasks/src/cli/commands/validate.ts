@@ -146,6 +146,28 @@ export const validateCommand: Command = {
     const kubernetesVersion = args.values["kubernetes-version"] as string | undefined;
     if (kubernetesVersion !== undefined && !/^1\.\d+$/.test(kubernetesVersion))
       throw new UsageError(`--kubernetes-version takes a minor like 1.35 (got '${kubernetesVersion}')`);
+    if (kubernetesVersion !== undefined) {
+      // A minor the schema lock does not pin is a wrong flag, not a finding at platform.yaml:1:1.
+      const [{ readSchemaLock }, { sourceAddress }] = await Promise.all([
+        import("../../schemas/sources.ts"),
+        import("../../schemas/selection.ts"),
+      ]);
+      const lock = await readSchemaLock().catch(() => undefined);
+      // The Python client's major version is the Kubernetes minor (v34.x ↔ 1.34), as selection.ts reads it.
+      const pinned = [
+        ...new Set(
+          (lock?.sources ?? []).flatMap((source) => {
+            const address = sourceAddress(source.url);
+            const major = /^v(\d+)\./.exec(address.tag)?.[1];
+            return address.repo === "kubernetes-client/python" && major ? [`1.${major}`] : [];
+          }),
+        ),
+      ].sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
+      if (pinned.length > 0 && !pinned.includes(kubernetesVersion))
+        throw new UsageError(
+          `--kubernetes-version ${kubernetesVersion} has no schemas pinned in schemas.lock.json (pinned: ${pinned.join(", ")})`,
+        );
+    }
     const schemaLocations = (args.values["schema-location"] as string[] | undefined) ?? [];
     const catalog = args.values.catalog as string | undefined;
     const changedSince = args.values["changed-since"] as string | undefined;
