@@ -27,6 +27,12 @@ export interface ConsideredCommit {
   closes: number[];
   /** Set for a commit carried inside another's message (squash body): its position there, from 1. */
   nested?: number;
+  /**
+   * Where release-please would list this entry among the range's commits (newest commit first;
+   * within one message, each part's footer commits before the part): the input order its changelog
+   * writer sorts, so equal keys keep it (changelog.ts).
+   */
+  listed: number;
   releaseAs?: string;
   warnings: string[];
 }
@@ -86,13 +92,15 @@ const withoutPullRequest = (h: string) => h.replace(/\s*\(#\d+\)\s*$/, "");
 export function classifyCommits(
   commits: readonly GitCommit[],
   component: ComponentConfig,
-  allComponents: readonly ComponentConfig[],
   scopes: ComponentScopes,
   types: readonly CommitTypeRule[],
 ): Classification {
   const excluded = new Map<string, ExcludedCommit>();
   const parsed = new Map<string, ReturnType<typeof parseCommitMessage>>();
-  const releasePatterns = allComponents.map(releaseCommitPattern);
+  // Only this component's own release commits are left out. Another component's release commit
+  // is an ordinary `chore` here when it touches this component's files (release-please's
+  // node-workspace plugin bumps dependents' package.json in it), as release-please lists it.
+  const ownRelease = releaseCommitPattern(component);
   const inScope: GitCommit[] = [];
   for (const c of commits) {
     const h = header(c.message);
@@ -104,7 +112,7 @@ export function classifyCommits(
       });
       continue;
     }
-    if (releasePatterns.some((re) => re.test(h))) {
+    if (ownRelease.test(h)) {
       excluded.set(c.sha, { sha: c.sha, header: h, reason: "release commit" });
       continue;
     }
@@ -157,6 +165,7 @@ export function classifyCommits(
     }
   }
   const considered: ConsideredCommit[] = [];
+  let listed = 0;
   for (const c of inScope) {
     if (excluded.has(c.sha)) continue;
     const p = parsed.get(c.sha);
@@ -164,6 +173,17 @@ export function classifyCommits(
     if (!p) continue;
     if (!p.conventional && p.revertedHeader === undefined) {
       excluded.set(c.sha, { sha: c.sha, header: h, reason: `not a Conventional Commit: ${p.reason}` });
+      continue;
+    }
+    if (!p.conventional && p.github) {
+      // release-please's parser cannot read `Revert "…" (#123)` (no `type:`), so it lists and
+      // releases nothing for it; a revert of a change in this same range still cancels it above.
+      excluded.set(c.sha, {
+        sha: c.sha,
+        header: h,
+        reason:
+          'GitHub revert of a change not in this range (released before): release-please cannot parse `Revert "…" (#n)`, so it neither lists nor releases it',
+      });
       continue;
     }
     if (!p.conventional) {
@@ -185,11 +205,17 @@ export function classifyCommits(
             : "git revert",
         section: rule.section,
         hidden: rule.hidden,
+        listed: listed++,
       });
       continue;
     }
     const carried = p.nested.length > 0 ? p.nested.filter((n) => types.some((t) => t.type === n.type)) : [];
     const all = carried.length > 0 ? [p, ...carried] : [p];
+    // release-please's order within the message: part by part, each part's footers first.
+    const rank = (n: ConventionalCommit) => (n.carried?.part ?? 0) * 2 + (n.carried?.footer ? 0 : 1);
+    const order = all.map((n, i) => ({ n, i })).sort((a, b) => rank(a.n) - rank(b.n) || a.i - b.i);
+    const listedAt = new Map(order.map(({ i }, k) => [i, listed + k]));
+    listed += all.length;
     for (let i = 0; i < all.length; i++) {
       const one = all[i] as ConventionalCommit;
       const rule = typeRule(types, one.type);
@@ -219,6 +245,7 @@ export function classifyCommits(
         closes: one.closes,
         warnings: one.warnings,
         ...(i > 0 ? { nested: i } : {}),
+        listed: listedAt.get(i) ?? 0,
         ...(one.scope !== undefined ? { scope: one.scope } : {}),
         ...(one.releaseAs ? { releaseAs: one.releaseAs } : {}),
       });
