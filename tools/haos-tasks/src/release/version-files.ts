@@ -58,7 +58,7 @@ function jsonTree(file: string, content: string): JsonNode {
 
 /** The span of a JSON string value's content (inside the quotes). */
 function jsonStringSpan(file: string, content: string, node: JsonNode | undefined, what: string): Span {
-  if (!node || node.type !== "string") {
+  if (node?.type !== "string") {
     throw new VersionFileError(
       file,
       node ? lineAt(content, node.offset) : 1,
