@@ -3,8 +3,10 @@
  * (with why): merges, non-conventional messages, other components' files, revert pairs, release
  * commits. Pure.
  */
+
+import path from "node:path";
 import { type CommitFooter, type ConventionalCommit, parseCommitMessage } from "./commit-parser.ts";
-import type { CommitTypeRule, ComponentConfig } from "./config.ts";
+import type { CommitTypeRule, ComponentConfig, ReleaseRule } from "./config.ts";
 import type { GitCommit } from "./read-repository.ts";
 import type { ComponentScopes } from "./scoping.ts";
 import type { BumpLevel } from "./semver.ts";
@@ -88,12 +90,61 @@ const pullRequestOf = (h: string): number | undefined => {
 };
 const withoutPullRequest = (h: string) => h.replace(/\s*\(#\d+\)\s*$/, "");
 
+/** semantic-release commit-analyzer's DEFAULT_RELEASE_RULES (lib/default-release-rules.js). */
+const defaultReleaseRules: ReleaseRule[] = [
+  { breaking: true, release: "major" },
+  { revert: true, release: "patch" },
+  { type: "feat", release: "minor" },
+  { type: "fix", release: "patch" },
+  { type: "perf", release: "patch" },
+];
+const releaseOrder = ["major", "minor", "patch"];
+
+/**
+ * commit-analyzer's analyzeCommit: the highest release of the rules that match (fields as globs,
+ * micromatch's semantics through path.matchesGlob); undefined when none matches, false when only
+ * `release: false` rules do.
+ */
+function analyze(
+  rules: readonly ReleaseRule[],
+  c: { type?: string; scope?: string; subject: string; breaking: boolean; revert: boolean },
+): ReleaseRule["release"] | undefined {
+  let found: ReleaseRule["release"] | undefined;
+  const glob = (value: string | undefined, pattern: string | undefined) =>
+    pattern === undefined || (value !== undefined && path.posix.matchesGlob(value, pattern));
+  for (const rule of rules) {
+    if (rule.breaking && !c.breaking) continue;
+    if (rule.revert && !c.revert) continue;
+    if (!glob(c.type, rule.type) || !glob(c.scope, rule.scope) || !glob(c.subject, rule.subject)) continue;
+    if (
+      found === undefined ||
+      found === false ||
+      (rule.release !== false && releaseOrder.indexOf(rule.release) < releaseOrder.indexOf(found))
+    )
+      found = rule.release;
+    if (found === "major") break;
+  }
+  return found;
+}
+
+/** A commit's bump under `releaseRules`: custom rules, then the default rules for a commit none matched. */
+export function releaseRuleEffect(
+  rules: readonly ReleaseRule[],
+  c: { type?: string; scope?: string; subject: string; breaking: boolean; revert: boolean },
+): { effect: BumpLevel | "none"; why: string } {
+  const custom = analyze(rules, c);
+  const level = custom ?? analyze(defaultReleaseRules, c);
+  const from = custom !== undefined ? "releaseRules" : "commit-analyzer's default rules";
+  return level ? { effect: level, why: `${from}: ${level}` } : { effect: "none", why: `${from}: no release` };
+}
+
 /** Classifies `commits` (newest first) for `component`. */
 export function classifyCommits(
   commits: readonly GitCommit[],
   component: ComponentConfig,
   scopes: ComponentScopes,
   types: readonly CommitTypeRule[],
+  releaseRules?: readonly ReleaseRule[],
 ): Classification {
   const excluded = new Map<string, ExcludedCommit>();
   const parsed = new Map<string, ReturnType<typeof parseCommitMessage>>();
@@ -188,6 +239,10 @@ export function classifyCommits(
     }
     if (!p.conventional) {
       const rule = typeRule(types, "revert");
+      const ruled = releaseRules
+        ? // commit-analyzer's parser reads no type from `Revert "…"`; `revert` needs "This reverts commit".
+          releaseRuleEffect(releaseRules, { subject: h, breaking: false, revert: p.reverts !== undefined })
+        : undefined;
       considered.push({
         sha: c.sha,
         header: h,
@@ -197,12 +252,14 @@ export function classifyCommits(
         footers: [],
         closes: [],
         warnings: [],
-        effect: rule.bump,
-        why: p.reverts
-          ? `reverts ${p.reverts.slice(0, 7)}, released before`
-          : p.revertsPullRequest !== undefined
-            ? `reverts pull request #${p.revertsPullRequest}, released before`
-            : "git revert",
+        effect: ruled?.effect ?? rule.bump,
+        why: ruled
+          ? ruled.why
+          : p.reverts
+            ? `reverts ${p.reverts.slice(0, 7)}, released before`
+            : p.revertsPullRequest !== undefined
+              ? `reverts pull request #${p.revertsPullRequest}, released before`
+              : "git revert",
         section: rule.section,
         hidden: rule.hidden,
         listed: listed++,
@@ -226,6 +283,17 @@ export function classifyCommits(
         why = one.footers.some((f) => f.token === "BREAKING CHANGE" || f.token === "BREAKING-CHANGE")
           ? `${one.bang ? "`!` and " : ""}BREAKING CHANGE footer`
           : "`!` in the header";
+      }
+      if (releaseRules) {
+        const ruled = releaseRuleEffect(releaseRules, {
+          type: one.type,
+          ...(one.scope !== undefined ? { scope: one.scope } : {}),
+          subject: one.description,
+          breaking: one.breaking.length > 0,
+          revert: one.type === "revert" && one.reverts !== undefined,
+        });
+        effect = ruled.effect;
+        why = ruled.why;
       }
       if (i > 0) why += `; carried in the message of ${c.sha.slice(0, 7)} (squash merge)`;
       considered.push({

@@ -61,6 +61,7 @@ export const componentPolicyKeys = [
   "prerelease",
   "skipGithubRelease",
   "plugins",
+  "releaseRules",
 ] as const;
 export type ComponentPolicy = Pick<ReleasePolicy, (typeof componentPolicyKeys)[number]>;
 
@@ -91,6 +92,26 @@ export interface ReleasePolicy {
   /** release-please `skip-github-release`: tag and push, no GitHub release. */
   skipGithubRelease: boolean;
   plugins: PluginName[];
+  /**
+   * semantic-release's commit-analyzer `releaseRules`: when set, they (then commit-analyzer's
+   * default rules, for a commit none of them matches) decide each commit's bump instead of the
+   * types' `bump`; the types still decide the sections.
+   */
+  releaseRules?: ReleaseRule[];
+}
+
+/**
+ * A semantic-release commit-analyzer `releaseRules` entry: every given field must match the commit
+ * (type, scope and subject as globs; `breaking`: has a breaking change; `revert`: is a revert), and
+ * the highest `release` of the matching rules wins — `false` only when nothing higher matches.
+ */
+export interface ReleaseRule {
+  type?: string;
+  scope?: string;
+  subject?: string;
+  breaking?: boolean;
+  revert?: boolean;
+  release: "major" | "minor" | "patch" | false;
 }
 
 /** Where a policy value came from, for the plan. */
@@ -248,6 +269,7 @@ const policyKeys = new Set([
   "prerelease",
   "skipGithubRelease",
   "plugins",
+  "releaseRules",
 ]);
 const topKeys = new Set(["components", "remote", "transport", "repository", ...policyKeys]);
 
@@ -310,6 +332,7 @@ function parsePolicyValue(
   where: string,
 ): Partial<ComponentPolicy> {
   if (key === "types") return { types: parseTypes(r, value, where) };
+  if (key === "releaseRules") return { releaseRules: parseReleaseRules(r, value, where) };
   if (key === "plugins") {
     if (!isSeq(value)) return r.fail(value, `${where} must be a list`, `write ${where}: [sentence-case]`);
     return {
@@ -317,6 +340,41 @@ function parsePolicyValue(
     };
   }
   return { [key]: r.boolean(value, where) };
+}
+
+function parseReleaseRules(r: ConfigReader, node: Node | undefined, where: string): ReleaseRule[] {
+  if (!isSeq(node))
+    return r.fail(
+      node,
+      `${where} must be a list`,
+      `write ${where}: [{type: docs, scope: README, release: patch}]`,
+    );
+  return node.items.map((item, i) => {
+    const at = `${where}[${i}]`;
+    if (!isMap(item))
+      return r.fail(item as Node, `${at} must be a mapping`, "give type, scope, breaking, revert, release");
+    const rule: ReleaseRule = { release: false };
+    for (const pair of item.items) {
+      const key = String((pair.key as Node & { value?: unknown }).value);
+      const value = pair.value as Node | undefined;
+      if (key === "type" || key === "scope" || key === "subject") rule[key] = r.string(value, `${at}.${key}`);
+      else if (key === "breaking" || key === "revert") rule[key] = r.boolean(value, `${at}.${key}`);
+      else if (key === "release") {
+        rule.release =
+          isScalar(value) && value.value === false
+            ? false
+            : r.oneOf(value, `${at}.release`, ["major", "minor", "patch"] as const);
+      } else
+        r.fail(
+          pair.key as Node,
+          `unknown key ${at}.${key}`,
+          "known keys: type, scope, subject, breaking, revert, release",
+        );
+    }
+    if (!item.has("release"))
+      r.fail(item, `${at} has no release`, "add release: major, minor, patch or false");
+    return rule;
+  });
 }
 
 /** `versionFiles`: a list of paths (type from the name) or `{path, type, appVersion}` mappings. */

@@ -215,7 +215,13 @@ export function planRelease(input: PlanInput): ReleasePlan {
   checkVersionFiles(input, findings);
 
   const scopes = new ComponentScopes(input.components);
-  const classified = classifyCommits(input.commits, component, scopes, input.policy.types);
+  const classified = classifyCommits(
+    input.commits,
+    component,
+    scopes,
+    input.policy.types,
+    input.policy.releaseRules,
+  );
   const base: ReleasePlan = {
     component: component.name,
     status: "up-to-date",

@@ -7,6 +7,7 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
+import { analyzeCommits } from "@semantic-release/commit-analyzer";
 import { Bumper } from "conventional-recommended-bump";
 import fc from "fast-check";
 import { DefaultChangelogNotes } from "release-please/build/src/changelog-notes/default.js";
@@ -272,11 +273,9 @@ describe("differential: the notes release-please's own library writes for the sa
     if (options.sentenceCase) {
       // biome-ignore lint/suspicious/noConsole: the plugin prints every subject; silenced for the test.
       const info = console.info;
-      // biome-ignore lint/suspicious/noConsole: restored below.
       console.info = () => {};
       // biome-ignore lint/suspicious/noExplicitAny: the plugin reads neither GitHub nor the config here.
       parsed = new SentenceCase(undefined as any, "main", {}).processCommits(parsed);
-      // biome-ignore lint/suspicious/noConsole: restoring it.
       console.info = info;
     }
     const notes = await new DefaultChangelogNotes().buildNotes(parsed, {
@@ -436,4 +435,90 @@ describe("differential: the notes release-please's own library writes for the sa
     ]);
     expect(body(ours.notes)).toBe(await releasePleaseNotes(repo, "2.0.0", { sentenceCase: true }));
   });
+});
+
+/**
+ * Issue 25: semantic-release's `releaseRules`, held to @semantic-release/commit-analyzer itself
+ * (13.0.1, conventionalcommits preset) on generated histories: custom rules first, its default
+ * rules for a commit none matches, `release: false` only when nothing higher matches.
+ */
+describe("differential: releaseRules as @semantic-release/commit-analyzer reads them", () => {
+  const rules = [
+    { type: "docs", scope: "README", release: "patch" },
+    { type: "refactor", release: "patch" },
+    { type: "feat", scope: "internal*", release: false },
+    { type: "chore", scope: "deps", release: "minor" },
+    { breaking: true, release: "minor" },
+  ] as const;
+  const yaml = `release:
+  releaseRules:
+    - {type: docs, scope: README, release: patch}
+    - {type: refactor, release: patch}
+    - {type: feat, scope: "internal*", release: false}
+    - {type: chore, scope: deps, release: minor}
+    - {breaking: true, release: minor}
+`;
+  const messages = [
+    "docs(README): typo",
+    "docs: elsewhere",
+    "refactor: move",
+    "feat(internal-api): hidden",
+    "feat(api): shown",
+    "chore(deps): bump",
+    "chore: tidy",
+    "fix!: breaking but minor here",
+    "perf: faster",
+    "style: x",
+  ];
+
+  async function analyzer(repo: ScriptedRepo): Promise<Level> {
+    const log = await repo.git("log", "-z", "--format=%H%x00%B", "v1.2.3..HEAD");
+    const fields = log.split("\0");
+    const commits = [];
+    for (let i = 0; i + 1 < fields.length; i += 2)
+      commits.push({ hash: (fields[i] as string).replace(/^\n/, ""), message: fields[i + 1] as string });
+    const quiet = { log() {}, error() {} };
+    const type = await analyzeCommits(
+      { preset: "conventionalcommits", releaseRules: rules.map((r) => ({ ...r })) },
+      { commits, logger: quiet, cwd: repo.dir },
+    );
+    return (type ?? "none") as Level;
+  }
+
+  async function ruled(repo: ScriptedRepo): Promise<Level> {
+    const config = parseReleaseConfig(yaml);
+    const plan = planRelease(
+      await readPlanInput(repo.dir, config, findComponent(config, "repository"), { env: {} }),
+    );
+    return levelOf(plan.release?.version);
+  }
+
+  it("gives commit-analyzer's release type on generated histories", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...messages), { minLength: 1, maxLength: 4 }),
+        async (picked) => {
+          const repo = await history(picked);
+          expect(await ruled(repo), picked.join(" | ")).toBe(await analyzer(repo));
+        },
+      ),
+      { numRuns: 12, seed: 25 },
+    );
+  }, 90_000);
+
+  it("pins the cases: false is overridden by a higher match; default rules for unmatched commits", async () => {
+    const cases: [string[], Level][] = [
+      [["feat(internal-api): hidden"], "none"],
+      [["feat(api): shown"], "minor"],
+      [["docs(README): typo"], "patch"],
+      [["fix!: breaking but minor here"], "minor"],
+      [["chore(deps): bump"], "minor"],
+      [["perf: faster"], "patch"],
+    ];
+    for (const [picked, want] of cases) {
+      const repo = await history(picked);
+      expect([picked[0], await ruled(repo)]).toEqual([picked[0], want]);
+      expect([picked[0], await analyzer(repo)]).toEqual([picked[0], want]);
+    }
+  }, 60_000);
 });

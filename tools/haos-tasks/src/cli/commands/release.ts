@@ -47,6 +47,9 @@ Keys of release: (each per component too where marked *; a component's value win
   prerelease*        a 0.x release is a GitHub prerelease too
   skipGithubRelease* commit, tag and push only
   plugins*           [sentence-case]: entries start upper-case, as release-please's plugin
+  releaseRules*      semantic-release's [{type, scope, subject, breaking, revert, release:
+                     major|minor|patch|false}] (globs); commit-analyzer's default rules for a
+                     commit none matches; then the types' bump is not used
   initialVersion, remote, transport (auto|git|github), repository (owner/name), components
 Keys of a component: path, extraPaths, excludes, tags, majorTag, releaseName, commitMessage,
   makeLatest, releaseAs, bootstrapSha | lastReleaseSha, changelog | changelogPath,
