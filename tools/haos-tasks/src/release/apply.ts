@@ -155,7 +155,7 @@ async function publishRelease(
     const created = await github.request<GitHubRelease>("POST", "/releases", {
       tag_name: release.tag,
       name: release.releaseName,
-      body: release.notes,
+      body: release.body ?? release.notes,
       draft: true,
       prerelease: release.prerelease,
     });

@@ -126,7 +126,15 @@ export interface PlannedRelease {
   draft?: boolean;
   /** Release notes: the CHANGELOG section. */
   notes: string;
+  /**
+   * The GitHub release body when the notes exceed GitHub's limit (GITHUB_RELEASE_BODY_LIMIT): cut
+   * at the last whole entry that fits, with a link to the full section. Undefined: the notes.
+   */
+  body?: string;
 }
+
+/** GitHub rejects a release whose body is longer than 125,000 characters (422 "body is too long"). */
+export const GITHUB_RELEASE_BODY_LIMIT = 125_000;
 
 export interface ReleasePlan {
   component: string;
@@ -346,6 +354,7 @@ export function planRelease(input: PlanInput): ReleasePlan {
   );
   base.status = "release";
   base.release = plannedRelease(component, version, notes, versionTags, input.policy);
+  limitReleaseBody(base.release, component, repositoryUrl, findings);
   base.files = [
     ...versionFileChanges(input, version, findings),
     changelogChange(component, input.changelog, notes),
@@ -557,6 +566,44 @@ function resumePlan(
   base.commit = { message: pending.message.split("\n", 1)[0] ?? "", sha: pending.sha };
   base.steps = finishSteps;
   return base;
+}
+
+/**
+ * Notes longer than GitHub's release body limit would push the tag and then fail at the release on
+ * every rerun: the plan cuts the body at the last whole entry that fits and links to the full
+ * section in the CHANGELOG at the release tag (the CHANGELOG itself gets every entry).
+ */
+function limitReleaseBody(
+  release: PlannedRelease,
+  component: ComponentConfig,
+  repositoryUrl: string | undefined,
+  findings: Finding[],
+): void {
+  const length = [...release.notes].length;
+  if (length <= GITHUB_RELEASE_BODY_LIMIT) return;
+  const link = repositoryUrl
+    ? `${repositoryUrl}/blob/${release.tag}/${component.changelog}`
+    : `${component.changelog} at ${release.tag}`;
+  const lines = release.notes.split("\n");
+  const kept: string[] = [];
+  let size = 0;
+  const footer = (n: number) =>
+    `\n\n… ${n} more line(s) of the notes do not fit GitHub's ${GITHUB_RELEASE_BODY_LIMIT.toLocaleString("en")}-character release body: see the full notes in ${repositoryUrl ? `[${component.changelog}](${link})` : link}.\n`;
+  for (const line of lines) {
+    const next = size + [...line].length + 1;
+    if (next + [...footer(lines.length)].length > GITHUB_RELEASE_BODY_LIMIT) break;
+    kept.push(line);
+    size = next;
+  }
+  // End at a whole entry: drop a trailing partial multi-line entry (its continuation lines).
+  while (kept.length > 0 && /^ {2}\S/.test(lines[kept.length] ?? "")) kept.pop();
+  release.body = `${kept.join("\n").replace(/\n+$/, "")}${footer(lines.length - kept.length)}`;
+  findings.push({
+    severity: "warning",
+    rule: "release/notes-too-long",
+    message: `the release notes are ${length.toLocaleString("en")} characters; GitHub's release body limit is ${GITHUB_RELEASE_BODY_LIMIT.toLocaleString("en")}`,
+    hint: `the GitHub release gets the first ${kept.length} lines and a link to the full notes in ${component.changelog}; release more often to keep each release's notes short`,
+  });
 }
 
 /** The raw content of a version file at HEAD (the first one's comes as input.versionFile's source). */
