@@ -221,6 +221,7 @@ export function planRelease(input: PlanInput): ReleasePlan {
   }
 
   checkVersionFiles(input, findings);
+  checkChangelogText(input, findings);
 
   const scopes = new ComponentScopes(input.components);
   const classified = classifyCommits(
@@ -566,6 +567,32 @@ function resumePlan(
   base.commit = { message: pending.message.split("\n", 1)[0] ?? "", sha: pending.sha };
   base.steps = finishSteps;
   return base;
+}
+
+/**
+ * A CHANGELOG that is not UTF-8 text (Latin-1, binary) would be rewritten with U+FFFD in place of
+ * its bytes (git's output is read as UTF-8): refuse it up front, naming the file and line, instead
+ * of corrupting it. A U+FFFD or NUL in the text read is the sign.
+ */
+function checkChangelogText(input: PlanInput, findings: Finding[]): void {
+  const text = input.changelog;
+  if (text === undefined) return;
+  const bad = /[\uFFFD\0]/.exec(text);
+  if (!bad) return;
+  const file = input.component.changelog;
+  const binary = bad[0] === "\0";
+  findings.push({
+    severity: "error",
+    rule: "release/changelog-encoding",
+    file,
+    line: text.slice(0, bad.index).split("\n").length,
+    message: binary
+      ? `${file} is binary (a NUL byte), not a Markdown text file: a release would corrupt it`
+      : `${file} is not UTF-8 text (a byte sequence that is not UTF-8): a release would corrupt it`,
+    hint: binary
+      ? `restore ${file} as text, or point changelogPath at a new file`
+      : `convert it in a commit (e.g. \`iconv -f latin1 -t utf-8 ${file} -o ${file}.new && mv ${file}.new ${file}\`), or point changelogPath at a new file`,
+  });
 }
 
 /**

@@ -2,7 +2,7 @@
  * Issue 27's release cases, each on a scripted history in a real repository; each test fails on
  * the planner before its fix.
  */
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseReleaseConfig } from "../../src/release/config.ts";
@@ -81,5 +81,39 @@ describe("issue 27 #10: a write that fails leaves every file as it was", () => {
     expect(await readFile(path.join(repo.dir, "version.txt"), "utf8")).toBe("1.0.0\n");
     expect(await readFile(path.join(repo.dir, "CHANGELOG.md"), "utf8")).toBe("# Changelog\n");
     expect((await readdir(repo.dir)).filter((f) => f.startsWith(".version.txt"))).toEqual([]);
+  });
+});
+
+describe("issue 27 #2: a CHANGELOG that is not UTF-8 is never corrupted", () => {
+  it.each([
+    [
+      "Latin-1",
+      Buffer.from("# Changelog\n\n## 1.0.0\n\n* thanks J\xfcrgen\n", "latin1"),
+      5,
+      /is not UTF-8 text/,
+    ],
+    [
+      "binary",
+      Buffer.concat([Buffer.from("# Changelog\n"), Buffer.from([0, 1, 2, 0xff, 0xfe])]),
+      2,
+      /is binary/,
+    ],
+  ])("%s: the plan refuses it up front, naming the file and line", async (_kind, bytes, line, message) => {
+    const repo = await createScriptedRepo("haos-release-latin1-");
+    repos.push(repo);
+    await repo.commit("chore: start", { "version.txt": "1.0.0\n" });
+    await writeFile(path.join(repo.dir, "CHANGELOG.md"), bytes);
+    await repo.git("add", "CHANGELOG.md");
+    await repo.git("commit", "-q", "-m", "docs: changelog");
+    await repo.tag("v1.0.0", { annotated: true });
+    await repo.commit("fix: y", { "src/y.ts": "y\n" });
+    const p = await plan(repo);
+    expect(p.status).toBe("blocked");
+    expect(p.files).toEqual([]);
+    const finding = p.findings.find((f) => f.rule === "release/changelog-encoding");
+    expect([finding?.file, finding?.line]).toEqual(["CHANGELOG.md", line]);
+    expect(finding?.message).toMatch(message);
+    // The bytes in the working tree are untouched.
+    expect(await readFile(path.join(repo.dir, "CHANGELOG.md"))).toEqual(bytes);
   });
 });
