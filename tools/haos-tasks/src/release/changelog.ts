@@ -60,7 +60,7 @@ function subjectOf(c: ConsideredCommit, url: string | undefined, style: Changelo
 function commitLine(c: ConsideredCommit, subject: string, url: string | undefined): string {
   const scope = c.scope ? `**${c.scope}:** ` : "";
   const short = c.sha.slice(0, 7);
-  const link = url ? ` ([${short}](${url}/commit/${c.sha}))` : ` (${short})`;
+  const link = c.sha === "" ? "" : url ? ` ([${short}](${url}/commit/${c.sha}))` : ` (${short})`;
   // The preset drops references the subject already links (writer-opts.js transform).
   const inSubject = new Set([...c.description.matchAll(/#(\d+)/g)].map((m) => Number(m[1])));
   const closes = c.closes

@@ -119,8 +119,16 @@ export type PolicySource = "component" | "release" | "default";
 
 export type TransportChoice = "auto" | "git" | "github";
 
+/** release-please's linked-versions plugin: components released together at the same version. */
+export interface LinkedGroup {
+  group: string;
+  components: string[];
+}
+
 export interface ReleaseConfig {
   components: ComponentConfig[];
+  /** Groups of components that release together at one version (the highest any of them needs). */
+  linkedVersions: LinkedGroup[];
   policy: ReleasePolicy;
   /** The policy keys the release section sets (the rest are defaults). */
   policySet: Set<keyof ReleasePolicy>;
@@ -271,7 +279,7 @@ const policyKeys = new Set([
   "plugins",
   "releaseRules",
 ]);
-const topKeys = new Set(["components", "remote", "transport", "repository", ...policyKeys]);
+const topKeys = new Set(["components", "remote", "transport", "repository", "linkedVersions", ...policyKeys]);
 
 /** Parses the `release:` section of .haos-tasks.yaml text; errors name file:line and the fix. */
 export function parseReleaseConfig(text: string, file = ".haos-tasks.yaml"): ReleaseConfig {
@@ -283,6 +291,7 @@ export function parseReleaseConfig(text: string, file = ".haos-tasks.yaml"): Rel
   const section = isMap(doc.contents) ? (doc.contents.get("release", true) as Node | undefined) : undefined;
   const config: ReleaseConfig = {
     components: [],
+    linkedVersions: [],
     policy: { ...defaultPolicy },
     policySet: new Set(),
     remote: "origin",
@@ -295,6 +304,7 @@ export function parseReleaseConfig(text: string, file = ".haos-tasks.yaml"): Rel
     return config;
   }
   if (!isMap(section)) r.fail(section, "release must be a mapping", "see `haos-tasks release plan --help`");
+  let linked: { node: Node | undefined; where: string } | undefined;
   for (const pair of section.items) {
     const key = String((pair.key as Node & { value?: unknown }).value);
     const value = pair.value as Node | undefined;
@@ -316,7 +326,9 @@ export function parseReleaseConfig(text: string, file = ".haos-tasks.yaml"): Rel
       else Object.assign(config.policy, parsePolicyValue(r, key as keyof ComponentPolicy, value, where));
     }
     if (key === "components") config.components = parseComponents(r, value, where);
+    if (key === "linkedVersions") linked = { node: value, where };
   }
+  if (linked) config.linkedVersions = parseLinked(r, linked.node, linked.where, config.components);
   // `release:` with settings but no components (or an empty mapping) means the default component,
   // the repository itself, as a missing section does.
   if (config.components.length === 0)
@@ -340,6 +352,43 @@ function parsePolicyValue(
     };
   }
   return { [key]: r.boolean(value, where) };
+}
+
+function parseLinked(
+  r: ConfigReader,
+  node: Node | undefined,
+  where: string,
+  components: readonly ComponentConfig[],
+): LinkedGroup[] {
+  if (!isSeq(node))
+    return r.fail(node, `${where} must be a list`, `write ${where}: [{group: apps, components: [a, b]}]`);
+  const seen = new Set<string>();
+  return node.items.map((item, i) => {
+    const at = `${where}[${i}]`;
+    if (!isMap(item)) return r.fail(item as Node, `${at} must be a mapping`, "give group and components");
+    for (const pair of item.items) {
+      const key = String((pair.key as Node & { value?: unknown }).value);
+      if (key !== "group" && key !== "components")
+        r.fail(pair.key as Node, `unknown key ${at}.${key}`, "known keys: group, components");
+    }
+    const group = r.string(item.get("group", true) as Node, `${at}.group`);
+    const list = item.get("components", true) as Node;
+    const names = r.strings(list, `${at}.components`);
+    for (const name of names) {
+      if (!components.some((c) => c.name === name))
+        r.fail(
+          list,
+          `${at}.components: no component '${name}'`,
+          `use one of: ${components.map((c) => c.name).join(", ")}`,
+        );
+      if (seen.has(name))
+        r.fail(list, `${at}.components: '${name}' is in two groups`, "keep it in one group");
+      seen.add(name);
+    }
+    if (names.length < 2)
+      r.fail(list, `${at}.components must name at least two components`, "link two or more");
+    return { group, components: names };
+  });
 }
 
 function parseReleaseRules(r: ConfigReader, node: Node | undefined, where: string): ReleaseRule[] {

@@ -98,6 +98,12 @@ export interface PlanInput {
   serverUrl: string;
   now: Date;
   prerelease?: string;
+  /**
+   * linked-versions: the version this component's group releases at (the highest any member
+   * needs, linked.ts); it is this component's releaseAs, and a member with nothing of its own
+   * gets release-please's "Synchronize <group> versions" entry.
+   */
+  linked?: { group: string; version: string };
 }
 
 export type PlanStatus = "release" | "resume" | "up-to-date" | "blocked";
@@ -231,6 +237,28 @@ export function planRelease(input: PlanInput): ReleasePlan {
     input.policy.types,
     input.policy.releaseRules,
   );
+  if (input.linked && !classified.considered.some((c) => c.effect !== "none")) {
+    // release-please's linked-versions plugin appends this commit (with an empty SHA) to a member
+    // that has no release of its own; its Release-As footer lists it.
+    const rule = input.policy.types.find((t) => t.type === "chore");
+    classified.considered.push({
+      sha: "",
+      header: `chore(${component.name}): Synchronize ${input.linked.group} versions`,
+      type: "chore",
+      scope: component.name,
+      description: `Synchronize ${input.linked.group} versions`,
+      breaking: [],
+      effect: "none",
+      why: `linked-versions group ${input.linked.group} releases ${input.linked.version}`,
+      section: rule?.section ?? "chore",
+      hidden: rule?.hidden ?? true,
+      footers: [{ token: "Release-As", separator: ": ", value: input.linked.version }],
+      closes: [],
+      warnings: [],
+      releaseAs: input.linked.version,
+      listed: classified.considered.length,
+    });
+  }
   const base: ReleasePlan = {
     component: component.name,
     status: "up-to-date",
@@ -292,7 +320,11 @@ export function planRelease(input: PlanInput): ReleasePlan {
     policy: input.policy,
     ...(input.prerelease ? { prerelease: input.prerelease } : {}),
     existing: versionTags.map((t) => t.version),
-    ...(component.releaseAs ? { configReleaseAs: component.releaseAs } : {}),
+    ...(input.linked
+      ? { configReleaseAs: input.linked.version }
+      : component.releaseAs
+        ? { configReleaseAs: component.releaseAs }
+        : {}),
   });
   base.bump = { ...(decision.level ? { level: decision.level } : {}), reason: decision.reason };
   if (decision.notice) {

@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseReleaseConfig } from "../../src/release/config.ts";
+import { planLinked } from "../../src/release/linked.ts";
 import { contentAfter, planRelease, type ReleasePlan } from "../../src/release/planner.ts";
 import { renderPlanText } from "../../src/release/render-plan.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
@@ -322,5 +323,69 @@ describe("this repository", () => {
     const version = (await readFile(path.join(root, "version.txt"), "utf8")).trim();
     const pkg = JSON.parse(await readFile(path.join(root, "tools/haos-tasks/package.json"), "utf8"));
     expect(pkg.version).toBe(version);
+  });
+});
+
+describe("linked-versions: a group of components released together at one version", () => {
+  const config = `release:
+  repository: acme/home
+  linkedVersions:
+    - {group: apps, components: [a, b]}
+  components:
+    a: {path: apps/a}
+    b: {path: apps/b}
+    c: {path: apps/c}
+`;
+  const planOf = async (repo: ScriptedRepo, name: string) => {
+    const parsed = parseReleaseConfig(config);
+    return planLinked(parsed, name, (n) =>
+      readPlanInput(repo.dir, parsed, findComponent(parsed, n), {
+        now: new Date("2026-03-04T12:00:00Z"),
+        env: {},
+      }),
+    );
+  };
+
+  it("every member takes the highest version any member needs; a member without changes is synchronised", async () => {
+    const repo = await repoWith(
+      config,
+      { "apps/a/version.txt": "1.0.0\n", "apps/b/version.txt": "1.0.0\n", "apps/c/version.txt": "1.0.0\n" },
+      ["a-v1.0.0", "b-v1.0.0", "c-v1.0.0"],
+    );
+    await repo.commit("feat(a): new", { "apps/a/x.ts": "x\n" });
+    await repo.commit("fix(c): y", { "apps/c/y.ts": "y\n" });
+    const [a, b, c] = [await planOf(repo, "a"), await planOf(repo, "b"), await planOf(repo, "c")];
+    expect([a.release?.version, b.release?.version, c.release?.version]).toEqual(["1.1.0", "1.1.0", "1.0.1"]);
+    // b has nothing of its own: release-please's linked-versions entry (empty SHA, no link).
+    expect(b.release?.notes).toBe(
+      "## [1.1.0](https://github.com/acme/home/compare/b-v1.0.0...b-v1.1.0) (2026-03-04)\n\n\n### Miscellaneous Chores\n\n* **b:** Synchronize apps versions\n",
+    );
+    expect(b.bump?.reason).toMatch(
+      /^linked-versions group apps \(a, b\) releases 1\.1\.0; on its own: nothing to release/,
+    );
+    // b with a fix of its own still follows a's feature.
+    await repo.commit("fix(b): z", { "apps/b/z.ts": "z\n" });
+    expect((await planOf(repo, "b")).release?.version).toBe("1.1.0");
+  });
+
+  it("after one member is released, the next plan of another catches up (sequential applies converge)", async () => {
+    const repo = await repoWith(
+      config,
+      { "apps/a/version.txt": "1.0.0\n", "apps/b/version.txt": "1.0.0\n" },
+      ["a-v1.0.0", "b-v1.0.0"],
+    );
+    await repo.commit("feat(a)!: break", { "apps/a/x.ts": "x\n" });
+    await repo.commit("chore(release): a 2.0.0", { "apps/a/version.txt": "2.0.0\n" });
+    await repo.tag("a-v2.0.0", { annotated: true });
+    expect((await planOf(repo, "a")).status).toBe("up-to-date");
+    expect((await planOf(repo, "b")).release?.version).toBe("2.0.0");
+  });
+
+  it("unknown members are an error at their line", () => {
+    expect(() =>
+      parseReleaseConfig(
+        "release:\n  linkedVersions:\n    - {group: g, components: [a, nope]}\n  components:\n    a: {path: a}\n",
+      ),
+    ).toThrow(".haos-tasks.yaml:3: release.linkedVersions[0].components: no component 'nope'");
   });
 });

@@ -2,8 +2,8 @@ import { type ApplyResult, applyRelease } from "../../release/apply.ts";
 import { loadReleaseConfig, type ReleaseConfig, type TransportChoice } from "../../release/config.ts";
 import { exitCodeFor, ReleaseError } from "../../release/errors.ts";
 import { git } from "../../release/git-runner.ts";
+import { planLinked } from "../../release/linked.ts";
 import type { ReleasePlan } from "../../release/planner.ts";
-import { planRelease } from "../../release/planner.ts";
 import { renderPlanText } from "../../release/render-plan.ts";
 import { findComponent, readPlanInput } from "../../release/snapshot.ts";
 import { chooseTransport } from "../../release/transports/choose.ts";
@@ -50,6 +50,8 @@ Keys of release: (each per component too where marked *; a component's value win
   releaseRules*      semantic-release's [{type, scope, subject, breaking, revert, release:
                      major|minor|patch|false}] (globs); commit-analyzer's default rules for a
                      commit none matches; then the types' bump is not used
+  linkedVersions     [{group, components: [a, b]}]: release-please's linked-versions plugin —
+                     the members release together at the highest version any of them needs
   initialVersion, remote, transport (auto|git|github), repository (owner/name), components
 Keys of a component: path, extraPaths, excludes, tags, majorTag, releaseName, commitMessage,
   makeLatest, releaseAs, bootstrapSha | lastReleaseSha, changelog | changelogPath,
@@ -114,8 +116,8 @@ async function prepare(args: CommandArgs, io: CommandIO): Promise<Prepared> {
       ? [findComponent(config, args.values.component).name]
       : config.components.map((c) => c.name);
   const plan = async (name: string) =>
-    planRelease(
-      await readPlanInput(root, config, findComponent(config, name), {
+    planLinked(config, name, (n) =>
+      readPlanInput(root, config, findComponent(config, n), {
         env: io.env,
         ...(typeof prerelease === "string" ? { prerelease } : {}),
       }),
