@@ -746,7 +746,9 @@ function versionFileChanges(input: PlanInput, version: string, findings: Finding
         spec.path,
         before,
         writeVersion(spec, before, version),
-        before === undefined ? `create with ${version}` : `${now?.trim()} → ${version} (${spec.type})`,
+        before === undefined
+          ? `create with ${version}`
+          : `${now?.trim()} → ${version}${spec.type === "text" ? "" : ` (${spec.type})`}`,
       );
       if (spec.type !== "json" || before === undefined) continue;
       const dir = spec.path.includes("/") ? spec.path.slice(0, spec.path.lastIndexOf("/")) : "";
