@@ -12,7 +12,14 @@
  * - `generic`: release-please's extra-files markers — each line holding `x-release-please-version`
  *   and every line between `x-release-please-start-version` and `x-release-please-end`.
  */
-import { findNodeAtLocation, type Node as JsonNode, type ParseError, parseTree } from "jsonc-parser";
+// The ES module build: jsonc-parser's UMD main requires ./impl/* at run time, which the dist bundle
+// cannot follow (the Action failed with "Cannot find module './impl/format'").
+import {
+  findNodeAtLocation,
+  type Node as JsonNode,
+  type ParseError,
+  parseTree,
+} from "jsonc-parser/lib/esm/main.js";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import type { VersionFileSpec } from "./config.ts";
 
