@@ -109,6 +109,9 @@ function walk(
   realDir: string = safeRealpath(dir) ?? dir,
 ): WorkspaceProblem[] {
   const entries = readdirSync(dir, { withFileTypes: true });
+  // A Helm chart's folder (Chart.yaml) holds templates and values, not manifests: what it renders
+  // is checked through the HelmRelease that installs it (validate's render stage).
+  if (dir !== root && entries.some((e) => e.name === "Chart.yaml" && !e.isDirectory())) return state.problems;
   state.realRoot ??= safeRealpath(root) ?? root;
   const realRoot = state.realRoot;
   for (const entry of entries) {
