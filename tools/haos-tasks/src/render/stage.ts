@@ -141,6 +141,8 @@ export interface RenderStats {
 export interface RenderStageResult {
   subjects: Subject[];
   findings: Finding[];
+  /** The releases whose chart was had but did not render, with the renderer's message. */
+  failures: { owner: Subject; message: string }[];
   stats: RenderStats;
 }
 
@@ -440,6 +442,7 @@ export async function renderStage(
 ): Promise<RenderStageResult> {
   const index = new SubjectIndex(subjects);
   const findings: Finding[] = [];
+  const failures: { owner: Subject; message: string }[] = [];
   const out: Subject[] = [];
   const stats: RenderStats = {
     releases: 0,
@@ -485,6 +488,8 @@ export async function renderStage(
     }
     if (response.error) {
       stats.failed += 1;
+      if (response.error.code !== "chart-unavailable")
+        failures.push({ owner, message: response.error.message });
       if (response.error.code === "chart-unavailable") stats.unavailable += 1;
       // --strict: a chart that cannot be had leaves objects unchecked, which strict does not allow.
       findings.push(
@@ -618,7 +623,7 @@ export async function renderStage(
     );
   })();
   await Promise.all([...pending, appsDone]);
-  return { subjects: out, findings, stats };
+  return { subjects: out, findings, failures, stats };
 }
 
 /** Kinds CozyStack's charts look up in the cluster that a repository may hold. */
