@@ -505,6 +505,9 @@ export async function renderStage(
       if (response.error.code !== "chart-unavailable")
         failures.push({ owner, message: response.error.message });
       if (response.error.code === "chart-unavailable") stats.unavailable += 1;
+      // A HelmRelease helm-controller could not even decode (a field of the wrong type) is the
+      // schema stage's finding, at that field: not a second one about the chart.
+      if (/^release is not a HelmRelease/.test(response.error.message)) return [];
       // --strict: a chart that cannot be had leaves objects unchecked, which strict does not allow.
       findings.push(
         ...renderErrorFindings(owner, response.error, chartLabel).map((f) =>

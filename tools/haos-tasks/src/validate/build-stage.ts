@@ -50,9 +50,13 @@ async function applyParentBuilds(
   substitute(copies, fluxByDir, [], configSources(workspace, fluxByDir));
   const redo: FluxKustomization[] = [];
   for (const child of copies) {
-    const source = written.find(
+    // The same name can be a Kustomization of each cluster: the one written in the file it came from.
+    const named = written.filter(
       (k) => k.name === child.name && (k.namespace === child.namespace || !k.namespace),
     );
+    const source =
+      named.find((k) => k.resource.source.file === child.origin) ??
+      (named.length === 1 ? named[0] : undefined);
     const file = child.origin ? workspace.files.get(child.origin) : undefined;
     const resource =
       source?.resource ??

@@ -67,7 +67,8 @@ describe.runIf(haveCatalog)(`validate on a home-ops-shaped repository${skipped}`
     expect(places(json)).toEqual([]);
     expect(code).toBe(0);
     // The promtool test file and the escaped $${…} are no findings; every object is checked.
-    expect(json.stats.objects).toBe(18);
+    // app-template 4.1.1 (the lock pins it) renders the HelmRelease's Deployment, Service, Ingress.
+    expect(json.stats.objects).toBe(21);
   });
 
   it("without a location: one warning per missing kind, errors only under --strict", async () => {
@@ -207,7 +208,13 @@ describe.runIf(haveCatalog)(`validate on the shape of Flux's flux2-kustomize-hel
     });
     git(dir, "init", "-q");
     const clean = await run(["validate", "--format", "json", "--schema-location", location], dir);
-    expect(places(JSON.parse(clean.stdout) as Json)).toEqual([]);
+    // Their charts are on HTTP repositories this machine cannot reach: one warning each, never a
+    // false error (validate-render.test.ts renders charts from a real registry).
+    expect(places(JSON.parse(clean.stdout) as Json)).toEqual([
+      "warning helm/chart-unavailable apps/base/podinfo/release.yaml:8",
+      "warning helm/chart-unavailable infrastructure/controllers/cert-manager.yaml:23",
+      "warning helm/chart-unavailable infrastructure/controllers/ingress-nginx.yaml:23",
+    ]);
     expect(clean.code).toBe(0);
     // A planted error in the production values patch is caught at its line.
     edit(
@@ -217,12 +224,17 @@ describe.runIf(haveCatalog)(`validate on the shape of Flux's flux2-kustomize-hel
       "pathTyp: ImplementationSpecific",
     );
     const bad = await run(["validate", "--format", "json", "--schema-location", location], dir);
-    expect(bad.code).toBe(0); // HelmRelease values are free-form: the chart's schema is not ours to check
+    // The chart (podinfo, on an HTTP repository this machine cannot reach) is not rendered here, so
+    // its values schema cannot judge the values: validate-render.test.ts plants such errors in a
+    // chart served from a real registry.
+    expect(bad.code).toBe(0);
     edit(dir, "apps/production/podinfo-values.yaml", "  chart:\n", "  chrat:\n");
     const typo = await run(["validate", "--format", "json", "--schema-location", location], dir);
     // Caught; placed at the patched object's source (the base), at the nearest existing parent:
     // findings do not yet follow a field into the patch file that added it.
-    const found = (JSON.parse(typo.stdout) as Json).findings;
+    const found = (JSON.parse(typo.stdout) as Json).findings.filter(
+      (f) => f.rule !== "helm/chart-unavailable",
+    );
     expect(found.map((f) => `${f.rule} ${f.file}:${f.line}`)).toEqual([
       "schema/additional-property apps/base/podinfo/release.yaml:6",
     ]);

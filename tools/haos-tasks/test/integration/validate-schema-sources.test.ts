@@ -188,10 +188,10 @@ describe("the Kubernetes version: --kubernetes-version, validate.kubernetesVersi
     expect(places((await run("--kubernetes-version", "1.33")).stdout)).toEqual([
       "warning schema/missing policies/p.yaml:2",
     ]);
+    // A version the lock does not pin is a usage error naming the pinned ones (issue 27).
     const unpinned = await run("--kubernetes-version", "1.29");
-    expect((JSON.parse(unpinned.stdout) as Json).findings[0]?.message).toMatch(
-      /kubernetes-client\/python is not pinned/,
-    );
+    expect(unpinned.code).toBe(2);
+    expect(unpinned.stderr).toMatch(/1\.29 has no schemas pinned in schemas\.lock\.json \(pinned: 1\.33/);
     const usage = await run("--kubernetes-version", "latest");
     expect(usage.code).toBe(2);
   });

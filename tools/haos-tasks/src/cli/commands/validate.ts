@@ -270,7 +270,7 @@ export const validateCommand: Command = {
       result.clusters.length > 0
         ? `; ${result.clusters.length === 1 ? "cluster" : `${result.clusters.length} clusters`}: ${result.clusters.map((c) => c.name).join(", ")}`
         : "";
-    const checked = `${stats.files} files, ${stats.kustomizations} kustomization.yaml, ${stats.fluxKustomizations} Flux Kustomization${stats.fluxKustomizations === 1 ? "" : "s"}, ${stats.objects} objects${stats.render ? ` (${stats.render.objects} rendered by ${stats.render.rendered} of ${stats.render.releases} HelmReleases and CozyStack apps)` : ""}${clusters}`;
+    const checked = `${stats.files} files, ${stats.kustomizations} kustomization.yaml, ${stats.fluxKustomizations} Flux Kustomization${stats.fluxKustomizations === 1 ? "" : "s"}, ${stats.objects} objects${clusters}${stats.render ? `; ${stats.render.objects} of the objects rendered by ${stats.render.rendered} of ${stats.render.releases} HelmReleases and CozyStack apps` : ""}`;
     if (format === "text") io.stdout(renderValidateText(findings, { colour: colourOf(io), checked }));
     if (format === "json")
       io.stdout(

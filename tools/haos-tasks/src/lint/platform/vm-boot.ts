@@ -100,6 +100,8 @@ function downloadUrls(subject: Subject): { url: string; pointer: string }[] {
 export function pinnedUrlRules(context: RuleContext): Finding[] {
   const findings: Finding[] = [];
   for (const subject of context.subjects) {
+    // A DataVolume a VMDisk renders carries the VMDisk's URL, which is checked at the VMDisk.
+    if (subject.renderedBy) continue;
     for (const { url, pointer } of downloadUrls(subject)) {
       let pathPart = url;
       try {
