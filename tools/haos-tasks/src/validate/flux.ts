@@ -1,14 +1,13 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { parse } from "yaml";
 import type { Finding } from "../findings.ts";
 import { normaliseFluxPath } from "../lint/platform/flux.ts";
 import { at, isKind, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
-import { envsubst, SubstitutionError } from "../manifests/envsubst.ts";
 import type { BuildUnit, BuiltResource } from "../manifests/kustomize-build.ts";
 import { apiGroup, field, type Resource, resourcesOf } from "../manifests/resources.ts";
 import { byteOrder, kustomizationFileNames, type ObjectRef, type Workspace } from "../manifests/workspace.ts";
+import type { EnvsubstItem, EnvsubstResult } from "../render/helper.ts";
 
 /** A Flux Kustomization read from the repository's files (before any build). */
 export interface FluxKustomization {
@@ -211,13 +210,36 @@ const disabled = (object: Record<string, unknown>) => {
 
 const decode = (value: string) => Buffer.from(value, "base64").toString("utf8");
 
+/** Flux's substitution of object texts: flux-render's envsubst op (startRenderer().envsubst). */
+export type Substituter = (items: readonly EnvsubstItem[]) => Promise<EnvsubstResult[]>;
+
+/**
+ * The variable names a text refers to (`${NAME…}` and `${#NAME}`, not the escaped `$${…}`): which
+ * of them this run cannot know decides what is left unresolved.
+ */
+export function referencedVariables(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const m of text.matchAll(/(\$+)\{#?([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    // An even run of `$` before `{` is escapes only: `$${X}` is the text `${X}`.
+    if ((m[1] ?? "").length % 2 === 1 && m[2]) names.add(m[2]);
+  }
+  return names;
+}
+
 /**
  * Applies each Flux Kustomization's postBuild substitution to the objects its build rendered,
- * as kustomize-controller does: substituteFrom ConfigMaps/Secrets (found among the rendered
- * objects, in the Kustomization's namespace) in order, then `substitute` on top; newlines removed.
- * A source that is not in the repository, or encrypted, makes every variable it might set unknown.
+ * as kustomize-controller v1.9.0 does — by its own code: the variables are collected here
+ * (substituteFrom ConfigMaps/Secrets found among the rendered objects, in the Kustomization's
+ * namespace, in order, then `substitute` on top), the substitution itself is fluxcd/pkg/kustomize's
+ * SubstituteVariables with fluxcd/pkg/envsubst v1.7.0 and sigs.k8s.io/yaml, run by flux-render
+ * (`envsubst`, asked only when some object is substituted: one request for the whole run).
+ *
+ * A source that is not in the repository, or encrypted, makes the variables it might set unknown:
+ * an unknown variable is given its own reference `${NAME}` as value, so the field keeps it (never
+ * a guess such as the empty string) and the object is noted as unresolved. Objects labelled or
+ * annotated `kustomize.toolkit.fluxcd.io/substitute: disabled` are left as they are.
  */
-export function substitute(
+export async function substitute(
   built: BuiltResource[],
   byDir: ReadonlyMap<string, FluxKustomization>,
   findings: Finding[],
@@ -227,12 +249,15 @@ export function substitute(
     name: string;
     namespace: string;
     object: Record<string, unknown>;
-  }[] = [],
-): Map<BuiltResource, { unresolved: string[]; by: string }> {
+  }[],
+  envsubst: Substituter,
+): Promise<Map<BuiltResource, { unresolved: string[]; by: string }>> {
   const notes = new Map<BuiltResource, { unresolved: string[]; by: string }>();
   const configs = [...built, ...standalone].filter(
     (b) => (b.kind === "ConfigMap" || b.kind === "Secret") && b.apiVersion === "v1",
   );
+  const jobs: { b: BuiltResource; k: FluxKustomization; unresolved: string[]; by: string }[] = [];
+  const items: EnvsubstItem[] = [];
   for (const [dir, k] of byDir) {
     if (!k.postBuild) continue;
     const vars = new Map<string, string>();
@@ -266,47 +291,62 @@ export function substitute(
           unknownKeys.add(key);
         } else {
           unknownKeys.delete(key);
-          vars.set(key, value.replaceAll("\n", ""));
+          vars.set(key, value);
         }
       }
     }
     for (const [key, value] of Object.entries(k.postBuild.substitute)) {
       unknownKeys.delete(key);
-      vars.set(key, value.replaceAll("\n", ""));
+      vars.set(key, value);
     }
     // Flux substitutes only when it has variables; unknown sources may hold some.
     if (vars.size === 0 && !someUnknown && unknownKeys.size === 0) continue;
-    const isUnknown = (name: string) => someUnknown || unknownKeys.has(name);
+    const isUnknown = (name: string) => !vars.has(name) && (someUnknown || unknownKeys.has(name));
     const where = at({ resource: k.resource, file: k.resource.source.file } as Subject, "/spec/postBuild");
     for (const b of built) {
       if (b.build !== dir || b.text === undefined || disabled(b.object)) continue;
-      try {
-        const result = envsubst(b.text, vars, isUnknown);
-        const parsed = parse(result.text) as Record<string, unknown> | null;
-        if (!parsed || typeof parsed !== "object") continue;
-        const metadata = (parsed.metadata ?? {}) as Record<string, unknown>;
-        const annotations = (metadata.annotations ?? {}) as Record<string, unknown>;
-        delete annotations["haos-tasks.dev/build"];
-        delete annotations["config.kubernetes.io/origin"];
-        if (Object.keys(annotations).length === 0) delete metadata.annotations;
-        b.object = parsed;
-        b.name = String(field(parsed, "metadata", "name") ?? b.name);
-        b.namespace = String(field(parsed, "metadata", "namespace") ?? b.namespace);
-        if (result.unresolved.size > 0)
-          notes.set(b, { unresolved: [...result.unresolved], by: `${where.file}:${where.line}` });
-      } catch (error) {
-        if (!(error instanceof SubstitutionError)) throw error;
-        findings.push(
-          finding(
-            "flux/substitution",
-            { file: b.origin ?? where.file, line: 1, column: 1 },
-            `${b.kind} ${b.name}: Flux's variable substitution fails (${error.message}); the Kustomization ${k.name} would not apply`,
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux syntax, printed as is
-            "close every ${…}, or write $${…} for a literal, or annotate the object kustomize.toolkit.fluxcd.io/substitute: disabled",
-          ),
-        );
-      }
+      const unresolved = [...referencedVariables(b.text)].filter(isUnknown);
+      items.push({
+        text: b.text,
+        vars: {
+          ...Object.fromEntries(vars),
+          ...Object.fromEntries(unresolved.map((name) => [name, `\${${name}}`])),
+        },
+      });
+      jobs.push({ b, k, unresolved, by: `${where.file}:${where.line}` });
     }
+  }
+  if (items.length === 0) return notes;
+  const results = await envsubst(items);
+  for (const [i, { b, k, unresolved, by }] of jobs.entries()) {
+    const result = results[i];
+    if (!result) continue;
+    if (result.error) {
+      const position = result.error.line
+        ? ` at line ${result.error.line}${result.error.column ? `, column ${result.error.column}` : ""} of the object as Flux substitutes it`
+        : "";
+      findings.push(
+        finding(
+          "flux/substitution",
+          { file: b.origin ?? k.resource.source.file, line: 1, column: 1 },
+          `${b.kind} ${b.name}: Flux's variable substitution fails (${result.error.message}${position}); the Kustomization ${k.name} would not apply`,
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux syntax, printed as is
+          "close every ${…}, or write $${…} for a literal, or annotate the object kustomize.toolkit.fluxcd.io/substitute: disabled",
+        ),
+      );
+      continue;
+    }
+    if (result.disabled || !result.object || typeof result.object !== "object") continue;
+    const parsed = result.object;
+    const metadata = (parsed.metadata ?? {}) as Record<string, unknown>;
+    const annotations = (metadata.annotations ?? {}) as Record<string, unknown>;
+    delete annotations["haos-tasks.dev/build"];
+    delete annotations["config.kubernetes.io/origin"];
+    if (Object.keys(annotations).length === 0) delete metadata.annotations;
+    b.object = parsed;
+    b.name = String(field(parsed, "metadata", "name") ?? b.name);
+    b.namespace = String(field(parsed, "metadata", "namespace") ?? b.namespace);
+    if (unresolved.length > 0) notes.set(b, { unresolved, by });
   }
   return notes;
 }
