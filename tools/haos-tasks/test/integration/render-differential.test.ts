@@ -212,7 +212,7 @@ async function differential(
   name: string,
   chart: HelmRenderRequest["chart"],
   extra: Partial<HelmRenderRequest> = {},
-): Promise<{ stored: StoredRelease; rendered: Compared[] }> {
+): Promise<{ stored: StoredRelease; rendered: Compared[]; crds: Json[] }> {
   const stored = await storedRelease(namespace, name);
   const release = await kubectlJson(["get", "helmrelease", name, "-n", namespace]);
   const sources: ValuesSource[] = [];
@@ -235,7 +235,8 @@ async function differential(
     .filter((r) => !r.crd && !r.hook)
     .map((r) => ({ source: r.template, object: r.object }));
   expect(response.chart?.version).toBe(stored.chart.metadata.version);
-  return { stored, rendered };
+  const crds = response.resources.filter((r) => r.crd).map((r) => r.object as Json);
+  return { stored, rendered, crds };
 }
 
 function expectIdentical(stored: StoredRelease, rendered: Compared[]): void {
@@ -351,12 +352,27 @@ describe("flux-render's helm op against the real helm-controller's stored releas
   });
 
   it("ARC gha-runner-scale-set-controller (crds CreateReplace): identical", async () => {
-    const { stored, rendered } = await differential("arc-systems", "gha-rs-controller", {
+    const { stored, rendered, crds } = await differential("arc-systems", "gha-rs-controller", {
       type: "oci",
       url: `oci://${registry.host}/${arcRepository}/gha-runner-scale-set-controller`,
       tag: "0.14.2",
     });
     expectIdentical(stored, rendered);
+    // The chart's crds/ are not in Helm's manifest: helm-controller applies them itself (with its
+    // origin labels). Compared with the live CRDs — normalised to what the API server cannot add
+    // to: the name, the labels and spec.versions (it defaults other spec fields and adds status).
+    expect(crds.map((c) => get(c, "metadata", "name")).sort()).toEqual([
+      "autoscalinglisteners.actions.github.com",
+      "autoscalingrunnersets.actions.github.com",
+      "ephemeralrunners.actions.github.com",
+      "ephemeralrunnersets.actions.github.com",
+    ]);
+    for (const crd of crds) {
+      const name = String(get(crd, "metadata", "name"));
+      const live = await kubectlJson(["get", "crd", name]);
+      expect(get(live, "metadata", "labels"), name).toEqual(get(crd, "metadata", "labels"));
+      expect(get(live, "spec", "versions"), name).toEqual(get(crd, "spec", "versions"));
+    }
   });
 
   it("ARC gha-runner-scale-set (dependsOn the controller): identical", async () => {
