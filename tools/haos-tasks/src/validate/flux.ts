@@ -24,6 +24,8 @@ export interface FluxKustomization {
     | {
         substitute: Record<string, string>;
         substituteFrom: { kind: string; name: string; optional: boolean }[];
+        /** spec.postBuild.substituteStrategy: Always (substitute even without variables). */
+        always?: boolean;
       }
     | undefined;
 }
@@ -127,6 +129,7 @@ export function fluxKustomizationOf(
                   optional: field(f, "optional") === true,
                 }))
               : [],
+            ...(field(postBuild, "substituteStrategy") === "Always" ? { always: true } : {}),
           }
         : undefined,
   };
@@ -299,8 +302,10 @@ export async function substitute(
       unknownKeys.delete(key);
       vars.set(key, value);
     }
-    // Flux substitutes only when it has variables; unknown sources may hold some.
-    if (vars.size === 0 && !someUnknown && unknownKeys.size === 0) continue;
+    // Flux substitutes only when it has variables (unknown sources may hold some), unless its
+    // substituteStrategy is Always.
+    const always = k.postBuild.always === true;
+    if (vars.size === 0 && !someUnknown && unknownKeys.size === 0 && !always) continue;
     const isUnknown = (name: string) => !vars.has(name) && (someUnknown || unknownKeys.has(name));
     const where = at({ resource: k.resource, file: k.resource.source.file } as Subject, "/spec/postBuild");
     for (const b of built) {
@@ -312,6 +317,7 @@ export async function substitute(
           ...Object.fromEntries(vars),
           ...Object.fromEntries(unresolved.map((name) => [name, `\${${name}}`])),
         },
+        ...(always ? { always } : {}),
       });
       jobs.push({ b, k, unresolved, by: `${where.file}:${where.line}` });
     }

@@ -180,6 +180,14 @@ describe("substitute(): Flux's postBuild substitution through flux-render", () =
     expect(many.object("two")?.object.data).toEqual({ a: "a-2" });
   });
 
+  it("substitutes without variables only under substituteStrategy: Always", async () => {
+    const files = { "cm.yaml": configMap("defaults", "  a: ${A:=fallback}\n") };
+    const withVariables = await stage(repo({ substitute: {} }, files));
+    expect(withVariables.object("defaults")?.object.data).toEqual({ a: "${A:=fallback}" });
+    const always = await stage(repo({ substitute: {}, substituteStrategy: "Always" }, files));
+    expect(always.object("defaults")?.object.data).toEqual({ a: "fallback" });
+  });
+
   it("finds the referenced names as Flux's parser does ($$ escapes)", () => {
     expect([...referencedVariables("${A} $${B} $$${C} ${#D} ${E:=${F}} $G")]).toEqual([
       "A",
