@@ -18,3 +18,21 @@ export const ExitCode = {
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * What each exit code means, in one line: the text `haos-tasks --help`, each command's --help and
+ * README.md print (test/integration/cli-help.test.ts holds the README to it).
+ */
+export const exitCodeMeanings: Readonly<Record<ExitCodeValue, string>> = {
+  0: "ok",
+  1: "findings / failure",
+  2: "usage, configuration or I/O error",
+  3: "timeout",
+  4: "missing permission (the message names the rule)",
+  5: "API unreachable",
+};
+
+/** `0 ok, 1 findings / failure, …` for the codes given (all by default). */
+export function exitCodesText(codes: readonly ExitCodeValue[] = Object.values(ExitCode)): string {
+  return codes.map((c) => `${c} ${exitCodeMeanings[c]}`).join(", ");
+}

@@ -47,6 +47,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -73,6 +74,10 @@ type request struct {
 	// Flux's spec.targetNamespace: the root kustomization's namespace, as kustomize-controller
 	// sets it (fluxcd/pkg/kustomize Generator: kus.Namespace = targetNamespace).
 	Namespace string `json:"namespace,omitempty"`
+	// Files this build must not read, absolute path → why (haos-tasks found them over its input
+	// limits: an alias bomb, nesting too deep, a file too large). Reading one fails the build with
+	// the reason, so such a file never reaches kustomize's parser.
+	Refuse map[string]string `json:"refuse,omitempty"`
 	// Flux's spec.patches, spec.patchesStrategicMerge, spec.patchesJson6902 and spec.images, as
 	// written in the Flux Kustomization: added to the root kustomization as kustomize-controller's
 	// generator (fluxcd/pkg/kustomize kustomize_generator.go, WriteFile) adds them.
@@ -171,6 +176,7 @@ type rootFS struct {
 	namespace          string
 	flux               fluxEdits
 	userOrigin         bool
+	refuse             map[string]string
 }
 
 // fluxEdits are the Flux Kustomization fields kustomize-controller's generator writes into the
@@ -296,9 +302,19 @@ func (f fluxEdits) apply(node *yaml.RNode) error {
 	return nil
 }
 
+// maxFileBytes bounds any one file a build reads (haos-tasks refuses smaller limits itself, with a
+// finding at the file; this holds for files it did not see, e.g. outside the repository).
+const maxFileBytes = 64 << 20
+
 func (fs *rootFS) ReadFile(path string) ([]byte, error) {
 	if fs.generated != "" && path == fs.generated {
 		return fs.edit(fs.generatedText), nil
+	}
+	if reason, refused := fs.refuse[path]; refused {
+		return nil, fmt.Errorf("%s: not read: %s", path, reason)
+	}
+	if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() && info.Size() > maxFileBytes {
+		return nil, fmt.Errorf("%s: not read: %d bytes, over the %d MiB a build reads from one file", path, info.Size(), maxFileBytes>>20)
 	}
 	data, err := fs.FileSystem.ReadFile(path)
 	if err != nil || !slices.Contains(fs.kustomizationFiles, path) {
@@ -489,6 +505,7 @@ func buildOne(req request) (resp response) {
 		FileSystem: disk,
 		components: req.Components,
 		namespace:  req.Namespace,
+		refuse:     req.Refuse,
 		flux: fluxEdits{
 			patches: req.Patches,
 			sm:      req.PatchesStrategicMerge,
@@ -621,6 +638,43 @@ func asYaml(m resmap.ResMap) (string, error) {
 	return string(out), err
 }
 
+// encodeResponse writes one response line. A result encoding/json cannot write (a value nested
+// deeper than its 10,000 levels) becomes that root's error: one bad file must not end the helper
+// and every other build of the run with it. Only a failed write (stdout gone: the parent died) exits.
+func encodeResponse(out *bufio.Writer, resp response) {
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(resp); err != nil {
+		line.Reset()
+		failed := response{ID: resp.ID, Dir: resp.Dir, Warnings: resp.Warnings,
+			Error: &buildError{Message: "kustomize-build cannot encode the result: " + err.Error()}}
+		if err := enc.Encode(failed); err != nil {
+			os.Exit(2)
+		}
+	}
+	if _, err := out.Write(line.Bytes()); err != nil {
+		os.Exit(2)
+	}
+}
+
+// watchParent ends the helper when the process that started it is gone (killed by SIGKILL, or by a
+// signal it did not pass on): a helper must never outlive validate. On Linux the kernel sends
+// SIGKILL at the parent's death (exitWithParent); everywhere the parent's pid is polled, which also
+// covers the moment before the kernel hook was set.
+func watchParent() {
+	parent := os.Getppid()
+	exitWithParent()
+	go func() {
+		for {
+			if os.Getppid() != parent {
+				os.Exit(3)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+}
+
 func moduleVersion(path string) string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -688,9 +742,7 @@ func main() {
 		for i, dir := range args {
 			resp := buildRoot(request{ID: int64(i + 1), Dir: dir})
 			failed = failed || resp.Error != nil
-			if err := enc.Encode(resp); err != nil {
-				os.Exit(2)
-			}
+			encodeResponse(out, resp)
 		}
 		if failed {
 			out.Flush()
@@ -701,6 +753,7 @@ func main() {
 	if err := out.Flush(); err != nil {
 		os.Exit(2)
 	}
+	watchParent()
 	warmUp()
 	in := bufio.NewReaderSize(os.Stdin, 1<<16)
 	for {
@@ -708,12 +761,9 @@ func main() {
 		if len(line) > 0 && !isBlank(line) {
 			var req request
 			if jerr := json.Unmarshal(line, &req); jerr != nil {
-				resp := response{ID: req.ID, Error: &buildError{Message: "bad request: " + jerr.Error()}}
-				if eerr := enc.Encode(resp); eerr != nil {
-					os.Exit(2)
-				}
-			} else if eerr := enc.Encode(buildRoot(req)); eerr != nil {
-				os.Exit(2)
+				encodeResponse(out, response{ID: req.ID, Error: &buildError{Message: "bad request: " + jerr.Error()}})
+			} else {
+				encodeResponse(out, buildRoot(req))
 			}
 			if ferr := out.Flush(); ferr != nil {
 				os.Exit(2)

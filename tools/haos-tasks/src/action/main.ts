@@ -1,6 +1,6 @@
 import * as core from "@actions/core";
 import { type ActionContext, type ActionResult, runnerContext } from "./context.ts";
-import { getChoice, getOptional } from "./inputs.ts";
+import { getBoolean, getChoice, getOptional } from "./inputs.ts";
 
 export const actionCommands = ["validate", "diff", "comment", "version-bump", "release", "verify"] as const;
 export type ActionCommand = (typeof actionCommands)[number];
@@ -20,6 +20,41 @@ const loaders: Record<ActionCommand, () => Promise<Runner>> = {
   verify: async () => (await import("./verify.ts")).runVerify,
 };
 
+/**
+ * What each command's outputs say when it ends before it could set them (a bad input, an
+ * unreadable repository, a crash): action.yml promises outputs on every exit, so a later step's
+ * `if:` never reads a missing output as "nothing wrong". Counts are empty (unknown, never "0"),
+ * flags false, lists empty.
+ */
+const outputsOnFailure: Record<ActionCommand, Record<string, string>> = {
+  validate: { errors: "", warnings: "" },
+  diff: {
+    "diff-markdown": "",
+    "diff-changed": "",
+    "diff-apps": "[]",
+    "diff-file": "",
+    "diff-json-file": "",
+    "comment-url": "",
+  },
+  comment: { "comment-url": "" },
+  "version-bump": {
+    releasable: "false",
+    version: "",
+    "previous-version": "",
+    "tag-name": "",
+    releases: "[]",
+  },
+  release: {
+    "release-created": "false",
+    version: "",
+    "tag-name": "",
+    "html-url": "",
+    sha: "",
+    releases: "[]",
+  },
+  verify: { "verify-outcome": "misconfigured", "failed-phase": "", "verify-report": "" },
+};
+
 function describe(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const hint = (error as { hint?: unknown }).hint;
@@ -31,12 +66,24 @@ function describe(error: unknown): string {
  * CLI calls, and fails the step with the reason. Never throws.
  */
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let command: ActionCommand | undefined;
+  const set = new Set<string>();
   try {
     // Mask before anything can print: the token is passed on to the core through env.
     const token = getOptional("token", env);
     if (token) core.setSecret(token);
-    const command = getChoice("command", env, actionCommands);
-    const ctx = runnerContext(env);
+    command = getChoice("command", env, actionCommands);
+    // Read now, whatever the command: it was read only when a tool was missing, so a typo
+    // (`install-tools: maybe`) passed until the day it mattered.
+    getBoolean("install-tools", env, true);
+    const base = runnerContext(env);
+    const ctx = {
+      ...base,
+      setOutput: (name: string, value: string | number | boolean) => {
+        set.add(name);
+        base.setOutput(name, value);
+      },
+    };
     const runner = await loaders[command]();
     const result = await runner(ctx);
     if (result.failure && result.annotated) {
@@ -45,5 +92,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     } else if (result.failure) core.setFailed(result.failure);
   } catch (error) {
     core.setFailed(describe(error));
+  } finally {
+    for (const [name, value] of Object.entries(command ? outputsOnFailure[command] : {}))
+      if (!set.has(name)) core.setOutput(name, value);
   }
 }

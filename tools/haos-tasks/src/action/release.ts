@@ -1,7 +1,8 @@
 import { applyRelease } from "../release/apply.ts";
 import { loadReleaseConfig } from "../release/config.ts";
 import { git } from "../release/git-runner.ts";
-import { planRelease, type ReleasePlan } from "../release/planner.ts";
+import { planLinked } from "../release/linked.ts";
+import type { ReleasePlan } from "../release/planner.ts";
 import { renderPlanText } from "../release/render-plan.ts";
 import { findComponent, readPlanInput } from "../release/snapshot.ts";
 import { chooseTransport } from "../release/transports/choose.ts";
@@ -44,11 +45,14 @@ async function planAll(inputs: ReleaseInputs): Promise<ReleasePlan[]> {
     : config.components.map((c) => c.name);
   const plans: ReleasePlan[] = [];
   for (const name of names) {
-    const input = await readPlanInput(inputs.root, config, findComponent(config, name), {
-      env: inputs.env,
-      ...(inputs.prerelease ? { prerelease: inputs.prerelease } : {}),
-    });
-    plans.push(planRelease(input));
+    plans.push(
+      await planLinked(config, name, (n) =>
+        readPlanInput(inputs.root, config, findComponent(config, n), {
+          env: inputs.env,
+          ...(inputs.prerelease ? { prerelease: inputs.prerelease } : {}),
+        }),
+      ),
+    );
   }
   return plans;
 }
@@ -97,8 +101,8 @@ export async function runRelease(ctx: ActionContext): Promise<ActionResult> {
   }[] = [];
   let created: { version: string; tag: string; url: string; sha: string } | undefined;
   for (const name of names) {
-    const plan = planRelease(
-      await readPlanInput(inputs.root, config, findComponent(config, name), {
+    const plan = await planLinked(config, name, (n) =>
+      readPlanInput(inputs.root, config, findComponent(config, n), {
         env: inputs.env,
         ...(inputs.prerelease ? { prerelease: inputs.prerelease } : {}),
       }),

@@ -85,3 +85,37 @@ export async function ensureKustomizeBuild(ctx: ActionContext): Promise<void> {
   );
   ctx.env.HAOS_TASKS_KUSTOMIZE = "kubectl";
 }
+
+/**
+ * Makes validate's chart renderer available: flux-render from the tools dir, .tools/bin or PATH;
+ * else — with `install-tools` and Go on PATH — built from this Action's own
+ * tools/bootstrap/go/flux-render into the runner's tool cache (minutes the first time; Go's build
+ * cache, e.g. actions/setup-go's, keeps later runs short). Returns false when it cannot be had:
+ * validate then reports the HelmReleases it leaves unrendered instead of failing the job.
+ */
+export async function ensureFluxRender(ctx: ActionContext): Promise<boolean> {
+  try {
+    toolPath("flux-render", ctx.env);
+    return true;
+  } catch (error) {
+    if (!(error instanceof MissingToolError)) throw error;
+  }
+  const source = path.join(toolsRepoRoot, "tools", "bootstrap", "go", "flux-render");
+  const gobin = path.join(ctx.env.RUNNER_TOOL_CACHE ?? ctx.env.RUNNER_TEMP ?? ctx.cwd, "haos-tasks", "bin");
+  if (getBoolean("install-tools", ctx.env, true) && existsSync(source)) {
+    mkdirSync(gobin, { recursive: true });
+    ctx.log("flux-render not found: go build from tools/bootstrap/go/flux-render");
+    try {
+      await execFileAsync("go", ["build", "-trimpath", "-o", path.join(gobin, "flux-render"), "."], {
+        cwd: source,
+        env: ctx.env,
+      });
+      ctx.env.PATH = `${gobin}${path.delimiter}${ctx.env.PATH ?? ""}`;
+      return true;
+    } catch (error) {
+      const reason = (error as { code?: string }).code === "ENOENT" ? "Go is not on PATH" : String(error);
+      ctx.log(`flux-render cannot be built (${reason})`);
+    }
+  }
+  return false;
+}

@@ -9,7 +9,7 @@ import { catalogLoader } from "../validate/catalog-loader.ts";
 import { type ValidateOptions, validate } from "../validate/pipeline.ts";
 import type { ActionContext, ActionResult } from "./context.ts";
 import { getBoolean, getList, getOptional } from "./inputs.ts";
-import { ensureKubeconform, ensureKustomizeBuild } from "./tools.ts";
+import { ensureFluxRender, ensureKubeconform, ensureKustomizeBuild } from "./tools.ts";
 
 /** Parses the validate inputs into the options `haos-tasks validate` builds from its flags. */
 export function validateOptions(ctx: ActionContext): ValidateOptions {
@@ -33,7 +33,8 @@ export async function runValidate(ctx: ActionContext): Promise<ActionResult> {
   const sarifFile = getOptional("sarif-file", ctx.env);
   await ensureKubeconform(ctx);
   await ensureKustomizeBuild(ctx);
-  const result = await validate(validateOptions(ctx));
+  const render = await ensureFluxRender(ctx);
+  const result = await validate({ ...validateOptions(ctx), ...(render ? {} : { render: false }) });
   const counts = countFindings(result.findings);
   ctx.annotate(annotationLines(result.findings));
   await ctx.summary(jobSummary(result.findings));

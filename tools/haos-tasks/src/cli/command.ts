@@ -175,3 +175,20 @@ export const helpOption: Record<string, OptionSpec> = {
 };
 
 export { ExitCode };
+
+/**
+ * Text from outside (commit subjects, server messages) made safe for a terminal: control
+ * characters other than newline and tab — ESC sequences that recolour, move the cursor, retitle
+ * the window or clear the screen — are shown as `\x1b`-style escapes instead of being obeyed.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(controlCharacters, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are the point
+const controlCharacters = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/** The same io, with everything it prints passed through terminalSafe (for output without colour). */
+export function terminalSafeIO(io: CommandIO): CommandIO {
+  return { ...io, stdout: (t) => io.stdout(terminalSafe(t)), stderr: (t) => io.stderr(terminalSafe(t)) };
+}

@@ -1,3 +1,4 @@
+import { exitCodesText } from "../exit-codes.ts";
 import {
   type Command,
   type CommandIO,
@@ -32,8 +33,7 @@ const groups: Record<string, string> = {
   schemas: "Manage the kubeconform schema catalog validate checks against",
 };
 
-const exitCodesLine =
-  "exit codes: 0 ok, 1 findings/failure, 2 usage or I/O, 3 timeout, 4 forbidden, 5 unreachable";
+const exitCodesLine = `exit codes: ${exitCodesText()}`;
 
 function table(rows: ReadonlyArray<[string, string]>): string[] {
   const width = Math.max(...rows.map(([name]) => name.length)) + 2;

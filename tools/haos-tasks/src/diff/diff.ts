@@ -6,7 +6,8 @@ import type { BuiltResource } from "../manifests/kustomize-build.ts";
 import { kustomizeEngine, startHelpers } from "../manifests/kustomize-build.ts";
 import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
 import { loadWorkspace } from "../manifests/workspace.ts";
-import { type BuildOwner, type BuildStage, buildStage, lazyEnvsubst } from "../validate/build-stage.ts";
+import { buildAndRender } from "../render/build-render.ts";
+import { type BuildOwner, type BuildStage, lazyEnvsubst } from "../validate/build-stage.ts";
 import { defaultValidateConfig, loadValidateConfig } from "../validate/config.ts";
 import type { Substituter } from "../validate/flux.ts";
 import { loadDiffConfig } from "./config.ts";
@@ -38,10 +39,10 @@ export interface DiffOptions {
   /** Context lines around each change. */
   context?: number;
   /**
-   * The render of one commit (default: validate's buildStage). Tests stand in a renderer that adds
+   * The render of one commit (default: validate's build stage and chart renders, buildAndRender). Tests stand in a renderer that adds
    * HelmRelease owners, as the chart engine does, to pin how diff consumes them.
    */
-  render?: typeof buildStage;
+  render?: typeof buildAndRender;
   /** Label/annotation key globs left out of the comparison (default: `diff.noise` of the head's config). */
   noise?: string[];
   env?: NodeJS.ProcessEnv;
@@ -178,7 +179,7 @@ async function renderSide(
         () => defaultValidateConfig,
       );
   const workspace = await loadWorkspace(["."], { cwd: root, ignore: config.ignore, root });
-  const stage = await (options.render ?? buildStage)(workspace, {
+  const stage = await (options.render ?? buildAndRender)(workspace, {
     ...(options.kubectl ? { kubectl: options.kubectl } : {}),
     ...(helpers ? { helpers } : {}),
     ...(options.env ? { env: options.env } : {}),

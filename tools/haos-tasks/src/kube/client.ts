@@ -5,6 +5,7 @@ import {
   connectionReason,
   isConnectionError,
   KubeForbiddenError,
+  KubeNotKubernetesError,
   KubeStatusError,
   KubeUnreachableError,
   type RequestRule,
@@ -155,9 +156,16 @@ export class KubeClient {
     if (params.labelSelector) query.set("labelSelector", params.labelSelector);
     const path = `${resourcePath(kind, namespace)}${query.size > 0 ? `?${query}` : ""}`;
     const body = (await this.request("GET", path, this.rule("list", kind, namespace))) as {
-      items?: KubeObject[];
+      items?: KubeObject[] | null;
       metadata?: { resourceVersion?: string };
     };
+    // A list has `items` (null when empty, from some servers); anything else is not the API.
+    if (!Array.isArray(body.items) && body.items !== null)
+      throw new KubeNotKubernetesError(
+        this.server,
+        this.server + path,
+        `the answer to a list is JSON without \`items\`: ${JSON.stringify(body).slice(0, 120)}`,
+      );
     return { items: body.items ?? [], resourceVersion: body.metadata?.resourceVersion ?? "" };
   }
 
@@ -266,6 +274,17 @@ export class KubeClient {
         res.setEncoding("utf8");
         res.on("data", (chunk: string) => {
           buffered += chunk;
+          if (buffered.length > maxResponseBytes) {
+            buffered = "";
+            control.destroy(
+              new KubeNotKubernetesError(
+                this.server,
+                `${this.server}${resourcePath(kind, namespace)}`,
+                `a watch event over ${maxResponseBytes / 1024 / 1024} MiB`,
+              ),
+            );
+            return;
+          }
           let newline = buffered.indexOf("\n");
           while (newline >= 0) {
             const line = buffered.slice(0, newline).trim();
@@ -336,13 +355,26 @@ export class KubeClient {
         ? { "content-type": contentType, "content-length": String(Buffer.byteLength(payload)) }
         : {}),
     };
-    const { status, text } = await this.open(method, path, payload, headers, {
+    const url = this.server + path;
+    const { status, text, type } = await this.open(method, path, payload, headers, {
       onResponse: (res, control) =>
-        collect(res, control).then((body) => ({ status: res.statusCode ?? 0, text: body })),
+        collect(res, control).then((body) => ({
+          status: res.statusCode ?? 0,
+          text: body,
+          type: String(res.headers["content-type"] ?? ""),
+        })),
     }).catch((error: unknown) => {
+      if (error instanceof ResponseTooLargeError)
+        throw new KubeNotKubernetesError(this.server, url, error.message);
+      if (isNotHttp(error))
+        throw new KubeNotKubernetesError(
+          this.server,
+          url,
+          `the answer is not HTTP (${(error as Error).message})`,
+        );
       throw this.classify(error, rule);
     });
-    if (status >= 200 && status < 300) return parseJson(text);
+    if (status >= 200 && status < 300) return kubernetesJson(this.server, url, status, type, text);
     throw this.statusError(status, text, rule);
   }
 
@@ -449,10 +481,66 @@ export class KubeClient {
   }
 }
 
+/**
+ * The most a single answer (or one watch event) may hold. The lists verify reads (a Flux source,
+ * a few Kustomizations, one VM and its disks) are kilobytes; an endless body must end the request,
+ * not fill memory until the deadline passes (it grew to 4 GB and overran the deadline by 11 s).
+ */
+export const maxResponseBytes = 16 * 1024 * 1024;
+
+class ResponseTooLargeError extends Error {}
+
+/** Node's HTTP parser rejected what came back: the port speaks something else. */
+function isNotHttp(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && code.startsWith("HPE_");
+}
+
+/** A 2xx answer as the API server gives it: JSON, an object. Anything else names the URL. */
+function kubernetesJson(server: string, url: string, status: number, type: string, text: string): unknown {
+  const mediaType = type.split(";")[0]?.trim().toLowerCase() ?? "";
+  if (mediaType !== "" && mediaType !== "application/json" && !mediaType.endsWith("+json"))
+    throw new KubeNotKubernetesError(
+      server,
+      url,
+      `HTTP ${status} with ${mediaType}${text ? ` (${JSON.stringify(text.slice(0, 80))})` : ""}, not Kubernetes JSON`,
+    );
+  if (!text) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new KubeNotKubernetesError(
+      server,
+      url,
+      `HTTP ${status} with a body that is not JSON (${JSON.stringify(text.slice(0, 80))})`,
+    );
+  }
+  if (!value || typeof value !== "object" || Array.isArray(value))
+    throw new KubeNotKubernetesError(server, url, `HTTP ${status} with JSON that is no Kubernetes object`);
+  return value;
+}
+
 function collect(res: http.IncomingMessage, control: ResponseControl): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    res.on("data", (c: Buffer) => chunks.push(c));
+    let size = 0;
+    let tooLarge: ResponseTooLargeError | undefined;
+    res.on("data", (c: Buffer) => {
+      if (tooLarge) return;
+      size += c.length;
+      if (size > maxResponseBytes) {
+        // Rejected first: the socket's own "aborted" error must not become the diagnosis.
+        tooLarge = new ResponseTooLargeError(
+          `the answer is over ${maxResponseBytes / 1024 / 1024} MiB and still going`,
+        );
+        chunks.length = 0;
+        reject(tooLarge);
+        control.destroy(tooLarge);
+        return;
+      }
+      chunks.push(c);
+    });
     res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     res.on("error", reject);
     res.on("close", () => {

@@ -66,6 +66,22 @@ export class KubeStatusError extends Error {
 }
 
 /**
+ * Something answers at the server's address, but not as a Kubernetes API server does: an HTML page
+ * (a proxy's login, a captive portal), JSON that is no Kubernetes object or list, a body over
+ * the size limit, or no HTTP at all. No wait can fix it: the run ends at once, as unreachable.
+ */
+export class KubeNotKubernetesError extends KubeUnreachableError {
+  readonly url: string;
+  constructor(server: string, url: string, what: string) {
+    super(server, what, {
+      message: `${url} did not answer as a Kubernetes API server: ${what}`,
+      hint: "check the kubeconfig's server address: a proxy, a captive portal or another service answers there",
+    });
+    this.url = url;
+  }
+}
+
+/**
  * The server answers, but one API keeps failing with 5xx or 429 (an aggregated API whose backend
  * is down, a watch cache that never initializes): as hopeless as an unreachable server.
  */

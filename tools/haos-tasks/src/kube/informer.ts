@@ -3,6 +3,7 @@ import {
   isConnectionError,
   KubeApiFailingError,
   KubeForbiddenError,
+  KubeNotKubernetesError,
   KubeStatusError,
   KubeUnreachableError,
 } from "./errors.ts";
@@ -83,6 +84,10 @@ export class Informer {
         if (this.stopped || isAborted(error)) return;
         // At start a 404 means the kind is not served at all: a misconfiguration, not a wait.
         if (error instanceof KubeStatusError && error.status === 404) throw error;
+        // Unreachable since the failed list was sent, not since it gave up (a silent server holds
+        // each request for its whole timeout).
+        if (error instanceof KubeUnreachableError || isConnectionError(error))
+          this.disconnectedSince ??= this.lastList;
         const fatal = this.fatalError(error);
         if (fatal) throw fatal;
         this.startError = error instanceof Error ? error : new Error(String(error));
@@ -231,6 +236,8 @@ export class Informer {
 
   /** The error that ends the run, or undefined when a retry may help. */
   private fatalError(error: unknown): Error | undefined {
+    // Something else answers at the address (HTML, foreign JSON, an endless body): waiting cannot help.
+    if (error instanceof KubeNotKubernetesError) return error;
     if (error instanceof KubeForbiddenError) {
       // A restarting API server answers 403 until its RBAC caches are synced: right after an
       // outage a 403 is retried for a while; otherwise it means a missing rule, at once.

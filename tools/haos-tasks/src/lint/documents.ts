@@ -43,7 +43,7 @@ export function lintSyntax(source: SourceFile): Finding[] {
           finding(
             "yaml/duplicate-key",
             at,
-            "duplicate key: Kubernetes silently keeps only the last value",
+            "duplicate key: kustomize rejects the file, so Flux's build of it fails and applies nothing (kubectl apply alone would keep the last value)",
             "remove or merge the repeated key",
           ),
         );

@@ -18,16 +18,24 @@ const rule = (id: string, severity: Severity, description: string): RuleInfo => 
 /** Every rule validate can report, in the order `--help` lists them. */
 export const ruleCatalog: readonly RuleInfo[] = [
   rule("yaml/syntax", "error", "the file is not valid YAML"),
-  rule("yaml/duplicate-key", "error", "a mapping repeats a key (Kubernetes keeps the last one silently)"),
+  rule(
+    "yaml/duplicate-key",
+    "error",
+    "a mapping repeats a key: kustomize, and so Flux, fails the whole build (the build failure is reported too)",
+  ),
   rule("yaml/tab", "error", "tab characters in indentation"),
-  rule("yaml/indentation", "error", "a nested block is not indented by the configured step"),
+  rule(
+    "yaml/indentation",
+    "warning",
+    "a nested block is not indented by the configured step (the YAML means the same: a warning)",
+  ),
   rule("yaml/trailing-space", "warning", "spaces or tabs at the end of a line"),
   rule("yaml/document-start", "warning", "`---` required or forbidden at the start of a file (config)"),
   rule("yaml/document-end", "warning", "`...` document end markers (kubectl and Flux do not need them)"),
   rule(
     "yaml/truthy",
-    "error",
-    "unquoted YAML 1.1 booleans (yes/no/on/off/y/n) that Kubernetes reads as strings",
+    "warning",
+    "unquoted YAML 1.1 booleans (yes/no/on/off/y/n): kustomize and Flux apply the string they spell, YAML 1.1 tools read a boolean (a boolean field still fails its schema)",
   ),
   rule("yaml/empty-document", "warning", "a document or file with no content"),
   rule("lint/disable-comment", "warning", "a disable comment names an unknown rule"),
@@ -56,7 +64,11 @@ export const ruleCatalog: readonly RuleInfo[] = [
     "warning",
     "no schema source has the kind: once per kind (an error under --strict); add a source or list it in validate.kindsWithoutSchema",
   ),
-  rule("schema/source", "warning", "a schema location could not be read (network, path)"),
+  rule(
+    "schema/source",
+    "warning",
+    "a schema location could not be read (network, path), or resolved none of the kinds asked of it (a missing folder, a folder without its {{…}} template)",
+  ),
   rule("schema/strict-root", "info", "--strict closed the open root of external schemas"),
   rule("config/unmatched", "warning", "a validate.kindsWithoutSchema entry matches no object"),
   rule(
@@ -65,7 +77,18 @@ export const ruleCatalog: readonly RuleInfo[] = [
     "fields using a postBuild variable that cannot be resolved offline are not schema-checked",
   ),
   rule("flux/substitution", "error", "Flux's postBuild variable substitution fails on an object"),
+  rule(
+    "flux/foreign-source",
+    "info",
+    "a Flux source that is not this checkout (another repository or branch, an artifact no folder here is pushed as): its Kustomizations are not built",
+  ),
   rule("yaml/encoding", "error", "a .yaml file that is binary or not UTF-8"),
+  rule(
+    "yaml/limits",
+    "error",
+    "a file over validate's input limits (alias expansions, nesting depth, size): neither built nor checked",
+  ),
+  rule("manifest/too-large", "error", "an object over the 1 MiB the API server stores (etcd: 1.5 MiB)"),
   rule("references/symlink", "warning", "a symlink that leaves the repository or loops is not followed"),
   rule("platform/missing", "info", "a Flux app without platform.yaml: its platform rules are off"),
   rule("schema/invalid", "error", "the object does not match its schema (kubeconform -strict)"),

@@ -19,7 +19,7 @@ export function lintTruthy(source: SourceFile): Finding[] {
       finding(
         "yaml/truthy",
         { file: source.file, ...pos },
-        `'${raw}' is the string "${raw}" for Kubernetes (YAML 1.2) but a boolean for YAML 1.1 tools`,
+        `'${raw}' is the string "${raw}" for kustomize, Flux and Kubernetes (YAML 1.2) but a boolean for YAML 1.1 tools`,
         `write ${meant} for a boolean, or "${raw}" (quoted) for the string`,
       ),
     );

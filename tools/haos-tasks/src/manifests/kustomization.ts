@@ -87,3 +87,96 @@ export function readKustomization(source: SourceFile, dir: string): Kustomizatio
   });
   return { dir, source, entries };
 }
+
+/**
+ * The kustomization directories another kustomization includes (`resources`, `bases`,
+ * `components` naming a directory), except through a cycle: a kustomization that includes itself
+ * (`resources: [.]`), or a→b→a, is included only by its own cycle. Each cycle no one else includes
+ * keeps one member (the first by name) out of the set, so it is built as a root and fails as
+ * `kubectl kustomize` and Flux fail it ("cycle detected") instead of never being built — its
+ * objects silently gone.
+ */
+export function includedDirectories(kustomizations: readonly Kustomization[]): Set<string> {
+  const known = new Set(kustomizations.map((k) => k.dir));
+  const edges = new Map(
+    kustomizations.map((k) => [
+      k.dir,
+      [
+        ...new Set(
+          k.entries.flatMap((e) => (e.mayBeDirectory && e.path && known.has(e.path) ? [e.path] : [])),
+        ),
+      ],
+    ]),
+  );
+  const component = stronglyConnected([...known].sort(), (dir) => edges.get(dir) ?? []);
+  const included = new Set<string>();
+  const includedFromOutside = new Set<number>();
+  for (const [from, targets] of edges) {
+    for (const to of targets) {
+      included.add(to);
+      if (component.get(from) !== component.get(to)) includedFromOutside.add(component.get(to) as number);
+    }
+  }
+  // A cycle nothing outside includes: its first member is built (and fails as kustomize does).
+  const seen = new Set<number>();
+  for (const dir of [...known].sort()) {
+    const c = component.get(dir) as number;
+    if (!included.has(dir) || includedFromOutside.has(c) || seen.has(c)) continue;
+    seen.add(c);
+    included.delete(dir);
+  }
+  return included;
+}
+
+/** Tarjan's strongly connected components, iteratively (a long chain must not overflow the stack). */
+function stronglyConnected(
+  nodes: readonly string[],
+  next: (node: string) => readonly string[],
+): Map<string, number> {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const component = new Map<string, number>();
+  let counter = 0;
+  let components = 0;
+  for (const start of nodes) {
+    if (index.has(start)) continue;
+    const work: { node: string; i: number }[] = [{ node: start, i: 0 }];
+    index.set(start, counter);
+    low.set(start, counter++);
+    stack.push(start);
+    onStack.add(start);
+    while (work.length > 0) {
+      const frame = work.at(-1) as { node: string; i: number };
+      const targets = next(frame.node);
+      if (frame.i < targets.length) {
+        const to = targets[frame.i++] as string;
+        if (!index.has(to)) {
+          index.set(to, counter);
+          low.set(to, counter++);
+          stack.push(to);
+          onStack.add(to);
+          work.push({ node: to, i: 0 });
+        } else if (onStack.has(to)) {
+          low.set(frame.node, Math.min(low.get(frame.node) as number, index.get(to) as number));
+        }
+        continue;
+      }
+      work.pop();
+      const parent = work.at(-1);
+      if (parent)
+        low.set(parent.node, Math.min(low.get(parent.node) as number, low.get(frame.node) as number));
+      if (low.get(frame.node) === index.get(frame.node)) {
+        for (;;) {
+          const member = stack.pop() as string;
+          onStack.delete(member);
+          component.set(member, components);
+          if (member === frame.node) break;
+        }
+        components++;
+      }
+    }
+  }
+  return component;
+}

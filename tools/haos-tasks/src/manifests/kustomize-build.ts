@@ -91,6 +91,11 @@ export interface BuildOptions {
    * so their start overlaps the reading.
    */
   helpers?: Promise<KustomizeBuilder>;
+  /**
+   * Files no build may read, absolute path → why (workspace.ts refusedFiles: over an input
+   * limit). A build that reads one fails naming it. In-process only: kubectl cannot be told.
+   */
+  refuse?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -130,11 +135,16 @@ export class KustomizeHelperMissingError extends Error {
 export const fluxLoadRestrictor = "none";
 
 /** A unit as the helper takes it: components and generated resources relative to its directory. */
-export function helperRequest(unit: BuildUnit, root: string): BuildRequest {
+export function helperRequest(
+  unit: BuildUnit,
+  root: string,
+  refuse?: ReadonlyMap<string, string>,
+): BuildRequest {
   const dir = path.resolve(root, unit.dir);
   const rel = (p: string) => path.relative(dir, path.resolve(root, p)) || ".";
   return {
     dir,
+    ...(refuse && refuse.size > 0 ? { refuse: Object.fromEntries(refuse) } : {}),
     ...(unit.components && unit.components.length > 0 ? { components: unit.components.map(rel) } : {}),
     ...(unit.generated ? { resources: unit.generated.map(rel) } : {}),
     ...(unit.namespace ? { namespace: unit.namespace } : {}),
@@ -144,7 +154,12 @@ export function helperRequest(unit: BuildUnit, root: string): BuildRequest {
 
 function fromInProcess(unit: BuildUnit, build: InProcessBuild, root: string, result: BuildResult): void {
   if (build.error) {
-    result.failures.push({ dir: unit.dir, message: build.error.message.replaceAll(`${root}/`, "") });
+    // A file over an input limit (BuildOptions.refuse): the reason, not kustomize's retry as a directory.
+    const refused = /: not read: ([^']*)/.exec(build.error.message)?.[1];
+    const message = refused
+      ? `not built: it reads ${refused.replace(/: not built or checked$/, "")}`
+      : build.error.message.replaceAll(`${root}/`, "");
+    result.failures.push({ dir: unit.dir, message });
     return;
   }
   const dir = path.resolve(root, unit.dir);
@@ -175,7 +190,7 @@ async function buildInProcessUnits(units: readonly BuildUnit[], options: BuildOp
   const result: BuildResult = { resources: [], failures: [] };
   let done = 0;
   let builds: InProcessBuild[];
-  const requests = units.map((u) => helperRequest(u, options.root));
+  const requests = units.map((u) => helperRequest(u, options.root, options.refuse));
   const onResult = () => options.onChunk?.(++done, units.length);
   const loadRestrictor = fluxLoadRestrictor;
   try {

@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import os from "node:os";
+import { ownChild } from "../tools/children.ts";
 import { MissingToolError, toolPath } from "../tools/paths.ts";
 
 /**
@@ -46,6 +47,8 @@ export interface BuildRequest {
   patchesStrategicMerge?: unknown[];
   patchesJson6902?: unknown[];
   images?: unknown[];
+  /** Absolute files the build must not read, with why (a build reading one fails with it). */
+  refuse?: Readonly<Record<string, string>>;
 }
 
 export interface InProcessBuild {
@@ -137,6 +140,8 @@ class Worker {
       env: oneProcessor && env.GOMAXPROCS === undefined ? { ...env, GOMAXPROCS: "1" } : env,
       stdio: ["pipe", "pipe", "pipe"],
     });
+    // It dies with this process, whatever ends it (src/tools/children.ts).
+    ownChild(this.child);
     let readyResolve: (hello: RawResponse) => void = () => {};
     let readyReject: (error: Error) => void = () => {};
     this.ready = new Promise((resolve, reject) => {
@@ -214,8 +219,17 @@ class Worker {
 
   send(id: number, root: string | BuildRequest, options: BuildRequestOptions): Promise<InProcessBuild> {
     if (this.failure) return Promise.reject(this.failure);
-    const { dir, components, resources, namespace, patches, patchesStrategicMerge, patchesJson6902, images } =
-      typeof root === "string" ? ({ dir: root } as BuildRequest) : root;
+    const {
+      dir,
+      components,
+      resources,
+      namespace,
+      refuse,
+      patches,
+      patchesStrategicMerge,
+      patchesJson6902,
+      images,
+    } = typeof root === "string" ? ({ dir: root } as BuildRequest) : root;
     return new Promise((resolve, reject) => {
       this.pending.push({ id, dir, resolve, reject });
       const request: Record<string, unknown> = { id, dir };
@@ -226,6 +240,7 @@ class Worker {
       if (patchesStrategicMerge) request.patchesStrategicMerge = patchesStrategicMerge;
       if (patchesJson6902) request.patchesJson6902 = patchesJson6902;
       if (images) request.images = images;
+      if (refuse) request.refuse = refuse;
       if (options.yaml) request.yaml = true;
       if (options.loadRestrictor) request.loadRestrictor = options.loadRestrictor;
       this.child.stdin.write(`${JSON.stringify(request)}\n`);

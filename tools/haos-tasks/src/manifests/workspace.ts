@@ -1,6 +1,13 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import {
+  aliasBombLine,
+  aliasBombMessage,
+  fileLimitProblem,
+  mayHoldAliases,
+  oversizedDocuments,
+} from "./limits.ts";
 import { lazySourceFile, parseSourceFile, type SourceFile } from "./yaml-source.ts";
 
 /**
@@ -38,7 +45,8 @@ export interface Workspace {
 
 /** A file validate could not read as YAML, or a symlink it did not follow. */
 export interface WorkspaceProblem {
-  rule: "yaml/encoding" | "references/symlink";
+  /** yaml/limits: over an input limit (limits.ts), so neither built nor checked (see refusedFiles). */
+  rule: "yaml/encoding" | "references/symlink" | "yaml/limits" | "manifest/too-large";
   file: string;
   line?: number;
   message: string;
@@ -97,10 +105,13 @@ function walk(
   root: string,
   ignore: readonly string[],
   out: string[],
-  state: WalkState = { ancestors: new Set([safeRealpath(dir) ?? dir]), problems: [] },
+  state: WalkState = { ancestors: ancestorsOf(dir, root), problems: [] },
   realDir: string = safeRealpath(dir) ?? dir,
 ): WorkspaceProblem[] {
   const entries = readdirSync(dir, { withFileTypes: true });
+  // A Helm chart's folder (Chart.yaml) holds templates and values, not manifests: what it renders
+  // is checked through the HelmRelease that installs it (validate's render stage).
+  if (dir !== root && entries.some((e) => e.name === "Chart.yaml" && !e.isDirectory())) return state.problems;
   state.realRoot ??= safeRealpath(root) ?? root;
   const realRoot = state.realRoot;
   for (const entry of entries) {
@@ -121,7 +132,9 @@ function walk(
           hint: "point the link at a file inside the repository, or add it to validate.ignore",
         });
       if (target === undefined) {
-        if (yamlName) problem("symlink points nowhere: not validated");
+        // A loop of links (a → b → a) never resolves: said whatever its name, never skipped silently.
+        if (symlinkLoops(absolute)) problem("symlinks loop (each points at the other): not followed");
+        else if (yamlName) problem("symlink points nowhere: not validated");
         continue;
       }
       const inside = target === realRoot || target.startsWith(`${realRoot}${path.sep}`);
@@ -153,6 +166,32 @@ function walk(
     }
   }
   return state.problems;
+}
+
+/**
+ * The real directories from the repository root down to `dir`: a symlink back to any of them is a
+ * loop, also when the walk starts below the root (`validate apps/x` with a link to `../..` read
+ * the whole repository a second time under the link).
+ */
+function ancestorsOf(dir: string, root: string): Set<string> {
+  const realRoot = safeRealpath(root) ?? root;
+  const real = safeRealpath(dir) ?? dir;
+  const chain = new Set([real]);
+  if (real === realRoot || !real.startsWith(`${realRoot}${path.sep}`)) return chain;
+  for (let d = path.dirname(real); d.length >= realRoot.length; d = path.dirname(d)) {
+    chain.add(d);
+    if (d === realRoot || path.dirname(d) === d) break;
+  }
+  return chain;
+}
+
+function symlinkLoops(p: string): boolean {
+  try {
+    realpathSync(p);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ELOOP";
+  }
 }
 
 function safeRealpath(p: string): string | undefined {
@@ -250,8 +289,40 @@ export async function loadWorkspace(
       });
       continue;
     }
+    const over = fileLimitProblem(decoded.text);
+    if (over) {
+      problems.push({
+        rule: "yaml/limits",
+        file: rel,
+        line: over.line,
+        message: over.message,
+        hint: "shrink the file (no alias chains, no deep nesting, split it), or add it to validate.ignore if it is not a manifest",
+      });
+      continue;
+    }
+    for (const big of oversizedDocuments(decoded.text))
+      problems.push({
+        rule: "manifest/too-large",
+        file: rel,
+        line: big.line,
+        message: big.message,
+        hint: "keep large data out of the object (a volume, an image, an object store), or split it",
+      });
     // Parsed on first use: validate starts the build before it parses the other files.
-    files.set(rel, lazySourceFile(decoded.text, rel));
+    const source = lazySourceFile(decoded.text, rel);
+    // One that may use aliases is parsed now (lint would parse it anyway): a bomb must not be built.
+    const bomb = mayHoldAliases(decoded.text) ? aliasBombLine(source) : undefined;
+    if (bomb !== undefined) {
+      problems.push({
+        rule: "yaml/limits",
+        file: rel,
+        line: bomb,
+        message: aliasBombMessage,
+        hint: "shrink the file (no alias chains, no deep nesting, split it), or add it to validate.ignore if it is not a manifest",
+      });
+      continue;
+    }
+    files.set(rel, source);
   }
   const kustomizationDirs = [...files.keys()]
     .filter((rel) => kustomizationFileNames.includes(path.posix.basename(rel)))
@@ -264,6 +335,18 @@ export async function loadWorkspace(
     kustomizationDirs,
     problems: problems.sort((a, b) => byteOrder(a.file, b.file)),
   };
+}
+
+/**
+ * Files over an input limit, absolute path → why: the kustomize helper must not read them
+ * (BuildOptions.refuse), so a build that lists one fails naming it instead of parsing it.
+ */
+export function refusedFiles(workspace: Workspace): Map<string, string> {
+  return new Map(
+    workspace.problems
+      .filter((p) => p.rule === "yaml/limits")
+      .map((p) => [path.join(workspace.root, p.file), `${p.file}:${p.line ?? 1}: ${p.message}`]),
+  );
 }
 
 /** An object Flux references by kind, name and namespace. */

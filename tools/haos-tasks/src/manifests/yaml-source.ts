@@ -11,6 +11,7 @@ import {
   visit,
   YAMLParseError,
 } from "yaml";
+import { inputLimits } from "./limits.ts";
 import { parseSimpleYaml, type SimpleParse } from "./simple-yaml.ts";
 
 /** A 1-based place in a file. */
@@ -73,7 +74,7 @@ export function parseSourceFile(text: string, file: string, options: ParseOption
     const pos = lineCounter.linePos(offset);
     let value: unknown;
     try {
-      value = ast.errors.length > 0 ? undefined : ast.toJS({ maxAliasCount: 1000 });
+      value = ast.errors.length > 0 ? undefined : ast.toJS({ maxAliasCount: inputLimits.aliases });
     } catch (error) {
       // An alias without its anchor (or an alias bomb) parses, then fails here: make it a parse
       // error at the alias, so the file is reported instead of silently holding no objects.

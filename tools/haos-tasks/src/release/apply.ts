@@ -64,7 +64,10 @@ export async function applyRelease(
     return value;
   };
   const github = transport.github;
+  // skipGithubRelease (release-please's skip-github-release): commit, tag and push only.
+  const withGitHub = plan.steps.includes("draft-release");
   if (plan.status === "up-to-date") {
+    if (!withGitHub) return { status: "up-to-date", message: `nothing to release: ${plan.summary}` };
     if (!github) {
       return {
         status: "up-to-date",
@@ -72,7 +75,7 @@ export async function applyRelease(
       };
     }
     const existing = await github.releasesForTag(release.tag);
-    if (existing.some((r) => !r.draft)) {
+    if (existing.some((r) => !r.draft || release.draft)) {
       return {
         status: "up-to-date",
         message: `nothing to release: ${plan.summary}; ${release.tag} is published`,
@@ -80,7 +83,7 @@ export async function applyRelease(
     }
     emit("plan", "progress", `${release.tag} has no published release yet: completing it`);
   }
-  if (!github) {
+  if (!github && withGitHub) {
     // The plan names what is missing; a transport built from another environment than the plan's falls back.
     const access = plan.findings.find((f) => f.rule === "release/github-access");
     throw new ReleaseError(
@@ -95,7 +98,7 @@ export async function applyRelease(
     "clean tree, full history, on a branch, not behind; the token may push and release",
     async () => {
       // GitHub first: a token that cannot publish must stop the run before anything is pushed.
-      await github.checkAccess();
+      if (withGitHub) await github?.checkAccess();
       await transport.preflight(plan);
     },
   );
@@ -111,6 +114,13 @@ export async function applyRelease(
   fault("after-tag");
   await step("push", `${plan.branch ?? ""} and ${release.tag}`, () => transport.push(plan, commitSha));
   fault("after-push");
+  if (!withGitHub || !github) {
+    return {
+      status: "released",
+      message: `released ${release.releaseName} at ${commitSha.slice(0, 7)} (tag ${release.tag} pushed; no GitHub release: skipGithubRelease)`,
+      sha: commitSha,
+    };
+  }
   const outcome = await step("release", release.releaseName, () => publishRelease(github, release, fault));
   if (outcome.lost) {
     return {
@@ -145,7 +155,7 @@ async function publishRelease(
     const created = await github.request<GitHubRelease>("POST", "/releases", {
       tag_name: release.tag,
       name: release.releaseName,
-      body: release.notes,
+      body: release.body ?? release.notes,
       draft: true,
       prerelease: release.prerelease,
     });
@@ -167,6 +177,8 @@ async function publishRelease(
     if (winnerPublished) return { release: winnerPublished, lost: true };
   }
   fault("before-publish");
+  // release-please's `draft`: the release stays a draft for a person to publish.
+  if (release.draft) return { release: winner, lost: Boolean(mine && mine.id !== winner.id) };
   const done = await github.request<GitHubRelease>("PATCH", `/releases/${winner.id}`, {
     draft: false,
     make_latest: release.makeLatest ? "true" : "false",

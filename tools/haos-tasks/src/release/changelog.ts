@@ -5,6 +5,12 @@
 import type { ConsideredCommit } from "./classify.ts";
 import type { CommitTypeRule } from "./config.ts";
 
+/** How entries are written, beyond the types: release-please's plugins that change the notes. */
+export interface ChangelogStyle {
+  /** release-please's sentence-case plugin: each entry's first letter capitalised, then sorted. */
+  sentenceCase?: boolean;
+}
+
 export interface ChangelogContext {
   version: string;
   /** YYYY-MM-DD (UTC). */
@@ -23,16 +29,44 @@ function linkIssues(text: string, url: string | undefined): string {
     : text;
 }
 
-function commitLine(c: ConsideredCommit, url: string | undefined): string {
+/** The preset's user links: `@name` → `[@name](https://github.com/name)` (not `@org/team`). */
+function linkUsers(text: string, url: string | undefined): string {
+  if (!url || !text.includes("@")) return text;
+  const host = url.replace(/\/[^/]+\/[^/]+$/, "");
+  return text.replace(/\B@([a-z0-9](?:-?[a-z0-9/]){0,38})/g, (m, user: string) =>
+    user.includes("/") ? m : `[@${user}](${host}/${user})`,
+  );
+}
+
+/** release-please's htmlEscape of the subject: `<` and `>` outside code spans. */
+const htmlEscape = (text: string) =>
+  text.replace(/``[^`].*[^`]``|`[^`]*`|<|>/g, (m) => (m.length > 1 ? m : m === "<" ? "&lt;" : "&gt;"));
+
+/**
+ * release-please's sentence-case plugin (plugins/sentence-case.ts): the subject's first letter
+ * upper-cased when it is a-z, unless the whole subject is one of its special words.
+ */
+function sentenceCase(text: string): string {
+  if (text === "gRPC" || text === "npm" || !/^[a-z]/.test(text)) return text;
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** An entry's subject as the changelog writer sees it: cased, escaped, issues and users linked. */
+function subjectOf(c: ConsideredCommit, url: string | undefined, style: ChangelogStyle): string {
+  const text = style.sentenceCase ? sentenceCase(c.description) : c.description;
+  return linkUsers(linkIssues(htmlEscape(text), url), url);
+}
+
+function commitLine(c: ConsideredCommit, subject: string, url: string | undefined): string {
   const scope = c.scope ? `**${c.scope}:** ` : "";
   const short = c.sha.slice(0, 7);
-  const link = url ? ` ([${short}](${url}/commit/${c.sha}))` : ` (${short})`;
+  const link = c.sha === "" ? "" : url ? ` ([${short}](${url}/commit/${c.sha}))` : ` (${short})`;
   // The preset drops references the subject already links (writer-opts.js transform).
   const inSubject = new Set([...c.description.matchAll(/#(\d+)/g)].map((m) => Number(m[1])));
   const closes = c.closes
     .filter((n) => !inSubject.has(n))
     .map((n) => (url ? `[#${n}](${url}/issues/${n})` : `#${n}`));
-  return `* ${scope}${linkIssues(c.description, url)}${link}${closes.length > 0 ? `, closes ${closes.join(" ")}` : ""}`;
+  return `* ${scope}${subject}${link}${closes.length > 0 ? `, closes ${closes.join(" ")}` : ""}`;
 }
 
 function noteLine(scope: string | undefined, text: string, url: string | undefined): string {
@@ -41,35 +75,63 @@ function noteLine(scope: string | undefined, text: string, url: string | undefin
   return [`* ${scope ? `**${scope}:** ` : ""}${first}`, ...continuation].join("\n");
 }
 
-const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+interface Entry {
+  commit: ConsideredCommit;
+  scope: string | null;
+  subject: string;
+}
+
+/**
+ * The preset's commitsSort `['scope', 'subject']` as conventional-changelog-writer (release-please's
+ * v6) applies it: scope and subject concatenated (a missing scope as ''), compared with
+ * localeCompare — `apple` before `Zebra`, `` `messages.ts` `` before `additionalOptions` before
+ * `DEFAULT_UNIVERSE`, and `**a:** one` between `additionalOptions` and `apple` ("aone").
+ */
+const sortKey = (e: Entry) => `${e.scope ?? ""}${e.subject}`;
+const compareEntries = (a: Entry, b: Entry) => sortKey(a).localeCompare(sortKey(b));
+
+/** Whether the preset lists a commit: a visible type, a breaking change, or a Release-As footer. */
+const listed = (c: ConsideredCommit) => !c.hidden || c.breaking.length > 0 || c.releaseAs !== undefined;
 
 /** Renders one release section (ends with a newline). `commits` are newest first. */
 export function renderChangelogSection(
   ctx: ChangelogContext,
   commits: readonly ConsideredCommit[],
   types: readonly CommitTypeRule[],
+  style: ChangelogStyle = {},
 ): string {
   const url = ctx.repositoryUrl;
   const title =
     url && ctx.previousTag ? `[${ctx.version}](${url}/compare/${ctx.previousTag}...${ctx.tag})` : ctx.version;
   const blocks: string[] = [];
-  const notes = commits.flatMap((c) => c.breaking.map((text) => noteLine(c.scope, text, url)));
+  // release-please's input order (classify.ts `listed`): the writer's notes keep it (its notesSort
+  // compares note objects, which never reorders them) and its commitsSort starts from it.
+  const ordered = [...commits].sort((a, b) => a.listed - b.listed);
+  const notes = ordered.flatMap((c) => c.breaking.map((text) => noteLine(c.scope, text, url)));
   if (notes.length > 0) blocks.push(`### ⚠ BREAKING CHANGES\n\n${notes.join("\n")}\n`);
-  const sections: string[] = [];
-  for (const section of new Set(types.map((t) => t.section))) {
-    // A breaking change of a hidden type (`refactor!:`) is listed in its type's section too: the
-    // conventionalcommits preset's transform keeps any commit with notes ("breaking changes
-    // attached to any type are still displayed") and files it under its type's section.
-    // Order: scope, then subject, by code unit as compare-func's `<` does (not locale order); a
-    // commit without scope sorts first (the preset compares null scopes as equal to any, which
-    // makes its order depend on the input order: a deliberate difference, see --help).
-    const inSection = commits
-      .filter((c) => c.section === section && (!c.hidden || c.breaking.length > 0))
-      .sort((a, b) => byCodeUnit(a.scope ?? "", b.scope ?? "") || byCodeUnit(a.description, b.description));
-    if (inSection.length > 0)
-      sections.push(`### ${section}\n\n${inSection.map((c) => commitLine(c, url)).join("\n")}\n`);
+  // Groups in order of first appearance, then ranked by the types' section order (the preset's
+  // commitGroupsSort, a stable sort: a section outside the list ranks -1, first). A breaking
+  // change of a hidden type (`refactor!:`) is listed in its type's section too: the preset's
+  // transform keeps any commit with notes, and any with a Release-As footer.
+  const groups = new Map<string, Entry[]>();
+  for (const c of ordered) {
+    if (!listed(c)) continue;
+    const entry = {
+      commit: c,
+      scope: c.scope === "*" ? "" : (c.scope ?? null),
+      subject: subjectOf(c, url, style),
+    };
+    const group = groups.get(c.section);
+    if (group) group.push(entry);
+    else groups.set(c.section, [entry]);
   }
-  // Types outside the configured list are hidden (see classify.ts), so they never reach here.
+  const order = [...new Set(types.map((t) => t.section))];
+  const sections = [...groups.entries()]
+    .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
+    .map(([section, entries]) => {
+      entries.sort(compareEntries);
+      return `### ${section}\n\n${entries.map((e) => commitLine(e.commit, e.subject, url)).join("\n")}\n`;
+    });
   if (sections.length > 0) blocks.push(sections.join("\n\n"));
   const head = `## ${title} (${ctx.date})\n`;
   return blocks.length > 0 ? `${head}\n\n${blocks.join("\n")}` : head;

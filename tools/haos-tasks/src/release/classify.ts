@@ -3,8 +3,10 @@
  * (with why): merges, non-conventional messages, other components' files, revert pairs, release
  * commits. Pure.
  */
+
+import path from "node:path";
 import { type CommitFooter, type ConventionalCommit, parseCommitMessage } from "./commit-parser.ts";
-import type { CommitTypeRule, ComponentConfig } from "./config.ts";
+import type { CommitTypeRule, ComponentConfig, ReleaseRule } from "./config.ts";
 import type { GitCommit } from "./read-repository.ts";
 import type { ComponentScopes } from "./scoping.ts";
 import type { BumpLevel } from "./semver.ts";
@@ -27,6 +29,12 @@ export interface ConsideredCommit {
   closes: number[];
   /** Set for a commit carried inside another's message (squash body): its position there, from 1. */
   nested?: number;
+  /**
+   * Where release-please would list this entry among the range's commits (newest commit first;
+   * within one message, each part's footer commits before the part): the input order its changelog
+   * writer sorts, so equal keys keep it (changelog.ts).
+   */
+  listed: number;
   releaseAs?: string;
   warnings: string[];
 }
@@ -82,17 +90,68 @@ const pullRequestOf = (h: string): number | undefined => {
 };
 const withoutPullRequest = (h: string) => h.replace(/\s*\(#\d+\)\s*$/, "");
 
+/** semantic-release commit-analyzer's DEFAULT_RELEASE_RULES (lib/default-release-rules.js). */
+const defaultReleaseRules: ReleaseRule[] = [
+  { breaking: true, release: "major" },
+  { revert: true, release: "patch" },
+  { type: "feat", release: "minor" },
+  { type: "fix", release: "patch" },
+  { type: "perf", release: "patch" },
+];
+const releaseOrder = ["major", "minor", "patch"];
+
+/**
+ * commit-analyzer's analyzeCommit: the highest release of the rules that match (fields as globs,
+ * micromatch's semantics through path.matchesGlob); undefined when none matches, false when only
+ * `release: false` rules do.
+ */
+function analyze(
+  rules: readonly ReleaseRule[],
+  c: { type?: string; scope?: string; subject: string; breaking: boolean; revert: boolean },
+): ReleaseRule["release"] | undefined {
+  let found: ReleaseRule["release"] | undefined;
+  const glob = (value: string | undefined, pattern: string | undefined) =>
+    pattern === undefined || (value !== undefined && path.posix.matchesGlob(value, pattern));
+  for (const rule of rules) {
+    if (rule.breaking && !c.breaking) continue;
+    if (rule.revert && !c.revert) continue;
+    if (!glob(c.type, rule.type) || !glob(c.scope, rule.scope) || !glob(c.subject, rule.subject)) continue;
+    if (
+      found === undefined ||
+      found === false ||
+      (rule.release !== false && releaseOrder.indexOf(rule.release) < releaseOrder.indexOf(found))
+    )
+      found = rule.release;
+    if (found === "major") break;
+  }
+  return found;
+}
+
+/** A commit's bump under `releaseRules`: custom rules, then the default rules for a commit none matched. */
+export function releaseRuleEffect(
+  rules: readonly ReleaseRule[],
+  c: { type?: string; scope?: string; subject: string; breaking: boolean; revert: boolean },
+): { effect: BumpLevel | "none"; why: string } {
+  const custom = analyze(rules, c);
+  const level = custom ?? analyze(defaultReleaseRules, c);
+  const from = custom !== undefined ? "releaseRules" : "commit-analyzer's default rules";
+  return level ? { effect: level, why: `${from}: ${level}` } : { effect: "none", why: `${from}: no release` };
+}
+
 /** Classifies `commits` (newest first) for `component`. */
 export function classifyCommits(
   commits: readonly GitCommit[],
   component: ComponentConfig,
-  allComponents: readonly ComponentConfig[],
   scopes: ComponentScopes,
   types: readonly CommitTypeRule[],
+  releaseRules?: readonly ReleaseRule[],
 ): Classification {
   const excluded = new Map<string, ExcludedCommit>();
   const parsed = new Map<string, ReturnType<typeof parseCommitMessage>>();
-  const releasePatterns = allComponents.map(releaseCommitPattern);
+  // Only this component's own release commits are left out. Another component's release commit
+  // is an ordinary `chore` here when it touches this component's files (release-please's
+  // node-workspace plugin bumps dependents' package.json in it), as release-please lists it.
+  const ownRelease = releaseCommitPattern(component);
   const inScope: GitCommit[] = [];
   for (const c of commits) {
     const h = header(c.message);
@@ -104,7 +163,7 @@ export function classifyCommits(
       });
       continue;
     }
-    if (releasePatterns.some((re) => re.test(h))) {
+    if (ownRelease.test(h)) {
       excluded.set(c.sha, { sha: c.sha, header: h, reason: "release commit" });
       continue;
     }
@@ -157,6 +216,7 @@ export function classifyCommits(
     }
   }
   const considered: ConsideredCommit[] = [];
+  let listed = 0;
   for (const c of inScope) {
     if (excluded.has(c.sha)) continue;
     const p = parsed.get(c.sha);
@@ -166,8 +226,23 @@ export function classifyCommits(
       excluded.set(c.sha, { sha: c.sha, header: h, reason: `not a Conventional Commit: ${p.reason}` });
       continue;
     }
+    if (!p.conventional && p.github) {
+      // release-please's parser cannot read `Revert "…" (#123)` (no `type:`), so it lists and
+      // releases nothing for it; a revert of a change in this same range still cancels it above.
+      excluded.set(c.sha, {
+        sha: c.sha,
+        header: h,
+        reason:
+          'GitHub revert of a change not in this range (released before): release-please cannot parse `Revert "…" (#n)`, so it neither lists nor releases it',
+      });
+      continue;
+    }
     if (!p.conventional) {
       const rule = typeRule(types, "revert");
+      const ruled = releaseRules
+        ? // commit-analyzer's parser reads no type from `Revert "…"`; `revert` needs "This reverts commit".
+          releaseRuleEffect(releaseRules, { subject: h, breaking: false, revert: p.reverts !== undefined })
+        : undefined;
       considered.push({
         sha: c.sha,
         header: h,
@@ -177,19 +252,27 @@ export function classifyCommits(
         footers: [],
         closes: [],
         warnings: [],
-        effect: rule.bump,
-        why: p.reverts
-          ? `reverts ${p.reverts.slice(0, 7)}, released before`
-          : p.revertsPullRequest !== undefined
-            ? `reverts pull request #${p.revertsPullRequest}, released before`
-            : "git revert",
+        effect: ruled?.effect ?? rule.bump,
+        why: ruled
+          ? ruled.why
+          : p.reverts
+            ? `reverts ${p.reverts.slice(0, 7)}, released before`
+            : p.revertsPullRequest !== undefined
+              ? `reverts pull request #${p.revertsPullRequest}, released before`
+              : "git revert",
         section: rule.section,
         hidden: rule.hidden,
+        listed: listed++,
       });
       continue;
     }
     const carried = p.nested.length > 0 ? p.nested.filter((n) => types.some((t) => t.type === n.type)) : [];
     const all = carried.length > 0 ? [p, ...carried] : [p];
+    // release-please's order within the message: part by part, each part's footers first.
+    const rank = (n: ConventionalCommit) => (n.carried?.part ?? 0) * 2 + (n.carried?.footer ? 0 : 1);
+    const order = all.map((n, i) => ({ n, i })).sort((a, b) => rank(a.n) - rank(b.n) || a.i - b.i);
+    const listedAt = new Map(order.map(({ i }, k) => [i, listed + k]));
+    listed += all.length;
     for (let i = 0; i < all.length; i++) {
       const one = all[i] as ConventionalCommit;
       const rule = typeRule(types, one.type);
@@ -200,6 +283,17 @@ export function classifyCommits(
         why = one.footers.some((f) => f.token === "BREAKING CHANGE" || f.token === "BREAKING-CHANGE")
           ? `${one.bang ? "`!` and " : ""}BREAKING CHANGE footer`
           : "`!` in the header";
+      }
+      if (releaseRules) {
+        const ruled = releaseRuleEffect(releaseRules, {
+          type: one.type,
+          ...(one.scope !== undefined ? { scope: one.scope } : {}),
+          subject: one.description,
+          breaking: one.breaking.length > 0,
+          revert: one.type === "revert" && one.reverts !== undefined,
+        });
+        effect = ruled.effect;
+        why = ruled.why;
       }
       if (i > 0) why += `; carried in the message of ${c.sha.slice(0, 7)} (squash merge)`;
       considered.push({
@@ -219,6 +313,7 @@ export function classifyCommits(
         closes: one.closes,
         warnings: one.warnings,
         ...(i > 0 ? { nested: i } : {}),
+        listed: listedAt.get(i) ?? 0,
         ...(one.scope !== undefined ? { scope: one.scope } : {}),
         ...(one.releaseAs ? { releaseAs: one.releaseAs } : {}),
       });

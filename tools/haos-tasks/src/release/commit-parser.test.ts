@@ -184,17 +184,20 @@ describe("parseCommitMessage: what release-please and its parser read on real hi
     expect(parseCommitMessage("fix(api):\tx")).toMatchObject({ conventional: true, description: "x" });
   });
 
-  it("item 6: only the trailing run of footer lines is footers; body references still close issues", () => {
+  it("item 6 / issue 25: the trailing footer lines and footer-only paragraphs are footers; only they reference issues", () => {
     const parsed = parseCommitMessage(
       "fix: keep the session (#1720)\n\nResolves #967\n\nThe session was dropped on reload.\nFixes #1716\n\nReviewed-by: Z\nRefs: #12",
     );
     if (!parsed.conventional) throw new Error(parsed.reason);
-    expect(parsed.body).toBe("Resolves #967\n\nThe session was dropped on reload.\nFixes #1716");
+    expect(parsed.body).toBe("Resolves #967\n\nThe session was dropped on reload.");
     expect(parsed.footers).toEqual([
+      { token: "Fixes", separator: " #", value: "1716" },
       { token: "Reviewed-by", separator: ": ", value: "Z" },
       { token: "Refs", separator: ": ", value: "#12" },
     ]);
-    expect(parsed.closes).toEqual([967, 1716]);
+    // As release-please reads it (checked against its library in release-differential.test.ts):
+    // `Resolves #967` in the body references nothing; the footer block's `Fixes #1716` and `Refs: #12` do.
+    expect(parsed.closes).toEqual([1716, 12]);
   });
 
   it("item 6: a footer line directly below body text, with no blank line, is a footer (as the parser reads it)", () => {
@@ -226,11 +229,42 @@ describe("parseCommitMessage: what release-please and its parser read on real hi
     ]);
   });
 
+  it("issue 25: a squash body splits at paragraphs that start with `type(scope): ` (release-please ≥ 16.14)", () => {
+    const parsed = parseCommitMessage(
+      "feat: add x (#5)\n\n* wip\n\nfeat(api): return listing information for y\n\n* more\n\nFixes #4",
+    );
+    if (!parsed.conventional) throw new Error(parsed.reason);
+    expect(parsed.body).toBe("* wip");
+    expect(parsed.nested.map((n) => [n.type, n.scope, n.description, n.closes, n.carried])).toEqual([
+      ["feat", "api", "return listing information for y", [4], { part: 1, footer: false }],
+    ]);
+    // `feat!:` (with `!`) does not start a part, as release-please's pattern has no `!`.
+    const bang = parseCommitMessage("fix: a\n\nfeat!: b\n\nmore");
+    expect(bang.conventional && bang.nested).toEqual([]);
+  });
+
+  it("issue 25: references are footers with one issue number, whatever the token", () => {
+    const refs = (m: string) => {
+      const p = parseCommitMessage(m);
+      return p.conventional ? p.closes : undefined;
+    };
+    expect(refs("fix: a\n\nRefs: #8")).toEqual([8]);
+    expect(refs("fix: a\n\nFixes #7\nReviewed-by: Z")).toEqual([7]);
+    expect(refs("fix: a\n\nCloses #1, #2")).toEqual([]);
+    // Trailing paragraphs of footers only are one footer block (release-please v16.12.0's #2285).
+    expect(refs("feat: a\n\nbody\r\n\r\nfixes #2285\r\n\r\nCo-authored-by: J <j@example.invalid>")).toEqual([
+      2285,
+    ]);
+    expect(refs("fix: a\n\nResolves #2357\n\nmore text")).toEqual([]);
+    expect(refs("fix: a\n\nFixes #956\n\nmore\n\nSigned-off-by: A <a@example.invalid>")).toEqual([]);
+  });
+
   it("item 1: GitHub's squash-merged revert names the reverted pull request", () => {
     expect(parseCommitMessage('Revert "fix: x" (#123)\n\nReverts acme/home#122')).toMatchObject({
       conventional: false,
       revertedHeader: "fix: x",
       revertsPullRequest: 122,
+      github: true,
     });
   });
 });

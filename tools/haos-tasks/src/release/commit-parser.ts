@@ -31,16 +31,25 @@ export interface ConventionalCommit {
   /** The pull request this one reverts, from GitHub's `Reverts owner/repo#122` body line. */
   revertsPullRequest?: number;
   /**
-   * Issues this commit closes (`Fixes #1716`, `Closes: #2`), from footers and body lines alike, in
-   * order and without duplicates, as conventional-commits-parser's `referenceActions` read them.
+   * Issues this commit references, rendered as release-please's `, closes #n`: from footers only
+   * (the trailing footer block), each footer whose value is one issue number after ` #` or `: #`
+   * (`Fixes #1716`, `Refs: #2`), whatever its token, as release-please's toConventionalChangelogFormat
+   * reads them. `Resolves #967` in the middle of a body is body text and references nothing.
    */
   closes: number[];
   /**
    * More Conventional Commits carried in this one's message, as release-please splits them
-   * (src/commit.ts): footers of the form `type(scope)!: text` and `BEGIN_NESTED_COMMIT` …
-   * `END_NESTED_COMMIT` blocks, as squash merges of several commits write them.
+   * (src/commit.ts splitMessages and footer splitting): paragraphs that start with
+   * `type(scope): ` (release-please ≥ 16.14), `BEGIN_NESTED_COMMIT` … `END_NESTED_COMMIT` blocks, and
+   * footers of the form `type(scope)!: text`, as squash merges of several commits write them.
    */
   nested: ConventionalCommit[];
+  /**
+   * For a carried commit: which part of the message it came from (0 = the header's own part, then
+   * the split paragraphs and nested blocks in order) and whether it was a footer of that part.
+   * release-please lists a part's footer commits before the part itself (toConventionalChangelogFormat).
+   */
+  carried?: { part: number; footer: boolean };
   /** Things a reader should know about how the message was read (e.g. a lower-case breaking token). */
   warnings: string[];
 }
@@ -54,6 +63,8 @@ export interface NonConventionalCommit {
   revertedHeader?: string;
   /** GitHub's squash-merged revert: `Revert "fix: x" (#123)` with `Reverts owner/repo#122` in the body. */
   revertsPullRequest?: number;
+  /** The header carries GitHub's squash-merge suffix ` (#123)`: a pull request merged on GitHub. */
+  github?: boolean;
 }
 
 export type ParsedCommit = ConventionalCommit | NonConventionalCommit;
@@ -74,14 +85,15 @@ const footerPattern =
 const breakingLinePattern = /^(?<token>BREAKING CHANGE|BREAKING-CHANGE):(?<value>.*)$/;
 const revertsPattern = /This reverts commit (?<sha>[0-9a-f]{7,40})\b/i;
 /** `Revert "<header>"`, as git writes it, with the ` (#123)` GitHub appends when squash-merging. */
-const gitRevertHeader = /^Revert "(?<header>.*)"(?:\s+\(#\d+\))?$/;
+const gitRevertHeader = /^Revert "(?<header>.*)"(?<pr>\s+\(#\d+\))?$/;
 /** GitHub's revert pull request body: `Reverts owner/repo#122` (or `Reverts #122`). */
 const revertsPullRequestPattern = /^Reverts (?:[\w.-]+\/[\w.-]+)?#(?<pr>\d+)\s*$/m;
 /**
- * conventional-commits-parser's default referenceActions (close, closes, closed, fix, fixes, fixed,
- * resolve, resolves, resolved), then `#<n>`, at the start of a line of the body or footers.
+ * release-please ≥ 16.14's splitMessages: a paragraph that starts with one of the preset's types and
+ * `(scope): ` (no `!`) is a commit of its own (`feat: add x` / `* wip` / `feat: return y`).
  */
-const closingReference = /^(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\s+(?<refs>#\d+(?:[\s,]+#\d+)*)\s*$/i;
+const conventionalParagraph =
+  /\r?\n\r?\n(?=(?:feat|fix|docs|style|refactor|perf|test|build|ci|chore|revert)(?:\(.*?\))?: )/;
 const NESTED_BEGIN = "BEGIN_NESTED_COMMIT";
 const NESTED_END = "END_NESTED_COMMIT";
 
@@ -105,14 +117,21 @@ export function isBreakingToken(token: string): boolean {
   return token === "BREAKING CHANGE" || token === "BREAKING-CHANGE";
 }
 
-/** Parses one full commit message (header, body, footers). */
+/**
+ * Parses one full commit message (header, body, footers), and the commits carried in it as
+ * release-please's splitMessages finds them: the text outside BEGIN_NESTED_COMMIT blocks split at
+ * paragraphs that start a conventional header, then each nested block.
+ */
 export function parseCommitMessage(message: string): ParsedCommit {
-  const [outer = "", ...inner] = message.includes(NESTED_BEGIN) ? splitNestedMessages(message) : [message];
-  const parsed = parseOneMessage(outer);
+  const [outer = "", ...blocks] = message.includes(NESTED_BEGIN) ? splitNestedMessages(message) : [message];
+  const [head = "", ...paragraphs] = outer.split(conventionalParagraph).filter((part) => part !== "");
+  const parsed = parseOneMessage(head);
   if (parsed.conventional) {
-    for (const text of inner) {
+    for (const [i, text] of [...paragraphs, ...blocks].entries()) {
       const n = parseOneMessage(text);
-      if (n.conventional) parsed.nested.push(n, ...n.nested.splice(0));
+      if (!n.conventional) continue;
+      const footers = n.nested.splice(0).map((f) => ({ ...f, carried: { part: i + 1, footer: true } }));
+      parsed.nested.push({ ...n, carried: { part: i + 1, footer: false } }, ...footers);
     }
   }
   return parsed;
@@ -133,6 +152,7 @@ function parseOneMessage(message: string): ParsedCommit {
         conventional: false,
         reason: 'git revert header `Revert "…"` (read as type revert)',
         revertedHeader: gitRevert.groups.header,
+        ...(gitRevert.groups.pr ? { github: true } : {}),
         ...(revertSha ? { reverts: revertSha } : {}),
         ...(revertPr ? { revertsPullRequest: Number(revertPr) } : {}),
       };
@@ -183,26 +203,25 @@ function parseOneMessage(message: string): ParsedCommit {
     ...(revertSha ? { reverts: revertSha } : {}),
     ...(revertPr ? { revertsPullRequest: Number(revertPr) } : {}),
     // Fast paths: most messages have no `#` reference and no footers.
-    closes: restText.includes("#") ? closedIssues(body, footers) : [],
+    closes: restText.includes("#") ? referencedIssues(footers) : [],
     nested: footers.length > 0 ? nestedFromFooters(footers) : [],
     warnings,
   };
 }
 
-/** Issue numbers closed by footers (`Fixes #12`, `Closes: #3`) and by body lines of the same form. */
-function closedIssues(body: string, footers: readonly CommitFooter[]): number[] {
+/**
+ * Issue numbers referenced by footers as release-please reads them: a footer whose value is one
+ * number after ` #` (`Fixes #12`) or starts with `#` after `: ` (`Refs: #3`); `Closes #1, #2` is
+ * not a number, so it references nothing (src/commit.ts, NUMBER_REGEX).
+ */
+function referencedIssues(footers: readonly CommitFooter[]): number[] {
   const found: number[] = [];
-  const add = (refs: string) => {
-    for (const n of refs.match(/\d+/g) ?? []) if (!found.includes(Number(n))) found.push(Number(n));
-  };
-  for (const line of body.split("\n")) {
-    const refs = closingReference.exec(line.trim())?.groups?.refs;
-    if (refs) add(refs);
-  }
   for (const f of footers) {
-    const refs = closingReference.exec(`${f.token}${f.separator === " #" ? " #" : ": "}${f.value}`)?.groups
-      ?.refs;
-    if (refs) add(refs);
+    if (isBreakingToken(f.token)) continue;
+    const value = f.value.split("\n", 1)[0] ?? "";
+    const issue = f.separator === " #" ? value : value.startsWith("#") ? value.slice(1) : undefined;
+    if (issue !== undefined && /^[0-9]+$/.test(issue) && !found.includes(Number(issue)))
+      found.push(Number(issue));
   }
   return found;
 }
@@ -218,7 +237,7 @@ function nestedFromFooters(footers: readonly CommitFooter[]): ConventionalCommit
     if (f.separator !== ": " || isBreakingToken(f.token)) continue;
     const [first = ""] = f.value.split("\n");
     const n = parseOneMessage(`${f.token}: ${first}`);
-    if (n.conventional) out.push(n);
+    if (n.conventional) out.push({ ...n, carried: { part: 0, footer: true } });
   }
   return out;
 }
@@ -264,6 +283,10 @@ function splitBodyAndFooters(lines: string[]): { body: string; footers: CommitFo
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i] ?? "";
     if (readFooterLine(line)) start = i;
+    // Trailing paragraphs made only of footers are all footers (`fixes #2173` / blank /
+    // `Co-authored-by: …`), as @conventional-commits/parser reads them; a paragraph of prose
+    // before them ends the footer block.
+    else if (line.trim() === "" && start < lines.length) continue;
     else if (!(line.trim() !== "" && /^[ \t]/.test(line))) break;
   }
   const breakingAt = lines.findIndex(

@@ -13,7 +13,10 @@ export interface ComponentConfig {
   extraPaths: string[];
   /** Paths (or globs) under `path` whose commits never count for this component. */
   excludes: string[];
+  /** The first version file: the current version is read from it (see versionFiles). */
   versionFile: string;
+  /** Every file that carries the version, each written on release (version-files.ts). */
+  versionFiles: VersionFileSpec[];
   changelog: string;
   /** Tag formats with `{version}`; the first is written, all are read. */
   tags: string[];
@@ -31,7 +34,40 @@ export interface ComponentConfig {
    * version its version file holds there, and the next release counts the commits after it.
    */
   bootstrapSha?: string;
+  /** Policy set for this component only; the rest comes from the release section (effectivePolicy). */
+  policy: Partial<ComponentPolicy>;
 }
+
+/**
+ * A file that carries the component's version, as release-please's release types and extra-files
+ * write it: `text` (the whole file is the version), `json` (package.json `version`, with
+ * package-lock.json's entries for the package when `lock` is set), `chart` (Chart.yaml `version`,
+ * and `appVersion` when asked) and `generic` (lines marked `x-release-please-version`, or a
+ * `x-release-please-start-version` … `x-release-please-end` block).
+ */
+export interface VersionFileSpec {
+  path: string;
+  type: "text" | "json" | "chart" | "generic";
+  /** chart: also set appVersion. */
+  appVersion?: boolean;
+}
+
+/** The policy keys a component may set for itself, each defaulting to the release section's value. */
+export const componentPolicyKeys = [
+  "bumpMinorPreMajor",
+  "bumpPatchForMinorPreMajor",
+  "types",
+  "draft",
+  "prerelease",
+  "skipGithubRelease",
+  "plugins",
+  "releaseRules",
+] as const;
+export type ComponentPolicy = Pick<ReleasePolicy, (typeof componentPolicyKeys)[number]>;
+
+/** release-please's plugins that change what a release contains or how its notes read. */
+export const knownPlugins = ["sentence-case"] as const;
+export type PluginName = (typeof knownPlugins)[number];
 
 /** How a commit type affects the version and where it appears in the changelog. */
 export interface CommitTypeRule {
@@ -49,13 +85,53 @@ export interface ReleasePolicy {
   /** First version when a component has neither a tag nor a version file. */
   initialVersion: string;
   types: CommitTypeRule[];
+  /** release-please `draft`: the GitHub release stays a draft. */
+  draft: boolean;
+  /** release-please `prerelease`: a 0.x release is marked prerelease on GitHub too. */
+  prerelease: boolean;
+  /** release-please `skip-github-release`: tag and push, no GitHub release. */
+  skipGithubRelease: boolean;
+  plugins: PluginName[];
+  /**
+   * semantic-release's commit-analyzer `releaseRules`: when set, they (then commit-analyzer's
+   * default rules, for a commit none of them matches) decide each commit's bump instead of the
+   * types' `bump`; the types still decide the sections.
+   */
+  releaseRules?: ReleaseRule[];
 }
+
+/**
+ * A semantic-release commit-analyzer `releaseRules` entry: every given field must match the commit
+ * (type, scope and subject as globs; `breaking`: has a breaking change; `revert`: is a revert), and
+ * the highest `release` of the matching rules wins — `false` only when nothing higher matches.
+ */
+export interface ReleaseRule {
+  type?: string;
+  scope?: string;
+  subject?: string;
+  breaking?: boolean;
+  revert?: boolean;
+  release: "major" | "minor" | "patch" | false;
+}
+
+/** Where a policy value came from, for the plan. */
+export type PolicySource = "component" | "release" | "default";
 
 export type TransportChoice = "auto" | "git" | "github";
 
+/** release-please's linked-versions plugin: components released together at the same version. */
+export interface LinkedGroup {
+  group: string;
+  components: string[];
+}
+
 export interface ReleaseConfig {
   components: ComponentConfig[];
+  /** Groups of components that release together at one version (the highest any of them needs). */
+  linkedVersions: LinkedGroup[];
   policy: ReleasePolicy;
+  /** The policy keys the release section sets (the rest are defaults). */
+  policySet: Set<keyof ReleasePolicy>;
   remote: string;
   transport: TransportChoice;
   /** `owner/name`; default GITHUB_REPOSITORY, then the remote's URL. */
@@ -90,7 +166,29 @@ export const defaultPolicy: ReleasePolicy = {
   bumpPatchForMinorPreMajor: false,
   initialVersion: "0.1.0",
   types: defaultTypes,
+  draft: false,
+  prerelease: false,
+  skipGithubRelease: false,
+  plugins: [],
 };
+
+/** A component's policy: its own values over the release section's, each with where it came from. */
+export function effectivePolicy(
+  config: Pick<ReleaseConfig, "policy" | "policySet">,
+  component: Pick<ComponentConfig, "policy">,
+): { policy: ReleasePolicy; sources: Partial<Record<keyof ReleasePolicy, PolicySource>> } {
+  const policy: ReleasePolicy = { ...config.policy };
+  const sources: Partial<Record<keyof ReleasePolicy, PolicySource>> = {};
+  for (const key of Object.keys(defaultPolicy) as (keyof ReleasePolicy)[])
+    sources[key] = config.policySet.has(key) ? "release" : "default";
+  for (const key of componentPolicyKeys) {
+    const value = component.policy[key];
+    if (value === undefined) continue;
+    (policy as unknown as Record<string, unknown>)[key] = value;
+    sources[key] = "component";
+  }
+  return { policy, sources };
+}
 
 /** Fills a component's defaults from its name and path. */
 export function componentWithDefaults(
@@ -98,16 +196,19 @@ export function componentWithDefaults(
 ): ComponentConfig {
   const root = partial.path === "." || partial.path === "";
   const dir = root ? "" : `${partial.path.replace(/\/+$/, "")}/`;
+  const versionFile = partial.versionFiles?.[0]?.path ?? partial.versionFile ?? `${dir}version.txt`;
   return {
     extraPaths: [],
     excludes: [],
-    versionFile: `${dir}version.txt`,
+    versionFiles: [{ path: versionFile, type: "text" }],
+    policy: {},
     changelog: `${dir}CHANGELOG.md`,
     tags: root ? ["v{version}"] : [`${partial.name}-v{version}`, `${partial.name}@{version}`],
     releaseName: root ? "v{version}" : `${partial.name} v{version}`,
     commitMessage: root ? "chore(release): {version}" : `chore(release): ${partial.name} {version}`,
     makeLatest: root,
     ...partial,
+    versionFile,
     path: root ? "." : partial.path.replace(/\/+$/, ""),
   };
 }
@@ -132,6 +233,16 @@ class ConfigReader {
     if (isScalar(node) && typeof node.value === "boolean") return node.value;
     return this.fail(node, `${where} must be true or false`, `write ${where}: true (or false)`);
   }
+  oneOf<T extends string>(node: Node | undefined, where: string, values: readonly T[]): T {
+    const value = this.string(node, where);
+    if (!(values as readonly string[]).includes(value))
+      this.fail(
+        node,
+        `${where} must be one of ${values.join(", ")} (got '${value}')`,
+        `write ${where}: ${values[0]}`,
+      );
+    return value as T;
+  }
   strings(node: Node | undefined, where: string): string[] {
     if (!isSeq(node))
       return this.fail(node, `${where} must be a list of strings`, `write ${where}: ["path/"]`);
@@ -153,9 +264,22 @@ const componentKeys = new Set([
   "releaseAs",
   "bootstrapSha",
   "lastReleaseSha",
+  "changelogPath",
+  "versionFiles",
+  ...componentPolicyKeys,
 ]);
-const policyKeys = new Set(["bumpMinorPreMajor", "bumpPatchForMinorPreMajor", "initialVersion", "types"]);
-const topKeys = new Set(["components", "remote", "transport", "repository", ...policyKeys]);
+const policyKeys = new Set([
+  "bumpMinorPreMajor",
+  "bumpPatchForMinorPreMajor",
+  "initialVersion",
+  "types",
+  "draft",
+  "prerelease",
+  "skipGithubRelease",
+  "plugins",
+  "releaseRules",
+]);
+const topKeys = new Set(["components", "remote", "transport", "repository", "linkedVersions", ...policyKeys]);
 
 /** Parses the `release:` section of .haos-tasks.yaml text; errors name file:line and the fix. */
 export function parseReleaseConfig(text: string, file = ".haos-tasks.yaml"): ReleaseConfig {
@@ -167,7 +291,9 @@ export function parseReleaseConfig(text: string, file = ".haos-tasks.yaml"): Rel
   const section = isMap(doc.contents) ? (doc.contents.get("release", true) as Node | undefined) : undefined;
   const config: ReleaseConfig = {
     components: [],
+    linkedVersions: [],
     policy: { ...defaultPolicy },
+    policySet: new Set(),
     remote: "origin",
     transport: "auto",
   };
@@ -178,6 +304,7 @@ export function parseReleaseConfig(text: string, file = ".haos-tasks.yaml"): Rel
     return config;
   }
   if (!isMap(section)) r.fail(section, "release must be a mapping", "see `haos-tasks release plan --help`");
+  let linked: { node: Node | undefined; where: string } | undefined;
   for (const pair of section.items) {
     const key = String((pair.key as Node & { value?: unknown }).value);
     const value = pair.value as Node | undefined;
@@ -193,17 +320,151 @@ export function parseReleaseConfig(text: string, file = ".haos-tasks.yaml"): Rel
       }
       config.transport = t;
     }
-    if (key === "bumpMinorPreMajor" || key === "bumpPatchForMinorPreMajor")
-      config.policy[key] = r.boolean(value, where);
-    if (key === "initialVersion") config.policy.initialVersion = r.string(value, where);
-    if (key === "types") config.policy.types = parseTypes(r, value, where);
+    if (policyKeys.has(key)) {
+      config.policySet.add(key as keyof ReleasePolicy);
+      if (key === "initialVersion") config.policy.initialVersion = r.string(value, where);
+      else Object.assign(config.policy, parsePolicyValue(r, key as keyof ComponentPolicy, value, where));
+    }
     if (key === "components") config.components = parseComponents(r, value, where);
+    if (key === "linkedVersions") linked = { node: value, where };
   }
+  if (linked) config.linkedVersions = parseLinked(r, linked.node, linked.where, config.components);
   // `release:` with settings but no components (or an empty mapping) means the default component,
   // the repository itself, as a missing section does.
   if (config.components.length === 0)
     config.components = [componentWithDefaults({ name: "repository", path: "." })];
   return config;
+}
+
+/** One policy key's value, checked; the same keys at the release section and per component. */
+function parsePolicyValue(
+  r: ConfigReader,
+  key: keyof ComponentPolicy,
+  value: Node | undefined,
+  where: string,
+): Partial<ComponentPolicy> {
+  if (key === "types") return { types: parseTypes(r, value, where) };
+  if (key === "releaseRules") return { releaseRules: parseReleaseRules(r, value, where) };
+  if (key === "plugins") {
+    if (!isSeq(value)) return r.fail(value, `${where} must be a list`, `write ${where}: [sentence-case]`);
+    return {
+      plugins: value.items.map((item, i) => r.oneOf(item as Node, `${where}[${i}]`, knownPlugins)),
+    };
+  }
+  return { [key]: r.boolean(value, where) };
+}
+
+function parseLinked(
+  r: ConfigReader,
+  node: Node | undefined,
+  where: string,
+  components: readonly ComponentConfig[],
+): LinkedGroup[] {
+  if (!isSeq(node))
+    return r.fail(node, `${where} must be a list`, `write ${where}: [{group: apps, components: [a, b]}]`);
+  const seen = new Set<string>();
+  return node.items.map((item, i) => {
+    const at = `${where}[${i}]`;
+    if (!isMap(item)) return r.fail(item as Node, `${at} must be a mapping`, "give group and components");
+    for (const pair of item.items) {
+      const key = String((pair.key as Node & { value?: unknown }).value);
+      if (key !== "group" && key !== "components")
+        r.fail(pair.key as Node, `unknown key ${at}.${key}`, "known keys: group, components");
+    }
+    const group = r.string(item.get("group", true) as Node, `${at}.group`);
+    const list = item.get("components", true) as Node;
+    const names = r.strings(list, `${at}.components`);
+    for (const name of names) {
+      if (!components.some((c) => c.name === name))
+        r.fail(
+          list,
+          `${at}.components: no component '${name}'`,
+          `use one of: ${components.map((c) => c.name).join(", ")}`,
+        );
+      if (seen.has(name))
+        r.fail(list, `${at}.components: '${name}' is in two groups`, "keep it in one group");
+      seen.add(name);
+    }
+    if (names.length < 2)
+      r.fail(list, `${at}.components must name at least two components`, "link two or more");
+    return { group, components: names };
+  });
+}
+
+function parseReleaseRules(r: ConfigReader, node: Node | undefined, where: string): ReleaseRule[] {
+  if (!isSeq(node))
+    return r.fail(
+      node,
+      `${where} must be a list`,
+      `write ${where}: [{type: docs, scope: README, release: patch}]`,
+    );
+  return node.items.map((item, i) => {
+    const at = `${where}[${i}]`;
+    if (!isMap(item))
+      return r.fail(item as Node, `${at} must be a mapping`, "give type, scope, breaking, revert, release");
+    const rule: ReleaseRule = { release: false };
+    for (const pair of item.items) {
+      const key = String((pair.key as Node & { value?: unknown }).value);
+      const value = pair.value as Node | undefined;
+      if (key === "type" || key === "scope" || key === "subject") rule[key] = r.string(value, `${at}.${key}`);
+      else if (key === "breaking" || key === "revert") rule[key] = r.boolean(value, `${at}.${key}`);
+      else if (key === "release") {
+        rule.release =
+          isScalar(value) && value.value === false
+            ? false
+            : r.oneOf(value, `${at}.release`, ["major", "minor", "patch"] as const);
+      } else
+        r.fail(
+          pair.key as Node,
+          `unknown key ${at}.${key}`,
+          "known keys: type, scope, subject, breaking, revert, release",
+        );
+    }
+    if (!item.has("release"))
+      r.fail(item, `${at} has no release`, "add release: major, minor, patch or false");
+    return rule;
+  });
+}
+
+/** `versionFiles`: a list of paths (type from the name) or `{path, type, appVersion}` mappings. */
+function parseVersionFiles(r: ConfigReader, node: Node | undefined, where: string): VersionFileSpec[] {
+  if (!isSeq(node) || node.items.length === 0)
+    return r.fail(node, `${where} must be a non-empty list`, `write ${where}: [package.json, version.txt]`);
+  return node.items.map((item, i) => {
+    const at = `${where}[${i}]`;
+    if (isScalar(item)) {
+      const file = r.string(item as Node, at);
+      return { path: file, type: versionFileTypeOf(file) };
+    }
+    if (!isMap(item)) return r.fail(item as Node, `${at} must be a path or a mapping`, "give path and type");
+    for (const pair of item.items) {
+      const key = String((pair.key as Node & { value?: unknown }).value);
+      if (!["path", "type", "appVersion"].includes(key))
+        r.fail(pair.key as Node, `unknown key ${at}.${key}`, "known keys: path, type, appVersion");
+    }
+    const file = r.string(item.get("path", true) as Node, `${at}.path`);
+    const type = item.has("type")
+      ? r.oneOf(item.get("type", true) as Node, `${at}.type`, ["text", "json", "chart", "generic"] as const)
+      : versionFileTypeOf(file);
+    const appVersion = item.has("appVersion")
+      ? r.boolean(item.get("appVersion", true) as Node, `${at}.appVersion`)
+      : undefined;
+    if (appVersion !== undefined && type !== "chart")
+      r.fail(item, `${at}.appVersion is for a chart (Chart.yaml)`, "remove appVersion or set type: chart");
+    return { path: file, type, ...(appVersion !== undefined ? { appVersion } : {}) };
+  });
+}
+
+/** The version file type a path implies: package.json → json, Chart.yaml → chart, *.txt or VERSION → text, else generic. */
+export function versionFileTypeOf(
+  file: string,
+  otherwise: VersionFileSpec["type"] = "generic",
+): VersionFileSpec["type"] {
+  const base = path.posix.basename(file);
+  if (base === "package.json") return "json";
+  if (base === "Chart.yaml" || base === "Chart.yml") return "chart";
+  if (/\.txt$/i.test(base) || /^VERSION$/i.test(base)) return "text";
+  return otherwise;
 }
 
 function parseTypes(r: ConfigReader, node: Node | undefined, where: string): CommitTypeRule[] {
@@ -244,6 +505,7 @@ function parseComponents(r: ConfigReader, node: Node | undefined, where: string)
     const partial: Partial<ComponentConfig> & { name: string; path: string } = {
       name,
       path: r.string(body.get("path", true) as Node, `${at}.path`),
+      policy: {},
     };
     for (const item of body.items) {
       const key = String((item.key as Node & { value?: unknown }).value);
@@ -252,6 +514,18 @@ function parseComponents(r: ConfigReader, node: Node | undefined, where: string)
         r.fail(item.key as Node, `unknown key ${at}.${key}`, `known keys: ${[...componentKeys].join(", ")}`);
       if (key === "extraPaths" || key === "excludes" || key === "tags")
         partial[key] = r.strings(value, `${at}.${key}`);
+      if ((componentPolicyKeys as readonly string[]).includes(key))
+        Object.assign(
+          partial.policy ?? {},
+          parsePolicyValue(r, key as keyof ComponentPolicy, value, `${at}.${key}`),
+        );
+      if (key === "versionFiles") {
+        if (partial.versionFile)
+          r.fail(item.key as Node, `${at}: give versionFile or versionFiles, not both`, "keep versionFiles");
+        partial.versionFiles = parseVersionFiles(r, value, `${at}.versionFiles`);
+        partial.versionFile = partial.versionFiles[0]?.path as string;
+      }
+      if (key === "changelogPath") partial.changelog = r.string(value, `${at}.changelogPath`);
       if (
         key === "versionFile" ||
         key === "changelog" ||
@@ -260,7 +534,17 @@ function parseComponents(r: ConfigReader, node: Node | undefined, where: string)
         key === "commitMessage" ||
         key === "releaseAs"
       ) {
+        if (key === "versionFile" && partial.versionFiles)
+          r.fail(item.key as Node, `${at}: give versionFile or versionFiles, not both`, "keep versionFiles");
         partial[key] = r.string(value, `${at}.${key}`);
+        if (key === "versionFile")
+          partial.versionFiles = [
+            // A single versionFile of another name is the whole-file text it always was.
+            {
+              path: partial.versionFile as string,
+              type: versionFileTypeOf(partial.versionFile as string, "text"),
+            },
+          ];
       }
       if (key === "bootstrapSha" || key === "lastReleaseSha") {
         if (partial.bootstrapSha)

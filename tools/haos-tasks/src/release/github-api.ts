@@ -157,6 +157,22 @@ export class GitHubApi {
         "see GitHub's message",
       );
     }
+    // A 2xx that is not GitHub's JSON (a proxy's or a captive portal's HTML page): said with the URL,
+    // not left to fail later as "Cannot read properties of undefined (reading 'filter')".
+    if (
+      response.status >= 200 &&
+      response.status < 300 &&
+      response.status !== 204 &&
+      parsed === undefined &&
+      text !== ""
+    ) {
+      const type = response.headers.get("content-type") ?? "no content type";
+      throw new ReleaseError(
+        `${url} did not answer as the GitHub API: HTTP ${response.status} with ${type.split(";")[0]}${text ? ` (${JSON.stringify(text.slice(0, 80))})` : ""}`,
+        "check GITHUB_API_URL and the network path: a proxy, a captive portal or another service answers there",
+        "unreachable",
+      );
+    }
     return { status: response.status, body: parsed as T, headers: response.headers };
   }
 

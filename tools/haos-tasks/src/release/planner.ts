@@ -16,7 +16,7 @@ import {
   type ExcludedCommit,
   releaseCommitPattern,
 } from "./classify.ts";
-import type { ComponentConfig, ReleasePolicy } from "./config.ts";
+import type { ComponentConfig, PolicySource, ReleasePolicy } from "./config.ts";
 import { missingGitHubAccess } from "./github-api.ts";
 import {
   componentVersionTags,
@@ -28,6 +28,14 @@ import {
 import type { GitCommit, RemoteTag, RepositoryState, TagRef, Upstream } from "./read-repository.ts";
 import { ComponentScopes } from "./scoping.ts";
 import { compareSemVer, formatSemVer, parseSemVer } from "./semver.ts";
+import { lockFilesOf } from "./snapshot-paths.ts";
+import {
+  packageNameOf,
+  readVersion,
+  VersionFileError,
+  writeLockVersion,
+  writeVersion,
+} from "./version-files.ts";
 
 /** Files of one commit as they are in that commit. */
 export interface CommitFiles {
@@ -57,7 +65,12 @@ export interface GitHubReleaseState {
 export interface PlanInput {
   component: ComponentConfig;
   components: readonly ComponentConfig[];
+  /** The component's policy: its own values over the release section's (config.ts effectivePolicy). */
   policy: ReleasePolicy;
+  /** Where each policy value came from; shown in the plan. */
+  policySources?: Partial<Record<keyof ReleasePolicy, PolicySource>>;
+  /** Every version file and package-lock.json that may carry the version, as at HEAD (path → text). */
+  versionFiles?: Readonly<Record<string, string>>;
   state: RepositoryState;
   tags: readonly TagRef[];
   /**
@@ -65,6 +78,7 @@ export interface PlanInput {
    * stable release; all history without one), newest first.
    */
   commits: readonly GitCommit[];
+  /** The version the first version file holds at HEAD (snapshot.ts versionFromFile). */
   versionFile?: string;
   changelog?: string;
   /** Release commits in range and the previous tag's commit, with their files (resume / complete). */
@@ -84,6 +98,12 @@ export interface PlanInput {
   serverUrl: string;
   now: Date;
   prerelease?: string;
+  /**
+   * linked-versions: the version this component's group releases at (the highest any member
+   * needs, linked.ts); it is this component's releaseAs, and a member with nothing of its own
+   * gets release-please's "Synchronize <group> versions" entry.
+   */
+  linked?: { group: string; version: string };
 }
 
 export type PlanStatus = "release" | "resume" | "up-to-date" | "blocked";
@@ -108,9 +128,19 @@ export interface PlannedRelease {
   releaseName: string;
   prerelease: boolean;
   makeLatest: boolean;
+  /** release-please `draft`: the GitHub release is created and left a draft. */
+  draft?: boolean;
   /** Release notes: the CHANGELOG section. */
   notes: string;
+  /**
+   * The GitHub release body when the notes exceed GitHub's limit (GITHUB_RELEASE_BODY_LIMIT): cut
+   * at the last whole entry that fits, with a link to the full section. Undefined: the notes.
+   */
+  body?: string;
 }
+
+/** GitHub rejects a release whose body is longer than 125,000 characters (422 "body is too long"). */
+export const GITHUB_RELEASE_BODY_LIMIT = 125_000;
 
 export interface ReleasePlan {
   component: string;
@@ -134,12 +164,21 @@ export interface ReleasePlan {
   steps: string[];
   /** For status resume: what is left of a release that exists in part, in words. */
   unfinished?: string;
+  /** The component's effective policy, each value with where it came from. */
+  policy?: Record<string, { value: unknown; from: PolicySource }>;
   findings: Finding[];
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const fullSteps = ["write-files", "commit", "tag", "push", "draft-release", "publish-release"];
 const finishSteps = ["tag", "push", "draft-release", "publish-release"];
+
+/** The steps as the policy has them: no GitHub release with skipGithubRelease, no publish with draft. */
+function stepsFor(steps: readonly string[], policy: ReleasePolicy): string[] {
+  if (policy.skipGithubRelease) return steps.filter((s) => s !== "draft-release" && s !== "publish-release");
+  if (policy.draft) return steps.filter((s) => s !== "publish-release");
+  return [...steps];
+}
 
 /** Plans the next release of one component. Pure: same input, same plan. */
 export function planRelease(input: PlanInput): ReleasePlan {
@@ -187,8 +226,39 @@ export function planRelease(input: PlanInput): ReleasePlan {
     });
   }
 
+  checkVersionFiles(input, findings);
+  checkChangelogText(input, findings);
+
   const scopes = new ComponentScopes(input.components);
-  const classified = classifyCommits(input.commits, component, input.components, scopes, input.policy.types);
+  const classified = classifyCommits(
+    input.commits,
+    component,
+    scopes,
+    input.policy.types,
+    input.policy.releaseRules,
+  );
+  if (input.linked && !classified.considered.some((c) => c.effect !== "none")) {
+    // release-please's linked-versions plugin appends this commit (with an empty SHA) to a member
+    // that has no release of its own; its Release-As footer lists it.
+    const rule = input.policy.types.find((t) => t.type === "chore");
+    classified.considered.push({
+      sha: "",
+      header: `chore(${component.name}): Synchronize ${input.linked.group} versions`,
+      type: "chore",
+      scope: component.name,
+      description: `Synchronize ${input.linked.group} versions`,
+      breaking: [],
+      effect: "none",
+      why: `linked-versions group ${input.linked.group} releases ${input.linked.version}`,
+      section: rule?.section ?? "chore",
+      hidden: rule?.hidden ?? true,
+      footers: [{ token: "Release-As", separator: ": ", value: input.linked.version }],
+      closes: [],
+      warnings: [],
+      releaseAs: input.linked.version,
+      listed: classified.considered.length,
+    });
+  }
   const base: ReleasePlan = {
     component: component.name,
     status: "up-to-date",
@@ -250,7 +320,11 @@ export function planRelease(input: PlanInput): ReleasePlan {
     policy: input.policy,
     ...(input.prerelease ? { prerelease: input.prerelease } : {}),
     existing: versionTags.map((t) => t.version),
-    ...(component.releaseAs ? { configReleaseAs: component.releaseAs } : {}),
+    ...(input.linked
+      ? { configReleaseAs: input.linked.version }
+      : component.releaseAs
+        ? { configReleaseAs: component.releaseAs }
+        : {}),
   });
   base.bump = { ...(decision.level ? { level: decision.level } : {}), reason: decision.reason };
   if (decision.notice) {
@@ -309,13 +383,16 @@ export function planRelease(input: PlanInput): ReleasePlan {
     },
     classified.considered,
     input.policy.types,
+    { sentenceCase: input.policy.plugins.includes("sentence-case") },
   );
   base.status = "release";
-  base.release = plannedRelease(component, version, notes, versionTags);
+  base.release = plannedRelease(component, version, notes, versionTags, input.policy);
+  limitReleaseBody(base.release, component, repositoryUrl, findings);
   base.files = [
-    versionFileChange(component, input.versionFile, version),
+    ...versionFileChanges(input, version, findings),
     changelogChange(component, input.changelog, notes),
   ];
+  if (findings.some((f) => f.severity === "error")) base.files = [];
   base.commit = { message: component.commitMessage.replace("{version}", version) };
   base.steps = fullSteps;
   return finish(base, input);
@@ -364,6 +441,9 @@ function checkPublished(
   const gh = input.githubRelease;
   // A tag not yet pushed is unfinished already (checkPushed); its steps include the release.
   if (!gh || gh.tag !== previous.tag || plan.status === "blocked" || plan.status === "resume") return;
+  if (input.policy.skipGithubRelease) return;
+  // With `draft`, a draft is the finished state.
+  if (gh.state === "draft" && input.policy.draft) return;
   if (gh.state === "unknown") {
     plan.findings.push({
       severity: "warning",
@@ -455,9 +535,12 @@ function plannedRelease(
   version: string,
   notes: string,
   versionTags: readonly VersionTag[],
+  policy?: ReleasePolicy,
 ): PlannedRelease {
   const v = parseSemVer(version);
-  const prerelease = (v?.prerelease.length ?? 0) > 0;
+  // A prerelease version is a GitHub prerelease; with release-please's `prerelease: true` a 0.x
+  // release is one too (manifest.ts: `prerelease && (preRelease || major === 0)`).
+  const prerelease = (v?.prerelease.length ?? 0) > 0 || (policy?.prerelease === true && v?.major === 0);
   // A backport (1.4.3 while 2.0.0 is tagged, on any branch) must not take "latest" from the newer line.
   const superseded =
     v !== undefined &&
@@ -470,6 +553,7 @@ function plannedRelease(
     releaseName: component.releaseName.replace("{version}", version),
     prerelease,
     makeLatest: component.makeLatest && !prerelease && !superseded,
+    ...(policy?.draft ? { draft: true } : {}),
     notes,
   };
 }
@@ -517,18 +601,185 @@ function resumePlan(
   return base;
 }
 
-function versionFileChange(
+/**
+ * A CHANGELOG that is not UTF-8 text (Latin-1, binary) would be rewritten with U+FFFD in place of
+ * its bytes (git's output is read as UTF-8): refuse it up front, naming the file and line, instead
+ * of corrupting it. A U+FFFD or NUL in the text read is the sign.
+ */
+function checkChangelogText(input: PlanInput, findings: Finding[]): void {
+  const text = input.changelog;
+  if (text === undefined) return;
+  const bad = /[\uFFFD\0]/.exec(text);
+  if (!bad) return;
+  const file = input.component.changelog;
+  const binary = bad[0] === "\0";
+  findings.push({
+    severity: "error",
+    rule: "release/changelog-encoding",
+    file,
+    line: text.slice(0, bad.index).split("\n").length,
+    message: binary
+      ? `${file} is binary (a NUL byte), not a Markdown text file: a release would corrupt it`
+      : `${file} is not UTF-8 text (a byte sequence that is not UTF-8): a release would corrupt it`,
+    hint: binary
+      ? `restore ${file} as text, or point changelogPath at a new file`
+      : `convert it in a commit (e.g. \`iconv -f latin1 -t utf-8 ${file} -o ${file}.new && mv ${file}.new ${file}\`), or point changelogPath at a new file`,
+  });
+}
+
+/**
+ * Notes longer than GitHub's release body limit would push the tag and then fail at the release on
+ * every rerun: the plan cuts the body at the last whole entry that fits and links to the full
+ * section in the CHANGELOG at the release tag (the CHANGELOG itself gets every entry).
+ */
+function limitReleaseBody(
+  release: PlannedRelease,
   component: ComponentConfig,
-  before: string | undefined,
-  version: string,
-): FileChange {
-  return {
-    path: component.versionFile,
-    action: before === undefined ? "create" : "update",
-    ...(before !== undefined ? { beforeSha256: sha256(before) } : {}),
-    content: `${version}\n`,
-    summary: before === undefined ? `create with ${version}` : `${before.trim()} → ${version}`,
-  };
+  repositoryUrl: string | undefined,
+  findings: Finding[],
+): void {
+  const length = [...release.notes].length;
+  if (length <= GITHUB_RELEASE_BODY_LIMIT) return;
+  const link = repositoryUrl
+    ? `${repositoryUrl}/blob/${release.tag}/${component.changelog}`
+    : `${component.changelog} at ${release.tag}`;
+  const lines = release.notes.split("\n");
+  const kept: string[] = [];
+  let size = 0;
+  const footer = (n: number) =>
+    `\n\n… ${n} more line(s) of the notes do not fit GitHub's ${GITHUB_RELEASE_BODY_LIMIT.toLocaleString("en")}-character release body: see the full notes in ${repositoryUrl ? `[${component.changelog}](${link})` : link}.\n`;
+  for (const line of lines) {
+    const next = size + [...line].length + 1;
+    if (next + [...footer(lines.length)].length > GITHUB_RELEASE_BODY_LIMIT) break;
+    kept.push(line);
+    size = next;
+  }
+  // End at a whole entry: drop a trailing partial multi-line entry (its continuation lines).
+  while (kept.length > 0 && /^ {2}\S/.test(lines[kept.length] ?? "")) kept.pop();
+  release.body = `${kept.join("\n").replace(/\n+$/, "")}${footer(lines.length - kept.length)}`;
+  findings.push({
+    severity: "warning",
+    rule: "release/notes-too-long",
+    message: `the release notes are ${length.toLocaleString("en")} characters; GitHub's release body limit is ${GITHUB_RELEASE_BODY_LIMIT.toLocaleString("en")}`,
+    hint: `the GitHub release gets the first ${kept.length} lines and a link to the full notes in ${component.changelog}; release more often to keep each release's notes short`,
+  });
+}
+
+/** The raw content of a version file at HEAD (the first one's comes as input.versionFile's source). */
+const rawFile = (input: PlanInput, file: string): string | undefined => input.versionFiles?.[file];
+
+/**
+ * Reads every version file as its type says: one that cannot be read is an error naming file:line
+ * (nothing is written: the plan is blocked), and one whose version differs from the first file's
+ * is reported (the release writes the new version into all of them).
+ */
+function checkVersionFiles(input: PlanInput, findings: Finding[]): void {
+  const { component } = input;
+  if (!input.versionFiles) return;
+  let first: { file: string; version: string } | undefined;
+  for (const spec of component.versionFiles) {
+    const content = rawFile(input, spec.path);
+    if (content === undefined) {
+      if (spec.type !== "text")
+        findings.push({
+          severity: "error",
+          rule: "release/version-file",
+          file: spec.path,
+          line: 1,
+          message: `${spec.path} (${spec.type} version file) does not exist`,
+          hint: `create it with the current version, or remove it from versionFiles of ${component.name}`,
+        });
+      continue;
+    }
+    // The first plain text file is checked by the SemVer check above.
+    if (spec.type === "text" && spec === component.versionFiles[0]) {
+      first = { file: spec.path, version: content.trim() };
+      continue;
+    }
+    try {
+      const version = readVersion(spec, content);
+      if (!first) first = { file: spec.path, version };
+      else if (version !== first.version)
+        findings.push({
+          severity: "warning",
+          rule: "release/version-mismatch",
+          file: spec.path,
+          message: `${spec.path} says ${version} but ${first.file} says ${first.version}`,
+          hint: "the release writes the new version into every version file; set them equal in a commit if that is wrong",
+        });
+    } catch (error) {
+      if (!(error instanceof VersionFileError)) throw error;
+      findings.push({
+        severity: "error",
+        rule: "release/version-file",
+        file: error.file,
+        line: error.line,
+        message: error.message,
+        hint: error.hint,
+      });
+    }
+  }
+}
+
+/** The new content of every version file and package-lock.json entry, each editing only the version. */
+function versionFileChanges(input: PlanInput, version: string, findings: Finding[]): FileChange[] {
+  const { component } = input;
+  const changes: FileChange[] = [];
+  const change = (file: string, before: string | undefined, content: string, summary: string) =>
+    changes.push({
+      path: file,
+      action: before === undefined ? "create" : "update",
+      ...(before !== undefined ? { beforeSha256: sha256(before) } : {}),
+      content,
+      summary,
+    });
+  for (const spec of component.versionFiles) {
+    // Without the snapshot's file map (plain PlanInput), the first file's content is input.versionFile.
+    const before = input.versionFiles
+      ? rawFile(input, spec.path)
+      : spec === component.versionFiles[0]
+        ? input.versionFile
+        : undefined;
+    try {
+      const now = before === undefined ? undefined : readVersion(spec, before);
+      change(
+        spec.path,
+        before,
+        writeVersion(spec, before, version),
+        before === undefined
+          ? `create with ${version}`
+          : `${now?.trim()} → ${version}${spec.type === "text" ? "" : ` (${spec.type})`}`,
+      );
+      if (spec.type !== "json" || before === undefined) continue;
+      const dir = spec.path.includes("/") ? spec.path.slice(0, spec.path.lastIndexOf("/")) : "";
+      for (const lock of lockFilesOf(spec.path)) {
+        const lockBefore = rawFile(input, lock);
+        if (lockBefore === undefined || changes.some((c) => c.path === lock)) continue;
+        const lockDir = lock.includes("/") ? lock.slice(0, lock.lastIndexOf("/")) : "";
+        const after = writeLockVersion(
+          lock,
+          lockBefore,
+          packageNameOf(spec.path, before),
+          dir,
+          lockDir,
+          version,
+        );
+        if (after !== lockBefore) change(lock, lockBefore, after, `${spec.path}'s entries → ${version}`);
+      }
+    } catch (error) {
+      if (!(error instanceof VersionFileError)) throw error;
+      if (!findings.some((f) => f.file === error.file && f.rule === "release/version-file"))
+        findings.push({
+          severity: "error",
+          rule: "release/version-file",
+          file: error.file,
+          line: error.line,
+          message: error.message,
+          hint: error.hint,
+        });
+    }
+  }
+  return changes;
 }
 
 function changelogChange(
@@ -557,6 +808,13 @@ function changelogChange(
 
 function finish(plan: ReleasePlan, input: PlanInput): ReleasePlan {
   if (plan.findings.some((f) => f.severity === "error")) plan.status = "blocked";
+  plan.steps = stepsFor(plan.steps, input.policy);
+  if (plan.release && input.policy.draft) plan.release.draft = true;
+  if (input.policySources) {
+    plan.policy = {};
+    for (const [key, from] of Object.entries(input.policySources))
+      plan.policy[key] = { value: input.policy[key as keyof ReleasePolicy], from: from as PolicySource };
+  }
   checkGitHubAccess(plan, input);
   const v = plan.release?.version;
   plan.summary =
@@ -578,6 +836,7 @@ function finish(plan: ReleasePlan, input: PlanInput): ReleasePlan {
 /** A plan apply would refuse for want of a token or repository says so now, naming which. */
 function checkGitHubAccess(plan: ReleasePlan, input: PlanInput): void {
   if (plan.status !== "release" && plan.status !== "resume") return;
+  if (input.policy.skipGithubRelease) return;
   const gap = missingGitHubAccess(input.hasGitHubToken, input.repository);
   if (!gap) return;
   plan.findings.push({

@@ -9,6 +9,17 @@ export function renderPlanText(plan: ReleasePlan): string {
   out.push(`head:      ${short(plan.head)}${plan.branch ? ` on ${plan.branch}` : " (detached)"}`);
   out.push(`previous:  ${plan.previous ? `${plan.previous.tag} (${short(plan.previous.sha)})` : "none"}`);
   out.push(`baseline:  ${plan.baseline.version ?? "none"} (${plan.baseline.source})`);
+  if (plan.policy) {
+    const shown = Object.entries(plan.policy).map(([key, { value, from }]) => {
+      const text = Array.isArray(value)
+        ? key === "types"
+          ? `${value.length} types`
+          : `[${value.join(", ")}]`
+        : String(value);
+      return `${key}=${text} (${from})`;
+    });
+    out.push(`policy:    ${shown.join(", ")}`);
+  }
   if (plan.bump) out.push(`bump:      ${plan.bump.level ?? "-"} — ${plan.bump.reason}`);
   if (plan.release) {
     const r = plan.release;

@@ -5,7 +5,7 @@
 
 import { topChangelogSection } from "./changelog.ts";
 import { releaseCommitPattern } from "./classify.ts";
-import type { ComponentConfig, ReleaseConfig } from "./config.ts";
+import { type ComponentConfig, effectivePolicy, type ReleaseConfig } from "./config.ts";
 import { ReleaseError } from "./errors.ts";
 import { git, runGit } from "./git-runner.ts";
 import { GitHubApi, githubTargetFromEnv, githubToken } from "./github-api.ts";
@@ -21,6 +21,27 @@ import {
   repositoryFromRemoteUrl,
 } from "./read-repository.ts";
 import { formatSemVer, parseSemVer } from "./semver.ts";
+import { lockFilesOf } from "./snapshot-paths.ts";
+import { readVersion, VersionFileError } from "./version-files.ts";
+
+/**
+ * The version the component's first version file holds in `content`: a plain text file's whole
+ * text (checked as SemVer by the plan), package.json's `version`, …; undefined when the file
+ * cannot be read as its type (the plan reports it at its line).
+ */
+export function versionFromFile(component: ComponentConfig, content: string | undefined): string | undefined {
+  const spec = component.versionFiles[0];
+  if (content === undefined || !spec || spec.type === "text") return content;
+  try {
+    return readVersion(spec, content);
+  } catch (error) {
+    // The plan reports it at its line (planner.ts checkVersionFiles).
+    if (error instanceof VersionFileError) return undefined;
+    throw error;
+  }
+}
+
+export { lockFilesOf };
 
 export interface SnapshotOptions {
   now?: Date;
@@ -53,10 +74,11 @@ async function commitFiles(
     readFileAt(cwd, sha, component.versionFile),
     readFileAt(cwd, sha, component.changelog),
   ]);
+  const version = versionFromFile(component, versionFile);
   return {
     message: msg,
     date: date.trim(),
-    ...(versionFile !== undefined ? { versionFile } : {}),
+    ...(version !== undefined ? { versionFile: version } : {}),
     ...(changelog !== undefined ? { changelog } : {}),
   };
 }
@@ -128,10 +150,25 @@ export async function readPlanInput(
   const [state, tags] = await Promise.all([readRepositoryState(cwd, config.remote), readTags(cwd)]);
   const versionTags = componentVersionTags(component, tags);
   const previous = versionTags.find((t) => t.reachable);
-  const [versionFile, changelog] = await Promise.all([
+  const [rawVersionFile, changelog] = await Promise.all([
     readFileAt(cwd, "HEAD", component.versionFile),
     readFileAt(cwd, "HEAD", component.changelog),
   ]);
+  const versionFile = versionFromFile(component, rawVersionFile);
+  // Every version file (and the package-lock.json entries of package.json files) as at HEAD.
+  const paths = new Set<string>();
+  for (const spec of component.versionFiles) {
+    paths.add(spec.path);
+    if (spec.type === "json") for (const lock of lockFilesOf(spec.path)) paths.add(lock);
+  }
+  const versionFiles: Record<string, string> = {};
+  await Promise.all(
+    [...paths].map(async (file) => {
+      const content = await readFileAt(cwd, "HEAD", file);
+      if (content !== undefined) versionFiles[file] = content;
+    }),
+  );
+  const { policy, sources } = effectivePolicy(config, component);
   const bootstrap = previous ? undefined : await findBootstrap(cwd, component, versionFile, changelog);
   const since =
     bootstrap && !bootstrap.missing ? bootstrap.sha : notesBaseTag(versionTags, options.prerelease)?.sha;
@@ -163,7 +200,9 @@ export async function readPlanInput(
   return {
     component,
     components: config.components,
-    policy: config.policy,
+    policy,
+    policySources: sources,
+    versionFiles,
     state,
     tags,
     commits,

@@ -47,7 +47,7 @@ export interface PinnedChart {
 export const cozystackChartVersions: Readonly<Record<string, string>> = { "v1.6.2": "1.6.2+312b60c99a2f" };
 
 /** Where staged charts are kept, one directory per content digest (gitignored). */
-export const defaultPinnedChartCacheDir = path.join(toolsRepoRoot, ".cache", "haos-tasks", "charts");
+export const defaultPinnedChartCacheDir = path.join(toolsRepoRoot, ".cache", "haos-tasks", "pinned-charts");
 
 const raw = "https://raw.githubusercontent.com/";
 

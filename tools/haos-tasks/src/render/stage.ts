@@ -141,6 +141,8 @@ export interface RenderStats {
 export interface RenderStageResult {
   subjects: Subject[];
   findings: Finding[];
+  /** The releases whose chart was had but did not render, with the renderer's message. */
+  failures: { owner: Subject; message: string }[];
   stats: RenderStats;
 }
 
@@ -292,6 +294,13 @@ function fromChartSpec(
   };
 }
 
+/** A SOPS-encrypted value, and the placeholder a render gets instead (a Flux-style variable name). */
+const sopsValue = /ENC\[[A-Z0-9_]+,data:/;
+const sopsValues = /ENC\[[A-Z0-9_]+,data:[^\]]*\]/g;
+export const sopsVariable = "SOPS_ENCRYPTED_VALUE";
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the placeholder is a Flux-style variable
+const sopsPlaceholder = "${SOPS_ENCRYPTED_VALUE}";
+
 /** ConfigMaps and Secrets a HelmRelease's valuesFrom names, as the helper takes them. */
 function valuesSourcesOf(
   release: Subject,
@@ -311,8 +320,14 @@ function valuesSourcesOf(
       if (field(ref, "optional") !== true) missing.push(`${kind} ${release.namespace}/${name}`);
       continue;
     }
-    if (Object.hasOwn(subject.object, "sops")) encrypted.push(`${kind} ${release.namespace}/${name}`);
-    sources.push({ kind, namespace: release.namespace, name, data: dataOf(subject.object, kind) });
+    const data = dataOf(subject.object, kind);
+    if (Object.hasOwn(subject.object, "sops") || Object.values(data).some((v) => sopsValue.test(v))) {
+      // SOPS-encrypted: each ENC[…] value becomes a placeholder the schema stage knows it cannot
+      // judge (fields holding it stay unchecked, with one info), never a false error.
+      encrypted.push(`${kind} ${release.namespace}/${name}`);
+      for (const [k, v] of Object.entries(data)) data[k] = v.replace(sopsValues, sopsPlaceholder);
+    }
+    sources.push({ kind, namespace: release.namespace, name, data });
   }
   return { sources, missing, encrypted };
 }
@@ -323,7 +338,8 @@ function dataOf(object: Record<string, unknown>, kind: "ConfigMap" | "Secret"): 
   if (data && typeof data === "object") {
     for (const [k, v] of Object.entries(data)) {
       if (typeof v !== "string") continue;
-      out[k] = kind === "Secret" ? Buffer.from(v, "base64").toString("utf8") : v;
+      // SOPS encrypts a Secret's data values in place (ENC[…], not base64).
+      out[k] = kind === "Secret" && !v.startsWith("ENC[") ? Buffer.from(v, "base64").toString("utf8") : v;
     }
   }
   const stringData = field(object, "stringData");
@@ -440,6 +456,7 @@ export async function renderStage(
 ): Promise<RenderStageResult> {
   const index = new SubjectIndex(subjects);
   const findings: Finding[] = [];
+  const failures: { owner: Subject; message: string }[] = [];
   const out: Subject[] = [];
   const stats: RenderStats = {
     releases: 0,
@@ -485,6 +502,8 @@ export async function renderStage(
     }
     if (response.error) {
       stats.failed += 1;
+      if (response.error.code !== "chart-unavailable")
+        failures.push({ owner, message: response.error.message });
       if (response.error.code === "chart-unavailable") stats.unavailable += 1;
       // --strict: a chart that cannot be had leaves objects unchecked, which strict does not allow.
       findings.push(
@@ -567,9 +586,33 @@ export async function renderStage(
         ),
       );
     }
+    if (response.error && values.encrypted.length > 0 && response.error.code !== "chart-unavailable") {
+      // Encrypted values the render only had placeholders for: a failure says nothing sure.
+      stats.unavailable += 1;
+      findings.push(
+        finding(
+          "helm/values-unavailable",
+          at(release, "/spec/valuesFrom"),
+          `${ownerName(release)} not rendered: its values from ${values.encrypted.join(", ")} are SOPS-encrypted (rendered with placeholders, the chart failed: ${response.error.message.split("\n")[0]})`,
+          "nothing to fix; Flux decrypts them in the cluster",
+        ),
+      );
+      return;
+    }
     // No field of a rendered object maps back to one value in general: its findings land at
     // spec.values (the nearest line there is, when the release has none).
-    record(release, response, label, () => "/spec/values");
+    const rendered = record(release, response, label, () => "/spec/values");
+    if (values.encrypted.length > 0) {
+      for (const s of rendered) s.unresolved = [...(s.unresolved ?? []), sopsVariable];
+      findings.push(
+        finding(
+          "helm/values-unavailable",
+          at(release, "/spec/valuesFrom"),
+          `${ownerName(release)}: values from ${values.encrypted.join(", ")} are SOPS-encrypted: rendered with placeholders, the fields they reach are not schema-checked`,
+          "nothing to fix; Flux decrypts them in the cluster",
+        ),
+      );
+    }
   });
 
   // CozyStack apps: disks first, so the VMInstance's `lookup` of its DataVolume finds the one the
@@ -618,7 +661,7 @@ export async function renderStage(
     );
   })();
   await Promise.all([...pending, appsDone]);
-  return { subjects: out, findings, stats };
+  return { subjects: out, findings, failures, stats };
 }
 
 /** Kinds CozyStack's charts look up in the cluster that a repository may hold. */

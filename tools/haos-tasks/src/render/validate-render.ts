@@ -40,6 +40,7 @@ export interface ValidateRenderOptions {
 export interface ValidateRenderResult {
   subjects: Subject[];
   findings: Finding[];
+  failures: { owner: Subject; message: string }[];
   stats: RenderStats;
 }
 

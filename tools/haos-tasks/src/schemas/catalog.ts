@@ -3,17 +3,10 @@ import path from "node:path";
 import type { PhaseEvent } from "../phases.ts";
 import type { Platform } from "../platform/platform.ts";
 import { cozystackLine } from "../platform/platform.ts";
-import { toolsRepoRoot } from "../tools/paths.ts";
 import { readCatalogIndex, removeAbandoned, schemaLocation, writeCatalogDir } from "./catalog-dir.ts";
 import { convertSource, type OriginSchema } from "./convert/source.ts";
 import { selectSources } from "./selection.ts";
-import {
-  defaultLockPath,
-  defaultSourceCacheDir,
-  fetchSource,
-  readSchemaLock,
-  resolveMirror,
-} from "./sources.ts";
+import { defaultLockPath, fetchSource, readSchemaLock, resolveMirror, userCacheDir } from "./sources.ts";
 
 /**
  * Bump when a converter or the strict pass changes what they write: every cached catalog then
@@ -21,24 +14,19 @@ import {
  */
 export const converterVersion = "1";
 
-/** Where catalogs live by default: `<repo>/.cache/haos-tasks/schemas/<key>/` (gitignored). */
-export const defaultCatalogRoot = path.join(toolsRepoRoot, ".cache", "haos-tasks", "schemas");
+/** Where catalogs live by default: `<user cache dir>/schemas/<key>/` (see userCacheDir). */
+export const defaultCatalogRoot = path.join(userCacheDir(), "schemas");
 
 /**
- * The catalog root and the source cache: `HAOS_TASKS_CACHE_DIR` (`<dir>/schemas`, `<dir>/sources`)
- * when set, else the repository's `.cache/haos-tasks/`.
+ * The catalog root and the source cache: `<dir>/schemas` and `<dir>/sources` of the user cache
+ * directory (HAOS_TASKS_CACHE_DIR, else $XDG_CACHE_HOME/haos-tasks, else ~/.cache/haos-tasks).
  */
 export function cacheDirs(env: NodeJS.ProcessEnv = process.env): {
   catalogRoot: string;
   sourceCacheDir: string;
 } {
-  const dir = env.HAOS_TASKS_CACHE_DIR;
-  return dir
-    ? {
-        catalogRoot: path.join(path.resolve(dir), "schemas"),
-        sourceCacheDir: path.join(path.resolve(dir), "sources"),
-      }
-    : { catalogRoot: defaultCatalogRoot, sourceCacheDir: defaultSourceCacheDir };
+  const dir = userCacheDir(env);
+  return { catalogRoot: path.join(dir, "schemas"), sourceCacheDir: path.join(dir, "sources") };
 }
 
 export interface SchemaCatalog {

@@ -80,7 +80,13 @@ export class LocationReader {
     const filled = expandLocation(normaliseLocation(template), input);
     if (!isUrl(filled)) {
       const file = path.resolve(base, filled);
-      return existsSync(file) ? { text: await readFile(file, "utf8"), from: file } : { from: file };
+      if (existsSync(file)) return { text: await readFile(file, "utf8"), from: file };
+      // The folder the template starts with (before its first {{ }}) missing is a wrong location,
+      // not "no schema for this kind": reported once, as an unreadable URL is.
+      const fixed = normaliseLocation(template).split("{{")[0] ?? "";
+      const folder = path.resolve(base, fixed.endsWith("/") ? fixed : path.dirname(fixed));
+      if (!existsSync(folder)) return { from: file, failure: `the folder ${folder} does not exist` };
+      return { from: file };
     }
     if (this.misses.has(filled)) return { from: filled };
     const host = new URL(filled).host;

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { hasParseErrors, parseSourceFile } from "../manifests/yaml-source.ts";
 import { toolsRepoRoot } from "../tools/paths.ts";
@@ -23,8 +24,22 @@ export interface SchemaLock {
 
 export const defaultLockPath = path.join(toolsRepoRoot, "tools", "haos-tasks", "schemas.lock.json");
 
-/** Where fetched sources are kept, by sha256 (gitignored). */
-export const defaultSourceCacheDir = path.join(toolsRepoRoot, ".cache", "haos-tasks", "sources");
+/**
+ * The user's cache directory for haos-tasks: `HAOS_TASKS_CACHE_DIR` when set, else
+ * `$XDG_CACHE_HOME/haos-tasks`, else `~/.cache/haos-tasks` — never the tool's own checkout (a
+ * read-only install, or a checkout shared by several users, must not be written to).
+ */
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HAOS_TASKS_CACHE_DIR) return path.resolve(env.HAOS_TASKS_CACHE_DIR);
+  const base =
+    env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)
+      ? env.XDG_CACHE_HOME
+      : path.join(os.homedir(), ".cache");
+  return path.join(base, "haos-tasks");
+}
+
+/** Where fetched sources are kept, by sha256. */
+export const defaultSourceCacheDir = path.join(userCacheDir(), "sources");
 
 export class SourceError extends Error {
   readonly hint: string;

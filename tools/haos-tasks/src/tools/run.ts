@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { ownChild } from "./children.ts";
 
 /** What a finished tool run printed, and how it ended. */
 export interface ToolRun {
@@ -54,6 +55,7 @@ export function runTool(
         });
       },
     );
+    ownChild(child);
     if (input !== undefined) child.stdin?.end(input);
     onStart?.();
   });

@@ -1,5 +1,7 @@
+import path from "node:path";
 import type { Finding } from "../findings.ts";
-import { type Kustomization, readKustomization } from "../manifests/kustomization.ts";
+import { normaliseFluxPath } from "../lint/platform/flux.ts";
+import { includedDirectories, type Kustomization, readKustomization } from "../manifests/kustomization.ts";
 import {
   type BuildResult,
   type BuildUnit,
@@ -10,9 +12,10 @@ import {
 } from "../manifests/kustomize-build.ts";
 import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
 import { field, type Resource, resourcesOf } from "../manifests/resources.ts";
-import { kustomizationFileOf, type Workspace } from "../manifests/workspace.ts";
+import { kustomizationFileOf, refusedFiles, type Workspace } from "../manifests/workspace.ts";
 import { hasParseErrors } from "../manifests/yaml-source.ts";
 import { startRenderer } from "../render/helper.ts";
+import { type Clusters, findClusters } from "./clusters.ts";
 import {
   buildsDifferently,
   buildUnits,
@@ -21,8 +24,11 @@ import {
   fluxKustomizations,
   isFluxKustomization,
   type Substituter,
+  type SubstitutionScope,
   substitute,
 } from "./flux.ts";
+import { repositoryKey } from "./references.ts";
+import { SourceMap } from "./sources.ts";
 
 /**
  * Flux applies a child Kustomization as its parent's build made it: the parent's `spec.patches`
@@ -44,7 +50,7 @@ async function applyParentBuilds(
   const children = built.resources.filter((b) => isFluxKustomization(b));
   if (children.length === 0) return { built, units: [] };
   const copies = children.map((b) => ({ ...b, object: structuredClone(b.object) }));
-  await substitute(copies, fluxByDir, [], configSources(workspace, fluxByDir), envsubst);
+  await substitute(copies, fluxByDir, [], configSources(workspace, fluxByDir), undefined, envsubst);
   const redo: FluxKustomization[] = [];
   for (const child of copies) {
     const source = written.find(
@@ -102,9 +108,8 @@ function configSources(workspace: Workspace, fluxByDir: ReadonlyMap<string, Flux
 
 /** Directories to build: kustomizations no other kustomization in the tree includes (not Components). */
 function rootKustomizations(kustomizations: readonly Kustomization[]): string[] {
-  const included = new Set(
-    kustomizations.flatMap((k) => k.entries.flatMap((e) => (e.mayBeDirectory && e.path ? [e.path] : []))),
-  );
+  // A cycle (a kustomization including itself) keeps a root: built, it fails as kustomize does.
+  const included = includedDirectories(kustomizations);
   return kustomizations
     .filter((k) => !included.has(k.dir))
     .filter((k) => {
@@ -125,19 +130,23 @@ export function planBuilds(workspace: Workspace): {
   byDir: Map<string, Kustomization>;
   units: BuildUnit[];
   fluxByDir: Map<string, FluxKustomization>;
+  flux: FluxKustomization[];
+  sources: SourceMap;
 } {
   const kustomizations = workspace.kustomizationDirs.flatMap((dir) => {
     const source = kustomizationFileOf(workspace, dir);
     return source ? [readKustomization(source, dir)] : [];
   });
   const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
+  const sources = new SourceMap(workspace, repositoryKey);
+  const flux = fluxKustomizations(workspace, sources);
   const { units, byDir: fluxByDir } = buildUnits(
     rootKustomizations(kustomizations),
-    fluxKustomizations(workspace),
+    flux,
     (dir) => byDir.has(dir),
     workspace.root,
   );
-  return { kustomizations, byDir, units, fluxByDir };
+  return { kustomizations, byDir, units, fluxByDir, flux, sources };
 }
 
 /**
@@ -149,16 +158,17 @@ async function buildFallingBackToIncluded(
   roots: readonly string[],
   kustomizations: readonly Kustomization[],
   build: (dirs: readonly string[]) => Promise<BuildResult>,
+  generatedOf: (dir: string) => readonly string[] | undefined = () => undefined,
 ): Promise<BuildResult> {
   const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
+  const isBuildable = (dir: string) =>
+    byDir.has(dir) && field(byDir.get(dir)?.source.documents[0]?.value, "kind") !== "Component";
+  // A Flux path without a kustomization file lists its kustomization folders in the generated
+  // list: they are built on their own when the generated build fails.
   const included = (dir: string): string[] =>
+    generatedOf(dir)?.filter(isBuildable) ??
     (byDir.get(dir)?.entries ?? []).flatMap((e) =>
-      e.mayBeDirectory &&
-      e.path &&
-      byDir.has(e.path) &&
-      field(byDir.get(e.path)?.source.documents[0]?.value, "kind") !== "Component"
-        ? [e.path]
-        : [],
+      e.mayBeDirectory && e.path && isBuildable(e.path) ? [e.path] : [],
     );
   const result: BuildResult = { resources: [], failures: [] };
   const attempted = new Set<string>();
@@ -169,7 +179,10 @@ async function buildFallingBackToIncluded(
     result.resources.push(...resources);
     const next: string[] = [];
     for (const failure of failures) {
-      const children = included(failure.dir).filter((d) => !attempted.has(d) && !next.includes(d));
+      // A cycle fails the same in each of its members: reported once, at the one built.
+      const children = /cycle detected/.test(failure.message)
+        ? []
+        : included(failure.dir).filter((d) => !attempted.has(d) && !next.includes(d));
       next.push(...children);
       result.failures.push(failure);
     }
@@ -177,7 +190,7 @@ async function buildFallingBackToIncluded(
   }
   // Keep only the most specific failures: drop a parent when something it includes failed too.
   const failed = new Set(result.failures.map((f) => f.dir));
-  result.failures = result.failures.filter((f) => !included(f.dir).some((d) => failed.has(d)));
+  result.failures = result.failures.filter((f) => !included(f.dir).some((d) => d !== f.dir && failed.has(d)));
   return result;
 }
 
@@ -252,10 +265,16 @@ export interface BuildStage {
   byDir: Map<string, Kustomization>;
   units: BuildUnit[];
   fluxByDir: Map<string, FluxKustomization>;
+  /** Every Flux Kustomization of the workspace, as read from its files. */
+  flux: FluxKustomization[];
+  /** Where each Flux source's content is (this checkout, a folder of it, or foreign). */
+  sources: SourceMap;
+  /** The clusters as Flux sees them (validate/clusters.ts). */
+  clusters: Clusters;
   /** Every built object (Flux postBuild substitution applied) and every build failure. */
   built: BuildResult;
   /** Objects whose substitution left variables unresolved (validate's subjects note them). */
-  notes: Map<BuiltResource, { unresolved: string[]; by: string }>;
+  notes: Map<BuiltResource, { unresolved: string[]; by: string; clusters?: ReadonlySet<string> }>;
   /** Substitution failures (flux/substitution), in the order they were found. */
   findings: Finding[];
   owners: Map<string, BuildOwner>;
@@ -318,9 +337,11 @@ export async function buildStage(workspace: Workspace, options: BuildStageOption
             ...(options.kubectl ? { kubectl: options.kubectl } : {}),
             ...(options.env ? { env: options.env } : {}),
             ...(helpers ? { helpers } : {}),
+            refuse: refusedFiles(workspace),
             ...(options.onChunk ? { onChunk: options.onChunk } : {}),
           },
         ),
+      (dir) => unitOf.get(dir)?.generated,
     );
   } finally {
     await (await ownHelpers?.catch(() => undefined))?.close();
@@ -342,7 +363,7 @@ async function finishStage(
   options: BuildStageOptions,
   envsubst: Substituter,
 ): Promise<BuildStage> {
-  const { kustomizations, byDir, units, fluxByDir } = plan;
+  const { kustomizations, byDir, units, fluxByDir, flux, sources } = plan;
   let built = initial;
   const applied = await applyParentBuilds(built, fluxByDir, workspace, options, envsubst);
   built = applied.built;
@@ -352,6 +373,34 @@ async function finishStage(
     else units.push(unit);
     unitOf.set(unit.dir, unit);
   }
+  // Clusters as Flux sees them: references, duplicates and substituteFrom stay inside each.
+  // A Flux Kustomization in a file no build renders (a FluxInstance's sync path with no
+  // kustomization.yaml, applied by bootstrap) links its folder.
+  const renderedFiles = new Set(built.resources.map((b) => b.origin));
+  const loose = flux
+    .filter((k) => !renderedFiles.has(k.resource.source.file))
+    .map((k) => ({ ...k.resource, build: path.posix.dirname(k.resource.source.file) }));
+  const clusters = findClusters(
+    [...built.resources, ...loose],
+    new Set([
+      ...units.map((u) => u.dir),
+      ...built.resources.map((b) => b.build),
+      ...loose.map((l) => l.build),
+    ]),
+    (b) => {
+      const specPath = field(b.object, "spec", "path") ?? ".";
+      if (typeof specPath !== "string" || specPath.includes("${")) return undefined;
+      const ref = field(b.object, "spec", "sourceRef");
+      const reading = sources.resolve(
+        String(field(ref, "kind") ?? "GitRepository"),
+        String(field(ref, "name") ?? ""),
+        String(field(ref, "namespace") ?? field(b.object, "metadata", "namespace") ?? ""),
+      );
+      return reading.reads === "foreign"
+        ? undefined
+        : normaliseFluxPath(path.posix.join(reading.reads === "this" ? reading.base : ".", specPath));
+    },
+  );
   const findings: Finding[] = [];
   const notes = await substitute(
     built.resources,
@@ -359,6 +408,7 @@ async function finishStage(
     findings,
     // The substituteFrom candidates, only when some Flux Kustomization substitutes at all.
     configSources(workspace, fluxByDir),
+    substitutionScope(clusters, built.resources, flux, workspace),
     envsubst,
   );
   const { owners, ownerOfUnit } = unitOwners(units, fluxByDir);
@@ -388,11 +438,49 @@ async function finishStage(
     byDir,
     units,
     fluxByDir,
+    flux,
+    sources,
+    clusters,
     built,
     notes,
     findings,
     owners,
     objects: built.resources.map((resource) => ({ owner: ownerOf(resource.build), resource })),
     failures: built.failures.map((f) => ({ owner: ownerOf(f.dir), dir: f.dir, message: f.message })),
+  };
+}
+
+/** Substitution inside clusters: a Kustomization's clusters are those of the builds holding it. */
+function substitutionScope(
+  clusters: Clusters,
+  built: readonly BuiltResource[],
+  flux: readonly FluxKustomization[],
+  workspace: Workspace,
+): SubstitutionScope {
+  const byFile = new Map<string, Set<string>>();
+  const fluxAt = new Map<string, Set<string>>();
+  for (const b of built) {
+    if (b.origin === undefined) continue;
+    const of = clusters.of(b.build);
+    const set = byFile.get(b.origin) ?? new Set<string>();
+    for (const c of of) set.add(c);
+    byFile.set(b.origin, set);
+    if (isFluxKustomization(b)) {
+      const key = `${b.origin}\u0000${b.name}`;
+      const own = fluxAt.get(key) ?? new Set<string>();
+      for (const c of of) own.add(c);
+      fluxAt.set(key, own);
+    }
+  }
+  return {
+    flux,
+    clustersOfFlux: (k) =>
+      fluxAt.get(`${k.resource.source.file}\u0000${k.name}`) ??
+      clusters.of(path.posix.dirname(k.resource.source.file)),
+    clustersOf: (o) =>
+      o.build !== undefined
+        ? clusters.of(o.build)
+        : (byFile.get(o.source?.file ?? "") ?? clusters.of(path.posix.dirname(o.source?.file ?? "."))),
+    textOf: (file) => workspace.files.get(file)?.text,
   };
 }

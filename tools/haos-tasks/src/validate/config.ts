@@ -32,6 +32,8 @@ export interface ValidateConfig {
   rules: Record<string, Severity | "off">;
   indentation: number;
   documentStart: DocumentStartPolicy;
+  /** Style rules on SOPS-encrypted files too (they skip them by default: SOPS wrote them). */
+  lintEncrypted?: boolean;
   kindsWithoutSchema: KindWithoutSchema[];
   external: ExternalObject[];
   /** Kubernetes minor (e.g. `1.35`) whose OpenAPI checks built-in kinds; overrides platform.yaml. */
@@ -114,6 +116,7 @@ const knownKeys = [
   "kindsWithoutSchema",
   "external",
   "kubernetesVersion",
+  "lintEncrypted",
 ];
 
 const schemaKeys = ["mirror", "crds", "locations", "catalog"];
@@ -185,6 +188,9 @@ export function parseValidateConfig(text: string, file: string): ValidateConfig 
   const documentStart = raw.documentStart ?? "allow";
   if (documentStart !== "allow" && documentStart !== "require" && documentStart !== "forbid") {
     fail("/validate/documentStart", "validate.documentStart must be allow, require or forbid", "pick one");
+  }
+  if (raw.lintEncrypted !== undefined && typeof raw.lintEncrypted !== "boolean") {
+    fail("/validate/lintEncrypted", "validate.lintEncrypted must be true or false", "write true or false");
   }
   const kubernetesVersion = raw.kubernetesVersion;
   if (
@@ -282,6 +288,7 @@ export function parseValidateConfig(text: string, file: string): ValidateConfig 
     rules,
     indentation: indentation as number,
     documentStart: documentStart as DocumentStartPolicy,
+    ...(raw.lintEncrypted === true ? { lintEncrypted: true } : {}),
     kindsWithoutSchema: list("kindsWithoutSchema", ["kind", "reason"], (i) => ({
       kind: i.kind ?? "",
       reason: i.reason ?? "",

@@ -8,6 +8,7 @@ import type { BuildUnit, BuiltResource } from "../manifests/kustomize-build.ts";
 import { apiGroup, field, type Resource, resourcesOf } from "../manifests/resources.ts";
 import { byteOrder, kustomizationFileNames, type ObjectRef, type Workspace } from "../manifests/workspace.ts";
 import type { EnvsubstItem, EnvsubstResult } from "../render/helper.ts";
+import type { SourceMap } from "./sources.ts";
 
 /** A Flux Kustomization read from the repository's files (before any build). */
 export interface FluxKustomization {
@@ -44,8 +45,21 @@ export function mayHoldFluxKustomization(text: string): boolean {
   return text.includes("kustomize.toolkit.fluxcd.io") || text.includes("\\");
 }
 
+/**
+ * A Flux spec.path inside the source root, as kustomize-controller joins it
+ * (securejoin.SecureJoin: `..` stops at the root), so `../../..` is the root and `../outside` is
+ * `outside`; `escapes` says it was written to leave the root (references/flux-path reports it).
+ * Read as written it walked `/` (and died on /proc) or built a folder outside the checkout.
+ */
+export function resolveFluxPath(spec: string): { dir: string; escapes: boolean } {
+  const normal = normaliseFluxPath(spec);
+  if (normal !== ".." && !normal.startsWith("../")) return { dir: normal, escapes: false };
+  const inside = path.posix.normalize(`/${spec}`).slice(1).replace(/\/+$/, "");
+  return { dir: inside === "" ? "." : inside, escapes: true };
+}
+
 /** Every Flux Kustomization in the workspace whose spec.path is a directory of the repository. */
-export function fluxKustomizations(workspace: Workspace): FluxKustomization[] {
+export function fluxKustomizations(workspace: Workspace, sources?: SourceMap): FluxKustomization[] {
   const out: FluxKustomization[] = [];
   // A directory the walk found a kustomization file in is one: no file-system call for it.
   const knownDirectories = new Set(workspace.kustomizationDirs);
@@ -53,7 +67,7 @@ export function fluxKustomizations(workspace: Workspace): FluxKustomization[] {
     if (!mayHoldFluxKustomization(source.text)) continue;
     for (const r of resourcesOf(source)) {
       if (!isFluxKustomization(r)) continue;
-      const k = fluxKustomizationOf(r, r.object, workspace.root, knownDirectories);
+      const k = fluxKustomizationOf(r, r.object, workspace.root, knownDirectories, sources);
       if (k) out.push(k);
     }
   }
@@ -80,16 +94,31 @@ export function fluxKustomizationOf(
   object: Record<string, unknown>,
   root: string,
   knownDirectories: ReadonlySet<string>,
+  sources?: SourceMap,
 ): FluxKustomization | undefined {
   const specPath = field(object, "spec", "path");
   const raw = typeof specPath === "string" ? specPath : ".";
   if (raw.includes("${")) return undefined; // substituted by a parent: unknown here
   // Built only when it reads this repository: a GitRepository, or flux-system (bootstrap's or
-  // a FluxInstance's sync, Git or OCI). An ExternalArtifact or a Bucket holds other content.
+  // a FluxInstance's sync, Git or OCI). Given the source map, a source that reads a folder of
+  // this checkout (an OCI artifact CI pushes, an ExternalArtifact generated from a folder) is
+  // built there, and one that reads another repository, branch or artifact is not built.
   const sourceRef = field(object, "spec", "sourceRef");
   const sourceKind = String(field(sourceRef, "kind") ?? "GitRepository");
-  if (sourceKind !== "GitRepository" && field(sourceRef, "name") !== "flux-system") return undefined;
-  const dir = normaliseFluxPath(raw);
+  const namespace = String(field(object, "metadata", "namespace") ?? resource.namespace);
+  const reading = sources?.resolve(
+    sourceKind,
+    String(field(sourceRef, "name") ?? ""),
+    String(field(sourceRef, "namespace") ?? namespace),
+  );
+  if (reading?.reads === "foreign") return undefined;
+  if (
+    reading?.reads !== "this" &&
+    sourceKind !== "GitRepository" &&
+    field(sourceRef, "name") !== "flux-system"
+  )
+    return undefined;
+  const dir = resolveFluxPath(reading?.reads === "this" ? path.posix.join(reading.base, raw) : raw).dir;
   const absolute = path.join(root, dir);
   if (!knownDirectories.has(dir) && (!existsSync(absolute) || !statSync(absolute).isDirectory()))
     return undefined;
@@ -213,6 +242,116 @@ const disabled = (object: Record<string, unknown>) => {
 
 const decode = (value: string) => Buffer.from(value, "base64").toString("utf8");
 
+/** What substitution needs to stay inside a cluster (validate/clusters.ts). */
+export interface SubstitutionScope {
+  /** Every Flux Kustomization read from the files (several may name one path). */
+  flux: readonly FluxKustomization[];
+  /** The clusters that apply a Flux Kustomization (those of the builds holding it). */
+  clustersOfFlux: (k: FluxKustomization) => ReadonlySet<string>;
+  /** The clusters that apply an object: of its build, or of the builds of its file. */
+  clustersOf: (o: { build?: string | undefined; source?: { file: string } }) => ReadonlySet<string>;
+  /** A repository file's text, to place a substitution error at its own line. */
+  textOf?: (file: string) => string | undefined;
+}
+
+/**
+ * Where the expression that failed is written: its text (from `${` to the end of its line in the
+ * rendered object) looked up in the source file; the first `${NAME` there when the rest differs.
+ */
+export function expressionPosition(
+  rendered: string,
+  offset: number | undefined,
+  source: string | undefined,
+): { line: number; column: number } | undefined {
+  if (offset === undefined || source === undefined) return undefined;
+  const lineEnd = rendered.indexOf("\n", offset);
+  const expression = rendered.slice(offset, lineEnd < 0 ? undefined : lineEnd).trimEnd();
+  const name = /^\$\{[#]?[A-Za-z0-9_]*/.exec(expression)?.[0] ?? "${";
+  let at = source.indexOf(expression);
+  if (at < 0) at = source.indexOf(name);
+  if (at < 0) return undefined;
+  const before = source.slice(0, at);
+  const line = before.split("\n").length;
+  return { line, column: at - before.lastIndexOf("\n") };
+}
+
+type Candidate = {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  object: Record<string, unknown>;
+  build?: string | undefined;
+  source?: { file: string };
+};
+
+const meet = (a: ReadonlySet<string>, b: ReadonlySet<string>) =>
+  a.size === 0 || b.size === 0 || [...a].some((x) => b.has(x));
+
+/**
+ * Applies each Flux Kustomization's postBuild substitution to the objects its build rendered,
+ * as kustomize-controller does: substituteFrom ConfigMaps/Secrets (found among the rendered
+ * objects, in the Kustomization's namespace and, given a scope, its cluster) in order, then
+ * `substitute` on top; newlines removed. A source that is not in the repository (or its cluster),
+ * or encrypted, makes every variable it might set unknown. A path two clusters' Kustomizations
+ * name is substituted once per cluster: the copies for the other clusters are added to `built`,
+ * and `clusters` says which cluster each substituted object belongs to.
+ */
+export async function substitute(
+  built: BuiltResource[],
+  byDir: ReadonlyMap<string, FluxKustomization>,
+  findings: Finding[],
+  standalone: readonly Candidate[],
+  scope: SubstitutionScope | undefined,
+  envsubst: Substituter,
+): Promise<Map<BuiltResource, { unresolved: string[]; by: string; clusters?: ReadonlySet<string> }>> {
+  const notes = new Map<
+    BuiltResource,
+    { unresolved: string[]; by: string; clusters?: ReadonlySet<string> }
+  >();
+  const configs: Candidate[] = [...built, ...standalone].filter(
+    (b) => (b.kind === "ConfigMap" || b.kind === "Secret") && b.apiVersion === "v1",
+  );
+  const copies: BuiltResource[] = [];
+  const jobs: SubstitutionJob[] = [];
+  // The objects holding `${` by build, once (not a scan of every object per Kustomization).
+  const byBuild = new Map<string, BuiltResource[]>();
+  for (const b of built) {
+    if (b.text === undefined || disabled(b.object)) continue;
+    const list = byBuild.get(b.build) ?? [];
+    list.push(b);
+    byBuild.set(b.build, list);
+  }
+  for (const [dir, first] of byDir) {
+    const own = byBuild.get(dir) ?? [];
+    if (own.length === 0) continue;
+    // One Kustomization per cluster that applies the path (the first one for its own cluster).
+    const variants = [first];
+    for (const k of scope?.flux ?? []) {
+      if (k.dir !== dir || variants.includes(k)) continue;
+      const clusters = scope?.clustersOfFlux(k) ?? new Set();
+      if (clusters.size === 0 || variants.some((v) => meet(scope?.clustersOfFlux(v) ?? new Set(), clusters)))
+        continue;
+      variants.push(k);
+    }
+    variants.forEach((k, i) => {
+      const clusters = scope && variants.length > 1 ? scope.clustersOfFlux(k) : undefined;
+      const targets = i === 0 ? own : own.map((b) => ({ ...b }));
+      if (i > 0) copies.push(...targets);
+      jobs.push(...substituteWith(k, targets, configs, notes, clusters, scope));
+    });
+  }
+  built.push(...copies);
+  // One request for every object of the run; flux-render is started only when there is one.
+  const items = jobs.map((j) => j.item);
+  const results = items.length > 0 ? await envsubst(items) : [];
+  for (const [i, job] of jobs.entries()) {
+    const result = results[i];
+    if (result) applySubstitution(job, result, findings, notes, scope);
+  }
+  return notes;
+}
+
 /** Flux's substitution of object texts: flux-render's envsubst op (startRenderer().envsubst). */
 export type Substituter = (items: readonly EnvsubstItem[]) => Promise<EnvsubstResult[]>;
 
@@ -230,136 +369,171 @@ export function referencedVariables(text: string): Set<string> {
 }
 
 /**
- * Applies each Flux Kustomization's postBuild substitution to the objects its build rendered,
- * as kustomize-controller v1.9.0 does — by its own code: the variables are collected here
- * (substituteFrom ConfigMaps/Secrets found among the rendered objects, in the Kustomization's
- * namespace, in order, then `substitute` on top), the substitution itself is fluxcd/pkg/kustomize's
- * SubstituteVariables with fluxcd/pkg/envsubst v1.7.0 and sigs.k8s.io/yaml, run by flux-render
- * (`envsubst`, asked only when some object is substituted: one request for the whole run).
- *
- * A source that is not in the repository, or encrypted, makes the variables it might set unknown:
- * an unknown variable is given its own reference `${NAME}` as value, so the field keeps it (never
- * a guess such as the empty string) and the object is noted as unresolved. Objects labelled or
- * annotated `kustomize.toolkit.fluxcd.io/substitute: disabled` are left as they are.
+ * Where in `text` the expression Flux failed on most likely starts (flux-render's envsubst names
+ * no offset): the first unescaped `${` whose line holds no closing `}` after it, else the first.
  */
-export async function substitute(
-  built: BuiltResource[],
-  byDir: ReadonlyMap<string, FluxKustomization>,
+export function failingExpressionOffset(text: string): number | undefined {
+  let first: number | undefined;
+  for (const m of text.matchAll(/\$+\{/g)) {
+    if ((m[0].length - 1) % 2 === 0) continue;
+    const at = m.index + m[0].length - 2;
+    first ??= at;
+    const lineEnd = text.indexOf("\n", at);
+    if (!text.slice(at, lineEnd < 0 ? undefined : lineEnd).includes("}")) return at;
+  }
+  return first;
+}
+
+interface SubstitutionJob {
+  k: FluxKustomization;
+  b: BuiltResource;
+  item: EnvsubstItem;
+  unresolved: string[];
+  by: string;
+  clusters: ReadonlySet<string> | undefined;
+}
+
+function applySubstitution(
+  { k, b, unresolved, by, clusters }: SubstitutionJob,
+  result: EnvsubstResult,
   findings: Finding[],
-  standalone: readonly {
-    apiVersion: string;
-    kind: string;
-    name: string;
-    namespace: string;
-    object: Record<string, unknown>;
-  }[],
-  envsubst: Substituter,
-): Promise<Map<BuiltResource, { unresolved: string[]; by: string }>> {
-  const notes = new Map<BuiltResource, { unresolved: string[]; by: string }>();
-  const configs = [...built, ...standalone].filter(
-    (b) => (b.kind === "ConfigMap" || b.kind === "Secret") && b.apiVersion === "v1",
-  );
-  const jobs: { b: BuiltResource; k: FluxKustomization; unresolved: string[]; by: string }[] = [];
-  const items: EnvsubstItem[] = [];
-  for (const [dir, k] of byDir) {
-    if (!k.postBuild) continue;
-    const vars = new Map<string, string>();
-    // A source not in the repository may set anything; an encrypted one sets known keys only.
-    let someUnknown = false;
-    const unknownKeys = new Set<string>();
-    for (const ref of k.postBuild.substituteFrom) {
-      const found = configs.find(
-        (c) => c.kind === ref.kind && c.name === ref.name && (c.namespace || k.namespace) === k.namespace,
-      );
-      if (!found) {
-        if (!ref.optional) someUnknown = true;
-        continue;
-      }
-      const object = found.object;
-      const encrypted = object.sops !== undefined;
-      const data = (field(object, "data") ?? {}) as Record<string, unknown>;
-      const stringData = (field(object, "stringData") ?? {}) as Record<string, unknown>;
-      const entries: [string, string][] = [
-        ...Object.entries(data).map(([key, v]): [string, string] => [
-          key,
-          ref.kind === "Secret" && !encrypted && typeof v === "string" ? decode(v) : String(v),
-        ]),
-        ...(ref.kind === "Secret"
-          ? Object.entries(stringData).map(([key, v]): [string, string] => [key, String(v)])
-          : []),
-      ];
-      for (const [key, value] of entries) {
-        if (encrypted || /^ENC\[/.test(value)) {
-          vars.delete(key);
-          unknownKeys.add(key);
-        } else {
-          unknownKeys.delete(key);
-          vars.set(key, value);
-        }
+  notes: Map<BuiltResource, { unresolved: string[]; by: string; clusters?: ReadonlySet<string> }>,
+  scope: SubstitutionScope | undefined,
+): void {
+  if (result.error) {
+    const position = result.error.line
+      ? ` at line ${result.error.line}${result.error.column ? `, column ${result.error.column}` : ""} of the object as Flux substitutes it`
+      : "";
+    findings.push(
+      finding(
+        "flux/substitution",
+        {
+          file: b.origin ?? k.resource.source.file,
+          ...(expressionPosition(
+            b.text ?? "",
+            failingExpressionOffset(b.text ?? ""),
+            b.origin ? scope?.textOf?.(b.origin) : undefined,
+          ) ?? { line: 1, column: 1 }),
+        },
+        `${b.kind} ${b.name}: Flux's variable substitution fails (${result.error.message}${position}); the Kustomization ${k.name} would not apply`,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux syntax, printed as is
+        "close every ${…}, or write $${…} for a literal, or annotate the object kustomize.toolkit.fluxcd.io/substitute: disabled",
+      ),
+    );
+    return;
+  }
+  if (result.disabled || !result.object || typeof result.object !== "object") return;
+  const parsed = result.object;
+  const metadata = (parsed.metadata ?? {}) as Record<string, unknown>;
+  const annotations = (metadata.annotations ?? {}) as Record<string, unknown>;
+  delete annotations["haos-tasks.dev/build"];
+  delete annotations["config.kubernetes.io/origin"];
+  if (Object.keys(annotations).length === 0) delete metadata.annotations;
+  b.object = parsed;
+  b.name = String(field(parsed, "metadata", "name") ?? b.name);
+  b.namespace = String(field(parsed, "metadata", "namespace") ?? b.namespace);
+  if (unresolved.length > 0 || clusters) notes.set(b, { unresolved, by, ...(clusters ? { clusters } : {}) });
+}
+
+/**
+ * The variables Flux collects for `k` (substituteFrom in order, then substitute; an unknown one
+ * gets its own reference `${NAME}` as value, so its fields keep it and are noted, never guessed)
+ * and one envsubst item per object of `targets`.
+ */
+function substituteWith(
+  k: FluxKustomization,
+  targets: readonly BuiltResource[],
+  configs: readonly Candidate[],
+  notes: Map<BuiltResource, { unresolved: string[]; by: string; clusters?: ReadonlySet<string> }>,
+  clusters: ReadonlySet<string> | undefined,
+  scope: SubstitutionScope | undefined,
+): SubstitutionJob[] {
+  const note = (b: BuiltResource, unresolved: string[], by: string) =>
+    notes.set(b, { unresolved, by, ...(clusters ? { clusters } : {}) });
+  const where = at({ resource: k.resource, file: k.resource.source.file } as Subject, "/spec/postBuild");
+  if (!k.postBuild) {
+    if (clusters) for (const b of targets) note(b, [], `${where.file}:${where.line}`);
+    return [];
+  }
+  const vars = new Map<string, string>();
+  // A source not in the repository may set anything; an encrypted one sets known keys only.
+  let someUnknown = false;
+  const unknownKeys = new Set<string>();
+  const from = scope?.clustersOfFlux(k) ?? new Set<string>();
+  for (const ref of k.postBuild.substituteFrom) {
+    // Another cluster's ConfigMap of the same name is not what this cluster's Flux reads.
+    const found = configs.find(
+      (c) =>
+        c.kind === ref.kind &&
+        c.name === ref.name &&
+        (c.namespace || k.namespace) === k.namespace &&
+        (!scope || meet(scope.clustersOf(c), from)),
+    );
+    if (!found) {
+      if (!ref.optional) someUnknown = true;
+      continue;
+    }
+    const object = found.object;
+    const encrypted = object.sops !== undefined;
+    const data = (field(object, "data") ?? {}) as Record<string, unknown>;
+    const stringData = (field(object, "stringData") ?? {}) as Record<string, unknown>;
+    const entries: [string, string][] = [
+      ...Object.entries(data).map(([key, v]): [string, string] => [
+        key,
+        ref.kind === "Secret" && !encrypted && typeof v === "string" ? decode(v) : String(v),
+      ]),
+      ...(ref.kind === "Secret"
+        ? Object.entries(stringData).map(([key, v]): [string, string] => [key, String(v)])
+        : []),
+    ];
+    for (const [key, value] of entries) {
+      if (encrypted || /^ENC\[/.test(value)) {
+        vars.delete(key);
+        unknownKeys.add(key);
+      } else {
+        unknownKeys.delete(key);
+        vars.set(key, value);
       }
     }
-    for (const [key, value] of Object.entries(k.postBuild.substitute)) {
-      unknownKeys.delete(key);
-      vars.set(key, value);
-    }
-    // Flux substitutes only when it has variables (unknown sources may hold some), unless its
-    // substituteStrategy is Always.
-    const always = k.postBuild.always === true;
-    if (vars.size === 0 && !someUnknown && unknownKeys.size === 0 && !always) continue;
-    const isUnknown = (name: string) => !vars.has(name) && (someUnknown || unknownKeys.has(name));
-    const where = at({ resource: k.resource, file: k.resource.source.file } as Subject, "/spec/postBuild");
-    for (const b of built) {
-      if (b.build !== dir || b.text === undefined || disabled(b.object)) continue;
-      const unresolved = [...referencedVariables(b.text)].filter(isUnknown);
-      items.push({
+  }
+  for (const [key, value] of Object.entries(k.postBuild.substitute)) {
+    unknownKeys.delete(key);
+    vars.set(key, value);
+  }
+  // Flux substitutes only when it has variables (unknown sources may hold some), unless its
+  // substituteStrategy is Always.
+  const always = k.postBuild.always === true;
+  if (vars.size === 0 && !someUnknown && unknownKeys.size === 0 && !always) {
+    if (clusters) for (const b of targets) note(b, [], `${where.file}:${where.line}`);
+    return [];
+  }
+  const isUnknown = (name: string) => !vars.has(name) && (someUnknown || unknownKeys.has(name));
+  const jobs: SubstitutionJob[] = [];
+  for (const b of targets) {
+    if (b.text === undefined) continue;
+    const unresolved = [...referencedVariables(b.text)].filter(isUnknown);
+    jobs.push({
+      k,
+      b,
+      unresolved,
+      by: `${where.file}:${where.line}`,
+      clusters,
+      item: {
         text: b.text,
         vars: {
           ...Object.fromEntries(vars),
           ...Object.fromEntries(unresolved.map((name) => [name, `\${${name}}`])),
         },
         ...(always ? { always } : {}),
-      });
-      jobs.push({ b, k, unresolved, by: `${where.file}:${where.line}` });
-    }
+      },
+    });
   }
-  if (items.length === 0) return notes;
-  const results = await envsubst(items);
-  for (const [i, { b, k, unresolved, by }] of jobs.entries()) {
-    const result = results[i];
-    if (!result) continue;
-    if (result.error) {
-      const position = result.error.line
-        ? ` at line ${result.error.line}${result.error.column ? `, column ${result.error.column}` : ""} of the object as Flux substitutes it`
-        : "";
-      findings.push(
-        finding(
-          "flux/substitution",
-          { file: b.origin ?? k.resource.source.file, line: 1, column: 1 },
-          `${b.kind} ${b.name}: Flux's variable substitution fails (${result.error.message}${position}); the Kustomization ${k.name} would not apply`,
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux syntax, printed as is
-          "close every ${…}, or write $${…} for a literal, or annotate the object kustomize.toolkit.fluxcd.io/substitute: disabled",
-        ),
-      );
-      continue;
-    }
-    if (result.disabled || !result.object || typeof result.object !== "object") continue;
-    const parsed = result.object;
-    const metadata = (parsed.metadata ?? {}) as Record<string, unknown>;
-    const annotations = (metadata.annotations ?? {}) as Record<string, unknown>;
-    delete annotations["haos-tasks.dev/build"];
-    delete annotations["config.kubernetes.io/origin"];
-    if (Object.keys(annotations).length === 0) delete metadata.annotations;
-    b.object = parsed;
-    b.name = String(field(parsed, "metadata", "name") ?? b.name);
-    b.namespace = String(field(parsed, "metadata", "namespace") ?? b.namespace);
-    if (unresolved.length > 0) notes.set(b, { unresolved, by });
-  }
-  return notes;
+  return jobs;
 }
 
 /**
  * Objects Flux creates itself, so references to them resolve: the source and Kustomization a
- * flux-operator FluxInstance creates from `spec.sync` (named after its namespace unless
+ * flux-operator FluxInstance (or the flux-instance chart's `values.instance`) creates from its sync (named after its namespace unless
  * `sync.name`), and the ExternalArtifacts an ArtifactGenerator produces (`spec.artifacts[].name`).
  */
 export function fluxCreatedObjects(subjects: readonly Subject[]): ObjectRef[] {
@@ -369,10 +543,19 @@ export function fluxCreatedObjects(subjects: readonly Subject[]): ObjectRef[] {
     { kind: "Kustomization", name: "flux-system", namespace: "flux-system" },
   ];
   for (const s of subjects) {
-    if (isKind(s, "fluxcd.controlplane.io", "FluxInstance")) {
-      const sync = field(s.object, "spec", "sync");
+    // The flux-instance chart's HelmRelease creates the same FluxInstance from `values.instance`.
+    const instance = isKind(s, "fluxcd.controlplane.io", "FluxInstance")
+      ? { sync: field(s.object, "spec", "sync"), namespace: s.namespace }
+      : isKind(s, "helm.toolkit.fluxcd.io", "HelmRelease")
+        ? {
+            sync: field(s.object, "spec", "values", "instance", "sync"),
+            namespace: String(field(s.object, "spec", "targetNamespace") ?? s.namespace),
+          }
+        : undefined;
+    if (instance) {
+      const sync = instance.sync;
       if (!sync || typeof sync !== "object") continue;
-      const namespace = s.namespace || "flux-system";
+      const namespace = instance.namespace || "flux-system";
       const name = String(field(sync, "name") ?? namespace);
       const url = field(sync, "url");
       out.push(

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Finding } from "../findings.ts";
+import { lintSyntax } from "../lint/documents.ts";
 import { platformRules } from "../lint/platform/index.ts";
 import { at, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
@@ -37,9 +38,10 @@ import { type FetchOptions, readSchemaLock, resolveMirror, type SchemaLock } fro
 import { toolPath } from "../tools/paths.ts";
 import { type BuildStage, buildStage } from "./build-stage.ts";
 import { defaultPlatform } from "./catalog-loader.ts";
+import { crdScopes } from "./clusters.ts";
 import { configFileName, loadValidateConfig, type ValidateConfig } from "./config.ts";
 import { finalizeFindings } from "./finalize.ts";
-import { fluxCreatedObjects } from "./flux.ts";
+import { type FluxKustomization, fluxCreatedObjects, isFluxKustomization } from "./flux.ts";
 import { PlatformLookup, ruleContext } from "./platforms.ts";
 import {
   duplicateResources,
@@ -48,7 +50,8 @@ import {
   ownersOf,
   owningKustomization,
 } from "./references.ts";
-import { type CatalogLike, schemaFindings } from "./schema-stage.ts";
+import type { UnmatchedLocation } from "./schema-sources.ts";
+import { type CatalogLike, schemaFindings, unmatchedLocationFinding } from "./schema-stage.ts";
 import { builtSubjects, SourceFiles, standaloneSubject } from "./subjects.ts";
 
 export interface ValidateOptions {
@@ -79,6 +82,11 @@ export interface ValidateOptions {
    * helper, started only when the run has something to render).
    */
   startRenderer?: () => Promise<HelmRenderer & { close(): Promise<void> }>;
+  /**
+   * false: no renderer can run here (the Action without Go): HelmReleases and CozyStack apps are
+   * reported as not rendered, once, instead of failing the run.
+   */
+  render?: boolean;
   /** --api-versions: more entries for Helm's .Capabilities.APIVersions. */
   apiVersions?: readonly string[];
   /** --chart-mirror, --chart-cache, --offline (charts.mirrors and charts.cache of the config come after). */
@@ -96,34 +104,68 @@ export interface ChartFetchOptions {
 export interface ValidateResult {
   root: string;
   findings: Finding[];
-  /** Files read (in scope), kustomization files among them, builds run, objects checked. */
+  /**
+   * Files read (in scope), kustomization files (kustomization.yaml) among them, Flux
+   * Kustomizations among the objects checked, builds run, objects checked.
+   */
   stats: {
     files: number;
     kustomizations: number;
+    fluxKustomizations: number;
     builds: number;
     objects: number;
     /** HelmReleases and CozyStack apps rendered (present when the run had any). */
     render?: RenderStats;
   };
+  /** The clusters found (validate/clusters.ts): a name and the build at the top of its tree. */
+  clusters: { name: string; root: string }[];
 }
 
 function buildFailureFinding(
   failure: BuildFailure,
   workspace: Workspace,
   kustomizations: Kustomization[],
+  listed: readonly string[] = [],
+  flux?: FluxKustomization,
 ): Finding {
   const k = kustomizations.find((x) => x.dir === failure.dir);
-  const file = kustomizationFileOf(workspace, failure.dir)?.file ?? `${failure.dir}/kustomization.yaml`;
+  const own = kustomizationFileOf(workspace, failure.dir)?.file;
+  // kustomize names no file for a repeated key: the listed file whose parse has one is it.
+  const repeated = /mapping key "([^"]*)" already defined/.test(failure.message)
+    ? listed.find((f) => {
+        const source = workspace.files.get(f);
+        return source !== undefined && lintSyntax(source).some((x) => x.rule === "yaml/duplicate-key");
+      })
+    : undefined;
   const entry = k?.entries.find(
-    (e) => failure.message.includes(`'${e.entry}'`) || failure.message.includes(`/${e.entry}`),
+    (e) =>
+      failure.message.includes(`'${e.entry}'`) ||
+      failure.message.includes(`/${e.entry}`) ||
+      (repeated !== undefined && (e.path === repeated || repeated.startsWith(`${e.path}/`))),
   );
   const doc = k?.source.documents[0];
-  const pos = k && doc && entry ? pointerPosition(k.source, doc, entry.pointer) : { line: 1, column: 1 };
+  // A Flux path without a kustomization file (Flux generates one) fails at the Kustomization that
+  // names it: never at a file that does not exist.
+  const fluxAt =
+    own === undefined && flux
+      ? at({ resource: flux.resource, file: flux.resource.source.file } as Subject, "/spec/path")
+      : undefined;
+  const file = own ?? fluxAt?.file ?? `${failure.dir}/kustomization.yaml`;
+  const pos = fluxAt
+    ? { line: fluxAt.line, column: fluxAt.column }
+    : k && doc && entry
+      ? pointerPosition(k.source, doc, entry.pointer)
+      : { line: 1, column: 1 };
+  const message = repeated
+    ? `kustomize build failed: ${repeated} repeats a key (${shortenBuildMessage(failure.message.replace(/\s*\n\s*/g, " "))}): Flux applies nothing of this build; its files are checked one by one`
+    : `kustomize build failed: ${shortenBuildMessage(failure.message)}`;
   return finding(
     "build/kustomize",
     { file, ...pos },
-    `kustomize build failed: ${shortenBuildMessage(failure.message)}`,
-    "run `kubectl kustomize` on the directory and fix the reported entry",
+    message,
+    repeated
+      ? `remove or merge the repeated key in ${repeated} (see yaml/duplicate-key there)`
+      : "run `kubectl kustomize` on the directory and fix the reported entry",
   );
 }
 
@@ -270,21 +312,26 @@ async function validateWith(
     inScope(kustomizationFileOf(workspace, d)?.file),
   ).length;
   let builds = 0;
+  let fluxCount = 0;
   let renderStats: RenderStats | undefined;
+  let clusterList: { name: string; root: string }[] = [];
   const done = (objects: number): ValidateResult => ({
     root,
     findings: finalizeFindings(
-      findings.filter((f) => inScope(f.file)),
+      // The configuration's own findings (an unreadable --schema-location) concern every path given.
+      findings.filter((f) => inScope(f.file) || f.file === configFileName),
       workspace,
       config,
     ),
     stats: {
       files: scope.size,
       kustomizations: kustomizationsInScope,
+      fluxKustomizations: fluxCount,
       builds,
       objects,
       ...(renderStats ? { render: renderStats } : {}),
     },
+    clusters: clusterList,
   });
   if (options.only === "lint") {
     await lint(async () => {});
@@ -330,9 +377,21 @@ async function validateWith(
     gate.open();
     throw error;
   }
-  const { kustomizations, byDir, units, built, notes } = stage;
+  const { kustomizations, byDir, units, fluxByDir, flux, sources, clusters, built, notes } = stage;
+  builds = units.length;
   const unitOf = new Map(units.map((u) => [u.dir, u]));
-  findings.push(...built.failures.map((f) => buildFailureFinding(f, workspace, kustomizations)));
+  findings.push(
+    ...built.failures.map((f) =>
+      buildFailureFinding(
+        f,
+        workspace,
+        kustomizations,
+        unitOf.get(f.dir)?.generated?.flatMap((e) => (byDir.has(e) ? listedFiles(e, byDir) : [e])) ??
+          listedFiles(f.dir, byDir),
+        fluxByDir.get(f.dir),
+      ),
+    ),
+  );
   findings.push(...stage.findings);
 
   const files = new SourceFiles(workspace);
@@ -340,7 +399,8 @@ async function validateWith(
   built.resources.forEach((b, i) => {
     const note = notes.get(b);
     const subject = subjects[i];
-    if (note && subject) {
+    if (subject) subject.clusters = note?.clusters ?? clusters.of(b.build);
+    if (note && subject && note.unresolved.length > 0) {
       subject.unresolved = note.unresolved;
       subject.substitutedBy = note.by;
     }
@@ -352,10 +412,16 @@ async function validateWith(
   const fallback = new Set<string>();
   for (const failure of built.failures) {
     const unit = unitOf.get(failure.dir);
-    const listed = unit?.generated ?? listedFiles(failure.dir, byDir);
+    const listed =
+      unit?.generated?.flatMap((entry) => (byDir.has(entry) ? listedFiles(entry, byDir) : [entry])) ??
+      listedFiles(failure.dir, byDir);
     for (const file of listed) if (!rendered.has(file) && workspace.files.has(file)) fallback.add(file);
   }
-  const dirs = ownersOf(workspace, kustomizations);
+  const dirs = ownersOf(
+    workspace,
+    kustomizations,
+    flux.map((k) => k.dir),
+  );
   for (const [file, source] of workspace.files) {
     const base = path.posix.basename(file);
     if (knownNonResources.includes(base) || isIgnored(file, config.nonResources)) continue;
@@ -364,7 +430,18 @@ async function validateWith(
       if (owningKustomization(file, dirs) !== undefined || generated.has(file) || rendered.has(file))
         continue;
     }
-    subjects.push(...resourcesOf(source).map(standaloneSubject));
+    const looseClusters = clusters.of(path.posix.dirname(file));
+    // A file checked on its own because its build failed: the variables its Flux Kustomization
+    // would substitute are not known here (their fields stay unchecked, as for an unknown source).
+    const substitutedBy = fallback.has(file) ? substitutingKustomization(file, fluxByDir) : undefined;
+    const variables = substitutedBy ? [...new Set(source.text.match(/(?<=\$\{)[A-Za-z0-9_]+/g) ?? [])] : [];
+    subjects.push(
+      ...resourcesOf(source).map((r) => ({
+        ...standaloneSubject(r),
+        clusters: looseClusters,
+        ...(variables.length > 0 && substitutedBy ? { unresolved: variables, substitutedBy } : {}),
+      })),
+    );
     // kustomize rejects such documents in a build; a file Flux applies on its own would be
     // rejected by the cluster, so it must not pass here as "0 objects".
     for (const doc of source.documents) {
@@ -384,7 +461,18 @@ async function validateWith(
   const lock = options.lock ?? (await readSchemaLock().catch(() => undefined));
   const fetchOptions = { ...environmentFetch(), ...options.fetch };
   const startRenderer = options.startRenderer ?? startDefaultRenderer;
-  if (startRenderer && needsRender(subjects)) {
+  if (options.render === false && needsRender(subjects)) {
+    const first = subjects.find((s) => needsRender([s]));
+    if (first)
+      findings.push(
+        finding(
+          "helm/chart-unavailable",
+          at(first, "/kind"),
+          `${subjects.filter((s) => needsRender([s])).length} HelmReleases and CozyStack apps not rendered: flux-render is not installed, so what their charts render is not checked`,
+          "add actions/setup-go before this Action (it then builds flux-render), or run `npm run bootstrap -- validate`",
+        ),
+      );
+  } else if (needsRender(subjects)) {
     progress("render", "running", "HelmReleases and CozyStack apps");
     const renderer = await startRenderer();
     try {
@@ -436,8 +524,21 @@ async function validateWith(
   const kubeconformRunning = new Promise<void>((resolve) => {
     kubeconformStarted = resolve;
   });
+  // The clusters that apply a repository file (its builds', else its folder's).
+  const fileClusters = new Map<string, Set<string>>();
+  for (const b of built.resources) {
+    if (b.origin === undefined) continue;
+    const set = fileClusters.get(b.origin) ?? new Set<string>();
+    for (const c of clusters.of(b.build)) set.add(c);
+    fileClusters.set(b.origin, set);
+  }
+  const clustersOfFile = (file: string): ReadonlySet<string> =>
+    fileClusters.get(file) ?? clusters.of(path.posix.dirname(file));
   const schemaStage = async (): Promise<Finding[]> => {
     const schema: Finding[] = [];
+    // A location is said to resolve nothing only when no schema group's kinds found anything there.
+    const answered = new Set<string>();
+    const unmatched = new Map<string, UnmatchedLocation>();
     if (options.loadCatalog) {
       for (const [platform, group] of bySchemaSet) {
         progress("schemas", "running", `kubeconform over ${group.length} objects`);
@@ -460,30 +561,52 @@ async function validateWith(
           continue;
         }
         const declared = platform ?? (await defaultPlatform().catch(() => undefined));
-        schema.push(
-          ...(await schemaFindings(group.map(withoutSopsMetadata), catalog, config, {
-            kubeconform: options.kubeconform ?? toolPath("kubeconform"),
-            strict: options.strict ?? false,
-            positions: config.positions,
-            onKubeconformStart: kubeconformStarted,
-            sources: {
-              root,
-              crdFiles: await globFiles(root, config.schemas.crds, config.ignore),
-              locations: [...(options.schemaLocations ?? []), ...config.schemas.locations],
-              ...((options.catalog ?? config.schemas.catalog)
-                ? { clusterCatalog: path.resolve(root, options.catalog ?? config.schemas.catalog ?? "") }
-                : {}),
-              kubernetesVersion: kubernetesVersion ?? declared?.versions.kubernetes ?? "master",
+        // A repository CRD wins in the clusters that apply it: objects of another cluster are
+        // checked in a run of their own, without it (one run when every cluster sees the same).
+        const crdFiles = [
+          ...new Set([
+            ...(await globFiles(root, config.schemas.crds, config.ignore)),
+            ...repositoryCrdFiles(workspace),
+          ]),
+        ];
+        for (const part of crdScopes(group, crdFiles, (file) => clustersOfFile(path.relative(root, file)))) {
+          schema.push(
+            ...(await schemaFindings(part.subjects.map(withoutSopsMetadata), catalog, config, {
+              kubeconform: options.kubeconform ?? toolPath("kubeconform"),
               strict: options.strict ?? false,
-              reader: new LocationReader({
-                cacheDir: path.join(path.dirname(cacheDirs().catalogRoot), "locations"),
-                ...(options.fetchLocation ? { fetch: options.fetchLocation } : {}),
-              }),
-            },
-          })),
-        );
+              positions: config.positions,
+              onKubeconformStart: kubeconformStarted,
+              onLocations: (yes, no) => {
+                for (const l of yes) answered.add(l);
+                for (const miss of no) {
+                  const known = unmatched.get(miss.location);
+                  unmatched.set(
+                    miss.location,
+                    known ? { ...known, asked: [...known.asked, ...miss.asked] } : miss,
+                  );
+                }
+              },
+              sources: {
+                root,
+                crdFiles: part.crdFiles,
+                locations: [...(options.schemaLocations ?? []), ...config.schemas.locations],
+                ...((options.catalog ?? config.schemas.catalog)
+                  ? { clusterCatalog: path.resolve(root, options.catalog ?? config.schemas.catalog ?? "") }
+                  : {}),
+                kubernetesVersion: kubernetesVersion ?? declared?.versions.kubernetes ?? "master",
+                strict: options.strict ?? false,
+                reader: new LocationReader({
+                  cacheDir: path.join(path.dirname(cacheDirs().catalogRoot), "locations"),
+                  ...(options.fetchLocation ? { fetch: options.fetchLocation } : {}),
+                }),
+              },
+            })),
+          );
+        }
       }
     }
+    for (const [location, miss] of unmatched)
+      if (!answered.has(location)) schema.push(unmatchedLocationFinding(miss, root));
     return schema;
   };
   const schemaChecks = schemaStage();
@@ -497,8 +620,8 @@ async function validateWith(
   findings.push(...kustomizationReferences(workspace, kustomizations, config, dirs));
   const elsewhere = fluxCreatedObjects(subjects);
   const referenceFindings = [
-    ...fluxReferences(subjects, root, config, elsewhere),
-    ...duplicateResources(subjects),
+    ...fluxReferences(subjects, root, config, elsewhere, clusters, sources),
+    ...duplicateResources(subjects, clusters),
   ];
   progress("rules", "running", "platform rules");
   const context = await ruleContext(subjects, platforms, lock, fetchOptions);
@@ -521,8 +644,27 @@ async function validateWith(
       ),
     );
   }
+  fluxCount = new Set(
+    checked.filter(isFluxKustomization).map((s) => `${s.file}\u0000${s.namespace}/${s.name}`),
+  ).size;
+  clusterList = clusters.list.map((c) => ({ name: c.name, root: c.root }));
   progress("validate", "succeeded", `${checked.length} objects`);
   return done(checked.length);
+}
+
+/** The postBuild (`file:line`) of the Flux Kustomization whose path holds a file, if it substitutes. */
+function substitutingKustomization(
+  file: string,
+  fluxByDir: ReadonlyMap<string, FluxKustomization>,
+): string | undefined {
+  for (let dir = path.posix.dirname(file); ; dir = path.posix.dirname(dir)) {
+    const k = fluxByDir.get(dir);
+    if (k?.postBuild) {
+      const where = at({ resource: k.resource, file: k.resource.source.file } as Subject, "/spec/postBuild");
+      return `${where.file}:${where.line}`;
+    }
+    if (dir === "." || dir === "/" || dir === "") return undefined;
+  }
 }
 
 /**
@@ -559,6 +701,24 @@ async function groupByPlatform(
     groups.set(platform, list);
   }
   return groups;
+}
+
+/**
+ * CRD files anywhere in the repository (besides schemas.crds): the definitions its clusters run
+ * win over the catalog's for the same group, kind and version. Absolute paths.
+ */
+function repositoryCrdFiles(workspace: Workspace): string[] {
+  const out: string[] = [];
+  for (const [file, source] of workspace.files) {
+    if (!source.text.includes("CustomResourceDefinition")) continue;
+    if (
+      resourcesOf(source).some(
+        (r) => r.kind === "CustomResourceDefinition" && apiGroup(r.apiVersion) === "apiextensions.k8s.io",
+      )
+    )
+      out.push(path.join(workspace.root, file));
+  }
+  return out;
 }
 
 /** Repo-relative globs → absolute files (for schemas.crds). */

@@ -16,8 +16,10 @@ import {
   type Workspace,
 } from "../manifests/workspace.ts";
 import { pointerPosition } from "../manifests/yaml-source.ts";
+import { type Clusters, findClusters, sameCluster } from "./clusters.ts";
 import type { ValidateConfig } from "./config.ts";
-import { isFluxKustomization, mayHoldFluxKustomization } from "./flux.ts";
+import { isFluxKustomization, mayHoldFluxKustomization, resolveFluxPath } from "./flux.ts";
+import type { SourceMap, SourceReading } from "./sources.ts";
 
 /** Where files belong: kustomization directories, and the directories Flux Kustomizations build. */
 export interface Owners {
@@ -28,8 +30,13 @@ export interface Owners {
 }
 
 /** The owners of the workspace's files, for {@link owningKustomization}. */
-export function ownersOf(workspace: Workspace, kustomizations: readonly Kustomization[]): Owners {
-  const fluxPaths = new Set<string>();
+export function ownersOf(
+  workspace: Workspace,
+  kustomizations: readonly Kustomization[],
+  /** Flux paths already resolved against their source (a folder an OCI artifact is pushed from). */
+  resolved: Iterable<string> = [],
+): Owners {
+  const fluxPaths = new Set<string>(resolved);
   for (const source of workspace.files.values()) {
     // Only a file whose text can hold one is parsed: this runs while kubeconform waits to start.
     if (!mayHoldFluxKustomization(source.text)) continue;
@@ -245,17 +252,71 @@ function readsThisRepository(
   return url !== undefined && repositoryKey(source.url) === repositoryKey(url);
 }
 
-function fluxPathFinding(kustomization: Subject, root: string): Finding | undefined {
+function fluxPathFinding(kustomization: Subject, root: string, base = "."): Finding | undefined {
   const specPath = field(kustomization.object, "spec", "path");
-  if (typeof specPath !== "string") return undefined;
-  const absolute = path.join(root, normaliseFluxPath(specPath));
+  if (typeof specPath !== "string" || specPath.includes("${")) return undefined;
+  const resolved = resolveFluxPath(specPath);
+  if (resolved.escapes)
+    return finding(
+      "references/flux-path",
+      at(kustomization, "/spec/path"),
+      `spec.path '${specPath}' leaves the source root: Flux resolves it inside it, as '${resolved.dir}'`,
+      "give the path from the repository root (e.g. ./apps/my-app), without `..` above it",
+    );
+  const absolute = path.join(root, base, resolved.dir);
   if (existsSync(absolute) && statSync(absolute).isDirectory()) return undefined;
   return finding(
     "references/flux-path",
     at(kustomization, "/spec/path"),
-    `spec.path '${specPath}' is not a directory of the repository`,
-    `give the path from the repository root (e.g. ./apps/my-app); ${thisRepositoryRule}`,
+    base === "."
+      ? `spec.path '${specPath}' is not a directory of the repository`
+      : `spec.path '${specPath}' is not a directory of ${base}, the folder of this repository its source holds`,
+    base === "."
+      ? `give the path from the repository root (e.g. ./apps/my-app); ${thisRepositoryRule}`
+      : `give the path inside the artifact (relative to ${base})`,
   );
+}
+
+/** One info per source that is not this checkout, naming the Kustomizations left unchecked. */
+function foreignSourceFindings(subjects: readonly Subject[], sources: SourceMap): Finding[] {
+  const bySource = new Map<
+    string,
+    { reading: SourceReading & { reads: "foreign" }; ref: string; users: Subject[] }
+  >();
+  const seen = new Set<string>();
+  for (const s of subjects) {
+    if (!isKind(s, "kustomize.toolkit.fluxcd.io", "Kustomization")) continue;
+    const id = `${s.file}\u0000${s.namespace}/${s.name}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const sourceRef = field(s.object, "spec", "sourceRef");
+    const kind = String(field(sourceRef, "kind") ?? "GitRepository");
+    const name = String(field(sourceRef, "name") ?? "");
+    const namespace = String(field(sourceRef, "namespace") ?? s.namespace);
+    const reading = sources.resolve(kind, name, namespace);
+    if (reading.reads !== "foreign") continue;
+    const key = `${kind}/${namespace || "flux-system"}/${name}`;
+    const entry = bySource.get(key) ?? {
+      reading,
+      ref: `${kind} ${namespace ? `${namespace}/` : ""}${name}`,
+      users: [],
+    };
+    entry.users.push(s);
+    bySource.set(key, entry);
+  }
+  return [...bySource.values()].map(({ reading, ref, users }) => {
+    const d = reading.declaration;
+    const where = d
+      ? at({ resource: d.resource, file: d.resource.source.file } as Subject, d.pointer)
+      : at(users[0] as Subject, "/spec/sourceRef");
+    const list = users.map((u) => `${u.name} (${String(field(u.object, "spec", "path") ?? ".")})`).join(", ");
+    return finding(
+      "flux/foreign-source",
+      where,
+      `${ref}: ${reading.why}; not built or checked here: Kustomization${users.length === 1 ? "" : "s"} ${list}`,
+      "validate that repository or artifact where it is built; if it is this repository, push it from a folder here (`flux push artifact … --path=<folder>` in CI) or point the source at this repository's url and branch",
+    );
+  });
 }
 
 /**
@@ -267,19 +328,26 @@ export function fluxReferences(
   root: string,
   config: ValidateConfig,
   elsewhere: readonly ObjectRef[] = [],
+  clusters?: Clusters,
+  sources?: SourceMap,
 ): Finding[] {
-  const findings: Finding[] = [];
+  const findings: Finding[] = sources ? foreignSourceFindings(subjects, sources) : [];
   // Namespaces of every known object by kind and name: one lookup per reference instead of a scan
   // of every object (500 Flux Kustomizations × 5,500 objects was seconds).
-  const known = new Map<string, string[]>();
-  for (const o of [...subjects, ...elsewhere, ...config.external]) {
+  const known = new Map<string, { namespace: string; clusters: ReadonlySet<string> }[]>();
+  const add = (o: ObjectRef, clusters: ReadonlySet<string>) => {
     const key = `${o.kind}\u0000${o.name}`;
     const list = known.get(key) ?? [];
-    list.push(o.namespace);
+    list.push({ namespace: o.namespace, clusters });
     known.set(key, list);
-  }
-  const defined = (kind: string, name: string, namespace: string) =>
-    (known.get(`${kind}\u0000${name}`) ?? []).some((ns) => !namespace || !ns || ns === namespace);
+  };
+  for (const s of subjects) add(s, clustersOf(s, clusters));
+  for (const o of [...elsewhere, ...config.external]) add(o, new Set());
+  // A reference resolves inside the cluster that applies it: another cluster's object is not there.
+  const defined = (kind: string, name: string, namespace: string, from: ReadonlySet<string>) =>
+    (known.get(`${kind}\u0000${name}`) ?? []).some(
+      (o) => (!namespace || !o.namespace || o.namespace === namespace) && sameCluster(o.clusters, from),
+    );
   const gitRepositories = [
     ...subjects
       .filter((s) => isKind(s, "source.toolkit.fluxcd.io", "GitRepository"))
@@ -296,21 +364,35 @@ export function fluxReferences(
     return remote.url;
   };
   for (const subject of subjects) {
-    if (
-      isKind(subject, "kustomize.toolkit.fluxcd.io", "Kustomization") &&
-      readsThisRepository(subject, gitRepositories, origin)
-    ) {
-      const found = fluxPathFinding(subject, root);
+    if (isKind(subject, "kustomize.toolkit.fluxcd.io", "Kustomization")) {
+      const sourceRef = field(subject.object, "spec", "sourceRef");
+      const reading = sources?.resolve(
+        String(field(sourceRef, "kind") ?? "GitRepository"),
+        String(field(sourceRef, "name") ?? ""),
+        String(field(sourceRef, "namespace") ?? subject.namespace),
+      );
+      const base = sources ? (reading?.reads === "this" ? reading.base : undefined) : undefined;
+      const found =
+        base !== undefined
+          ? fluxPathFinding(subject, root, base)
+          : !sources && readsThisRepository(subject, gitRepositories, origin)
+            ? fluxPathFinding(subject, root)
+            : undefined;
       if (found) findings.push(found);
     }
     for (const ref of refsOf(subject)) {
-      if (defined(ref.kind, ref.name, ref.namespace)) continue;
+      if (defined(ref.kind, ref.name, ref.namespace, clustersOf(subject, clusters))) continue;
       const what = `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
+      const own = clustersOf(subject, clusters);
+      // Defined, but only where another cluster applies it.
+      const elsewhereOnly = own.size > 0 && defined(ref.kind, ref.name, ref.namespace, new Set());
       findings.push(
         finding(
           ref.rule,
           at(subject, ref.pointer),
-          `${what} is not defined in the repository`,
+          elsewhereOnly
+            ? `${what} is not defined in cluster ${[...own].join(", ")}, only in another cluster of the repository`
+            : `${what} is not defined in the repository`,
           `fix the name, add the ${ref.kind}, or declare it under validate.external in .haos-tasks.yaml (with a reason)`,
         ),
       );
@@ -324,64 +406,27 @@ function unitOf(s: Subject): string {
   return s.build === undefined ? `file:${path.posix.dirname(s.file)}` : `build:${s.build}`;
 }
 
-/**
- * How two definitions of one object collide: `same` when one unit applies both, `across` when a
- * build is involved, undefined for standalone files of different directories (a multi-cluster
- * layout: clusters/production and clusters/staging are applied to different clusters).
- */
-function collision(
-  a: Subject,
-  b: Subject,
-  clusterOf?: (build: string) => string | undefined,
-): "same" | "across" | undefined {
-  if (unitOf(a) === unitOf(b)) return "same";
-  // Builds reached from different cluster roots (clusters/production, clusters/staging) are
-  // applied to different clusters: the same object in both is the multi-cluster layout.
-  if (
-    clusterOf &&
-    a.build !== undefined &&
-    b.build !== undefined &&
-    clusterOf(a.build) !== undefined &&
-    clusterOf(b.build) !== undefined &&
-    clusterOf(a.build) !== clusterOf(b.build)
-  )
-    return undefined;
-  return a.build === undefined && b.build === undefined ? undefined : "across";
+/** The clusters that apply a subject: its own (a per-cluster copy), else its build's. */
+function clustersOf(s: Subject, clusters?: Clusters): ReadonlySet<string> {
+  return s.clusters ?? clusters?.of(s.build) ?? new Set();
 }
 
 /**
- * The cluster root of each build: follow the Flux Kustomization that names a build's path back to
- * the build holding that Kustomization, until a build no other build's Kustomization reaches
- * (flux-system's own path, typically clusters/<name>).
+ * How two definitions of one object collide: `same` when one unit applies both, `across` when a
+ * build is involved, undefined when different clusters apply them (kubernetes/main and
+ * kubernetes/utility, clusters/production and clusters/staging), or for standalone files of
+ * different directories (a multi-cluster layout no Flux Kustomization in the repository names).
  */
-export function clusterRoots(subjects: readonly Subject[]): (build: string) => string | undefined {
-  const parent = new Map<string, string>();
-  // Builds holding the Kustomization that applies their own path: flux bootstrap's cluster root.
-  const roots = new Set<string>();
-  for (const s of subjects) {
-    if (!isKind(s, "kustomize.toolkit.fluxcd.io", "Kustomization") || s.build === undefined) continue;
-    const specPath = field(s.object, "spec", "path");
-    if (typeof specPath !== "string") continue;
-    const target = normaliseFluxPath(specPath);
-    if (target === s.build) roots.add(target);
-    else if (!parent.has(target)) parent.set(target, s.build);
-  }
-  return (build) => {
-    const seen = new Set<string>();
-    let current = build;
-    while (parent.has(current) && !seen.has(current)) {
-      seen.add(current);
-      current = parent.get(current) as string;
-    }
-    // A build no cluster root reaches could be applied anywhere: no cluster to tell apart.
-    return roots.has(current) ? current : undefined;
-  };
+function collision(a: Subject, b: Subject, clusters?: Clusters): "same" | "across" | undefined {
+  if (!sameCluster(clustersOf(a, clusters), clustersOf(b, clusters))) return undefined;
+  if (unitOf(a) === unitOf(b)) return "same";
+  return a.build === undefined && b.build === undefined ? undefined : "across";
 }
 
 /** Two objects the cluster would see as one: the same group, kind, namespace and name. */
 export function duplicateResources(
   subjects: readonly Subject[],
-  clusterOf: (build: string) => string | undefined = clusterRoots(subjects),
+  clusters: Clusters = findClusters(subjects, new Set(subjects.flatMap((s) => (s.build ? [s.build] : [])))),
 ): Finding[] {
   const findings: Finding[] = [];
   const seen = new Map<string, Subject[]>();
@@ -392,17 +437,17 @@ export function duplicateResources(
     seen.set(key, [...earlier, s]);
     // A collision within one unit is certain; report it before a cross-build one.
     const first =
-      earlier.find((e) => collision(e, s, clusterOf) === "same") ??
-      earlier.find((e) => collision(e, s, clusterOf) === "across");
+      earlier.find((e) => collision(e, s, clusters) === "same") ??
+      earlier.find((e) => collision(e, s, clusters) === "across");
     if (!first) continue;
     const firstAt = at(first, "/metadata/name");
-    const sameBuild = collision(first, s, clusterOf) === "same";
+    const sameBuild = collision(first, s, clusters) === "same";
     findings.push({
       ...finding(
         "references/duplicate-resource",
         at(s, "/metadata/name"),
         `${s.kind} ${s.namespace ? `${s.namespace}/` : ""}${s.name} is also defined at ${firstAt.file}:${firstAt.line}${sameBuild ? "" : ` (applied by ${first.build ?? "a standalone file"} and ${s.build ?? "a standalone file"})`}`,
-        "keep one definition; if both builds target different clusters, ignore one path in .haos-tasks.yaml",
+        "keep one definition; if the two builds belong to different clusters, give each cluster its own flux-system (or FluxInstance) sync so validate tells them apart, or ignore one path in .haos-tasks.yaml",
       ),
       ...(sameBuild ? {} : { severity: "warning" as const }),
     });

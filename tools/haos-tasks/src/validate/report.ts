@@ -43,7 +43,12 @@ export function renderValidateText(
 /** validate's JSON report: stats, counts (total and per rule), findings; or the error that stopped it. */
 export function renderValidateJson(
   findings: readonly Finding[],
-  extra: { root?: string; stats?: object; error?: { message: string; hint?: string } },
+  extra: {
+    root?: string;
+    stats?: object;
+    clusters?: readonly { name: string; root: string }[];
+    error?: { message: string; hint?: string };
+  },
 ): string {
   const sorted = sortFindings(findings);
   const rules = Object.fromEntries(countByRule(sorted));

@@ -1,10 +1,11 @@
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { readCatalogIndex, schemaFile, schemaLocation } from "../schemas/catalog-dir.ts";
 import { convertCrd, isCrd } from "../schemas/convert/crd.ts";
 import { isRecord, type JsonSchema, kindKey } from "../schemas/convert/types.ts";
-import { type LocationReader, normaliseLocation } from "../schemas/locations.ts";
+import { isUrl, type LocationReader, normaliseLocation } from "../schemas/locations.ts";
 import { strictSchema } from "../schemas/strict.ts";
 
 /**
@@ -24,6 +25,8 @@ export interface SchemaSourceOptions {
   /** Close the open root of external schemas (they leave misspelt top-level keys passing). */
   strict: boolean;
   reader: LocationReader;
+  /** Kinds the pinned catalog has: only a repository CRD overrides them, no location is asked. */
+  catalogKinds?: ReadonlyMap<string, string>;
 }
 
 export interface ExternalSchemas {
@@ -35,6 +38,39 @@ export interface ExternalSchemas {
   closedRoots: string[];
   /** Locations that could not be read at all (e.g. no network), once each. */
   failures: { location: string; reason: string }[];
+  /** Locations asked for kinds that answered none of them, and why that may be (a misconfiguration). */
+  unmatched: UnmatchedLocation[];
+  /** Locations that answered at least one kind. */
+  answered: string[];
+}
+
+export interface UnmatchedLocation {
+  location: string;
+  asked: string[];
+  reason?: string;
+}
+
+/**
+ * Why a local location may answer nothing: its folder does not exist, or it is a folder given
+ * without a `{{…}}` template, which kubeconform (and validate) read as the
+ * `<version>-standalone/<kind>.json` layout — while the catalog inside is laid out differently.
+ */
+export function locationProblem(location: string, root: string): string | undefined {
+  if (location === "default" || isUrl(location)) return undefined;
+  const templated = location.includes("{{");
+  // The folder part: up to the last `/` before the first template variable.
+  const folder = path.resolve(
+    root,
+    templated ? path.dirname(`${location.slice(0, location.indexOf("{{"))}x`) : location,
+  );
+  if (!existsSync(folder)) return `the folder ${folder} does not exist`;
+  if (templated || location.endsWith("json") || !statSync(folder).isDirectory()) return undefined;
+  const groups = readdirSync(folder, { withFileTypes: true }).some(
+    (e) => e.isDirectory() && e.name.includes("."),
+  );
+  return groups
+    ? `a folder without a {{…}} template is read as <version>-standalone/<kind>.json; this one holds API groups: give ${location.replace(/\/+$/, "")}/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json`
+    : "a folder without a {{…}} template is read as <version>-standalone[-strict]/<kind>-<group>-<version>.json, which it does not hold";
 }
 
 const splitGvk = (gvk: string): { apiVersion: string; kind: string } => {
@@ -103,6 +139,8 @@ export async function resolveExternalSchemas(
     sourceOf: new Map(),
     closedRoots: [],
     failures: [],
+    unmatched: [],
+    answered: [],
   };
   if (missing.length === 0) return result;
   const write = async (gvk: string, schema: JsonSchema | string, from: string) => {
@@ -115,12 +153,15 @@ export async function resolveExternalSchemas(
   const crds = options.crdFiles.length > 0 ? await crdSchemas(options.crdFiles) : new Map();
   const cluster = options.clusterCatalog ? await readCatalogIndex(options.clusterCatalog) : undefined;
   const failed = new Set<string>();
+  const asked = new Map<string, string[]>();
+  const answered = new Set<string>();
   for (const gvk of missing) {
     const crd = crds.get(gvk);
     if (crd) {
       await write(gvk, crd.schema, path.relative(options.root, crd.file));
       continue;
     }
+    if (options.catalogKinds?.has(gvk)) continue;
     let found = false;
     for (const location of options.locations) {
       if (failed.has(location)) continue;
@@ -134,7 +175,9 @@ export async function resolveExternalSchemas(
         result.failures.push({ location: normaliseLocation(location), reason: lookup.failure });
         continue;
       }
+      asked.set(location, [...(asked.get(location) ?? []), gvk]);
       if (lookup.text === undefined) continue;
+      answered.add(location);
       let schema: JsonSchema | string = lookup.text;
       if (options.strict) {
         try {
@@ -159,6 +202,12 @@ export async function resolveExternalSchemas(
         options.clusterCatalog,
       );
     }
+  }
+  result.answered = [...answered];
+  for (const [location, kinds] of asked) {
+    if (answered.has(location) || failed.has(location)) continue;
+    const reason = locationProblem(location, options.root);
+    result.unmatched.push({ location, asked: kinds, ...(reason ? { reason } : {}) });
   }
   return result;
 }

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -12,7 +13,11 @@ import {
   type ValidateConfig,
 } from "./config.ts";
 import { runKubeconform, type SchemaInput } from "./kubeconform.ts";
-import { resolveExternalSchemas, type SchemaSourceOptions } from "./schema-sources.ts";
+import {
+  resolveExternalSchemas,
+  type SchemaSourceOptions,
+  type UnmatchedLocation,
+} from "./schema-sources.ts";
 
 /** The part of the schema catalog validate needs (src/schemas/catalog.ts provides it). */
 export interface CatalogLike {
@@ -32,6 +37,38 @@ export interface SchemaStageOptions {
   positions?: readonly ConfigPosition[];
   /** Called once kubeconform has started (not at all when nothing needs a schema check). */
   onKubeconformStart?: () => void;
+  /**
+   * Given, locations are handed here instead of reported (a run with several schema groups says
+   * a location resolved nothing only when it resolved nothing in all of them).
+   */
+  onLocations?: (answered: readonly string[], unmatched: readonly UnmatchedLocation[]) => void;
+}
+
+/**
+ * Where a location is written: its line in .haos-tasks.yaml (schemas.locations), else nowhere in
+ * the repository (a --schema-location flag): no file, never a file that does not exist.
+ */
+function locationAnchor(location: string, root: string): { file?: string; line?: number; column?: number } {
+  const file = path.join(root, configFileName);
+  if (!existsSync(file)) return {};
+  const lines = readFileSync(file, "utf8").split("\n");
+  const index = lines.findIndex((l) => l.includes(location));
+  return index < 0
+    ? {}
+    : { file: configFileName, line: index + 1, column: (lines[index]?.indexOf(location) ?? 0) + 1 };
+}
+
+/** The schema/source warning for a location that answered none of the kinds asked of it. */
+export function unmatchedLocationFinding(miss: UnmatchedLocation, root: string): Finding {
+  const kinds = miss.asked.slice(0, 3).join(", ") + (miss.asked.length > 3 ? ", …" : "");
+  return finding(
+    "schema/source",
+    locationAnchor(miss.location, root),
+    `schema location ${miss.location} resolved none of the ${miss.asked.length} kinds asked of it (${kinds})${miss.reason ? `: ${miss.reason}` : ""}`,
+    miss.reason
+      ? "fix the --schema-location (or schemas.locations) value"
+      : "check the location's layout against a kind it should have (e.g. open the file the template names), or drop the location",
+  );
 }
 
 /** What the catalog users point kubeconform at; printed in the fix of a missing schema. */
@@ -100,6 +137,25 @@ function valueAt(object: unknown, pointer: string): unknown {
   return node;
 }
 
+/**
+ * flux-operator extends notification-controller's CRDs it installs: Alert event sources and
+ * Receiver resources may name its kinds too, which Flux's own published schemas do not list.
+ */
+const fluxOperatorKinds = new Set(["FluxInstance", "FluxReport", "ResourceSet", "ResourceSetInputProvider"]);
+
+function fluxOperatorKind(subject: Subject, pointer: string): boolean {
+  if (apiGroup(subject.apiVersion) !== "notification.toolkit.fluxcd.io") return false;
+  const path =
+    subject.kind === "Alert"
+      ? /^\/spec\/eventSources\/\d+\/kind$/
+      : subject.kind === "Receiver"
+        ? /^\/spec\/resources\/\d+\/kind$/
+        : undefined;
+  if (!path?.test(pointer)) return false;
+  const value = valueAt(subject.object, pointer);
+  return typeof value === "string" && fluxOperatorKinds.has(value);
+}
+
 /** Whether a value (or anything below it) still holds `${NAME…` of an unresolved variable. */
 function holdsUnresolved(value: unknown, names: readonly string[]): string | undefined {
   if (typeof value === "string")
@@ -125,11 +181,18 @@ export async function schemaFindings(
   options: SchemaStageOptions,
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const candidates = [...new Set(subjects.map(gvkOf))].filter((gvk) => !catalog.kinds.has(gvk));
+  // With CRD files in the repository, the catalog's kinds are asked of them too: the CRD the
+  // repository ships (a fork's, a newer one) is the one its cluster runs, and wins.
+  const withCrds = (options.sources?.crdFiles.length ?? 0) > 0;
+  const candidates = [...new Set(subjects.map(gvkOf))].filter((gvk) => withCrds || !catalog.kinds.has(gvk));
   const tmp = await mkdtemp(path.join(os.tmpdir(), "haos-tasks-schemas-"));
   try {
     const external = options.sources
-      ? await resolveExternalSchemas(candidates, tmp, { ...options.sources, strict: options.strict ?? false })
+      ? await resolveExternalSchemas(candidates, tmp, {
+          ...options.sources,
+          strict: options.strict ?? false,
+          catalogKinds: catalog.kinds,
+        })
       : undefined;
     for (const failure of external?.failures ?? []) {
       findings.push(
@@ -141,6 +204,12 @@ export async function schemaFindings(
         ),
       );
     }
+    // A location that answers nothing is said: a missing folder or a folder given without its
+    // template otherwise changes nothing, silently.
+    if (options.onLocations) options.onLocations(external?.answered ?? [], external?.unmatched ?? []);
+    else
+      for (const miss of external?.unmatched ?? [])
+        findings.push(unmatchedLocationFinding(miss, options.sources?.root ?? "."));
     if (external && external.closedRoots.length > 0) {
       findings.push(
         finding(
@@ -196,9 +265,10 @@ export async function schemaFindings(
         ),
       );
     });
+    // The external folder first: it holds the catalog's kinds only where a repository CRD overrides them.
     const locations = [
-      catalog.location,
       ...(external && external.sourceOf.size > 0 ? [external.location] : []),
+      catalog.location,
     ];
     const results = await runKubeconform(inputs, {
       kubeconform: options.kubeconform,
@@ -218,6 +288,7 @@ export async function schemaFindings(
         continue;
       }
       for (const error of result.errors) {
+        if (fluxOperatorKind(subject, error.pointer)) continue;
         // A field that still holds a variable Flux resolves from outside the repository cannot be
         // judged offline: it stays unchecked (one info per object), never a false error.
         const unresolved = subject.unresolved?.length

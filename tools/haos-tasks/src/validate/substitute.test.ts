@@ -157,11 +157,11 @@ describe("substitute(): Flux's postBuild substitution through flux-render", () =
     expect(object("kept")?.object.data).toEqual({ a: "${A}", b: "${UNCLOSED" });
   });
 
-  it("reports a substitution Flux fails as flux/substitution at the object's file", async () => {
+  it("reports a substitution Flux fails as flux/substitution at the line and column of the expression", async () => {
     const root = repo({ substitute: { A: "a" } }, { "bad.yaml": configMap("bad", "  b: ${UNCLOSED\n") });
     const { result } = await stage(root);
     expect(result.findings.map((f) => [f.rule, f.file, f.line, f.column])).toEqual([
-      ["flux/substitution", "apps/app/bad.yaml", 1, 1],
+      ["flux/substitution", "apps/app/bad.yaml", 6, 6],
     ]);
     expect(result.findings[0]?.message).toContain("ConfigMap bad: Flux's variable substitution fails");
   });

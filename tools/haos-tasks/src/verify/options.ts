@@ -68,10 +68,18 @@ export function renameSettings(text: string, names: SettingNames): string {
   );
 }
 
+/**
+ * The longest duration a setting takes: Node's timers hold 2^31-1 ms (about 24.8 days) and fire at
+ * once for anything longer, so `--timeout 597h` ended the run immediately ("deadline (0s)").
+ */
+export const maxDurationMs = 2 ** 31 - 1;
+
 function duration(setting: VerifySettingName, value: string): number {
   const ms = parseDuration(value);
   if (ms === undefined || ms <= 0)
     throw new VerifySettingError(setting, `must be a duration like 30m, 90s or 1h30m (got '${value}')`);
+  if (ms > maxDurationMs)
+    throw new VerifySettingError(setting, `must be at most 596h (24 days; got '${value}')`);
   return ms;
 }
 

@@ -120,8 +120,17 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   checkAppFolder(options.appDir, options.repoRoot);
   const platform = await loadPlatform(options.appDir, options.repoRoot);
   const targets = await resolveTargets(options.appDir, options.repoRoot, platform);
+  // No request may wait longer than the API may be unreachable: a server that accepts and stays
+  // silent is unreachable after --unreachable-after, not after the 15 s answer timeout twice.
+  const unreachableAfterMs = options.view?.unreachableAfterMs;
   const client = new KubeClient(
     typeof options.kubeConfig === "function" ? options.kubeConfig() : options.kubeConfig,
+    unreachableAfterMs === undefined
+      ? {}
+      : {
+          requestTimeoutMs: Math.min(15_000, unreachableAfterMs),
+          connectTimeoutMs: Math.min(10_000, unreachableAfterMs),
+        },
   );
   // Connect, TLS and answer timeouts of every request (watches too) are cut to the deadline.
   client.setDeadline(started + options.timeoutMs + deadlineGraceMs);

@@ -89,7 +89,8 @@ describe("the Action's version-bump and release commands (dist/index.js)", () =>
     expect(release.code).toBe(1);
     expect(release.masked).toEqual(["ghs_wrongToken0000"]);
     expect(release.errors.join("\n")).toMatch(/fix: /);
-    expect(release.outputs["release-created"]).toBeUndefined();
+    // Outputs are set on every exit (README): nothing was published.
+    expect(release.outputs["release-created"]).toBe("false");
     expect(f.github.releases).toHaveLength(0);
   });
 });

@@ -407,3 +407,39 @@ describe("release apply --format json", () => {
     expect(stderr).toContain("error: origin already has tag haos-enigma-v1.1.0");
   });
 });
+
+describe("issue 25: draft and skipGithubRelease per component, through apply", () => {
+  async function withPolicy(lines: Record<string, string>): Promise<ReleaseFixture> {
+    const f = await setup();
+    let config = await readFile(path.join(f.repo.dir, ".haos-tasks.yaml"), "utf8");
+    for (const [after, line] of Object.entries(lines)) config = config.replace(after, `${after}\n${line}`);
+    await f.repo.commit("chore: release policy", { ".haos-tasks.yaml": config });
+    return f;
+  }
+
+  it("draft: the release is created and left a draft; the next apply is up to date", async () => {
+    const f = await withPolicy({ "      makeLatest: false": "      draft: true" });
+    const plan = await f.plan();
+    expect(plan.steps).toEqual(["write-files", "commit", "tag", "push", "draft-release"]);
+    expect(plan.policy?.draft).toEqual({ value: true, from: "component" });
+    const result = await f.apply();
+    expect(result.status).toBe("released");
+    expect(f.github.releases).toHaveLength(1);
+    expect(f.github.releases[0]).toMatchObject({ tag_name: "haos-enigma-v1.1.0", draft: true });
+    expect(f.github.requests.map((r) => r.operationId)).not.toContain("repos/update-release");
+    const again = await f.plan();
+    expect(again.status).toBe("up-to-date");
+    expect((await f.apply()).status).toBe("up-to-date");
+    expect(f.github.releases).toHaveLength(1);
+  });
+
+  it("skipGithubRelease: commit, tag and push, and no GitHub release", async () => {
+    const f = await withPolicy({ '      majorTag: "v{major}"': "      skipGithubRelease: true" });
+    const result = await f.apply({ component: "repository" });
+    expect(result.status).toBe("released");
+    expect(result.message).toContain("no GitHub release: skipGithubRelease");
+    expect(await gitAt(f.origin, "rev-parse", "v1.0.1^{commit}")).toBe(result.sha);
+    expect(f.github.releases).toHaveLength(0);
+    expect((await f.apply({ component: "repository" })).status).toBe("up-to-date");
+  });
+});

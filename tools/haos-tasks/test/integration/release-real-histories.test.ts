@@ -74,18 +74,19 @@ describe("item 1: a GitHub revert merged with squash", () => {
     expect(reason(p, revert)).toBe(`reverts ${fix.slice(0, 7)}, which is in this release too: both cancel`);
   });
 
-  it("releases a revert of a pull request released before, under Reverts", async () => {
+  it("issue 25: a GitHub revert of a pull request released before releases nothing, as release-please", async () => {
     const repo = await releasedRepo("1.0.0");
     await repo.git("tag", "-d", "v1.0.0");
     await repo.commit("fix: x (#122)", touch());
     await repo.tag("v1.0.0", { annotated: true });
     const revert = await repo.commit('Revert "fix: x" (#123)\n\nReverts acme/home#122', touch());
     const p = await plan(repo);
-    expect(p.release?.version).toBe("1.0.1");
-    expect(p.considered.map((c) => [c.sha, c.why])).toEqual([
-      [revert, "reverts pull request #122, released before"],
-    ]);
-    expect(p.release?.notes).toContain('### Reverts\n\n* Revert "fix: x" (');
+    // release-please's parser cannot read the header: no entry, no bump (before: 1.0.1 with Reverts).
+    expect(p.status).toBe("up-to-date");
+    expect(reason(p, revert)).toMatch(/^GitHub revert of a change not in this range/);
+    // A plain git revert (no ` (#n)`) still releases under Reverts, as conventional-changelog reads it.
+    await repo.commit('Revert "fix: x"\n\nThis reverts commit 1234567.', touch());
+    expect((await plan(repo)).release?.notes).toContain('### Reverts\n\n* Revert "fix: x" (');
   });
 });
 
@@ -152,8 +153,8 @@ describe("item 5: --prerelease beta after alpha tags on the same commits", () =>
   });
 });
 
-describe("item 6: footers only in the last paragraph; body references close issues", () => {
-  it("renders `Resolves #967` mid-body and `Fixes #1716` as release-please's `, closes`", async () => {
+describe("item 6 / issue 25: footers only in the last paragraph; only footers reference issues", () => {
+  it("renders `, closes` for the footer block's `Fixes #1716`, not for `Resolves #967` mid-body, as release-please", async () => {
     const repo = await releasedRepo("2.3.0");
     const fix = await repo.commit(
       "fix(auth): keep the session on reload (#1720)\n\nResolves #967\n\nThe session was dropped when the page reloaded.\nFixes #1716\n\nReviewed-by: Z",
@@ -161,9 +162,20 @@ describe("item 6: footers only in the last paragraph; body references close issu
     );
     const p = await plan(repo);
     const considered = p.considered.find((c) => c.sha === fix);
-    expect(considered?.footers).toEqual([{ token: "Reviewed-by", separator: ": ", value: "Z" }]);
+    expect(considered?.footers).toEqual([
+      { token: "Fixes", separator: " #", value: "1716" },
+      { token: "Reviewed-by", separator: ": ", value: "Z" },
+    ]);
     expect(p.release?.notes).toContain(
-      `* **auth:** keep the session on reload ([#1720](https://github.com/acme/home/issues/1720)) ([${fix.slice(0, 7)}](https://github.com/acme/home/commit/${fix})), closes [#967](https://github.com/acme/home/issues/967) [#1716](https://github.com/acme/home/issues/1716)\n`,
+      `* **auth:** keep the session on reload ([#1720](https://github.com/acme/home/issues/1720)) ([${fix.slice(0, 7)}](https://github.com/acme/home/commit/${fix})), closes [#1716](https://github.com/acme/home/issues/1716)\n`,
+    );
+    // js-sdk core v1.3.0: `Fixes #956` followed by prose and a trailer is body text: no `, closes`.
+    const body = await repo.commit(
+      "fix: y\n\nFixes #956\n\nmore text\n\nSigned-off-by: A <a@example.invalid>",
+      touch(),
+    );
+    expect((await plan(repo)).release?.notes).toContain(
+      `* y ([${body.slice(0, 7)}](https://github.com/acme/home/commit/${body}))\n`,
     );
   });
 });

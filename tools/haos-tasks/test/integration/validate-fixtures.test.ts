@@ -105,14 +105,23 @@ describe("validate repository layouts", () => {
     // kustomization of clusters/home forgot: its Namespace is checked on its own (3 objects).
     { layout: "flux-path-directory", expected: [], objects: 3 },
     // spec.path of another repository and of an OCI artifact: nothing here to look it up in.
-    { layout: "foreign-source", expected: [] },
+    // Said once per source (an info), never built as this tree; podinfo's GitRepository cannot be
+    // compared without an origin remote.
+    {
+      layout: "foreign-source",
+      expected: [{ file: "clusters/home/podinfo.yaml", line: 34, rule: "flux/foreign-source" }],
+    },
     // A GitRepository not named flux-system is this repository when its url is the origin's.
     {
       layout: "own-source",
       origin: "git@github.com:me/cluster",
       expected: [{ file: "clusters/home/source.yaml", line: 20, rule: "references/flux-path" }],
     },
-    { layout: "own-source", origin: "https://github.com/me/other.git", expected: [] },
+    {
+      layout: "own-source",
+      origin: "https://github.com/me/other.git",
+      expected: [{ file: "clusters/home/source.yaml", line: 9, rule: "flux/foreign-source" }],
+    },
     { layout: "own-source", expected: [] },
     // `kind: HelmRepository # the chart repo` in infra/ still resolves the sourceRef of apps/web.
     { layout: "kind-comment", targets: ["apps/web"], expected: [] },

@@ -223,3 +223,43 @@ describe("validate renders this repository's CozyStack apps through the pinned c
     expect(errors.map((e) => `${e.rule} ${e.file}`)).toContain(`helm/render ${vminstance}`);
   }, 120_000);
 });
+
+describe("validate renders a HelmRelease whose values come from a SOPS-encrypted Secret", () => {
+  it("renders with placeholders: one info, no false error", async () => {
+    const dir = await repo();
+    writeFileSync(
+      path.join(dir, "kubernetes/apps/default/echo/app/secret.sops.yaml"),
+      [
+        "apiVersion: v1",
+        "kind: Secret",
+        "metadata:",
+        "  name: echo-secret-values",
+        "  namespace: default",
+        "stringData:",
+        "  values.yaml: ENC[AES256_GCM,data:q83x0w==,iv:abc=,tag:def=,type:str]",
+        "sops:",
+        "  lastmodified: '2026-12-01T00:00:00Z'",
+        "  mac: ENC[AES256_GCM,data:xyz=,iv:abc=,tag:def=,type:str]",
+        "  version: 3.9.0",
+        "",
+      ].join("\n"),
+    );
+    edit(
+      dir,
+      "kubernetes/apps/default/echo/app/kustomization.yaml",
+      "  - ./values.yaml\n",
+      "  - ./values.yaml\n  - ./secret.sops.yaml\n",
+    );
+    edit(
+      dir,
+      release,
+      "      valuesKey: values.yaml\n",
+      "      valuesKey: values.yaml\n    - kind: Secret\n      name: echo-secret-values\n",
+    );
+    const { json, places } = await validate(dir);
+    expect(places).toEqual([]);
+    expect(json.findings.filter((f) => f.rule === "helm/values-unavailable").map((f) => f.severity)).toEqual([
+      "info",
+    ]);
+  }, 120_000);
+});

@@ -138,6 +138,8 @@ describe.runIf(haveCatalog)(`--schema-location and schemas.locations${skipped}`,
     expect(places(first.stdout)).toEqual([
       "error schema/additional-property apps/c/certificate.yaml:10",
       "error schema/invalid apps/c/certificate.yaml:9",
+      // nothing-here answered no kind in the whole run: said, not silent (a flag: no file).
+      "warning schema/source undefined:undefined",
     ]);
     expect(requests).toEqual([
       "/catalog/nothing-here/certificate.json",

@@ -2,8 +2,8 @@ import { type ApplyResult, applyRelease } from "../../release/apply.ts";
 import { loadReleaseConfig, type ReleaseConfig, type TransportChoice } from "../../release/config.ts";
 import { exitCodeFor, ReleaseError } from "../../release/errors.ts";
 import { git } from "../../release/git-runner.ts";
+import { planLinked } from "../../release/linked.ts";
 import type { ReleasePlan } from "../../release/planner.ts";
-import { planRelease } from "../../release/planner.ts";
 import { renderPlanText } from "../../release/render-plan.ts";
 import { findComponent, readPlanInput } from "../../release/snapshot.ts";
 import { chooseTransport } from "../../release/transports/choose.ts";
@@ -14,6 +14,7 @@ import {
   ExitCode,
   formatOption,
   helpOption,
+  terminalSafeIO,
   UsageError,
 } from "../command.ts";
 
@@ -34,24 +35,51 @@ const common = {
 
 const details = `Components, tags and the scoping rule come from the release: section of .haos-tasks.yaml.
 Commits are read as release-please reads them: whitespace after the colon, footers only in the
-trailing footer block, \`Fixes #n\` anywhere rendered as ", closes #n", squash bodies holding
-\`type: …\` footers or BEGIN_NESTED_COMMIT blocks split into commits, \`deps\` hidden by default.
-Per component: releaseAs (release-please's release-as) and bootstrapSha / lastReleaseSha (the commit
-that released the current version before any tag: the plan tags it). Without those, a version file
-and a CHANGELOG section for its version but no tag plan "tag <version> at the commit that set it".
+trailing footer block (\`Fixes #n\` there is rendered ", closes #n"; in the body it is text), squash
+bodies split at paragraphs starting \`type(scope): \`, at \`type: …\` footers and BEGIN_NESTED_COMMIT
+blocks, \`deps\` hidden by default, a commit with a Release-As footer listed, entries sorted as
+release-please's changelog writer sorts them (scope + subject, locale order).
+
+Keys of release: (each per component too where marked *; a component's value wins, the plan's
+"policy:" line shows where each came from):
+  bumpMinorPreMajor*, bumpPatchForMinorPreMajor*   below 1.0.0: breaking → minor, feature → patch
+  types*             [{type, section, hidden, bump: major|minor|patch|none}] (changelog-sections)
+  draft*             the GitHub release stays a draft
+  prerelease*        a 0.x release is a GitHub prerelease too
+  skipGithubRelease* commit, tag and push only
+  plugins*           [sentence-case]: entries start upper-case, as release-please's plugin
+  releaseRules*      semantic-release's [{type, scope, subject, breaking, revert, release:
+                     major|minor|patch|false}] (globs); commit-analyzer's default rules for a
+                     commit none matches; then the types' bump is not used
+  linkedVersions     [{group, components: [a, b]}]: release-please's linked-versions plugin —
+                     the members release together at the highest version any of them needs
+  initialVersion, remote, transport (auto|git|github), repository (owner/name), components
+Keys of a component: path, extraPaths, excludes, tags, majorTag, releaseName, commitMessage,
+  makeLatest, releaseAs, bootstrapSha | lastReleaseSha, changelog | changelogPath,
+  versionFile (one file) | versionFiles (several; the first gives the current version):
+    - version.txt / VERSION / *.txt          the whole file is the version
+    - package.json                           "version", and its package-lock.json entries
+    - {path: Chart.yaml, appVersion: true}   version (and appVersion)
+    - any other path                         lines marked x-release-please-version, or a
+                                             x-release-please-start-version … x-release-please-end block
+    - {path, type: text|json|chart|generic}  the type given explicitly
+  Only the version's bytes change; a malformed file blocks the plan at file:line; version files
+  that disagree are reported. Unknown keys are errors at their line.
 A tag whose GitHub release is missing plans as unfinished (read with a token); apply first proves
 the token may push and create releases (GET /repos: permissions or scopes, else a write probe).
+Without bootstrapSha, a version file and a CHANGELOG section for its version but no tag plan
+"tag <version> at the commit that set it".
 
 Deliberate differences from release-please (test/integration/release-differential.test.ts):
   - merge commits are excluded, their changes count through the merged commits (release-please
     also reads a merge commit's own message);
   - a stable release after prereleases lists every change since the previous stable release
     (release-please lists only what came after the last prerelease);
-  - in a section, commits sort by scope then description by code unit, unscoped first
-    (release-please's comparator treats a missing scope as equal to any, so its order depends
-    on the order of the input);
   - a squash-merged GitHub revert (\`Revert "fix: x" (#123)\`, \`Reverts owner/repo#122\`) cancels
-    the reverted pull request (release-please cannot parse that header and keeps the fix);
+    the reverted pull request in the same range (release-please cannot parse that header and keeps
+    the fix); a GitHub revert of a change released before is ignored, as release-please does;
+  - references are written ", closes #n" as release-please did until 17.10.4 (it now writes
+    ", refs #n");
   - a releaseAs not above the current version is ignored with a warning (release-please proposes
     it again until the key is removed).
 
@@ -80,6 +108,13 @@ async function prepare(args: CommandArgs, io: CommandIO): Promise<Prepared> {
   ) {
     throw new UsageError(`--prerelease must be an identifier like rc or beta (got '${String(prerelease)}')`);
   }
+  const apiUrl = io.env.GITHUB_API_URL;
+  if (apiUrl !== undefined && apiUrl !== "" && !/^https?:$/.test(URL.parse(apiUrl)?.protocol ?? "")) {
+    // Bad configuration (exit 2), not an unreachable GitHub (exit 5).
+    throw new UsageError(
+      `GITHUB_API_URL must be an http(s) URL like https://api.github.com (got '${apiUrl}')`,
+    );
+  }
   const root = (
     await git(io.cwd, ["rev-parse", "--show-toplevel"], { hint: "run inside the git repository" })
   ).trim();
@@ -89,8 +124,8 @@ async function prepare(args: CommandArgs, io: CommandIO): Promise<Prepared> {
       ? [findComponent(config, args.values.component).name]
       : config.components.map((c) => c.name);
   const plan = async (name: string) =>
-    planRelease(
-      await readPlanInput(root, config, findComponent(config, name), {
+    planLinked(config, name, (n) =>
+      readPlanInput(root, config, findComponent(config, n), {
         env: io.env,
         ...(typeof prerelease === "string" ? { prerelease } : {}),
       }),
@@ -213,7 +248,9 @@ export const releasePlanCommand: Command = {
     "haos-tasks release plan --prerelease rc",
   ],
   options: { ...common },
-  async run(args, io) {
+  async run(args, raw) {
+    // Commit subjects reach the output: an ESC in one must not drive the terminal.
+    const io = terminalSafeIO(raw);
     const format = formatOption(args.values.format, ["text", "json"] as const, "text");
     try {
       const plans = await planAll(await prepare(args, io));
@@ -250,7 +287,9 @@ html_url, steps done); progress goes to stderr.`,
       description: "How to commit and tag (default: release.transport, auto).",
     },
   },
-  async run(args, io) {
+  async run(args, raw) {
+    // Commit subjects reach the output: an ESC in one must not drive the terminal.
+    const io = terminalSafeIO(raw);
     const format = formatOption(args.values.format, ["text", "json"] as const, "text");
     try {
       const prepared = await prepare(args, io);

@@ -30,9 +30,9 @@ export const schemasSyncCommand: Command = {
   details: [
     "Reads the app's platform.yaml to select the sources of the declared versions (CozyStack line",
     "included), verifies each against tools/haos-tasks/schemas.lock.json and writes the strict",
-    "kubeconform catalog to .cache/haos-tasks/schemas/<key>/ (atomically). validate runs it by itself",
-    "when the catalog is missing or stale. HAOS_TASKS_CACHE_DIR moves the cache (<dir>/schemas,",
-    "<dir>/sources).",
+    "kubeconform catalog to <cache>/schemas/<key>/ (atomically). validate runs it by itself when the",
+    "catalog is missing or stale. <cache> is the user cache directory: HAOS_TASKS_CACHE_DIR, else",
+    "$XDG_CACHE_HOME/haos-tasks, else ~/.cache/haos-tasks (<cache>/schemas, <cache>/sources).",
     "",
     "exit codes: 0 synced or up to date; 2 a sha256 mismatch, a missing mirror file, bad usage or I/O.",
   ].join("\n"),

@@ -1,5 +1,6 @@
 import { appendFile } from "node:fs/promises";
 import path from "node:path";
+import { exitCodesText } from "../../exit-codes.ts";
 import { countFindings } from "../../findings.ts";
 import { ruleCatalog } from "../../lint/rules.ts";
 import type { PhaseEvent } from "../../phases.ts";
@@ -15,10 +16,15 @@ export const validateCommand: Command = {
   usage:
     "haos-tasks validate [paths…] [--changed-since REF] [--schema-location TEMPLATE]… [--kubernetes-version 1.N] [--format text|json|sarif|github] [--strict] [--only lint]",
   details: [
-    "Checks every YAML file under the paths (default: .): YAML lint, `kubectl kustomize` of every",
-    "kustomization, references (listed files, Flux path/sourceRef/dependsOn, duplicates), the real",
-    "kubeconform -strict against the pinned schema catalog (synced on demand), and the platform",
-    "rules of the nearest platform.yaml. Configure in .haos-tasks.yaml under `validate:`; silence",
+    "Checks every YAML file under the paths (default: .) as Flux will deploy it: YAML lint; every",
+    "kustomization built in-process with kustomize (Flux Kustomizations with their components,",
+    "targetNamespace, patches, images and postBuild substitution, children as their parent's build",
+    "gives them); every HelmRelease and CozyStack app (VMDisk, VMInstance) rendered by flux-render —",
+    "helm-controller's own libraries (Helm SDK, fluxcd/pkg/chartutil: values + valuesFrom, values",
+    "schema, postRenderers, commonMetadata); references (listed files, Flux path/sourceRef/",
+    "dependsOn, duplicates); the real kubeconform -strict against the pinned schema catalog (synced",
+    "on demand) for written and rendered objects alike; and the platform rules of the nearest",
+    "platform.yaml. Configure in .haos-tasks.yaml under `validate:`; silence",
     "one place with `# haos-tasks-disable-line <rule>`, `# haos-tasks-disable-next-line <rule>`",
     "or a whole file with `# haos-tasks-disable <rule>`.",
     "",
@@ -26,17 +32,51 @@ export const validateCommand: Command = {
     "repository, and only findings in the given files are reported. --changed-since REF checks the",
     "YAML files changed since REF (committed, staged and unstaged).",
     "",
+    "charts: from the repository's HelmRepository (HTTP index or type: oci), OCIRepository, HelmChart",
+    "or a chart folder of this checkout; charts the schema lock pins (CozyStack's vm-disk/vm-instance,",
+    "ARC's, bjw-s app-template 4.1.x) are read from the lock's files, sha256-checked, offline.",
+    "Downloads are cached by content under --chart-cache (default $HAOS_TASKS_CACHE_DIR/charts or",
+    "~/.cache/haos-tasks/charts; keep it between CI runs); --offline renders from the cache only;",
+    "--chart-mirror ORIGIN=URL (repeatable, also charts.mirrors) fetches an origin from a mirror:",
+    "oci://host/path (TLS) or http://host:port/path (plain HTTP) for an oci:// origin, a repository",
+    "URL for an https:// one. Registry credentials come from the Docker/Helm config. A chart that",
+    "cannot be had is one helm/chart-unavailable warning (an error under --strict). Helm's",
+    ".Capabilities: the declared Kubernetes version, and APIVersions holding every kind the run has",
+    "a schema or CRD for, plus --api-versions / charts.apiVersions.",
+    "",
     "schema sources, tried in this order for every kind:",
     "  1. the pinned catalog (tools/haos-tasks/schemas.lock.json), for the Kubernetes version of",
     "     --kubernetes-version, validate.kubernetesVersion or platform.yaml (1.33–1.36 pinned)",
-    "  2. the repository's CRD files: schemas.crds globs in .haos-tasks.yaml",
+    "  2. the repository's CRD files: found in the tree, and schemas.crds globs in .haos-tasks.yaml",
     "  3. kubeconform-style locations: --schema-location (repeatable), then schemas.locations;",
     "     kubeconform's template variables ({{.Group}}, {{.ResourceKind}}, {{.ResourceAPIVersion}},",
     "     {{.NormalizedKubernetesVersion}}, {{.StrictSuffix}}, {{.KindSuffix}}) and `default`; a URL",
     "     is downloaded once and cached by URL, a directory is read directly",
     "  4. a catalog written by `haos-tasks schemas sync --from-cluster`: --catalog / schemas.catalog",
     "A kind no source has is reported once (a warning; an error under --strict). --strict also",
-    "closes the open root of external schemas, as the pinned ones are.",
+    "closes the open root of external schemas, as the pinned ones are. A CRD file anywhere in the",
+    "repository wins over every source for its group, kind and version, in the clusters that apply",
+    "it (every cluster when none does): it is what that cluster runs.",
+    "A location that resolves none of the kinds asked of it is a schema/source warning.",
+    "",
+    "clusters: each tree a flux-system or FluxInstance sync applies (kubernetes/main, clusters/prod)",
+    "is a cluster; duplicates, sourceRef/dependsOn and postBuild.substituteFrom resolve inside the",
+    "cluster that applies the object, and a folder two clusters apply is checked with each one's",
+    "variables. The summary lists the clusters found (`clusters` in --format json).",
+    "",
+    "sources: a Kustomization is built from this checkout only when its source is it: flux-system, a",
+    "GitRepository of the origin remote (on the cluster's branch when the repository tells it:",
+    "flux-system's, origin's default, a PR's base), an OCIRepository a CI file",
+    "pushes (`flux push artifact … --path=<folder>`: spec.path is inside that folder), an",
+    "ExternalArtifact an ArtifactGenerator copies from a folder. Any other source is one",
+    "flux/foreign-source info naming the Kustomizations it leaves unchecked.",
+    "",
+    "machine-written files and style severities: SOPS-encrypted files (`*.sops.yaml`, or a root",
+    "`sops:` with `mac`/`lastmodified`) skip the style rules (validate.lintEncrypted: true checks",
+    "them too). yaml/indentation and yaml/truthy are warnings: the YAML means the same to kustomize,",
+    'which re-emits `- n` as the string "n" Flux applies (a boolean field still fails its schema).',
+    "yaml/duplicate-key stays an error: kustomize, and so Flux, fails the whole build; the failed",
+    "build is reported too and its files are still checked one by one.",
     "",
     "examples:",
     "  haos-tasks validate",
@@ -44,7 +84,8 @@ export const validateCommand: Command = {
     "  haos-tasks validate --changed-since origin/main --format github",
     "  haos-tasks validate --schema-location 'https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json'",
     "",
-    "exit codes: 0 clean, 1 errors (or warnings with --strict), 2 usage or unreadable input",
+    `exit codes: ${exitCodesText([0, 1, 2])} (validate uses these three of the common 0–5: 1 = an`,
+    "error finding, or a warning under --strict; 2 = bad usage, configuration or an unreadable repository)",
     "",
     "rules:",
     ...ruleCatalog.map((r) => `  ${r.id.padEnd(30)}${r.severity.padEnd(9)}${r.description}`),
@@ -122,6 +163,28 @@ export const validateCommand: Command = {
     const kubernetesVersion = args.values["kubernetes-version"] as string | undefined;
     if (kubernetesVersion !== undefined && !/^1\.\d+$/.test(kubernetesVersion))
       throw new UsageError(`--kubernetes-version takes a minor like 1.35 (got '${kubernetesVersion}')`);
+    if (kubernetesVersion !== undefined) {
+      // A minor the schema lock does not pin is a wrong flag, not a finding at platform.yaml:1:1.
+      const [{ readSchemaLock }, { sourceAddress }] = await Promise.all([
+        import("../../schemas/sources.ts"),
+        import("../../schemas/selection.ts"),
+      ]);
+      const lock = await readSchemaLock().catch(() => undefined);
+      // The Python client's major version is the Kubernetes minor (v34.x ↔ 1.34), as selection.ts reads it.
+      const pinned = [
+        ...new Set(
+          (lock?.sources ?? []).flatMap((source) => {
+            const address = sourceAddress(source.url);
+            const major = /^v(\d+)\./.exec(address.tag)?.[1];
+            return address.repo === "kubernetes-client/python" && major ? [`1.${major}`] : [];
+          }),
+        ),
+      ].sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
+      if (pinned.length > 0 && !pinned.includes(kubernetesVersion))
+        throw new UsageError(
+          `--kubernetes-version ${kubernetesVersion} has no schemas pinned in schemas.lock.json (pinned: ${pinned.join(", ")})`,
+        );
+    }
     const schemaLocations = (args.values["schema-location"] as string[] | undefined) ?? [];
     const catalog = args.values.catalog as string | undefined;
     const changedSince = args.values["changed-since"] as string | undefined;
@@ -202,11 +265,17 @@ export const validateCommand: Command = {
       throw error;
     }
     const findings = result.findings;
-    const render = result.stats.render;
-    const checked = `${result.stats.files} files, ${result.stats.kustomizations} kustomizations, ${result.stats.objects} objects${render ? ` (${render.objects} rendered by ${render.rendered} of ${render.releases} HelmReleases and CozyStack apps)` : ""}`;
+    const { stats } = result;
+    const clusters =
+      result.clusters.length > 0
+        ? `; ${result.clusters.length === 1 ? "cluster" : `${result.clusters.length} clusters`}: ${result.clusters.map((c) => c.name).join(", ")}`
+        : "";
+    const checked = `${stats.files} files, ${stats.kustomizations} kustomization.yaml, ${stats.fluxKustomizations} Flux Kustomization${stats.fluxKustomizations === 1 ? "" : "s"}, ${stats.objects} objects${stats.render ? ` (${stats.render.objects} rendered by ${stats.render.rendered} of ${stats.render.releases} HelmReleases and CozyStack apps)` : ""}${clusters}`;
     if (format === "text") io.stdout(renderValidateText(findings, { colour: colourOf(io), checked }));
     if (format === "json")
-      io.stdout(renderValidateJson(findings, { root: result.root, stats: result.stats }));
+      io.stdout(
+        renderValidateJson(findings, { root: result.root, stats: result.stats, clusters: result.clusters }),
+      );
     if (format === "sarif")
       io.stdout(renderSarif(findings, { version: io.env.npm_package_version ?? "0.1.0" }));
     if (format === "github") {

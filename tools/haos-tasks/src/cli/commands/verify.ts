@@ -64,7 +64,8 @@ export const verifyCommand: Command = {
     "Credentials: --kubeconfig, else $KUBECONFIG, ~/.kube/config, the in-cluster ServiceAccount.",
     "With GITHUB_STEP_SUMMARY set, a job summary is appended; on GitHub Actions, annotations are printed.",
     "exit codes: 0 verified, 1 terminal failure, 2 misconfiguration, 3 timeout, 4 forbidden (names the",
-    "missing RBAC rule), 5 API server unreachable (refused, silent or failing for --unreachable-after)",
+    "missing RBAC rule), 5 API server unreachable (refused, silent or failing for --unreachable-after,",
+    "or something else answers: HTML, foreign JSON, not HTTP, an endless body — the URL is named)",
   ].join("\n"),
   examples: [
     "haos-tasks verify --revision HEAD                 # the checkout's commit",

@@ -14,7 +14,8 @@ export const credentialRuleInfo: readonly RuleInfo[] = [
     id,
     severity: "error",
     description:
-      "a GitHub token or private key in a manifest in plaintext or base64 (SOPS-encrypted values pass)",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux syntax, printed as is
+      "a GitHub token or private key in a manifest in plaintext or base64 (SOPS-encrypted values and template references such as {{ .KEY }} or ${VAR} pass)",
   },
 ];
 
@@ -33,7 +34,11 @@ const sopsValue = /^ENC\[[A-Z0-9_]+,data:/;
  * token formats (classic `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` + 36 characters, fine-grained `github_pat_`).
  */
 const credentialShapes: readonly { what: string; pattern: RegExp }[] = [
-  { what: "a PEM private key", pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/ },
+  // The header alone is no key: a template around `{{ .key }}` keeps it with no body.
+  {
+    what: "a PEM private key",
+    pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----\s*(?:[A-Za-z0-9-]+: [^\n]*\n\s*)*[A-Za-z0-9+/=]{16}/,
+  },
   { what: "a GitHub token", pattern: /\bgh[pousr]_[A-Za-z0-9]{36}\b/ },
   { what: "a GitHub fine-grained token", pattern: /\bgithub_pat_[A-Za-z0-9_]{22,}\b/ },
 ];
@@ -50,6 +55,12 @@ function decodedSecretData(subject: Subject, segments: readonly (string | number
   return decoded;
 }
 
+/**
+ * Template references name where a value comes from, they are not the value: an ExternalSecret's
+ * `{{ .KEY }}` (Go templates), Flux's `${VAR}` (postBuild), Helm's `{{ .Values.x }}`.
+ */
+const templateReference = /\{\{[\s\S]*?\}\}|\$\{[^}]*\}/g;
+
 function describeValue(
   subject: Subject,
   segments: readonly (string | number)[],
@@ -57,7 +68,7 @@ function describeValue(
 ): string | undefined {
   if (sopsValue.test(value)) return undefined;
   const key = segments.at(-1);
-  const plain = decodedSecretData(subject, segments, value);
+  const plain = decodedSecretData(subject, segments, value).replace(templateReference, "");
   if (typeof key === "string" && credentialKeys.has(key) && plain.trim() !== "") return `${key} is set`;
   const shape = credentialShapes.find((s) => s.pattern.test(plain));
   return shape ? `${shape.what} is set` : undefined;

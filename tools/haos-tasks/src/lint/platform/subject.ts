@@ -27,6 +27,8 @@ export interface Subject {
   unresolved?: readonly string[];
   /** The Flux Kustomization whose postBuild applies (`file:line`), for the unresolved note. */
   substitutedBy?: string;
+  /** The clusters that apply it (validate/clusters.ts); unset or empty: not known, any cluster. */
+  clusters?: ReadonlySet<string>;
   /**
    * For an object a chart rendered (a HelmRelease, or a CozyStack app through its chart): what
    * rendered it. Such an object has no source document of its own: findings land at the owner.

@@ -2,7 +2,7 @@
  * The local transport: files written atomically into the working tree, a commit, annotated tags
  * and one atomic push of branch and tags to the remote.
  */
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ReleaseConfig } from "../config.ts";
 import { ReleaseError } from "../errors.ts";
@@ -100,15 +100,36 @@ export function createGitTransport(options: GitTransportOptions): ReleaseTranspo
       }
     },
     async writeFiles(plan) {
-      for (const { path: file, content } of await plannedContents(root, plan)) {
-        const target = path.join(root, file);
-        await mkdir(path.dirname(target), { recursive: true });
-        const temp = path.join(
-          path.dirname(target),
-          `.${path.basename(target)}.haos-tasks-${process.pid}.tmp`,
-        );
-        await writeFile(temp, content);
-        await rename(temp, target);
+      // Every file is written whole to a temporary file first; only when all are written are they
+      // renamed into place. A failed write (a full disk) leaves every file as it was and no
+      // temporary file behind, and names the file: never a version.txt without its CHANGELOG.
+      const temps: { file: string; temp: string; target: string }[] = [];
+      try {
+        for (const { path: file, content } of await plannedContents(root, plan)) {
+          const target = path.join(root, file);
+          const temp = path.join(
+            path.dirname(target),
+            `.${path.basename(target)}.haos-tasks-${process.pid}.tmp`,
+          );
+          try {
+            await mkdir(path.dirname(target), { recursive: true });
+            temps.push({ file, temp, target });
+            await writeFile(temp, content, { flag: "wx" });
+          } catch (error) {
+            const e = error as NodeJS.ErrnoException;
+            throw new ReleaseError(
+              `cannot write ${file} (${e.code ?? "error"}: ${e.message}); nothing was changed`,
+              e.code === "ENOSPC" || e.code === "EDQUOT"
+                ? "free disk space, then run apply again"
+                : `check ${path.dirname(file) || "."} is writable (and no ${path.basename(temp)} is in the way), then run apply again`,
+              "failure",
+            );
+          }
+        }
+        for (const { temp, target } of temps) await rename(temp, target);
+      } catch (error) {
+        await Promise.all(temps.map(({ temp }) => rm(temp, { force: true }).catch(() => undefined)));
+        throw error;
       }
     },
     async commit(plan) {

@@ -1,0 +1,105 @@
+import path from "node:path";
+import type { Subject } from "../lint/platform/subject.ts";
+import type { BuiltResource } from "../manifests/kustomize-build.ts";
+import type { Workspace } from "../manifests/workspace.ts";
+import { readSchemaLock, resolveMirror } from "../schemas/sources.ts";
+import { type BuildStage, type BuildStageOptions, buildStage } from "../validate/build-stage.ts";
+import { defaultPlatform } from "../validate/catalog-loader.ts";
+import { PlatformLookup } from "../validate/platforms.ts";
+import {
+  defaultChartCacheDir,
+  lockedSchemaFiles,
+  pinnedChartDirs,
+  startDefaultRenderer,
+} from "./defaults.ts";
+import { needsRender, renderForValidate } from "./validate-render.ts";
+
+/**
+ * One commit as Flux deploys it, for diff: validate's build stage, then every HelmRelease and
+ * CozyStack app rendered by the same engine as validate's (flux-render, pinned charts, the chart
+ * cache). Each release is an owner of its own (`HelmRelease/<ns>/<name>`, `VMInstance/<ns>/<name>`)
+ * whose parent is the owner that applies it; a release that does not render is a failure of that
+ * owner, never its objects removed.
+ */
+export async function buildAndRender(
+  workspace: Workspace,
+  options: BuildStageOptions = {},
+): Promise<BuildStage> {
+  const stage = await buildStage(workspace, options);
+  const subjects: Subject[] = stage.objects.map(({ resource }) => subjectOf(resource));
+  if (!needsRender(subjects)) return stage;
+  const ownerOfSubject = new Map<Subject, string>(
+    subjects.map((s, i) => [s, stage.objects[i]?.owner ?? "."]),
+  );
+  const env = options.env ?? process.env;
+  const mirror = resolveMirror(undefined, env);
+  const fetch = mirror ? { mirror } : {};
+  const lock = await readSchemaLock().catch(() => undefined);
+  const platforms = new PlatformLookup(workspace.root);
+  const renderer = await startDefaultRenderer();
+  try {
+    const rendered = await renderForValidate(subjects, {
+      root: workspace.root,
+      renderer,
+      platformOf: (file) => platforms.forFile(file),
+      defaultPlatform: () => defaultPlatform(),
+      ...(lock ? { lock, pinnedChart: pinnedChartDirs(lock, fetch) } : {}),
+      fetch,
+      chartFetch: {
+        cacheDir: defaultChartCacheDir(env),
+        ...(lock ? { schemaFiles: await lockedSchemaFiles(lock, fetch).catch(() => ({})) } : {}),
+      },
+    });
+    const idOf = (owner: Subject) => `${owner.kind}/${owner.namespace}/${owner.name}`;
+    const declare = (owner: Subject) => {
+      const id = idOf(owner);
+      if (stage.owners.has(id)) return id;
+      const parent = ownerOfSubject.get(owner) ?? ".";
+      stage.owners.set(id, {
+        id,
+        kind: "HelmRelease",
+        name: owner.name,
+        namespace: owner.namespace,
+        path: stage.owners.get(parent)?.path ?? owner.build ?? ".",
+        parent,
+        file: owner.file,
+      });
+      return id;
+    };
+    for (const s of rendered.subjects) {
+      const owner = s.renderedBy?.owner;
+      if (!owner) continue;
+      stage.objects.push({
+        owner: declare(owner),
+        resource: {
+          apiVersion: s.apiVersion,
+          kind: s.kind,
+          name: s.name,
+          namespace: s.namespace,
+          object: s.object,
+          build: owner.build ?? path.posix.dirname(owner.file),
+          origin: undefined,
+          configuredIn: undefined,
+        },
+      });
+    }
+    for (const f of rendered.failures)
+      stage.failures.push({ owner: declare(f.owner), dir: f.owner.build ?? ".", message: f.message });
+  } finally {
+    await renderer.close();
+  }
+  return stage;
+}
+
+function subjectOf(resource: BuiltResource): Subject {
+  return {
+    apiVersion: resource.apiVersion,
+    kind: resource.kind,
+    name: resource.name,
+    namespace: resource.namespace,
+    object: resource.object,
+    resource: undefined,
+    file: resource.origin ?? `${resource.build}/kustomization.yaml`,
+    build: resource.build,
+  };
+}
