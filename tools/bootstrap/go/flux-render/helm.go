@@ -310,21 +310,34 @@ func renderHelm(req *request) (resp *helmResponse) {
 func composeValues(hr *v2.HelmRelease, sources []valuesSource) (common.Values, error) {
 	var c client.Client
 	if len(hr.Spec.ValuesFrom) > 0 {
-		objs := make([]client.Object, 0, len(sources))
+		// A source listed twice (a HelmRelease may reference one ConfigMap under several keys) is
+		// one object, the last one given: the fake client panics on a second object of one name.
+		byKey := make(map[string]client.Object, len(sources))
+		order := make([]string, 0, len(sources))
 		for _, s := range sources {
 			meta := metav1.ObjectMeta{Name: s.Name, Namespace: s.Namespace}
+			var obj client.Object
 			switch s.Kind {
 			case "ConfigMap":
-				objs = append(objs, &corev1.ConfigMap{ObjectMeta: meta, Data: s.Data})
+				obj = &corev1.ConfigMap{ObjectMeta: meta, Data: s.Data}
 			case "Secret":
 				data := make(map[string][]byte, len(s.Data))
 				for k, v := range s.Data {
 					data[k] = []byte(v)
 				}
-				objs = append(objs, &corev1.Secret{ObjectMeta: meta, Data: data})
+				obj = &corev1.Secret{ObjectMeta: meta, Data: data}
 			default:
 				return nil, &opError{Code: "bad-request", Message: fmt.Sprintf("valuesSources: kind %q (ConfigMap or Secret)", s.Kind)}
 			}
+			key := s.Kind + "\x00" + s.Namespace + "\x00" + s.Name
+			if _, dup := byKey[key]; !dup {
+				order = append(order, key)
+			}
+			byKey[key] = obj
+		}
+		objs := make([]client.Object, 0, len(order))
+		for _, key := range order {
+			objs = append(objs, byKey[key])
 		}
 		c = fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
 	}

@@ -398,6 +398,15 @@ func TestValuesFromTargetPathAndOptional(t *testing.T) {
 		t.Fatalf("ConfigMap values not merged: %v", mustJSON(dig(deploy["object"], "spec", "template", "spec")))
 	}
 
+	// The same source listed twice (one ConfigMap referenced under several keys) is one object, the
+	// last one given; it used to panic in the fake client ("already exists").
+	req["valuesSources"] = append(req["valuesSources"].([]map[string]any),
+		map[string]any{"kind": "Secret", "namespace": "apps", "name": "echo-secret", "data": map[string]string{"tag": "8.8.8"}})
+	deploy = findKind(resources(t, roundTrip(t, req)), "Deployment")
+	if !strings.Contains(mustJSON(deploy["object"]), "ghcr.io/example/echo:8.8.8") {
+		t.Fatalf("duplicate source: want the last one's tag, got %v", mustJSON(dig(deploy["object"], "spec", "template", "spec", "containers")))
+	}
+
 	// A missing non-optional source is values-from.
 	req["valuesSources"] = []map[string]any{{"kind": "Secret", "namespace": "apps", "name": "echo-secret", "data": map[string]string{"tag": "7.7.7"}}}
 	resp := roundTrip(t, req)

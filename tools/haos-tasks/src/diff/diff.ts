@@ -7,8 +7,9 @@ import { kustomizeEngine, startHelpers } from "../manifests/kustomize-build.ts";
 import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
 import { loadWorkspace } from "../manifests/workspace.ts";
 import { buildAndRender } from "../render/build-render.ts";
-import type { BuildOwner, BuildStage } from "../validate/build-stage.ts";
+import { type BuildOwner, type BuildStage, lazyEnvsubst } from "../validate/build-stage.ts";
 import { defaultValidateConfig, loadValidateConfig } from "../validate/config.ts";
+import type { Substituter } from "../validate/flux.ts";
 import { loadDiffConfig } from "./config.ts";
 import { type Danger, type KubeObject, objectDangers, renderFailureDanger } from "./dangers.ts";
 import {
@@ -169,6 +170,7 @@ async function renderSide(
   options: DiffOptions,
   helpers: Promise<KustomizeBuilder> | undefined,
   strict: boolean,
+  envsubst: Substituter,
 ): Promise<Side> {
   const config = strict
     ? (await loadValidateConfig(root)).config
@@ -181,6 +183,7 @@ async function renderSide(
     ...(options.kubectl ? { kubectl: options.kubectl } : {}),
     ...(helpers ? { helpers } : {}),
     ...(options.env ? { env: options.env } : {}),
+    envsubst,
   });
   const objects = new Map<string, Map<string, BuiltResource>>();
   for (const { owner, resource } of stage.objects) {
@@ -362,6 +365,8 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
       ? startHelpers(options.env ? { env: options.env } : {})
       : undefined;
   helpers?.catch(() => {});
+  // One flux-render for both commits' substitution, started only if one of them substitutes.
+  const substitution = lazyEnvsubst(options.env);
   let base: Side;
   let head: Side;
   let noise: readonly string[];
@@ -372,10 +377,11 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
     mkdirSync(headRoot);
     await Promise.all([exportTree(repo, from, baseRoot), exportTree(repo, headSha, headRoot)]);
     noise = options.noise ?? (await loadDiffConfig(headRoot)).noise;
-    head = await renderSide(headRoot, options, helpers, true);
-    base = await renderSide(baseRoot, options, helpers, false);
+    head = await renderSide(headRoot, options, helpers, true, substitution.envsubst);
+    base = await renderSide(baseRoot, options, helpers, false, substitution.envsubst);
   } finally {
     await (await helpers?.catch(() => undefined))?.close();
+    await substitution.close();
     rmSync(tmp, { recursive: true, force: true });
   }
 

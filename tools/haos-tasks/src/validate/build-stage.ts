@@ -14,6 +14,7 @@ import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
 import { field, type Resource, resourcesOf } from "../manifests/resources.ts";
 import { kustomizationFileOf, refusedFiles, type Workspace } from "../manifests/workspace.ts";
 import { hasParseErrors } from "../manifests/yaml-source.ts";
+import { startRenderer } from "../render/helper.ts";
 import { type Clusters, findClusters } from "./clusters.ts";
 import {
   buildsDifferently,
@@ -22,6 +23,7 @@ import {
   fluxKustomizationOf,
   fluxKustomizations,
   isFluxKustomization,
+  type Substituter,
   type SubstitutionScope,
   substitute,
 } from "./flux.ts";
@@ -40,6 +42,7 @@ async function applyParentBuilds(
   fluxByDir: Map<string, FluxKustomization>,
   workspace: Workspace,
   options: Pick<BuildStageOptions, "kubectl" | "env">,
+  envsubst: Substituter,
 ): Promise<{ built: BuildResult; units: BuildUnit[] }> {
   const knownDirectories = new Set(workspace.kustomizationDirs);
   const written = [...fluxByDir.values()];
@@ -47,7 +50,7 @@ async function applyParentBuilds(
   const children = built.resources.filter((b) => isFluxKustomization(b));
   if (children.length === 0) return { built, units: [] };
   const copies = children.map((b) => ({ ...b, object: structuredClone(b.object) }));
-  substitute(copies, fluxByDir, [], configSources(workspace, fluxByDir));
+  await substitute(copies, fluxByDir, [], configSources(workspace, fluxByDir), undefined, envsubst);
   const redo: FluxKustomization[] = [];
   for (const child of copies) {
     // The same name can be a Kustomization of each cluster: the one written in the file it came from.
@@ -239,6 +242,26 @@ export interface BuildStageOptions {
   /** Progress of the kustomize builds (done of total). */
   onChunk?: (done: number, total: number) => void;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Flux's postBuild substitution (flux-render's envsubst op). Default: a flux-render started on
+   * the first object to substitute (none when no Flux Kustomization substitutes) and closed at
+   * the end of the stage.
+   */
+  envsubst?: Substituter;
+}
+
+/** flux-render's envsubst, the process started on the first call only; close() ends it if started. */
+export function lazyEnvsubst(env?: NodeJS.ProcessEnv): { envsubst: Substituter; close(): Promise<void> } {
+  let renderer: ReturnType<typeof startRenderer> | undefined;
+  return {
+    envsubst: async (items) => {
+      renderer ??= startRenderer(env ? { env } : {});
+      return await (await renderer).envsubst(items);
+    },
+    close: async () => {
+      await (await renderer?.catch(() => undefined))?.close();
+    },
+  };
 }
 
 export interface BuildStage {
@@ -296,7 +319,7 @@ function unitOwners(units: readonly BuildUnit[], fluxByDir: ReadonlyMap<string, 
 export async function buildStage(workspace: Workspace, options: BuildStageOptions = {}): Promise<BuildStage> {
   const root = workspace.root;
   const plan = planBuilds(workspace);
-  const { kustomizations, byDir, units, fluxByDir, flux, sources } = plan;
+  const { kustomizations, units } = plan;
   options.onPlan?.(plan);
   const unitOf = new Map(units.map((u) => [u.dir, u]));
   const ownHelpers =
@@ -327,7 +350,26 @@ export async function buildStage(workspace: Workspace, options: BuildStageOption
   } finally {
     await (await ownHelpers?.catch(() => undefined))?.close();
   }
-  const applied = await applyParentBuilds(built, fluxByDir, workspace, options);
+  const own = options.envsubst ? undefined : lazyEnvsubst(options.env);
+  const envsubst = options.envsubst ?? (own as { envsubst: Substituter }).envsubst;
+  try {
+    return await finishStage(built, plan, unitOf, workspace, options, envsubst);
+  } finally {
+    await own?.close();
+  }
+}
+
+async function finishStage(
+  initial: BuildResult,
+  plan: ReturnType<typeof planBuilds>,
+  unitOf: Map<string, BuildUnit>,
+  workspace: Workspace,
+  options: BuildStageOptions,
+  envsubst: Substituter,
+): Promise<BuildStage> {
+  const { kustomizations, byDir, units, fluxByDir, flux, sources } = plan;
+  let built = initial;
+  const applied = await applyParentBuilds(built, fluxByDir, workspace, options, envsubst);
   built = applied.built;
   for (const unit of applied.units) {
     const at = units.findIndex((u) => u.dir === unit.dir);
@@ -364,13 +406,14 @@ export async function buildStage(workspace: Workspace, options: BuildStageOption
     },
   );
   const findings: Finding[] = [];
-  const notes = substitute(
+  const notes = await substitute(
     built.resources,
     fluxByDir,
     findings,
     // The substituteFrom candidates, only when some Flux Kustomization substitutes at all.
     configSources(workspace, fluxByDir),
     substitutionScope(clusters, built.resources, flux, workspace),
+    envsubst,
   );
   const { owners, ownerOfUnit } = unitOwners(units, fluxByDir);
   // A kustomization built on its own after its root failed (or reported as the most specific

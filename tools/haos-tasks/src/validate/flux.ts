@@ -1,14 +1,13 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { parse } from "yaml";
 import type { Finding } from "../findings.ts";
 import { normaliseFluxPath } from "../lint/platform/flux.ts";
 import { at, isKind, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
-import { envsubst, SubstitutionError } from "../manifests/envsubst.ts";
 import type { BuildUnit, BuiltResource } from "../manifests/kustomize-build.ts";
 import { apiGroup, field, type Resource, resourcesOf } from "../manifests/resources.ts";
 import { byteOrder, kustomizationFileNames, type ObjectRef, type Workspace } from "../manifests/workspace.ts";
+import type { EnvsubstItem, EnvsubstResult } from "../render/helper.ts";
 import type { SourceMap } from "./sources.ts";
 
 /** A Flux Kustomization read from the repository's files (before any build). */
@@ -26,6 +25,8 @@ export interface FluxKustomization {
     | {
         substitute: Record<string, string>;
         substituteFrom: { kind: string; name: string; optional: boolean }[];
+        /** spec.postBuild.substituteStrategy: Always (substitute even without variables). */
+        always?: boolean;
       }
     | undefined;
 }
@@ -157,6 +158,7 @@ export function fluxKustomizationOf(
                   optional: field(f, "optional") === true,
                 }))
               : [],
+            ...(field(postBuild, "substituteStrategy") === "Always" ? { always: true } : {}),
           }
         : undefined,
   };
@@ -295,13 +297,14 @@ const meet = (a: ReadonlySet<string>, b: ReadonlySet<string>) =>
  * name is substituted once per cluster: the copies for the other clusters are added to `built`,
  * and `clusters` says which cluster each substituted object belongs to.
  */
-export function substitute(
+export async function substitute(
   built: BuiltResource[],
   byDir: ReadonlyMap<string, FluxKustomization>,
   findings: Finding[],
-  standalone: readonly Candidate[] = [],
-  scope?: SubstitutionScope,
-): Map<BuiltResource, { unresolved: string[]; by: string; clusters?: ReadonlySet<string> }> {
+  standalone: readonly Candidate[],
+  scope: SubstitutionScope | undefined,
+  envsubst: Substituter,
+): Promise<Map<BuiltResource, { unresolved: string[]; by: string; clusters?: ReadonlySet<string> }>> {
   const notes = new Map<
     BuiltResource,
     { unresolved: string[]; by: string; clusters?: ReadonlySet<string> }
@@ -310,6 +313,7 @@ export function substitute(
     (b) => (b.kind === "ConfigMap" || b.kind === "Secret") && b.apiVersion === "v1",
   );
   const copies: BuiltResource[] = [];
+  const jobs: SubstitutionJob[] = [];
   // The objects holding `${` by build, once (not a scan of every object per Kustomization).
   const byBuild = new Map<string, BuiltResource[]>();
   for (const b of built) {
@@ -334,28 +338,122 @@ export function substitute(
       const clusters = scope && variants.length > 1 ? scope.clustersOfFlux(k) : undefined;
       const targets = i === 0 ? own : own.map((b) => ({ ...b }));
       if (i > 0) copies.push(...targets);
-      substituteWith(k, targets, configs, findings, notes, scope, clusters);
+      jobs.push(...substituteWith(k, targets, configs, notes, clusters, scope));
     });
   }
   built.push(...copies);
+  // One request for every object of the run; flux-render is started only when there is one.
+  const items = jobs.map((j) => j.item);
+  const results = items.length > 0 ? await envsubst(items) : [];
+  for (const [i, job] of jobs.entries()) {
+    const result = results[i];
+    if (result) applySubstitution(job, result, findings, notes, scope);
+  }
   return notes;
 }
 
+/** Flux's substitution of object texts: flux-render's envsubst op (startRenderer().envsubst). */
+export type Substituter = (items: readonly EnvsubstItem[]) => Promise<EnvsubstResult[]>;
+
+/**
+ * The variable names a text refers to (`${NAME…}` and `${#NAME}`, not the escaped `$${…}`): which
+ * of them this run cannot know decides what is left unresolved.
+ */
+export function referencedVariables(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const m of text.matchAll(/(\$+)\{#?([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    // An even run of `$` before `{` is escapes only: `$${X}` is the text `${X}`.
+    if ((m[1] ?? "").length % 2 === 1 && m[2]) names.add(m[2]);
+  }
+  return names;
+}
+
+/**
+ * Where in `text` the expression Flux failed on most likely starts (flux-render's envsubst names
+ * no offset): the first unescaped `${` whose line holds no closing `}` after it, else the first.
+ */
+export function failingExpressionOffset(text: string): number | undefined {
+  let first: number | undefined;
+  for (const m of text.matchAll(/\$+\{/g)) {
+    if ((m[0].length - 1) % 2 === 0) continue;
+    const at = m.index + m[0].length - 2;
+    first ??= at;
+    const lineEnd = text.indexOf("\n", at);
+    if (!text.slice(at, lineEnd < 0 ? undefined : lineEnd).includes("}")) return at;
+  }
+  return first;
+}
+
+interface SubstitutionJob {
+  k: FluxKustomization;
+  b: BuiltResource;
+  item: EnvsubstItem;
+  unresolved: string[];
+  by: string;
+  clusters: ReadonlySet<string> | undefined;
+}
+
+function applySubstitution(
+  { k, b, unresolved, by, clusters }: SubstitutionJob,
+  result: EnvsubstResult,
+  findings: Finding[],
+  notes: Map<BuiltResource, { unresolved: string[]; by: string; clusters?: ReadonlySet<string> }>,
+  scope: SubstitutionScope | undefined,
+): void {
+  if (result.error) {
+    const position = result.error.line
+      ? ` at line ${result.error.line}${result.error.column ? `, column ${result.error.column}` : ""} of the object as Flux substitutes it`
+      : "";
+    findings.push(
+      finding(
+        "flux/substitution",
+        {
+          file: b.origin ?? k.resource.source.file,
+          ...(expressionPosition(
+            b.text ?? "",
+            failingExpressionOffset(b.text ?? ""),
+            b.origin ? scope?.textOf?.(b.origin) : undefined,
+          ) ?? { line: 1, column: 1 }),
+        },
+        `${b.kind} ${b.name}: Flux's variable substitution fails (${result.error.message}${position}); the Kustomization ${k.name} would not apply`,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux syntax, printed as is
+        "close every ${…}, or write $${…} for a literal, or annotate the object kustomize.toolkit.fluxcd.io/substitute: disabled",
+      ),
+    );
+    return;
+  }
+  if (result.disabled || !result.object || typeof result.object !== "object") return;
+  const parsed = result.object;
+  const metadata = (parsed.metadata ?? {}) as Record<string, unknown>;
+  const annotations = (metadata.annotations ?? {}) as Record<string, unknown>;
+  delete annotations["haos-tasks.dev/build"];
+  delete annotations["config.kubernetes.io/origin"];
+  if (Object.keys(annotations).length === 0) delete metadata.annotations;
+  b.object = parsed;
+  b.name = String(field(parsed, "metadata", "name") ?? b.name);
+  b.namespace = String(field(parsed, "metadata", "namespace") ?? b.namespace);
+  if (unresolved.length > 0 || clusters) notes.set(b, { unresolved, by, ...(clusters ? { clusters } : {}) });
+}
+
+/**
+ * The variables Flux collects for `k` (substituteFrom in order, then substitute; an unknown one
+ * gets its own reference `${NAME}` as value, so its fields keep it and are noted, never guessed)
+ * and one envsubst item per object of `targets`.
+ */
 function substituteWith(
   k: FluxKustomization,
   targets: readonly BuiltResource[],
   configs: readonly Candidate[],
-  findings: Finding[],
   notes: Map<BuiltResource, { unresolved: string[]; by: string; clusters?: ReadonlySet<string> }>,
-  scope: SubstitutionScope | undefined,
   clusters: ReadonlySet<string> | undefined,
-): void {
+  scope: SubstitutionScope | undefined,
+): SubstitutionJob[] {
   const note = (b: BuiltResource, unresolved: string[], by: string) =>
     notes.set(b, { unresolved, by, ...(clusters ? { clusters } : {}) });
   const where = at({ resource: k.resource, file: k.resource.source.file } as Subject, "/spec/postBuild");
   if (!k.postBuild) {
     if (clusters) for (const b of targets) note(b, [], `${where.file}:${where.line}`);
-    return;
+    return [];
   }
   const vars = new Map<string, string>();
   // A source not in the repository may set anything; an encrypted one sets known keys only.
@@ -394,59 +492,43 @@ function substituteWith(
         unknownKeys.add(key);
       } else {
         unknownKeys.delete(key);
-        vars.set(key, value.replaceAll("\n", ""));
+        vars.set(key, value);
       }
     }
   }
   for (const [key, value] of Object.entries(k.postBuild.substitute)) {
     unknownKeys.delete(key);
-    vars.set(key, value.replaceAll("\n", ""));
+    vars.set(key, value);
   }
-  // Flux substitutes only when it has variables; unknown sources may hold some.
-  if (vars.size === 0 && !someUnknown && unknownKeys.size === 0) {
+  // Flux substitutes only when it has variables (unknown sources may hold some), unless its
+  // substituteStrategy is Always.
+  const always = k.postBuild.always === true;
+  if (vars.size === 0 && !someUnknown && unknownKeys.size === 0 && !always) {
     if (clusters) for (const b of targets) note(b, [], `${where.file}:${where.line}`);
-    return;
+    return [];
   }
-  const isUnknown = (name: string) => someUnknown || unknownKeys.has(name);
+  const isUnknown = (name: string) => !vars.has(name) && (someUnknown || unknownKeys.has(name));
+  const jobs: SubstitutionJob[] = [];
   for (const b of targets) {
     if (b.text === undefined) continue;
-    try {
-      const result = envsubst(b.text, vars, isUnknown);
-      const parsed = parse(result.text) as Record<string, unknown> | null;
-      if (!parsed || typeof parsed !== "object") continue;
-      const metadata = (parsed.metadata ?? {}) as Record<string, unknown>;
-      const annotations = (metadata.annotations ?? {}) as Record<string, unknown>;
-      delete annotations["haos-tasks.dev/build"];
-      delete annotations["config.kubernetes.io/origin"];
-      if (Object.keys(annotations).length === 0) delete metadata.annotations;
-      b.object = parsed;
-      b.name = String(field(parsed, "metadata", "name") ?? b.name);
-      b.namespace = String(field(parsed, "metadata", "namespace") ?? b.namespace);
-      if (result.unresolved.size > 0 || clusters)
-        note(b, [...result.unresolved], `${where.file}:${where.line}`);
-    } catch (error) {
-      if (!(error instanceof SubstitutionError)) throw error;
-      findings.push(
-        finding(
-          "flux/substitution",
-          {
-            file: b.origin ?? where.file,
-            ...(expressionPosition(
-              b.text,
-              error.offset,
-              b.origin ? scope?.textOf?.(b.origin) : undefined,
-            ) ?? {
-              line: 1,
-              column: 1,
-            }),
-          },
-          `${b.kind} ${b.name}: Flux's variable substitution fails (${error.message}); the Kustomization ${k.name} would not apply`,
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux syntax, printed as is
-          "close every ${…}, or write $${…} for a literal, or annotate the object kustomize.toolkit.fluxcd.io/substitute: disabled",
-        ),
-      );
-    }
+    const unresolved = [...referencedVariables(b.text)].filter(isUnknown);
+    jobs.push({
+      k,
+      b,
+      unresolved,
+      by: `${where.file}:${where.line}`,
+      clusters,
+      item: {
+        text: b.text,
+        vars: {
+          ...Object.fromEntries(vars),
+          ...Object.fromEntries(unresolved.map((name) => [name, `\${${name}}`])),
+        },
+        ...(always ? { always } : {}),
+      },
+    });
   }
+  return jobs;
 }
 
 /**
