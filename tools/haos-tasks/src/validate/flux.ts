@@ -374,15 +374,22 @@ export function referencedVariables(text: string): Set<string> {
  */
 export function failingExpressionOffset(text: string): number | undefined {
   let first: number | undefined;
+  let malformed: number | undefined;
   for (const m of text.matchAll(/\$+\{/g)) {
     if ((m[0].length - 1) % 2 === 0) continue;
     const at = m.index + m[0].length - 2;
     first ??= at;
     const lineEnd = text.indexOf("\n", at);
-    if (!text.slice(at, lineEnd < 0 ? undefined : lineEnd).includes("}")) return at;
+    const rest = text.slice(at, lineEnd < 0 ? undefined : lineEnd);
+    if (!rest.includes("}")) return at;
+    // An expression of a form fluxcd/pkg/envsubst does not know (`${TAG-1.27}`: `-` without `:`).
+    if (malformed === undefined && !knownExpression.test(rest)) malformed = at;
   }
-  return first;
+  return malformed ?? first;
 }
+
+/** The expression forms fluxcd/pkg/envsubst parses: ${V}, ${#V}, ${V:-x}, ${V:=x}, ${V:+x}, ${V:?x}, ${V^}, ${V,}, ${V:1:2}, ${V/a/b}, ${V#a}, ${V%a}. */
+const knownExpression = /^\$\{#?[A-Za-z_][A-Za-z0-9_]*(?:(?::[-=+?]|\^\^?|,,?|:-?\d|\/\/?|##?|%%?)[^}]*)?\}/;
 
 interface SubstitutionJob {
   k: FluxKustomization;

@@ -165,7 +165,7 @@ describe.runIf(haveCatalog)(`--schema-location and schemas.locations${skipped}`,
     const { stdout } = await runCli(["validate", "--format", "json"], { cwd: dir, env: process.env });
     expect(places(stdout)).toEqual([
       "warning schema/missing apps/c/a.yaml:2",
-      "warning schema/source .haos-tasks.yaml:1",
+      "warning schema/source .haos-tasks.yaml:3",
     ]);
     const missing = (JSON.parse(stdout) as Json).findings.find((f) => f.rule === "schema/missing");
     expect(missing?.message).toContain("2 objects not schema-checked");
