@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { rendererPool } from "./defaults.ts";
-import type { HelmRenderRequest, HelmRenderResponse, HelmRenderer } from "./stage.ts";
+import type { HelmRenderer, HelmRenderRequest, HelmRenderResponse } from "./stage.ts";
 
 /** A renderer whose answers the test releases by hand, recording what it was asked. */
 function manual(name: string) {
