@@ -10,9 +10,71 @@ import { startRenderer } from "./helper.ts";
 import { type PinnedChart, pinnedCharts, stagePinnedChart } from "./pinned-charts.ts";
 import type { HelmRenderer } from "./stage.ts";
 
-/** The flux-render helper (tools/bootstrap/go/flux-render), started for one run. */
-export async function startDefaultRenderer(): Promise<HelmRenderer & { close(): Promise<void> }> {
-  return await startRenderer();
+type ClosableRenderer = HelmRenderer & { close(): Promise<void> };
+
+/**
+ * The flux-render helpers of one run: one process per core (flux-render renders one request at a
+ * time; its README says to start several for parallelism), behind one HelmRenderer. Measured in
+ * bench/render.bench.ts: 1,000 app-template HelmReleases through one helper leave the second core idle.
+ * The helpers share the chart cache directory (flux-render writes it by temporary file + rename).
+ */
+export async function startDefaultRenderer(
+  workers: number = Math.max(1, Math.min(os.availableParallelism(), 8)),
+): Promise<ClosableRenderer> {
+  const started = await Promise.allSettled(Array.from({ length: workers }, () => startRenderer()));
+  const ok = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) {
+    await Promise.all(ok.map((r) => r.close()));
+    throw failed.reason;
+  }
+  return rendererPool(ok);
+}
+
+/**
+ * Several renderers behind one: requests wait in one queue and go, in order, to the helper with
+ * the fewest outstanding (at most `depth` each, so a helper always has the next request in its
+ * pipe while it renders, and a slow render — a chart fetch — does not hold requests another helper
+ * could take). Each request's answer is its own helper's.
+ */
+export function rendererPool(renderers: readonly ClosableRenderer[], depth = 2): ClosableRenderer {
+  if (renderers.length === 0) throw new Error("rendererPool: no renderers");
+  if (renderers.length === 1) return renderers[0] as ClosableRenderer;
+  const outstanding = renderers.map(() => 0);
+  const queue: ((worker: number) => void)[] = [];
+  const dispatch = () => {
+    while (queue.length > 0) {
+      let best = -1;
+      for (let i = 0; i < renderers.length; i++)
+        if (
+          (outstanding[i] as number) < depth &&
+          (best < 0 || (outstanding[i] as number) < (outstanding[best] as number))
+        )
+          best = i;
+      if (best < 0) return;
+      queue.shift()?.(best);
+    }
+  };
+  return {
+    helm(request) {
+      return new Promise((resolve, reject) => {
+        queue.push((worker) => {
+          outstanding[worker] = (outstanding[worker] as number) + 1;
+          (renderers[worker] as ClosableRenderer)
+            .helm(request)
+            .then(resolve, reject)
+            .finally(() => {
+              outstanding[worker] = (outstanding[worker] as number) - 1;
+              dispatch();
+            });
+        });
+        dispatch();
+      });
+    },
+    async close() {
+      await Promise.all(renderers.map((r) => r.close()));
+    },
+  };
 }
 
 /**
