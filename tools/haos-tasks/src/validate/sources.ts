@@ -66,7 +66,12 @@ function gitFacts(root: string, env: NodeJS.ProcessEnv): GitFacts {
       (b): b is string => typeof b === "string" && b !== "",
     ),
   );
-  return { origin: git(root, ["remote", "get-url", "origin"]), branches };
+  const origin = git(root, ["remote", "get-url", "origin"]);
+  // A clone of a local path (CI's clone of a checkout, a mirror on disk) names no repository a
+  // GitRepository could: it says nothing about which one this is.
+  const networked =
+    origin !== undefined && (/^[a-z][a-z0-9+.-]*:\/\//i.test(origin) || /^[^/\s]+@[^:\s]+:/.test(origin));
+  return { origin: networked && !/^file:\/\//i.test(origin ?? "") ? origin : undefined, branches };
 }
 
 // next `flux` command); the url may hold CI expressions with spaces (`${{ github.repository_owner }}`).
