@@ -1,15 +1,4 @@
-import { parseAllDocuments, stringify } from "yaml";
-
-/** One rendered object of a built app, keyed the way reviewers name it. */
-export interface RenderedResource {
-  /** `Kind/namespace/name`, or `Kind/name` when cluster-scoped. */
-  key: string;
-  apiVersion: string;
-  kind: string;
-  namespace?: string;
-  name: string;
-  object: Record<string, unknown>;
-}
+import { stringify } from "yaml";
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -17,26 +6,6 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 /** The key a resource is compared under between base and head. */
 export function resourceKey(kind: string, name: string, namespace?: string): string {
   return namespace ? `${kind}/${namespace}/${name}` : `${kind}/${name}`;
-}
-
-/**
- * Splits a multi-document YAML stream (kustomize build output) into resources keyed by
- * kind/namespace/name. Documents without apiVersion/kind/name are not objects and are skipped.
- */
-export function parseRendered(yamlText: string): Map<string, RenderedResource> {
-  const resources = new Map<string, RenderedResource>();
-  for (const doc of parseAllDocuments(yamlText)) {
-    if (doc.errors.length > 0) throw new Error(`build output is not valid YAML: ${doc.errors[0]?.message}`);
-    const object: unknown = doc.toJS();
-    if (!isRecord(object) || !isRecord(object.metadata)) continue;
-    const { apiVersion, kind } = object;
-    const { name, namespace } = object.metadata;
-    if (typeof apiVersion !== "string" || typeof kind !== "string" || typeof name !== "string") continue;
-    const ns = typeof namespace === "string" && namespace !== "" ? namespace : undefined;
-    const key = resourceKey(kind, name, ns);
-    resources.set(key, { key, apiVersion, kind, ...(ns ? { namespace: ns } : {}), name, object });
-  }
-  return resources;
 }
 
 const REDACTED = "<redacted>";

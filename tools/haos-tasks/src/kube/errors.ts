@@ -144,8 +144,3 @@ export function connectionReason(error: unknown): string {
   const message = typeof e.message === "string" ? e.message : String(error);
   return cause && message === "fetch failed" ? cause : message;
 }
-
-/** Errors that end the run at once: more waiting cannot fix them. */
-export function isTerminalKubeError(error: unknown): error is KubeForbiddenError | KubeUnreachableError {
-  return error instanceof KubeForbiddenError || error instanceof KubeUnreachableError;
-}

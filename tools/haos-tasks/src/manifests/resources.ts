@@ -1,10 +1,4 @@
-import {
-  hasParseErrors,
-  type Position,
-  pointerPosition,
-  type SourceDocument,
-  type SourceFile,
-} from "./yaml-source.ts";
+import { hasParseErrors, type SourceDocument, type SourceFile } from "./yaml-source.ts";
 
 /** A Kubernetes object as written in a source file. */
 export interface Resource {
@@ -24,11 +18,6 @@ export interface Resource {
 export function apiGroup(apiVersion: string): string {
   const slash = apiVersion.lastIndexOf("/");
   return slash < 0 ? "" : apiVersion.slice(0, slash);
-}
-
-/** `Kind/namespace/name`, the identity duplicate checks and reference lookups use. */
-export function resourceKey(kind: string, namespace: string, name: string): string {
-  return `${kind}/${namespace}/${name}`;
 }
 
 /** Reads a value at a dotted path of plain data. */
@@ -120,39 +109,4 @@ function listItems(list: Resource): Resource[] {
       },
     ];
   });
-}
-
-/** Where a JSON pointer lands in a resource's source. */
-export function resourcePosition(resource: Resource, pointer: string): Position {
-  return pointerPosition(resource.source, resource.doc, `${resource.base ?? ""}${pointer}`);
-}
-
-/** Every object of the scanned tree, looked up by kind/namespace/name. */
-export class ResourceIndex {
-  readonly all: Resource[] = [];
-  private readonly byKindName = new Map<string, Resource[]>();
-
-  constructor(resources: Iterable<Resource> = []) {
-    for (const r of resources) this.add(r);
-  }
-
-  add(resource: Resource): void {
-    this.all.push(resource);
-    const key = `${resource.kind}/${resource.name}`;
-    const list = this.byKindName.get(key);
-    if (list) list.push(resource);
-    else this.byKindName.set(key, [resource]);
-  }
-
-  /** Objects of a kind and name; with a namespace, those in it or without one (set by kustomize). */
-  find(kind: string, name: string, namespace?: string): Resource[] {
-    const list = this.byKindName.get(`${kind}/${name}`) ?? [];
-    if (namespace === undefined) return list;
-    const exact = list.filter((r) => r.namespace === namespace);
-    return exact.length > 0 ? exact : list.filter((r) => r.namespace === "");
-  }
-
-  ofKind(...kinds: string[]): Resource[] {
-    return this.all.filter((r) => kinds.includes(r.kind));
-  }
 }

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Finding } from "../findings.ts";
-import { renderJson } from "./json.ts";
+import { renderValidateJson, renderValidateText } from "../validate/report.ts";
 import { renderSarif } from "./sarif.ts";
-import { renderText } from "./text.ts";
 
 const findings: Finding[] = [
   {
@@ -27,21 +26,21 @@ const findings: Finding[] = [
 
 describe("text", () => {
   it("groups by file, shows the fix and a summary, without colour off a TTY", () => {
-    const out = renderText(findings, { colour: false });
+    const out = renderValidateText(findings, { colour: false });
     expect(out).toContain(
       "a.yaml\n  7:3     error   bad  schema/invalid\n                  fix: fix the value\n",
     );
     expect(out.indexOf("a.yaml")).toBeLessThan(out.indexOf("b.yaml"));
     expect(out).toContain("✖ 1 error, 1 warning, 1 info in 3 files");
     expect(out).not.toContain("\x1b[");
-    expect(renderText(findings, { colour: true })).toContain("\x1b[31m");
-    expect(renderText([], { colour: false })).toBe("✓ no findings\n");
+    expect(renderValidateText(findings, { colour: true })).toContain("\x1b[31m");
+    expect(renderValidateText([], { colour: false })).toBe("✓ no findings\n");
   });
 });
 
 describe("json", () => {
   it("prints sorted findings and counts", () => {
-    const parsed = JSON.parse(renderJson(findings)) as { summary: unknown; findings: Finding[] };
+    const parsed = JSON.parse(renderValidateJson(findings, {})) as { summary: unknown; findings: Finding[] };
     expect(parsed.summary).toEqual({ error: 1, warning: 1, info: 1 });
     expect(parsed.findings.map((f) => f.file ?? "")).toEqual(["", "a.yaml", "b.yaml"]);
   });

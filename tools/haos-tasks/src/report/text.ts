@@ -1,4 +1,4 @@
-import { countFindings, type Finding, type FindingCounts, sortFindings } from "../findings.ts";
+import { countFindings, type Finding, type FindingCounts } from "../findings.ts";
 
 const colours = {
   red: "\x1b[31m",
@@ -22,22 +22,6 @@ export function summaryLine(counts: FindingCounts): string {
   const parts = [plural(counts.error, "error"), plural(counts.warning, "warning")];
   if (counts.info > 0) parts.push(`${counts.info} info`);
   return parts.join(", ");
-}
-
-/**
- * Findings for a person: grouped by file, `line:col  severity  message  rule`, the fix under each,
- * and a summary. Colour only when `colour` is true (the CLI passes whether stdout is a TTY).
- */
-export function renderText(
-  findings: readonly Finding[],
-  options: { colour: boolean; checked?: string },
-): string {
-  const paint = painter(options.colour);
-  const sorted = sortFindings(findings);
-  const lines = findingLines(sorted, paint);
-  if (lines.length > 0) lines.push("");
-  lines.push(summaryOf(sorted, paint, options.checked));
-  return `${lines.join("\n")}\n`;
 }
 
 /**

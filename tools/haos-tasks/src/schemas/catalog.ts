@@ -14,9 +14,6 @@ import { defaultLockPath, fetchSource, readSchemaLock, resolveMirror, userCacheD
  */
 export const converterVersion = "1";
 
-/** Where catalogs live by default: `<user cache dir>/schemas/<key>/` (see userCacheDir). */
-export const defaultCatalogRoot = path.join(userCacheDir(), "schemas");
-
 /**
  * The catalog root and the source cache: `<dir>/schemas` and `<dir>/sources` of the user cache
  * directory (HAOS_TASKS_CACHE_DIR, else $XDG_CACHE_HOME/haos-tasks, else ~/.cache/haos-tasks).

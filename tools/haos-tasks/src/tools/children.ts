@@ -50,8 +50,3 @@ export function ownChild<T extends ChildProcess>(child: T): T {
   child.once("error", () => children.delete(child));
   return child;
 }
-
-/** Children still running (tests and diagnostics). */
-export function liveChildren(): number[] {
-  return [...children].flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
-}

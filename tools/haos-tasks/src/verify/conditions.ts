@@ -70,14 +70,6 @@ export function staleNote(object: WithStatus | undefined, condition?: Condition)
   return ` (observed at generation ${observed ?? "(none)"}, spec is at ${object?.metadata?.generation})`;
 }
 
-export function isTrue(object: WithStatus | undefined, type: string): boolean {
-  return getCondition(object, type)?.status === "True";
-}
-
-export function isFalse(object: WithStatus | undefined, type: string): boolean {
-  return getCondition(object, type)?.status === "False";
-}
-
 /** `Ready=False (BuildFailed): message`, for details and the condition table. */
 export function describeCondition(condition: Condition | undefined, type = condition?.type ?? "?"): string {
   if (!condition) return `${type} not reported`;

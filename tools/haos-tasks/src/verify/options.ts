@@ -43,7 +43,6 @@ export interface SettingNames {
   name(setting: VerifySettingName): string;
 }
 
-export const cliSettingNames: SettingNames = { name: (s) => `--${s}` };
 export const actionSettingNames: SettingNames = { name: (s) => `input '${s}'` };
 
 const settingNames: readonly VerifySettingName[] = [
