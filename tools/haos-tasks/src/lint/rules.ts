@@ -39,7 +39,7 @@ export const ruleCatalog: readonly RuleInfo[] = [
   ),
   rule("yaml/empty-document", "warning", "a document or file with no content"),
   rule("lint/disable-comment", "warning", "a disable comment names an unknown rule"),
-  rule("build/kustomize", "error", "`kubectl kustomize` fails for a kustomization"),
+  rule("build/kustomize", "error", "kustomize (as Flux builds it) fails for a kustomization"),
   rule(
     "manifest/not-an-object",
     "error",

@@ -4,9 +4,11 @@ import type { TestApiServer } from "./apiserver.ts";
 import { workloadMonitorKind } from "./cozystack.ts";
 
 /**
- * The ONLY status the real-Flux tests simulate: what components that cannot run on these machines
- * write. Everything else (GitRepository, Kustomization, HelmRelease, the chart's rendered objects)
- * comes from the real controllers. Shapes follow the upstream status types:
+ * The status the real-Flux verify tests simulate for the workloads of the HAOS app: what
+ * components that cannot run on these machines write. GitRepository, Kustomization, HelmRelease
+ * and the chart's rendered objects come from the real controllers; the other stand-ins live
+ * elsewhere (cozystack-api's VMDisk/VMInstance status in cozystack.ts, ExternalArtifact readiness
+ * in flux.ts; the root README lists them all). Shapes follow the upstream status types:
  * - CDI (v1.64 DataVolumeStatus): phase, progress, restartCount, claimName, conditions Bound/Running/
  *   Ready; the import's PVC (CDI creates it, named like the DataVolume) and its Bound status;
  * - KubeVirt (v1.8 VirtualMachineStatus / VirtualMachineInstanceStatus): printableStatus, ready,
