@@ -3,6 +3,14 @@ import type { Finding } from "../findings.ts";
 import { at, isKind, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
 import { apiGroup, field, stringField } from "../manifests/resources.ts";
+import type {
+  ChartMirror,
+  ChartSource,
+  HelmRenderResult,
+  RenderError,
+  Renderer,
+  ValuesSource,
+} from "./helper.ts";
 import { cozystackChartVersions } from "./pinned-charts.ts";
 
 /**
@@ -14,88 +22,18 @@ import { cozystackChartVersions } from "./pinned-charts.ts";
  * the renderer is passed in.
  */
 
-/** Where a chart comes from, as the helper fetches it (see tools/bootstrap/go/flux-render). */
-export type ChartSource =
-  | {
-      type: "oci";
-      url: string;
-      tag?: string;
-      semver?: string;
-      digest?: string;
-      digestTracking?: boolean;
-      versionOverride?: string;
-    }
-  | { type: "http"; url: string; name: string; version: string; digestTracking?: boolean }
-  | { type: "dir"; path: string; versionOverride?: string; digestTracking?: boolean };
-
-export interface ValuesSource {
-  kind: "ConfigMap" | "Secret";
-  namespace: string;
-  name: string;
-  data: Record<string, string>;
-}
-
-export interface HelmRenderRequest {
-  release: Record<string, unknown>;
-  chart: ChartSource;
-  valuesSources: ValuesSource[];
-  kubeVersion: string;
-  apiVersions: string[];
-  lookup?: Record<string, unknown>[];
-  cacheDir?: string;
-  offline?: boolean;
-  mirrors?: { origin: string; url: string }[];
-  timeoutSeconds?: number;
-  schemaFiles?: Record<string, string>;
-}
-
 /** How the helper fetches charts: cache directory, offline, mirrors (the same for every request). */
 export interface ChartFetch {
   cacheDir?: string;
   offline?: boolean;
-  mirrors?: readonly { origin: string; url: string }[];
+  mirrors?: readonly ChartMirror[];
   timeoutSeconds?: number;
   /** JSON schemas by URL (values.schema.json `$ref`s), read locally instead of fetched. */
   schemaFiles?: Record<string, string>;
 }
 
-export interface RenderedObject {
-  template?: string;
-  object: Record<string, unknown>;
-  crd?: boolean;
-}
-
-export interface RenderError {
-  code: string;
-  message: string;
-  hint?: string;
-  schemaErrors?: { path: string; message: string }[];
-  template?: string;
-  line?: number;
-  column?: number;
-}
-
-export interface HelmRenderResponse {
-  releaseName?: string;
-  namespace?: string;
-  chart?: {
-    name: string;
-    version: string;
-    appVersion?: string;
-    digest?: string;
-    origin?: string;
-    cached?: boolean;
-    fetchMs?: number;
-    renderMs?: number;
-  };
-  resources?: RenderedObject[];
-  warnings?: string[];
-  error?: RenderError;
-}
-
-export interface HelmRenderer {
-  helm(request: HelmRenderRequest): Promise<HelmRenderResponse>;
-}
+/** What the render stage needs of flux-render: its helm op (one Renderer, or a pool of them). */
+export type HelmRenderer = Pick<Renderer, "helm">;
 
 export interface RenderStageOptions {
   renderer: HelmRenderer;
@@ -484,7 +422,7 @@ export async function renderStage(
 
   const record = (
     owner: Subject,
-    response: HelmRenderResponse,
+    response: HelmRenderResult,
     chartLabel: string,
     ownerPointer: (p: string) => string,
   ) => {
