@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { percentile } from "./stats.ts";
+import { percentile } from "./support.ts";
 
 const packageDir = path.resolve(import.meta.dirname, "..");
 const entry = path.join(packageDir, "dist", "index.js");

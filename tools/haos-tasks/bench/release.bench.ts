@@ -14,7 +14,7 @@ import { planRelease } from "../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../src/release/snapshot.ts";
 import { toolsRepoRoot } from "../src/tools/paths.ts";
 import { fixtureConfig } from "../test/github-double/release-fixture.ts";
-import { timed } from "./stats.ts";
+import { timed } from "./support.ts";
 
 const run = promisify(execFile);
 const commits = Number(process.env.RELEASE_BENCH_COMMITS ?? 20_000);

@@ -50,9 +50,7 @@ import { readSchemaLock, resolveMirror } from "../src/schemas/sources.ts";
 import { toolPath, toolsRepoRoot } from "../src/tools/paths.ts";
 import { pushChart, type Registry, startRegistry } from "../test/support/charts.ts";
 import { freePort, startManaged } from "../test/support/processes.ts";
-import { percentile } from "./stats.ts";
-
-const median = (samples: readonly number[]) => percentile(samples, 0.5);
+import { median, mib, peakTreeRss } from "./support.ts";
 
 const run = promisify(execFile);
 const cli = path.join(toolsRepoRoot, "tools", "haos-tasks", "bin", "haos-tasks.js");
@@ -61,7 +59,6 @@ const sizes = (process.env.RENDER_BENCH_APPS ?? "100,1000").split(",").map(Numbe
 const flateVersion = "v0.6.5";
 const flateModule = "github.com/home-operations/flate";
 const origin = "oci://ghcr.io/bjw-s-labs/helm";
-const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
 
 // ---- flate, built from the Go module proxy (a peer only: AGPL, never linked or copied) ----
 
@@ -372,42 +369,6 @@ const git = (cwd: string, ...args: string[]) =>
 
 // ---- running and measuring ----
 
-/** Resident memory of a process tree (bytes), from /proc. */
-function treeRss(root: number): number {
-  const children = new Map<number, number[]>();
-  for (const pid of readdirProc()) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-    } catch {
-      // exited
-    }
-  }
-  let total = 0;
-  const stack = [root];
-  while (stack.length > 0) {
-    const pid = stack.pop() as number;
-    try {
-      total += Number(readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]) * 4096;
-    } catch {
-      // exited
-    }
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return total;
-}
-
-function readdirProc(): number[] {
-  try {
-    return readdirSync("/proc")
-      .filter((d) => /^\d+$/.test(d))
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
 interface Ran {
   ms: number;
   rss: number;
@@ -434,14 +395,10 @@ function measure(
     child.stderr.on("data", (d) => {
       stderr += d;
     });
-    let rss = 0;
-    const sample = () => {
-      if (child.pid) rss = Math.max(rss, treeRss(child.pid));
-    };
-    const timer = setInterval(sample, 100);
+    const sampler = peakTreeRss(() => (child.pid ? [child.pid] : []), 100);
     child.on("error", reject);
     child.on("close", (code) => {
-      clearInterval(timer);
+      const rss = sampler.stop();
       resolve({ ms: performance.now() - started, rss, code: code ?? -1, stdout, stderr });
     });
   });

@@ -27,7 +27,7 @@
  *   VALIDATE_BENCH_ONLY=real npm run bench:validate    (only the real-shaped repository)
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -40,7 +40,7 @@ import { resolveMirror } from "../src/schemas/sources.ts";
 import { toolPath, toolsRepoRoot } from "../src/tools/paths.ts";
 import { defaultPlatform } from "../src/validate/catalog-loader.ts";
 import { planBuilds } from "../src/validate/pipeline.ts";
-import { percentile, timed } from "./stats.ts";
+import { childPids, median, mib, peakTreeRss, timed } from "./support.ts";
 
 const run = promisify(execFile);
 const apps = Number(process.env.VALIDATE_BENCH_APPS ?? 500);
@@ -219,40 +219,6 @@ const peaks = {
 
 const cores = os.availableParallelism();
 
-/** Resident memory of a process and all its descendants, in bytes, from /proc. */
-function treeRss(root: number): number {
-  const children = new Map<number, number[]>();
-  let pids: string[] = [];
-  try {
-    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
-  } catch {
-    return 0;
-  }
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(pid));
-      children.set(ppid, list);
-    } catch {
-      // The process exited between readdir and read.
-    }
-  }
-  let total = 0;
-  const stack = [root];
-  while (stack.length > 0) {
-    const pid = stack.pop() as number;
-    try {
-      total += Number(readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]) * 4096;
-    } catch {
-      // Exited.
-    }
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return total;
-}
-
 /**
  * Whether peakRss samples. Off in the timed runs: reading all of /proc every 20 ms takes CPU the
  * measured processes then lack on 2 cores. Each row gets one more run with sampling on, for its
@@ -272,23 +238,8 @@ async function sampled<T>(fn: () => Promise<T>): Promise<T> {
 
 /** Samples the peak resident memory of process trees every 20 ms until stopped (see `sampling`). */
 function peakRss(pids: () => readonly number[]): { stop: () => number } {
-  if (!sampling.on) return { stop: () => 0 };
-  let peak = 0;
-  const sample = () => {
-    const now = pids().reduce((sum, pid) => sum + treeRss(pid), 0);
-    if (now > peak) peak = now;
-  };
-  const timer = setInterval(sample, 20);
-  return {
-    stop: () => {
-      sample();
-      clearInterval(timer);
-      return peak;
-    },
-  };
+  return sampling.on ? peakTreeRss(pids, 20) : { stop: () => 0 };
 }
-
-const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
 
 /** `haos-tasks validate` in a fresh CLI process, with the peak RSS of its whole process tree. */
 async function oursWithRss(cwd: string, target: string): Promise<{ result: ValidateJson; rss: number }> {
@@ -339,26 +290,12 @@ async function buildFloor(builds: FloorBuilds, plain = false): Promise<{ objects
     requests,
     { workers: cores, ...(plain ? {} : { loadRestrictor: fluxLoadRestrictor }) },
     (built) => {
-      if (helpers.length === 0) helpers = readChildren(process.pid);
+      if (helpers.length === 0) helpers = childPids(process.pid);
       for (const r of built.resources) objects.push(JSON.stringify(r.object));
     },
   );
   // The bench process itself holds the generated repository's bookkeeping: count only its growth.
   return { objects, rss: Math.max(0, sampler.stop() - started) };
-}
-
-function readChildren(parent: number): number[] {
-  return readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 /** The schema floor: kubeconform alone over the pre-rendered objects, one stream, same catalog and workers. */
@@ -438,7 +375,6 @@ async function floorRows<T = never>(
   const builtRss = (await sampled(() => buildFloor(builds))).rss;
   const checkedRss = (await sampled(() => kubeconformFloor(rendered, location))).rss;
   rmSync(renderedDir, { recursive: true, force: true });
-  const median = (list: number[]) => percentile(list, 0.5);
   return {
     buildMs: median(samples.build),
     kubeconformMs: median(samples.kubeconform),

@@ -28,7 +28,7 @@ import { startBundledAction } from "../test/integration/action-harness.ts";
 import type { TestApiServer } from "../test/support/apiserver.ts";
 import { type RealFluxApp, startRealFluxApp } from "../test/support/real-flux-app.ts";
 import { startApiProxy, tokenKubeconfig } from "../test/support/verify-harness.ts";
-import { percentile } from "./stats.ts";
+import { percentile } from "./support.ts";
 
 const runs = Number(process.env.BENCH_RUNS ?? 10);
 const waitSeconds = Number(process.env.BENCH_WAIT_S ?? 60);

@@ -1,0 +1,98 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/** The q-quantile of samples (nearest rank): percentile(s, 0.5) is the median, 0.95 the p95. */
+export function percentile(samples: readonly number[], q: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
+}
+
+/** Runs `fn` `runs` times in a row: the median wall time, every sample, and the last value. */
+export async function timed<T>(
+  fn: () => Promise<T>,
+  runs = 3,
+): Promise<{ ms: number; samples: number[]; value: T }> {
+  const samples: number[] = [];
+  let value: T | undefined;
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    value = await fn();
+    samples.push(performance.now() - start);
+  }
+  return { ms: percentile(samples, 0.5), samples, value: value as T };
+}
+
+/** The median of samples (nearest rank). */
+export const median = (samples: readonly number[]): number => percentile(samples, 0.5);
+
+/** Bytes as whole MiB, for the benchmarks' rows. */
+export const mib = (bytes: number): string => `${Math.round(bytes / 1024 / 1024)} MiB`;
+
+/** Every process id in /proc (empty where there is no /proc). */
+function procPids(): number[] {
+  try {
+    return readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** A process's parent pid from /proc/<pid>/stat (undefined once it has exited). */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The direct children of a process. */
+export function childPids(parent: number): number[] {
+  return procPids().filter((pid) => parentOf(pid) === parent);
+}
+
+/** Resident memory of a process and all its descendants, in bytes, from /proc. */
+export function treeRss(root: number): number {
+  const children = new Map<number, number[]>();
+  for (const pid of procPids()) {
+    const ppid = parentOf(pid);
+    if (ppid === undefined) continue; // exited between readdir and read
+    const list = children.get(ppid) ?? [];
+    list.push(pid);
+    children.set(ppid, list);
+  }
+  let total = 0;
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop() as number;
+    try {
+      total += Number(readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]) * 4096;
+    } catch {
+      // Exited.
+    }
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
+/**
+ * Samples the summed resident memory of the process trees rooted at `pids()` every `everyMs`
+ * until stopped; `stop()` takes a last sample and returns the peak, in bytes.
+ */
+export function peakTreeRss(pids: () => readonly number[], everyMs: number): { stop: () => number } {
+  let peak = 0;
+  const sample = () => {
+    const now = pids().reduce((sum, pid) => sum + treeRss(pid), 0);
+    if (now > peak) peak = now;
+  };
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop: () => {
+      sample();
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
