@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import {
@@ -9,8 +8,6 @@ import {
   startRenderer,
   type ValuesSource,
 } from "../../src/render/helper.ts";
-import { pinnedCharts, stagePinnedChart } from "../../src/render/pinned-charts.ts";
-import { readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { startTestApiServer, type TestApiServer } from "../support/apiserver.ts";
 import { pushChart, type Registry, startRegistry } from "../support/charts.ts";
@@ -27,7 +24,15 @@ import {
   startFluxControllers,
 } from "../support/flux.ts";
 import { appRel, installAppCrds } from "../support/real-flux-app.ts";
-import { buildApp, get, type Json, verifyRunnerDir } from "./runner-manifests.ts";
+import {
+  arcOciRepository,
+  pushArcCharts,
+  type StoredRelease,
+  startDeploymentStandIn,
+  storedRelease,
+  verifyRunnerObjects,
+} from "./runner-helm-harness.ts";
+import { get, type Json } from "./runner-manifests.ts";
 
 // Differential test (issue 22 item 6): every HelmRelease is installed by the REAL helm-controller
 // (v1.6.4, with source-controller v1.8.5) on a real kube-apiserver, and the manifest Helm stored in
@@ -43,8 +48,6 @@ import { buildApp, get, type Json, verifyRunnerDir } from "./runner-manifests.ts
 // postRenderers with a strategic-merge patch, a JSON6902 patch and an images entry; commonMetadata).
 
 const fixtureDir = path.join(toolsRepoRoot, "tools", "haos-tasks", "test", "fixtures", "render-differential");
-const arcCharts = "actions/actions-runner-controller/gha-runner-scale-set-0.14.2/charts/";
-const arcRepository = "actions/actions-runner-controller-charts";
 /** The API server's version: helm-controller's Capabilities.KubeVersion comes from its discovery. */
 let kubeVersion: string;
 
@@ -67,104 +70,6 @@ const apply = (objects: unknown[]) =>
     ["apply", "--server-side", "--field-manager=kustomize-controller", "-f", "-"],
     objects.map((o) => stringify(o)).join("---\n"),
   );
-
-async function lockedChartDir(chart: string): Promise<string> {
-  const lock = await readSchemaLock();
-  const mirror = resolveMirror(undefined);
-  const pinned = pinnedCharts(lock).find((c) => c.origin.endsWith(`/${arcCharts}${chart}/`));
-  if (!pinned) throw new Error(`${chart} is not pinned in schemas.lock.json`);
-  return await stagePinnedChart(pinned, mirror ? { mirror } : {});
-}
-
-/** Stand-in for the deployment controller: Available once a Deployment exists (Helm's wait, dependsOn). */
-function startDeploymentStandIn(): () => void {
-  let stopped = false;
-  void (async () => {
-    while (!stopped) {
-      const list = await server.kubectl(["get", "deployments", "-A", "-o", "json"]);
-      if (list.exitCode === 0) {
-        for (const d of (JSON.parse(list.stdout) as { items: Json[] }).items) {
-          const generation = get(d, "metadata", "generation") as number;
-          if (get(d, "status", "observedGeneration") === generation) continue;
-          const replicas = (get(d, "spec", "replicas") as number | undefined) ?? 1;
-          const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-          const condition = (type: string, reason: string) => ({
-            type,
-            status: "True",
-            reason,
-            lastUpdateTime: now,
-            lastTransitionTime: now,
-          });
-          const status = {
-            observedGeneration: generation,
-            replicas,
-            updatedReplicas: replicas,
-            readyReplicas: replicas,
-            availableReplicas: replicas,
-            conditions: [
-              condition("Available", "MinimumReplicasAvailable"),
-              condition("Progressing", "NewReplicaSetAvailable"),
-            ],
-          };
-          await server.kubectl([
-            "patch",
-            "deployment",
-            String(get(d, "metadata", "name")),
-            "-n",
-            String(get(d, "metadata", "namespace")),
-            "--subresource=status",
-            "--type=merge",
-            "-p",
-            JSON.stringify({ status }),
-          ]);
-        }
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  })();
-  return () => {
-    stopped = true;
-  };
-}
-
-interface StoredRelease {
-  manifest: string;
-  chart: { metadata: { name: string; version: string } };
-}
-
-/** Helm's release record helm-controller stored: Secret data.release = base64(gzip(JSON)). */
-async function storedRelease(namespace: string, name: string, deadlineMs = 180_000): Promise<StoredRelease> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const got = await server.kubectl([
-      "get",
-      "secret",
-      `sh.helm.release.v1.${name}.v1`,
-      "-n",
-      namespace,
-      "-o",
-      "json",
-    ]);
-    if (got.exitCode === 0) {
-      const secret = JSON.parse(got.stdout) as Json;
-      return JSON.parse(
-        gunzipSync(
-          Buffer.from(
-            Buffer.from(String(get(secret, "data", "release")), "base64").toString("utf8"),
-            "base64",
-          ),
-        ).toString("utf8"),
-      ) as StoredRelease;
-    }
-    if (Date.now() > until) {
-      const hr = await server.kubectl(["get", "helmrelease", "-A", "-o", "yaml"]);
-      throw new Error(
-        `no release Secret for ${namespace}/${name} after ${deadlineMs} ms\n${hr.stdout}\n${flux.logs(40)}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 interface Compared {
   source: string;
@@ -190,6 +95,12 @@ function manifestObjects(manifest: string): Compared[] {
   return out;
 }
 
+/** What a missing release Secret's error shows: every HelmRelease and the controllers' last logs. */
+async function diagnose(): Promise<string> {
+  const hr = await server.kubectl(["get", "helmrelease", "-A", "-o", "yaml"]);
+  return `${hr.stdout}\n${flux.logs(40)}`;
+}
+
 async function valuesSource(kind: "ConfigMap" | "Secret", namespace: string, name: string) {
   const object = await kubectlJson(["get", kind.toLowerCase(), name, "-n", namespace]);
   const data = (object.data ?? {}) as Record<string, string>;
@@ -213,7 +124,7 @@ async function differential(
   chart: HelmRenderRequest["chart"],
   extra: Partial<HelmRenderRequest> = {},
 ): Promise<{ stored: StoredRelease; rendered: Compared[]; crds: Json[] }> {
-  const stored = await storedRelease(namespace, name);
+  const stored = await storedRelease(server, namespace, name, { diagnose });
   const release = await kubectlJson(["get", "helmrelease", name, "-n", namespace]);
   const sources: ValuesSource[] = [];
   for (const ref of (get(release, "spec", "valuesFrom") ?? []) as Json[]) {
@@ -259,8 +170,7 @@ beforeAll(async () => {
     get(JSON.parse(await kubectl(["version", "-o", "json"])) as Json, "serverVersion", "gitVersion"),
   );
   registry = await startRegistry();
-  for (const chart of ["gha-runner-scale-set-controller", "gha-runner-scale-set"])
-    await pushChart(registry, await lockedChartDir(chart), arcRepository);
+  await pushArcCharts(registry);
   await pushChart(registry, path.join(fixtureDir, "echo"), "fixtures");
   flux = await startFluxControllers(server, {
     controllers: ["source-controller", "helm-controller"],
@@ -275,18 +185,9 @@ beforeAll(async () => {
   // below from the app's VMDisk and VMInstance exactly as releaseFor() writes them.
   const standIn = await startCozystackApi(server, artifacts, { tenants: ["tenant-root"] });
   stopStandIns.push(() => standIn.stop());
-  stopStandIns.push(startDeploymentStandIn());
+  stopStandIns.push(startDeploymentStandIn(server));
   // apps/verify-runner as Flux applies it, the HelmRepository pointed at the local registry.
-  const verifyRunner = (await buildApp(verifyRunnerDir))
-    .filter((o) => !(o.kind === "Kustomization" || o.kind === "GitRepository"))
-    .map((o) =>
-      o.kind === "HelmRepository"
-        ? {
-            ...o,
-            spec: { ...(o.spec as Json), url: `oci://${registry.host}/${arcRepository}`, insecure: true },
-          }
-        : o,
-    );
+  const { applied: verifyRunner } = await verifyRunnerObjects(registry.host);
   await apply(verifyRunner);
   const fixture = readFileSync(path.join(fixtureDir, "flux.yaml"), "utf8").replaceAll(
     "REGISTRY",
@@ -295,7 +196,7 @@ beforeAll(async () => {
   await kubectl(["apply", "--server-side", "--field-manager=kustomize-controller", "-f", "-"], fixture);
   // The VMDisk first: vm-instance `fail`s unless the disk's DataVolume exists (its lookup).
   await apply([readApp("vmdisk-haos.yaml")]);
-  await storedRelease("tenant-root", "vm-disk-haos");
+  await storedRelease(server, "tenant-root", "vm-disk-haos", { diagnose });
   await apply([readApp("vminstance-haos.yaml")]);
   renderer = await startRenderer();
 }, 400_000);
@@ -354,7 +255,7 @@ describe("flux-render's helm op against the real helm-controller's stored releas
   it("ARC gha-runner-scale-set-controller (crds CreateReplace): identical", async () => {
     const { stored, rendered, crds } = await differential("arc-systems", "gha-rs-controller", {
       type: "oci",
-      url: `oci://${registry.host}/${arcRepository}/gha-runner-scale-set-controller`,
+      url: `oci://${registry.host}/${arcOciRepository}/gha-runner-scale-set-controller`,
       tag: "0.14.2",
     });
     expectIdentical(stored, rendered);
@@ -381,7 +282,7 @@ describe("flux-render's helm op against the real helm-controller's stored releas
       "verify-runner",
       {
         type: "oci",
-        url: `oci://${registry.host}/${arcRepository}/gha-runner-scale-set`,
+        url: `oci://${registry.host}/${arcOciRepository}/gha-runner-scale-set`,
         tag: "0.14.2",
       },
       // The chart lists every Deployment (lookup without namespace and name) to find its controller's.

@@ -1,18 +1,26 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
-import { pinnedCharts, stagePinnedChart } from "../../src/render/pinned-charts.ts";
-import { fetchSource, mirrorPathFor, readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
+import { fetchSource, readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import { catalogLoader } from "../../src/validate/catalog-loader.ts";
 import { validate } from "../../src/validate/pipeline.ts";
 import { startTestApiServer, type TestApiServer } from "../support/apiserver.ts";
-import { pushChart, type Registry, startRegistry } from "../support/charts.ts";
+import { type Registry, startRegistry } from "../support/charts.ts";
 import { type FluxControllers, installFluxCrds, startFluxControllers } from "../support/flux.ts";
-import { buildApp, get, type Json, type K8sObject, verifyRunnerDir } from "./runner-manifests.ts";
+import {
+  arcCharts,
+  arcChartsPath,
+  arcOciRepository,
+  lockedArcChart,
+  pushArcCharts,
+  startDeploymentStandIn,
+  storedRelease,
+  verifyRunnerObjects,
+} from "./runner-helm-harness.ts";
+import { get, type Json, type K8sObject } from "./runner-manifests.ts";
 
 // apps/verify-runner rendered by the REAL helm-controller (v1.6.4) and source-controller (v1.8.5):
 // the app's HelmRepository and both HelmReleases, exactly as `kubectl kustomize` builds them, are
@@ -25,12 +33,9 @@ import { buildApp, get, type Json, type K8sObject, verifyRunnerDir } from "./run
 // OCI registry (CNCF distribution) on 127.0.0.1 (plain HTTP, hence `insecure: true`) to which
 // `helm package` + `helm push` published those same charts.
 // Not run here, because they cannot: the Deployment's pod (no kubelet or container runtime on these
-// machines) — a stand-in writes the Deployment status the deployment controller writes once the pod
-// is available, so Helm's wait can finish — and ARC's own controller, which registers the scale
+// machines) — a stand-in (runner-helm-harness.ts) writes the Deployment status the deployment
+// controller writes once the pod is available, so Helm's wait can finish — and ARC's own controller, which registers the scale
 // set with GitHub before it creates any runner.
-
-const chartsUrl = "actions/actions-runner-controller/gha-runner-scale-set-0.14.2/charts/";
-const ociRepository = "actions/actions-runner-controller-charts";
 
 let server: TestApiServer;
 let flux: FluxControllers;
@@ -40,36 +45,6 @@ let shipped: K8sObject[];
 let applied: K8sObject[];
 let stopStandIn = () => {};
 
-/** The pinned chart (schemas.lock.json, sha256-verified), staged as a chart directory. */
-async function lockedChart(
-  chart: string,
-): Promise<{ dir: string; chartYaml: string; files: string[]; mirrorFiles: string[] }> {
-  const lock = await readSchemaLock();
-  const mirror = resolveMirror(undefined);
-  const pinned = pinnedCharts(lock).find((c) => c.origin.endsWith(`/${chartsUrl}${chart}/`));
-  if (!pinned) throw new Error(`${chart} is not pinned in schemas.lock.json`);
-  const dir = await stagePinnedChart(pinned, mirror ? { mirror } : {});
-  // Every file of the chart in the mirror is locked (a chart missing a template would still render).
-  const mirrorFiles: string[] = [];
-  if (mirror) {
-    const root = path.dirname(mirrorPathFor(mirror, `${pinned.origin}Chart.yaml`));
-    const walk = (d: string, prefix: string) => {
-      for (const name of readdirSync(d)) {
-        const full = path.join(d, name);
-        if (statSync(full).isDirectory()) walk(full, `${prefix}${name}/`);
-        else mirrorFiles.push(`${prefix}${name}`);
-      }
-    };
-    walk(root, "");
-  }
-  return {
-    dir,
-    chartYaml: readFileSync(path.join(dir, "Chart.yaml"), "utf8"),
-    files: pinned.files.map((f) => f.path).sort(),
-    mirrorFiles: mirrorFiles.sort(),
-  };
-}
-
 async function kubectlJson(args: string[]): Promise<Json> {
   const result = await server.kubectl([...args, "-o", "json"]);
   if (result.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")}: ${result.stderr}`);
@@ -78,70 +53,6 @@ async function kubectlJson(args: string[]): Promise<Json> {
 
 const condition = (object: Json, type: string) =>
   ((get(object, "status", "conditions") ?? []) as Json[]).find((c) => c.type === type);
-
-/**
- * Stand-in for the deployment controller + kubelet: once a Deployment exists, write the status the
- * deployment controller writes when its pods are available (observedGeneration, replica counts,
- * Available/MinimumReplicasAvailable, Progressing/NewReplicaSetAvailable).
- */
-function startDeploymentStandIn(): () => void {
-  let stopped = false;
-  void (async () => {
-    while (!stopped) {
-      const list = await server.kubectl(["get", "deployments", "-A", "-o", "json"]);
-      if (list.exitCode === 0) {
-        for (const d of (JSON.parse(list.stdout) as { items: Json[] }).items) {
-          const generation = get(d, "metadata", "generation") as number;
-          if (get(d, "status", "observedGeneration") === generation) continue;
-          const replicas = (get(d, "spec", "replicas") as number | undefined) ?? 1;
-          const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-          const status = {
-            status: {
-              observedGeneration: generation,
-              replicas,
-              updatedReplicas: replicas,
-              readyReplicas: replicas,
-              availableReplicas: replicas,
-              conditions: [
-                {
-                  type: "Available",
-                  status: "True",
-                  reason: "MinimumReplicasAvailable",
-                  message: "Deployment has minimum availability.",
-                  lastUpdateTime: now,
-                  lastTransitionTime: now,
-                },
-                {
-                  type: "Progressing",
-                  status: "True",
-                  reason: "NewReplicaSetAvailable",
-                  message: "ReplicaSet has successfully progressed.",
-                  lastUpdateTime: now,
-                  lastTransitionTime: now,
-                },
-              ],
-            },
-          };
-          await server.kubectl([
-            "patch",
-            "deployment",
-            String(get(d, "metadata", "name")),
-            "-n",
-            String(get(d, "metadata", "namespace")),
-            "--subresource=status",
-            "--type=merge",
-            "-p",
-            JSON.stringify(status),
-          ]);
-        }
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  })();
-  return () => {
-    stopped = true;
-  };
-}
 
 async function waitReleased(namespace: string, name: string, deadlineMs: number): Promise<Json> {
   const until = Date.now() + deadlineMs;
@@ -170,8 +81,7 @@ beforeAll(async () => {
   await installFluxCrds(server);
   // The real CNCF distribution registry; the charts packaged and pushed by Helm's own CLI.
   registry = await startRegistry();
-  for (const chart of ["gha-runner-scale-set-controller", "gha-runner-scale-set"])
-    await pushChart(registry, (await lockedChart(chart)).dir, ociRepository);
+  await pushArcCharts(registry);
   const storage = path.join(scratch, "source-controller-storage");
   mkdirSync(storage);
   flux = await startFluxControllers(server, {
@@ -186,20 +96,9 @@ beforeAll(async () => {
   // Pre-existing in the cluster: the CozyStack tenant namespace (flux-system comes with the fixture).
   await server.kubectl(["create", "namespace", "tenant-root"]);
 
-  // What Flux's Kustomization verify-runner applies, minus the two objects that only tell Flux
-  // where to read this folder from (no kustomize-controller and no GitHub here).
-  shipped = (await buildApp(verifyRunnerDir)).filter(
-    (o) => !(o.kind === "Kustomization" || o.kind === "GitRepository"),
-  );
-  applied = shipped.map((o) =>
-    o.kind === "HelmRepository"
-      ? {
-          ...o,
-          spec: { ...(o.spec as Json), url: `oci://${registry.host}/${ociRepository}`, insecure: true },
-        }
-      : o,
-  );
-  stopStandIn = startDeploymentStandIn();
+  // What Flux's Kustomization verify-runner applies, the HelmRepository pointed at the registry.
+  ({ shipped, applied } = await verifyRunnerObjects(registry.host));
+  stopStandIn = startDeploymentStandIn(server);
   const result = await server.kubectl(
     ["apply", "--server-side", "--field-manager=kustomize-controller", "-f", "-"],
     {
@@ -234,16 +133,16 @@ describe("apps/verify-runner on the real helm-controller", () => {
   });
 
   it("serves the pinned chart files, all of them", async () => {
-    for (const chart of ["gha-runner-scale-set-controller", "gha-runner-scale-set"]) {
-      const { files, mirrorFiles, chartYaml } = await lockedChart(chart);
+    for (const chart of arcCharts) {
+      const { files, mirrorFiles, chartYaml } = await lockedArcChart(chart);
       if (mirrorFiles.length > 0) expect(files).toEqual(mirrorFiles);
       expect((parse(chartYaml) as Json).version).toBe("0.14.2");
     }
   });
 
   it("pulls both charts at 0.14.2 over OCI and installs them", async () => {
-    for (const chart of ["gha-runner-scale-set-controller", "gha-runner-scale-set"])
-      expect(registry.requests()).toContain(`GET /v2/${ociRepository}/${chart}/manifests/0.14.2 200`);
+    for (const chart of arcCharts)
+      expect(registry.requests()).toContain(`GET /v2/${arcOciRepository}/${chart}/manifests/0.14.2 200`);
     for (const [ns, name, chart] of [
       ["arc-systems", "gha-rs-controller", "gha-runner-scale-set-controller"],
       ["tenant-root", "verify-runner", "gha-runner-scale-set"],
@@ -263,7 +162,7 @@ describe("apps/verify-runner on the real helm-controller", () => {
     const lock = await readSchemaLock();
     const mirror = resolveMirror(undefined);
     const crdSources = lock.sources.filter((s) =>
-      s.url.includes(`/${chartsUrl}gha-runner-scale-set-controller/crds/`),
+      s.url.includes(`/${arcChartsPath}gha-runner-scale-set-controller/crds/`),
     );
     expect(crdSources).toHaveLength(4);
     for (const source of crdSources) {
@@ -320,18 +219,7 @@ describe("apps/verify-runner on the real helm-controller", () => {
 
   it("rendered objects the pinned ARC schemas accept with -strict, and the API server kept every field", async () => {
     // Helm's own record of the render (release Secret, storage namespace = release namespace).
-    const secret = await kubectlJson([
-      "get",
-      "secret",
-      "sh.helm.release.v1.verify-runner.v1",
-      "-n",
-      "tenant-root",
-    ]);
-    const release = JSON.parse(
-      gunzipSync(
-        Buffer.from(Buffer.from(String(get(secret, "data", "release")), "base64").toString("utf8"), "base64"),
-      ).toString("utf8"),
-    ) as { manifest: string };
+    const release = await storedRelease(server, "tenant-root", "verify-runner", { deadlineMs: 0 });
     const rendered = parseAllDocuments(release.manifest)
       .map((d) => d.toJSON() as K8sObject | null)
       .filter((o): o is K8sObject => o !== null);
