@@ -76,12 +76,6 @@ export async function changedFiles(repo: string, base: string, head: string): Pr
   return out.split("\0").filter(Boolean);
 }
 
-/** Every file path of a commit. */
-export async function listFiles(repo: string, commit: string): Promise<string[]> {
-  const out = await git(repo, ["ls-tree", "-r", "--name-only", "-z", commit]);
-  return out.split("\0").filter(Boolean);
-}
-
 /**
  * Writes the tree of a commit into `dir` (`git archive | tar -x`): no worktree bookkeeping left
  * in the user's repository if the run is killed.

@@ -1,7 +1,7 @@
 import type { KubeObject } from "../kube/client.ts";
 import { text } from "./phases/types.ts";
 
-export const requestedAtAnnotation = "reconcile.fluxcd.io/requestedAt";
+const requestedAtAnnotation = "reconcile.fluxcd.io/requestedAt";
 
 /** What the verifier last asked a Flux object to do. */
 export interface ReconcileRequest {

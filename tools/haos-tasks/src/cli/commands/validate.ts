@@ -12,7 +12,7 @@ const formats = ["text", "json", "sarif", "github"] as const;
 
 export const validateCommand: Command = {
   path: ["validate"],
-  summary: "Lint, build, render and schema-check Flux apps as Flux deploys them; every finding at file:line:col",
+  summary: "Lint, build, render and schema-check Flux apps; every finding at file:line:col",
   usage:
     "haos-tasks validate [paths…] [--changed-since REF] [--schema-location TEMPLATE]… [--kubernetes-version 1.N] [--format text|json|sarif|github] [--strict] [--only lint]",
   details: [
