@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { main } from "../cli/main.ts";
 import { defaultNoise } from "../diff/config.ts";
+import { ExitCode } from "../exit-codes.ts";
 import { defaultValidateConfig } from "../validate/config.ts";
 import { loadConfig, parseConfig } from "./load.ts";
 import { ConfigError, type ConfigProblem } from "./site.ts";
@@ -162,5 +164,34 @@ describe("this repository's configuration", () => {
   it("holds under the schema", () => {
     const config = parseConfig(readFileSync(file, "utf8"));
     expect(config.release.components.map((c) => c.name)).toContain("repository");
+  });
+});
+
+describe("a command over a configuration that does not hold", () => {
+  it("stops with exit code 2 (usage), every problem at its line and the fix", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "haos-config-cli-"));
+    try {
+      writeFileSync(path.join(dir, ".haos-tasks.yaml"), "valdiate:\n  ignore: []\n");
+      writeFileSync(path.join(dir, "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
+      let stderr = "";
+      const code = await main(["validate", "."], {
+        stdout: () => {},
+        stderr: (text) => {
+          stderr += text;
+        },
+        env: {},
+        cwd: dir,
+        isTTY: false,
+        colour: false,
+        startedAt: Date.now(),
+      });
+      expect({ code, stderr }).toEqual({
+        code: ExitCode.usage,
+        stderr:
+          "error: .haos-tasks.yaml:1:1: unknown key valdiate; did you mean validate?\n  fix: known keys: validate, schemas, charts, diff, release\n",
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
