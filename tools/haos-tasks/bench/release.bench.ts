@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { Bumper } from "conventional-recommended-bump";
-import { loadReleaseConfig } from "../src/release/config.ts";
+import { loadConfig } from "../src/config/load.ts";
 import { planRelease } from "../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../src/release/snapshot.ts";
 import { toolsRepoRoot } from "../src/tools/paths.ts";
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     await run("git", ["reset", "-q", "--hard", "main"], { cwd: dir });
     const generated = performance.now() - started;
 
-    const releaseConfig = await loadReleaseConfig(dir);
+    const releaseConfig = (await loadConfig(dir)).release;
     const inProcess = await timed(async () => {
       const input = await readPlanInput(dir, releaseConfig, findComponent(releaseConfig, "repository"), {
         env: {},

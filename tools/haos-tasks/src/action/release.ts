@@ -1,5 +1,5 @@
+import { loadConfig } from "../config/load.ts";
 import { applyRelease } from "../release/apply.ts";
-import { loadReleaseConfig } from "../release/config.ts";
 import { git } from "../release/git-runner.ts";
 import { planLinked } from "../release/linked.ts";
 import type { ReleasePlan } from "../release/planner.ts";
@@ -39,7 +39,7 @@ export async function releaseInputs(ctx: ActionContext): Promise<ReleaseInputs> 
 }
 
 async function planAll(inputs: ReleaseInputs): Promise<ReleasePlan[]> {
-  const config = await loadReleaseConfig(inputs.root);
+  const { release: config } = await loadConfig(inputs.root);
   const names = inputs.component
     ? [findComponent(config, inputs.component).name]
     : config.components.map((c) => c.name);
@@ -88,7 +88,7 @@ export async function runVersionBump(ctx: ActionContext): Promise<ActionResult> 
 /** `command: release` — plan and apply each component in turn, exactly as `release apply`. */
 export async function runRelease(ctx: ActionContext): Promise<ActionResult> {
   const inputs = await releaseInputs(ctx);
-  const config = await loadReleaseConfig(inputs.root);
+  const { release: config } = await loadConfig(inputs.root);
   const names = inputs.component
     ? [findComponent(config, inputs.component).name]
     : config.components.map((c) => c.name);

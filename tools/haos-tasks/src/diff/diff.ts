@@ -2,15 +2,15 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
+import { loadConfig } from "../config/load.ts";
 import type { BuiltResource } from "../manifests/kustomize-build.ts";
 import { kustomizeEngine, startHelpers } from "../manifests/kustomize-build.ts";
 import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
 import { loadWorkspace } from "../manifests/workspace.ts";
 import { buildAndRender } from "../render/build-render.ts";
 import { type BuildOwner, type BuildStage, lazyEnvsubst } from "../validate/build-stage.ts";
-import { defaultValidateConfig, loadValidateConfig } from "../validate/config.ts";
+import { defaultValidateConfig, type ValidateConfig } from "../validate/config.ts";
 import type { Substituter } from "../validate/flux.ts";
-import { loadDiffConfig } from "./config.ts";
 import { type Danger, type KubeObject, objectDangers, renderFailureDanger } from "./dangers.ts";
 import {
   changedFiles,
@@ -167,17 +167,11 @@ function inputsOf(stage: BuildStage): Map<string, Set<string>> {
 
 async function renderSide(
   root: string,
+  config: ValidateConfig,
   options: DiffOptions,
   helpers: Promise<KustomizeBuilder> | undefined,
-  strict: boolean,
   envsubst: Substituter,
 ): Promise<Side> {
-  const config = strict
-    ? (await loadValidateConfig(root)).config
-    : await loadValidateConfig(root).then(
-        (c) => c.config,
-        () => defaultValidateConfig,
-      );
   const workspace = await loadWorkspace(["."], { cwd: root, ignore: config.ignore, root });
   const stage = await (options.render ?? buildAndRender)(workspace, {
     ...(options.kubectl ? { kubectl: options.kubectl } : {}),
@@ -376,9 +370,16 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
     mkdirSync(baseRoot);
     mkdirSync(headRoot);
     await Promise.all([exportTree(repo, from, baseRoot), exportTree(repo, headSha, headRoot)]);
-    noise = options.noise ?? (await loadDiffConfig(headRoot)).noise;
-    head = await renderSide(headRoot, options, helpers, true, substitution.envsubst);
-    base = await renderSide(baseRoot, options, helpers, false, substitution.envsubst);
+    // The head's configuration must hold; the base's, written for another revision, may not: its
+    // defaults then.
+    const headConfig = await loadConfig(headRoot);
+    const baseConfig = await loadConfig(baseRoot).then(
+      (c) => c.validate,
+      () => defaultValidateConfig,
+    );
+    noise = options.noise ?? headConfig.diff.noise;
+    head = await renderSide(headRoot, headConfig.validate, options, helpers, substitution.envsubst);
+    base = await renderSide(baseRoot, baseConfig, options, helpers, substitution.envsubst);
   } finally {
     await (await helpers?.catch(() => undefined))?.close();
     await substitution.close();

@@ -228,7 +228,7 @@ describe("a chart bump through a shared component", () => {
     repo.write({ ".haos-tasks.yaml": "diff:\n  noise: helm.sh/chart\n" });
     repo.commit("chore: bad config");
     await expect(diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] })).rejects.toThrow(
-      ".haos-tasks.yaml:2: diff.noise must be a list",
+      ".haos-tasks.yaml:2:3: diff.noise must be a list",
     );
   });
 });

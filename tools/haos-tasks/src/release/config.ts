@@ -1,7 +1,6 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
-import { ReleaseError } from "./errors.ts";
+import type { ConfigSite } from "../config/site.ts";
+import { pointerSegment } from "../manifests/yaml-source.ts";
 import type { BumpLevel } from "./semver.ts";
 
 /** One releasable unit: its files, its tags and which paths' commits belong to it (see scoping.ts). */
@@ -213,122 +212,75 @@ export function componentWithDefaults(
   };
 }
 
-class ConfigReader {
-  readonly file: string;
-  readonly lines: LineCounter;
-  constructor(file: string, lines: LineCounter) {
-    this.file = file;
-    this.lines = lines;
-  }
-  fail(node: Node | undefined, message: string, hint: string): never {
-    const offset = node?.range?.[0];
-    const line = offset === undefined ? "" : `:${this.lines.linePos(offset).line}`;
-    throw new ReleaseError(`${this.file}${line}: ${message}`, hint, "usage");
-  }
-  string(node: Node | undefined, where: string): string {
-    if (isScalar(node) && typeof node.value === "string" && node.value !== "") return node.value;
-    return this.fail(node, `${where} must be a non-empty string`, `write ${where}: "<text>"`);
-  }
-  boolean(node: Node | undefined, where: string): boolean {
-    if (isScalar(node) && typeof node.value === "boolean") return node.value;
-    return this.fail(node, `${where} must be true or false`, `write ${where}: true (or false)`);
-  }
-  oneOf<T extends string>(node: Node | undefined, where: string, values: readonly T[]): T {
-    const value = this.string(node, where);
-    if (!(values as readonly string[]).includes(value))
-      this.fail(
-        node,
-        `${where} must be one of ${values.join(", ")} (got '${value}')`,
-        `write ${where}: ${values[0]}`,
-      );
-    return value as T;
-  }
-  strings(node: Node | undefined, where: string): string[] {
-    if (!isSeq(node))
-      return this.fail(node, `${where} must be a list of strings`, `write ${where}: ["path/"]`);
-    return node.items.map((item, i) => this.string(item as Node, `${where}[${i}]`));
-  }
+/** A policy key's value as the schema admits it (at the release section and per component). */
+interface RawPolicy {
+  bumpMinorPreMajor?: boolean;
+  bumpPatchForMinorPreMajor?: boolean;
+  types?: { type: string; section: string; hidden?: boolean; bump?: CommitTypeRule["bump"] }[];
+  draft?: boolean;
+  prerelease?: boolean;
+  skipGithubRelease?: boolean;
+  plugins?: PluginName[];
+  releaseRules?: ReleaseRule[];
 }
 
-const componentKeys = new Set([
-  "path",
-  "extraPaths",
-  "excludes",
-  "versionFile",
-  "changelog",
-  "tags",
-  "majorTag",
-  "releaseName",
-  "commitMessage",
-  "makeLatest",
-  "releaseAs",
-  "bootstrapSha",
-  "lastReleaseSha",
-  "changelogPath",
-  "versionFiles",
-  ...componentPolicyKeys,
-]);
-const policyKeys = new Set([
-  "bumpMinorPreMajor",
-  "bumpPatchForMinorPreMajor",
-  "initialVersion",
-  "types",
-  "draft",
-  "prerelease",
-  "skipGithubRelease",
-  "plugins",
-  "releaseRules",
-]);
-const topKeys = new Set(["components", "remote", "transport", "repository", "linkedVersions", ...policyKeys]);
+/** One component as the schema admits it. */
+type RawComponent = RawPolicy & {
+  path: string;
+  extraPaths?: string[];
+  excludes?: string[];
+  versionFile?: string;
+  versionFiles?: (string | { path: string; type?: VersionFileSpec["type"]; appVersion?: boolean })[];
+  changelog?: string;
+  changelogPath?: string;
+  tags?: string[];
+  majorTag?: string;
+  releaseName?: string;
+  commitMessage?: string;
+  makeLatest?: boolean;
+  releaseAs?: string;
+  bootstrapSha?: string;
+  lastReleaseSha?: string;
+};
 
-/** Parses the `release:` section of .haos-tasks.yaml text; errors name file:line and the fix. */
-export function parseReleaseConfig(text: string, file = ".haos-tasks.yaml"): ReleaseConfig {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines });
-  const r: ConfigReader = new ConfigReader(file, lines);
-  if (doc.errors.length > 0)
-    r.fail(undefined, `not valid YAML: ${doc.errors[0]?.message}`, "fix the YAML syntax");
-  const section = isMap(doc.contents) ? (doc.contents.get("release", true) as Node | undefined) : undefined;
+/** The `release:` section as the schema admits it. */
+export type RawReleaseSection = RawPolicy & {
+  components?: Record<string, RawComponent>;
+  remote?: string;
+  transport?: TransportChoice;
+  repository?: string;
+  linkedVersions?: LinkedGroup[];
+  initialVersion?: string;
+};
+
+/** The policy keys of the release section itself (a component sets all of them but initialVersion). */
+const policyKeys: readonly (keyof ReleasePolicy)[] = ["initialVersion", ...componentPolicyKeys];
+
+/**
+ * release's typed configuration from the schema-checked `release:` section: defaults, and the rules
+ * the schema cannot say (one of versionFile/versionFiles, `{version}` in every tag, linked groups
+ * of known components), each at its line.
+ */
+export function releaseConfigOf(section: RawReleaseSection | undefined, site: ConfigSite): ReleaseConfig {
+  const raw = section ?? {};
   const config: ReleaseConfig = {
     components: [],
     linkedVersions: [],
     policy: { ...defaultPolicy },
     policySet: new Set(),
-    remote: "origin",
-    transport: "auto",
+    remote: raw.remote ?? "origin",
+    transport: raw.transport ?? "auto",
+    ...(raw.repository !== undefined ? { repository: raw.repository } : {}),
   };
-  const empty =
-    (isScalar(section) && section.value === null) || (isMap(section) && section.items.length === 0);
-  if (section === undefined || empty) {
-    config.components = [componentWithDefaults({ name: "repository", path: "." })];
-    return config;
+  for (const key of policyKeys) {
+    if (raw[key] === undefined) continue;
+    config.policySet.add(key);
+    Object.assign(config.policy, policyOf(raw, key));
   }
-  if (!isMap(section)) r.fail(section, "release must be a mapping", "see `haos-tasks release plan --help`");
-  let linked: { node: Node | undefined; where: string } | undefined;
-  for (const pair of section.items) {
-    const key = String((pair.key as Node & { value?: unknown }).value);
-    const value = pair.value as Node | undefined;
-    const where = `release.${key}`;
-    if (!topKeys.has(key))
-      r.fail(pair.key as Node, `unknown key ${where}`, `known keys: ${[...topKeys].join(", ")}`);
-    if (key === "remote") config.remote = r.string(value, where);
-    if (key === "repository") config.repository = r.string(value, where);
-    if (key === "transport") {
-      const t = r.string(value, where);
-      if (t !== "auto" && t !== "git" && t !== "github") {
-        return r.fail(value, `${where} must be auto, git or github`, `write ${where}: auto`);
-      }
-      config.transport = t;
-    }
-    if (policyKeys.has(key)) {
-      config.policySet.add(key as keyof ReleasePolicy);
-      if (key === "initialVersion") config.policy.initialVersion = r.string(value, where);
-      else Object.assign(config.policy, parsePolicyValue(r, key as keyof ComponentPolicy, value, where));
-    }
-    if (key === "components") config.components = parseComponents(r, value, where);
-    if (key === "linkedVersions") linked = { node: value, where };
-  }
-  if (linked) config.linkedVersions = parseLinked(r, linked.node, linked.where, config.components);
+  config.components = Object.entries(raw.components ?? {}).map(([name, body]) =>
+    componentOf(name, body, site),
+  );
+  if (raw.linkedVersions) config.linkedVersions = linkedOf(raw.linkedVersions, config.components, site);
   // `release:` with settings but no components (or an empty mapping) means the default component,
   // the repository itself, as a missing section does.
   if (config.components.length === 0)
@@ -336,123 +288,127 @@ export function parseReleaseConfig(text: string, file = ".haos-tasks.yaml"): Rel
   return config;
 }
 
-/** One policy key's value, checked; the same keys at the release section and per component. */
-function parsePolicyValue(
-  r: ConfigReader,
-  key: keyof ComponentPolicy,
-  value: Node | undefined,
-  where: string,
-): Partial<ComponentPolicy> {
-  if (key === "types") return { types: parseTypes(r, value, where) };
-  if (key === "releaseRules") return { releaseRules: parseReleaseRules(r, value, where) };
-  if (key === "plugins") {
-    if (!isSeq(value)) return r.fail(value, `${where} must be a list`, `write ${where}: [sentence-case]`);
+/** One policy key's value with its defaults filled in (commit types: lower case, visible, no bump). */
+function policyOf(
+  raw: RawPolicy & { initialVersion?: string },
+  key: keyof ReleasePolicy,
+): Partial<ReleasePolicy> {
+  if (key === "types")
     return {
-      plugins: value.items.map((item, i) => r.oneOf(item as Node, `${where}[${i}]`, knownPlugins)),
+      types: (raw.types ?? []).map((t) => ({
+        type: t.type.toLowerCase(),
+        section: t.section,
+        hidden: t.hidden ?? false,
+        bump: t.bump ?? "none",
+      })),
     };
-  }
-  return { [key]: r.boolean(value, where) };
+  if (key === "releaseRules") return { releaseRules: (raw.releaseRules ?? []).map((r) => ({ ...r })) };
+  if (key === "plugins") return { plugins: [...(raw.plugins ?? [])] };
+  return { [key]: raw[key] };
 }
 
-function parseLinked(
-  r: ConfigReader,
-  node: Node | undefined,
-  where: string,
+function linkedOf(
+  groups: readonly LinkedGroup[],
   components: readonly ComponentConfig[],
+  site: ConfigSite,
 ): LinkedGroup[] {
-  if (!isSeq(node))
-    return r.fail(node, `${where} must be a list`, `write ${where}: [{group: apps, components: [a, b]}]`);
   const seen = new Set<string>();
-  return node.items.map((item, i) => {
-    const at = `${where}[${i}]`;
-    if (!isMap(item)) return r.fail(item as Node, `${at} must be a mapping`, "give group and components");
-    for (const pair of item.items) {
-      const key = String((pair.key as Node & { value?: unknown }).value);
-      if (key !== "group" && key !== "components")
-        r.fail(pair.key as Node, `unknown key ${at}.${key}`, "known keys: group, components");
-    }
-    const group = r.string(item.get("group", true) as Node, `${at}.group`);
-    const list = item.get("components", true) as Node;
-    const names = r.strings(list, `${at}.components`);
+  return groups.map(({ group, components: names }, i) => {
+    const at = `release.linkedVersions[${i}]`;
+    const pointer = `/release/linkedVersions/${i}/components`;
     for (const name of names) {
       if (!components.some((c) => c.name === name))
-        r.fail(
-          list,
+        site.fail(
+          pointer,
           `${at}.components: no component '${name}'`,
           `use one of: ${components.map((c) => c.name).join(", ")}`,
         );
       if (seen.has(name))
-        r.fail(list, `${at}.components: '${name}' is in two groups`, "keep it in one group");
+        site.fail(pointer, `${at}.components: '${name}' is in two groups`, "keep it in one group");
       seen.add(name);
     }
     if (names.length < 2)
-      r.fail(list, `${at}.components must name at least two components`, "link two or more");
-    return { group, components: names };
+      site.fail(pointer, `${at}.components must name at least two components`, "link two or more");
+    return { group, components: [...names] };
   });
 }
 
-function parseReleaseRules(r: ConfigReader, node: Node | undefined, where: string): ReleaseRule[] {
-  if (!isSeq(node))
-    return r.fail(
-      node,
-      `${where} must be a list`,
-      `write ${where}: [{type: docs, scope: README, release: patch}]`,
-    );
-  return node.items.map((item, i) => {
-    const at = `${where}[${i}]`;
-    if (!isMap(item))
-      return r.fail(item as Node, `${at} must be a mapping`, "give type, scope, breaking, revert, release");
-    const rule: ReleaseRule = { release: false };
-    for (const pair of item.items) {
-      const key = String((pair.key as Node & { value?: unknown }).value);
-      const value = pair.value as Node | undefined;
-      if (key === "type" || key === "scope" || key === "subject") rule[key] = r.string(value, `${at}.${key}`);
-      else if (key === "breaking" || key === "revert") rule[key] = r.boolean(value, `${at}.${key}`);
-      else if (key === "release") {
-        rule.release =
-          isScalar(value) && value.value === false
-            ? false
-            : r.oneOf(value, `${at}.release`, ["major", "minor", "patch"] as const);
-      } else
-        r.fail(
-          pair.key as Node,
-          `unknown key ${at}.${key}`,
-          "known keys: type, scope, subject, breaking, revert, release",
-        );
-    }
-    if (!item.has("release"))
-      r.fail(item, `${at} has no release`, "add release: major, minor, patch or false");
-    return rule;
+/** `versionFiles`: paths (type from the name) or `{path, type, appVersion}` mappings. */
+function versionFilesOf(
+  list: NonNullable<RawComponent["versionFiles"]>,
+  at: string,
+  pointer: string,
+  site: ConfigSite,
+): VersionFileSpec[] {
+  return list.map((item, i) => {
+    if (typeof item === "string") return { path: item, type: versionFileTypeOf(item) };
+    const type = item.type ?? versionFileTypeOf(item.path);
+    if (item.appVersion !== undefined && type !== "chart")
+      site.fail(
+        `${pointer}/${i}`,
+        `${at}[${i}].appVersion is for a chart (Chart.yaml)`,
+        "remove appVersion or set type: chart",
+      );
+    return {
+      path: item.path,
+      type,
+      ...(item.appVersion !== undefined ? { appVersion: item.appVersion } : {}),
+    };
   });
 }
 
-/** `versionFiles`: a list of paths (type from the name) or `{path, type, appVersion}` mappings. */
-function parseVersionFiles(r: ConfigReader, node: Node | undefined, where: string): VersionFileSpec[] {
-  if (!isSeq(node) || node.items.length === 0)
-    return r.fail(node, `${where} must be a non-empty list`, `write ${where}: [package.json, version.txt]`);
-  return node.items.map((item, i) => {
-    const at = `${where}[${i}]`;
-    if (isScalar(item)) {
-      const file = r.string(item as Node, at);
-      return { path: file, type: versionFileTypeOf(file) };
+function componentOf(name: string, body: RawComponent, site: ConfigSite): ComponentConfig {
+  const at = `release.components.${name}`;
+  const pointer = `/release/components/${pointerSegment(name)}`;
+  const partial: Partial<ComponentConfig> & { name: string; path: string } = {
+    name,
+    path: body.path,
+    policy: {},
+  };
+  for (const key of Object.keys(body) as (keyof RawComponent)[]) {
+    const keyAt = `${pointer}/${key}`;
+    if (key === "extraPaths" || key === "excludes" || key === "tags") partial[key] = [...(body[key] ?? [])];
+    if ((componentPolicyKeys as readonly string[]).includes(key))
+      Object.assign(partial.policy ?? {}, policyOf(body, key as keyof ComponentPolicy));
+    if (key === "versionFiles") {
+      if (partial.versionFile)
+        site.fail(keyAt, `${at}: give versionFile or versionFiles, not both`, "keep versionFiles");
+      partial.versionFiles = versionFilesOf(body.versionFiles ?? [], `${at}.versionFiles`, keyAt, site);
+      partial.versionFile = partial.versionFiles[0]?.path as string;
     }
-    if (!isMap(item)) return r.fail(item as Node, `${at} must be a path or a mapping`, "give path and type");
-    for (const pair of item.items) {
-      const key = String((pair.key as Node & { value?: unknown }).value);
-      if (!["path", "type", "appVersion"].includes(key))
-        r.fail(pair.key as Node, `unknown key ${at}.${key}`, "known keys: path, type, appVersion");
+    if (key === "changelogPath") partial.changelog = body.changelogPath as string;
+    if (
+      key === "versionFile" ||
+      key === "changelog" ||
+      key === "majorTag" ||
+      key === "releaseName" ||
+      key === "commitMessage" ||
+      key === "releaseAs"
+    ) {
+      if (key === "versionFile" && partial.versionFiles)
+        site.fail(keyAt, `${at}: give versionFile or versionFiles, not both`, "keep versionFiles");
+      partial[key] = body[key] as string;
+      if (key === "versionFile")
+        partial.versionFiles = [
+          // A single versionFile of another name is the whole-file text it always was.
+          { path: body.versionFile as string, type: versionFileTypeOf(body.versionFile as string, "text") },
+        ];
     }
-    const file = r.string(item.get("path", true) as Node, `${at}.path`);
-    const type = item.has("type")
-      ? r.oneOf(item.get("type", true) as Node, `${at}.type`, ["text", "json", "chart", "generic"] as const)
-      : versionFileTypeOf(file);
-    const appVersion = item.has("appVersion")
-      ? r.boolean(item.get("appVersion", true) as Node, `${at}.appVersion`)
-      : undefined;
-    if (appVersion !== undefined && type !== "chart")
-      r.fail(item, `${at}.appVersion is for a chart (Chart.yaml)`, "remove appVersion or set type: chart");
-    return { path: file, type, ...(appVersion !== undefined ? { appVersion } : {}) };
-  });
+    if (key === "bootstrapSha" || key === "lastReleaseSha") {
+      if (partial.bootstrapSha)
+        site.fail(keyAt, `${at}: give bootstrapSha or lastReleaseSha, not both`, "keep one");
+      partial.bootstrapSha = (body[key] as string).toLowerCase();
+    }
+    if (key === "makeLatest") partial.makeLatest = body.makeLatest as boolean;
+  }
+  const component = componentWithDefaults(partial);
+  for (const tag of component.tags) {
+    if (!tag.includes("{version}"))
+      site.fail(`${pointer}/tags`, `${at}.tags: '${tag}' has no {version}`, "write e.g. name-v{version}");
+  }
+  if (component.majorTag && !component.majorTag.includes("{major}"))
+    site.fail(`${pointer}/majorTag`, `${at}.majorTag must contain {major}`, "write e.g. v{major}");
+  return component;
 }
 
 /** The version file type a path implies: package.json → json, Chart.yaml → chart, *.txt or VERSION → text, else generic. */
@@ -465,117 +421,4 @@ export function versionFileTypeOf(
   if (base === "Chart.yaml" || base === "Chart.yml") return "chart";
   if (/\.txt$/i.test(base) || /^VERSION$/i.test(base)) return "text";
   return otherwise;
-}
-
-function parseTypes(r: ConfigReader, node: Node | undefined, where: string): CommitTypeRule[] {
-  if (!isSeq(node))
-    return r.fail(
-      node,
-      `${where} must be a list`,
-      `write ${where}: [{type: feat, section: Features, bump: minor}]`,
-    );
-  return node.items.map((item, i) => {
-    const at = `${where}[${i}]`;
-    if (!isMap(item))
-      return r.fail(item as Node, `${at} must be a mapping`, "give type, section, hidden, bump");
-    const bump = item.has("bump") ? r.string(item.get("bump", true) as Node, `${at}.bump`) : "none";
-    if (!["major", "minor", "patch", "none"].includes(bump))
-      r.fail(item, `${at}.bump must be major, minor, patch or none`, "fix the value");
-    return {
-      type: r.string(item.get("type", true) as Node, `${at}.type`).toLowerCase(),
-      section: r.string(item.get("section", true) as Node, `${at}.section`),
-      hidden: item.has("hidden") ? r.boolean(item.get("hidden", true) as Node, `${at}.hidden`) : false,
-      bump: bump as CommitTypeRule["bump"],
-    };
-  });
-}
-
-function parseComponents(r: ConfigReader, node: Node | undefined, where: string): ComponentConfig[] {
-  if (!isMap(node))
-    return r.fail(
-      node,
-      `${where} must map component names to settings`,
-      `write ${where}: {name: {path: apps/name}}`,
-    );
-  return node.items.map((pair) => {
-    const name = String((pair.key as Node & { value?: unknown }).value);
-    const at = `${where}.${name}`;
-    const body = pair.value as Node | undefined;
-    if (!isMap(body)) return r.fail(body ?? (pair.key as Node), `${at} must be a mapping`, `give ${at}.path`);
-    const partial: Partial<ComponentConfig> & { name: string; path: string } = {
-      name,
-      path: r.string(body.get("path", true) as Node, `${at}.path`),
-      policy: {},
-    };
-    for (const item of body.items) {
-      const key = String((item.key as Node & { value?: unknown }).value);
-      const value = item.value as Node | undefined;
-      if (!componentKeys.has(key))
-        r.fail(item.key as Node, `unknown key ${at}.${key}`, `known keys: ${[...componentKeys].join(", ")}`);
-      if (key === "extraPaths" || key === "excludes" || key === "tags")
-        partial[key] = r.strings(value, `${at}.${key}`);
-      if ((componentPolicyKeys as readonly string[]).includes(key))
-        Object.assign(
-          partial.policy ?? {},
-          parsePolicyValue(r, key as keyof ComponentPolicy, value, `${at}.${key}`),
-        );
-      if (key === "versionFiles") {
-        if (partial.versionFile)
-          r.fail(item.key as Node, `${at}: give versionFile or versionFiles, not both`, "keep versionFiles");
-        partial.versionFiles = parseVersionFiles(r, value, `${at}.versionFiles`);
-        partial.versionFile = partial.versionFiles[0]?.path as string;
-      }
-      if (key === "changelogPath") partial.changelog = r.string(value, `${at}.changelogPath`);
-      if (
-        key === "versionFile" ||
-        key === "changelog" ||
-        key === "majorTag" ||
-        key === "releaseName" ||
-        key === "commitMessage" ||
-        key === "releaseAs"
-      ) {
-        if (key === "versionFile" && partial.versionFiles)
-          r.fail(item.key as Node, `${at}: give versionFile or versionFiles, not both`, "keep versionFiles");
-        partial[key] = r.string(value, `${at}.${key}`);
-        if (key === "versionFile")
-          partial.versionFiles = [
-            // A single versionFile of another name is the whole-file text it always was.
-            {
-              path: partial.versionFile as string,
-              type: versionFileTypeOf(partial.versionFile as string, "text"),
-            },
-          ];
-      }
-      if (key === "bootstrapSha" || key === "lastReleaseSha") {
-        if (partial.bootstrapSha)
-          r.fail(item.key as Node, `${at}: give bootstrapSha or lastReleaseSha, not both`, "keep one");
-        const sha = r.string(value, `${at}.${key}`);
-        if (!/^[0-9a-f]{7,40}$/i.test(sha))
-          r.fail(value, `${at}.${key} must be a commit SHA (7–40 hex digits)`, "write the full SHA");
-        partial.bootstrapSha = sha.toLowerCase();
-      }
-      if (key === "makeLatest") partial.makeLatest = r.boolean(value, `${at}.makeLatest`);
-    }
-    const component = componentWithDefaults(partial);
-    for (const tag of component.tags) {
-      if (!tag.includes("{version}"))
-        r.fail(body, `${at}.tags: '${tag}' has no {version}`, "write e.g. name-v{version}");
-    }
-    if (component.majorTag && !component.majorTag.includes("{major}")) {
-      r.fail(body, `${at}.majorTag must contain {major}`, "write e.g. v{major}");
-    }
-    return component;
-  });
-}
-
-/** Reads the release configuration from `<root>/.haos-tasks.yaml`; a missing file means defaults. */
-export async function loadReleaseConfig(root: string): Promise<ReleaseConfig> {
-  const file = path.join(root, ".haos-tasks.yaml");
-  let text = "";
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
-  return parseReleaseConfig(text, ".haos-tasks.yaml");
 }

@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, defaultValidateConfig, parseValidateConfig } from "./config.ts";
+import { parseConfig } from "../config/load.ts";
+import { ConfigError } from "../config/site.ts";
+import { defaultValidateConfig } from "./config.ts";
 
-describe("parseValidateConfig", () => {
+const parseValidateConfig = (text: string) => parseConfig(text).validate;
+
+describe("the validate section", () => {
   it("fills defaults when the section is empty or missing", () => {
-    expect(parseValidateConfig("validate: {}\n", ".haos-tasks.yaml")).toEqual(defaultValidateConfig);
-    expect(parseValidateConfig("release: {}\n", ".haos-tasks.yaml")).toEqual(defaultValidateConfig);
+    expect(parseValidateConfig("validate: {}\n")).toEqual(defaultValidateConfig);
+    expect(parseValidateConfig("release: {}\n")).toEqual(defaultValidateConfig);
   });
 
   it("reads every key", () => {
@@ -18,7 +22,6 @@ describe("parseValidateConfig", () => {
         "  kindsWithoutSchema: [{ kind: example.com/v1/Widget, reason: no CRD published }]",
         "  external: [{ kind: GitRepository, name: flux-system, namespace: flux-system, reason: bootstrap }]",
       ].join("\n"),
-      ".haos-tasks.yaml",
     );
     expect(config.rules).toEqual({ "yaml/truthy": "warning", "yaml/trailing-space": "off" });
     expect(config.indentation).toBe(4);
@@ -27,15 +30,18 @@ describe("parseValidateConfig", () => {
   });
 
   it.each([
-    ["validate:\n  rules:\n    yaml/nope: error\n", /:3: unknown rule 'yaml\/nope'/],
+    ["validate:\n  rules:\n    yaml/nope: error\n", /:3:5: unknown rule 'yaml\/nope'/],
     [
       "validate:\n  kindsWithoutSchema:\n    - kind: Widget\n",
-      /:3: validate.kindsWithoutSchema\[0\].reason is required/,
+      /:3:7: validate.kindsWithoutSchema\[0\].reason is required/,
     ],
-    ["validate:\n  colour: red\n", /:2: unknown key validate.colour/],
-    ["validate:\n  rules:\n    yaml/truthy: loud\n", /level must be one of/],
+    ["validate:\n  colour: red\n", /:2:3: unknown key validate.colour/],
+    [
+      "validate:\n  rules:\n    yaml/truthy: loud\n",
+      /validate.rules.yaml\/truthy must be one of error, warning, info, off/,
+    ],
   ])("rejects bad config with file:line (%#)", (text, message) => {
-    expect(() => parseValidateConfig(text, ".haos-tasks.yaml")).toThrow(ConfigError);
-    expect(() => parseValidateConfig(text, ".haos-tasks.yaml")).toThrow(message);
+    expect(() => parseValidateConfig(text)).toThrow(ConfigError);
+    expect(() => parseValidateConfig(text)).toThrow(message);
   });
 });

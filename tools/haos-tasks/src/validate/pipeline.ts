@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { loadConfig } from "../config/load.ts";
+import { configFileName } from "../config/site.ts";
 import type { Finding } from "../findings.ts";
 import { lintSyntax } from "../lint/documents.ts";
 import { platformRules } from "../lint/platform/index.ts";
@@ -39,7 +41,7 @@ import { toolPath } from "../tools/paths.ts";
 import { type BuildStage, buildStage } from "./build-stage.ts";
 import { defaultPlatform } from "./catalog-loader.ts";
 import { crdScopes } from "./clusters.ts";
-import { configFileName, loadValidateConfig, type ValidateConfig } from "./config.ts";
+import type { ValidateConfig } from "./config.ts";
 import { finalizeFindings } from "./finalize.ts";
 import { type FluxKustomization, fluxCreatedObjects, isFluxKustomization } from "./flux.ts";
 import { PlatformLookup, ruleContext } from "./platforms.ts";
@@ -277,7 +279,7 @@ async function validateWith(
     options.onProgress?.({ phase, status, detail, elapsed: Date.now() - started });
   const firstTarget = path.resolve(options.cwd, options.targets[0] ?? ".");
   const root = findRepoRoot(firstTarget);
-  const { config } = await loadValidateConfig(root);
+  const { validate: config } = await loadConfig(root);
   const requested = await loadWorkspace(options.targets, { cwd: options.cwd, ignore: config.ignore, root });
   if (requested.files.size === 0 && requested.problems.length === 0) {
     // A job pointed at the wrong folder must not pass by checking nothing.

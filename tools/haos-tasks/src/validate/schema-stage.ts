@@ -2,16 +2,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { configFileName } from "../config/site.ts";
 import type { Finding } from "../findings.ts";
 import { at, describeSubject, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
 import { apiGroup } from "../manifests/resources.ts";
-import {
-  type ConfigPosition,
-  configFileName,
-  type KindWithoutSchema,
-  type ValidateConfig,
-} from "./config.ts";
+import type { ConfigPosition, KindWithoutSchema, ValidateConfig } from "./config.ts";
 import { runKubeconform, type SchemaInput } from "./kubeconform.ts";
 import {
   resolveExternalSchemas,

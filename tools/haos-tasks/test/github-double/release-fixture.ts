@@ -2,8 +2,9 @@
  * A release scenario: a scripted repository with a bare origin and the GitHub double over that
  * origin, plus `apply()` that plans and applies exactly as `haos-tasks release apply` does.
  */
+
+import { loadConfig } from "../../src/config/load.ts";
 import { type ApplyResult, applyRelease, type FaultPoint } from "../../src/release/apply.ts";
-import { loadReleaseConfig } from "../../src/release/config.ts";
 import { planRelease, type ReleasePlan } from "../../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
 import { chooseTransport } from "../../src/release/transports/choose.ts";
@@ -65,7 +66,7 @@ export async function createReleaseFixture(): Promise<ReleaseFixture> {
     GITHUB_API_URL: github.url,
   };
   const plan = async (component = "haos-enigma", dir = repo.dir) => {
-    const config = await loadReleaseConfig(dir);
+    const config = (await loadConfig(dir)).release;
     return planRelease(await readPlanInput(dir, config, findComponent(config, component), { env }));
   };
   return {
@@ -76,7 +77,7 @@ export async function createReleaseFixture(): Promise<ReleaseFixture> {
     plan,
     async apply(options = {}) {
       const dir = options.dir ?? repo.dir;
-      const config = await loadReleaseConfig(dir);
+      const config = (await loadConfig(dir)).release;
       const p = await plan(options.component ?? "haos-enigma", dir);
       const transport = chooseTransport(options.transport ?? "git", {
         root: dir,

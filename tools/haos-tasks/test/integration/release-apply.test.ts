@@ -4,8 +4,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
+import { loadConfig } from "../../src/config/load.ts";
 import { InjectedFault } from "../../src/release/apply.ts";
-import { loadReleaseConfig } from "../../src/release/config.ts";
 import { ReleaseError } from "../../src/release/errors.ts";
 import { chooseTransport } from "../../src/release/transports/choose.ts";
 import { createGitTransport } from "../../src/release/transports/git.ts";
@@ -151,7 +151,7 @@ describe("a rejected push says why, from git's porcelain output", () => {
     await other.remove();
     const transport = createGitTransport({
       root: f.repo.dir,
-      config: await loadReleaseConfig(f.repo.dir),
+      config: (await loadConfig(f.repo.dir)).release,
       github: undefined,
     });
     const error = await transport
@@ -267,7 +267,7 @@ describe("release apply without GitHub access names what is missing", () => {
     const f = await setup();
     const { GITHUB_REPOSITORY: _repository, ...env } = f.env;
     const { GITHUB_TOKEN: _token, ...noToken } = f.env;
-    const config = await loadReleaseConfig(f.repo.dir);
+    const config = (await loadConfig(f.repo.dir)).release;
     expect(() => chooseTransport("github", { root: f.repo.dir, config, env })).toThrow(
       /no GitHub repository/,
     );

@@ -5,7 +5,7 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseReleaseConfig } from "../../src/release/config.ts";
+import { parseConfig } from "../../src/config/load.ts";
 import { GITHUB_RELEASE_BODY_LIMIT, planRelease, type ReleasePlan } from "../../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
 import { createGitTransport } from "../../src/release/transports/git.ts";
@@ -18,7 +18,7 @@ afterAll(async () => {
 
 async function plan(repo: ScriptedRepo): Promise<ReleasePlan> {
   const text = await readFile(path.join(repo.dir, ".haos-tasks.yaml"), "utf8").catch(() => "");
-  const config = parseReleaseConfig(text);
+  const config = parseConfig(text).release;
   return planRelease(
     await readPlanInput(repo.dir, config, findComponent(config, "repository"), {
       now: new Date("2026-03-04T12:00:00Z"),
@@ -73,7 +73,7 @@ describe("issue 27 #10: a write that fails leaves every file as it was", () => {
     expect(p.files.map((f) => f.path)).toEqual(["version.txt", "CHANGELOG.md"]);
     // The CHANGELOG's temporary file cannot be created (as on a full disk, its write fails).
     await mkdir(path.join(repo.dir, `.CHANGELOG.md.haos-tasks-${process.pid}.tmp`));
-    const config = parseReleaseConfig("release: {}\n");
+    const config = parseConfig("release: {}\n").release;
     const transport = createGitTransport({ root: repo.dir, config, github: undefined });
     await expect(transport.writeFiles(p)).rejects.toThrow(
       /^cannot write CHANGELOG\.md \(EEXIST: .*\); nothing was changed$/,

@@ -14,7 +14,7 @@ import { DefaultChangelogNotes } from "release-please/build/src/changelog-notes/
 import { parseConventionalCommits } from "release-please/build/src/commit.js";
 import { SentenceCase } from "release-please/build/src/plugins/sentence-case.js";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseReleaseConfig } from "../../src/release/config.ts";
+import { parseConfig } from "../../src/config/load.ts";
 import { planRelease } from "../../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
@@ -48,7 +48,7 @@ function levelOf(version: string | undefined): Level {
 }
 
 async function ours(repo: ScriptedRepo): Promise<Level> {
-  const config = parseReleaseConfig("release: {}\n");
+  const config = parseConfig("release: {}\n").release;
   const plan = planRelease(
     await readPlanInput(repo.dir, config, findComponent(config, "repository"), { env: {} }),
   );
@@ -146,7 +146,7 @@ describe("differential: intended differences, both answers pinned", () => {
       last = await repo.commit(message, { [`src/r${i}.ts`]: `${i}\n` });
     }
     if (c.ours.startsWith("release-as")) {
-      const config = parseReleaseConfig("release: {}\n");
+      const config = parseConfig("release: {}\n").release;
       const plan = planRelease(
         await readPlanInput(repo.dir, config, findComponent(config, "repository"), { env: {} }),
       );
@@ -167,7 +167,7 @@ describe("differential: intended differences, both answers pinned", () => {
  */
 describe("differential: deliberate differences from release-please, both answers pinned", () => {
   async function planOf(repo: ScriptedRepo) {
-    const config = parseReleaseConfig("release: {}\n");
+    const config = parseConfig("release: {}\n").release;
     return planRelease(
       await readPlanInput(repo.dir, config, findComponent(config, "repository"), { env: {} }),
     );
@@ -242,7 +242,7 @@ describe("differential: the notes release-please's own library writes for the sa
   }
 
   async function ourNotes(repo: ScriptedRepo, extra = ""): Promise<{ version?: string; notes: string }> {
-    const parsed = parseReleaseConfig(config(extra));
+    const parsed = parseConfig(config(extra)).release;
     const plan = planRelease(
       await readPlanInput(repo.dir, parsed, findComponent(parsed, "repository"), { env: {} }),
     );
@@ -486,7 +486,7 @@ describe("differential: releaseRules as @semantic-release/commit-analyzer reads 
   }
 
   async function ruled(repo: ScriptedRepo): Promise<Level> {
-    const config = parseReleaseConfig(yaml);
+    const config = parseConfig(yaml).release;
     const plan = planRelease(
       await readPlanInput(repo.dir, config, findComponent(config, "repository"), { env: {} }),
     );

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
-import { parseReleaseConfig, type ReleaseConfig } from "../../src/release/config.ts";
+import { parseConfig } from "../../src/config/load.ts";
+import type { ReleaseConfig } from "../../src/release/config.ts";
 import { planRelease, type ReleasePlan } from "../../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
 import { createScriptedRepo, gitIn, type ScriptedRepo } from "../github-double/scripted-repo.ts";
@@ -47,7 +48,7 @@ async function plan(
   options: { prerelease?: string } = {},
 ): Promise<ReleasePlan> {
   const { readFile } = await import("node:fs/promises");
-  const config: ReleaseConfig = parseReleaseConfig(await readFile(`${repo.dir}/.haos-tasks.yaml`, "utf8"));
+  const config: ReleaseConfig = parseConfig(await readFile(`${repo.dir}/.haos-tasks.yaml`, "utf8")).release;
   const input = await readPlanInput(repo.dir, config, findComponent(config, component), {
     now: new Date("2026-03-04T12:00:00Z"),
     env: {},
@@ -386,7 +387,7 @@ describe("release plan on scripted histories", () => {
     await repo.commit("chore: no repository", {
       ".haos-tasks.yaml": configText().replace("  repository: acme/home\n", ""),
     });
-    const config = parseReleaseConfig(configText().replace("  repository: acme/home\n", ""));
+    const config = parseConfig(configText().replace("  repository: acme/home\n", "")).release;
     const withToken = planRelease(
       await readPlanInput(repo.dir, config, findComponent(config, "repository"), {
         env: { GITHUB_TOKEN: "t" },

@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseReleaseConfig } from "../../src/release/config.ts";
+import { parseConfig } from "../../src/config/load.ts";
 import { planRelease, type ReleasePlan } from "../../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
 import { createScriptedRepo, type ScriptedRepo } from "../github-double/scripted-repo.ts";
@@ -49,7 +49,7 @@ async function plan(
   component = "repository",
   options: { prerelease?: string } = {},
 ): Promise<ReleasePlan> {
-  const config = parseReleaseConfig(await readFile(`${repo.dir}/.haos-tasks.yaml`, "utf8"));
+  const config = parseConfig(await readFile(`${repo.dir}/.haos-tasks.yaml`, "utf8")).release;
   return planRelease(
     await readPlanInput(repo.dir, config, findComponent(config, component), {
       now: new Date("2026-03-04T12:00:00Z"),
@@ -284,10 +284,10 @@ describe("item 10: messages in terms of the configured types and paths", () => {
   });
 
   it("a release: section with settings and no components means the default component", () => {
-    const config = parseReleaseConfig("release:\n  bumpMinorPreMajor: true\n");
+    const config = parseConfig("release:\n  bumpMinorPreMajor: true\n").release;
     expect(config.components.map((c) => [c.name, c.path])).toEqual([["repository", "."]]);
     expect(config.policy.bumpMinorPreMajor).toBe(true);
-    expect(parseReleaseConfig("release:\n").components.map((c) => c.name)).toEqual(["repository"]);
+    expect(parseConfig("release:\n").release.components.map((c) => c.name)).toEqual(["repository"]);
   });
 });
 
@@ -357,8 +357,8 @@ describe("item 12: the first release of an existing version", () => {
     expect(p.bump?.reason).toContain(
       `bootstrapSha ${first.slice(0, 7)} (release.components.haos-enigma) released 0.1.0`,
     );
-    expect(() =>
-      parseReleaseConfig(`release:\n  components:\n    x:\n      path: x\n      bootstrapSha: nope\n`),
+    expect(
+      () => parseConfig(`release:\n  components:\n    x:\n      path: x\n      bootstrapSha: nope\n`).release,
     ).toThrow(/bootstrapSha must be a commit SHA/);
   });
 });

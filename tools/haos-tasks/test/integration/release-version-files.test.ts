@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseReleaseConfig } from "../../src/release/config.ts";
+import { parseConfig } from "../../src/config/load.ts";
 import { planLinked } from "../../src/release/linked.ts";
 import { contentAfter, planRelease, type ReleasePlan } from "../../src/release/planner.ts";
 import { renderPlanText } from "../../src/release/render-plan.ts";
@@ -32,7 +32,7 @@ async function repoWith(
 }
 
 async function plan(repo: ScriptedRepo, component: string): Promise<ReleasePlan> {
-  const config = parseReleaseConfig(await readFile(path.join(repo.dir, ".haos-tasks.yaml"), "utf8"));
+  const config = parseConfig(await readFile(path.join(repo.dir, ".haos-tasks.yaml"), "utf8")).release;
   return planRelease(
     await readPlanInput(repo.dir, config, findComponent(config, component), {
       now: new Date("2026-03-04T12:00:00Z"),
@@ -283,30 +283,32 @@ describe("per-component policy, the release section's value as default", () => {
   it("unknown keys and values are errors at their line, with the fix", () => {
     const at = (text: string) => {
       try {
-        parseReleaseConfig(text);
+        parseConfig(text).release;
         return "no error";
       } catch (error) {
         return (error as Error).message;
       }
     };
     expect(at("release:\n  components:\n    a:\n      path: a\n      bumpMinorPremajor: true\n")).toBe(
-      ".haos-tasks.yaml:5: unknown key release.components.a.bumpMinorPremajor",
+      ".haos-tasks.yaml:5:7: unknown key release.components.a.bumpMinorPremajor; did you mean bumpMinorPreMajor?",
     );
     expect(at("release:\n  plugins: [sentence-cas]\n")).toBe(
-      ".haos-tasks.yaml:2: release.plugins[0] must be one of sentence-case (got 'sentence-cas')",
+      ".haos-tasks.yaml:2:13: release.plugins[0] must be one of sentence-case (got 'sentence-cas')",
     );
     expect(
       at(
         "release:\n  components:\n    a:\n      path: a\n      versionFiles:\n        - {path: a/x, kind: json}\n",
       ),
-    ).toBe(".haos-tasks.yaml:6: unknown key release.components.a.versionFiles[0].kind");
+    ).toBe(".haos-tasks.yaml:6:23: unknown key release.components.a.versionFiles[0].kind");
     expect(
       at(
         "release:\n  components:\n    a:\n      path: a\n      versionFiles:\n        - {path: a/p.json, appVersion: true}\n",
       ),
-    ).toBe(".haos-tasks.yaml:6: release.components.a.versionFiles[0].appVersion is for a chart (Chart.yaml)");
+    ).toBe(
+      ".haos-tasks.yaml:6:11: release.components.a.versionFiles[0].appVersion is for a chart (Chart.yaml)",
+    );
     expect(at("release:\n  draft: yes please\n")).toBe(
-      ".haos-tasks.yaml:2: release.draft must be true or false",
+      ".haos-tasks.yaml:2:3: release.draft must be true or false",
     );
   });
 });
@@ -314,7 +316,7 @@ describe("per-component policy, the release section's value as default", () => {
 describe("this repository", () => {
   it("tools/haos-tasks/package.json follows the repository (Action) version through versionFiles", async () => {
     const root = path.resolve(import.meta.dirname, "../../../..");
-    const config = parseReleaseConfig(await readFile(path.join(root, ".haos-tasks.yaml"), "utf8"));
+    const config = parseConfig(await readFile(path.join(root, ".haos-tasks.yaml"), "utf8")).release;
     const component = findComponent(config, "repository");
     expect(component.versionFiles.map((f) => [f.path, f.type])).toEqual([
       ["version.txt", "text"],
@@ -337,7 +339,7 @@ describe("linked-versions: a group of components released together at one versio
     c: {path: apps/c}
 `;
   const planOf = async (repo: ScriptedRepo, name: string) => {
-    const parsed = parseReleaseConfig(config);
+    const parsed = parseConfig(config).release;
     return planLinked(parsed, name, (n) =>
       readPlanInput(repo.dir, parsed, findComponent(parsed, n), {
         now: new Date("2026-03-04T12:00:00Z"),
@@ -382,10 +384,11 @@ describe("linked-versions: a group of components released together at one versio
   });
 
   it("unknown members are an error at their line", () => {
-    expect(() =>
-      parseReleaseConfig(
-        "release:\n  linkedVersions:\n    - {group: g, components: [a, nope]}\n  components:\n    a: {path: a}\n",
-      ),
-    ).toThrow(".haos-tasks.yaml:3: release.linkedVersions[0].components: no component 'nope'");
+    expect(
+      () =>
+        parseConfig(
+          "release:\n  linkedVersions:\n    - {group: g, components: [a, nope]}\n  components:\n    a: {path: a}\n",
+        ).release,
+    ).toThrow(".haos-tasks.yaml:3:18: release.linkedVersions[0].components: no component 'nope'");
   });
 });

@@ -1,5 +1,6 @@
+import { loadConfig } from "../../config/load.ts";
 import { type ApplyResult, applyRelease } from "../../release/apply.ts";
-import { loadReleaseConfig, type ReleaseConfig, type TransportChoice } from "../../release/config.ts";
+import type { ReleaseConfig, TransportChoice } from "../../release/config.ts";
 import { exitCodeFor, ReleaseError } from "../../release/errors.ts";
 import { git } from "../../release/git-runner.ts";
 import { planLinked } from "../../release/linked.ts";
@@ -118,7 +119,7 @@ async function prepare(args: CommandArgs, io: CommandIO): Promise<Prepared> {
   const root = (
     await git(io.cwd, ["rev-parse", "--show-toplevel"], { hint: "run inside the git repository" })
   ).trim();
-  const config = await loadReleaseConfig(root);
+  const { release: config } = await loadConfig(root);
   const names =
     typeof args.values.component === "string"
       ? [findComponent(config, args.values.component).name]
