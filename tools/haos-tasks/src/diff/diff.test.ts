@@ -1,9 +1,10 @@
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { sampleApp } from "../../test/support/sample-app.ts";
+import { createScratchRepo, type ScratchRepo } from "../../test/support/scratch-repo.ts";
 import { main } from "../cli/main.ts";
 import { diffApps } from "./diff.ts";
 import { DIFF_MARKER, renderDiffMarkdown } from "./markdown.ts";
-import { createScratchRepo, type ScratchRepo, sampleApp } from "./test-repo.ts";
 
 let repo: ScratchRepo | undefined;
 afterEach(() => repo?.remove());

@@ -4,8 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DIFF_MARKER } from "../../src/diff/markdown.ts";
-import { createScratchRepo, type ScratchRepo, sampleApp } from "../../src/diff/test-repo.ts";
 import { type GitHubDouble, startGitHubDouble } from "../github-double/server.ts";
+import { sampleApp } from "../support/sample-app.ts";
+import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 import { runBundledAction } from "./action-harness.ts";
 
 // The bundled Action (dist/index.js) run as the runner runs it, against a real git repository and
