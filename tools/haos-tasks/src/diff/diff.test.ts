@@ -229,7 +229,7 @@ describe("diffApps on a real git repository, rendered by validate's build stage"
 
   it("compares from the merge base: changes that only the base branch made are not shown", async () => {
     const { repo, base } = setup();
-    repo.git("checkout", "--quiet", "-b", "feature");
+    repo.branch("feature");
     repo.write({
       "apps/demo/base/configmap.yaml": sampleApp["apps/demo/base/configmap.yaml"].replace("'1'", "'2'"),
     });

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -23,9 +22,8 @@ afterEach(async () => {
 
 /** The GitHub double (every request and response checked against @octokit/openapi). */
 async function github(): Promise<GitHubDouble> {
-  const bare = mkdtempSync(path.join(os.tmpdir(), "haos-tasks-double-"));
+  const bare = createScratchRepo({ prefix: "haos-tasks-double-", bare: true }).dir;
   temps.push(bare);
-  execFileSync("git", ["init", "--quiet", "--bare", bare]);
   double = await startGitHubDouble({ bare });
   return double;
 }
@@ -34,7 +32,7 @@ function prRepo(): { repo: ScratchRepo; base: string; head: string } {
   repo = createScratchRepo("haos-tasks-action-diff-");
   repo.write(sampleApp);
   const base = repo.commit("feat: demo");
-  repo.git("checkout", "--quiet", "-b", "feature");
+  repo.branch("feature");
   repo.write({
     "apps/demo/base/configmap.yaml": sampleApp["apps/demo/base/configmap.yaml"].replace("blue", "green"),
     "apps/demo/base/secret.yaml": sampleApp["apps/demo/base/secret.yaml"].replace(
