@@ -1,17 +1,17 @@
 /**
- * Scratch git repositories for tests, the one way every test makes one: a real repository in
- * os.tmpdir() (or at a given path), git run with a fixed identity and neither the user's nor the
- * system's configuration, and scripted dates: each git call happens one minute after the previous
- * one (from 2026-01-01T00:00Z, per test file), so histories and their order are the same on every
- * run. The identity is also written to the repository's own config, so that whatever commits in it
- * (the release transport, say) has one.
+ * Scratch git repositories for tests, the one way every test makes one: a real repository on
+ * branch main in os.tmpdir() (or at a given path); git run with a fixed identity and neither the
+ * user's nor the system's configuration; scripted dates: each git call happens one minute after
+ * the previous one (from 2026-01-01T00:00Z, per test file), so histories and their order are the
+ * same on every run. The identity is also written to a checkout's own config, so that whatever
+ * commits in it (the release transport, say) has one.
  */
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-export const scratchIdentity = { name: "Test", email: "test@example.invalid" } as const;
+const scratchIdentity = { name: "Test", email: "test@example.invalid" } as const;
 
 /** Files by path relative to the repository: their content, or null to delete the file or folder. */
 export type ScratchFiles = Record<string, string | null>;
@@ -49,8 +49,6 @@ export interface ScratchRepoOptions {
   from?: string;
   /** A bare repository (an origin to push to and clone from). */
   bare?: boolean;
-  /** The initial branch (default `main`). */
-  branch?: string;
 }
 
 const identityEnv = {
@@ -99,8 +97,9 @@ export function createScratchRepo(options: ScratchRepoOptions | string = {}): Sc
   const o = typeof options === "string" ? { prefix: options } : options;
   const dir = directory(o);
   if (o.from) cpSync(o.from, dir, { recursive: true });
-  runGit(dir, ["init", "-q", ...(o.bare ? ["--bare"] : []), "-b", o.branch ?? "main"]);
-  configure(dir);
+  runGit(dir, ["init", "-q", ...(o.bare ? ["--bare"] : []), "-b", "main"]);
+  // A bare repository is only pushed to and cloned from: nothing commits in it.
+  if (!o.bare) configure(dir);
   return scratchRepoAt(dir);
 }
 
