@@ -36,10 +36,18 @@ describe("module boundaries", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("the product imports no test code: nothing in src reaches test/ (tests in src may)", () => {
+    const offenders = files.flatMap((f) =>
+      importsOf(f)
+        .filter((i) => i === "../test" || i.startsWith("../test/"))
+        .map((i) => `${f} → ${i}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
   it("git runs through src/git/runner.ts (LC_ALL=C, no prompts)", () => {
-    // diff/test-repo.ts builds test repositories (a fixed identity, no user config); validate/
-    // references.ts (one `git remote get-url`) is listed until it moves to the runner.
-    const allowed = new Set(["git/runner.ts", "diff/test-repo.ts", "validate/references.ts"]);
+    // validate/references.ts (one `git remote get-url`) is listed until it moves to the runner.
+    const allowed = new Set(["git/runner.ts", "validate/references.ts"]);
     const direct = files.filter(
       (f) =>
         !allowed.has(f) &&

@@ -1,9 +1,10 @@
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { sampleApp } from "../../test/support/sample-app.ts";
+import { createScratchRepo, type ScratchRepo } from "../../test/support/scratch-repo.ts";
 import { main } from "../cli/main.ts";
 import { diffApps } from "./diff.ts";
 import { DIFF_MARKER, renderDiffMarkdown } from "./markdown.ts";
-import { createScratchRepo, type ScratchRepo, sampleApp } from "./test-repo.ts";
 
 let repo: ScratchRepo | undefined;
 afterEach(() => repo?.remove());
@@ -228,7 +229,7 @@ describe("diffApps on a real git repository, rendered by validate's build stage"
 
   it("compares from the merge base: changes that only the base branch made are not shown", async () => {
     const { repo, base } = setup();
-    repo.git("checkout", "--quiet", "-b", "feature");
+    repo.branch("feature");
     repo.write({
       "apps/demo/base/configmap.yaml": sampleApp["apps/demo/base/configmap.yaml"].replace("'1'", "'2'"),
     });

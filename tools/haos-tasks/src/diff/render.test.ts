@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { createScratchRepo, type ScratchRepo } from "../../test/support/scratch-repo.ts";
 import type { BuiltResource } from "../manifests/kustomize-build.ts";
 import type { Workspace } from "../manifests/workspace.ts";
 import { toolsRepoRoot } from "../tools/paths.ts";
@@ -8,7 +9,6 @@ import { type BuildStageOptions, buildStage } from "../validate/build-stage.ts";
 import { chartOf, diffApps } from "./diff.ts";
 import { diffJson } from "./formats.ts";
 import { DEFAULT_MAX_CHARS, DIFF_MARKER, renderDiffMarkdown } from "./markdown.ts";
-import { createScratchRepo, type ScratchRepo } from "./test-repo.ts";
 
 // Generated fixtures in real git repositories, rendered by validate's build stage (in-process
 // kustomize) at both commits.

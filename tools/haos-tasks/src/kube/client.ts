@@ -199,26 +199,6 @@ export class KubeClient {
     return (await this.request("PATCH", path, this.rule("patch", kind, namespace), patch)) as KubeObject;
   }
 
-  /** Creates an object (the cluster simulator in tests; verify itself never creates). */
-  async create(kind: ResourceKind, namespace: string | undefined, object: unknown): Promise<KubeObject> {
-    return (await this.request(
-      "POST",
-      resourcePath(kind, namespace),
-      this.rule("patch", kind, namespace),
-      object,
-      "application/json",
-    )) as KubeObject;
-  }
-
-  /** Deletes an object; a missing one is fine. */
-  async delete(kind: ResourceKind, namespace: string | undefined, name: string): Promise<void> {
-    try {
-      await this.request("DELETE", resourcePath(kind, namespace, name), this.rule("patch", kind, namespace));
-    } catch (error) {
-      if (!(error instanceof KubeStatusError && error.status === 404)) throw error;
-    }
-  }
-
   /**
    * Opens a watch stream from `resourceVersion`. `onDone` runs once when the stream ends, with the
    * classified error when it failed. Returns, at once, a function that aborts the stream.
@@ -339,20 +319,18 @@ export class KubeClient {
     return options;
   }
 
-  private async request(
-    method: string,
-    path: string,
-    rule: RequestRule,
-    body?: unknown,
-    contentType = "application/merge-patch+json",
-  ): Promise<unknown> {
+  /** A GET, or a PATCH with a JSON merge patch as `body`. */
+  private async request(method: string, path: string, rule: RequestRule, body?: unknown): Promise<unknown> {
     this.stats.requests += 1;
     this.stats.byVerb[rule.verb] = (this.stats.byVerb[rule.verb] ?? 0) + 1;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = {
       accept: "application/json",
       ...(payload
-        ? { "content-type": contentType, "content-length": String(Buffer.byteLength(payload)) }
+        ? {
+            "content-type": "application/merge-patch+json",
+            "content-length": String(Buffer.byteLength(payload)),
+          }
         : {}),
     };
     const url = this.server + path;

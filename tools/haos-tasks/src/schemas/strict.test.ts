@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { at } from "../../test/support/upstream-schemas.ts";
 import type { JsonSchema } from "./convert/types.ts";
 import { dns1035Label, dns1123Label, dns1123Subdomain, labelValue, qualifiedKey } from "./metadata.ts";
 import { type StrictKind, strictSchema } from "./strict.ts";
-import { at } from "./test-support.ts";
 
 const widget: StrictKind = { group: "test.dev", version: "v1", kind: "Widget", origin: "crd" };
 const strictOf = (spec: JsonSchema, kind: StrictKind = widget) =>

@@ -8,7 +8,7 @@ import { type ApplyResult, applyRelease, type FaultPoint } from "../../src/relea
 import { planRelease, type ReleasePlan } from "../../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
 import { chooseTransport } from "../../src/release/transports/choose.ts";
-import { addBareOrigin, createScriptedRepo, type ScriptedRepo } from "./scripted-repo.ts";
+import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 import { type GitHubDouble, startGitHubDouble } from "./server.ts";
 
 export const fixtureConfig = `release:
@@ -27,7 +27,7 @@ export const initialChangelog =
   "# Changelog\n\nNotes for every release.\n\n## 1.0.0 (2025-12-01)\n\n\n### Features\n\n* first ✓\n";
 
 export interface ReleaseFixture {
-  repo: ScriptedRepo;
+  repo: ScratchRepo;
   origin: string;
   github: GitHubDouble;
   env: NodeJS.ProcessEnv;
@@ -44,7 +44,7 @@ export interface ReleaseFixture {
 
 /** Both components at 1.0.0, then a feature in the app and a fix in the tools, pushed to origin. */
 export async function createReleaseFixture(): Promise<ReleaseFixture> {
-  const repo = await createScriptedRepo();
+  const repo = createScratchRepo("haos-release-");
   await repo.commit("chore: initial import", {
     ".haos-tasks.yaml": fixtureConfig,
     "version.txt": "1.0.0\n",
@@ -58,7 +58,7 @@ export async function createReleaseFixture(): Promise<ReleaseFixture> {
   await repo.tag("haos-enigma-v1.0.0", { annotated: true });
   await repo.commit("feat(vm): 6 GiB of memory for add-ons", { "apps/haos-enigma/vm.yaml": "memory: 6Gi\n" });
   await repo.commit("fix(cli): exit 2 on bad flags\n\nRefs #7", { "tools/cli.ts": "export const x = 1;\n" });
-  const origin = await addBareOrigin(repo);
+  const origin = repo.addBareOrigin({ prefix: "haos-release-origin-" }).dir;
   const github = await startGitHubDouble({ bare: origin });
   const env: NodeJS.ProcessEnv = {
     GITHUB_TOKEN: github.token,

@@ -1,11 +1,11 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DIFF_MARKER } from "../../src/diff/markdown.ts";
-import { createScratchRepo, type ScratchRepo, sampleApp } from "../../src/diff/test-repo.ts";
 import { type GitHubDouble, startGitHubDouble } from "../github-double/server.ts";
+import { sampleApp } from "../support/sample-app.ts";
+import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 import { runBundledAction } from "./action-harness.ts";
 
 // The bundled Action (dist/index.js) run as the runner runs it, against a real git repository and
@@ -22,9 +22,8 @@ afterEach(async () => {
 
 /** The GitHub double (every request and response checked against @octokit/openapi). */
 async function github(): Promise<GitHubDouble> {
-  const bare = mkdtempSync(path.join(os.tmpdir(), "haos-tasks-double-"));
+  const bare = createScratchRepo({ prefix: "haos-tasks-double-", bare: true }).dir;
   temps.push(bare);
-  execFileSync("git", ["init", "--quiet", "--bare", bare]);
   double = await startGitHubDouble({ bare });
   return double;
 }
@@ -33,7 +32,7 @@ function prRepo(): { repo: ScratchRepo; base: string; head: string } {
   repo = createScratchRepo("haos-tasks-action-diff-");
   repo.write(sampleApp);
   const base = repo.commit("feat: demo");
-  repo.git("checkout", "--quiet", "-b", "feature");
+  repo.branch("feature");
   repo.write({
     "apps/demo/base/configmap.yaml": sampleApp["apps/demo/base/configmap.yaml"].replace("blue", "green"),
     "apps/demo/base/secret.yaml": sampleApp["apps/demo/base/secret.yaml"].replace(

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createScratchRepo, type ScratchRepo } from "../../src/diff/test-repo.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
+import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 import { runBundledAction } from "./action-harness.ts";
 
 // The bundled Action's validate command with the real kubeconform and the pinned schema catalog.

@@ -19,9 +19,9 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createScratchRepo, type ScratchRepo } from "../../src/diff/test-repo.ts";
 import { toolPath, toolsRepoRoot } from "../../src/tools/paths.ts";
 import { runCli } from "../support/cli.ts";
+import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 import { type AppFixture, tokenKubeconfig, writeAppFixture } from "../support/verify-harness.ts";
 import { runBundledAction } from "./action-harness.ts";
 

@@ -13,7 +13,7 @@ import {
   startFluxControllers,
   startGitHttpServer,
 } from "../support/flux.ts";
-import { git as gitIn } from "../support/verify-harness.ts";
+import { createScratchRepo } from "../support/scratch-repo.ts";
 
 // The real-Flux fixture itself (test/support/flux.ts), as other tests use it: source-controller
 // fetching over smart HTTP from 127.0.0.1, helm-controller rendering a chart directory served as an
@@ -59,14 +59,10 @@ describe("real-Flux fixture", () => {
   });
 
   it("source-controller stores an artifact for the pushed commit of a repository served over smart HTTP", async () => {
-    const work = mkdtempSync(path.join(os.tmpdir(), "haos-fixture-work-"));
-    gitIn(root, "init", "-q", "--bare", "-b", "main", "demo.git");
-    gitIn(work, "init", "-q", "-b", "main");
-    writeFileSync(path.join(work, "README.md"), "demo\n");
-    gitIn(work, "add", ".");
-    gitIn(work, "commit", "-q", "-m", "demo");
-    gitIn(work, "push", "-q", path.join(root, "demo.git"), "HEAD:main");
-    const sha = gitIn(work, "rev-parse", "HEAD");
+    const bare = createScratchRepo({ dir: path.join(root, "demo.git"), bare: true });
+    const work = createScratchRepo("haos-fixture-work-");
+    const sha = work.commit("demo", { "README.md": "demo\n" });
+    work.git("push", "-q", bare.dir, "HEAD:main");
     const applied = await server.kubectl(["apply", "-f", "-"], {
       input: JSON.stringify({
         apiVersion: "source.toolkit.fluxcd.io/v1",

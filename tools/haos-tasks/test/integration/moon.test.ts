@@ -4,7 +4,6 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -15,6 +14,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
+import { createScratchRepo } from "../support/scratch-repo.ts";
 
 const bin = path.join(toolsRepoRoot, "node_modules", ".bin");
 // Every request moon might make goes to a closed local port: a task that needed the network
@@ -102,7 +102,8 @@ describe("moon workspace", () => {
  * of this machine (kubeconform alone after quick start 1).
  */
 function quickStartClone(tools: readonly string[]): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "haos-quickstart-"));
+  const clone = createScratchRepo("haos-quickstart-");
+  const dir = clone.dir;
   const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], {
     cwd: toolsRepoRoot,
     encoding: "utf8",
@@ -116,10 +117,7 @@ function quickStartClone(tools: readonly string[]): string {
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     copyFileSync(path.join(toolsRepoRoot, file), path.join(dir, file));
   }
-  const identity = ["-c", "user.name=t", "-c", "user.email=t@t"];
-  execFileSync("git", ["init", "-q", "-b", "main"], { cwd: dir });
-  execFileSync("git", ["add", "-A"], { cwd: dir });
-  execFileSync("git", [...identity, "commit", "-q", "-m", "clone"], { cwd: dir });
+  clone.commit("clone");
   symlinkSync(path.join(toolsRepoRoot, "node_modules"), path.join(dir, "node_modules"));
   mkdirSync(path.join(dir, ".tools", "bin"), { recursive: true });
   mkdirSync(path.join(dir, ".tools", "stamps"), { recursive: true });

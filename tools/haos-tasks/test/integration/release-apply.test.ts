@@ -14,8 +14,8 @@ import {
   initialChangelog,
   type ReleaseFixture,
 } from "../github-double/release-fixture.ts";
-import { cloneOrigin } from "../github-double/scripted-repo.ts";
 import { runCli } from "../support/cli.ts";
+import { cloneScratchRepo } from "../support/scratch-repo.ts";
 
 const run = promisify(execFile);
 const gitAt = async (dir: string, ...args: string[]) => (await run("git", args, { cwd: dir })).stdout.trim();
@@ -145,7 +145,7 @@ describe("a rejected push says why, from git's porcelain output", () => {
     const f = await setup();
     const plan = await f.plan();
     await expect(f.apply({ failAt: "after-tag" })).rejects.toBeInstanceOf(InjectedFault);
-    const other = await cloneOrigin(f.origin);
+    const other = cloneScratchRepo(f.origin, { prefix: "haos-release-clone-" });
     await other.commit("fix(vm): from elsewhere", { "apps/haos-enigma/vm.yaml": "memory: 8Gi\n" });
     await other.git("push", "-q", "origin", "main");
     await other.remove();
@@ -176,7 +176,7 @@ describe("release apply pushes to the branch's upstream, whatever its name", () 
   it("`work` is behind when origin/main moved, in the plan and in apply", async () => {
     const f = await setup();
     await gitAt(f.repo.dir, "switch", "-q", "-c", "work", "--track", "origin/main");
-    const other = await cloneOrigin(f.origin);
+    const other = cloneScratchRepo(f.origin, { prefix: "haos-release-clone-" });
     await other.commit("fix(vm): from elsewhere", { "apps/haos-enigma/vm.yaml": "memory: 8Gi\n" });
     await other.git("push", "-q", "origin", "main");
     await other.remove();
@@ -215,7 +215,7 @@ describe("release apply refuses unsafe starting points", () => {
 
   it("a branch behind its remote", async () => {
     const f = await setup();
-    const other = await cloneOrigin(f.origin);
+    const other = cloneScratchRepo(f.origin, { prefix: "haos-release-clone-" });
     await other.commit("fix(vm): from elsewhere", { "apps/haos-enigma/vm.yaml": "memory: 8Gi\n" });
     await other.git("push", "-q", "origin", "main");
     await other.remove();

@@ -9,14 +9,14 @@ import { parseConfig } from "../../src/config/load.ts";
 import { GITHUB_RELEASE_BODY_LIMIT, planRelease, type ReleasePlan } from "../../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
 import { createGitTransport } from "../../src/release/transports/git.ts";
-import { createScriptedRepo, type ScriptedRepo } from "../github-double/scripted-repo.ts";
+import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 
-const repos: ScriptedRepo[] = [];
+const repos: ScratchRepo[] = [];
 afterAll(async () => {
   await Promise.all(repos.map((r) => r.remove()));
 });
 
-async function plan(repo: ScriptedRepo): Promise<ReleasePlan> {
+async function plan(repo: ScratchRepo): Promise<ReleasePlan> {
   const text = await readFile(path.join(repo.dir, ".haos-tasks.yaml"), "utf8").catch(() => "");
   const config = parseConfig(text).release;
   return planRelease(
@@ -29,7 +29,7 @@ async function plan(repo: ScriptedRepo): Promise<ReleasePlan> {
 
 describe("issue 27 #11: GitHub's release body limit is checked in the plan", () => {
   it("cuts the release body at the last whole entry that fits and links to the full CHANGELOG section", async () => {
-    const repo = await createScriptedRepo("haos-release-long-");
+    const repo = createScratchRepo("haos-release-long-");
     repos.push(repo);
     await repo.commit("chore: start", {
       ".haos-tasks.yaml": "release:\n  repository: acme/home\n",
@@ -64,7 +64,7 @@ describe("issue 27 #11: GitHub's release body limit is checked in the plan", () 
 
 describe("issue 27 #10: a write that fails leaves every file as it was", () => {
   it("names the file, removes its temporary files and never rewrites version.txt without its CHANGELOG", async () => {
-    const repo = await createScriptedRepo("haos-release-enospc-");
+    const repo = createScratchRepo("haos-release-enospc-");
     repos.push(repo);
     await repo.commit("chore: start", { "version.txt": "1.0.0\n", "CHANGELOG.md": "# Changelog\n" });
     await repo.tag("v1.0.0", { annotated: true });
@@ -99,7 +99,7 @@ describe("issue 27 #2: a CHANGELOG that is not UTF-8 is never corrupted", () => 
       /is binary/,
     ],
   ])("%s: the plan refuses it up front, naming the file and line", async (_kind, bytes, line, message) => {
-    const repo = await createScriptedRepo("haos-release-latin1-");
+    const repo = createScratchRepo("haos-release-latin1-");
     repos.push(repo);
     await repo.commit("chore: start", { "version.txt": "1.0.0\n" });
     await writeFile(path.join(repo.dir, "CHANGELOG.md"), bytes);

@@ -18,19 +18,19 @@ import { parseConfig } from "../../src/config/load.ts";
 import { planRelease } from "../../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
-import { createScriptedRepo, type ScriptedRepo } from "../github-double/scripted-repo.ts";
+import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 
 const run = promisify(execFile);
 const gitCliff = path.join(toolsRepoRoot, "node_modules", ".bin", "git-cliff");
 type Level = "major" | "minor" | "patch" | "none";
 
-const repos: ScriptedRepo[] = [];
+const repos: ScratchRepo[] = [];
 afterAll(async () => {
   await Promise.all(repos.map((r) => r.remove()));
 });
 
-async function history(messages: readonly string[]): Promise<ScriptedRepo> {
-  const repo = await createScriptedRepo("haos-release-diff-");
+async function history(messages: readonly string[]): Promise<ScratchRepo> {
+  const repo = createScratchRepo("haos-release-diff-");
   repos.push(repo);
   await repo.commit("chore: start", { "version.txt": "1.2.3\n", "CHANGELOG.md": "# Changelog\n" });
   await repo.tag("v1.2.3", { annotated: true });
@@ -47,7 +47,7 @@ function levelOf(version: string | undefined): Level {
   throw new Error(`unexpected version ${version}`);
 }
 
-async function ours(repo: ScriptedRepo): Promise<Level> {
+async function ours(repo: ScratchRepo): Promise<Level> {
   const config = parseConfig("release: {}\n").release;
   const plan = planRelease(
     await readPlanInput(repo.dir, config, findComponent(config, "repository"), { env: {} }),
@@ -55,12 +55,12 @@ async function ours(repo: ScriptedRepo): Promise<Level> {
   return levelOf(plan.release?.version);
 }
 
-async function conventionalRecommendedBump(repo: ScriptedRepo): Promise<Level> {
+async function conventionalRecommendedBump(repo: ScratchRepo): Promise<Level> {
   const result = await new Bumper(repo.dir).loadPreset("conventionalcommits").bump();
   return "releaseType" in result && result.releaseType ? (result.releaseType as Level) : "none";
 }
 
-async function cliff(repo: ScriptedRepo): Promise<Level> {
+async function cliff(repo: ScratchRepo): Promise<Level> {
   const { stdout } = await run(gitCliff, ["--bumped-version"], {
     cwd: repo.dir,
     env: { ...process.env, NO_COLOR: "1" },
@@ -166,7 +166,7 @@ describe("differential: intended differences, both answers pinned", () => {
  * `haos-tasks release --help` lists the same differences.
  */
 describe("differential: deliberate differences from release-please, both answers pinned", () => {
-  async function planOf(repo: ScriptedRepo) {
+  async function planOf(repo: ScratchRepo) {
     const config = parseConfig("release: {}\n").release;
     return planRelease(
       await readPlanInput(repo.dir, config, findComponent(config, "repository"), { env: {} }),
@@ -227,8 +227,8 @@ describe("differential: deliberate differences from release-please, both answers
 describe("differential: the notes release-please's own library writes for the same commits", () => {
   const config = (extra = "") => `release:\n  repository: acme/home\n${extra}`;
 
-  async function repoWith(messages: readonly string[], extra = ""): Promise<ScriptedRepo> {
-    const repo = await createScriptedRepo("haos-release-rp-");
+  async function repoWith(messages: readonly string[], extra = ""): Promise<ScratchRepo> {
+    const repo = createScratchRepo("haos-release-rp-");
     repos.push(repo);
     await repo.commit("chore: start", {
       ".haos-tasks.yaml": config(extra),
@@ -241,7 +241,7 @@ describe("differential: the notes release-please's own library writes for the sa
     return repo;
   }
 
-  async function ourNotes(repo: ScriptedRepo, extra = ""): Promise<{ version?: string; notes: string }> {
+  async function ourNotes(repo: ScratchRepo, extra = ""): Promise<{ version?: string; notes: string }> {
     const parsed = parseConfig(config(extra)).release;
     const plan = planRelease(
       await readPlanInput(repo.dir, parsed, findComponent(parsed, "repository"), { env: {} }),
@@ -254,7 +254,7 @@ describe("differential: the notes release-please's own library writes for the sa
 
   /** release-please's notes for the commits after v1.2.3, heading line left out (its date is today's). */
   async function releasePleaseNotes(
-    repo: ScriptedRepo,
+    repo: ScratchRepo,
     version: string,
     options: { sentenceCase?: boolean } = {},
   ): Promise<string> {
@@ -471,7 +471,7 @@ describe("differential: releaseRules as @semantic-release/commit-analyzer reads 
     "style: x",
   ];
 
-  async function analyzer(repo: ScriptedRepo): Promise<Level> {
+  async function analyzer(repo: ScratchRepo): Promise<Level> {
     const log = await repo.git("log", "-z", "--format=%H%x00%B", "v1.2.3..HEAD");
     const fields = log.split("\0");
     const commits = [];
@@ -485,7 +485,7 @@ describe("differential: releaseRules as @semantic-release/commit-analyzer reads 
     return (type ?? "none") as Level;
   }
 
-  async function ruled(repo: ScriptedRepo): Promise<Level> {
+  async function ruled(repo: ScratchRepo): Promise<Level> {
     const config = parseConfig(yaml).release;
     const plan = planRelease(
       await readPlanInput(repo.dir, config, findComponent(config, "repository"), { env: {} }),

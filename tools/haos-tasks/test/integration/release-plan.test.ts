@@ -4,8 +4,8 @@ import { parseConfig } from "../../src/config/load.ts";
 import type { ReleaseConfig } from "../../src/release/config.ts";
 import { planRelease, type ReleasePlan } from "../../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
-import { createScriptedRepo, gitIn, type ScriptedRepo } from "../github-double/scripted-repo.ts";
 import { runCli } from "../support/cli.ts";
+import { cloneScratchRepo, createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 
 const configText = (extra = "") => `release:
   repository: acme/home
@@ -20,14 +20,14 @@ ${extra}  components:
       commitMessage: "chore(release): {version}"
 `;
 
-const repos: ScriptedRepo[] = [];
+const repos: ScratchRepo[] = [];
 afterAll(async () => {
   await Promise.all(repos.map((r) => r.remove()));
 });
 
 /** A repository with both components released at `version` (tags v<version> and haos-enigma-v<version>). */
-async function releasedRepo(version: string, extraConfig = ""): Promise<ScriptedRepo> {
-  const repo = await createScriptedRepo();
+async function releasedRepo(version: string, extraConfig = ""): Promise<ScratchRepo> {
+  const repo = createScratchRepo("haos-release-");
   repos.push(repo);
   await repo.commit("chore: initial import", {
     ".haos-tasks.yaml": configText(extraConfig),
@@ -43,7 +43,7 @@ async function releasedRepo(version: string, extraConfig = ""): Promise<Scripted
 }
 
 async function plan(
-  repo: ScriptedRepo,
+  repo: ScratchRepo,
   component = "repository",
   options: { prerelease?: string } = {},
 ): Promise<ReleasePlan> {
@@ -136,7 +136,7 @@ describe("release plan on scripted histories", () => {
     const feat = await repo.commit("feat: short-lived", touch());
     await repo.git("revert", "--no-edit", feat);
     const revertSha = (await repo.git("rev-parse", "HEAD")).trim();
-    await gitIn(repo.dir, ["merge", "-q", "--no-ff", "-m", "Merge branch 'topic'", "topic"]);
+    await repo.git("merge", "-q", "--no-ff", "-m", "Merge branch 'topic'", "topic");
     const merge = (await repo.git("rev-parse", "HEAD")).trim();
     const wip = await repo.commit("WIP stuff", touch());
     const oldRevert = await repo.commit(
@@ -334,10 +334,8 @@ describe("release plan on scripted histories", () => {
     const repo = await releasedRepo("1.0.0");
     await repo.commit("fix: a", touch());
     await repo.commit("fix: b", touch());
-    const shallow = await createScriptedRepo("haos-release-shallow-");
+    const shallow = cloneScratchRepo(`file://${repo.dir}`, { prefix: "haos-release-shallow-", depth: 1 });
     repos.push(shallow);
-    await shallow.remove();
-    await gitIn(repo.dir, ["clone", "-q", "--depth", "1", `file://${repo.dir}`, shallow.dir]);
     const p = await plan(shallow);
     expect(p.status).toBe("blocked");
     expect(p.findings[0]?.hint).toContain("fetch-depth: 0");

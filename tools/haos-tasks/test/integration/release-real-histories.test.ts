@@ -8,9 +8,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.ts";
 import { planRelease, type ReleasePlan } from "../../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
-import { createScriptedRepo, type ScriptedRepo } from "../github-double/scripted-repo.ts";
+import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 
-const repos: ScriptedRepo[] = [];
+const repos: ScratchRepo[] = [];
 afterAll(async () => {
   await Promise.all(repos.map((r) => r.remove()));
 });
@@ -28,8 +28,8 @@ ${app}    repository:
 `;
 
 /** A repository whose components are released at `version` (tags v… and haos-enigma-v…). */
-async function releasedRepo(version: string, config = twoComponents()): Promise<ScriptedRepo> {
-  const repo = await createScriptedRepo("haos-release-real-");
+async function releasedRepo(version: string, config = twoComponents()): Promise<ScratchRepo> {
+  const repo = createScratchRepo("haos-release-real-");
   repos.push(repo);
   await repo.commit("chore: initial import", {
     ".haos-tasks.yaml": config,
@@ -45,7 +45,7 @@ async function releasedRepo(version: string, config = twoComponents()): Promise<
 }
 
 async function plan(
-  repo: ScriptedRepo,
+  repo: ScratchRepo,
   component = "repository",
   options: { prerelease?: string } = {},
 ): Promise<ReleasePlan> {
@@ -303,8 +303,8 @@ describe("item 12: the first release of an existing version", () => {
 `;
   const changelog = "# Changelog\n\n## 0.1.0 (2026-02-01)\n\n### Features\n\n* the VM\n";
 
-  async function untagged(extra = ""): Promise<{ repo: ScriptedRepo; setter: string }> {
-    const repo = await createScriptedRepo("haos-release-bootstrap-");
+  async function untagged(extra = ""): Promise<{ repo: ScratchRepo; setter: string }> {
+    const repo = createScratchRepo("haos-release-bootstrap-");
     repos.push(repo);
     await repo.commit("feat(vm): the VM", {
       ".haos-tasks.yaml": config + extra,
@@ -338,7 +338,7 @@ describe("item 12: the first release of an existing version", () => {
   });
 
   it("takes an explicit bootstrapSha (or lastReleaseSha) from the config", async () => {
-    const repo = await createScriptedRepo("haos-release-bootstrap-");
+    const repo = createScratchRepo("haos-release-bootstrap-");
     repos.push(repo);
     const first = await repo.commit("feat(vm): the VM", {
       "apps/haos-enigma/vm.yaml": "a\n",

@@ -3,13 +3,13 @@ import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { type FaultPoint, InjectedFault } from "../../src/release/apply.ts";
 import { createReleaseFixture, type ReleaseFixture } from "../github-double/release-fixture.ts";
-import { cloneOrigin, type ScriptedRepo } from "../github-double/scripted-repo.ts";
+import { cloneScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 
 const run = promisify(execFile);
 const gitAt = async (dir: string, ...args: string[]) => (await run("git", args, { cwd: dir })).stdout.trim();
 
 let fixture: ReleaseFixture | undefined;
-const clones: ScriptedRepo[] = [];
+const clones: ScratchRepo[] = [];
 afterEach(async () => {
   const violations = fixture?.github.violations ?? [];
   await fixture?.close();
@@ -70,8 +70,8 @@ describe.each(["git", "github"] as const)("%s transport: concurrent runs", (tran
     fixture = await createReleaseFixture();
     const f = fixture;
     {
-      const a = await cloneOrigin(f.origin);
-      const b = await cloneOrigin(f.origin);
+      const a = cloneScratchRepo(f.origin, { prefix: "haos-release-clone-" });
+      const b = cloneScratchRepo(f.origin, { prefix: "haos-release-clone-" });
       clones.push(a, b);
       const results = await Promise.allSettled([
         f.apply({ transport, dir: a.dir }),
@@ -108,7 +108,7 @@ describe.each(["git", "github"] as const)("%s transport: concurrent runs", (tran
     const f = fixture;
     await expect(f.apply({ transport, failAt: "after-draft" })).rejects.toBeInstanceOf(InjectedFault);
     const draftId = f.github.releases[0]?.id;
-    const fresh = await cloneOrigin(f.origin);
+    const fresh = cloneScratchRepo(f.origin, { prefix: "haos-release-clone-" });
     clones.push(fresh);
     expect((await f.apply({ transport, dir: fresh.dir })).status).toBe("released");
     expect(f.github.releases.map((r) => r.id)).toEqual([draftId]);

@@ -12,26 +12,22 @@ import { planLinked } from "../../src/release/linked.ts";
 import { contentAfter, planRelease, type ReleasePlan } from "../../src/release/planner.ts";
 import { renderPlanText } from "../../src/release/render-plan.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
-import { createScriptedRepo, type ScriptedRepo } from "../github-double/scripted-repo.ts";
+import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 
-const repos: ScriptedRepo[] = [];
+const repos: ScratchRepo[] = [];
 afterAll(async () => {
   await Promise.all(repos.map((r) => r.remove()));
 });
 
-async function repoWith(
-  config: string,
-  files: Record<string, string>,
-  tags: string[],
-): Promise<ScriptedRepo> {
-  const repo = await createScriptedRepo("haos-release-vf-");
+async function repoWith(config: string, files: Record<string, string>, tags: string[]): Promise<ScratchRepo> {
+  const repo = createScratchRepo("haos-release-vf-");
   repos.push(repo);
   await repo.commit("chore: initial import", { ".haos-tasks.yaml": config, ...files });
   for (const tag of tags) await repo.tag(tag, { annotated: true });
   return repo;
 }
 
-async function plan(repo: ScriptedRepo, component: string): Promise<ReleasePlan> {
+async function plan(repo: ScratchRepo, component: string): Promise<ReleasePlan> {
   const config = parseConfig(await readFile(path.join(repo.dir, ".haos-tasks.yaml"), "utf8")).release;
   return planRelease(
     await readPlanInput(repo.dir, config, findComponent(config, component), {
@@ -42,7 +38,7 @@ async function plan(repo: ScriptedRepo, component: string): Promise<ReleasePlan>
 }
 
 /** The bytes apply writes for `file` (what plannedContents computes from HEAD). */
-async function written(repo: ScriptedRepo, p: ReleasePlan, file: string): Promise<string | undefined> {
+async function written(repo: ScratchRepo, p: ReleasePlan, file: string): Promise<string | undefined> {
   const change = p.files.find((f) => f.path === file);
   if (!change) return undefined;
   const before = await readFile(path.join(repo.dir, file), "utf8").catch(() => undefined);
@@ -338,7 +334,7 @@ describe("linked-versions: a group of components released together at one versio
     b: {path: apps/b}
     c: {path: apps/c}
 `;
-  const planOf = async (repo: ScriptedRepo, name: string) => {
+  const planOf = async (repo: ScratchRepo, name: string) => {
     const parsed = parseConfig(config).release;
     return planLinked(parsed, name, (n) =>
       readPlanInput(repo.dir, parsed, findComponent(parsed, n), {

@@ -1,25 +1,16 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { validate } from "../../src/validate/pipeline.ts";
+import { createScratchRepo } from "../support/scratch-repo.ts";
 
 // validate's secrets/plaintext-credential rule over real files through the real pipeline
 // (kustomize build included): the GitHub credential of the runner scale set must never be in Git
 // unencrypted, whichever way it is spelled. The key material below is a fixed fake, never a key.
 
-const repo = mkdtempSync(path.join(os.tmpdir(), "haos-runner-credentials-"));
-afterAll(() => rmSync(repo, { recursive: true, force: true }));
-execFileSync("git", ["init", "-q"], { cwd: repo });
-
-function write(files: Record<string, string>): void {
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(repo, rel)), { recursive: true });
-    writeFileSync(path.join(repo, rel), text);
-  }
-}
+const scratch = createScratchRepo("haos-runner-credentials-");
+afterAll(() => scratch.remove());
+const repo = scratch.dir;
+const write = (files: Record<string, string>) => scratch.write(files);
 
 const fakePem = [
   "-----BEGIN RSA PRIVATE KEY-----",

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,6 +9,7 @@ import { validate } from "../../src/validate/pipeline.ts";
 import { startTestApiServer, type TestApiServer } from "../support/apiserver.ts";
 import { type Registry, startRegistry } from "../support/charts.ts";
 import { type FluxControllers, installFluxCrds, startFluxControllers } from "../support/flux.ts";
+import { createScratchRepo } from "../support/scratch-repo.ts";
 import {
   arcCharts,
   arcChartsPath,
@@ -229,9 +229,8 @@ describe("apps/verify-runner on the real helm-controller", () => {
     const live = await kubectlJson(["get", "autoscalingrunnerset", "enigma-verify", "-n", "tenant-root"]);
     expect(get(live, "spec")).toEqual(get(ars, "spec"));
     // validate (kubeconform -strict with the ARC CRD schemas from the lock) on the render.
-    const repo = path.join(scratch, "rendered");
+    const repo = createScratchRepo({ dir: path.join(scratch, "rendered") }).dir;
     mkdirSync(path.join(repo, "apps", "rendered"), { recursive: true });
-    execFileSync("git", ["init", "-q"], { cwd: repo });
     const write = (objects: K8sObject[]) =>
       writeFileSync(
         path.join(repo, "apps", "rendered", "scale-set.yaml"),

@@ -9,9 +9,9 @@ import { main } from "../../src/cli/main.ts";
 import { convertCrdYaml } from "../../src/schemas/convert/crd.ts";
 import { ClusterSchemaError, syncFromCluster } from "../../src/schemas/from-cluster.ts";
 import { strictSchema } from "../../src/schemas/strict.ts";
-import { upstreamText } from "../../src/schemas/test-support.ts";
 import { toolPath, toolsRepoRoot } from "../../src/tools/paths.ts";
 import { startTestApiServer, type TestApiServer } from "../support/apiserver.ts";
+import { upstreamText } from "../support/upstream-schemas.ts";
 
 describe("schemas sync --from-cluster against a real kube-apiserver", () => {
   let server: TestApiServer;

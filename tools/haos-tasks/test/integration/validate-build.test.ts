@@ -1,22 +1,16 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateRepo } from "../../bench/validate.bench.ts";
 import { reparseCount } from "../../src/manifests/yaml-source.ts";
 import { catalogLoader } from "../../src/validate/catalog-loader.ts";
 import { validate } from "../../src/validate/pipeline.ts";
+import { createScratchRepo } from "../support/scratch-repo.ts";
 
-const repo = mkdtempSync(path.join(os.tmpdir(), "haos-validate-build-"));
-afterAll(() => rmSync(repo, { recursive: true, force: true }));
-
-function write(files: Record<string, string>): void {
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(repo, rel)), { recursive: true });
-    writeFileSync(path.join(repo, rel), text);
-  }
-}
+const scratch = createScratchRepo("haos-validate-build-");
+afterAll(() => scratch.remove());
+const repo = scratch.dir;
+const write = (files: Record<string, string>) => scratch.write(files);
 
 const service = (name: string, port: string) =>
   `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: default\nspec:\n  ports:\n    - port: ${port}\n`;
@@ -32,7 +26,6 @@ describe("a kustomization that fails to build", () => {
       "apps/b/kustomization.yaml": "resources:\n  - svc.yaml\n  - gone.yaml\n",
       "apps/b/svc.yaml": service("b", "80"),
     });
-    execFileSync("git", ["init", "-q"], { cwd: repo });
     const result = await validate({ targets: ["."], cwd: repo, loadCatalog: catalogLoader({}) });
     const at = result.findings.map((f) => `${f.file}:${f.line} ${f.rule}`).sort();
     expect(at).toEqual([
@@ -56,14 +49,11 @@ describe("a target without YAML files", () => {
 
 describe("what validate parses", () => {
   it("parses every file once on a clean run (fast path or yaml library), and again only for a finding's place", async () => {
-    const clean = mkdtempSync(path.join(os.tmpdir(), "haos-validate-parse-"));
+    const cleanRepo = createScratchRepo("haos-validate-parse-");
+    const clean = cleanRepo.dir;
     try {
       generateRepo(clean, 5);
-      writeFileSync(
-        path.join(clean, ".haos-tasks.yaml"),
-        "validate:\n  indentation: 2\n  documentStart: allow\n",
-      );
-      execFileSync("git", ["init", "-q"], { cwd: clean });
+      cleanRepo.write({ ".haos-tasks.yaml": "validate:\n  indentation: 2\n  documentStart: allow\n" });
       const before = reparseCount();
       const result = await validate({ targets: ["."], cwd: clean, loadCatalog: catalogLoader({}) });
       expect(result.findings).toEqual([]);
@@ -78,7 +68,7 @@ describe("what validate parses", () => {
       ]);
       expect(reparseCount() - again).toBe(1);
     } finally {
-      rmSync(clean, { recursive: true, force: true });
+      cleanRepo.remove();
     }
   });
 });

@@ -1,11 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { runCli } from "../support/cli.ts";
+import { createScratchRepo } from "../support/scratch-repo.ts";
 
 const fixtures = path.resolve(import.meta.dirname, "../fixtures/validate");
 const scratch: string[] = [];
@@ -14,10 +13,8 @@ afterAll(async () => {
 });
 
 async function repoFrom(fixture: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "haos-validate-cli-"));
+  const { dir } = createScratchRepo({ prefix: "haos-validate-cli-", from: path.join(fixtures, fixture) });
   scratch.push(dir);
-  await cp(path.join(fixtures, fixture), dir, { recursive: true });
-  execFileSync("git", ["init", "-q"], { cwd: dir });
   return dir;
 }
 

@@ -1,12 +1,11 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ruleCatalog } from "../../src/lint/rules.ts";
 import { catalogLoader } from "../../src/validate/catalog-loader.ts";
 import { validate } from "../../src/validate/pipeline.ts";
+import { createScratchRepo } from "../support/scratch-repo.ts";
 
 // One good and one bad mini repository per rule under test/fixtures/validate/<rule id>/. The bad
 // one lists the findings it must produce in expected.json ({file, line, rule}); the good one must
@@ -36,11 +35,13 @@ const loadCatalog = catalogLoader({});
 
 /** Validates a copy of a fixture directory as a fresh git repository. */
 async function runRepository(fixture: string, targets: string[] = ["."], origin?: string) {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "haos-validate-fixture-"));
+  const repo = createScratchRepo({
+    prefix: "haos-validate-fixture-",
+    from: path.join(fixturesRoot, fixture),
+  });
+  const dir = repo.dir;
   scratch.push(dir);
-  await cp(path.join(fixturesRoot, fixture), dir, { recursive: true });
-  execFileSync("git", ["init", "-q"], { cwd: dir });
-  if (origin) execFileSync("git", ["remote", "add", "origin", origin], { cwd: dir });
+  if (origin) repo.git("remote", "add", "origin", origin);
   // A fixture that needs a flag (e.g. --strict) names it in options.json.
   const optionsFile = path.join(dir, "options.json");
   const extra = existsSync(optionsFile)

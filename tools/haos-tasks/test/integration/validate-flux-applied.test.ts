@@ -1,10 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.ts";
+import { createScratchRepo } from "../support/scratch-repo.ts";
 
 // Flux Kustomizations as Flux applies them (issue 26 §2, issue 22 §3): the cluster-template
 // idiom, where a parent Kustomization's spec.patches give every child its interval, prune,
@@ -18,15 +17,10 @@ afterAll(async () => {
 });
 
 async function repo(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "haos-cluster-template-"));
-  scratch.push(dir);
-  await cp(fixture, dir, { recursive: true });
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: dir });
-  git("init", "-q");
-  git("add", ".");
-  git("commit", "-qm", "init");
-  return dir;
+  const r = createScratchRepo({ prefix: "haos-cluster-template-", from: fixture });
+  scratch.push(r.dir);
+  r.commit("init");
+  return r.dir;
 }
 
 function edit(dir: string, file: string, from: string, to: string): void {

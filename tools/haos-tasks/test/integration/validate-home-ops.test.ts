@@ -1,11 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { runCli } from "../support/cli.ts";
+import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 
 // A home-ops-shaped repository (test/fixtures/validate/home-ops): flux/cluster Kustomizations
 // with postBuild substitution from a ConfigMap and a SOPS Secret, a Flux path without a
@@ -24,20 +23,11 @@ afterAll(async () => {
   await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
-    cwd,
-    encoding: "utf8",
-  });
-
-async function repo(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "haos-home-ops-"));
-  scratch.push(dir);
-  await cp(fixture, dir, { recursive: true });
-  git(dir, "init", "-q");
-  git(dir, "add", ".");
-  git(dir, "commit", "-qm", "init");
-  return dir;
+async function repo(): Promise<ScratchRepo> {
+  const r = createScratchRepo({ prefix: "haos-home-ops-", from: fixture });
+  scratch.push(r.dir);
+  r.commit("init");
+  return r;
 }
 
 const run = (argv: string[], cwd: string) => runCli(argv, { cwd, env: process.env });
@@ -61,7 +51,7 @@ const places = (json: Json) => json.findings.map((f) => `${f.severity} ${f.rule}
 
 describe.runIf(haveCatalog)(`validate on a home-ops-shaped repository${skipped}`, () => {
   it("has no finding at all with one schema location, the way kubeconform users pass it", async () => {
-    const dir = await repo();
+    const { dir } = await repo();
     const { code, stdout } = await run(["validate", "--format", "json", "--schema-location", location], dir);
     const json = JSON.parse(stdout) as Json;
     expect(places(json)).toEqual([]);
@@ -72,7 +62,7 @@ describe.runIf(haveCatalog)(`validate on a home-ops-shaped repository${skipped}`
   });
 
   it("without a location: one warning per missing kind, errors only under --strict", async () => {
-    const dir = await repo();
+    const { dir } = await repo();
     const plain = await run(["validate", "--format", "json"], dir);
     const json = JSON.parse(plain.stdout) as Json;
     expect(json.rules["schema/missing"]).toEqual({ error: 0, warning: 5, info: 0 });
@@ -107,7 +97,7 @@ describe.runIf(haveCatalog)(`validate on a home-ops-shaped repository${skipped}`
   });
 
   it("catches every planted error at its file:line (components, substitution, List, generated path, CRDs)", async () => {
-    const dir = await repo();
+    const { dir } = await repo();
     // A type error in a component only a Flux Kustomization's spec.components brings in.
     edit(dir, "kubernetes/components/common/limitrange.yaml", "memory: 32Mi", "memory: [32Mi]");
     // A substituted default that is not a number.
@@ -158,7 +148,7 @@ describe.runIf(haveCatalog)(`validate on a home-ops-shaped repository${skipped}`
   });
 
   it("single files: references resolve against the repository, only the given file is reported", async () => {
-    const dir = await repo();
+    const { dir } = await repo();
     const file = "kubernetes/apps/default/echo/app/helmrelease.yaml";
     const clean = await run(["validate", "--format", "json", "--schema-location", location, file], dir);
     expect(places(JSON.parse(clean.stdout) as Json)).toEqual([]);
@@ -178,7 +168,7 @@ describe.runIf(haveCatalog)(`validate on a home-ops-shaped repository${skipped}`
   });
 
   it("--changed-since checks the files changed since a ref, and JSON carries the error on exit 2", async () => {
-    const dir = await repo();
+    const { dir, git } = await repo();
     edit(
       dir,
       "kubernetes/apps/default/echo/app/helmrelease.yaml",
@@ -189,7 +179,7 @@ describe.runIf(haveCatalog)(`validate on a home-ops-shaped repository${skipped}`
     expect(places(JSON.parse(changed.stdout) as Json)).toEqual([
       "error schema/invalid kubernetes/apps/default/echo/app/helmrelease.yaml:10",
     ]);
-    git(dir, "stash", "-q");
+    git("stash", "-q");
     const none = await run(["validate", "--changed-since", "HEAD"], dir);
     expect(none.code).toBe(0);
     expect(none.stdout).toContain("no YAML files changed");
@@ -201,12 +191,11 @@ describe.runIf(haveCatalog)(`validate on a home-ops-shaped repository${skipped}`
 
 describe.runIf(haveCatalog)(`validate on the shape of Flux's flux2-kustomize-helm-example${skipped}`, () => {
   it("no finding with the schema location; production and staging are two clusters, not duplicates", async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "haos-kustomize-helm-"));
-    scratch.push(dir);
-    await cp(path.resolve(import.meta.dirname, "../fixtures/validate/flux-kustomize-helm"), dir, {
-      recursive: true,
+    const { dir } = createScratchRepo({
+      prefix: "haos-kustomize-helm-",
+      from: path.resolve(import.meta.dirname, "../fixtures/validate/flux-kustomize-helm"),
     });
-    git(dir, "init", "-q");
+    scratch.push(dir);
     const clean = await run(["validate", "--format", "json", "--schema-location", location], dir);
     // Their charts are on HTTP repositories this machine cannot reach: one warning each, never a
     // false error (validate-render.test.ts renders charts from a real registry).

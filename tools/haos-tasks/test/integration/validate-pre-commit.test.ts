@@ -1,10 +1,11 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
+import { createScratchRepo } from "../support/scratch-repo.ts";
 
 // The hook definition at the repository root, run by the real pre-commit (`try-repo`) in a
 // consumer repository. pre-commit comes from the bootstrap (`npm run bootstrap -- pre-commit`, part
@@ -22,17 +23,12 @@ describe.runIf(preCommit)(`.pre-commit-hooks.yaml${skipped}`, () => {
   it("haos-tasks-validate reports the staged file's error and passes on a clean one", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "haos-pre-commit-"));
     scratch.push(dir);
-    const consumer = path.join(dir, "consumer");
-    await cp(path.resolve(import.meta.dirname, "../fixtures/validate/home-ops"), consumer, {
-      recursive: true,
+    const repo = createScratchRepo({
+      dir: path.join(dir, "consumer"),
+      from: path.resolve(import.meta.dirname, "../fixtures/validate/home-ops"),
     });
-    const git = (...args: string[]) =>
-      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
-        cwd: consumer,
-      });
-    git("init", "-q");
-    git("add", ".");
-    git("commit", "-qm", "init");
+    const consumer = repo.dir;
+    repo.commit("init");
     // haos-tasks on PATH, as the hook expects (language: system).
     const bin = path.join(dir, "bin");
     mkdirSync(bin);
@@ -60,7 +56,7 @@ describe.runIf(preCommit)(`.pre-commit-hooks.yaml${skipped}`, () => {
       "${MAX_HISTORY:=three}",
     );
     writeFileSync(path.join(consumer, file), text);
-    git("add", file);
+    repo.git("add", file);
     const failed = hook();
     expect(failed.stdout).toMatch(/haos-tasks validate\.+Failed/);
     expect(failed.stdout).toContain(

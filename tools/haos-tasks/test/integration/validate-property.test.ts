@@ -1,7 +1,5 @@
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +8,7 @@ import { lintStyle } from "../../src/lint/style.ts";
 import { parseSourceFile, pointerPosition } from "../../src/manifests/yaml-source.ts";
 import { catalogLoader } from "../../src/validate/catalog-loader.ts";
 import { validate } from "../../src/validate/pipeline.ts";
+import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 
 // Valid manifests mutated at random (characters deleted or inserted, lines swapped, indentation
 // changed) must only ever produce findings: never a throw, never a finding without a place.
@@ -109,16 +108,14 @@ describe("mutated manifests never crash the validator", () => {
     );
   });
 
+  let scratch: ScratchRepo | undefined;
   let repo = "";
   const loadCatalog = catalogLoader({});
-  beforeAll(async () => {
-    repo = await mkdtemp(path.join(os.tmpdir(), "haos-validate-property-"));
-    await cp(validApp, repo, { recursive: true });
-    execFileSync("git", ["init", "-q"], { cwd: repo });
+  beforeAll(() => {
+    scratch = createScratchRepo({ prefix: "haos-validate-property-", from: validApp });
+    repo = scratch.dir;
   });
-  afterAll(async () => {
-    await rm(repo, { recursive: true, force: true });
-  });
+  afterAll(() => scratch?.remove());
 
   it("the whole pipeline (kustomize, kubeconform, platform rules) on a mutated file", async () => {
     await fc.assert(

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -9,6 +8,7 @@ import { readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { pushChart, type Registry, startRegistry } from "../support/charts.ts";
 import { runCli } from "../support/cli.ts";
+import { createScratchRepo } from "../support/scratch-repo.ts";
 
 // validate renders what Flux deploys (issue 22): HelmReleases through flux-render (Helm's and
 // Flux's own Go libraries), charts pulled from the real CNCF distribution registry on 127.0.0.1
@@ -43,17 +43,11 @@ afterAll(async () => {
   await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd });
-
 async function repo(from = fixture): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "haos-render-"));
-  scratch.push(dir);
-  await cp(from, dir, { recursive: true });
-  git(dir, "init", "-q");
-  git(dir, "add", ".");
-  git(dir, "commit", "-qm", "init");
-  return dir;
+  const r = createScratchRepo({ prefix: "haos-render-", from });
+  scratch.push(r.dir);
+  r.commit("init");
+  return r.dir;
 }
 
 function edit(dir: string, file: string, from: string, to: string): void {
@@ -186,13 +180,11 @@ describe("validate renders this repository's CozyStack apps through the pinned c
   const policy = "apps/haos-enigma/kyverno-policy-haos-nic.yaml";
 
   async function haosRepo(): Promise<string> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "haos-render-app-"));
-    scratch.push(dir);
-    await cp(haos, path.join(dir, "apps/haos-enigma"), { recursive: true });
-    git(dir, "init", "-q");
-    git(dir, "add", ".");
-    git(dir, "commit", "-qm", "init");
-    return dir;
+    const r = createScratchRepo("haos-render-app-");
+    scratch.push(r.dir);
+    await cp(haos, path.join(r.dir, "apps/haos-enigma"), { recursive: true });
+    r.commit("init");
+    return r.dir;
   }
 
   it("the VMDisk and VMInstance render (DataVolume, VirtualMachine) with no error", async () => {

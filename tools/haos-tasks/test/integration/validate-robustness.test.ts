@@ -2,9 +2,9 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createScratchRepo, type ScratchRepo } from "../../src/diff/test-repo.ts";
 import { catalogLoader } from "../../src/validate/catalog-loader.ts";
 import { validate } from "../../src/validate/pipeline.ts";
+import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 
 const scratch: ScratchRepo[] = [];
 afterAll(() => {

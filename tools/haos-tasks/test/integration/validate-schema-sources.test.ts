@@ -4,11 +4,11 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { createScratchRepo, type ScratchRepo } from "../../src/diff/test-repo.ts";
 import { writeCatalogDir } from "../../src/schemas/catalog-dir.ts";
 import { convertCrd } from "../../src/schemas/convert/crd.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { runCli } from "../support/cli.ts";
+import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 
 // Schema sources beyond the pinned catalog, in their order: the repository's CRD files, kubeconform
 // style locations (a URL served on 127.0.0.1, downloaded once; a directory), a from-cluster

@@ -1,11 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { runCli } from "../support/cli.ts";
+import { createScratchRepo } from "../support/scratch-repo.ts";
 
 // Issue 26: the causes of the false errors on public repositories no one here had seen, one
 // fixture of our own each (test/fixtures/validate/unseen/<cause>). Each validates with no false
@@ -21,26 +20,17 @@ afterAll(async () => {
   await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
-    cwd,
-    encoding: "utf8",
-  });
-
 async function repo(name: string, origin?: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `haos-unseen-${name}-`));
-  scratch.push(dir);
-  await cp(path.join(fixtures, name), dir, { recursive: true });
-  git(dir, "init", "-q", "-b", "main");
-  if (origin) git(dir, "remote", "add", "origin", origin);
-  git(dir, "add", ".");
-  git(dir, "commit", "-qm", "init");
+  const r = createScratchRepo({ prefix: `haos-unseen-${name}-`, from: path.join(fixtures, name) });
+  scratch.push(r.dir);
+  if (origin) r.git("remote", "add", "origin", origin);
+  r.commit("init");
   // As a clone has it: origin/main, and origin/HEAD naming the default branch.
   if (origin) {
-    git(dir, "update-ref", "refs/remotes/origin/main", "HEAD");
-    git(dir, "remote", "set-head", "origin", "main");
+    r.git("update-ref", "refs/remotes/origin/main", "HEAD");
+    r.git("remote", "set-head", "origin", "main");
   }
-  return dir;
+  return r.dir;
 }
 
 function edit(dir: string, file: string, from: string, to: string): void {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { resolveRevision } from "../../src/verify/options.ts";
 import { freePort } from "../support/processes.ts";
-import { type AppFixture, git, tokenKubeconfig, writeAppFixture } from "../support/verify-harness.ts";
+import { type AppFixture, tokenKubeconfig, writeAppFixture } from "../support/verify-harness.ts";
 
 const bin = path.join(toolsRepoRoot, "tools", "haos-tasks", "bin", "haos-tasks.js");
 
@@ -183,7 +183,7 @@ describe("haos-tasks verify keeps its deadline whatever the API server does", ()
   it.each([
     ["HEAD", () => "HEAD", () => fixture.commits.target],
     ["a short SHA", () => fixture.commits.target.slice(0, 8), () => fixture.commits.target],
-    ["a branch", () => "main", () => git(fixture.repoRoot, "rev-parse", "main")],
+    ["a branch", () => "main", () => fixture.repo.git("rev-parse", "main")],
     ["a full SHA", () => fixture.commits.old.toUpperCase(), () => fixture.commits.old],
   ])("--revision %s is resolved with git in the app's checkout", async (_what, revision, expected) => {
     expect(await resolveRevision(path.join(fixture.repoRoot, fixture.appDir), revision())).toBe(expected());

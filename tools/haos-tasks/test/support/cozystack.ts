@@ -5,6 +5,7 @@ import { cozystackChartVersions, pinnedChart, stagePinnedChart } from "../../src
 import { readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import type { TestApiServer } from "./apiserver.ts";
 import { type ArtifactServer, pinnedText, serveChartAsExternalArtifact } from "./flux.ts";
+import { KubeWriter } from "./kube-writer.ts";
 
 /**
  * A stand-in for cozystack-api (the aggregated API server serving apps.cozystack.io), which
@@ -158,6 +159,7 @@ export async function startCozystackApi(
   }
 
   const client = new KubeClient(server.adminKubeConfig());
+  const writer = new KubeWriter(server.adminKubeConfig());
   const retryInterval = options.retryInterval ?? "30s";
   const firstSeen = new Map<string, number>();
   let lastWrite = 0;
@@ -245,7 +247,7 @@ export async function startCozystackApi(
           const first = firstSeen.get(uid) ?? Date.now();
           firstSeen.set(uid, first);
           if (kind === "VMDisk" && Date.now() - first < (options.diskReleaseDelayMs ?? 0)) continue;
-          await client.create(helmRelease, ns, want);
+          await writer.create(helmRelease, ns, want);
           continue;
         }
         if (
@@ -277,7 +279,7 @@ export async function startCozystackApi(
       if (kind !== "VMDisk" && kind !== "VMInstance") continue;
       const key = `${release.metadata.namespace}/${release.metadata.name}`;
       if (!seen.has(key) && !(release.metadata as { deletionTimestamp?: string }).deletionTimestamp)
-        await client.delete(helmRelease, release.metadata.namespace, release.metadata.name);
+        await writer.delete(helmRelease, release.metadata.namespace, release.metadata.name);
     }
   };
 

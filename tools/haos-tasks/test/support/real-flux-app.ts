@@ -21,9 +21,10 @@ import {
   startFluxControllers,
   startGitHttpServer,
 } from "./flux.ts";
+import { createScratchRepo } from "./scratch-repo.ts";
 import { SimulatedPlatform, type SimulatedPlatformOptions } from "./simulated-status.ts";
 import { synthesizedCrds } from "./synthesized-crds.ts";
-import { git, shippedServiceAccount, startHomeAssistantPage } from "./verify-harness.ts";
+import { shippedServiceAccount, startHomeAssistantPage } from "./verify-harness.ts";
 
 /**
  * apps/haos-enigma reconciled by real Flux: one API server, the three controllers, a git server
@@ -98,11 +99,9 @@ export interface AppRepo {
  * only changes: the GitRepository's URL (the served repository) and a short interval.
  */
 export function appRepo(gitRoot: string, gitServer: GitHttpServer, interval = "10s"): AppRepo {
-  const bare = path.join(gitRoot, "setup.git");
-  git(gitRoot, "init", "-q", "--bare", "-b", "main", bare);
-  const work = mkdtempSync(path.join(os.tmpdir(), "haos-flux-work-"));
-  git(work, "init", "-q", "-b", "main");
-  const appDir = path.join(work, appRel);
+  const bare = createScratchRepo({ dir: path.join(gitRoot, "setup.git"), bare: true });
+  const work = createScratchRepo("haos-flux-work-");
+  const appDir = path.join(work.dir, appRel);
   mkdirSync(path.dirname(appDir), { recursive: true });
   cpSync(path.join(toolsRepoRoot, appRel), appDir, { recursive: true });
   const gitrepo = path.join(appDir, "gitrepository-setup.yaml");
@@ -112,33 +111,21 @@ export function appRepo(gitRoot: string, gitServer: GitHttpServer, interval = "1
     .replace(/^( {2}interval: ).*$/m, `$1${interval}`);
   if (changed === original) throw new Error("gitrepository-setup.yaml: url/interval not found");
   writeFileSync(gitrepo, changed);
-  git(work, "add", ".");
-  git(
-    work,
-    "commit",
-    "-q",
-    "-m",
-    "feat: haos-enigma (GitRepository URL and interval pointed at the test server)",
-  );
-  git(work, "remote", "add", "origin", bare);
+  work.commit("feat: haos-enigma (GitRepository URL and interval pointed at the test server)");
+  work.git("remote", "add", "origin", bare.dir);
   const repo: AppRepo = {
-    work,
+    work: work.dir,
     appDir: appRel,
-    git: (...args) => git(work, ...args),
-    commit(message, files) {
-      for (const [file, text] of Object.entries(files)) {
-        const full = path.join(appDir, file);
-        if (text === undefined) git(work, "rm", "-q", path.join(appRel, file));
-        else {
-          writeFileSync(full, text);
-          git(work, "add", path.join(appRel, file));
-        }
-      }
-      git(work, "commit", "-q", "-m", message);
-      return git(work, "rev-parse", "HEAD");
-    },
+    git: work.git,
+    commit: (message, files) =>
+      work.commit(
+        message,
+        Object.fromEntries(
+          Object.entries(files).map(([file, text]) => [path.join(appRel, file), text ?? null]),
+        ),
+      ),
     push() {
-      git(work, "push", "-q", "-f", "origin", "HEAD:main");
+      work.git("push", "-q", "-f", "origin", "HEAD:main");
     },
     read: (file) => readFileSync(path.join(appDir, file), "utf8"),
   };

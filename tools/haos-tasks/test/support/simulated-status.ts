@@ -2,6 +2,7 @@ import { KubeClient, type KubeObject } from "../../src/kube/client.ts";
 import { resourceKinds } from "../../src/kube/resources.ts";
 import type { TestApiServer } from "./apiserver.ts";
 import { workloadMonitorKind } from "./cozystack.ts";
+import { KubeWriter } from "./kube-writer.ts";
 
 /**
  * The status the real-Flux verify tests simulate for the workloads of the HAOS app: what
@@ -53,6 +54,8 @@ const kvCondition = (type: string, status: Status, reason?: string, message?: st
 
 export class SimulatedPlatform {
   private readonly client: KubeClient;
+  /** Creates and deletes (what the controllers it stands in for do; verify's client cannot). */
+  private readonly writer: KubeWriter;
   private readonly options: Required<SimulatedPlatformOptions>;
   private readonly steps = new Map<string, { step: number; at: number }>();
   private stopped = false;
@@ -64,6 +67,7 @@ export class SimulatedPlatform {
 
   constructor(server: TestApiServer, options: SimulatedPlatformOptions) {
     this.client = new KubeClient(server.adminKubeConfig());
+    this.writer = new KubeWriter(server.adminKubeConfig());
     this.options = {
       stepMs: 100,
       wholeIp: "192.168.50.101",
@@ -190,7 +194,7 @@ export class SimulatedPlatform {
       ["pod", (await this.client.list(resourceKinds.pod, ns)).items],
     ] as const) {
       for (const o of items.filter(orphaned)) {
-        await this.client.delete(resourceKinds[kind], ns, o.metadata.name);
+        await this.writer.delete(resourceKinds[kind], ns, o.metadata.name);
         this.writes.push(`${resourceKinds[kind].kind}/${o.metadata.name}: deleted (owner gone)`);
         for (const key of [...this.steps.keys()])
           if (key.endsWith(`/${o.metadata.uid}`)) this.steps.delete(key);
@@ -203,7 +207,7 @@ export class SimulatedPlatform {
     const ns = this.options.namespace;
     const name = `importer-${dv.metadata.name}`;
     if (!(await this.client.get(resourceKinds.pod, ns, name))) {
-      await this.client.create(resourceKinds.pod, ns, {
+      await this.writer.create(resourceKinds.pod, ns, {
         apiVersion: "v1",
         kind: "Pod",
         metadata: {
@@ -251,7 +255,7 @@ export class SimulatedPlatform {
   /** An Event on `object`, as CDI's and KubeVirt's recorders write them. */
   private async event(object: KubeObject, type: "Normal" | "Warning", reason: string, message: string) {
     const stamp = now();
-    await this.client.create(resourceKinds.event, this.options.namespace, {
+    await this.writer.create(resourceKinds.event, this.options.namespace, {
       apiVersion: "v1",
       kind: "Event",
       metadata: { generateName: `${object.metadata.name}.`, namespace: this.options.namespace },
@@ -311,7 +315,7 @@ export class SimulatedPlatform {
         name,
       );
       if (!existing) {
-        await this.client.create(resourceKinds.persistentVolumeClaim, this.options.namespace, {
+        await this.writer.create(resourceKinds.persistentVolumeClaim, this.options.namespace, {
           apiVersion: "v1",
           kind: "PersistentVolumeClaim",
           metadata: {
@@ -393,7 +397,7 @@ export class SimulatedPlatform {
   private async ensureVmi(vm: KubeObject): Promise<void> {
     const name = vm.metadata.name;
     if (await this.client.get(resourceKinds.virtualMachineInstance, this.options.namespace, name)) return;
-    await this.client.create(resourceKinds.virtualMachineInstance, this.options.namespace, {
+    await this.writer.create(resourceKinds.virtualMachineInstance, this.options.namespace, {
       apiVersion: "kubevirt.io/v1",
       kind: "VirtualMachineInstance",
       metadata: {

@@ -1,11 +1,11 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import type { TestApiServer } from "./apiserver.ts";
+import { createScratchRepo, type ScratchRepo } from "./scratch-repo.ts";
 
 /**
  * What the verify tests share that is not a controller: the shipped ServiceAccount, a proxy and
@@ -91,26 +91,14 @@ export function tokenKubeconfig(server: string, token: string): string {
 }
 
 export interface AppFixture {
+  /** The repository (checked out at the target commit); repoRoot is its directory. */
+  repo: ScratchRepo;
   repoRoot: string;
   appDir: string;
   /** Commits: an old one, the target, a descendant of the target, and one on an unrelated branch. */
   commits: { old: string; target: string; descendant: string; unrelated: string };
   names: { gitRepository: string; kustomization: string; app: string };
 }
-
-/** git in `cwd` with a fixed identity (test repositories need no user config). */
-export const git = (cwd: string, ...args: string[]): string =>
-  execFileSync("git", args, {
-    cwd,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@t",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@t",
-    },
-  }).trim();
 
 /**
  * A git repository holding a Flux app folder like apps/haos-enigma (its own names, so scenarios
@@ -120,10 +108,9 @@ export function writeAppFixture(
   id: string,
   options: { canonicalFluxNames?: boolean; wait?: boolean } = {},
 ): AppFixture {
-  const repoRoot = mkdtempSync(path.join(os.tmpdir(), `haos-verify-${id}-`));
+  const repo = createScratchRepo(`haos-verify-${id}-`);
+  const repoRoot = repo.dir;
   const appDir = "apps/haos-enigma";
-  const dir = path.join(repoRoot, appDir);
-  mkdirSync(dir, { recursive: true });
   const names = {
     gitRepository: options.canonicalFluxNames ? "setup" : `setup-${id}`,
     kustomization: options.canonicalFluxNames ? "haos-enigma" : `haos-enigma-${id}`,
@@ -138,26 +125,18 @@ export function writeAppFixture(
     // The real declaration: verify's expectations (WholeIP, LAN CIDR, underlay NIC) follow from it.
     "platform.yaml": readFileSync(path.join(toolsRepoRoot, "apps", "haos-enigma", "platform.yaml"), "utf8"),
   };
-  git(repoRoot, "init", "-q", "-b", "main");
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
-  git(repoRoot, "add", ".");
-  git(repoRoot, "commit", "-q", "-m", "feat: haos");
-  const old = git(repoRoot, "rev-parse", "HEAD");
-  writeFileSync(path.join(dir, "README.md"), "target\n");
-  git(repoRoot, "add", ".");
-  git(repoRoot, "commit", "-q", "-m", "feat: target");
-  const target = git(repoRoot, "rev-parse", "HEAD");
-  git(repoRoot, "checkout", "-q", "-b", "other", old);
-  writeFileSync(path.join(dir, "OTHER.md"), "other\n");
-  git(repoRoot, "add", ".");
-  git(repoRoot, "commit", "-q", "-m", "chore: unrelated");
-  const unrelated = git(repoRoot, "rev-parse", "HEAD");
-  git(repoRoot, "checkout", "-q", "main");
-  writeFileSync(path.join(dir, "README.md"), "descendant\n");
-  git(repoRoot, "commit", "-q", "-am", "fix: later");
-  const descendant = git(repoRoot, "rev-parse", "HEAD");
-  git(repoRoot, "checkout", "-q", target);
-  return { repoRoot, appDir, commits: { old, target, descendant, unrelated }, names };
+  const inApp = (name: string) => `${appDir}/${name}`;
+  const old = repo.commit(
+    "feat: haos",
+    Object.fromEntries(Object.entries(files).map(([name, text]) => [inApp(name), text])),
+  );
+  const target = repo.commit("feat: target", { [inApp("README.md")]: "target\n" });
+  repo.branch("other", old);
+  const unrelated = repo.commit("chore: unrelated", { [inApp("OTHER.md")]: "other\n" });
+  repo.git("checkout", "-q", "main");
+  const descendant = repo.commit("fix: later", { [inApp("README.md")]: "descendant\n" });
+  repo.git("checkout", "-q", target);
+  return { repo, repoRoot, appDir, commits: { old, target, descendant, unrelated }, names };
 }
 
 /** A local stand-in for the Home Assistant page (127.0.0.1 only), or one that never answers. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { at, upstreamJson } from "../test-support.ts";
+import { at, upstreamJson } from "../../../test/support/upstream-schemas.ts";
 import { convertCozystackValues } from "./cozystack.ts";
 import { cozystackKindOf } from "./source.ts";
 

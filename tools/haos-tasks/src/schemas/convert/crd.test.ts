@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { at, upstreamText } from "../test-support.ts";
+import { at, upstreamText } from "../../../test/support/upstream-schemas.ts";
 import { CrdError, convertCrd, convertCrdYaml } from "./crd.ts";
 import type { ConvertedSchema } from "./types.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { at, upstreamJson } from "../test-support.ts";
+import { at, upstreamJson } from "../../../test/support/upstream-schemas.ts";
 import { convertOpenApiV2, OpenApiError, openApiV2Definition, openApiV2Kinds } from "./openapi-v2.ts";
 import { kindKey } from "./types.ts";
 

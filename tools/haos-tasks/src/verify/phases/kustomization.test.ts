@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { input, OLD, T } from "../../../test/support/verify-phases.ts";
 import type { KubeObject } from "../../kube/client.ts";
 import { evaluateKustomization } from "./kustomization.ts";
-import { input, OLD, T } from "./test-support.ts";
 
 function ks(generation: number, status: Record<string, unknown>): KubeObject {
   return { metadata: { name: "haos-enigma", namespace: "flux-system", generation }, status };

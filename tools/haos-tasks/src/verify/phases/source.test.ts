@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { input, OLD, T } from "../../../test/support/verify-phases.ts";
 import type { KubeObject } from "../../kube/client.ts";
 import { evaluateSource } from "./source.ts";
-import { input, OLD, T } from "./test-support.ts";
 
 function repo(generation: number, status: Record<string, unknown>): KubeObject {
   return { metadata: { name: "setup", namespace: "flux-system", generation }, status };

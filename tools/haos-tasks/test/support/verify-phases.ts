@@ -1,5 +1,5 @@
 // Shared by the phase evaluators' table tests: a target commit, an older one, and the app's Flux objects.
-import type { VerifyTargets } from "../targets.ts";
+import type { VerifyTargets } from "../../src/verify/targets.ts";
 
 export const T = "a".repeat(40);
 export const OLD = "b".repeat(40);

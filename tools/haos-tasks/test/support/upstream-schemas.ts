@@ -1,5 +1,5 @@
-import { isRecord, type JsonSchema } from "./convert/types.ts";
-import { fetchSource, findSource, readSchemaLock, resolveMirror } from "./sources.ts";
+import { isRecord, type JsonSchema } from "../../src/schemas/convert/types.ts";
+import { fetchSource, findSource, readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 
 /**
  * Test support: the bytes of a pinned upstream document, read through the mirror
