@@ -116,9 +116,12 @@ export function startHelpers(options: Pick<BuildOptions, "env" | "helper">): Pro
  * helper (it needs Go, e.g. a CI runner without actions/setup-go) still has kubectl, which
  * GitHub's hosted runners ship. Chosen by an explicit `kubectl` option or HAOS_TASKS_KUSTOMIZE=kubectl.
  */
-export function kustomizeEngine(options: Pick<BuildOptions, "kubectl" | "env">): "in-process" | "kubectl" {
+export function kustomizeEngine(
+  options: Pick<BuildOptions, "kubectl" | "env"> & { kustomize?: "in-process" | "kubectl" },
+): "in-process" | "kubectl" {
   if (options.kubectl) return "kubectl";
-  return (options.env ?? process.env).HAOS_TASKS_KUSTOMIZE === "kubectl" ? "kubectl" : "in-process";
+  if (options.kustomize) return options.kustomize;
+  return options.env?.HAOS_TASKS_KUSTOMIZE === "kubectl" ? "kubectl" : "in-process";
 }
 
 /** The in-process helper is not installed: the fix names the bootstrap and the kubectl fallback. */

@@ -36,14 +36,16 @@ export async function buildAndRender(
   const fetch = mirror ? { mirror } : {};
   const lock = await readSchemaLock().catch(() => undefined);
   const platforms = new PlatformLookup(workspace.root);
-  const renderer = await startDefaultRenderer();
+  const renderer = await startDefaultRenderer({ env });
   try {
     const rendered = await renderForValidate(subjects, {
       root: workspace.root,
       renderer,
       platformOf: (file) => platforms.forFile(file),
       defaultPlatform: () => defaultPlatform(),
-      ...(lock ? { lock, pinnedChart: pinnedChartDirs(lock, fetch) } : {}),
+      ...(lock
+        ? { lock, pinnedChart: pinnedChartDirs(lock, fetch, path.join(defaultChartCacheDir(env), "pinned")) }
+        : {}),
       fetch,
       chartFetch: {
         cacheDir: defaultChartCacheDir(env),

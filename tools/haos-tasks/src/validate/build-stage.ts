@@ -242,6 +242,8 @@ export interface BuildStageOptions {
   /** Progress of the kustomize builds (done of total). */
   onChunk?: (done: number, total: number) => void;
   env?: NodeJS.ProcessEnv;
+  /** The flux-render binary for the default envsubst (default: found through env). */
+  fluxRender?: string;
   /**
    * Flux's postBuild substitution (flux-render's envsubst op). Default: a flux-render started on
    * the first object to substitute (none when no Flux Kustomization substitutes) and closed at
@@ -251,11 +253,14 @@ export interface BuildStageOptions {
 }
 
 /** flux-render's envsubst, the process started on the first call only; close() ends it if started. */
-export function lazyEnvsubst(env?: NodeJS.ProcessEnv): { envsubst: Substituter; close(): Promise<void> } {
+export function lazyEnvsubst(
+  env?: NodeJS.ProcessEnv,
+  binary?: string,
+): { envsubst: Substituter; close(): Promise<void> } {
   let renderer: ReturnType<typeof startRenderer> | undefined;
   return {
     envsubst: async (items) => {
-      renderer ??= startRenderer(env ? { env } : {});
+      renderer ??= startRenderer({ ...(env ? { env } : {}), ...(binary ? { binary } : {}) });
       return await (await renderer).envsubst(items);
     },
     close: async () => {
@@ -350,7 +355,7 @@ export async function buildStage(workspace: Workspace, options: BuildStageOption
   } finally {
     await (await ownHelpers?.catch(() => undefined))?.close();
   }
-  const own = options.envsubst ? undefined : lazyEnvsubst(options.env);
+  const own = options.envsubst ? undefined : lazyEnvsubst(options.env, options.fluxRender);
   const envsubst = options.envsubst ?? (own as { envsubst: Substituter }).envsubst;
   try {
     return await finishStage(built, plan, unitOf, workspace, options, envsubst);

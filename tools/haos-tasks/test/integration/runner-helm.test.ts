@@ -351,14 +351,14 @@ describe("apps/verify-runner on the real helm-controller", () => {
       );
     write(rendered);
     const loadCatalog = catalogLoader({});
-    const clean = await validate({ targets: ["apps/rendered"], cwd: repo, loadCatalog });
+    const clean = await validate({ env: process.env, targets: ["apps/rendered"], cwd: repo, loadCatalog });
     expect(clean.findings.filter((f) => f.severity === "error")).toEqual([]);
     // …and the same render with a misspelt pod field is caught: the schema check is live.
     const typo = structuredClone(ars) as Json;
     const podSpec = get(typo, "spec", "template", "spec") as Json;
     podSpec.serviceAcountName = podSpec.serviceAccountName;
     write([typo as K8sObject]);
-    const caught = await validate({ targets: ["apps/rendered"], cwd: repo, loadCatalog });
+    const caught = await validate({ env: process.env, targets: ["apps/rendered"], cwd: repo, loadCatalog });
     expect(caught.findings.map((f) => f.rule)).toContain("schema/additional-property");
   });
 

@@ -33,7 +33,12 @@ describe("a kustomization that fails to build", () => {
       "apps/b/svc.yaml": service("b", "80"),
     });
     execFileSync("git", ["init", "-q"], { cwd: repo });
-    const result = await validate({ targets: ["."], cwd: repo, loadCatalog: catalogLoader({}) });
+    const result = await validate({
+      env: process.env,
+      targets: ["."],
+      cwd: repo,
+      loadCatalog: catalogLoader({}),
+    });
     const at = result.findings.map((f) => `${f.file}:${f.line} ${f.rule}`).sort();
     expect(at).toEqual([
       "apps/a/svc.yaml:8 schema/invalid",
@@ -48,7 +53,7 @@ describe("a kustomization that fails to build", () => {
 describe("a target without YAML files", () => {
   it("is an error with the fix, not a green run that checked nothing", async () => {
     write({ "docs/README.md": "# docs\n" });
-    await expect(validate({ targets: ["docs"], cwd: repo })).rejects.toThrow(
+    await expect(validate({ env: process.env, targets: ["docs"], cwd: repo })).rejects.toThrow(
       /no YAML files to validate under docs/,
     );
   });
@@ -65,14 +70,24 @@ describe("what validate parses", () => {
       );
       execFileSync("git", ["init", "-q"], { cwd: clean });
       const before = reparseCount();
-      const result = await validate({ targets: ["."], cwd: clean, loadCatalog: catalogLoader({}) });
+      const result = await validate({
+        env: process.env,
+        targets: ["."],
+        cwd: clean,
+        loadCatalog: catalogLoader({}),
+      });
       expect(result.findings).toEqual([]);
       expect(result.stats.objects).toBe(56);
       expect(reparseCount() - before).toBe(0);
       // A finding needs its line: the file it is in is parsed again for its AST, and only that one.
       writeFileSync(path.join(clean, "apps/app-001/app/service.yaml"), service("app-001", '"80"'));
       const again = reparseCount();
-      const broken = await validate({ targets: ["."], cwd: clean, loadCatalog: catalogLoader({}) });
+      const broken = await validate({
+        env: process.env,
+        targets: ["."],
+        cwd: clean,
+        loadCatalog: catalogLoader({}),
+      });
       expect(broken.findings.map((f) => `${f.file}:${f.line} ${f.rule}`)).toEqual([
         "apps/app-001/app/service.yaml:8 schema/invalid",
       ]);

@@ -46,7 +46,7 @@ async function runRepository(fixture: string, targets: string[] = ["."], origin?
   const extra = existsSync(optionsFile)
     ? (JSON.parse(readFileSync(optionsFile, "utf8")) as { strict?: boolean })
     : {};
-  return await validate({ targets, cwd: dir, loadCatalog, ...extra });
+  return await validate({ env: process.env, targets, cwd: dir, loadCatalog, ...extra });
 }
 
 async function runFixture(rule: string, variant: "good" | "bad") {

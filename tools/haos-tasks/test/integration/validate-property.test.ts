@@ -129,7 +129,7 @@ describe("mutated manifests never crash the validator", () => {
           const original = texts.get(file) ?? "";
           await writeFile(path.join(repo, file), ms.reduce(mutate, original));
           try {
-            const result = await validate({ targets: ["."], cwd: repo, loadCatalog });
+            const result = await validate({ env: process.env, targets: ["."], cwd: repo, loadCatalog });
             assertWellFormed(result.findings);
           } finally {
             await writeFile(path.join(repo, file), original);
