@@ -82,7 +82,8 @@ export interface BuildOptions {
   chunkSize?: number;
   /** Progress: builds (in-process) or build batches (kubectl) done of total. */
   onChunk?: (done: number, total: number) => void;
-  env?: NodeJS.ProcessEnv;
+  /** The environment of the helpers and kubectl, from the edge (the helper is found through it). */
+  env: NodeJS.ProcessEnv;
   /** The in-process helper binary (default: .tools/bin/kustomize-build, then PATH). */
   helper?: string;
   /**
@@ -104,7 +105,7 @@ export interface BuildOptions {
  */
 export function startHelpers(options: Pick<BuildOptions, "env" | "helper">): Promise<KustomizeBuilder> {
   return KustomizeBuilder.start({
-    ...(options.env ? { env: options.env } : {}),
+    env: options.env,
     ...(options.helper ? { binary: options.helper } : {}),
   });
 }
@@ -204,7 +205,7 @@ async function buildInProcessUnits(units: readonly BuildUnit[], options: BuildOp
           {
             loadRestrictor,
             ...(options.concurrency ? { workers: options.concurrency } : {}),
-            ...(options.env ? { env: options.env } : {}),
+            env: options.env,
             ...(options.helper ? { binary: options.helper } : {}),
           },
           onResult,

@@ -70,7 +70,7 @@ const apply = (objects: unknown[]) =>
 
 async function lockedChartDir(chart: string): Promise<string> {
   const lock = await readSchemaLock();
-  const mirror = resolveMirror(undefined);
+  const mirror = resolveMirror(undefined, process.env);
   const pinned = pinnedCharts(lock).find((c) => c.origin.endsWith(`/${arcCharts}${chart}/`));
   if (!pinned) throw new Error(`${chart} is not pinned in schemas.lock.json`);
   return await stagePinnedChart(pinned, mirror ? { mirror } : {});
@@ -297,7 +297,7 @@ beforeAll(async () => {
   await apply([readApp("vmdisk-haos.yaml")]);
   await storedRelease("tenant-root", "vm-disk-haos");
   await apply([readApp("vminstance-haos.yaml")]);
-  renderer = await startRenderer();
+  renderer = await startRenderer({ env: process.env });
 }, 400_000);
 
 function readApp(file: string): Json {

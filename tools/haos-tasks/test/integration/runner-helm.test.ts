@@ -45,7 +45,7 @@ async function lockedChart(
   chart: string,
 ): Promise<{ dir: string; chartYaml: string; files: string[]; mirrorFiles: string[] }> {
   const lock = await readSchemaLock();
-  const mirror = resolveMirror(undefined);
+  const mirror = resolveMirror(undefined, process.env);
   const pinned = pinnedCharts(lock).find((c) => c.origin.endsWith(`/${chartsUrl}${chart}/`));
   if (!pinned) throw new Error(`${chart} is not pinned in schemas.lock.json`);
   const dir = await stagePinnedChart(pinned, mirror ? { mirror } : {});
@@ -261,7 +261,7 @@ describe("apps/verify-runner on the real helm-controller", () => {
 
   it("installed the four ARC CRDs from the controller chart, as pinned", async () => {
     const lock = await readSchemaLock();
-    const mirror = resolveMirror(undefined);
+    const mirror = resolveMirror(undefined, process.env);
     const crdSources = lock.sources.filter((s) =>
       s.url.includes(`/${chartsUrl}gha-runner-scale-set-controller/crds/`),
     );
@@ -350,7 +350,7 @@ describe("apps/verify-runner on the real helm-controller", () => {
         objects.map((o) => JSON.stringify(o)).join("\n---\n"),
       );
     write(rendered);
-    const loadCatalog = catalogLoader({});
+    const loadCatalog = catalogLoader({ env: process.env });
     const clean = await validate({ env: process.env, targets: ["apps/rendered"], cwd: repo, loadCatalog });
     expect(clean.findings.filter((f) => f.severity === "error")).toEqual([]);
     // …and the same render with a misspelt pod field is caught: the schema check is live.

@@ -37,7 +37,7 @@ describe("a kustomization that fails to build", () => {
       env: process.env,
       targets: ["."],
       cwd: repo,
-      loadCatalog: catalogLoader({}),
+      loadCatalog: catalogLoader({ env: process.env }),
     });
     const at = result.findings.map((f) => `${f.file}:${f.line} ${f.rule}`).sort();
     expect(at).toEqual([
@@ -74,7 +74,7 @@ describe("what validate parses", () => {
         env: process.env,
         targets: ["."],
         cwd: clean,
-        loadCatalog: catalogLoader({}),
+        loadCatalog: catalogLoader({ env: process.env }),
       });
       expect(result.findings).toEqual([]);
       expect(result.stats.objects).toBe(56);
@@ -86,7 +86,7 @@ describe("what validate parses", () => {
         env: process.env,
         targets: ["."],
         cwd: clean,
-        loadCatalog: catalogLoader({}),
+        loadCatalog: catalogLoader({ env: process.env }),
       });
       expect(broken.findings.map((f) => `${f.file}:${f.line} ${f.rule}`)).toEqual([
         "apps/app-001/app/service.yaml:8 schema/invalid",

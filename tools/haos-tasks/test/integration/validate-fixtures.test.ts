@@ -32,7 +32,7 @@ afterAll(async () => {
   await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-const loadCatalog = catalogLoader({});
+const loadCatalog = catalogLoader({ env: process.env });
 
 /** Validates a copy of a fixture directory as a fresh git repository. */
 async function runRepository(fixture: string, targets: string[] = ["."], origin?: string) {

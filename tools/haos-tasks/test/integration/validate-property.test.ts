@@ -110,7 +110,7 @@ describe("mutated manifests never crash the validator", () => {
   });
 
   let repo = "";
-  const loadCatalog = catalogLoader({});
+  const loadCatalog = catalogLoader({ env: process.env });
   beforeAll(async () => {
     repo = await mkdtemp(path.join(os.tmpdir(), "haos-validate-property-"));
     await cp(validApp, repo, { recursive: true });

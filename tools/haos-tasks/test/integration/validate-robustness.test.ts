@@ -70,7 +70,7 @@ describe("symlinks", () => {
       env: process.env,
       targets: ["."],
       cwd: dir,
-      loadCatalog: catalogLoader({}),
+      loadCatalog: catalogLoader({ env: process.env }),
     });
     expect(at(result.findings)).toEqual([
       "apps/a/loop:1 references/symlink",
@@ -93,7 +93,7 @@ describe("a failing build", () => {
       env: process.env,
       targets: ["."],
       cwd: dir,
-      loadCatalog: catalogLoader({}),
+      loadCatalog: catalogLoader({ env: process.env }),
     });
     expect(at(result.findings)).toEqual([
       "apps/a/bad.yaml:8 yaml/syntax",
@@ -128,7 +128,7 @@ describe("a failing build", () => {
       targets: ["."],
       cwd: dir,
       kubectl,
-      loadCatalog: catalogLoader({}),
+      loadCatalog: catalogLoader({ env: process.env }),
     });
     expect(at(result.findings)).toEqual(["apps/app-9/ns.yaml:4 references/duplicate-resource"]);
     expect(result.stats.objects).toBe(42);
