@@ -131,10 +131,16 @@ async function startTlsRegistry(
     config,
     `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${registry.storageDir}\n  maintenance:\n    readonly:\n      enabled: true\nhttp:\n  addr: ${host}\n  secret: bench\n  tls:\n    certificate: ${cert}\n    key: ${key}\n`,
   );
-  const proc = startManaged("registry-tls", toolPath("registry"), ["serve", config], path.join(dir, "log"), {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, OTEL_TRACES_EXPORTER: "none" },
-    processGroup: true,
-  });
+  const proc = startManaged(
+    "registry-tls",
+    toolPath("registry", process.env),
+    ["serve", config],
+    path.join(dir, "log"),
+    {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, OTEL_TRACES_EXPORTER: "none" },
+      processGroup: true,
+    },
+  );
   const deadline = Date.now() + 30_000;
   for (;;) {
     const ok = await run("curl", ["-sf", "--cacert", cert, `https://${host}/v2/`]).then(
@@ -621,7 +627,7 @@ async function main(): Promise<void> {
   const stage = mkdtempSync(path.join(os.tmpdir(), "haos-render-bench-charts-"));
   try {
     const lock = await readSchemaLock();
-    const mirror = resolveMirror(undefined);
+    const mirror = resolveMirror(undefined, process.env);
     for (const version of ["4.1.0", "4.1.1"]) {
       const dir = await stagePinnedChart(
         pinnedChart(lock, "app-template", version),

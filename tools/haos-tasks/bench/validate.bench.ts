@@ -189,7 +189,7 @@ async function pipe(cwd: string, dirs: string[], files: string[], location: stri
   const script = [
     "set -o pipefail",
     'for d in "${@:2}"; do case "$d" in *.yaml) cat "$d";; *) kubectl kustomize "$d";; esac; echo "---"; done \\',
-    `  | "${toolPath("kubeconform")}" -strict -n 2 -summary -schema-location "$1"`,
+    `  | "${toolPath("kubeconform", process.env)}" -strict -n 2 -summary -schema-location "$1"`,
   ].join("\n");
   const child = run("bash", ["-c", script, "pipe", location, ...dirs, ...files], {
     cwd,
@@ -271,7 +271,7 @@ interface FloorBuilds {
 }
 
 async function floorBuilds(root: string, roots: readonly string[]): Promise<FloorBuilds> {
-  const { units } = planBuilds(await loadWorkspace(["."], { cwd: root, root }));
+  const { units } = planBuilds(await loadWorkspace(["."], { cwd: root, root }), process.env);
   return { flux: units.map((u) => helperRequest(u, root)), plain: roots.map((d) => path.join(root, d)) };
 }
 
@@ -288,7 +288,7 @@ async function buildFloor(builds: FloorBuilds, plain = false): Promise<{ objects
   const started = process.memoryUsage().rss;
   await buildInProcess(
     requests,
-    { workers: cores, ...(plain ? {} : { loadRestrictor: fluxLoadRestrictor }) },
+    { env: process.env, workers: cores, ...(plain ? {} : { loadRestrictor: fluxLoadRestrictor }) },
     (built) => {
       if (helpers.length === 0) helpers = childPids(process.pid);
       for (const r of built.resources) objects.push(JSON.stringify(r.object));
@@ -301,7 +301,7 @@ async function buildFloor(builds: FloorBuilds, plain = false): Promise<{ objects
 /** The schema floor: kubeconform alone over the pre-rendered objects, one stream, same catalog and workers. */
 async function kubeconformFloor(file: string, location: string): Promise<{ summary: string; rss: number }> {
   const child = run(
-    toolPath("kubeconform"),
+    toolPath("kubeconform", process.env),
     ["-strict", "-n", String(cores), "-summary", "-schema-location", location, file],
     { maxBuffer: 64 * 1024 * 1024 },
   );
@@ -628,7 +628,7 @@ async function realShaped(catalogLocation: string): Promise<boolean> {
       const script = [
         "set -o pipefail",
         'for d in "${@:3}"; do case "$d" in *.yaml) cat "$d";; *) kubectl kustomize "$d";; esac; echo "---"; done \\',
-        `  | "${toolPath("kubeconform")}" -strict -n 2 -summary -schema-location "$1" -schema-location "$2"`,
+        `  | "${toolPath("kubeconform", process.env)}" -strict -n 2 -summary -schema-location "$1" -schema-location "$2"`,
       ].join("\n");
       const { stdout } = await run(
         "bash",
@@ -673,8 +673,9 @@ async function realShaped(catalogLocation: string): Promise<boolean> {
 
 async function main(): Promise<void> {
   if (process.env.VALIDATE_BENCH_ONLY === "real") {
-    const mirror = resolveMirror(undefined);
+    const mirror = resolveMirror(undefined, process.env);
     const catalog = await ensureSchemaCatalog({
+      env: process.env,
       platform: await defaultPlatform(),
       ...(mirror ? { mirror } : {}),
     });
@@ -688,8 +689,9 @@ async function main(): Promise<void> {
     await run("git", ["init", "-q", "-b", "main", dir]);
     const generatedMs = performance.now() - started;
 
-    const mirror = resolveMirror(undefined);
+    const mirror = resolveMirror(undefined, process.env);
     const catalog = await ensureSchemaCatalog({
+      env: process.env,
       platform: await defaultPlatform(),
       ...(mirror ? { mirror } : {}),
     });

@@ -301,7 +301,7 @@ describe("workflows", () => {
   });
 
   it("actionlint reports nothing (and does report a broken workflow)", async () => {
-    const actionlint = toolPath("actionlint");
+    const actionlint = toolPath("actionlint", process.env);
     const clean = await run(actionlint, ["-color=false"]);
     expect(clean.out).toBe("");
     expect(clean.code).toBe(0);
@@ -322,7 +322,7 @@ describe("workflows", () => {
   it.each([["regular"], ["pedantic"]])(
     "zizmor (offline, %s persona) reports nothing on the workflows and action.yml",
     async (persona) => {
-      const zizmor = toolPath("zizmor");
+      const zizmor = toolPath("zizmor", process.env);
       const result = await run(zizmor, [
         "--offline",
         "--no-progress",

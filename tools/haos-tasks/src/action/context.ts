@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import * as core from "@actions/core";
+import type { Annotation } from "../report/github.ts";
 import { getOptional, InputError } from "./inputs.ts";
 
 /** What a command needs from the runner: inputs (env), the checkout, outputs, summary and log. */
@@ -12,8 +13,8 @@ export interface ActionContext {
   /** Appends Markdown to the job summary (GITHUB_STEP_SUMMARY). */
   summary(markdown: string): Promise<void>;
   log(line: string): void;
-  /** Workflow-command lines (`::error file=…::…`), already capped by the reporter. */
-  annotate(lines: readonly string[]): void;
+  /** Annotations, already capped by the reporter. */
+  annotate(annotations: readonly Annotation[]): void;
 }
 
 /** How a command ended: failure carries the one-line reason the step fails with. */
@@ -42,51 +43,21 @@ export function runnerContext(env: NodeJS.ProcessEnv): ActionContext {
       await core.summary.addRaw(markdown, true).write();
     },
     log: (line) => core.info(line),
-    // Through @actions/core (which writes the same workflow command), so that whatever stands in
-    // for core — GitHub's local-action — sees the annotations too.
-    annotate: (lines) => {
-      for (const line of lines) {
-        const annotation = parseAnnotation(line);
-        if (annotation?.level === "error") core.error(annotation.message, annotation.properties);
-        else if (annotation?.level === "warning") core.warning(annotation.message, annotation.properties);
-        else if (annotation?.level === "notice") core.notice(annotation.message, annotation.properties);
-        else process.stdout.write(`${line}\n`);
-      }
+    // Through @actions/core (which writes the workflow command), so that whatever stands in for
+    // core — GitHub's local-action — sees the annotations too.
+    annotate: (annotations) => {
+      const write = { error: core.error, warning: core.warning, notice: core.notice };
+      for (const a of annotations) write[a.level](a.message, annotationProperties(a));
     },
   };
 }
 
-const unescapeData = (s: string): string =>
-  s.replace(/%0D/g, "\r").replace(/%0A/g, "\n").replace(/%25/g, "%");
-const unescapeProperty = (s: string): string => unescapeData(s.replace(/%3A/g, ":").replace(/%2C/g, ","));
-
-/**
- * An `::error file=…,line=…::message` line (as the reporters render them, GitHub's caps applied)
- * read back into what @actions/core's error/warning/notice take; undefined for anything else.
- */
-export function parseAnnotation(
-  line: string,
-):
-  | { level: "error" | "warning" | "notice"; message: string; properties: core.AnnotationProperties }
-  | undefined {
-  const match = /^::(error|warning|notice)(?: ([^:]*))?::(.*)$/s.exec(line);
-  if (!match) return undefined;
-  const properties: core.AnnotationProperties = {};
-  for (const pair of (match[2] ?? "").split(",").filter(Boolean)) {
-    const at = pair.indexOf("=");
-    const key = pair.slice(0, at);
-    const value = unescapeProperty(pair.slice(at + 1));
-    if (key === "title") properties.title = value;
-    else if (key === "file") properties.file = value;
-    else if (key === "line") properties.startLine = Number(value);
-    else if (key === "endLine") properties.endLine = Number(value);
-    else if (key === "col") properties.startColumn = Number(value);
-    else if (key === "endColumn") properties.endColumn = Number(value);
-    else return undefined;
-  }
+/** What @actions/core's error/warning/notice take for an annotation's place and title. */
+export function annotationProperties(a: Annotation): core.AnnotationProperties {
   return {
-    level: match[1] as "error" | "warning" | "notice",
-    message: unescapeData(match[3] ?? ""),
-    properties,
+    ...(a.title !== undefined ? { title: a.title } : {}),
+    ...(a.file !== undefined ? { file: a.file } : {}),
+    ...(a.line !== undefined ? { startLine: a.line } : {}),
+    ...(a.col !== undefined ? { startColumn: a.col } : {}),
   };
 }

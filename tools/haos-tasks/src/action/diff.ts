@@ -92,8 +92,19 @@ function writeFullDiff(ctx: ActionContext, result: DiffResult): { markdown: stri
 
 /** `command: diff` — the rendered diff as outputs, job summary, full-diff files and (opt-in) the sticky comment. */
 export async function runDiff(ctx: ActionContext): Promise<ActionResult> {
-  const { options, maxChars, comment } = diffOptions(ctx);
-  if (!options.kubectl) await ensureKustomizeBuild(ctx);
+  const parsed = diffOptions(ctx);
+  const { maxChars, comment } = parsed;
+  // The kustomize this runner has, passed in (never set on the Action's environment).
+  const kustomize = parsed.options.kubectl ? undefined : await ensureKustomizeBuild(ctx);
+  const options: DiffOptions =
+    kustomize?.kustomize === "kubectl"
+      ? { ...parsed.options, kubectl: "kubectl" }
+      : kustomize
+        ? {
+            ...parsed.options,
+            env: { ...parsed.options.env, HAOS_TASKS_TOOLS_DIR: path.dirname(kustomize.kustomizeBuild) },
+          }
+        : parsed.options;
   const result = await diffApps(options);
   const markdown = renderDiffMarkdown(result, { maxChars, fullDiff: fullDiffNote });
   const apps = result.apps.map((app) => ({

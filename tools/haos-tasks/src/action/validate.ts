@@ -2,17 +2,21 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { countFindings } from "../findings.ts";
 import type { PhaseEvent } from "../phases.ts";
-import { annotationLines, jobSummary } from "../report/github.ts";
+import { annotations, jobSummary } from "../report/github.ts";
 import { renderSarif } from "../report/sarif.ts";
 import { resolveMirror } from "../schemas/sources.ts";
 import { catalogLoader } from "../validate/catalog-loader.ts";
 import { type ValidateOptions, validate } from "../validate/pipeline.ts";
+import { failsRun } from "../validate/report.ts";
 import type { ActionContext, ActionResult } from "./context.ts";
 import { getBoolean, getList, getOptional } from "./inputs.ts";
-import { ensureFluxRender, ensureKubeconform, ensureKustomizeBuild } from "./tools.ts";
+import { ensureValidateTools, type ValidateTools } from "./tools.ts";
 
-/** Parses the validate inputs into the options `haos-tasks validate` builds from its flags. */
-export function validateOptions(ctx: ActionContext): ValidateOptions {
+/**
+ * Parses the validate inputs into the options `haos-tasks validate` builds from its flags; the
+ * tools (ensureValidateTools) are passed in, resolved once.
+ */
+export function validateOptions(ctx: ActionContext, tools?: ValidateTools): ValidateOptions {
   const explicitMirror = getOptional("schema-mirror", ctx.env);
   const mirror = resolveMirror(explicitMirror ? path.resolve(ctx.cwd, explicitMirror) : undefined, ctx.env);
   const progress = (event: PhaseEvent) => {
@@ -21,7 +25,16 @@ export function validateOptions(ctx: ActionContext): ValidateOptions {
   return {
     targets: getList("paths", ctx.env),
     cwd: ctx.cwd,
+    env: ctx.env,
+    ...(getBoolean("strict", ctx.env, false) ? { strict: true } : {}),
     ...(mirror ? { fetch: { mirror } } : {}),
+    ...(tools
+      ? {
+          kubeconform: tools.kubeconform,
+          ...tools.kustomize,
+          ...(tools.fluxRender ? { fluxRender: tools.fluxRender } : { renderer: false as const }),
+        }
+      : {}),
     onProgress: progress,
     loadCatalog: catalogLoader({ ...(mirror ? { mirror } : {}), env: ctx.env, onProgress: progress }),
   };
@@ -29,14 +42,11 @@ export function validateOptions(ctx: ActionContext): ValidateOptions {
 
 /** `command: validate` — annotations (capped), a job-summary table, counts as outputs, optional SARIF. */
 export async function runValidate(ctx: ActionContext): Promise<ActionResult> {
-  const strict = getBoolean("strict", ctx.env, false);
   const sarifFile = getOptional("sarif-file", ctx.env);
-  await ensureKubeconform(ctx);
-  await ensureKustomizeBuild(ctx);
-  const render = await ensureFluxRender(ctx);
-  const result = await validate({ ...validateOptions(ctx), ...(render ? {} : { render: false }) });
+  const options = validateOptions(ctx, await ensureValidateTools(ctx));
+  const result = await validate(options);
   const counts = countFindings(result.findings);
-  ctx.annotate(annotationLines(result.findings));
+  ctx.annotate(annotations(result.findings));
   await ctx.summary(jobSummary(result.findings));
   if (sarifFile) {
     await writeFile(
@@ -51,7 +61,7 @@ export async function runValidate(ctx: ActionContext): Promise<ActionResult> {
   );
   if (counts.error > 0)
     return { failure: `validate: ${counts.error} errors (see the annotations and job summary)` };
-  if (strict && counts.warning > 0)
+  if (failsRun(counts, options))
     return { failure: `validate: ${counts.warning} warnings and strict is true` };
   return {};
 }

@@ -40,7 +40,7 @@ describe("diffApps on a real git repository, rendered by validate's build stage"
       "apps/demo/base/configmap.yaml": sampleApp["apps/demo/base/configmap.yaml"].replace("blue", "green"),
     });
     repo.commit("feat: green");
-    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    const result = await diffApps({ env: process.env, repo: repo.dir, base, head: "HEAD", paths: [] });
     expect(result.apps.map((a) => [a.path, a.status])).toEqual([["apps/demo/overlays/prod", "changed"]]);
     const [change] = result.apps[0]?.resources ?? [];
     expect(change?.key).toBe("ConfigMap/demo/demo");
@@ -58,7 +58,14 @@ describe("diffApps on a real git repository, rendered by validate's build stage"
       "apps/demo/base/configmap.yaml": sampleApp["apps/demo/base/configmap.yaml"].replace("blue", "green"),
     });
     repo.commit("feat: green");
-    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [], context: 20 });
+    const result = await diffApps({
+      env: process.env,
+      repo: repo.dir,
+      base,
+      head: "HEAD",
+      paths: [],
+      context: 20,
+    });
     expect(result.apps.map((a) => [a.path, a.status])).toEqual([["apps/demo/overlays/prod", "changed"]]);
     // The overlay's commonLabels are on the object: what Flux applies, not the bare base.
     expect(result.apps[0]?.resources[0]?.diff).toContain("env: prod");
@@ -73,7 +80,7 @@ describe("diffApps on a real git repository, rendered by validate's build stage"
       ),
     });
     repo.commit("fix: rotate");
-    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: ["apps"] });
+    const result = await diffApps({ env: process.env, repo: repo.dir, base, head: "HEAD", paths: ["apps"] });
     const text = JSON.stringify(result) + renderDiffMarkdown(result);
     expect(text).not.toContain("hunter2-base");
     expect(text).not.toContain("s3cret-head");
@@ -109,7 +116,7 @@ describe("diffApps on a real git repository, rendered by validate's build stage"
     const base = repo.commit("feat: exported secret");
     repo.write({ "apps/demo/base/exported.yaml": exported(b64("token-head"), "token-base") });
     repo.commit("fix: rotate exported");
-    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    const result = await diffApps({ env: process.env, repo: repo.dir, base, head: "HEAD", paths: [] });
     const text = JSON.stringify(result) + renderDiffMarkdown(result);
     for (const secret of ["token-base", "token-head", b64("token-base"), b64("token-head")]) {
       expect(text).not.toContain(secret);
@@ -133,7 +140,7 @@ describe("diffApps on a real git repository, rendered by validate's build stage"
       "apps/broken/kustomization.yaml": "resources:\n  - missing.yaml\n",
     });
     repo.commit("feat: reshuffle");
-    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: ["apps/"] });
+    const result = await diffApps({ env: process.env, repo: repo.dir, base, head: "HEAD", paths: ["apps/"] });
     const byPath = Object.fromEntries(result.apps.map((a) => [a.path, a]));
     expect(byPath["apps/other"]?.status).toBe("added");
     expect(byPath["apps/other"]?.resources.map((r) => `${r.change} ${r.key}`)).toEqual([
@@ -196,7 +203,13 @@ describe("diffApps on a real git repository, rendered by validate's build stage"
       repo.write({ [file]: `${shared[file as keyof typeof shared]}# touched\n` });
       const before = repo.git("rev-parse", "HEAD");
       repo.commit(`chore: touch ${file}`);
-      const result = await diffApps({ repo: repo.dir, base: before, head: "HEAD", paths: [] });
+      const result = await diffApps({
+        env: process.env,
+        repo: repo.dir,
+        base: before,
+        head: "HEAD",
+        paths: [],
+      });
       expect(
         result.apps.map((a) => a.path),
         file,
@@ -209,14 +222,14 @@ describe("diffApps on a real git repository, rendered by validate's build stage"
     const overlay = "apps/demo/overlays/prod/kustomization.yaml";
     repo.write({ [overlay]: `${sampleApp[overlay]}patches:\n  - path: missing-patch.yaml\n` });
     const broken = repo.commit("feat: patch that is not there");
-    const breaks = await diffApps({ repo: repo.dir, base, head: broken, paths: [] });
+    const breaks = await diffApps({ env: process.env, repo: repo.dir, base, head: broken, paths: [] });
     expect(breaks.apps).toMatchObject([{ path: "apps/demo/overlays/prod", status: "error", resources: [] }]);
     expect(breaks.apps[0]?.errors.map((e) => e.side)).toEqual(["head"]);
     expect(breaks.apps[0]?.errors[0]?.message).toContain("missing-patch.yaml");
 
     repo.write({ [overlay]: sampleApp[overlay] });
     repo.commit("fix: drop the patch");
-    const fixes = await diffApps({ repo: repo.dir, base: broken, head: "HEAD", paths: [] });
+    const fixes = await diffApps({ env: process.env, repo: repo.dir, base: broken, head: "HEAD", paths: [] });
     expect(fixes.apps).toMatchObject([{ path: "apps/demo/overlays/prod", status: "changed", resources: [] }]);
     expect(fixes.apps[0]?.errors.map((e) => e.side)).toEqual(["base"]);
     const markdown = renderDiffMarkdown(fixes);
@@ -237,7 +250,13 @@ describe("diffApps on a real git repository, rendered by validate's build stage"
     repo.git("checkout", "--quiet", "main");
     repo.write({ "apps/main-only/kustomization.yaml": "resources: []\n" });
     repo.commit("chore: main moves on");
-    const result = await diffApps({ repo: repo.dir, base: "main", head: "feature", paths: [] });
+    const result = await diffApps({
+      env: process.env,
+      repo: repo.dir,
+      base: "main",
+      head: "feature",
+      paths: [],
+    });
     expect(result.base.sha).toBe(base);
     expect(result.apps.map((a) => a.path)).toEqual(["apps/demo/overlays/prod"]);
   });
@@ -286,7 +305,7 @@ describe("diffApps on a real git repository, rendered by validate's build stage"
     const { repo, base } = setup();
     repo.write({ "README.md": "# changed\n" });
     repo.commit("docs: readme");
-    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    const result = await diffApps({ env: process.env, repo: repo.dir, base, head: "HEAD", paths: [] });
     expect(result.changedFiles).toBe(1);
     expect(result.apps).toEqual([]);
     expect(renderDiffMarkdown(result)).toContain(
@@ -309,7 +328,7 @@ describe("diffApps on a real git repository, rendered by validate's build stage"
     ).join("---\n");
     repo.write(many);
     repo.commit("feat: big");
-    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    const result = await diffApps({ env: process.env, repo: repo.dir, base, head: "HEAD", paths: [] });
     expect(result.apps[0]?.resources).toHaveLength(40);
     const markdown = renderDiffMarkdown(result, { maxChars: 20_000, maxLinesPerResource: 30 });
     expect(markdown.length).toBeLessThanOrEqual(20_000);

@@ -45,7 +45,8 @@ export interface DiffOptions {
   render?: typeof buildAndRender;
   /** Label/annotation key globs left out of the comparison (default: `diff.noise` of the head's config). */
   noise?: string[];
-  env?: NodeJS.ProcessEnv;
+  /** The edge's environment: the helpers' (kustomize-build, flux-render are found through it). */
+  env: NodeJS.ProcessEnv;
 }
 
 export type ResourceChangeKind = "added" | "removed" | "changed";
@@ -176,7 +177,7 @@ async function renderSide(
   const stage = await (options.render ?? buildAndRender)(workspace, {
     ...(options.kubectl ? { kubectl: options.kubectl } : {}),
     ...(helpers ? { helpers } : {}),
-    ...(options.env ? { env: options.env } : {}),
+    env: options.env,
     envsubst,
   });
   const objects = new Map<string, Map<string, BuiltResource>>();
@@ -354,9 +355,9 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
   const helpers =
     kustomizeEngine({
       ...(options.kubectl ? { kubectl: options.kubectl } : {}),
-      ...(options.env ? { env: options.env } : {}),
+      env: options.env,
     }) === "in-process"
-      ? startHelpers(options.env ? { env: options.env } : {})
+      ? startHelpers({ env: options.env })
       : undefined;
   helpers?.catch(() => {});
   // One flux-render for both commits' substitution, started only if one of them substitutes.

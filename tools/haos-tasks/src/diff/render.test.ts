@@ -63,7 +63,7 @@ describe("danger notes on rendered objects, in a real git repository", () => {
       "clusters/main/apps.yaml": `${fluxKs("danger", "  force: true\n")}---\n${fluxKs("twin", "  timeout: 6m\n")}`,
     });
     repo.commit("feat: change both");
-    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    const result = await diffApps({ env: process.env, repo: repo.dir, base, head: "HEAD", paths: [] });
     const found = result.dangers.map((d) => `${d.code} ${d.object} ${d.field}`).sort();
     expect(found).toEqual(
       [
@@ -120,7 +120,7 @@ describe("danger notes on rendered objects, in a real git repository", () => {
     const base = repo.commit("feat: app");
     repo.write({ "apps/danger": null });
     repo.commit("chore: drop the folder");
-    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    const result = await diffApps({ env: process.env, repo: repo.dir, base, head: "HEAD", paths: [] });
     expect(result.apps.map((a) => [a.owner.id, a.status, a.resources.length])).toEqual([
       ["Kustomization/flux-system/danger", "error", 0],
     ]);
@@ -135,7 +135,7 @@ describe("danger notes on rendered objects, in a real git repository", () => {
     const base = repo.commit("feat: app");
     repo.write({ "clusters/main/apps.yaml": fluxKs("twin", "  suspend: true\n") });
     repo.commit("chore: suspend");
-    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    const result = await diffApps({ env: process.env, repo: repo.dir, base, head: "HEAD", paths: [] });
     expect(result.apps.map((a) => [a.owner.id, a.status])).toEqual([
       ["Kustomization/flux-system/twin", "unchanged"],
     ]);
@@ -152,7 +152,7 @@ describe("danger notes on rendered objects, in a real git repository", () => {
       "apps/danger/kustomization.yaml": "namespace: danger\nresources:\n  - deploy.yaml\n  - gone.yaml\n",
     });
     repo.commit("fix: broken");
-    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    const result = await diffApps({ env: process.env, repo: repo.dir, base, head: "HEAD", paths: [] });
     expect(result.apps).toMatchObject([
       { owner: { id: "Kustomization/flux-system/danger" }, status: "error", resources: [] },
     ]);
@@ -190,7 +190,7 @@ describe("a chart bump through a shared component", () => {
     const base = repo.commit("feat: apps");
     repo.write(files("4.1.1", "bbb"));
     repo.commit("fix(deps): update app-template to 4.1.1");
-    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    const result = await diffApps({ env: process.env, repo: repo.dir, base, head: "HEAD", paths: [] });
     expect(result.apps.map((a) => [a.owner.id, a.status])).toEqual([
       ["apps/a", "changed"],
       ["apps/b", "changed"],
@@ -213,7 +213,7 @@ describe("a chart bump through a shared component", () => {
     // diff.noise: [] in .haos-tasks.yaml shows every label and annotation.
     repo.write({ ".haos-tasks.yaml": "diff:\n  noise: []\n" });
     repo.commit("chore: show noise");
-    const noisy = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    const noisy = await diffApps({ env: process.env, repo: repo.dir, base, head: "HEAD", paths: [] });
     // The Deployment written in the repository (the chart renders one of its own too).
     const deploy = noisy.apps
       .filter((a) => a.owner.kind !== "HelmRelease")
@@ -227,9 +227,9 @@ describe("a chart bump through a shared component", () => {
     expect(noisy.routine).toBe(false);
     repo.write({ ".haos-tasks.yaml": "diff:\n  noise: helm.sh/chart\n" });
     repo.commit("chore: bad config");
-    await expect(diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] })).rejects.toThrow(
-      ".haos-tasks.yaml:2:3: diff.noise must be a list",
-    );
+    await expect(
+      diffApps({ env: process.env, repo: repo.dir, base, head: "HEAD", paths: [] }),
+    ).rejects.toThrow(".haos-tasks.yaml:2:3: diff.noise must be a list");
   });
 });
 
@@ -254,7 +254,13 @@ describe("attribution to what Flux re-applies", () => {
     const base = repo.commit("feat: c");
     repo.write({ "components/shared/kustomization.yaml": shared("2") });
     const component = repo.commit("feat: level 2");
-    const viaComponent = await diffApps({ repo: repo.dir, base, head: component, paths: [] });
+    const viaComponent = await diffApps({
+      env: process.env,
+      repo: repo.dir,
+      base,
+      head: component,
+      paths: [],
+    });
     // The component is Flux's (spec.components), not the kustomization's: Flux's semantics apply it.
     expect(viaComponent.apps.map((a) => [a.owner.id, a.status])).toEqual([
       ["Kustomization/flux-system/c", "changed"],
@@ -266,7 +272,13 @@ describe("attribution to what Flux re-applies", () => {
 
     repo.write({ "apps/c/values.yaml": values("b") });
     repo.commit("feat: mode b");
-    const viaValues = await diffApps({ repo: repo.dir, base: component, head: "HEAD", paths: [] });
+    const viaValues = await diffApps({
+      env: process.env,
+      repo: repo.dir,
+      base: component,
+      head: "HEAD",
+      paths: [],
+    });
     expect(viaValues.apps[0]?.resources.map((r) => `${r.key} ${r.paths.join(",")}`)).toEqual([
       'ConfigMap/c/c-values data["values.yaml"]',
     ]);
@@ -282,7 +294,7 @@ describe("attribution to what Flux re-applies", () => {
  * parent's) whose objects the chart renders, or a failure of that owner. The "chart" here renders
  * a Deployment, a Service and a ConfigMap from spec.values; `fail: true` fails its render.
  */
-async function withCharts(workspace: Workspace, options: BuildStageOptions = {}) {
+async function withCharts(workspace: Workspace, options: BuildStageOptions) {
   const stage = await buildStage(workspace, options);
   for (const { owner, resource } of [...stage.objects]) {
     if (resource.kind !== "HelmRelease") continue;
@@ -359,7 +371,14 @@ describe("HelmRelease owners, as the chart engine renders them", () => {
     const base = repo.commit("feat: apps");
     repo.write(files("4.1.1", "    tag: 2\n    port: 8080\n    mode: b\n", "    tag: 1\n    fail: true\n"));
     repo.commit("fix(deps): app-template 4.1.1");
-    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [], render: withCharts });
+    const result = await diffApps({
+      env: process.env,
+      repo: repo.dir,
+      base,
+      head: "HEAD",
+      paths: [],
+      render: withCharts,
+    });
     expect(result.helmReleases.map((h) => `${h.release}: ${h.line}`)).toEqual([
       "HelmRelease/a/a: app-template 4.1.0 → 4.1.1: 3 objects changed, 0 added, 0 removed",
       // Only the chart's labels moved: noise.
@@ -401,7 +420,7 @@ describe("the comment budget", () => {
     const base = repo.commit("feat: big");
     repo.write({ "apps/big/cms.yaml": maps("b") });
     repo.commit("feat: bigger");
-    const result = await diffApps({ repo: repo.dir, base, head: "HEAD", paths: [] });
+    const result = await diffApps({ env: process.env, repo: repo.dir, base, head: "HEAD", paths: [] });
     const full = renderDiffMarkdown(result, { maxChars: 10_000_000 });
     expect(full.length).toBeGreaterThan(200_000);
     const comment = renderDiffMarkdown(result, {
@@ -446,7 +465,7 @@ describe("this repository's HAOS app", () => {
       ),
     });
     const resized = repo.commit("feat: bigger VM");
-    const result = await diffApps({ repo: repo.dir, base, head: resized, paths: ["apps"] });
+    const result = await diffApps({ env: process.env, repo: repo.dir, base, head: resized, paths: ["apps"] });
     // The VMInstance is rendered through CozyStack's chart: its VirtualMachine is an owner's too.
     expect(result.apps.map((a) => a.owner.id)).toEqual([
       "Kustomization/flux-system/haos-enigma",
@@ -460,7 +479,13 @@ describe("this repository's HAOS app", () => {
     const disk = files["apps/haos-enigma/vmdisk-haos.yaml"] ?? "";
     repo.write({ "apps/haos-enigma/vmdisk-haos.yaml": disk.replaceAll("17.0", "17.1") });
     repo.commit("feat: HAOS 17.1");
-    const reimport = await diffApps({ repo: repo.dir, base: resized, head: "HEAD", paths: ["apps"] });
+    const reimport = await diffApps({
+      env: process.env,
+      repo: repo.dir,
+      base: resized,
+      head: "HEAD",
+      paths: ["apps"],
+    });
     expect(reimport.dangers.map((d) => `${d.code} ${d.object} ${d.field}`)).toEqual([
       "re-import VMDisk/tenant-root/haos spec.source",
       "re-import DataVolume/vm-disk-haos spec.source",

@@ -1,20 +1,28 @@
 import type { Finding, Severity } from "../findings.ts";
-import { arcRuleInfo } from "./platform/arc.ts";
-import { credentialRuleInfo } from "./platform/credentials.ts";
 
 /** What a rule checks and how loud it is by default; `.haos-tasks.yaml` may change the level. */
 export interface RuleInfo {
   id: string;
   severity: Severity;
   description: string;
+  /**
+   * A platform rule: it reads the platform.yaml that applies to an object, and is off where none
+   * does (platform/missing names these).
+   */
+  platform?: true;
 }
 
-const rule = (id: string, severity: Severity, description: string): RuleInfo => ({
+const rule = (id: string, severity: Severity, description: string, kind?: "platform"): RuleInfo => ({
   id,
   severity,
   description,
+  ...(kind === "platform" ? { platform: true as const } : {}),
 });
 
+/**
+ * Every rule registers here, as one row of this catalog (its module reports findings under the
+ * id: lint/*.ts, lint/platform/*.ts, validate/*.ts). Nothing here imports a rule's module.
+ */
 /** Every rule validate can report, in the order `--help` lists them. */
 export const ruleCatalog: readonly RuleInfo[] = [
   rule("yaml/syntax", "error", "the file is not valid YAML"),
@@ -98,16 +106,41 @@ export const ruleCatalog: readonly RuleInfo[] = [
     "a field the schema does not know (a typo, or the wrong version)",
   ),
   rule("schema/error", "error", "kubeconform could not validate the object"),
-  rule("cozystack/instance-profile", "error", "instanceProfile names no preference in the repo or CozyStack"),
-  rule("cozystack/instance-type", "error", "instanceType names no instancetype in the repo or CozyStack"),
-  rule("cozystack/vm-disk", "error", "a VMInstance disk names no VMDisk"),
-  rule("cozystack/run-strategy", "error", "`running`/`runStrategy` spelled for the other CozyStack line"),
-  rule("cozystack/networks", "error", "`subnets`/`networks` spelled for the other CozyStack line"),
-  rule("kubevirt/efi", "error", "the HAOS preference must prefer EFI with secure boot off"),
+  rule(
+    "cozystack/instance-profile",
+    "error",
+    "instanceProfile names no preference in the repo or CozyStack",
+    "platform",
+  ),
+  rule(
+    "cozystack/instance-type",
+    "error",
+    "instanceType names no instancetype in the repo or CozyStack",
+    "platform",
+  ),
+  rule("cozystack/vm-disk", "error", "a VMInstance disk names no VMDisk", "platform"),
+  rule(
+    "cozystack/run-strategy",
+    "error",
+    "`running`/`runStrategy` spelled for the other CozyStack line",
+    "platform",
+  ),
+  rule(
+    "cozystack/networks",
+    "error",
+    "`subnets`/`networks` spelled for the other CozyStack line",
+    "platform",
+  ),
+  rule("kubevirt/efi", "error", "the HAOS preference must prefer EFI with secure boot off", "platform"),
   rule("platform/declaration", "error", "platform.yaml cannot be read (platform rules and schemas need it)"),
-  rule("platform/pinned-url", "error", "a download URL is not pinned to an exact version"),
-  rule("kube-ovn/gateway", "error", "a Subnet gateway outside its CIDR"),
-  rule("kube-ovn/exclude-ips", "error", "Subnet excludeIps miss node IPs, the VIP, the gateway or the pool"),
+  rule("platform/pinned-url", "error", "a download URL is not pinned to an exact version", "platform"),
+  rule("kube-ovn/gateway", "error", "a Subnet gateway outside its CIDR", "platform"),
+  rule(
+    "kube-ovn/exclude-ips",
+    "error",
+    "Subnet excludeIps miss node IPs, the VIP, the gateway or the pool",
+    "platform",
+  ),
   rule(
     "flux/health-check-exprs",
     "warning",
@@ -117,6 +150,7 @@ export const ruleCatalog: readonly RuleInfo[] = [
     "flux/prune-protection",
     "error",
     "a pre-existing namespace in the build is not protected from pruning",
+    "platform",
   ),
   rule("helm/render", "error", "a HelmRelease's (or CozyStack app's) chart fails to render with its values"),
   rule("helm/values-schema", "error", "a value the chart's values.schema.json rejects"),
@@ -143,8 +177,17 @@ export const ruleCatalog: readonly RuleInfo[] = [
   ),
   rule("deprecated/api-version", "warning", "a deprecated or removed apiVersion"),
   rule("deprecated/field", "warning", "a deprecated field (e.g. Kyverno spec.validationFailureAction)"),
-  ...credentialRuleInfo,
-  ...arcRuleInfo,
+  rule(
+    "secrets/plaintext-credential",
+    "error",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux syntax, printed as is
+    "a GitHub token or private key in a manifest in plaintext or base64 (SOPS-encrypted values and template references such as {{ .KEY }} or ${VAR} pass)",
+  ),
+  rule(
+    "arc/runner-service-account",
+    "error",
+    "a runner scale set's pods use a ServiceAccount no manifest defines in the namespace they run in",
+  ),
 ];
 
 const byId = new Map(ruleCatalog.map((r) => [r.id, r]));
@@ -152,6 +195,28 @@ const byId = new Map(ruleCatalog.map((r) => [r.id, r]));
 /** The rule's registry entry, if the id is known. */
 export function ruleInfo(id: string): RuleInfo | undefined {
   return byId.get(id);
+}
+
+/**
+ * The platform rules (catalog rows marked "platform"), in catalog order; a family whose rules are
+ * all platform rules, and more than one, is named once as `family/*`.
+ */
+export function platformRuleIds(): string[] {
+  const families = new Map<string, RuleInfo[]>();
+  for (const r of ruleCatalog) {
+    const family = r.id.slice(0, r.id.indexOf("/"));
+    families.set(family, [...(families.get(family) ?? []), r]);
+  }
+  const out: string[] = [];
+  for (const r of ruleCatalog) {
+    if (!r.platform) continue;
+    const family = r.id.slice(0, r.id.indexOf("/"));
+    const members = families.get(family) ?? [];
+    const whole = members.length > 1 && members.every((m) => m.platform);
+    const name = whole ? `${family}/*` : r.id;
+    if (!out.includes(name)) out.push(name);
+  }
+  return out;
 }
 
 /** A Finding for a rule at its default severity. */

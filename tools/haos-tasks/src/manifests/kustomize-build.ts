@@ -82,7 +82,8 @@ export interface BuildOptions {
   chunkSize?: number;
   /** Progress: builds (in-process) or build batches (kubectl) done of total. */
   onChunk?: (done: number, total: number) => void;
-  env?: NodeJS.ProcessEnv;
+  /** The environment of the helpers and kubectl, from the edge (the helper is found through it). */
+  env: NodeJS.ProcessEnv;
   /** The in-process helper binary (default: .tools/bin/kustomize-build, then PATH). */
   helper?: string;
   /**
@@ -104,7 +105,7 @@ export interface BuildOptions {
  */
 export function startHelpers(options: Pick<BuildOptions, "env" | "helper">): Promise<KustomizeBuilder> {
   return KustomizeBuilder.start({
-    ...(options.env ? { env: options.env } : {}),
+    env: options.env,
     ...(options.helper ? { binary: options.helper } : {}),
   });
 }
@@ -116,9 +117,12 @@ export function startHelpers(options: Pick<BuildOptions, "env" | "helper">): Pro
  * helper (it needs Go, e.g. a CI runner without actions/setup-go) still has kubectl, which
  * GitHub's hosted runners ship. Chosen by an explicit `kubectl` option or HAOS_TASKS_KUSTOMIZE=kubectl.
  */
-export function kustomizeEngine(options: Pick<BuildOptions, "kubectl" | "env">): "in-process" | "kubectl" {
+export function kustomizeEngine(
+  options: Pick<BuildOptions, "kubectl" | "env"> & { kustomize?: "in-process" | "kubectl" },
+): "in-process" | "kubectl" {
   if (options.kubectl) return "kubectl";
-  return (options.env ?? process.env).HAOS_TASKS_KUSTOMIZE === "kubectl" ? "kubectl" : "in-process";
+  if (options.kustomize) return options.kustomize;
+  return options.env?.HAOS_TASKS_KUSTOMIZE === "kubectl" ? "kubectl" : "in-process";
 }
 
 /** The in-process helper is not installed: the fix names the bootstrap and the kubectl fallback. */
@@ -201,7 +205,7 @@ async function buildInProcessUnits(units: readonly BuildUnit[], options: BuildOp
           {
             loadRestrictor,
             ...(options.concurrency ? { workers: options.concurrency } : {}),
-            ...(options.env ? { env: options.env } : {}),
+            env: options.env,
             ...(options.helper ? { binary: options.helper } : {}),
           },
           onResult,

@@ -47,7 +47,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("KustomizeBuilder (tools/bootstrap/go/kustomize-build)", () => {
   it("builds many roots over two helpers, in order, each object with its origin", async () => {
-    const builder = await KustomizeBuilder.start({ workers: 2 });
+    const builder = await KustomizeBuilder.start({ env: process.env, workers: 2 });
     try {
       expect(builder.apiVersion).toBe("v0.20.1");
       const results = await builder.buildAll([dir("overlay"), dir("base"), dir("broken"), dir("overlay")]);
@@ -90,7 +90,7 @@ describe("KustomizeBuilder (tools/bootstrap/go/kustomize-build)", () => {
   });
 
   it("keeps origin annotations a kustomization asked for, and returns kubectl's YAML on request", async () => {
-    const [traced] = await buildInProcess([dir("traced")], { yaml: true });
+    const [traced] = await buildInProcess([dir("traced")], { env: process.env, yaml: true });
     const metadata = traced?.resources[0]?.object.metadata as { annotations: Record<string, string> };
     expect(metadata.annotations["config.kubernetes.io/origin"]).toBe("path: cm.yaml\n");
     expect(traced?.yaml).toBe(
@@ -106,7 +106,7 @@ describe("KustomizeBuilder (tools/bootstrap/go/kustomize-build)", () => {
       `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: v}\ndata: {replicas: "${variable}"}\n`,
     );
     write("vars/plain.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p}\ndata: {a: b}\n");
-    const [vars] = await buildInProcess([dir("vars")]);
+    const [vars] = await buildInProcess([dir("vars")], { env: process.env });
     // Legacy order sorts the two ConfigMaps by name: p, then v.
     expect(vars?.resources.map((r) => r.text)).toEqual([
       undefined,
@@ -117,8 +117,8 @@ describe("KustomizeBuilder (tools/bootstrap/go/kustomize-build)", () => {
   it("reaches outside the root only with loadRestrictor none (Flux's setting)", async () => {
     write("outside/kustomization.yaml", "resources: [../base/deployment.yaml]\n");
     const [rootOnly, none] = [
-      ...(await buildInProcess([dir("outside")])),
-      ...(await buildInProcess([dir("outside")], { loadRestrictor: "none" })),
+      ...(await buildInProcess([dir("outside")], { env: process.env })),
+      ...(await buildInProcess([dir("outside")], { env: process.env, loadRestrictor: "none" })),
     ];
     expect(rootOnly?.error?.message).toContain("is not in or below");
     expect(none?.error).toBeUndefined();
@@ -126,7 +126,7 @@ describe("KustomizeBuilder (tools/bootstrap/go/kustomize-build)", () => {
   });
 
   it("ends its helpers on close", async () => {
-    const builder = await KustomizeBuilder.start({ workers: 2 });
+    const builder = await KustomizeBuilder.start({ env: process.env, workers: 2 });
     const pids = builder.pids;
     expect(pids).toHaveLength(2);
     await builder.close();
@@ -134,7 +134,10 @@ describe("KustomizeBuilder (tools/bootstrap/go/kustomize-build)", () => {
   });
 
   it("names the bootstrap command when the helper is missing", async () => {
-    const error = await KustomizeBuilder.start({ binary: path.join(tmp, "no-such-helper") }).catch((e) => e);
+    const error = await KustomizeBuilder.start({
+      env: process.env,
+      binary: path.join(tmp, "no-such-helper"),
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(MissingToolError);
     expect((error as MissingToolError).hint).toContain("npm run bootstrap -- validate");
   });
@@ -165,7 +168,7 @@ describe("KustomizeBuilder (tools/bootstrap/go/kustomize-build)", () => {
       `#!/bin/sh\necho '{"ready":true,"api":"v0"}'\nread line\necho 'fatal: out of memory' >&2\nexit 3\n`,
     );
     chmodSync(fake, 0o755);
-    const builder = await KustomizeBuilder.start({ binary: fake, workers: 1 });
+    const builder = await KustomizeBuilder.start({ env: process.env, binary: fake, workers: 1 });
     const error = await builder.build(dir("base")).catch((e) => e);
     expect(error).toBeInstanceOf(KustomizeHelperError);
     expect(String(error.message)).toMatch(/exited \(code 3\) with 1 builds unanswered: fatal: out of memory/);

@@ -78,7 +78,8 @@ export interface KustomizeBuilderOptions {
   binary?: string;
   /** Working directory relative dirs are resolved against (default: this process's). */
   cwd?: string;
-  env?: NodeJS.ProcessEnv;
+  /** The helpers' environment, from the edge (the helper is found through it unless `binary` names it). */
+  env: NodeJS.ProcessEnv;
 }
 
 /** The helper died or answered something that is not its protocol: no build result can be trusted. */
@@ -130,7 +131,7 @@ class Worker {
   private readonly exited: Promise<void>;
 
   constructor(binary: string, options: KustomizeBuilderOptions, oneProcessor: boolean) {
-    const env = options.env ?? process.env;
+    const env = options.env;
     this.child = spawn(binary, [], {
       cwd: options.cwd,
       // Each helper builds one root at a time. With a helper per core, more Go processors than one
@@ -254,7 +255,7 @@ class Worker {
 }
 
 /** Resolves the helper binary, with the bootstrap command as the fix when it is missing. */
-export function kustomizeBuildBinary(env: NodeJS.ProcessEnv = process.env): string {
+export function kustomizeBuildBinary(env: NodeJS.ProcessEnv): string {
   return toolPath("kustomize-build", env);
 }
 
@@ -274,7 +275,7 @@ export class KustomizeBuilder {
     this.apiVersion = apiVersion;
   }
 
-  static async start(options: KustomizeBuilderOptions = {}): Promise<KustomizeBuilder> {
+  static async start(options: KustomizeBuilderOptions): Promise<KustomizeBuilder> {
     const binary = options.binary ?? kustomizeBuildBinary(options.env);
     const cores = os.availableParallelism();
     const count = Math.max(1, options.workers ?? cores);
@@ -344,7 +345,7 @@ export class KustomizeBuilder {
 /** One-shot convenience: start, build every dir, close. */
 export async function buildInProcess(
   dirs: readonly (string | BuildRequest)[],
-  options: KustomizeBuilderOptions & BuildRequestOptions = {},
+  options: KustomizeBuilderOptions & BuildRequestOptions,
   onResult?: (build: InProcessBuild, index: number) => void,
 ): Promise<InProcessBuild[]> {
   if (dirs.length === 0) return [];

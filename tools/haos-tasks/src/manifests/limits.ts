@@ -1,5 +1,3 @@
-import type { SourceFile } from "./yaml-source.ts";
-
 /**
  * What validate reads before anything reaches kustomize, kubeconform or the cluster: a file over
  * these limits is a finding at its place and is neither built nor checked (the kustomize helper
@@ -118,7 +116,10 @@ export function mayHoldAliases(text: string): boolean {
  * every file gets anyway (yaml-source.ts converts with that maxAliasCount and records the
  * exhaustion as a parse error), so checking costs no second parse.
  */
-export function aliasBombLine(source: SourceFile): number | undefined {
+export function aliasBombLine(source: {
+  // Structural (a SourceFile of yaml-source.ts fits): yaml-source.ts imports this module.
+  readonly documents: readonly { ast: { errors: readonly { code: string }[] }; start: { line: number } }[];
+}): number | undefined {
   for (const doc of source.documents) {
     if (doc.ast.errors.some((e) => e.code === "RESOURCE_EXHAUSTION")) return doc.start.line;
   }

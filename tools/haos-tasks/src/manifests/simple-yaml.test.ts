@@ -27,7 +27,7 @@ generateRepo(benchRepo, 3);
 afterAll(() => rmSync(benchRepo, { recursive: true, force: true }));
 
 // The upstream files (CRDs, chart values and templates) through the mirror, when this machine has it.
-const mirror = resolveMirror(undefined);
+const mirror = resolveMirror(undefined, process.env);
 const corpus = [
   ...(mirror ? yamlFiles(mirror) : []),
   ...yamlFiles(path.join(toolsRepoRoot, "apps")),

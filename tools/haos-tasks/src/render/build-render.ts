@@ -21,29 +21,28 @@ import { needsRender, renderForValidate } from "./validate-render.ts";
  * whose parent is the owner that applies it; a release that does not render is a failure of that
  * owner, never its objects removed.
  */
-export async function buildAndRender(
-  workspace: Workspace,
-  options: BuildStageOptions = {},
-): Promise<BuildStage> {
+export async function buildAndRender(workspace: Workspace, options: BuildStageOptions): Promise<BuildStage> {
   const stage = await buildStage(workspace, options);
   const subjects: Subject[] = stage.objects.map(({ resource }) => subjectOf(resource));
   if (!needsRender(subjects)) return stage;
   const ownerOfSubject = new Map<Subject, string>(
     subjects.map((s, i) => [s, stage.objects[i]?.owner ?? "."]),
   );
-  const env = options.env ?? process.env;
+  const env = options.env;
   const mirror = resolveMirror(undefined, env);
   const fetch = mirror ? { mirror } : {};
   const lock = await readSchemaLock().catch(() => undefined);
   const platforms = new PlatformLookup(workspace.root);
-  const renderer = await startDefaultRenderer();
+  const renderer = await startDefaultRenderer({ env });
   try {
     const rendered = await renderForValidate(subjects, {
       root: workspace.root,
       renderer,
       platformOf: (file) => platforms.forFile(file),
       defaultPlatform: () => defaultPlatform(),
-      ...(lock ? { lock, pinnedChart: pinnedChartDirs(lock, fetch) } : {}),
+      ...(lock
+        ? { lock, pinnedChart: pinnedChartDirs(lock, fetch, path.join(defaultChartCacheDir(env), "pinned")) }
+        : {}),
       fetch,
       chartFetch: {
         cacheDir: defaultChartCacheDir(env),

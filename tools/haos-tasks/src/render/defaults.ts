@@ -18,10 +18,16 @@ type ClosableRenderer = HelmRenderer & { close(): Promise<void> };
  * bench/render.bench.ts: 1,000 app-template HelmReleases through one helper leave the second core idle.
  * The helpers share the chart cache directory (flux-render writes it by temporary file + rename).
  */
-export async function startDefaultRenderer(
-  workers: number = Math.max(1, Math.min(os.availableParallelism(), 8)),
-): Promise<ClosableRenderer> {
-  const started = await Promise.allSettled(Array.from({ length: workers }, () => startRenderer()));
+export async function startDefaultRenderer(options: {
+  /** The helpers' environment (flux-render is found through it unless `binary` names it). */
+  env: NodeJS.ProcessEnv;
+  binary?: string;
+  workers?: number;
+}): Promise<ClosableRenderer> {
+  const workers = options.workers ?? Math.max(1, Math.min(os.availableParallelism(), 8));
+  const start = () =>
+    startRenderer({ env: options.env, ...(options.binary ? { binary: options.binary } : {}) });
+  const started = await Promise.allSettled(Array.from({ length: workers }, start));
   const ok = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (failed) {
@@ -85,7 +91,8 @@ export function rendererPool(renderers: readonly ClosableRenderer[], depth = 2):
 export function pinnedChartDirs(
   lock: SchemaLock,
   fetch: FetchOptions,
-  cacheDir: string = path.join(defaultChartCacheDir(), "pinned"),
+  /** Where the staged charts go (validate: `<chart cache>/pinned`). */
+  cacheDir: string,
 ): (name: string, version: string) => Promise<string | undefined> {
   let charts: PinnedChart[] | undefined;
   const staged = new Map<string, Promise<string>>();
@@ -108,7 +115,7 @@ export function pinnedChartDirs(
  * directory's (`$XDG_CACHE_HOME` or `~/.cache`) `haos-tasks/charts` — one cache for every
  * checkout, kept between CI runs by caching that directory.
  */
-export function defaultChartCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultChartCacheDir(env: NodeJS.ProcessEnv): string {
   if (env.HAOS_TASKS_CACHE_DIR) return path.join(env.HAOS_TASKS_CACHE_DIR, "charts");
   const base = env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
   return path.join(base, "haos-tasks", "charts");

@@ -55,7 +55,7 @@ describe("startRenderer (tools/bootstrap/go/flux-render)", () => {
     cpSync(path.join(bjws, "common-4.1.0/charts/library/common"), path.join(chart, "charts/common"), {
       recursive: true,
     });
-    renderer = await startRenderer();
+    renderer = await startRenderer({ env: process.env });
   });
   afterAll(async () => {
     await renderer?.close();
@@ -138,7 +138,7 @@ describe("startRenderer (tools/bootstrap/go/flux-render)", () => {
     // A child node process starts a renderer, prints its pid, then waits forever.
     const script = `
       import { startRenderer } from ${JSON.stringify(path.join(import.meta.dirname, "helper.ts"))};
-      const r = await startRenderer();
+      const r = await startRenderer({ env: process.env });
       console.log(r.pid);
       setInterval(() => {}, 1000);
     `;

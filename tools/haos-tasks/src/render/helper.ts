@@ -188,7 +188,8 @@ export interface Renderer {
 export interface RendererOptions {
   /** Path of flux-render (default: .tools/bin/flux-render, then PATH). */
   binary?: string;
-  env?: NodeJS.ProcessEnv;
+  /** The helper's environment, from the edge (flux-render is found through it unless `binary` names it). */
+  env: NodeJS.ProcessEnv;
 }
 
 /** flux-render died or broke its protocol: no answer from it can be trusted. */
@@ -231,9 +232,9 @@ function track(child: ChildProcessWithoutNullStreams): void {
   }
 }
 
-export async function startRenderer(options: RendererOptions = {}): Promise<Renderer> {
+export async function startRenderer(options: RendererOptions): Promise<Renderer> {
   const binary = options.binary ?? toolPath("flux-render", options.env);
-  const child = spawn(binary, [], { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(binary, [], { env: options.env, stdio: ["pipe", "pipe", "pipe"] });
   track(child);
   const pending: Pending[] = [];
   let failure: Error | undefined;

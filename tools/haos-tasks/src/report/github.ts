@@ -21,22 +21,51 @@ export function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
-const command = { error: "error", warning: "warning", info: "notice" } as const;
-
-/** One `::error file=…,line=…,col=…,title=…::message` line. */
-export function annotation(f: Finding): string {
-  const props = [
-    f.file ? `file=${escapeProperty(f.file)}` : undefined,
-    f.line ? `line=${f.line}` : undefined,
-    f.column ? `col=${f.column}` : undefined,
-    `title=${escapeProperty(f.rule)}`,
-  ].filter(Boolean);
-  const message = f.hint ? `${f.message}\nfix: ${f.hint}` : f.message;
-  return `::${command[f.severity]} ${props.join(",")}::${escapeData(message)}`;
+/**
+ * A GitHub annotation as data: the Action hands it to @actions/core's error/warning/notice, the
+ * CLI's `--format github` writes it as a workflow command (renderAnnotation).
+ */
+export interface Annotation {
+  level: "error" | "warning" | "notice";
+  message: string;
+  file?: string;
+  line?: number;
+  col?: number;
+  title?: string;
 }
 
-/** Annotation lines within GitHub's per-step limits, errors first, plus a notice for the rest. */
+const level = { error: "error", warning: "warning", info: "notice" } as const;
+
+/** A finding's annotation: at its place, titled with its rule, the fix under the message. */
+export function annotation(f: Finding): Annotation {
+  return {
+    level: level[f.severity],
+    message: f.hint ? `${f.message}\nfix: ${f.hint}` : f.message,
+    ...(f.file ? { file: f.file } : {}),
+    ...(f.line ? { line: f.line } : {}),
+    ...(f.column ? { col: f.column } : {}),
+    title: f.rule,
+  };
+}
+
+/** One `::error file=…,line=…,col=…,title=…::message` workflow command. */
+export function renderAnnotation(a: Annotation): string {
+  const props = [
+    a.file ? `file=${escapeProperty(a.file)}` : undefined,
+    a.line ? `line=${a.line}` : undefined,
+    a.col ? `col=${a.col}` : undefined,
+    a.title !== undefined ? `title=${escapeProperty(a.title)}` : undefined,
+  ].filter(Boolean);
+  return `::${a.level}${props.length > 0 ? ` ${props.join(",")}` : ""}::${escapeData(a.message)}`;
+}
+
+/** annotations() as workflow-command lines (`--format github`). */
 export function annotationLines(findings: readonly Finding[]): string[] {
+  return annotations(findings).map(renderAnnotation);
+}
+
+/** Annotations within GitHub's per-step limits, errors first, plus a notice for the rest. */
+export function annotations(findings: readonly Finding[]): Annotation[] {
   const sorted = sortFindings(findings);
   const limit = {
     error: annotationLimits.error,
@@ -44,7 +73,7 @@ export function annotationLines(findings: readonly Finding[]): string[] {
     info: annotationLimits.notice,
   };
   const used = { error: 0, warning: 0, info: 0 };
-  const lines: string[] = [];
+  const out: Annotation[] = [];
   let omitted = 0;
   for (const f of sorted) {
     if (used[f.severity] >= limit[f.severity]) {
@@ -52,14 +81,16 @@ export function annotationLines(findings: readonly Finding[]): string[] {
       continue;
     }
     used[f.severity] += 1;
-    lines.push(annotation(f));
+    out.push(annotation(f));
   }
   if (omitted > 0) {
-    lines.push(
-      `::notice title=haos-tasks::${omitted} more finding${omitted === 1 ? "" : "s"} not annotated (GitHub shows 10 per kind and step); see the job summary`,
-    );
+    out.push({
+      level: "notice",
+      title: "haos-tasks",
+      message: `${omitted} more finding${omitted === 1 ? "" : "s"} not annotated (GitHub shows 10 per kind and step); see the job summary`,
+    });
   }
-  return lines;
+  return out;
 }
 
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");

@@ -1,5 +1,5 @@
 import type { VerifyReport } from "../verify/verify.ts";
-import { escapeData, escapeProperty } from "./github.ts";
+import type { Annotation } from "./github.ts";
 
 const icons: Record<string, string> = {
   succeeded: "✅",
@@ -77,16 +77,20 @@ export function renderVerifySummary(report: VerifyReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** Workflow-command annotations: one error for a failure or timeout, a notice when superseded. */
-export function verifyAnnotations(report: VerifyReport): string[] {
+/** Annotations: one error for a failure or timeout, a notice when superseded. */
+export function verifyAnnotations(report: VerifyReport): Annotation[] {
   if (report.outcome === "succeeded") {
     return report.supersededBy
       ? [
-          `::notice title=${escapeProperty("verify: superseded")}::${escapeData(`${report.target.slice(0, 7)} was superseded by ${report.supersededBy.slice(0, 7)}, which Flux applied`)}`,
+          {
+            level: "notice",
+            title: "verify: superseded",
+            message: `${report.target.slice(0, 7)} was superseded by ${report.supersededBy.slice(0, 7)}, which Flux applied`,
+          },
         ]
       : [];
   }
   const title = `verify ${report.outcome}${report.failedPhase ? `: ${report.failedPhase}` : ""}`;
   const message = `${report.detail}${report.hint ? `\nfix: ${report.hint}` : ""}`;
-  return [`::error title=${escapeProperty(title)}::${escapeData(message)}`];
+  return [{ level: "error", title, message }];
 }

@@ -18,7 +18,7 @@ export const converterVersion = "1";
  * The catalog root and the source cache: `<dir>/schemas` and `<dir>/sources` of the user cache
  * directory (HAOS_TASKS_CACHE_DIR, else $XDG_CACHE_HOME/haos-tasks, else ~/.cache/haos-tasks).
  */
-export function cacheDirs(env: NodeJS.ProcessEnv = process.env): {
+export function cacheDirs(env: NodeJS.ProcessEnv): {
   catalogRoot: string;
   sourceCacheDir: string;
 } {
@@ -49,8 +49,8 @@ export interface EnsureCatalogOptions {
   /** Rebuild even when a complete catalog for the key exists. */
   force?: boolean;
   onProgress?: (event: PhaseEvent) => void;
-  /** For HAOS_TASKS_SCHEMA_MIRROR and HAOS_TASKS_CACHE_DIR; defaults to process.env. */
-  env?: NodeJS.ProcessEnv;
+  /** For HAOS_TASKS_SCHEMA_MIRROR and HAOS_TASKS_CACHE_DIR: the edge's environment. */
+  env: NodeJS.ProcessEnv;
 }
 
 /** Statistics of the last build, for `schemas sync`'s summary. */

@@ -21,7 +21,8 @@ export interface FromClusterOptions {
   /** Defaults to `KubeConfig.loadFromDefault()` ($KUBECONFIG, ~/.kube/config, in-cluster). */
   kubeConfig?: KubeConfig;
   cacheRoot?: string;
-  env?: NodeJS.ProcessEnv;
+  /** The edge's environment (KUBECONFIG, HAOS_TASKS_CACHE_DIR). */
+  env: NodeJS.ProcessEnv;
   onProgress?: (event: PhaseEvent) => void;
 }
 
@@ -91,14 +92,14 @@ async function listCrds(kc: KubeConfig, server: string): Promise<Record<string, 
  * A catalog of the live cluster's CRDs, converted like the pinned sources and written to
  * `<cacheRoot>/cluster-<hash>/`; the key covers every CRD's name and resourceVersion.
  */
-export async function syncFromCluster(options: FromClusterOptions = {}): Promise<EnsuredCatalog> {
+export async function syncFromCluster(options: FromClusterOptions): Promise<EnsuredCatalog> {
   const started = Date.now();
   const emit = (phase: string, status: PhaseEvent["status"], detail: string) =>
     options.onProgress?.({ phase, status, detail, elapsed: Date.now() - started });
   const kc = options.kubeConfig ?? new KubeConfig();
   if (!options.kubeConfig) {
     // The CLI passes its env; loadFromDefault only reads process.env.
-    const file = options.env?.KUBECONFIG?.split(path.delimiter)[0];
+    const file = options.env.KUBECONFIG?.split(path.delimiter)[0];
     if (file) kc.loadFromFile(file);
     else kc.loadFromDefault();
   }

@@ -6,7 +6,7 @@ import { convertSource } from "./convert/source.ts";
 import { isRecord } from "./convert/types.ts";
 import { fetchSource, readSchemaLock, resolveMirror } from "./sources.ts";
 
-const mirror = resolveMirror(undefined);
+const mirror = resolveMirror(undefined, process.env);
 
 describe.runIf(mirror)(
   `schemas.lock.json${mirror ? "" : " (skipped: HAOS_TASKS_SCHEMA_MIRROR is not set)"}`,

@@ -29,7 +29,7 @@ export const defaultLockPath = path.join(toolsRepoRoot, "tools", "haos-tasks", "
  * `$XDG_CACHE_HOME/haos-tasks`, else `~/.cache/haos-tasks` — never the tool's own checkout (a
  * read-only install, or a checkout shared by several users, must not be written to).
  */
-export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+export function userCacheDir(env: NodeJS.ProcessEnv): string {
   if (env.HAOS_TASKS_CACHE_DIR) return path.resolve(env.HAOS_TASKS_CACHE_DIR);
   const base =
     env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)
@@ -38,8 +38,11 @@ export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, "haos-tasks");
 }
 
-/** Where fetched sources are kept, by sha256. */
-export const defaultSourceCacheDir = path.join(userCacheDir(), "sources");
+/**
+ * Where fetched sources are kept, by sha256, when FetchOptions name no cacheDir (validate always
+ * names one, from its env; other callers of fetchSource still fall back to this).
+ */
+export const defaultSourceCacheDir = path.join(userCacheDir(process.env), "sources");
 
 export class SourceError extends Error {
   readonly hint: string;
@@ -94,10 +97,7 @@ export function configuredMirror(configPath: string = toolsConfigPath): string |
  * then `schemas.mirror` of .haos-tasks.yaml when that directory exists. Relative paths of the first
  * two resolve against the repository root.
  */
-export function resolveMirror(
-  explicit: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): string | undefined {
+export function resolveMirror(explicit: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
   const dir = explicit ?? env.HAOS_TASKS_SCHEMA_MIRROR;
   return dir ? path.resolve(toolsRepoRoot, dir) : configuredMirror();
 }

@@ -41,10 +41,10 @@ export class MissingToolError extends Error {
 }
 
 /**
- * Absolute path of a pinned tool: `HAOS_TASKS_TOOLS_DIR` (the Action sets it), then the
- * repository's .tools/bin, then PATH.
+ * Absolute path of a pinned tool: `HAOS_TASKS_TOOLS_DIR` of the environment given (the edge's:
+ * the CLI's io.env, the Action's lookup), then the repository's .tools/bin, then its PATH.
  */
-export function toolPath(tool: ToolName, env: NodeJS.ProcessEnv = process.env): string {
+export function toolPath(tool: ToolName, env: NodeJS.ProcessEnv): string {
   const dirs = [env.HAOS_TASKS_TOOLS_DIR, path.join(toolsRepoRoot, ".tools", "bin")].filter(
     (d): d is string => Boolean(d),
   );

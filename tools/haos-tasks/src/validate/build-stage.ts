@@ -75,16 +75,13 @@ async function applyParentBuilds(
   }
   if (redo.length === 0) return { built, units: [] };
   const { units } = buildUnits([], redo, (dir) => knownDirectories.has(dir), workspace.root);
-  const helpers =
-    kustomizeEngine(options) === "in-process"
-      ? startHelpers(options.env ? { env: options.env } : {})
-      : undefined;
+  const helpers = kustomizeEngine(options) === "in-process" ? startHelpers({ env: options.env }) : undefined;
   helpers?.catch(() => {});
   try {
     const again = await buildKustomizations(units, {
       root: workspace.root,
       ...(options.kubectl ? { kubectl: options.kubectl } : {}),
-      ...(options.env ? { env: options.env } : {}),
+      env: options.env,
       ...(helpers ? { helpers } : {}),
     });
     const dirs = new Set(units.map((u) => u.dir));
@@ -129,7 +126,10 @@ function rootKustomizations(kustomizations: readonly Kustomization[]): string[] 
  * kustomizations and the paths of the Flux Kustomizations, with Flux's components, targetNamespace
  * and generated kustomizations. The benchmark's build floor builds the same units.
  */
-export function planBuilds(workspace: Workspace): {
+export function planBuilds(
+  workspace: Workspace,
+  env: NodeJS.ProcessEnv,
+): {
   kustomizations: Kustomization[];
   byDir: Map<string, Kustomization>;
   units: BuildUnit[];
@@ -142,7 +142,7 @@ export function planBuilds(workspace: Workspace): {
     return source ? [readKustomization(source, dir)] : [];
   });
   const byDir = new Map(kustomizations.map((k) => [k.dir, k]));
-  const sources = new SourceMap(workspace, repositoryKey);
+  const sources = new SourceMap(workspace, repositoryKey, env);
   const flux = fluxKustomizations(workspace, sources);
   const { units, byDir: fluxByDir } = buildUnits(
     rootKustomizations(kustomizations),
@@ -241,7 +241,10 @@ export interface BuildStageOptions {
   onPlan?: (plan: ReturnType<typeof planBuilds>) => void;
   /** Progress of the kustomize builds (done of total). */
   onChunk?: (done: number, total: number) => void;
-  env?: NodeJS.ProcessEnv;
+  /** The environment of the helpers, from the edge (tools and the git facts of sources are read through it). */
+  env: NodeJS.ProcessEnv;
+  /** The flux-render binary for the default envsubst (default: found through env). */
+  fluxRender?: string;
   /**
    * Flux's postBuild substitution (flux-render's envsubst op). Default: a flux-render started on
    * the first object to substitute (none when no Flux Kustomization substitutes) and closed at
@@ -251,11 +254,14 @@ export interface BuildStageOptions {
 }
 
 /** flux-render's envsubst, the process started on the first call only; close() ends it if started. */
-export function lazyEnvsubst(env?: NodeJS.ProcessEnv): { envsubst: Substituter; close(): Promise<void> } {
+export function lazyEnvsubst(
+  env: NodeJS.ProcessEnv,
+  binary?: string,
+): { envsubst: Substituter; close(): Promise<void> } {
   let renderer: ReturnType<typeof startRenderer> | undefined;
   return {
     envsubst: async (items) => {
-      renderer ??= startRenderer(env ? { env } : {});
+      renderer ??= startRenderer({ env, ...(binary ? { binary } : {}) });
       return await (await renderer).envsubst(items);
     },
     close: async () => {
@@ -316,15 +322,15 @@ function unitOwners(units: readonly BuildUnit[], fluxByDir: ReadonlyMap<string, 
  * say which owner renders each object and which owner each failure stops. validate and diff both
  * call it; diff once per commit.
  */
-export async function buildStage(workspace: Workspace, options: BuildStageOptions = {}): Promise<BuildStage> {
+export async function buildStage(workspace: Workspace, options: BuildStageOptions): Promise<BuildStage> {
   const root = workspace.root;
-  const plan = planBuilds(workspace);
+  const plan = planBuilds(workspace, options.env);
   const { kustomizations, units } = plan;
   options.onPlan?.(plan);
   const unitOf = new Map(units.map((u) => [u.dir, u]));
   const ownHelpers =
     options.helpers === undefined && kustomizeEngine(options) === "in-process"
-      ? startHelpers(options.env ? { env: options.env } : {})
+      ? startHelpers({ env: options.env })
       : undefined;
   ownHelpers?.catch(() => {});
   const helpers = options.helpers ?? ownHelpers;
@@ -339,7 +345,7 @@ export async function buildStage(workspace: Workspace, options: BuildStageOption
           {
             root,
             ...(options.kubectl ? { kubectl: options.kubectl } : {}),
-            ...(options.env ? { env: options.env } : {}),
+            env: options.env,
             ...(helpers ? { helpers } : {}),
             refuse: refusedFiles(workspace),
             ...(options.onChunk ? { onChunk: options.onChunk } : {}),
@@ -350,7 +356,7 @@ export async function buildStage(workspace: Workspace, options: BuildStageOption
   } finally {
     await (await ownHelpers?.catch(() => undefined))?.close();
   }
-  const own = options.envsubst ? undefined : lazyEnvsubst(options.env);
+  const own = options.envsubst ? undefined : lazyEnvsubst(options.env, options.fluxRender);
   const envsubst = options.envsubst ?? (own as { envsubst: Substituter }).envsubst;
   try {
     return await finishStage(built, plan, unitOf, workspace, options, envsubst);

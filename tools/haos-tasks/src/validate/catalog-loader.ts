@@ -18,7 +18,7 @@ export async function defaultPlatform(): Promise<Platform> {
  */
 export function catalogLoader(options: {
   mirror?: string;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
   onProgress?: (event: PhaseEvent) => void;
 }): (platform: Platform | undefined, kubernetesVersion?: string) => Promise<CatalogLike> {
   // One per declaration object (two fixtures may both be apps/demo/platform.yaml) and version.
@@ -38,7 +38,7 @@ export function catalogLoader(options: {
       return await ensureSchemaCatalog({
         platform: chosen,
         ...(options.mirror ? { mirror: options.mirror } : {}),
-        ...(options.env ? { env: options.env } : {}),
+        env: options.env,
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
     })();

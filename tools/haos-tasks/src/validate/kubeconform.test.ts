@@ -73,10 +73,13 @@ describe("leafErrors", () => {
 describe("runKubeconform with the real kubeconform", () => {
   let catalog: CatalogLike;
   beforeAll(async () => {
-    catalog = await catalogLoader({})(undefined);
+    catalog = await catalogLoader({ env: process.env })(undefined);
   });
   const run = async (inputs: SchemaInput[]) =>
-    await runKubeconform(inputs, { kubeconform: toolPath("kubeconform"), schemaLocation: catalog.location });
+    await runKubeconform(inputs, {
+      kubeconform: toolPath("kubeconform", process.env),
+      schemaLocation: catalog.location,
+    });
 
   it("reports every nested error at its own pointer", async () => {
     const object = {

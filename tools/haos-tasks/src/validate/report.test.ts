@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { finding } from "../lint/rules.ts";
-import { renderValidateJson, renderValidateText } from "./report.ts";
+import { failsRun, renderValidateJson, renderValidateText } from "./report.ts";
 
 const missing = (file: string) =>
   finding(
@@ -33,5 +33,14 @@ describe("validate's text report", () => {
     expect(json.rules["schema/missing"]).toEqual({ error: 0, warning: 3, info: 0 });
     const stopped = JSON.parse(renderValidateJson([], { error: { message: "boom", hint: "fix it" } }));
     expect(stopped).toMatchObject({ error: { message: "boom", hint: "fix it" }, findings: [] });
+  });
+});
+
+describe("failsRun (the CLI's --strict and the Action's strict)", () => {
+  it("fails on an error, and on a warning only under strict", () => {
+    expect(failsRun({ error: 1, warning: 0, info: 0 }, {})).toBe(true);
+    expect(failsRun({ error: 0, warning: 1, info: 0 }, {})).toBe(false);
+    expect(failsRun({ error: 0, warning: 1, info: 0 }, { strict: true })).toBe(true);
+    expect(failsRun({ error: 0, warning: 0, info: 3 }, { strict: true })).toBe(false);
   });
 });

@@ -54,3 +54,11 @@ export function renderValidateJson(
   const rules = Object.fromEntries(countByRule(sorted));
   return `${JSON.stringify({ ...extra, summary: countFindings(sorted), rules, findings: sorted }, null, 2)}\n`;
 }
+
+/**
+ * Whether a run fails (exit 1, the Action's step fails): an error finding, or — with `strict`
+ * (the CLI's --strict, the Action's `strict` input: one option, one meaning) — a warning.
+ */
+export function failsRun(counts: FindingCounts, options: { strict?: boolean }): boolean {
+  return counts.error > 0 || (options.strict === true && counts.warning > 0);
+}

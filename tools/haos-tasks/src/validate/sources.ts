@@ -133,7 +133,7 @@ export class SourceMap {
   #git: GitFacts | undefined;
   #pushed: { url: RegExp; folder: string }[] | undefined;
 
-  constructor(workspace: Workspace, keyOf: KeyOf, env: NodeJS.ProcessEnv = process.env) {
+  constructor(workspace: Workspace, keyOf: KeyOf, env: NodeJS.ProcessEnv) {
     this.#root = workspace.root;
     this.#keyOf = keyOf;
     this.#env = env;

@@ -19,7 +19,7 @@ let renderer: Renderer;
 let tmp: string;
 
 beforeAll(async () => {
-  renderer = await startRenderer();
+  renderer = await startRenderer({ env: process.env });
   tmp = mkdtempSync(path.join(os.tmpdir(), "haos-substitute-"));
 });
 afterAll(async () => {
@@ -64,7 +64,7 @@ async function stage(root: string) {
     return await renderer.envsubst(items);
   };
   const workspace = await loadWorkspace(["."], { cwd: root, root });
-  const result = await buildStage(workspace, { envsubst });
+  const result = await buildStage(workspace, { env: process.env, envsubst });
   const object = (name: string) => result.built.resources.find((b) => b.name === name);
   return { result, object, requests: () => requests };
 }

@@ -80,6 +80,31 @@ describe("the Action's validate command (dist/index.js)", () => {
     expect(many.summary.match(/^\| error \| apps\/many\/cm\d+\.yaml/gm)).toHaveLength(14);
   });
 
+  it("strict means what the CLI's --strict means: a kind without a schema is an error, and fails", async () => {
+    const files = {
+      "apps/demo/kustomization.yaml":
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - widget.yaml\n",
+      "apps/demo/widget.yaml":
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: demo\n",
+    };
+    const loose = await runBundledAction(
+      { command: "validate", paths: "apps", "tools-dir": toolsDir },
+      { workspace: appRepo(files).dir },
+    );
+    expect(loose.code, loose.stdout + loose.stderr).toBe(0);
+    expect(loose.outputs).toMatchObject({ errors: "0", warnings: "1" });
+    repo?.remove();
+    const strict = await runBundledAction(
+      { command: "validate", paths: "apps", "tools-dir": toolsDir, strict: "true" },
+      { workspace: appRepo(files).dir },
+    );
+    expect(strict.code).toBe(1);
+    expect(strict.outputs).toMatchObject({ errors: "1", warnings: "0" });
+    expect(strict.stdout).toMatch(
+      /^::error [^:]*title=schema\/missing[^:]*::no schema for example\.com\/v1\/Widget/m,
+    );
+  });
+
   it("names tools-dir when it holds no kubeconform", async () => {
     const run = await runBundledAction(
       { command: "validate", "tools-dir": "nowhere" },

@@ -161,7 +161,7 @@ describe("input limits: what could exhaust a helper is a finding at the file and
       "apps/ok/kustomization.yaml": kustomization("cm.yaml"),
       "apps/ok/cm.yaml": configMap("ok"),
     });
-    const helper = spawn(toolPath("kustomize-build"), [], { stdio: ["pipe", "pipe", "pipe"] });
+    const helper = spawn(toolPath("kustomize-build", process.env), [], { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     helper.stdout.on("data", (c: Buffer) => {
       out += c.toString();

@@ -42,7 +42,7 @@ const wanted = [
 beforeAll(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), "haos-chart-registry-"));
   const lock = await readSchemaLock();
-  const mirror = resolveMirror(undefined);
+  const mirror = resolveMirror(undefined, process.env);
   for (const [name, version] of wanted) {
     staged.set(
       `${name}@${version}`,

@@ -146,7 +146,7 @@ async function differential(
   dirs: readonly string[],
   { loadRestrictor, workers = 2 }: { loadRestrictor?: "none"; workers?: number } = {},
 ): Promise<number> {
-  const builder = await KustomizeBuilder.start({ workers });
+  const builder = await KustomizeBuilder.start({ env: process.env, workers });
   try {
     const ours = await builder.buildAll(dirs, { yaml: true, ...(loadRestrictor ? { loadRestrictor } : {}) });
     const args = loadRestrictor ? ["--load-restrictor", "LoadRestrictionsNone"] : [];
@@ -314,7 +314,7 @@ describe(`in-process kustomize (kustomize-build, kustomize ${kubectl134Kustomize
         ]),
       ),
     });
-    const builder = await KustomizeBuilder.start({ workers: 1 });
+    const builder = await KustomizeBuilder.start({ env: process.env, workers: 1 });
     try {
       const [built] = await builder.buildAll([top], { yaml: true });
       expectSame(top, built as InProcessBuild, await runKubectl(top));
@@ -346,7 +346,7 @@ describe(`in-process kustomize (kustomize-build, kustomize ${kubectl134Kustomize
       "plain-written/a.yaml": deployment("a"),
       "plain-written/sub/b.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {k: v}\n",
     });
-    const builder = await KustomizeBuilder.start({ workers: 1 });
+    const builder = await KustomizeBuilder.start({ env: process.env, workers: 1 });
     try {
       const [components, generated] = await builder.buildAll(
         [
@@ -417,7 +417,7 @@ describe("buildKustomizations: in-process = the kubectl fallback (HAOS_TASKS_KUS
       )
       .map((d) => path.relative(root, d));
     const units = [...fixtures, "apps/haos-enigma"];
-    const inProcess = await buildKustomizations(units, { root });
+    const inProcess = await buildKustomizations(units, { env: process.env, root });
     const kubectlRun = await buildKustomizations(units, {
       root,
       env: { ...process.env, HAOS_TASKS_KUSTOMIZE: "kubectl" },
@@ -428,22 +428,25 @@ describe("buildKustomizations: in-process = the kubectl fallback (HAOS_TASKS_KUS
 
   it("helpers started ahead (as validate starts them) build the same, and report a missing helper the same", async () => {
     const units = ["apps/haos-enigma"];
-    const helpers = startHelpers({});
-    const ahead = await buildKustomizations(units, { root: toolsRepoRoot, helpers });
+    const helpers = startHelpers({ env: process.env });
+    const ahead = await buildKustomizations(units, { env: process.env, root: toolsRepoRoot, helpers });
     await (await helpers).close();
-    const own = await buildKustomizations(units, { root: toolsRepoRoot });
+    const own = await buildKustomizations(units, { env: process.env, root: toolsRepoRoot });
     expect(ahead.resources.length).toBeGreaterThan(10);
     expect(comparable(ahead)).toEqual(comparable(own));
-    const missing = startHelpers({ helper: path.join(tmp, "no-kustomize-build") });
-    const error = await buildKustomizations(units, { root: toolsRepoRoot, helpers: missing }).catch(
-      (e: unknown) => e,
-    );
+    const missing = startHelpers({ env: process.env, helper: path.join(tmp, "no-kustomize-build") });
+    const error = await buildKustomizations(units, {
+      env: process.env,
+      root: toolsRepoRoot,
+      helpers: missing,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KustomizeHelperMissingError);
     expect((error as KustomizeHelperMissingError).hint).toContain("npm run bootstrap -- validate");
   });
 
   it("a missing helper names the bootstrap and the kubectl fallback", async () => {
     const error = await buildKustomizations(["apps/haos-enigma"], {
+      env: process.env,
       root: toolsRepoRoot,
       helper: path.join(tmp, "no-kustomize-build"),
     }).catch((e: unknown) => e);

@@ -198,7 +198,7 @@ beforeAll(async () => {
   await apply([readApp("vmdisk-haos.yaml")]);
   await storedRelease(server, "tenant-root", "vm-disk-haos", { diagnose });
   await apply([readApp("vminstance-haos.yaml")]);
-  renderer = await startRenderer();
+  renderer = await startRenderer({ env: process.env });
 }, 400_000);
 
 function readApp(file: string): Json {

@@ -37,7 +37,7 @@ ${githubConfigSecret}
 `;
 
 async function credentialFindings(app: string) {
-  const result = await validate({ targets: [app], cwd: repo });
+  const result = await validate({ env: process.env, targets: [app], cwd: repo });
   return result.findings
     .filter((f) => f.rule === "secrets/plaintext-credential")
     .map((f) => `${f.file}:${f.line} ${f.message}`);
@@ -134,7 +134,7 @@ sops:
   });
 
   it("finds no credential in the shipped apps", async () => {
-    const result = await validate({ targets: ["apps"], cwd: toolsRepoRoot });
+    const result = await validate({ env: process.env, targets: ["apps"], cwd: toolsRepoRoot });
     expect(result.findings.filter((f) => f.rule === "secrets/plaintext-credential")).toEqual([]);
     expect(result.stats.objects).toBeGreaterThan(0);
   });

@@ -26,7 +26,7 @@ export async function lockedArcChart(
   chart: string,
 ): Promise<{ dir: string; chartYaml: string; files: string[]; mirrorFiles: string[] }> {
   const lock = await readSchemaLock();
-  const mirror = resolveMirror(undefined);
+  const mirror = resolveMirror(undefined, process.env);
   const pinned = pinnedCharts(lock).find((c) => c.origin.endsWith(`/${arcChartsPath}${chart}/`));
   if (!pinned) throw new Error(`${chart} is not pinned in schemas.lock.json`);
   const dir = await stagePinnedChart(pinned, mirror ? { mirror } : {});

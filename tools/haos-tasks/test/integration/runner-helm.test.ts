@@ -160,7 +160,7 @@ describe("apps/verify-runner on the real helm-controller", () => {
 
   it("installed the four ARC CRDs from the controller chart, as pinned", async () => {
     const lock = await readSchemaLock();
-    const mirror = resolveMirror(undefined);
+    const mirror = resolveMirror(undefined, process.env);
     const crdSources = lock.sources.filter((s) =>
       s.url.includes(`/${arcChartsPath}gha-runner-scale-set-controller/crds/`),
     );
@@ -237,15 +237,15 @@ describe("apps/verify-runner on the real helm-controller", () => {
         objects.map((o) => JSON.stringify(o)).join("\n---\n"),
       );
     write(rendered);
-    const loadCatalog = catalogLoader({});
-    const clean = await validate({ targets: ["apps/rendered"], cwd: repo, loadCatalog });
+    const loadCatalog = catalogLoader({ env: process.env });
+    const clean = await validate({ env: process.env, targets: ["apps/rendered"], cwd: repo, loadCatalog });
     expect(clean.findings.filter((f) => f.severity === "error")).toEqual([]);
     // …and the same render with a misspelt pod field is caught: the schema check is live.
     const typo = structuredClone(ars) as Json;
     const podSpec = get(typo, "spec", "template", "spec") as Json;
     podSpec.serviceAcountName = podSpec.serviceAccountName;
     write([typo as K8sObject]);
-    const caught = await validate({ targets: ["apps/rendered"], cwd: repo, loadCatalog });
+    const caught = await validate({ env: process.env, targets: ["apps/rendered"], cwd: repo, loadCatalog });
     expect(caught.findings.map((f) => f.rule)).toContain("schema/additional-property");
   });
 

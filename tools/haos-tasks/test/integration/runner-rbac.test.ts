@@ -19,7 +19,7 @@ beforeAll(async () => {
   // Flux CRDs and the app's kinds as the real-Flux tests install them, and the ARC CRDs from the lock.
   await installAppCrds(server);
   const lock = await readSchemaLock();
-  const mirror = resolveMirror(undefined);
+  const mirror = resolveMirror(undefined, process.env);
   const arc = lock.sources.filter((s) =>
     /\/gha-runner-scale-set-controller\/crds\/actions\.github\.com_/.test(s.url),
   );

@@ -29,7 +29,11 @@ describe("schemas sync --from-cluster against a real kube-apiserver", () => {
   });
 
   it("converts the served CRDs exactly like the pinned document", async () => {
-    const catalog = await syncFromCluster({ kubeConfig: server.adminKubeConfig(), cacheRoot });
+    const catalog = await syncFromCluster({
+      env: process.env,
+      kubeConfig: server.adminKubeConfig(),
+      cacheRoot,
+    });
     expect(catalog.synced).toBe(true);
     const expected = convertCrdYaml(crdText);
     expect(catalog.kinds.size).toBe(expected.length);
@@ -42,18 +46,26 @@ describe("schemas sync --from-cluster against a real kube-apiserver", () => {
       JSON.parse(JSON.stringify(strictSchema(subnet.schema, { ...subnet, origin: "crd" }))),
     );
 
-    const again = await syncFromCluster({ kubeConfig: server.adminKubeConfig(), cacheRoot });
+    const again = await syncFromCluster({
+      env: process.env,
+      kubeConfig: server.adminKubeConfig(),
+      cacheRoot,
+    });
     expect(again.synced).toBe(false);
     expect(again.key).toBe(catalog.key);
   });
 
   it("the cluster catalog drives kubeconform: excludeIps passes, a root-level typo fails", async () => {
-    const catalog = await syncFromCluster({ kubeConfig: server.adminKubeConfig(), cacheRoot });
+    const catalog = await syncFromCluster({
+      env: process.env,
+      kubeConfig: server.adminKubeConfig(),
+      cacheRoot,
+    });
     const subnet = (extra: string) =>
       `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: { name: haos-underlay }\nspec: { cidrBlock: 192.168.50.0/25, excludeIps: [192.168.50.1] }\n${extra}`;
     const run = (yaml: string) =>
       execa(
-        toolPath("kubeconform"),
+        toolPath("kubeconform", process.env),
         ["-strict", "-schema-location", catalog.location, "-output", "json", "-"],
         {
           input: yaml,
@@ -70,7 +82,9 @@ describe("schemas sync --from-cluster against a real kube-apiserver", () => {
     const sa = await server.serviceAccount("schemas-test", "nobody");
     const kc = new KubeConfig();
     kc.loadFromFile(sa.kubeconfigPath);
-    const error = await syncFromCluster({ kubeConfig: kc, cacheRoot }).catch((e: unknown) => e);
+    const error = await syncFromCluster({ env: process.env, kubeConfig: kc, cacheRoot }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ClusterSchemaError);
     expect((error as ClusterSchemaError).message).toMatch(/HTTP 403/);
     expect((error as ClusterSchemaError).hint).toMatch(/list on customresourcedefinitions/);

@@ -20,7 +20,7 @@ interface KubeconformResource {
 /** Runs the real kubeconform -strict over YAML text against a catalog; returns non-valid resources. */
 async function kubeconform(catalog: SchemaCatalog, yaml: string): Promise<KubeconformResource[]> {
   const result = await execa(
-    toolPath("kubeconform"),
+    toolPath("kubeconform", process.env),
     ["-strict", "-schema-location", catalog.location, "-output", "json", "-"],
     { input: yaml, reject: false },
   );
@@ -51,8 +51,8 @@ describe("strict catalog with the real kubeconform", () => {
     platform = await loadPlatform("apps/haos-enigma", toolsRepoRoot);
     const v1Platform: Platform = { ...platform, versions: { ...platform.versions, cozystack: "v1.6.2" } };
     const v0Platform: Platform = { ...platform, versions: { ...platform.versions, cozystack: "v0.41.11" } };
-    v1 = await ensureSchemaCatalog({ platform: v1Platform, cacheRoot: root });
-    v0 = await ensureSchemaCatalog({ platform: v0Platform, cacheRoot: root });
+    v1 = await ensureSchemaCatalog({ env: process.env, platform: v1Platform, cacheRoot: root });
+    v0 = await ensureSchemaCatalog({ env: process.env, platform: v0Platform, cacheRoot: root });
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 

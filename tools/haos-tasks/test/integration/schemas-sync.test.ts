@@ -17,7 +17,7 @@ import { defaultLockPath, mirrorPathFor, readSchemaLock, resolveMirror } from ".
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { runCli } from "../support/cli.ts";
 
-const mirror = resolveMirror(undefined);
+const mirror = resolveMirror(undefined, process.env);
 // Without a mirror these tests would download from GitHub; the title says why they were skipped.
 const skipped = mirror ? "" : " (skipped: HAOS_TASKS_SCHEMA_MIRROR is not set)";
 const tmpRoots: string[] = [];
@@ -134,8 +134,8 @@ describe.runIf(mirror)(`ensureSchemaCatalog${skipped}`, () => {
     mkdirSync(dead);
     mkdirSync(live);
     const [x, y] = await Promise.all([
-      ensureSchemaCatalog({ platform, cacheRoot }),
-      ensureSchemaCatalog({ platform, cacheRoot }),
+      ensureSchemaCatalog({ env: process.env, platform, cacheRoot }),
+      ensureSchemaCatalog({ env: process.env, platform, cacheRoot }),
     ]);
     expect(x.key).toBe(y.key);
     expect(readdirSync(cacheRoot).sort()).toEqual([path.basename(live), x.key].sort());
@@ -146,7 +146,7 @@ describe.runIf(mirror)(`ensureSchemaCatalog${skipped}`, () => {
     lock.sources = lock.sources.filter((s) => !s.url.includes("mutatingpolicies"));
     const lockPath = path.join(tmp("haos-lock-"), "schemas.lock.json");
     writeFileSync(lockPath, JSON.stringify(lock));
-    const changed = await ensureSchemaCatalog({ platform, cacheRoot, lockPath });
+    const changed = await ensureSchemaCatalog({ env: process.env, platform, cacheRoot, lockPath });
     expect(changed.key).not.toBe(x.key);
     expect(changed.synced).toBe(true);
     expect(changed.kinds.has("policies.kyverno.io/v1alpha1/MutatingPolicy")).toBe(false);

@@ -26,7 +26,12 @@ describe("a kustomization that fails to build", () => {
       "apps/b/kustomization.yaml": "resources:\n  - svc.yaml\n  - gone.yaml\n",
       "apps/b/svc.yaml": service("b", "80"),
     });
-    const result = await validate({ targets: ["."], cwd: repo, loadCatalog: catalogLoader({}) });
+    const result = await validate({
+      env: process.env,
+      targets: ["."],
+      cwd: repo,
+      loadCatalog: catalogLoader({ env: process.env }),
+    });
     const at = result.findings.map((f) => `${f.file}:${f.line} ${f.rule}`).sort();
     expect(at).toEqual([
       "apps/a/svc.yaml:8 schema/invalid",
@@ -41,7 +46,7 @@ describe("a kustomization that fails to build", () => {
 describe("a target without YAML files", () => {
   it("is an error with the fix, not a green run that checked nothing", async () => {
     write({ "docs/README.md": "# docs\n" });
-    await expect(validate({ targets: ["docs"], cwd: repo })).rejects.toThrow(
+    await expect(validate({ env: process.env, targets: ["docs"], cwd: repo })).rejects.toThrow(
       /no YAML files to validate under docs/,
     );
   });
@@ -55,14 +60,24 @@ describe("what validate parses", () => {
       generateRepo(clean, 5);
       cleanRepo.write({ ".haos-tasks.yaml": "validate:\n  indentation: 2\n  documentStart: allow\n" });
       const before = reparseCount();
-      const result = await validate({ targets: ["."], cwd: clean, loadCatalog: catalogLoader({}) });
+      const result = await validate({
+        env: process.env,
+        targets: ["."],
+        cwd: clean,
+        loadCatalog: catalogLoader({ env: process.env }),
+      });
       expect(result.findings).toEqual([]);
       expect(result.stats.objects).toBe(56);
       expect(reparseCount() - before).toBe(0);
       // A finding needs its line: the file it is in is parsed again for its AST, and only that one.
       writeFileSync(path.join(clean, "apps/app-001/app/service.yaml"), service("app-001", '"80"'));
       const again = reparseCount();
-      const broken = await validate({ targets: ["."], cwd: clean, loadCatalog: catalogLoader({}) });
+      const broken = await validate({
+        env: process.env,
+        targets: ["."],
+        cwd: clean,
+        loadCatalog: catalogLoader({ env: process.env }),
+      });
       expect(broken.findings.map((f) => `${f.file}:${f.line} ${f.rule}`)).toEqual([
         "apps/app-001/app/service.yaml:8 schema/invalid",
       ]);

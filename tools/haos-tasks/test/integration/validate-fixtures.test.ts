@@ -31,7 +31,7 @@ afterAll(async () => {
   await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-const loadCatalog = catalogLoader({});
+const loadCatalog = catalogLoader({ env: process.env });
 
 /** Validates a copy of a fixture directory as a fresh git repository. */
 async function runRepository(fixture: string, targets: string[] = ["."], origin?: string) {
@@ -47,7 +47,7 @@ async function runRepository(fixture: string, targets: string[] = ["."], origin?
   const extra = existsSync(optionsFile)
     ? (JSON.parse(readFileSync(optionsFile, "utf8")) as { strict?: boolean })
     : {};
-  return await validate({ targets, cwd: dir, loadCatalog, ...extra });
+  return await validate({ env: process.env, targets, cwd: dir, loadCatalog, ...extra });
 }
 
 async function runFixture(rule: string, variant: "good" | "bad") {

@@ -110,7 +110,7 @@ describe("mutated manifests never crash the validator", () => {
 
   let scratch: ScratchRepo | undefined;
   let repo = "";
-  const loadCatalog = catalogLoader({});
+  const loadCatalog = catalogLoader({ env: process.env });
   beforeAll(() => {
     scratch = createScratchRepo({ prefix: "haos-validate-property-", from: validApp });
     repo = scratch.dir;
@@ -126,7 +126,7 @@ describe("mutated manifests never crash the validator", () => {
           const original = texts.get(file) ?? "";
           await writeFile(path.join(repo, file), ms.reduce(mutate, original));
           try {
-            const result = await validate({ targets: ["."], cwd: repo, loadCatalog });
+            const result = await validate({ env: process.env, targets: ["."], cwd: repo, loadCatalog });
             assertWellFormed(result.findings);
           } finally {
             await writeFile(path.join(repo, file), original);

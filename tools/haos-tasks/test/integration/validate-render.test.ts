@@ -23,7 +23,7 @@ let cacheDir: string;
 beforeAll(async () => {
   registry = await startRegistry();
   const lock = await readSchemaLock();
-  const mirror = resolveMirror(undefined);
+  const mirror = resolveMirror(undefined, process.env);
   const stageDir = await mkdtemp(path.join(os.tmpdir(), "haos-render-stage-"));
   scratch.push(stageDir);
   for (const version of ["4.1.0", "4.1.1"]) {

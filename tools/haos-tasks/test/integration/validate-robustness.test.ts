@@ -66,7 +66,12 @@ describe("symlinks", () => {
     symlinkSync("../shared/extra.yaml", path.join(dir, "apps/b-extra.yaml"));
     symlinkSync("..", path.join(dir, "apps/a/loop"));
     symlinkSync("/etc/hostname", path.join(dir, "apps/outside.yaml"));
-    const result = await validate({ targets: ["."], cwd: dir, loadCatalog: catalogLoader({}) });
+    const result = await validate({
+      env: process.env,
+      targets: ["."],
+      cwd: dir,
+      loadCatalog: catalogLoader({ env: process.env }),
+    });
     expect(at(result.findings)).toEqual([
       "apps/a/loop:1 references/symlink",
       "apps/b-extra.yaml:7 schema/invalid",
@@ -84,7 +89,12 @@ describe("a failing build", () => {
       "apps/a/bad.yaml":
         'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n  namespace: default\ndata:\n  k1: v\n  broken: "unclosed\n  k2: v\n',
     });
-    const result = await validate({ targets: ["."], cwd: dir, loadCatalog: catalogLoader({}) });
+    const result = await validate({
+      env: process.env,
+      targets: ["."],
+      cwd: dir,
+      loadCatalog: catalogLoader({ env: process.env }),
+    });
     expect(at(result.findings)).toEqual([
       "apps/a/bad.yaml:8 yaml/syntax",
       "apps/a/cm.yaml:7 schema/invalid",
@@ -113,7 +123,13 @@ describe("a failing build", () => {
     const kubectl = path.join(dir, "kubectl-counting");
     writeFileSync(kubectl, `#!/bin/sh\necho run >> "${log}"\nexec kubectl "$@"\n`);
     chmodSync(kubectl, 0o755);
-    const result = await validate({ targets: ["."], cwd: dir, kubectl, loadCatalog: catalogLoader({}) });
+    const result = await validate({
+      env: process.env,
+      targets: ["."],
+      cwd: dir,
+      kubectl,
+      loadCatalog: catalogLoader({ env: process.env }),
+    });
     expect(at(result.findings)).toEqual(["apps/app-9/ns.yaml:4 references/duplicate-resource"]);
     expect(result.stats.objects).toBe(42);
     const runs = readFileSync(log, "utf8").trim().split("\n").length;

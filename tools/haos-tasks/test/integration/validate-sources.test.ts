@@ -26,7 +26,7 @@ describe("validate reads locked sources through the environment's mirror and cac
     async () => {
       cache = await mkdtemp(path.join(os.tmpdir(), "haos-validate-sources-"));
       process.env.HAOS_TASKS_CACHE_DIR = cache;
-      const result = await validate({ targets: ["apps/haos-enigma"], cwd: toolsRepoRoot });
+      const result = await validate({ env: process.env, targets: ["apps/haos-enigma"], cwd: toolsRepoRoot });
       expect(result.findings).toEqual([]);
       expect(result.stats.objects).toBeGreaterThanOrEqual(20);
       // The instancetypes and preferences templates, verified and cached by sha256.
@@ -38,6 +38,7 @@ describe("validate reads locked sources through the environment's mirror and cac
 describe("validate without kubectl", () => {
   it("stops with the install fix instead of reporting a finding per kustomization", async () => {
     const run = validate({
+      env: process.env,
       targets: ["apps/haos-enigma"],
       cwd: toolsRepoRoot,
       kubectl: "/nonexistent/kubectl",

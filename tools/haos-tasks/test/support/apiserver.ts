@@ -118,8 +118,8 @@ function tail(file: string, lines = 30): string {
 
 /** Starts etcd and kube-apiserver; call `stop()` in afterAll. */
 export async function startTestApiServer(options: StartOptions = {}): Promise<TestApiServer> {
-  const etcdBin = toolPath("etcd");
-  const apiServerBin = toolPath("kube-apiserver");
+  const etcdBin = toolPath("etcd", process.env);
+  const apiServerBin = toolPath("kube-apiserver", process.env);
   const dir = mkdtempSync(path.join(os.tmpdir(), "haos-apiserver-"));
   const [etcdClientPort, etcdPeerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
 

@@ -60,7 +60,7 @@ export async function helm(
 ): Promise<{ stdout: string; stderr: string }> {
   const home = mkdtempSync(path.join(os.tmpdir(), "haos-helm-home-"));
   try {
-    const result = await execa(toolPath("helm"), args, {
+    const result = await execa(toolPath("helm", process.env), args, {
       env: helmEnv(home, options.env),
       extendEnv: false,
       reject: false,
@@ -161,7 +161,7 @@ async function startRegistryOnce(): Promise<Registry> {
   };
   const proc: ManagedProcess = startManaged(
     "registry",
-    toolPath("registry"),
+    toolPath("registry", process.env),
     ["serve", configPath],
     logPath,
     { env, processGroup: true },

@@ -101,7 +101,7 @@ spec:
  */
 export async function stageCozystackChart(chart: "vm-disk" | "vm-instance"): Promise<string> {
   const lock = await readSchemaLock();
-  const mirror = resolveMirror(undefined);
+  const mirror = resolveMirror(undefined, process.env);
   return await stagePinnedChart(pinnedChart(lock, chart, cozystackChartVersion), mirror ? { mirror } : {});
 }
 

@@ -44,7 +44,7 @@ export function fluxControllerPath(name: FluxControllerName): string {
 /** Every Flux CRD pinned in schemas.lock.json (source, kustomize, helm, notification). */
 export async function fluxCrdTexts(): Promise<string[]> {
   const lock = await readSchemaLock();
-  const mirror = resolveMirror(undefined);
+  const mirror = resolveMirror(undefined, process.env);
   const wanted = lock.sources.filter((s) =>
     /\/fluxcd\/[a-z-]+-controller\/[^/]+\/config\/crd\/bases\/[a-z.]+\.toolkit\.fluxcd\.io_[a-z]+\.yaml$/.test(
       s.url,
@@ -63,7 +63,7 @@ export async function installFluxCrds(server: TestApiServer): Promise<void> {
 /** A read of one pinned upstream file (through the mirror), by URL suffix. */
 export async function pinnedText(suffix: string): Promise<string> {
   const lock = await readSchemaLock();
-  const mirror = resolveMirror(undefined);
+  const mirror = resolveMirror(undefined, process.env);
   return (await fetchSource(findSource(lock, suffix), mirror ? { mirror } : {})).toString("utf8");
 }
 

@@ -16,6 +16,6 @@ export default function setup(): void {
     "registry",
     "helm",
   ] as const)
-    toolPath(tool);
+    toolPath(tool, process.env);
   for (const controller of fluxControllerNames) fluxControllerPath(controller);
 }

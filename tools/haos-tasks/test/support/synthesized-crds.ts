@@ -288,7 +288,7 @@ export interface SynthesisVersions {
  */
 export async function synthesizedKinds(versions: SynthesisVersions): Promise<SynthesizedKind[]> {
   const lock = await readSchemaLock();
-  const mirror = resolveMirror(undefined);
+  const mirror = resolveMirror(undefined, process.env);
   const read = async (suffix: string): Promise<unknown> =>
     JSON.parse((await fetchSource(findSource(lock, suffix), { mirror })).toString("utf8"));
   const kinds: SynthesizedKind[] = [];

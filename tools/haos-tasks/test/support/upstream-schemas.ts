@@ -7,7 +7,7 @@ import { fetchSource, findSource, readSchemaLock, resolveMirror } from "../../sr
  */
 export async function upstreamText(urlSuffix: string): Promise<string> {
   const lock = await readSchemaLock();
-  const mirror = resolveMirror(undefined);
+  const mirror = resolveMirror(undefined, process.env);
   const bytes = await fetchSource(findSource(lock, urlSuffix), mirror ? { mirror } : {});
   return bytes.toString("utf8");
 }

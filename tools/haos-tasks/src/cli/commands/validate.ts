@@ -111,7 +111,11 @@ export const validateCommand: Command = {
       description: "Output format.",
       default: "text",
     },
-    strict: { type: "boolean", description: "Warnings fail too." },
+    strict: {
+      type: "boolean",
+      description:
+        "Warnings fail too; a kind without a schema and a chart that cannot be had are errors; external schemas get a closed root (the Action's `strict`).",
+    },
     only: { type: "string", valueName: "lint", description: "Run only one stage." },
     mirror: {
       type: "string",
@@ -206,13 +210,15 @@ export const validateCommand: Command = {
     const apiVersions = (args.values["api-versions"] as string[] | undefined) ?? [];
     // Loaded on demand, so `release` and `verify` do not pay for the validate pipeline at start.
     const [
-      { validate, changedFiles },
+      { validate },
+      { changedFiles },
       { catalogLoader },
-      { renderValidateText, renderValidateJson },
+      { renderValidateText, renderValidateJson, failsRun },
       { renderSarif },
       github,
     ] = await Promise.all([
       import("../../validate/pipeline.ts"),
+      import("../../git/changed-files.ts"),
       import("../../validate/catalog-loader.ts"),
       import("../../validate/report.ts"),
       import("../../report/sarif.ts"),
@@ -238,6 +244,9 @@ export const validateCommand: Command = {
       result = await validate({
         targets: changed ?? args.positionals,
         cwd: io.cwd,
+        env: io.env,
+        // The CLI's edge reads the environment's choice of kustomize (the Action passes its own).
+        ...(io.env.HAOS_TASKS_KUSTOMIZE === "kubectl" ? { kustomize: "kubectl" as const } : {}),
         ...(only === "lint" ? { only: "lint" as const } : {}),
         ...(mirror ? { fetch: { mirror } } : {}),
         ...(args.values.strict === true ? { strict: true } : {}),
@@ -290,8 +299,7 @@ export const validateCommand: Command = {
       const summaryFile = io.env.GITHUB_STEP_SUMMARY;
       if (summaryFile) await appendFile(path.resolve(io.cwd, summaryFile), jobSummary(findings));
     }
-    const counts = countFindings(findings);
-    return counts.error > 0 || (args.values.strict === true && counts.warning > 0)
+    return failsRun(countFindings(findings), { strict: args.values.strict === true })
       ? ExitCode.failure
       : ExitCode.ok;
   },

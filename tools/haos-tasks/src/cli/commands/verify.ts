@@ -1,5 +1,6 @@
 import { appendFileSync } from "node:fs";
 import type { PhaseEvent } from "../../phases.ts";
+import { renderAnnotation } from "../../report/github.ts";
 import { renderVerifySummary, verifyAnnotations } from "../../report/phase-github.ts";
 import { renderVerifyJson } from "../../report/phase-json.ts";
 import { applyEvent, newBoard, phaseLine, renderBoard, renderVerifyText } from "../../report/phase-text.ts";
@@ -186,7 +187,8 @@ export const verifyCommand: Command = {
     if (io.env.GITHUB_STEP_SUMMARY) appendFileSync(io.env.GITHUB_STEP_SUMMARY, renderVerifySummary(report));
     // Keep stdout pure JSON with --format json; the runner reads workflow commands from both streams.
     const annotate = format === "json" ? io.stderr : io.stdout;
-    if (io.env.GITHUB_ACTIONS === "true") for (const line of verifyAnnotations(report)) annotate(`${line}\n`);
+    if (io.env.GITHUB_ACTIONS === "true")
+      for (const a of verifyAnnotations(report)) annotate(`${renderAnnotation(a)}\n`);
     return exitCodes[report.outcome];
   },
 };

@@ -1,20 +1,9 @@
 import type { Finding } from "../../findings.ts";
 import { field } from "../../manifests/resources.ts";
-import type { RuleInfo } from "../rules.ts";
 import { at, type RuleContext, type Subject, subjectsOf } from "./subject.ts";
 
-// Self-contained like credentials.ts: rules.ts lists `arcRuleInfo`, index.ts calls `arcRules`.
-
+// Its catalog row is in rules.ts (ruleCatalog), as every rule's; index.ts calls `arcRules`.
 const id = "arc/runner-service-account";
-
-export const arcRuleInfo: readonly RuleInfo[] = [
-  {
-    id,
-    severity: "error",
-    description:
-      "a runner scale set's pods use a ServiceAccount no manifest defines in the namespace they run in",
-  },
-];
 
 /** The chart of a HelmRelease (`spec.chart.spec.chart`), if it names one. */
 function chartOf(release: Subject): string | undefined {

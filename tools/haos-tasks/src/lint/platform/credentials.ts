@@ -1,23 +1,9 @@
 import type { Finding } from "../../findings.ts";
 import { toPointer } from "../../manifests/yaml-source.ts";
-import type { RuleInfo } from "../rules.ts";
 import { at, type RuleContext, type Subject } from "./subject.ts";
 
-// Self-contained on purpose: rules.ts lists `credentialRuleInfo` and index.ts calls
-// `credentialRules`; nothing else of validate knows about this file.
-
+// Its catalog row is in rules.ts (ruleCatalog), as every rule's; index.ts calls `credentialRules`.
 const id = "secrets/plaintext-credential";
-
-/** The registry entry of this file's rule (spread into rules.ts's catalog). */
-export const credentialRuleInfo: readonly RuleInfo[] = [
-  {
-    id,
-    severity: "error",
-    description:
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux syntax, printed as is
-      "a GitHub token or private key in a manifest in plaintext or base64 (SOPS-encrypted values and template references such as {{ .KEY }} or ${VAR} pass)",
-  },
-];
 
 /**
  * Keys whose value is a GitHub credential wherever they appear: the gha-runner-scale-set chart's

@@ -31,7 +31,7 @@ describe("objectNamesInTemplate", () => {
   it("reads the stock lists CozyStack v1.6.2 ships from the locked chart", async () => {
     const lock = await readSchemaLock();
     findSource(lock, "v1.6.2/packages/system/kubevirt-instancetypes/templates/instancetypes.yaml");
-    const mirror = resolveMirror(undefined);
+    const mirror = resolveMirror(undefined, process.env);
     const stock = await loadStockNames(lock, "v1.6.2", mirror ? { mirror } : {});
     expect(stock?.instancetypes.has("u1.medium")).toBe(true);
     expect(stock?.preferences.has("ubuntu")).toBe(true);
