@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
+import { HintedError } from "../errors.ts";
 import { MissingToolError, pinnedVersions, toolPath, toolsRepoRoot } from "../tools/paths.ts";
 import type { ActionContext } from "./context.ts";
 import { getBoolean, getOptional, InputError } from "./inputs.ts";
@@ -33,7 +34,7 @@ export async function ensureKubeconform(ctx: ActionContext): Promise<string> {
   const fix =
     "add actions/setup-go before this step (the Action then installs it), or set the `tools-dir` input to a folder with kubeconform";
   if (!getBoolean("install-tools", ctx.env, true) || !version) {
-    throw Object.assign(new Error(`kubeconform not found (tools-dir, .tools/bin, PATH)`), { hint: fix });
+    throw new HintedError("kubeconform not found (tools-dir, .tools/bin, PATH)", fix);
   }
   const gobin = path.join(ctx.env.RUNNER_TOOL_CACHE ?? ctx.env.RUNNER_TEMP ?? ctx.cwd, "haos-tasks", "bin");
   mkdirSync(gobin, { recursive: true });
@@ -44,7 +45,7 @@ export async function ensureKubeconform(ctx: ActionContext): Promise<string> {
     });
   } catch (error) {
     const reason = (error as { code?: string }).code === "ENOENT" ? "Go is not on PATH" : String(error);
-    throw Object.assign(new Error(`kubeconform not found and cannot be installed: ${reason}`), { hint: fix });
+    throw new HintedError(`kubeconform not found and cannot be installed: ${reason}`, fix, { cause: error });
   }
   ctx.env.HAOS_TASKS_TOOLS_DIR = gobin;
   return toolPath("kubeconform", ctx.env);

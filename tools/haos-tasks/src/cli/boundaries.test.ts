@@ -36,18 +36,20 @@ describe("module boundaries", () => {
     expect(offenders).toEqual([]);
   });
 
-  it("git runs through src/git/runner.ts (LC_ALL=C, no prompts)", () => {
-    // diff/test-repo.ts builds test repositories (a fixed identity, no user config); validate/
-    // references.ts (one `git remote get-url`) is listed until it moves to the runner.
-    const allowed = new Set(["git/runner.ts", "diff/test-repo.ts", "validate/references.ts"]);
-    const direct = files.filter(
-      (f) =>
-        !allowed.has(f) &&
-        /(execFile|execFileSync|spawn|spawnSync|execa)\(\s*"git"/.test(
-          readFileSync(path.join(src, f), "utf8"),
-        ) &&
-        !/env: gitEnv\(\)/.test(readFileSync(path.join(src, f), "utf8")),
+  it("git runs through src/git (LC_ALL=C, no prompts, one error type)", () => {
+    // diff/test-repo.ts builds test repositories (a fixed identity, no user config) until it
+    // moves to test/support.
+    const allowed = new Set(["diff/test-repo.ts"]);
+    const source = (f: string) => readFileSync(path.join(src, f), "utf8");
+    const outside = files.filter((f) => !f.startsWith("git/") && !allowed.has(f));
+    const direct = outside.filter((f) =>
+      /(execFile|execFileSync|spawn|spawnSync|execa|runTool)\(\s*"git"/.test(source(f)),
     );
     expect(direct).toEqual([]);
+    // One runner and one git error: no second `runGit`, no Git…Error class outside src/git.
+    const wrappers = outside.filter((f) =>
+      /export (async )?function runGit\b|class Git\w*Error\b/.test(source(f)),
+    );
+    expect(wrappers).toEqual([]);
   });
 });

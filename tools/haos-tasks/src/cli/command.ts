@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { ExitCode } from "../exit-codes.ts";
+import { HintedError } from "../errors.ts";
+import { ExitCode, exitCodesText } from "../exit-codes.ts";
 
 type OptionSpec = NonNullable<ParseArgsConfig["options"]>[string] & {
   description: string;
@@ -39,7 +40,12 @@ export interface CommandIO {
   startedAt?: number;
 }
 
-export class UsageError extends Error {}
+/** A bad command line; the message says what is wrong and how to get help (so no separate hint). */
+export class UsageError extends HintedError {
+  constructor(message: string) {
+    super(message, "");
+  }
+}
 
 /**
  * Whether to colour human output, per https://no-color.org and the FORCE_COLOR convention:
@@ -175,6 +181,9 @@ export const helpOption: Record<string, OptionSpec> = {
 };
 
 export { ExitCode };
+
+/** What every command's --help says of the code any command may end with (a bug): `70 internal error (…)`. */
+export const internalExitText = exitCodesText([ExitCode.internal]);
 
 /**
  * Text from outside (commit subjects, server messages) made safe for a terminal: control

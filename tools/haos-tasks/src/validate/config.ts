@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { HintedError } from "../errors.ts";
 import type { Severity } from "../findings.ts";
 import type { DocumentStartPolicy } from "../lint/documents.ts";
 import { ruleInfo } from "../lint/rules.ts";
@@ -98,13 +99,7 @@ export const defaultValidateConfig: ValidateConfig = {
   positions: [],
 };
 
-export class ConfigError extends Error {
-  readonly hint: string;
-  constructor(message: string, hint: string) {
-    super(message);
-    this.hint = hint;
-  }
-}
+export class ConfigError extends HintedError {}
 
 const severities = ["error", "warning", "info", "off"];
 const knownKeys = [

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { HintedError } from "../errors.ts";
 import type { Finding } from "../findings.ts";
 import { lintSyntax } from "../lint/documents.ts";
 import { platformRules } from "../lint/platform/index.ts";
@@ -549,13 +550,12 @@ async function validateWith(
         } catch (error) {
           // A catalog that cannot be built (a version the lock does not pin, a missing source) is a
           // finding at the declaration: every object of the group stays unchecked, visibly.
-          const hint = (error as { hint?: unknown }).hint;
           schema.push(
             finding(
               "schema/error",
               { file: platform?.file ?? configFileName, line: 1, column: 1 },
               `no schema catalog, ${group.length} objects not schema-checked: ${error instanceof Error ? error.message : String(error)}`,
-              typeof hint === "string" ? hint : "run `haos-tasks schemas sync` to see why",
+              (error instanceof HintedError && error.hint) || "run `haos-tasks schemas sync` to see why",
             ),
           );
           continue;
