@@ -52,4 +52,21 @@ describe("module boundaries", () => {
     );
     expect(wrappers).toEqual([]);
   });
+
+  it("every error class is a HintedError (message, hint, exit code)", () => {
+    // Internal signals caught where they are thrown, never an error a user sees; InjectedFault is
+    // a test hook on its way out of the product.
+    const internal = new Set([
+      "errors.ts:HintedError",
+      "kube/client.ts:ResponseTooLargeError",
+      "manifests/simple-yaml.ts:NotSimple",
+      "release/apply.ts:InjectedFault",
+    ]);
+    const plain = files.flatMap((f) =>
+      [...readFileSync(path.join(src, f), "utf8").matchAll(/class (\w+) extends Error\b/g)]
+        .map((m) => `${f}:${m[1]}`)
+        .filter((c) => !internal.has(c)),
+    );
+    expect(plain).toEqual([]);
+  });
 });
