@@ -1,8 +1,9 @@
+import { HintedError } from "../errors.ts";
 /** A bad or missing input; the message names the input and the accepted values. */
-export class InputError extends Error {
+export class InputError extends HintedError {
   readonly input: string;
   constructor(input: string, message: string) {
-    super(`input '${input}' ${message}`);
+    super(`input '${input}' ${message}`, "");
     this.input = input;
   }
 }

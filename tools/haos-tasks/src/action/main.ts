@@ -1,4 +1,5 @@
 import * as core from "@actions/core";
+import { describeError, HintedError, isSystemError } from "../errors.ts";
 import { type ActionContext, type ActionResult, runnerContext } from "./context.ts";
 import { getBoolean, getChoice, getOptional } from "./inputs.ts";
 
@@ -55,10 +56,15 @@ const outputsOnFailure: Record<ActionCommand, Record<string, string>> = {
   verify: { "verify-outcome": "misconfigured", "failed-phase": "", "verify-report": "" },
 };
 
+/**
+ * The step's failure text: a HintedError's message and fix, an operating-system error's message,
+ * and for anything else — a bug in haos-tasks — its stack, to be reported.
+ */
 function describe(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const hint = (error as { hint?: unknown }).hint;
-  return typeof hint === "string" && !message.includes(hint) ? `${message}\n  fix: ${hint}` : message;
+  if (error instanceof HintedError) return describeError(error);
+  if (isSystemError(error)) return error.message;
+  const stack = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  return `internal error, a bug in haos-tasks: please report it with this stack\n${stack}`;
 }
 
 /**

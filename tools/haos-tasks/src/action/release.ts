@@ -1,6 +1,6 @@
 import { loadConfig } from "../config/load.ts";
+import { git } from "../git/runner.ts";
 import { applyRelease } from "../release/apply.ts";
-import { git } from "../release/git-runner.ts";
 import { planLinked } from "../release/linked.ts";
 import type { ReleasePlan } from "../release/planner.ts";
 import { renderPlanText } from "../release/render-plan.ts";

@@ -1,4 +1,5 @@
 import { DIFF_MARKER, LEGACY_DIFF_MARKERS } from "../diff/markdown.ts";
+import { HintedError } from "../errors.ts";
 
 /** Where a sticky comment goes: the API, the repository, the pull request and the token. */
 export interface CommentTarget {
@@ -24,13 +25,7 @@ interface IssueComment {
 }
 
 /** A GitHub API failure with the fix (a read-only token names the permission). */
-export class CommentError extends Error {
-  readonly hint: string;
-  constructor(message: string, hint: string) {
-    super(message);
-    this.hint = hint;
-  }
-}
+export class CommentError extends HintedError {}
 
 async function call<T>(target: CommentTarget, method: string, path: string, body?: unknown): Promise<T> {
   const url = `${target.apiUrl.replace(/\/+$/, "")}/repos/${target.repository}${path}`;

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
+import { HintedError } from "../errors.ts";
 import { MissingToolError, pinnedVersions, toolPath, toolsRepoRoot } from "../tools/paths.ts";
 import type { ActionContext } from "./context.ts";
 import { getBoolean, getOptional, InputError } from "./inputs.ts";
@@ -75,7 +76,7 @@ export async function ensureKubeconform(
   const fix =
     "add actions/setup-go before this step (the Action then installs it), or set the `tools-dir` input to a folder with kubeconform";
   if (!getBoolean("install-tools", ctx.env, true) || !version) {
-    throw Object.assign(new Error(`kubeconform not found (tools-dir, .tools/bin, PATH)`), { hint: fix });
+    throw new HintedError("kubeconform not found (tools-dir, .tools/bin, PATH)", fix);
   }
   const gobin = installDir(ctx);
   mkdirSync(gobin, { recursive: true });
@@ -86,7 +87,7 @@ export async function ensureKubeconform(
     });
   } catch (error) {
     const reason = (error as { code?: string }).code === "ENOENT" ? "Go is not on PATH" : String(error);
-    throw Object.assign(new Error(`kubeconform not found and cannot be installed: ${reason}`), { hint: fix });
+    throw new HintedError(`kubeconform not found and cannot be installed: ${reason}`, fix, { cause: error });
   }
   return toolPath("kubeconform", { ...env, HAOS_TASKS_TOOLS_DIR: gobin });
 }

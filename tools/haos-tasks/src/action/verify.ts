@@ -1,3 +1,4 @@
+import { HintedError, isSystemError } from "../errors.ts";
 import { loadKubeConfig } from "../kube/config.ts";
 import { renderVerifySummary, verifyAnnotations } from "../report/phase-github.ts";
 import { renderVerifyJson } from "../report/phase-json.ts";
@@ -55,9 +56,8 @@ function optional(name: "app" | "revision" | "timeout" | "kubeconfig" | "app-url
 /** The error's message and hint in the Action's words (`input 'timeout'`, not `--timeout`). */
 function messageOf(error: unknown): { detail: string; hint?: string } {
   const detail = renameSettings(error instanceof Error ? error.message : String(error), actionSettingNames);
-  const hint = (error as { hint?: unknown } | undefined)?.hint;
-  return typeof hint === "string" && hint !== ""
-    ? { detail, hint: renameSettings(hint, actionSettingNames) }
+  return error instanceof HintedError && error.hint !== ""
+    ? { detail, hint: renameSettings(error.hint, actionSettingNames) }
     : { detail };
 }
 
@@ -92,6 +92,8 @@ export async function runVerify(ctx: ActionContext): Promise<ActionResult> {
   try {
     report = await verifyRollout(await verifyOptions(ctx));
   } catch (error) {
+    // A bug is no misconfiguration: it goes on to the Action's edge, which fails with its stack.
+    if (!(error instanceof HintedError || isSystemError(error))) throw error;
     return misconfigured(ctx, error);
   }
   // The core's hints are written for the CLI: here they name inputs.

@@ -45,17 +45,35 @@ describe("module boundaries", () => {
     expect(offenders).toEqual([]);
   });
 
-  it("git runs through src/git/runner.ts (LC_ALL=C, no prompts)", () => {
-    // validate/references.ts (one `git remote get-url`) is listed until it moves to the runner.
-    const allowed = new Set(["git/runner.ts", "validate/references.ts"]);
-    const direct = files.filter(
-      (f) =>
-        !allowed.has(f) &&
-        /(execFile|execFileSync|spawn|spawnSync|execa)\(\s*"git"/.test(
-          readFileSync(path.join(src, f), "utf8"),
-        ) &&
-        !/env: gitEnv\(\)/.test(readFileSync(path.join(src, f), "utf8")),
+  it("git runs through src/git (LC_ALL=C, no prompts, one error type)", () => {
+    const allowed = new Set<string>();
+    const source = (f: string) => readFileSync(path.join(src, f), "utf8");
+    const outside = files.filter((f) => !f.startsWith("git/") && !allowed.has(f));
+    const direct = outside.filter((f) =>
+      /(execFile|execFileSync|spawn|spawnSync|execa|runTool)\(\s*"git"/.test(source(f)),
     );
     expect(direct).toEqual([]);
+    // One runner and one git error: no second `runGit`, no Git…Error class outside src/git.
+    const wrappers = outside.filter((f) =>
+      /export (async )?function runGit\b|class Git\w*Error\b/.test(source(f)),
+    );
+    expect(wrappers).toEqual([]);
+  });
+
+  it("every error class is a HintedError (message, hint, exit code)", () => {
+    // Internal signals caught where they are thrown, never an error a user sees; InjectedFault is
+    // a test hook on its way out of the product.
+    const internal = new Set([
+      "errors.ts:HintedError",
+      "kube/client.ts:ResponseTooLargeError",
+      "manifests/simple-yaml.ts:NotSimple",
+      "release/apply.ts:InjectedFault",
+    ]);
+    const plain = files.flatMap((f) =>
+      [...readFileSync(path.join(src, f), "utf8").matchAll(/class (\w+) extends Error\b/g)]
+        .map((m) => `${f}:${m[1]}`)
+        .filter((c) => !internal.has(c)),
+    );
+    expect(plain).toEqual([]);
   });
 });

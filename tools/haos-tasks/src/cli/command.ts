@@ -1,6 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { closest } from "../closest.ts";
-import { ExitCode } from "../exit-codes.ts";
+import { HintedError } from "../errors.ts";
+import { ExitCode, exitCodesText } from "../exit-codes.ts";
 
 export { closest, editDistance } from "../closest.ts";
 
@@ -42,7 +43,12 @@ export interface CommandIO {
   startedAt?: number;
 }
 
-export class UsageError extends Error {}
+/** A bad command line; the message says what is wrong and how to get help (so no separate hint). */
+export class UsageError extends HintedError {
+  constructor(message: string) {
+    super(message, "");
+  }
+}
 
 /**
  * Whether to colour human output, per https://no-color.org and the FORCE_COLOR convention:
@@ -149,6 +155,9 @@ export const helpOption: Record<string, OptionSpec> = {
 };
 
 export { ExitCode };
+
+/** What every command's --help says of the code any command may end with (a bug): `70 internal error (…)`. */
+export const internalExitText = exitCodesText([ExitCode.internal]);
 
 /**
  * Text from outside (commit subjects, server messages) made safe for a terminal: control

@@ -1,3 +1,4 @@
+import { describeError, HintedError, isSystemError } from "../errors.ts";
 import { exitCodesText } from "../exit-codes.ts";
 import {
   type Command,
@@ -6,7 +7,6 @@ import {
   ExitCode,
   parseCommandArgs,
   renderHelp,
-  UsageError,
   wantsColour,
 } from "./command.ts";
 
@@ -176,16 +176,25 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
     const args = parseCommandArgs(command, rest);
     return await command.run(args, io);
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr(`error: ${error.message}\n`);
-      return ExitCode.usage;
-    }
-    const hint = (error as { hint?: unknown }).hint;
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr(
-      `error: ${message}\n${typeof hint === "string" && !message.includes(hint) ? `  fix: ${hint}\n` : ""}`,
-    );
-    if (io.env.HAOS_TASKS_DEBUG && error instanceof Error) io.stderr(`${error.stack}\n`);
-    return ExitCode.usage;
+    return failed(error, io);
   }
+}
+
+/**
+ * How a command that throws ends. A HintedError is an expected condition: its message, its fix
+ * and its exit code (the stack only with HAOS_TASKS_DEBUG). An error of the operating system (a
+ * file that cannot be read) is an I/O error, exit 2. Anything else is a bug in haos-tasks: its
+ * stack and an exit code of its own (ExitCode.internal), never read as the user's mistake.
+ */
+function failed(error: unknown, io: CommandIO): number {
+  if (error instanceof HintedError || isSystemError(error)) {
+    io.stderr(`error: ${error instanceof HintedError ? describeError(error) : error.message}\n`);
+    if (io.env.HAOS_TASKS_DEBUG) io.stderr(`${error.stack}\n`);
+    return error instanceof HintedError ? error.exitCode : ExitCode.usage;
+  }
+  const stack = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  io.stderr(
+    `error: internal error, a bug in haos-tasks (exit ${ExitCode.internal}): please report it with this stack\n${stack}\n`,
+  );
+  return ExitCode.internal;
 }

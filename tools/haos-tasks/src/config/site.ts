@@ -1,3 +1,4 @@
+import { HintedError } from "../errors.ts";
 import type { Position } from "../manifests/yaml-source.ts";
 
 /** The configuration file, at the repository root. */
@@ -16,13 +17,14 @@ export interface ConfigProblem {
  * A configuration file that does not hold: every problem found, each at its file:line:col. Exit
  * code 2 (usage), like a bad flag.
  */
-export class ConfigError extends Error {
-  readonly hint: string;
+export class ConfigError extends HintedError {
   readonly problems: readonly ConfigProblem[];
   constructor(problems: readonly ConfigProblem[]) {
-    super(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join("\n"));
+    super(
+      problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join("\n"),
+      [...new Set(problems.map((p) => p.hint))].join("; "),
+    );
     this.problems = problems;
-    this.hint = [...new Set(problems.map((p) => p.hint))].join("; ");
   }
 }
 

@@ -3,6 +3,15 @@ import os from "node:os";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { loadConfig } from "../config/load.ts";
+import {
+  changedFiles,
+  exportTree,
+  mergeBase,
+  pathExists,
+  repositoryRoot,
+  resolveCommit,
+} from "../git/repository.ts";
+import { GitError } from "../git/runner.ts";
 import type { BuiltResource } from "../manifests/kustomize-build.ts";
 import { kustomizeEngine, startHelpers } from "../manifests/kustomize-build.ts";
 import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
@@ -12,15 +21,6 @@ import { type BuildOwner, type BuildStage, lazyEnvsubst } from "../validate/buil
 import { defaultValidateConfig, type ValidateConfig } from "../validate/config.ts";
 import type { Substituter } from "../validate/flux.ts";
 import { type Danger, type KubeObject, objectDangers, renderFailureDanger } from "./dangers.ts";
-import {
-  changedFiles,
-  exportTree,
-  GitError,
-  mergeBase,
-  pathExists,
-  repositoryRoot,
-  resolveCommit,
-} from "./git.ts";
 import { changedPaths, isVersionMove, stripNoise } from "./objects.ts";
 import { redactSecretPair, renderObject, resourceKey } from "./resources.ts";
 import { unifiedDiff } from "./unified.ts";

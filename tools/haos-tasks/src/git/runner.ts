@@ -1,3 +1,6 @@
+import { execFileSync } from "node:child_process";
+import { HintedError } from "../errors.ts";
+import { ExitCode, type ExitCodeValue } from "../exit-codes.ts";
 import { runTool } from "../tools/run.ts";
 
 /**
@@ -11,11 +14,16 @@ export interface GitResult {
   code: number;
 }
 
+/**
+ * Every git failure haos-tasks reports: a message with git's own words and a hint naming the fix.
+ * The exit code is the caller's: a failed release step is 1, a bad ref or no checkout is 2.
+ */
+export class GitError extends HintedError {}
+
 /** git itself could not be started (not installed, not on PATH, cwd missing). */
-export class GitUnavailableError extends Error {
-  readonly hint = "install git 2.30+ and put it on PATH";
+export class GitUnavailableError extends GitError {
   constructor(args: readonly string[], cause: string) {
-    super(`git ${args[0] ?? ""} could not run: ${cause}`);
+    super(`git ${args[0] ?? ""} could not run: ${cause}`, "install git 2.30+ and put it on PATH");
   }
 }
 
@@ -24,11 +32,17 @@ export function gitEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...extra };
 }
 
+export interface GitOptions {
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
 /** Runs git and returns its output whatever the exit code; rejects only when git cannot run. */
 export async function runGit(
   cwd: string,
   args: readonly string[],
-  options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: GitOptions = {},
 ): Promise<GitResult> {
   const run = await runTool("git", args, {
     cwd,
@@ -40,4 +54,48 @@ export async function runGit(
   if (run.failure?.killed) return { stdout: run.stdout, stderr: `${run.stderr}git timed out`, code: 124 };
   if (run.failure) throw new GitUnavailableError(args, run.failure.message);
   return { stdout: run.stdout, stderr: run.stderr, code: run.exitCode ?? 0 };
+}
+
+/**
+ * Runs git and returns its stdout; a non-zero exit is a GitError carrying git's message, with
+ * `hint` (default: see git's message) and `exitCode` (default: 1, a failed step).
+ */
+export async function git(
+  cwd: string,
+  args: readonly string[],
+  options: GitOptions & { hint?: string; exitCode?: ExitCodeValue } = {},
+): Promise<string> {
+  const { hint, exitCode, ...run } = options;
+  const result = await runGit(cwd, args, run);
+  if (result.code !== 0) {
+    throw new GitError(
+      `git ${args.join(" ")} failed (exit ${result.code}): ${result.stderr.trim() || result.stdout.trim()}`,
+      hint ?? "see git's message above",
+      { exitCode: exitCode ?? ExitCode.failure },
+    );
+  }
+  return result.stdout;
+}
+
+/**
+ * git's trimmed stdout, synchronously, for the few facts read where no promise can wait (the
+ * origin remote, origin/HEAD); undefined when git fails, is missing or prints nothing.
+ */
+export function gitOutputSync(cwd: string, args: readonly string[]): string | undefined {
+  try {
+    const out = execFileSync("git", args, {
+      cwd,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      env: gitEnv(),
+    }).trim();
+    return out || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `git remote get-url origin` of the repository at `root`; undefined without git or an origin. */
+export function originUrl(root: string): string | undefined {
+  return gitOutputSync(root, ["remote", "get-url", "origin"]);
 }

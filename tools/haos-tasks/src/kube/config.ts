@@ -2,14 +2,13 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node/dist/config.js";
+import { HintedError } from "../errors.ts";
 
-export class KubeConfigError extends Error {
-  readonly hint: string;
+export class KubeConfigError extends HintedError {
   /** The file the problem is in, when there is one. */
   readonly file: string | undefined;
   constructor(message: string, hint: string, file?: string) {
-    super(message);
-    this.hint = hint;
+    super(message, hint);
     this.file = file;
   }
 }

@@ -1,6 +1,9 @@
+import { HintedError } from "../errors.ts";
+import { ExitCode } from "../exit-codes.ts";
+
 /**
- * Errors of the Kubernetes edge, classified so the CLI can pick an exit code and print the fix:
- * a 403 names the missing RBAC rule, a connection failure says the API is unreachable.
+ * Errors of the Kubernetes edge, each with its exit code and the fix: a 403 names the missing
+ * RBAC rule (exit 4), a connection failure says the API is unreachable (exit 5).
  */
 
 /** What a request asked for, in RBAC terms. */
@@ -16,10 +19,9 @@ export function formatRule(rule: RequestRule): string {
   return `${rule.verb} ${rule.resource}${rule.namespace ? ` in namespace ${rule.namespace}` : " (cluster-scoped)"}`;
 }
 
-export class KubeForbiddenError extends Error {
+export class KubeForbiddenError extends HintedError {
   readonly rule: RequestRule;
   readonly status: number;
-  readonly hint: string;
   constructor(rule: RequestRule, status: number, serverMessage: string) {
     const missing = formatRule(rule);
     const who = /User "([^"]+)"/.exec(serverMessage)?.[1];
@@ -27,41 +29,42 @@ export class KubeForbiddenError extends Error {
       status === 401
         ? `the API server rejected the credentials (401) on ${missing}`
         : `forbidden: ${who ?? "the verifier"} may not ${missing}`,
+      status === 401
+        ? "refresh the token or kubeconfig (--kubeconfig, $KUBECONFIG, in-cluster ServiceAccount)"
+        : `grant '${missing}' to the runner's ServiceAccount (apps/verify-runner/rbac-verify-runner.yaml)`,
+      { exitCode: ExitCode.forbidden },
     );
     this.rule = rule;
     this.status = status;
-    this.hint =
-      status === 401
-        ? "refresh the token or kubeconfig (--kubeconfig, $KUBECONFIG, in-cluster ServiceAccount)"
-        : `grant '${missing}' to the runner's ServiceAccount (apps/verify-runner/rbac-verify-runner.yaml)`;
   }
 }
 
-export class KubeUnreachableError extends Error {
+export class KubeUnreachableError extends HintedError {
   readonly server: string;
-  readonly hint: string;
   constructor(server: string, cause: string, override?: { message: string; hint: string }) {
-    super(override?.message ?? `the API server ${server} is unreachable: ${cause}`);
-    this.server = server;
-    this.hint =
+    super(
+      override?.message ?? `the API server ${server} is unreachable: ${cause}`,
       override?.hint ??
-      'check the kubeconfig\'s server address and the network path from the runner (in a CozyStack tenant namespace the runner pod needs the label policy.cozystack.io/allow-to-apiserver: "true")';
+        'check the kubeconfig\'s server address and the network path from the runner (in a CozyStack tenant namespace the runner pod needs the label policy.cozystack.io/allow-to-apiserver: "true")',
+      { exitCode: ExitCode.unreachable },
+    );
+    this.server = server;
   }
 }
 
 /** Any other non-2xx answer (404 of a missing CRD, 422 of a bad patch, 5xx). */
-export class KubeStatusError extends Error {
+export class KubeStatusError extends HintedError {
   readonly status: number;
   readonly rule: RequestRule;
-  readonly hint: string;
   constructor(rule: RequestRule, status: number, serverMessage: string) {
-    super(`${formatRule(rule)}: HTTP ${status}${serverMessage ? `: ${serverMessage}` : ""}`);
-    this.status = status;
-    this.rule = rule;
-    this.hint =
+    super(
+      `${formatRule(rule)}: HTTP ${status}${serverMessage ? `: ${serverMessage}` : ""}`,
       status === 404
         ? `the API for ${rule.resource} is not served: is its controller (CRD or aggregated API) installed?`
-        : "see the API server's message above";
+        : "see the API server's message above",
+    );
+    this.status = status;
+    this.rule = rule;
   }
 }
 
@@ -99,13 +102,13 @@ export class KubeApiFailingError extends KubeUnreachableError {
 }
 
 /** The first list of every watched kind did not complete before the overall deadline. */
-export class KubeStartTimeoutError extends Error {
-  readonly hint: string;
+export class KubeStartTimeoutError extends HintedError {
   constructor(waitedMs: number, failing: readonly string[]) {
     super(
       `the cluster could not be listed within the overall deadline (${Math.round(waitedMs / 1000)}s)${failing.length ? `; still failing: ${failing.join("; ")}` : ""}`,
+      "check the API server and the services behind the failing APIs, or raise --timeout",
+      { exitCode: ExitCode.timeout },
     );
-    this.hint = "check the API server and the services behind the failing APIs, or raise --timeout";
   }
 }
 

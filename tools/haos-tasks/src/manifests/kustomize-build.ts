@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
+import { HintedError } from "../errors.ts";
 import { MissingToolError } from "../tools/paths.ts";
 import { runTool } from "../tools/run.ts";
 import {
@@ -126,12 +127,14 @@ export function kustomizeEngine(
 }
 
 /** The in-process helper is not installed: the fix names the bootstrap and the kubectl fallback. */
-export class KustomizeHelperMissingError extends Error {
+export class KustomizeHelperMissingError extends HintedError {
   readonly tool = "kustomize-build";
-  readonly hint: string;
   constructor(cause: MissingToolError) {
-    super(cause.message);
-    this.hint = `${cause.hint}; or set HAOS_TASKS_KUSTOMIZE=kubectl to build with \`kubectl kustomize\` (slower)`;
+    super(
+      cause.message,
+      `${cause.hint}; or set HAOS_TASKS_KUSTOMIZE=kubectl to build with \`kubectl kustomize\` (slower)`,
+      { cause },
+    );
   }
 }
 
@@ -304,9 +307,13 @@ function toBuilt(
 }
 
 /** kubectl could not be started at all: no build can run, so this is not a finding per kustomization. */
-export class KubectlMissingError extends Error {
-  readonly hint =
-    "install kubectl >= 1.27 (it has kustomize built in) and put it on PATH: https://kubernetes.io/docs/tasks/tools/";
+export class KubectlMissingError extends HintedError {
+  constructor(message: string) {
+    super(
+      message,
+      "install kubectl >= 1.27 (it has kustomize built in) and put it on PATH: https://kubernetes.io/docs/tasks/tools/",
+    );
+  }
 }
 
 async function kustomize(

@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import os from "node:os";
+import { HintedError } from "../errors.ts";
 import { ownChild } from "../tools/children.ts";
 import { MissingToolError, toolPath } from "../tools/paths.ts";
 
@@ -83,8 +84,10 @@ export interface KustomizeBuilderOptions {
 }
 
 /** The helper died or answered something that is not its protocol: no build result can be trusted. */
-export class KustomizeHelperError extends Error {
-  readonly hint = "run `npm run bootstrap -- validate` to rebuild .tools/bin/kustomize-build";
+export class KustomizeHelperError extends HintedError {
+  constructor(message: string) {
+    super(message, "run `npm run bootstrap -- validate` to rebuild .tools/bin/kustomize-build");
+  }
 }
 
 interface Pending {

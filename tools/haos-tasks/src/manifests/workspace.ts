@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { HintedError } from "../errors.ts";
 import {
   aliasBombLine,
   aliasBombMessage,
@@ -246,13 +247,7 @@ export function readYamlFile(absolute: string): ReturnType<typeof decodeYaml> {
   return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
 }
 
-export class WorkspaceError extends Error {
-  readonly hint: string;
-  constructor(message: string, hint: string) {
-    super(message);
-    this.hint = hint;
-  }
-}
+export class WorkspaceError extends HintedError {}
 
 /** Reads every YAML file under the targets (files or directories). Unreadable targets throw. */
 export async function loadWorkspace(

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { HintedError } from "../errors.ts";
 import { hasParseErrors, parseSourceFile, pointerPosition, positionAt } from "../manifests/yaml-source.ts";
 
 /** The CozyStack release lines whose VMDisk / VMInstance schemas differ (see PLATFORM.md). */
@@ -52,15 +53,13 @@ export interface Platform {
   };
 }
 
-export class PlatformError extends Error {
+export class PlatformError extends HintedError {
   readonly file: string;
   readonly line: number | undefined;
-  readonly hint: string;
   constructor(file: string, message: string, hint: string, line?: number) {
-    super(`${file}${line ? `:${line}` : ""}: ${message}`);
+    super(`${file}${line ? `:${line}` : ""}: ${message}`, hint);
     this.file = file;
     this.line = line;
-    this.hint = hint;
   }
 }
 

@@ -2,7 +2,7 @@
  * Reads what a release plan needs from git — and only reads: history in one `git log` spawn, tags
  * in two `for-each-ref` spawns, files as they are at HEAD (never the working tree).
  */
-import { git, runGit } from "./git-runner.ts";
+import { git, runGit } from "../git/runner.ts";
 
 export interface GitCommit {
   sha: string;

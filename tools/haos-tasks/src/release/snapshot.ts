@@ -3,11 +3,11 @@
  * the latest release tag included; no working tree).
  */
 
+import { git, runGit } from "../git/runner.ts";
 import { topChangelogSection } from "./changelog.ts";
 import { releaseCommitPattern } from "./classify.ts";
 import { type ComponentConfig, effectivePolicy, type ReleaseConfig } from "./config.ts";
 import { ReleaseError } from "./errors.ts";
-import { git, runGit } from "./git-runner.ts";
 import { GitHubApi, githubTargetFromEnv, githubToken } from "./github-api.ts";
 import { componentVersionTags, notesBaseTag } from "./next-version.ts";
 import type { BootstrapCommit, CommitFiles, GitHubReleaseState, PlanInput } from "./planner.ts";

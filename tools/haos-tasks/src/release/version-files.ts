@@ -14,6 +14,7 @@
  */
 // The ES module build: jsonc-parser's UMD main requires ./impl/* at run time, which the dist bundle
 // cannot follow (the Action failed with "Cannot find module './impl/format'").
+
 import {
   findNodeAtLocation,
   type Node as JsonNode,
@@ -21,18 +22,17 @@ import {
   parseTree,
 } from "jsonc-parser/lib/esm/main.js";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { HintedError } from "../errors.ts";
 import type { VersionFileSpec } from "./config.ts";
 
 /** A file that cannot be read or written as its type says, at a 1-based line. */
-export class VersionFileError extends Error {
+export class VersionFileError extends HintedError {
   readonly file: string;
   readonly line: number;
-  readonly hint: string;
   constructor(file: string, line: number, message: string, hint: string) {
-    super(`${file}:${line}: ${message}`);
+    super(`${file}:${line}: ${message}`, hint);
     this.file = file;
     this.line = line;
-    this.hint = hint;
   }
 }
 

@@ -1,4 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { HintedError } from "../errors.ts";
 import { MissingToolError, toolPath } from "../tools/paths.ts";
 
 /**
@@ -193,8 +194,10 @@ export interface RendererOptions {
 }
 
 /** flux-render died or broke its protocol: no answer from it can be trusted. */
-export class RendererError extends Error {
-  readonly hint = "run `npm run bootstrap -- validate` to rebuild .tools/bin/flux-render";
+export class RendererError extends HintedError {
+  constructor(message: string) {
+    super(message, "run `npm run bootstrap -- validate` to rebuild .tools/bin/flux-render");
+  }
 }
 
 interface Pending {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import https from "node:https";
 import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node/dist/config.js";
+import { HintedError } from "../errors.ts";
 import type { PhaseEvent } from "../phases.ts";
 import { cacheDirs, converterVersion, type EnsuredCatalog } from "./catalog.ts";
 import { readCatalogIndex, schemaLocation, writeCatalogDir } from "./catalog-dir.ts";
@@ -9,13 +10,7 @@ import { convertCrd } from "./convert/crd.ts";
 import type { OriginSchema } from "./convert/source.ts";
 import { isRecord } from "./convert/types.ts";
 
-export class ClusterSchemaError extends Error {
-  readonly hint: string;
-  constructor(message: string, hint: string) {
-    super(message);
-    this.hint = hint;
-  }
-}
+export class ClusterSchemaError extends HintedError {}
 
 export interface FromClusterOptions {
   /** Defaults to `KubeConfig.loadFromDefault()` ($KUBECONFIG, ~/.kube/config, in-cluster). */
@@ -53,7 +48,13 @@ async function getJson(kc: KubeConfig, server: string, apiPath: string): Promise
         try {
           resolve(JSON.parse(body));
         } catch (error) {
-          reject(error);
+          reject(
+            new ClusterSchemaError(
+              `GET ${url.pathname}: the answer is not JSON: ${body.slice(0, 200)}`,
+              "check the kubeconfig's server: something other than a Kubernetes API server answers there",
+              { cause: error },
+            ),
+          );
         }
       });
     });
@@ -100,8 +101,16 @@ export async function syncFromCluster(options: FromClusterOptions): Promise<Ensu
   if (!options.kubeConfig) {
     // The CLI passes its env; loadFromDefault only reads process.env.
     const file = options.env.KUBECONFIG?.split(path.delimiter)[0];
-    if (file) kc.loadFromFile(file);
-    else kc.loadFromDefault();
+    try {
+      if (file) kc.loadFromFile(file);
+      else kc.loadFromDefault();
+    } catch (error) {
+      throw new ClusterSchemaError(
+        `cannot read the kubeconfig${file ? ` ${file}` : ""}: ${error instanceof Error ? error.message : String(error)}`,
+        "set $KUBECONFIG to a readable kubeconfig, or drop --from-cluster to use the pinned sources",
+        { cause: error },
+      );
+    }
   }
   const server = kc.getCurrentCluster()?.server;
   if (!server) {

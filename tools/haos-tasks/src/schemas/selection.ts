@@ -1,14 +1,9 @@
+import { HintedError } from "../errors.ts";
 import type { Platform } from "../platform/platform.ts";
 import { cozystackLine } from "../platform/platform.ts";
 import type { LockedSource, SchemaLock } from "./sources.ts";
 
-export class SelectionError extends Error {
-  readonly hint: string;
-  constructor(message: string, hint: string) {
-    super(message);
-    this.hint = hint;
-  }
-}
+export class SelectionError extends HintedError {}
 
 /** `https://raw.githubusercontent.com/<owner>/<repo>/<tag>/<path>` split into its parts. */
 export interface SourceAddress {

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { HintedError } from "../errors.ts";
 import { hasParseErrors, parseSourceFile } from "../manifests/yaml-source.ts";
 import { toolsRepoRoot } from "../tools/paths.ts";
 
@@ -44,13 +45,7 @@ export function userCacheDir(env: NodeJS.ProcessEnv): string {
  */
 export const defaultSourceCacheDir = path.join(userCacheDir(process.env), "sources");
 
-export class SourceError extends Error {
-  readonly hint: string;
-  constructor(message: string, hint: string) {
-    super(message);
-    this.hint = hint;
-  }
-}
+export class SourceError extends HintedError {}
 
 /** Reads and shape-checks the lock file. */
 export async function readSchemaLock(lockPath: string = defaultLockPath): Promise<SchemaLock> {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { HintedError } from "../errors.ts";
 
 /** The repository checkout that holds this package (tools/haos-tasks/src/tools → ../../../..). */
 export const toolsRepoRoot = path.resolve(fileURLToPath(new URL("../../../..", import.meta.url)));
@@ -29,14 +30,12 @@ const installHint: Record<ToolName, string> = {
   zizmor: "npm run bootstrap -- zizmor",
 };
 
-export class MissingToolError extends Error {
+export class MissingToolError extends HintedError {
   readonly tool: ToolName;
-  readonly hint: string;
   constructor(tool: ToolName, searched: string) {
     const hint = `run \`${installHint[tool]}\` (installs the pinned version into .tools/bin)`;
-    super(`${tool} not found (looked in ${searched} and on PATH); ${hint}`);
+    super(`${tool} not found (looked in ${searched} and on PATH); ${hint}`, hint);
     this.tool = tool;
-    this.hint = hint;
   }
 }
 

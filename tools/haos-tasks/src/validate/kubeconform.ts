@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { HintedError } from "../errors.ts";
 import { runTool } from "../tools/run.ts";
 
 /** One object to validate; `id` ties kubeconform's answer back to it. */
@@ -38,13 +39,7 @@ interface KubeconformResource {
   validationErrors?: { path: string; msg: string }[];
 }
 
-export class KubeconformError extends Error {
-  readonly hint: string;
-  constructor(message: string, hint: string) {
-    super(message);
-    this.hint = hint;
-  }
-}
+export class KubeconformError extends HintedError {}
 
 const additional = /^additional properties (.+) not allowed$/;
 

@@ -1,7 +1,7 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Finding } from "../findings.ts";
+import { originUrl } from "../git/runner.ts";
 import { normaliseFluxPath } from "../lint/platform/flux.ts";
 import { at, isKind, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
@@ -211,20 +211,6 @@ export function repositoryKey(url: string): string {
     .toLowerCase();
 }
 
-/** `git remote get-url origin` of the repository at `root`; undefined without git or an origin. */
-function originOf(root: string): string | undefined {
-  try {
-    const url = execFileSync("git", ["remote", "get-url", "origin"], {
-      cwd: root,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-    return url || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const thisRepositoryRule =
   "checked only when sourceRef is this repository: the GitRepository flux-system (flux bootstrap's own) or one whose spec.url is `git remote get-url origin`";
 
@@ -360,7 +346,7 @@ export function fluxReferences(
   // git runs only when a Kustomization names another GitRepository than flux-system, and once.
   let remote: { url: string | undefined } | undefined;
   const origin = () => {
-    remote ??= { url: originOf(root) };
+    remote ??= { url: originUrl(root) };
     return remote.url;
   };
   for (const subject of subjects) {

@@ -1,7 +1,6 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { gitEnv } from "../git/runner.ts";
+import { gitOutputSync, originUrl } from "../git/runner.ts";
 import { normaliseFluxPath } from "../lint/platform/flux.ts";
 import { apiGroup, field, type Resource, resourcesOf } from "../manifests/resources.ts";
 import type { Workspace } from "../manifests/workspace.ts";
@@ -41,23 +40,8 @@ interface GitFacts {
   branches: Set<string>;
 }
 
-function git(root: string, args: string[]): string | undefined {
-  try {
-    return (
-      execFileSync("git", args, {
-        cwd: root,
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "ignore"],
-        env: gitEnv(),
-      }).trim() || undefined
-    );
-  } catch {
-    return undefined;
-  }
-}
-
 function gitFacts(root: string, env: NodeJS.ProcessEnv): GitFacts {
-  const originHead = git(root, ["symbolic-ref", "--short", "refs/remotes/origin/HEAD"])?.replace(
+  const originHead = gitOutputSync(root, ["symbolic-ref", "--short", "refs/remotes/origin/HEAD"])?.replace(
     /^origin\//,
     "",
   );
@@ -66,7 +50,7 @@ function gitFacts(root: string, env: NodeJS.ProcessEnv): GitFacts {
       (b): b is string => typeof b === "string" && b !== "",
     ),
   );
-  const origin = git(root, ["remote", "get-url", "origin"]);
+  const origin = originUrl(root);
   // A clone of a local path (CI's clone of a checkout, a mirror on disk) names no repository a
   // GitRepository could: it says nothing about which one this is.
   const networked =

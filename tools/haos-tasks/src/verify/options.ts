@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node/dist/config.js";
+import { HintedError } from "../errors.ts";
 import { runGit } from "../git/runner.ts";
 import { appUrlProblem } from "./app-url.ts";
 import { parseDuration } from "./engine.ts";
@@ -26,12 +27,12 @@ export interface VerifySettings {
 export type VerifySettingName = keyof VerifySettings;
 
 /** A setting with a bad value; the edge names it (`--timeout` or input `timeout`). */
-export class VerifySettingError extends Error {
+export class VerifySettingError extends HintedError {
   readonly setting: VerifySettingName;
   /** The reason without the setting's name: `must be a duration like 30m (got 'x')`. */
   readonly reason: string;
   constructor(setting: VerifySettingName, reason: string) {
-    super(`${setting} ${reason}`);
+    super(`${setting} ${reason}`, "");
     this.setting = setting;
     this.reason = reason;
   }

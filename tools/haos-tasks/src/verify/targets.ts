@@ -2,6 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
+import { HintedError } from "../errors.ts";
 import { conversionError } from "../manifests/yaml-source.ts";
 import type { Platform } from "../platform/platform.ts";
 
@@ -45,13 +46,7 @@ export interface VerifyTargets {
   files: string[];
 }
 
-export class TargetError extends Error {
-  readonly hint: string;
-  constructor(message: string, hint: string) {
-    super(message);
-    this.hint = hint;
-  }
-}
+export class TargetError extends HintedError {}
 
 interface Manifest {
   apiVersion?: string;

@@ -7,6 +7,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
+import { ExitCode } from "../../src/exit-codes.ts";
 import { ReleaseError } from "../../src/release/errors.ts";
 import { createReleaseFixture, type ReleaseFixture } from "../github-double/release-fixture.ts";
 import type { Fault } from "../github-double/server.ts";
@@ -128,7 +129,7 @@ describe("preflight refuses before anything is pushed", () => {
     const before = await gitAt(f.origin, "rev-parse", "main");
     const error = await f.apply({ transport: "git" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReleaseError);
-    expect((error as ReleaseError).kind).toBe("forbidden");
+    expect((error as ReleaseError).exitCode).toBe(ExitCode.forbidden);
     expect((error as ReleaseError).message).toMatch(message);
     expect(await gitAt(f.origin, "rev-parse", "main")).toBe(before);
     expect(await gitAt(f.origin, "tag", "--list", tag)).toBe("");

@@ -1,6 +1,13 @@
 import type { DiffOptions } from "../../diff/diff.ts";
 import { DEFAULT_MAX_CHARS, parseMaxChars, renderDiffMarkdown } from "../../diff/markdown.ts";
-import { type Command, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
+import {
+  type Command,
+  ExitCode,
+  formatOption,
+  helpOption,
+  internalExitText,
+  UsageError,
+} from "../command.ts";
 
 /** Exit code of a diff: 1 when an owner does not render at head (the PR breaks it), else 0. */
 export function diffExitCode(apps: readonly { status: string }[]): number {
@@ -25,7 +32,7 @@ export const diffCommand: Command = {
     "Builds in-process (kustomize-build) unless HAOS_TASKS_KUBECTL or HAOS_TASKS_KUSTOMIZE=kubectl.",
     "",
     "exit codes: 0 diff rendered, 1 an owner does not render at head, 2 usage, git error or a --path",
-    "that exists at neither commit",
+    `that exists at neither commit, ${internalExitText}`,
   ].join("\n"),
   examples: [
     "haos-tasks diff --base origin/main",

@@ -1,8 +1,8 @@
 import { loadConfig } from "../../config/load.ts";
+import { describeError, HintedError } from "../../errors.ts";
+import { git } from "../../git/runner.ts";
 import { type ApplyResult, applyRelease } from "../../release/apply.ts";
 import type { ReleaseConfig, TransportChoice } from "../../release/config.ts";
-import { exitCodeFor, ReleaseError } from "../../release/errors.ts";
-import { git } from "../../release/git-runner.ts";
 import { planLinked } from "../../release/linked.ts";
 import type { ReleasePlan } from "../../release/planner.ts";
 import { renderPlanText } from "../../release/render-plan.ts";
@@ -15,6 +15,7 @@ import {
   ExitCode,
   formatOption,
   helpOption,
+  internalExitText,
   terminalSafeIO,
   UsageError,
 } from "../command.ts";
@@ -91,7 +92,8 @@ Examples:
   haos-tasks release apply --component haos-enigma # finishes an unfinished release too
 
 Exit codes: 0 planned/released/nothing to release, 1 blocked or a failed step, 2 usage or
-configuration, 4 forbidden (the token lacks \`contents: write\`), 5 GitHub unreachable.`;
+configuration, 4 forbidden (the token lacks \`contents: write\`), 5 GitHub unreachable,
+${internalExitText}.`;
 
 interface Prepared {
   root: string;
@@ -145,10 +147,11 @@ function print(plans: ReleasePlan[], format: "text" | "json", io: CommandIO): vo
   else io.stdout(plans.map(renderPlanText).join("\n"));
 }
 
+/** An expected failure, printed through the terminal-safe io (a message may quote a commit subject). */
 function failed(error: unknown, io: CommandIO): number {
-  if (error instanceof ReleaseError) {
-    io.stderr(`error: ${error.message}\n  fix: ${error.hint}\n`);
-    return exitCodeFor(error.kind);
+  if (error instanceof HintedError) {
+    io.stderr(`error: ${describeError(error)}\n`);
+    return error.exitCode;
   }
   throw error;
 }
@@ -227,7 +230,7 @@ async function applyAll(
       results.push(applyReport(plan, result.status, result.message, done, result));
       if (format === "text") io.stdout(`${result.message}\n`);
     } catch (error) {
-      if (error instanceof ReleaseError) {
+      if (error instanceof HintedError) {
         results.push({ ...applyReport(plan, "failed", error.message, done), hint: error.hint });
         report();
       }

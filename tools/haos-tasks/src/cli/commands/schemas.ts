@@ -1,8 +1,17 @@
 import path from "node:path";
+import { HintedError, isSystemError } from "../../errors.ts";
 import type { PhaseEvent } from "../../phases.ts";
 import type { EnsuredCatalog } from "../../schemas/catalog.ts";
 import { toolsRepoRoot } from "../../tools/paths.ts";
-import { type Command, type CommandIO, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
+import {
+  type Command,
+  type CommandIO,
+  ExitCode,
+  formatOption,
+  helpOption,
+  internalExitText,
+  UsageError,
+} from "../command.ts";
 
 function progressLine(io: CommandIO): (e: PhaseEvent) => void {
   return (e) => io.stderr(`[${(e.elapsed / 1000).toFixed(1)}s] ${e.phase}: ${e.detail}\n`);
@@ -34,7 +43,8 @@ export const schemasSyncCommand: Command = {
     "catalog is missing or stale. <cache> is the user cache directory: HAOS_TASKS_CACHE_DIR, else",
     "$XDG_CACHE_HOME/haos-tasks, else ~/.cache/haos-tasks (<cache>/schemas, <cache>/sources).",
     "",
-    "exit codes: 0 synced or up to date; 2 a sha256 mismatch, a missing mirror file, bad usage or I/O.",
+    "exit codes: 0 synced or up to date; 2 a sha256 mismatch, a missing mirror file, bad usage or I/O;",
+    `${internalExitText}.`,
   ].join("\n"),
   examples: [
     "haos-tasks schemas sync                              # download, verify, convert",
@@ -96,14 +106,15 @@ export const schemasSyncCommand: Command = {
         });
       }
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const hint = (error as { hint?: unknown }).hint;
-      io.stderr(`error: ${message}\n${typeof hint === "string" ? `  fix: ${hint}\n` : ""}`);
+      // A bug goes on to the CLI's edge (its stack, ExitCode.internal).
+      if (!(error instanceof HintedError || isSystemError(error))) throw error;
+      const hint = error instanceof HintedError && error.hint ? error.hint : undefined;
+      io.stderr(`error: ${error.message}\n${hint ? `  fix: ${hint}\n` : ""}`);
       io.stderr("  nothing was written: the previous catalog (if any) is unchanged\n");
       if (format === "json") {
-        io.stdout(`${JSON.stringify({ ok: false, error: message, hint }, null, 2)}\n`);
+        io.stdout(`${JSON.stringify({ ok: false, error: error.message, hint }, null, 2)}\n`);
       }
-      return ExitCode.usage;
+      return error instanceof HintedError ? error.exitCode : ExitCode.usage;
     }
     const seconds = (Date.now() - started) / 1000;
     if (format === "json") {

@@ -1,5 +1,6 @@
 import { appendFile } from "node:fs/promises";
 import path from "node:path";
+import { HintedError } from "../../errors.ts";
 import { exitCodesText } from "../../exit-codes.ts";
 import { countFindings } from "../../findings.ts";
 import { ruleCatalog } from "../../lint/rules.ts";
@@ -90,7 +91,7 @@ export const validateCommand: Command = {
     "  haos-tasks validate --changed-since origin/main --format github",
     "  haos-tasks validate --schema-location 'https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json'",
     "",
-    `exit codes: ${exitCodesText([0, 1, 2])} (validate uses these three of the common 0–5: 1 = an`,
+    `exit codes: ${exitCodesText([0, 1, 2, 70])} (validate uses these four of the common codes: 1 = an`,
     "error finding, or a warning under --strict; 2 = bad usage, configuration or an unreadable repository)",
     "",
     "rules:",
@@ -267,12 +268,11 @@ export const validateCommand: Command = {
     } catch (error) {
       // JSON consumers get a document on every exit, with the error that stopped the run.
       if (format === "json") {
-        const hint = (error as { hint?: unknown }).hint;
         io.stdout(
           renderValidateJson([], {
             error: {
               message: error instanceof Error ? error.message : String(error),
-              ...(typeof hint === "string" ? { hint } : {}),
+              ...(error instanceof HintedError && error.hint ? { hint: error.hint } : {}),
             },
           }),
         );

@@ -13,6 +13,7 @@ import {
   ExitCode,
   formatOption,
   helpOption,
+  internalExitText,
   UsageError,
 } from "../command.ts";
 
@@ -66,7 +67,8 @@ export const verifyCommand: Command = {
     "With GITHUB_STEP_SUMMARY set, a job summary is appended; on GitHub Actions, annotations are printed.",
     "exit codes: 0 verified, 1 terminal failure, 2 misconfiguration, 3 timeout, 4 forbidden (names the",
     "missing RBAC rule), 5 API server unreachable (refused, silent or failing for --unreachable-after,",
-    "or something else answers: HTML, foreign JSON, not HTTP, an endless body — the URL is named)",
+    "or something else answers: HTML, foreign JSON, not HTTP, an endless body — the URL is named),",
+    internalExitText,
   ].join("\n"),
   examples: [
     "haos-tasks verify --revision HEAD                 # the checkout's commit",

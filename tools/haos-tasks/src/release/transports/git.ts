@@ -4,9 +4,9 @@
  */
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { git, runGit } from "../../git/runner.ts";
 import type { ReleaseConfig } from "../config.ts";
 import { ReleaseError } from "../errors.ts";
-import { git, runGit } from "../git-runner.ts";
 import type { GitHubApi } from "../github-api.ts";
 import type { ReleasePlan } from "../planner.ts";
 import type { Upstream } from "../read-repository.ts";

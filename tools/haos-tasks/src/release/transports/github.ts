@@ -3,8 +3,9 @@
  * commit → fast-forward-only ref update), so GitHub signs it and shows it verified; tags are refs
  * created through the refs API — creating the tag ref is the lock two concurrent runs race for.
  */
+
+import { runGit } from "../../git/runner.ts";
 import { ReleaseError } from "../errors.ts";
-import { runGit } from "../git-runner.ts";
 import type { GitHubApi } from "../github-api.ts";
 import { checkLocalRepository, plannedContents } from "./preflight.ts";
 import type { ReleaseTransport } from "./transport.ts";

@@ -1,8 +1,8 @@
 /** Checks both transports make before changing anything. */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { git } from "../../git/runner.ts";
 import { ReleaseError } from "../errors.ts";
-import { git } from "../git-runner.ts";
 import { contentAfter, type ReleasePlan, sha256 } from "../planner.ts";
 import { readFileAt } from "../read-repository.ts";
 

@@ -1,13 +1,8 @@
 import { parseAllDocuments } from "yaml";
+import { HintedError } from "../../errors.ts";
 import { type ConvertedSchema, isRecord, type JsonSchema } from "./types.ts";
 
-export class CrdError extends Error {
-  readonly hint: string;
-  constructor(message: string, hint: string) {
-    super(message);
-    this.hint = hint;
-  }
-}
+export class CrdError extends HintedError {}
 
 const openObject = (): JsonSchema => ({ type: "object", "x-kubernetes-preserve-unknown-fields": true });
 

@@ -1,12 +1,7 @@
+import { HintedError } from "../../errors.ts";
 import { type ConvertedSchema, type GroupVersionKind, isRecord, type JsonSchema } from "./types.ts";
 
-export class OpenApiError extends Error {
-  readonly hint: string;
-  constructor(message: string, hint: string) {
-    super(message);
-    this.hint = hint;
-  }
-}
+export class OpenApiError extends HintedError {}
 
 type Definitions = Record<string, JsonSchema>;
 

@@ -1,3 +1,4 @@
+import { HintedError } from "../../errors.ts";
 import type { LockedSource } from "../sources.ts";
 import type { SchemaOrigin } from "../strict.ts";
 import { type CozystackAppKind, convertCozystackValues } from "./cozystack.ts";
@@ -17,13 +18,7 @@ const cozystackCharts: Record<string, CozystackAppKind> = {
   "vm-instance": "VMInstance",
 };
 
-export class ConvertError extends Error {
-  readonly hint: string;
-  constructor(message: string, hint: string) {
-    super(message);
-    this.hint = hint;
-  }
-}
+export class ConvertError extends HintedError {}
 
 /** The app kind a CozyStack `packages/apps/<chart>/values.schema.json` URL describes. */
 export function cozystackKindOf(url: string): CozystackAppKind {

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { configFileName } from "../../config/site.ts";
+import { HintedError } from "../../errors.ts";
 import type { Finding } from "../../findings.ts";
 import type { Subject } from "../../lint/platform/subject.ts";
 import { finding } from "../../lint/rules.ts";
@@ -55,13 +56,12 @@ export async function schemaStep(
       } catch (error) {
         // A catalog that cannot be built (a version the lock does not pin, a missing source) is a
         // finding at the declaration: every object of the group stays unchecked, visibly.
-        const hint = (error as { hint?: unknown }).hint;
         schema.push(
           finding(
             "schema/error",
             { file: platform?.file ?? configFileName, line: 1, column: 1 },
             `no schema catalog, ${group.length} objects not schema-checked: ${error instanceof Error ? error.message : String(error)}`,
-            typeof hint === "string" ? hint : "run `haos-tasks schemas sync` to see why",
+            (error instanceof HintedError && error.hint) || "run `haos-tasks schemas sync` to see why",
           ),
         );
         continue;
