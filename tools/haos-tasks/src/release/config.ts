@@ -3,6 +3,7 @@ import path from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { ReleaseError } from "./errors.ts";
 import type { BumpLevel } from "./semver.ts";
+import { isTransportChoice, oneOf, type TransportChoice, transportChoices } from "./transports/catalog.ts";
 
 /** One releasable unit: its files, its tags and which paths' commits belong to it (see scoping.ts). */
 export interface ComponentConfig {
@@ -116,8 +117,6 @@ export interface ReleaseRule {
 
 /** Where a policy value came from, for the plan. */
 export type PolicySource = "component" | "release" | "default";
-
-export type TransportChoice = "auto" | "git" | "github";
 
 /** release-please's linked-versions plugin: components released together at the same version. */
 export interface LinkedGroup {
@@ -315,8 +314,8 @@ export function parseReleaseConfig(text: string, file = ".haos-tasks.yaml"): Rel
     if (key === "repository") config.repository = r.string(value, where);
     if (key === "transport") {
       const t = r.string(value, where);
-      if (t !== "auto" && t !== "git" && t !== "github") {
-        return r.fail(value, `${where} must be auto, git or github`, `write ${where}: auto`);
+      if (!isTransportChoice(t)) {
+        return r.fail(value, `${where} must be ${oneOf(transportChoices)}`, `write ${where}: auto`);
       }
       config.transport = t;
     }

@@ -2,11 +2,12 @@
  * A release scenario: a scripted repository with a bare origin and the GitHub double over that
  * origin, plus `apply()` that plans and applies exactly as `haos-tasks release apply` does.
  */
-import { type ApplyResult, applyRelease, type FaultPoint } from "../../src/release/apply.ts";
+import { type ApplyResult, applyRelease } from "../../src/release/apply.ts";
 import { loadReleaseConfig } from "../../src/release/config.ts";
 import { planRelease, type ReleasePlan } from "../../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
-import { chooseTransport } from "../../src/release/transports/choose.ts";
+import { chooseTransport } from "../../src/release/transports/index.ts";
+import { type FaultPoint, withFault } from "./release-faults.ts";
 import { addBareOrigin, createScriptedRepo, type ScriptedRepo } from "./scripted-repo.ts";
 import { type GitHubDouble, startGitHubDouble } from "./server.ts";
 
@@ -34,6 +35,7 @@ export interface ReleaseFixture {
   apply(options?: {
     component?: string;
     transport?: "git" | "github";
+    /** Dies at this step (InjectedFault), as a killed job would: to prove a re-run completes. */
     failAt?: FaultPoint;
     dir?: string;
   }): Promise<ApplyResult>;
@@ -84,7 +86,7 @@ export async function createReleaseFixture(): Promise<ReleaseFixture> {
         env,
         ...(p.repository ? { repository: p.repository } : {}),
       });
-      return applyRelease(p, transport, options.failAt ? { failAt: options.failAt } : {});
+      return applyRelease(p, options.failAt ? withFault(transport, options.failAt) : transport);
     },
     async close() {
       await github.close();

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { type FaultPoint, InjectedFault } from "../../src/release/apply.ts";
+import { faultPoints, InjectedFault } from "../github-double/release-faults.ts";
 import { createReleaseFixture, type ReleaseFixture } from "../github-double/release-fixture.ts";
 import { cloneOrigin, type ScriptedRepo } from "../github-double/scripted-repo.ts";
 
@@ -34,19 +34,10 @@ async function expectExactlyOneRelease(f: ReleaseFixture): Promise<void> {
   expect(releases[0]?.body).toContain("6 GiB of memory");
 }
 
-const faults: FaultPoint[] = [
-  "after-write",
-  "after-commit",
-  "after-tag",
-  "after-push",
-  "after-draft",
-  "before-publish",
-];
-
 describe.each(["git", "github"] as const)(
   "%s transport: a re-run after a failure at any step completes the release",
   (transport) => {
-    it.each(faults)("fails %s, then the re-run completes", async (failAt) => {
+    it.each(faultPoints)("fails %s, then the re-run completes", async (failAt) => {
       fixture = await createReleaseFixture();
       const f = fixture;
       await expect(f.apply({ transport, failAt })).rejects.toBeInstanceOf(InjectedFault);
