@@ -41,6 +41,15 @@ describe.each(["git", "github"] as const)(
       fixture = await createReleaseFixture();
       const f = fixture;
       await expect(f.apply({ transport, failAt })).rejects.toBeInstanceOf(InjectedFault);
+      // The run died where it was told: the tag reached the remote only from the push on (github:
+      // from the tag step), and the release exists as a draft from the draft step on, never published.
+      const steps = faultPoints.indexOf(failAt);
+      const tagged = steps >= faultPoints.indexOf(transport === "git" ? "after-push" : "after-tag");
+      expect(await gitAt(f.origin, "tag", "--list", "haos-enigma-v1.1.0")).toBe(
+        tagged ? "haos-enigma-v1.1.0" : "",
+      );
+      const drafted = steps >= faultPoints.indexOf("after-draft");
+      expect(f.github.releases.map((r) => r.draft)).toEqual(drafted ? [true] : []);
       // A new job checks out the branch and tags as GitHub has them (the API transport commits there).
       const freshCheckout = () =>
         transport === "github" ? gitAt(f.repo.dir, "pull", "-q", "--tags", "--ff-only") : undefined;
