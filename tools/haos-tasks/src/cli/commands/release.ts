@@ -158,21 +158,21 @@ interface ApplyReport {
   findings?: ReleasePlan["findings"];
 }
 
-function applyReport(outcome: ReleaseOutcome): ApplyReport {
+function applyReport(outcome: Exclude<ReleaseOutcome, { status: "planned" }>): ApplyReport {
   const { plan } = outcome;
   const result = outcome.status === "applied" ? outcome.result : undefined;
   const report: ApplyReport = {
     component: plan.component,
-    status: result?.status ?? (outcome.status === "failed" ? "failed" : "blocked"),
+    status: outcome.status === "applied" ? outcome.result.status : outcome.status,
     message: result?.message ?? (outcome.status === "failed" ? outcome.error.message : plan.summary),
     version: plan.release?.version ?? null,
     tag: plan.release?.tag ?? null,
     sha: result?.sha ?? plan.commit?.sha ?? null,
     html_url: result?.releaseUrl ?? null,
-    steps: outcome.status === "applied" || outcome.status === "failed" ? outcome.steps : [],
+    steps: outcome.status === "blocked" ? [] : outcome.steps,
   };
   if (outcome.status === "failed") report.hint = outcome.error.hint;
-  if (outcome.status === "blocked" || outcome.status === "planned") report.findings = plan.findings;
+  if (outcome.status === "blocked") report.findings = plan.findings;
   return report;
 }
 
@@ -192,6 +192,7 @@ async function applyAll(
     onEvent: (component, event) => io.stderr(`${progressLine(component, event)}\n`),
   });
   for await (const outcome of run) {
+    if (outcome.status === "planned") continue; // dry runs print plans (printPlans)
     if (format === "json") results.push(applyReport(outcome));
     if (outcome.status === "blocked") {
       if (format === "text") io.stdout(renderPlanText(outcome.plan));
@@ -202,7 +203,7 @@ async function applyAll(
       report();
       throw outcome.error;
     }
-    if (outcome.status === "applied" && format === "text") io.stdout(`${outcome.result.message}\n`);
+    if (format === "text") io.stdout(`${outcome.result.message}\n`);
   }
   report();
   return ExitCode.ok;
