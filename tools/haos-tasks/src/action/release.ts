@@ -1,60 +1,31 @@
-import { loadConfig } from "../config/load.ts";
-import { git } from "../git/runner.ts";
-import { applyRelease } from "../release/apply.ts";
-import { planLinked } from "../release/linked.ts";
+import {
+  collect,
+  isPrereleaseId,
+  progressLine,
+  type ReleaseFlowOptions,
+  releaseComponents,
+} from "../release/flow.ts";
 import type { ReleasePlan } from "../release/planner.ts";
 import { renderPlanText } from "../release/render-plan.ts";
-import { findComponent, readPlanInput } from "../release/snapshot.ts";
-import { chooseTransport } from "../release/transports/choose.ts";
 import type { ActionContext, ActionResult } from "./context.ts";
 import { getOptional, InputError } from "./inputs.ts";
 
-interface ReleaseInputs {
-  root: string;
-  component?: string;
-  prerelease?: string;
-  /** The core reads the token from GITHUB_TOKEN, as the CLI does; the `token` input supplies it. */
-  env: NodeJS.ProcessEnv;
-}
-
-/** Parses the release inputs into what `haos-tasks release plan|apply` builds from its flags. */
-export async function releaseInputs(ctx: ActionContext): Promise<ReleaseInputs> {
+/** The flow's options from the inputs: what `haos-tasks release plan|apply` builds from its flags. */
+export function releaseInputs(ctx: ActionContext): ReleaseFlowOptions {
   const prerelease = getOptional("prerelease", ctx.env);
-  if (prerelease !== undefined && (!/^[0-9A-Za-z-]+$/.test(prerelease) || /^\d+$/.test(prerelease))) {
+  if (prerelease !== undefined && !isPrereleaseId(prerelease)) {
     throw new InputError("prerelease", `must be an identifier like rc or beta (got '${prerelease}')`);
   }
   const token = getOptional("token", ctx.env);
-  const root = (
-    await git(ctx.cwd, ["rev-parse", "--show-toplevel"], {
-      hint: "check out the repository first (actions/checkout with fetch-depth: 0)",
-    })
-  ).trim();
   const component = getOptional("component", ctx.env);
   return {
-    root,
+    cwd: ctx.cwd,
+    outsideRepositoryHint: "check out the repository first (actions/checkout with fetch-depth: 0)",
     ...(component ? { component } : {}),
     ...(prerelease ? { prerelease } : {}),
+    // The core reads the token from GITHUB_TOKEN, as the CLI does; the `token` input supplies it.
     env: token ? { ...ctx.env, GITHUB_TOKEN: token } : ctx.env,
   };
-}
-
-async function planAll(inputs: ReleaseInputs): Promise<ReleasePlan[]> {
-  const { release: config } = await loadConfig(inputs.root);
-  const names = inputs.component
-    ? [findComponent(config, inputs.component).name]
-    : config.components.map((c) => c.name);
-  const plans: ReleasePlan[] = [];
-  for (const name of names) {
-    plans.push(
-      await planLinked(config, name, (n) =>
-        readPlanInput(inputs.root, config, findComponent(config, n), {
-          env: inputs.env,
-          ...(inputs.prerelease ? { prerelease: inputs.prerelease } : {}),
-        }),
-      ),
-    );
-  }
-  return plans;
 }
 
 const planBlock = (plans: ReleasePlan[]) =>
@@ -62,7 +33,8 @@ const planBlock = (plans: ReleasePlan[]) =>
 
 /** `command: version-bump` — the plan only (pure): next version, tag and notes as outputs. */
 export async function runVersionBump(ctx: ActionContext): Promise<ActionResult> {
-  const plans = await planAll(await releaseInputs(ctx));
+  const outcomes = await collect(releaseComponents({ ...releaseInputs(ctx), dryRun: true }));
+  const plans = outcomes.map((o) => o.plan);
   const releasable = plans.filter((p) => p.status === "release" || p.status === "resume");
   const last = releasable.at(-1);
   ctx.setOutput("releasable", releasable.length > 0);
@@ -87,11 +59,6 @@ export async function runVersionBump(ctx: ActionContext): Promise<ActionResult> 
 
 /** `command: release` — plan and apply each component in turn, exactly as `release apply`. */
 export async function runRelease(ctx: ActionContext): Promise<ActionResult> {
-  const inputs = await releaseInputs(ctx);
-  const { release: config } = await loadConfig(inputs.root);
-  const names = inputs.component
-    ? [findComponent(config, inputs.component).name]
-    : config.components.map((c) => c.name);
   const releases: {
     component: string;
     status: string;
@@ -100,26 +67,19 @@ export async function runRelease(ctx: ActionContext): Promise<ActionResult> {
     url: string | null;
   }[] = [];
   let created: { version: string; tag: string; url: string; sha: string } | undefined;
-  for (const name of names) {
-    const plan = await planLinked(config, name, (n) =>
-      readPlanInput(inputs.root, config, findComponent(config, n), {
-        env: inputs.env,
-        ...(inputs.prerelease ? { prerelease: inputs.prerelease } : {}),
-      }),
-    );
-    if (plan.status === "blocked") {
+  const run = releaseComponents({
+    ...releaseInputs(ctx),
+    onEvent: (component, event) => ctx.log(progressLine(component, event)),
+  });
+  for await (const outcome of run) {
+    const { plan } = outcome;
+    if (outcome.status === "blocked") {
       await ctx.summary(planBlock([plan]));
       return { failure: `${plan.component}: ${plan.summary}` };
     }
-    const transport = chooseTransport(config.transport, {
-      root: inputs.root,
-      config,
-      env: inputs.env,
-      ...(plan.repository ? { repository: plan.repository } : {}),
-    });
-    const result = await applyRelease(plan, transport, {
-      onEvent: (e) => ctx.log(`[${plan.component}] ${e.phase}: ${e.status} — ${e.detail}`),
-    });
+    if (outcome.status === "failed") throw outcome.error;
+    if (outcome.status !== "applied") continue;
+    const { result } = outcome;
     ctx.log(result.message);
     releases.push({
       component: plan.component,

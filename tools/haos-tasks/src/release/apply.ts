@@ -10,18 +10,8 @@ import type { GitHubApi, GitHubRelease } from "./github-api.ts";
 import type { PlannedRelease, ReleasePlan } from "./planner.ts";
 import type { ReleaseTransport } from "./transports/transport.ts";
 
-export type FaultPoint =
-  | "after-write"
-  | "after-commit"
-  | "after-tag"
-  | "after-push"
-  | "after-draft"
-  | "before-publish";
-
 export interface ApplyOptions {
   onEvent?: (event: PhaseEvent) => void;
-  /** Test hook: throw right after this step, to prove a re-run completes. */
-  failAt?: FaultPoint;
 }
 
 export interface ApplyResult {
@@ -30,8 +20,6 @@ export interface ApplyResult {
   sha?: string;
   releaseUrl?: string;
 }
-
-export class InjectedFault extends Error {}
 
 /** Applies `plan` through `transport`. */
 export async function applyRelease(
@@ -42,9 +30,6 @@ export async function applyRelease(
   const started = Date.now();
   const emit = (phase: string, status: PhaseEvent["status"], detail: string) =>
     options.onEvent?.({ phase, status, detail, elapsed: Date.now() - started });
-  const fault = (point: FaultPoint) => {
-    if (options.failAt === point) throw new InjectedFault(`injected fault ${point}`);
-  };
   if (plan.status === "blocked") {
     throw new ReleaseError(
       plan.summary,
@@ -105,15 +90,11 @@ export async function applyRelease(
   let sha = plan.commit?.sha;
   if (!sha) {
     await step("write-files", plan.files.map((f) => f.path).join(", "), () => transport.writeFiles(plan));
-    fault("after-write");
     sha = await step("commit", plan.commit?.message ?? "", () => transport.commit(plan));
-    fault("after-commit");
   }
   const commitSha = sha;
   await step("tag", [release.tag, ...release.movingTags].join(", "), () => transport.tag(plan, commitSha));
-  fault("after-tag");
   await step("push", `${plan.branch ?? ""} and ${release.tag}`, () => transport.push(plan, commitSha));
-  fault("after-push");
   if (!withGitHub || !github) {
     return {
       status: "released",
@@ -121,7 +102,7 @@ export async function applyRelease(
       sha: commitSha,
     };
   }
-  const outcome = await step("release", release.releaseName, () => publishRelease(github, release, fault));
+  const outcome = await step("release", release.releaseName, () => publishRelease(github, release));
   if (outcome.lost) {
     return {
       status: "lost-race",
@@ -145,7 +126,6 @@ export async function applyRelease(
 async function publishRelease(
   github: GitHubApi,
   release: PlannedRelease,
-  fault: (point: FaultPoint) => void,
 ): Promise<{ release: GitHubRelease; lost: boolean }> {
   let existing = await github.releasesForTag(release.tag);
   const published = existing.find((r) => !r.draft);
@@ -165,7 +145,6 @@ async function publishRelease(
         "see GitHub's message; re-run apply",
       );
     mine = created.body;
-    fault("after-draft");
     existing = await github.releasesForTag(release.tag);
   }
   const winnerPublished = existing.find((r) => !r.draft);
@@ -176,7 +155,6 @@ async function publishRelease(
     await github.request("DELETE", `/releases/${mine.id}`);
     if (winnerPublished) return { release: winnerPublished, lost: true };
   }
-  fault("before-publish");
   // release-please's `draft`: the release stays a draft for a person to publish.
   if (release.draft) return { release: winner, lost: Boolean(mine && mine.id !== winner.id) };
   const done = await github.request<GitHubRelease>("PATCH", `/releases/${winner.id}`, {

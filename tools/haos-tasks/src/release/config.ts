@@ -2,6 +2,7 @@ import path from "node:path";
 import type { ConfigSite } from "../config/site.ts";
 import { pointerSegment } from "../manifests/yaml-source.ts";
 import type { BumpLevel } from "./semver.ts";
+import type { TransportChoice } from "./transports/catalog.ts";
 
 /** One releasable unit: its files, its tags and which paths' commits belong to it (see scoping.ts). */
 export interface ComponentConfig {
@@ -115,8 +116,6 @@ export interface ReleaseRule {
 
 /** Where a policy value came from, for the plan. */
 export type PolicySource = "component" | "release" | "default";
-
-export type TransportChoice = "auto" | "git" | "github";
 
 /** release-please's linked-versions plugin: components released together at the same version. */
 export interface LinkedGroup {

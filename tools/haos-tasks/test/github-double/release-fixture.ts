@@ -4,11 +4,12 @@
  */
 
 import { loadConfig } from "../../src/config/load.ts";
-import { type ApplyResult, applyRelease, type FaultPoint } from "../../src/release/apply.ts";
+import { type ApplyResult, applyRelease } from "../../src/release/apply.ts";
 import { planRelease, type ReleasePlan } from "../../src/release/planner.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
-import { chooseTransport } from "../../src/release/transports/choose.ts";
+import { chooseTransport } from "../../src/release/transports/index.ts";
 import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
+import { type FaultPoint, withFault } from "./release-faults.ts";
 import { type GitHubDouble, startGitHubDouble } from "./server.ts";
 
 export const fixtureConfig = `release:
@@ -35,6 +36,7 @@ export interface ReleaseFixture {
   apply(options?: {
     component?: string;
     transport?: "git" | "github";
+    /** Dies at this step (InjectedFault), as a killed job would: to prove a re-run completes. */
     failAt?: FaultPoint;
     dir?: string;
   }): Promise<ApplyResult>;
@@ -85,7 +87,7 @@ export async function createReleaseFixture(): Promise<ReleaseFixture> {
         env,
         ...(p.repository ? { repository: p.repository } : {}),
       });
-      return applyRelease(p, transport, options.failAt ? { failAt: options.failAt } : {});
+      return applyRelease(p, options.failAt ? withFault(transport, options.failAt) : transport);
     },
     async close() {
       await github.close();

@@ -5,10 +5,10 @@ import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import { loadConfig } from "../../src/config/load.ts";
-import { InjectedFault } from "../../src/release/apply.ts";
 import { ReleaseError } from "../../src/release/errors.ts";
-import { chooseTransport } from "../../src/release/transports/choose.ts";
 import { createGitTransport } from "../../src/release/transports/git.ts";
+import { chooseTransport } from "../../src/release/transports/index.ts";
+import { InjectedFault } from "../github-double/release-faults.ts";
 import {
   createReleaseFixture,
   initialChangelog,

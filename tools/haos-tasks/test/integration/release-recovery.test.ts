@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { type FaultPoint, InjectedFault } from "../../src/release/apply.ts";
+import { faultPoints, InjectedFault } from "../github-double/release-faults.ts";
 import { createReleaseFixture, type ReleaseFixture } from "../github-double/release-fixture.ts";
 import { cloneScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 
@@ -34,22 +34,22 @@ async function expectExactlyOneRelease(f: ReleaseFixture): Promise<void> {
   expect(releases[0]?.body).toContain("6 GiB of memory");
 }
 
-const faults: FaultPoint[] = [
-  "after-write",
-  "after-commit",
-  "after-tag",
-  "after-push",
-  "after-draft",
-  "before-publish",
-];
-
 describe.each(["git", "github"] as const)(
   "%s transport: a re-run after a failure at any step completes the release",
   (transport) => {
-    it.each(faults)("fails %s, then the re-run completes", async (failAt) => {
+    it.each(faultPoints)("fails %s, then the re-run completes", async (failAt) => {
       fixture = await createReleaseFixture();
       const f = fixture;
       await expect(f.apply({ transport, failAt })).rejects.toBeInstanceOf(InjectedFault);
+      // The run died where it was told: the tag reached the remote only from the push on (github:
+      // from the tag step), and the release exists as a draft from the draft step on, never published.
+      const steps = faultPoints.indexOf(failAt);
+      const tagged = steps >= faultPoints.indexOf(transport === "git" ? "after-push" : "after-tag");
+      expect(await gitAt(f.origin, "tag", "--list", "haos-enigma-v1.1.0")).toBe(
+        tagged ? "haos-enigma-v1.1.0" : "",
+      );
+      const drafted = steps >= faultPoints.indexOf("after-draft");
+      expect(f.github.releases.map((r) => r.draft)).toEqual(drafted ? [true] : []);
       // A new job checks out the branch and tags as GitHub has them (the API transport commits there).
       const freshCheckout = () =>
         transport === "github" ? gitAt(f.repo.dir, "pull", "-q", "--tags", "--ff-only") : undefined;

@@ -1,13 +1,21 @@
-import { loadConfig } from "../../config/load.ts";
 import { describeError, HintedError } from "../../errors.ts";
-import { git } from "../../git/runner.ts";
-import { type ApplyResult, applyRelease } from "../../release/apply.ts";
-import type { ReleaseConfig, TransportChoice } from "../../release/config.ts";
-import { planLinked } from "../../release/linked.ts";
+import type { ApplyResult } from "../../release/apply.ts";
+import {
+  collect,
+  isPrereleaseId,
+  progressLine,
+  type ReleaseFlowOptions,
+  type ReleaseOutcome,
+  releaseComponents,
+} from "../../release/flow.ts";
 import type { ReleasePlan } from "../../release/planner.ts";
 import { renderPlanText } from "../../release/render-plan.ts";
-import { findComponent, readPlanInput } from "../../release/snapshot.ts";
-import { chooseTransport } from "../../release/transports/choose.ts";
+import {
+  isTransportChoice,
+  oneOf,
+  transportChoices,
+  transportHelp,
+} from "../../release/transports/catalog.ts";
 import {
   type Command,
   type CommandArgs,
@@ -55,7 +63,7 @@ Keys of release: (each per component too where marked *; a component's value win
                      commit none matches; then the types' bump is not used
   linkedVersions     [{group, components: [a, b]}]: release-please's linked-versions plugin —
                      the members release together at the highest version any of them needs
-  initialVersion, remote, transport (auto|git|github), repository (owner/name), components
+  initialVersion, remote, transport (${transportChoices.join("|")}), repository (owner/name), components
 Keys of a component: path, extraPaths, excludes, tags, majorTag, releaseName, commitMessage,
   makeLatest, releaseAs, bootstrapSha | lastReleaseSha, changelog | changelogPath,
   versionFile (one file) | versionFiles (several; the first gives the current version):
@@ -95,20 +103,10 @@ Exit codes: 0 planned/released/nothing to release, 1 blocked or a failed step, 2
 configuration, 4 forbidden (the token lacks \`contents: write\`), 5 GitHub unreachable,
 ${internalExitText}.`;
 
-interface Prepared {
-  root: string;
-  config: ReleaseConfig;
-  names: string[];
-  /** Plans one component against the current HEAD. */
-  plan(name: string): Promise<ReleasePlan>;
-}
-
-async function prepare(args: CommandArgs, io: CommandIO): Promise<Prepared> {
+/** The flow's options from the flags (and GITHUB_* from the environment). */
+function flowOptions(args: CommandArgs, io: CommandIO): ReleaseFlowOptions {
   const prerelease = args.values.prerelease;
-  if (
-    prerelease !== undefined &&
-    (typeof prerelease !== "string" || !/^[0-9A-Za-z-]+$/.test(prerelease) || /^\d+$/.test(prerelease))
-  ) {
+  if (prerelease !== undefined && (typeof prerelease !== "string" || !isPrereleaseId(prerelease))) {
     throw new UsageError(`--prerelease must be an identifier like rc or beta (got '${String(prerelease)}')`);
   }
   const apiUrl = io.env.GITHUB_API_URL;
@@ -118,33 +116,25 @@ async function prepare(args: CommandArgs, io: CommandIO): Promise<Prepared> {
       `GITHUB_API_URL must be an http(s) URL like https://api.github.com (got '${apiUrl}')`,
     );
   }
-  const root = (
-    await git(io.cwd, ["rev-parse", "--show-toplevel"], { hint: "run inside the git repository" })
-  ).trim();
-  const { release: config } = await loadConfig(root);
-  const names =
-    typeof args.values.component === "string"
-      ? [findComponent(config, args.values.component).name]
-      : config.components.map((c) => c.name);
-  const plan = async (name: string) =>
-    planLinked(config, name, (n) =>
-      readPlanInput(root, config, findComponent(config, n), {
-        env: io.env,
-        ...(typeof prerelease === "string" ? { prerelease } : {}),
-      }),
-    );
-  return { root, config, names, plan };
+  return {
+    cwd: io.cwd,
+    outsideRepositoryHint: "run inside the git repository",
+    env: io.env,
+    ...(typeof args.values.component === "string" ? { component: args.values.component } : {}),
+    ...(typeof prerelease === "string" ? { prerelease } : {}),
+  };
 }
 
-async function planAll(prepared: Prepared): Promise<ReleasePlan[]> {
-  const plans: ReleasePlan[] = [];
-  for (const name of prepared.names) plans.push(await prepared.plan(name));
-  return plans;
-}
-
-function print(plans: ReleasePlan[], format: "text" | "json", io: CommandIO): void {
+/** `release plan` and `release apply --dry-run`: every component's plan. */
+async function printPlans(
+  options: ReleaseFlowOptions,
+  format: "text" | "json",
+  io: CommandIO,
+): Promise<number> {
+  const plans = (await collect(releaseComponents({ ...options, dryRun: true }))).map((o) => o.plan);
   if (format === "json") io.stdout(`${JSON.stringify({ plans }, null, 2)}\n`);
   else io.stdout(plans.map(renderPlanText).join("\n"));
+  return plans.some((p) => p.status === "blocked") ? ExitCode.failure : ExitCode.ok;
 }
 
 /** An expected failure, printed through the terminal-safe io (a message may quote a commit subject). */
@@ -171,71 +161,52 @@ interface ApplyReport {
   findings?: ReleasePlan["findings"];
 }
 
-function applyReport(
-  plan: ReleasePlan,
-  status: ApplyReport["status"],
-  message: string,
-  steps: string[],
-  result?: ApplyResult,
-): ApplyReport {
-  return {
+function applyReport(outcome: Exclude<ReleaseOutcome, { status: "planned" }>): ApplyReport {
+  const { plan } = outcome;
+  const result = outcome.status === "applied" ? outcome.result : undefined;
+  const report: ApplyReport = {
     component: plan.component,
-    status,
-    message,
+    status: outcome.status === "applied" ? outcome.result.status : outcome.status,
+    message: result?.message ?? (outcome.status === "failed" ? outcome.error.message : plan.summary),
     version: plan.release?.version ?? null,
     tag: plan.release?.tag ?? null,
     sha: result?.sha ?? plan.commit?.sha ?? null,
     html_url: result?.releaseUrl ?? null,
-    steps,
+    steps: outcome.status === "blocked" ? [] : outcome.steps,
   };
+  if (outcome.status === "failed") report.hint = outcome.error.hint;
+  if (outcome.status === "blocked") report.findings = plan.findings;
+  return report;
 }
 
 /** Applies each component in turn; `--format json` reports them all as one document. */
 async function applyAll(
-  prepared: Prepared,
-  choice: TransportChoice,
+  options: ReleaseFlowOptions,
   format: "text" | "json",
   io: CommandIO,
 ): Promise<number> {
-  const { root, config } = prepared;
   const results: ApplyReport[] = [];
   // JSON is one document of every component tried, printed also when one stops the run.
   const report = () => {
     if (format === "json") io.stdout(`${JSON.stringify({ results }, null, 2)}\n`);
   };
-  // One component at a time, each planned against the HEAD the previous release left.
-  for (const name of prepared.names) {
-    const plan = await prepared.plan(name);
-    if (plan.status === "blocked") {
-      if (format === "json")
-        results.push({ ...applyReport(plan, "blocked", plan.summary, []), findings: plan.findings });
-      else io.stdout(renderPlanText(plan));
+  const run = releaseComponents({
+    ...options,
+    onEvent: (component, event) => io.stderr(`${progressLine(component, event)}\n`),
+  });
+  for await (const outcome of run) {
+    if (outcome.status === "planned") continue; // dry runs print plans (printPlans)
+    if (format === "json") results.push(applyReport(outcome));
+    if (outcome.status === "blocked") {
+      if (format === "text") io.stdout(renderPlanText(outcome.plan));
       report();
       return ExitCode.failure;
     }
-    const done: string[] = [];
-    try {
-      const transport = chooseTransport(choice, {
-        root,
-        config,
-        env: io.env,
-        ...(plan.repository ? { repository: plan.repository } : {}),
-      });
-      const result = await applyRelease(plan, transport, {
-        onEvent: (e) => {
-          if (e.status === "succeeded") done.push(e.phase);
-          io.stderr(`[${plan.component}] ${e.phase}: ${e.status} — ${e.detail}\n`);
-        },
-      });
-      results.push(applyReport(plan, result.status, result.message, done, result));
-      if (format === "text") io.stdout(`${result.message}\n`);
-    } catch (error) {
-      if (error instanceof HintedError) {
-        results.push({ ...applyReport(plan, "failed", error.message, done), hint: error.hint });
-        report();
-      }
-      throw error;
+    if (outcome.status === "failed") {
+      report();
+      throw outcome.error;
     }
+    if (format === "text") io.stdout(`${outcome.result.message}\n`);
   }
   report();
   return ExitCode.ok;
@@ -257,9 +228,7 @@ export const releasePlanCommand: Command = {
     const io = terminalSafeIO(raw);
     const format = formatOption(args.values.format, ["text", "json"] as const, "text");
     try {
-      const plans = await planAll(await prepare(args, io));
-      print(plans, format, io);
-      return plans.some((p) => p.status === "blocked") ? ExitCode.failure : ExitCode.ok;
+      return await printPlans(flowOptions(args, io), format, io);
     } catch (error) {
       return failed(error, io);
     }
@@ -269,12 +238,10 @@ export const releasePlanCommand: Command = {
 export const releaseApplyCommand: Command = {
   path: ["release", "apply"],
   summary: "Execute the release plan: version.txt, CHANGELOG.md, commit, tag, push, GitHub release",
-  usage:
-    "haos-tasks release apply [--component <name>] [--prerelease <id>] [--transport auto|git|github] [--format text|json] [--dry-run]",
+  usage: `haos-tasks release apply [--component <name>] [--prerelease <id>] [--transport ${transportChoices.join("|")}] [--format text|json] [--dry-run]`,
   details: `${details}
-Transport: git (local commit, annotated tags, push) or github (commit through the API, so it is
-verified; tags through the refs API). auto picks github inside Actions (GITHUB_ACTIONS=true and
-GITHUB_TOKEN set), else git. The GitHub release needs GITHUB_TOKEN (or GH_TOKEN) either way.
+${transportHelp()}
+The GitHub release needs GITHUB_TOKEN (or GH_TOKEN) either way.
 --format json prints {"results": [...]}, one entry per component tried (status, version, tag, sha,
 html_url, steps done); progress goes to stderr.`,
   examples: [
@@ -287,7 +254,7 @@ html_url, steps done); progress goes to stderr.`,
     "dry-run": { type: "boolean", description: "Print the plan, change nothing." },
     transport: {
       type: "string",
-      valueName: "auto|git|github",
+      valueName: transportChoices.join("|"),
       description: "How to commit and tag (default: release.transport, auto).",
     },
   },
@@ -296,17 +263,13 @@ html_url, steps done); progress goes to stderr.`,
     const io = terminalSafeIO(raw);
     const format = formatOption(args.values.format, ["text", "json"] as const, "text");
     try {
-      const prepared = await prepare(args, io);
-      if (args.values["dry-run"]) {
-        const plans = await planAll(prepared);
-        print(plans, format, io);
-        return plans.some((p) => p.status === "blocked") ? ExitCode.failure : ExitCode.ok;
+      const options = flowOptions(args, io);
+      if (args.values["dry-run"]) return await printPlans(options, format, io);
+      const transport = args.values.transport;
+      if (transport !== undefined && !isTransportChoice(transport)) {
+        throw new UsageError(`--transport must be ${oneOf(transportChoices)} (got '${String(transport)}')`);
       }
-      const choice = args.values.transport ?? prepared.config.transport;
-      if (choice !== "auto" && choice !== "git" && choice !== "github") {
-        throw new UsageError(`--transport must be auto, git or github (got '${String(choice)}')`);
-      }
-      return await applyAll(prepared, choice, format, io);
+      return await applyAll({ ...options, ...(transport !== undefined ? { transport } : {}) }, format, io);
     } catch (error) {
       return failed(error, io);
     }

@@ -1,12 +1,13 @@
 import type { GitHubApi } from "../github-api.ts";
 import type { ReleasePlan } from "../planner.ts";
+import type { TransportName } from "./catalog.ts";
 
 /**
  * How a plan reaches the remote. Every method checks the state it finds first, so a re-run after a
  * failure at any step continues where the last run stopped.
  */
 export interface ReleaseTransport {
-  name: "git" | "github";
+  name: TransportName;
   /** The GitHub releases API (both transports publish the release through it). */
   github: GitHubApi | undefined;
   /** Refuses what would make the release wrong: dirty tree, shallow clone, detached HEAD, behind. */
