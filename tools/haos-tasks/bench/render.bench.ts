@@ -46,6 +46,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { pinnedChart, stagePinnedChart } from "../src/render/pinned-charts.ts";
+import { cacheDirs } from "../src/schemas/catalog.ts";
 import { readSchemaLock, resolveMirror } from "../src/schemas/sources.ts";
 import { toolPath, toolsRepoRoot } from "../src/tools/paths.ts";
 import { pushChart, type Registry, startRegistry } from "../test/support/charts.ts";
@@ -631,7 +632,7 @@ async function main(): Promise<void> {
     for (const version of ["4.1.0", "4.1.1"]) {
       const dir = await stagePinnedChart(
         pinnedChart(lock, "app-template", version),
-        mirror ? { mirror } : {},
+        { ...(mirror ? { mirror } : {}), cacheDir: cacheDirs(process.env).sourceCacheDir },
         path.join(stage, version),
       );
       await pushChart(registry, dir, "bjw-s-labs/helm");

@@ -6,6 +6,9 @@ const src = path.resolve(import.meta.dirname, "..");
 const files = (readdirSync(src, { recursive: true }) as string[])
   .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
   .map((f) => f.split(path.sep).join("/"));
+/** The code without its comments (a comment may name process.env to say it is not read). */
+const stripComments = (text: string): string =>
+  text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
 const importsOf = (file: string): string[] =>
   [...readFileSync(path.join(src, file), "utf8").matchAll(/(?:from|import\()\s*"(\.[^"]+)"/g)].map((m) =>
     path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1] ?? "")),
@@ -61,13 +64,11 @@ describe("module boundaries", () => {
   });
 
   it("every error class is a HintedError (message, hint, exit code)", () => {
-    // Internal signals caught where they are thrown, never an error a user sees; InjectedFault is
-    // a test hook on its way out of the product.
+    // Internal signals caught where they are thrown, never an error a user sees.
     const internal = new Set([
       "errors.ts:HintedError",
       "kube/client.ts:ResponseTooLargeError",
       "manifests/simple-yaml.ts:NotSimple",
-      "release/apply.ts:InjectedFault",
     ]);
     const plain = files.flatMap((f) =>
       [...readFileSync(path.join(src, f), "utf8").matchAll(/class (\w+) extends Error\b/g)]
@@ -75,5 +76,36 @@ describe("module boundaries", () => {
         .filter((c) => !internal.has(c)),
     );
     expect(plain).toEqual([]);
+  });
+
+  it("no process.env outside the edges: capabilities get the environment in their options", () => {
+    // The CLI's and the Action's entry points read it and pass it on. git/runner.ts is where
+    // every git child starts: it inherits the user's environment (HOME, PATH, SSH agent,
+    // credential helpers) with LC_ALL=C and no prompts on top, whatever capability called.
+    const edges = new Set(["cli/main.ts", "action/main.ts", "git/runner.ts"]);
+    const readers = files.filter(
+      (f) => !edges.has(f) && /\bprocess\.env\b/.test(stripComments(readFileSync(path.join(src, f), "utf8"))),
+    );
+    expect(readers).toEqual([]);
+  });
+
+  it("no import cycle anywhere in src", () => {
+    const known = new Set(files);
+    const graph = new Map(files.map((f) => [f, importsOf(f).filter((i) => known.has(i))]));
+    const cycles: string[] = [];
+    const state = new Map<string, "open" | "done">();
+    const stack: string[] = [];
+    const visit = (f: string): void => {
+      state.set(f, "open");
+      stack.push(f);
+      for (const next of graph.get(f) ?? []) {
+        if (state.get(next) === "open") cycles.push([...stack.slice(stack.indexOf(next)), next].join(" → "));
+        else if (!state.has(next)) visit(next);
+      }
+      stack.pop();
+      state.set(f, "done");
+    };
+    for (const f of files) if (!state.has(f)) visit(f);
+    expect(cycles).toEqual([]);
   });
 });

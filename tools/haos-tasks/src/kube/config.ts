@@ -69,7 +69,7 @@ function contextProblem(kc: KubeConfig, source: string): KubeConfigError | undef
  * and refuses client-node's silent fallback to http://localhost:8080, which would only ever fail
  * later as "unreachable".
  */
-export function loadKubeConfig(kubeconfigPath?: string, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+export function loadKubeConfig(kubeconfigPath: string | undefined, env: NodeJS.ProcessEnv): KubeConfig {
   const kc = new KubeConfig();
   const source = kubeconfigPath ?? defaultSource(env);
   if (kubeconfigPath && !existsSync(kubeconfigPath)) {

@@ -46,7 +46,8 @@ export { lockFilesOf };
 export interface SnapshotOptions {
   now?: Date;
   prerelease?: string;
-  env?: NodeJS.ProcessEnv;
+  /** The edge's environment (GITHUB_REPOSITORY, GITHUB_SERVER_URL name the repository). */
+  env: NodeJS.ProcessEnv;
 }
 
 /** Finds a configured component by name; a wrong name is a usage error listing the known ones. */
@@ -144,9 +145,9 @@ export async function readPlanInput(
   cwd: string,
   config: ReleaseConfig,
   component: ComponentConfig,
-  options: SnapshotOptions = {},
+  options: SnapshotOptions,
 ): Promise<PlanInput> {
-  const env = options.env ?? process.env;
+  const env = options.env;
   const [state, tags] = await Promise.all([readRepositoryState(cwd, config.remote), readTags(cwd)]);
   const versionTags = componentVersionTags(component, tags);
   const previous = versionTags.find((t) => t.reachable);

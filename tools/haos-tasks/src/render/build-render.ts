@@ -2,6 +2,7 @@ import path from "node:path";
 import type { Subject } from "../lint/platform/subject.ts";
 import type { BuiltResource } from "../manifests/kustomize-build.ts";
 import type { Workspace } from "../manifests/workspace.ts";
+import { cacheDirs } from "../schemas/catalog.ts";
 import { readSchemaLock, resolveMirror } from "../schemas/sources.ts";
 import { type BuildStage, type BuildStageOptions, buildStage } from "../validate/build-stage.ts";
 import { defaultPlatform } from "../validate/catalog-loader.ts";
@@ -30,7 +31,7 @@ export async function buildAndRender(workspace: Workspace, options: BuildStageOp
   );
   const env = options.env;
   const mirror = resolveMirror(undefined, env);
-  const fetch = mirror ? { mirror } : {};
+  const fetch = { ...(mirror ? { mirror } : {}), cacheDir: cacheDirs(env).sourceCacheDir };
   const lock = await readSchemaLock().catch(() => undefined);
   const platforms = new PlatformLookup(workspace.root);
   const renderer = await startDefaultRenderer({ env });

@@ -1,11 +1,6 @@
 import os from "node:os";
 import path from "node:path";
-import {
-  defaultSourceCacheDir,
-  type FetchOptions,
-  fetchSource,
-  type SchemaLock,
-} from "../schemas/sources.ts";
+import { type FetchOptions, fetchSource, type SchemaLock } from "../schemas/sources.ts";
 import { startRenderer } from "./helper.ts";
 import { type PinnedChart, pinnedCharts, stagePinnedChart } from "./pinned-charts.ts";
 import type { HelmRenderer } from "./stage.ts";
@@ -131,7 +126,7 @@ export async function lockedSchemaFiles(
   lock: SchemaLock,
   fetch: FetchOptions,
 ): Promise<Record<string, string>> {
-  const cacheDir = fetch.cacheDir ?? defaultSourceCacheDir;
+  const cacheDir = fetch.cacheDir;
   const files: Record<string, string> = {};
   await Promise.all(
     lock.sources

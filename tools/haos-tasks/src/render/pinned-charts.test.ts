@@ -26,7 +26,7 @@ const freshCache = () => path.join(scratch, `cache-${++cacheCount}`);
 
 const lock = await readSchemaLock();
 const mirror = resolveMirror(undefined, process.env);
-const fetchOptions = mirror ? { mirror, cacheDir: path.join(scratch, "sources") } : {};
+const fetchOptions = { ...(mirror ? { mirror } : {}), cacheDir: path.join(scratch, "sources") };
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /** Every file under dir, relative, sorted. */

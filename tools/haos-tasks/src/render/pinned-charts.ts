@@ -219,7 +219,7 @@ const manifestName = "staged-files.json";
  */
 export async function stagePinnedChart(
   chart: PinnedChart,
-  fetchOptions: FetchOptions = {},
+  fetchOptions: FetchOptions,
   cacheDir: string = defaultPinnedChartCacheDir,
 ): Promise<string> {
   const digest = pinnedChartDigest(chart);

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { sourceFetch } from "../../test/support/upstream-schemas.ts";
 import { isCrd } from "./convert/crd.ts";
 import { convertSource } from "./convert/source.ts";
 import { isRecord } from "./convert/types.ts";
@@ -27,7 +28,7 @@ describe.runIf(mirror)(
     it.each(lock.sources.map((s) => [s.url.split("/").slice(3).join("/"), s] as const))(
       "%s: its kind matches its content",
       async (_name, source) => {
-        const bytes = await fetchSource(source, { mirror: String(mirror) });
+        const bytes = await fetchSource(source, sourceFetch(String(mirror)));
         const converted = convertSource(source, bytes);
         if (source.kind === "reference") {
           expect(converted).toEqual([]);

@@ -43,7 +43,6 @@ export function userCacheDir(env: NodeJS.ProcessEnv): string {
  * Where fetched sources are kept, by sha256, when FetchOptions name no cacheDir (validate always
  * names one, from its env; other callers of fetchSource still fall back to this).
  */
-export const defaultSourceCacheDir = path.join(userCacheDir(process.env), "sources");
 
 export class SourceError extends HintedError {}
 
@@ -99,7 +98,8 @@ export function resolveMirror(explicit: string | undefined, env: NodeJS.ProcessE
 
 export interface FetchOptions {
   mirror?: string;
-  cacheDir?: string;
+  /** Where verified bytes are cached by sha256 (the edge names it: `cacheDirs(env).sourceCacheDir`). */
+  cacheDir: string;
   fetch?: typeof globalThis.fetch;
 }
 
@@ -109,8 +109,8 @@ const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes)
  * The bytes of a locked source, proven by sha256: from the local cache, else the mirror, else the
  * network. A mismatch is an error naming both digests; nothing unverified is ever cached.
  */
-export async function fetchSource(source: LockedSource, options: FetchOptions = {}): Promise<Buffer> {
-  const cacheDir = options.cacheDir ?? defaultSourceCacheDir;
+export async function fetchSource(source: LockedSource, options: FetchOptions): Promise<Buffer> {
+  const cacheDir = options.cacheDir;
   const cached = path.join(cacheDir, source.sha256);
   if (existsSync(cached)) {
     const bytes = await readFile(cached);

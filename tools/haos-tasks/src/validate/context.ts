@@ -64,7 +64,7 @@ export interface ValidateOptions {
   /** The flux-render binary, for postBuild substitution and chart rendering (default: found through env). */
   fluxRender?: string;
   lock?: SchemaLock;
-  fetch?: FetchOptions;
+  fetch?: Partial<FetchOptions>;
   onProgress?: (event: PhaseEvent) => void;
   /**
    * The chart renderer for HelmReleases and CozyStack apps. Default: the flux-render helpers,

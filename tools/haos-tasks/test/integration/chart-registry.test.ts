@@ -18,6 +18,7 @@ import {
   startRegistry,
 } from "../support/charts.ts";
 import { freePort } from "../support/processes.ts";
+import { sourceFetch } from "../support/upstream-schemas.ts";
 
 // The pinned charts (schemas.lock.json, through the mirror) served the two ways home-ops
 // repositories get them — an OCI registry (the real CNCF distribution registry, `helm push`) and
@@ -46,7 +47,7 @@ beforeAll(async () => {
   for (const [name, version] of wanted) {
     staged.set(
       `${name}@${version}`,
-      await stagePinnedChart(pinnedChart(lock, name, version), mirror ? { mirror } : {}),
+      await stagePinnedChart(pinnedChart(lock, name, version), sourceFetch(mirror)),
     );
   }
   registry = await startRegistry();

@@ -5,6 +5,7 @@ import { pinnedCharts, stagePinnedChart } from "../../src/render/pinned-charts.t
 import { mirrorPathFor, readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import type { TestApiServer } from "../support/apiserver.ts";
 import { pushChart, type Registry } from "../support/charts.ts";
+import { sourceFetch } from "../support/upstream-schemas.ts";
 import { buildApp, get, type Json, type K8sObject, verifyRunnerDir } from "./runner-manifests.ts";
 
 // What the tests that install apps/verify-runner's ARC charts on the real helm-controller share
@@ -29,7 +30,7 @@ export async function lockedArcChart(
   const mirror = resolveMirror(undefined, process.env);
   const pinned = pinnedCharts(lock).find((c) => c.origin.endsWith(`/${arcChartsPath}${chart}/`));
   if (!pinned) throw new Error(`${chart} is not pinned in schemas.lock.json`);
-  const dir = await stagePinnedChart(pinned, mirror ? { mirror } : {});
+  const dir = await stagePinnedChart(pinned, sourceFetch(mirror));
   const mirrorFiles: string[] = [];
   if (mirror) {
     const root = path.dirname(mirrorPathFor(mirror, `${pinned.origin}Chart.yaml`));

@@ -10,6 +10,7 @@ import { startTestApiServer, type TestApiServer } from "../support/apiserver.ts"
 import { type Registry, startRegistry } from "../support/charts.ts";
 import { type FluxControllers, installFluxCrds, startFluxControllers } from "../support/flux.ts";
 import { createScratchRepo } from "../support/scratch-repo.ts";
+import { sourceFetch } from "../support/upstream-schemas.ts";
 import {
   arcCharts,
   arcChartsPath,
@@ -167,7 +168,7 @@ describe("apps/verify-runner on the real helm-controller", () => {
     expect(crdSources).toHaveLength(4);
     for (const source of crdSources) {
       const pinned = parseAllDocuments(
-        (await fetchSource(source, mirror ? { mirror } : {})).toString("utf8"),
+        (await fetchSource(source, sourceFetch(mirror))).toString("utf8"),
       )[0]?.toJSON() as Json;
       const name = String(get(pinned, "metadata", "name"));
       const live = await kubectlJson(["get", "crd", name]);

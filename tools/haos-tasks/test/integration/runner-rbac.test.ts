@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchSource, readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import { startTestApiServer, type TestApiServer } from "../support/apiserver.ts";
 import { installAppCrds } from "../support/real-flux-app.ts";
+import { sourceFetch } from "../support/upstream-schemas.ts";
 import { verifyRunnerDir } from "./runner-manifests.ts";
 
 // The runner pod's identity, applied from apps/verify-runner/rbac-verify-runner.yaml to a real
@@ -24,9 +25,7 @@ beforeAll(async () => {
     /\/gha-runner-scale-set-controller\/crds\/actions\.github\.com_/.test(s.url),
   );
   await server.installCrds(
-    await Promise.all(
-      arc.map(async (s) => (await fetchSource(s, mirror ? { mirror } : {})).toString("utf8")),
-    ),
+    await Promise.all(arc.map(async (s) => (await fetchSource(s, sourceFetch(mirror))).toString("utf8"))),
   );
   for (const ns of ["flux-system", "tenant-root", "arc-systems"])
     await server.kubectl(["create", "namespace", ns]);

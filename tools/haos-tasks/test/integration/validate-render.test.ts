@@ -9,6 +9,7 @@ import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { pushChart, type Registry, startRegistry } from "../support/charts.ts";
 import { runCli } from "../support/cli.ts";
 import { createScratchRepo } from "../support/scratch-repo.ts";
+import { sourceFetch } from "../support/upstream-schemas.ts";
 
 // validate renders what Flux deploys (issue 22): HelmReleases through flux-render (Helm's and
 // Flux's own Go libraries), charts pulled from the real CNCF distribution registry on 127.0.0.1
@@ -29,7 +30,7 @@ beforeAll(async () => {
   for (const version of ["4.1.0", "4.1.1"]) {
     const dir = await stagePinnedChart(
       pinnedChart(lock, "app-template", version),
-      mirror ? { mirror } : {},
+      sourceFetch(mirror),
       path.join(stageDir, version),
     );
     await pushChart(registry, dir, "bjw-s-labs/helm");

@@ -6,6 +6,7 @@ import { readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import type { TestApiServer } from "./apiserver.ts";
 import { type ArtifactServer, pinnedText, serveChartAsExternalArtifact } from "./flux.ts";
 import { KubeWriter } from "./kube-writer.ts";
+import { sourceFetch } from "./upstream-schemas.ts";
 
 /**
  * A stand-in for cozystack-api (the aggregated API server serving apps.cozystack.io), which
@@ -102,7 +103,7 @@ spec:
 export async function stageCozystackChart(chart: "vm-disk" | "vm-instance"): Promise<string> {
   const lock = await readSchemaLock();
   const mirror = resolveMirror(undefined, process.env);
-  return await stagePinnedChart(pinnedChart(lock, chart, cozystackChartVersion), mirror ? { mirror } : {});
+  return await stagePinnedChart(pinnedChart(lock, chart, cozystackChartVersion), sourceFetch(mirror));
 }
 
 export interface CozystackOptions {

@@ -16,6 +16,7 @@ import { fetchSource, findSource, readSchemaLock, resolveMirror } from "../../sr
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import type { TestApiServer } from "./apiserver.ts";
 import { freePort, type ManagedProcess, startManaged } from "./processes.ts";
+import { sourceFetch } from "./upstream-schemas.ts";
 
 /**
  * Real Flux on the test API server: source-, kustomize- and helm-controller as plain processes
@@ -51,7 +52,7 @@ export async function fluxCrdTexts(): Promise<string[]> {
     ),
   );
   return await Promise.all(
-    wanted.map(async (s) => (await fetchSource(s, mirror ? { mirror } : {})).toString("utf8")),
+    wanted.map(async (s) => (await fetchSource(s, sourceFetch(mirror))).toString("utf8")),
   );
 }
 
@@ -64,7 +65,7 @@ export async function installFluxCrds(server: TestApiServer): Promise<void> {
 export async function pinnedText(suffix: string): Promise<string> {
   const lock = await readSchemaLock();
   const mirror = resolveMirror(undefined, process.env);
-  return (await fetchSource(findSource(lock, suffix), mirror ? { mirror } : {})).toString("utf8");
+  return (await fetchSource(findSource(lock, suffix), sourceFetch(mirror))).toString("utf8");
 }
 
 export interface FluxControllers {

@@ -2,6 +2,7 @@ import { type CozystackAppKind, convertCozystackValues } from "../../src/schemas
 import { openApiV2Definition } from "../../src/schemas/convert/openapi-v2.ts";
 import { isRecord, type JsonSchema } from "../../src/schemas/convert/types.ts";
 import { fetchSource, findSource, readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
+import { sourceFetch } from "./upstream-schemas.ts";
 
 /**
  * CRDs for kinds that have no published CRD, so a real kube-apiserver can validate them:
@@ -290,7 +291,7 @@ export async function synthesizedKinds(versions: SynthesisVersions): Promise<Syn
   const lock = await readSchemaLock();
   const mirror = resolveMirror(undefined, process.env);
   const read = async (suffix: string): Promise<unknown> =>
-    JSON.parse((await fetchSource(findSource(lock, suffix), { mirror })).toString("utf8"));
+    JSON.parse((await fetchSource(findSource(lock, suffix), sourceFetch(mirror))).toString("utf8"));
   const kinds: SynthesizedKind[] = [];
   for (const app of cozystackKinds) {
     const values = await read(

@@ -1,5 +1,12 @@
+import { cacheDirs } from "../../src/schemas/catalog.ts";
 import { isRecord, type JsonSchema } from "../../src/schemas/convert/types.ts";
-import { fetchSource, findSource, readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
+import {
+  type FetchOptions,
+  fetchSource,
+  findSource,
+  readSchemaLock,
+  resolveMirror,
+} from "../../src/schemas/sources.ts";
 
 /**
  * Test support: the bytes of a pinned upstream document, read through the mirror
@@ -8,7 +15,7 @@ import { fetchSource, findSource, readSchemaLock, resolveMirror } from "../../sr
 export async function upstreamText(urlSuffix: string): Promise<string> {
   const lock = await readSchemaLock();
   const mirror = resolveMirror(undefined, process.env);
-  const bytes = await fetchSource(findSource(lock, urlSuffix), mirror ? { mirror } : {});
+  const bytes = await fetchSource(findSource(lock, urlSuffix), sourceFetch(mirror));
   return bytes.toString("utf8");
 }
 
@@ -24,4 +31,9 @@ export function at(schema: JsonSchema, dotted: string): JsonSchema | undefined {
     node = part === "[]" ? node.items : isRecord(node.properties) ? node.properties[part] : undefined;
   }
   return isRecord(node) ? node : undefined;
+}
+
+/** How tests fetch locked sources: from the mirror when there is one, cached where the CLI caches them. */
+export function sourceFetch(mirror: string | undefined): FetchOptions {
+  return { ...(mirror ? { mirror } : {}), cacheDir: cacheDirs(process.env).sourceCacheDir };
 }

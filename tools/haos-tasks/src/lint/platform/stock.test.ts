@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { sourceFetch } from "../../../test/support/upstream-schemas.ts";
 import { findSource, readSchemaLock, resolveMirror } from "../../schemas/sources.ts";
 import { loadStockNames } from "../../validate/stock.ts";
 import { objectNamesInTemplate } from "./stock.ts";
@@ -32,7 +33,7 @@ describe("objectNamesInTemplate", () => {
     const lock = await readSchemaLock();
     findSource(lock, "v1.6.2/packages/system/kubevirt-instancetypes/templates/instancetypes.yaml");
     const mirror = resolveMirror(undefined, process.env);
-    const stock = await loadStockNames(lock, "v1.6.2", mirror ? { mirror } : {});
+    const stock = await loadStockNames(lock, "v1.6.2", sourceFetch(mirror));
     expect(stock?.instancetypes.has("u1.medium")).toBe(true);
     expect(stock?.preferences.has("ubuntu")).toBe(true);
     expect(stock?.preferences.has("haos")).toBe(false);
@@ -40,6 +41,6 @@ describe("objectNamesInTemplate", () => {
   });
 
   it("has no stock list for a version the lock does not pin", async () => {
-    expect(await loadStockNames(await readSchemaLock(), "v9.9.9", {})).toBeUndefined();
+    expect(await loadStockNames(await readSchemaLock(), "v9.9.9", sourceFetch(undefined))).toBeUndefined();
   });
 });
