@@ -145,6 +145,9 @@ async function bundle(outdir: string): Promise<void> {
     chunkNames: "chunks/[name]-[hash]",
     banner: { js: banner },
     metafile: true,
+    // jsonc-parser's UMD main requires ./impl/* at run time, which a bundle cannot follow: its
+    // ES module build instead (src/release/version-files.ts imports the package for Node).
+    alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" },
     plugins: [bundledPaths, proxyAgentStub, slimClientNode],
     logLevel: "warning",
   });
