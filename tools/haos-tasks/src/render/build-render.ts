@@ -20,6 +20,11 @@ import { needsRender, renderForValidate } from "./validate-render.ts";
  * cache). Each release is an owner of its own (`HelmRelease/<ns>/<name>`, `VMInstance/<ns>/<name>`)
  * whose parent is the owner that applies it; a release that does not render is a failure of that
  * owner, never its objects removed.
+ *
+ * Renders go through flux-render's render cache (under the chart cache; HAOS_TASKS_RENDER_CACHE=0
+ * or diff's --no-render-cache turns it off): a release whose inputs are the same at both commits is
+ * rendered once — the second commit's render of it is answered from the first's — and a release no
+ * commit of a later run changed is not rendered again at all.
  */
 export async function buildAndRender(
   workspace: Workspace,
@@ -47,6 +52,7 @@ export async function buildAndRender(
       fetch,
       chartFetch: {
         cacheDir: defaultChartCacheDir(env),
+        ...(env.HAOS_TASKS_RENDER_CACHE === "0" ? { renderCache: false } : {}),
         ...(lock ? { schemaFiles: await lockedSchemaFiles(lock, fetch).catch(() => ({})) } : {}),
       },
     });

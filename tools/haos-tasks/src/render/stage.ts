@@ -47,6 +47,7 @@ export interface HelmRenderRequest {
   mirrors?: { origin: string; url: string }[];
   timeoutSeconds?: number;
   schemaFiles?: Record<string, string>;
+  renderCache?: boolean;
 }
 
 /** How the helper fetches charts: cache directory, offline, mirrors (the same for every request). */
@@ -57,6 +58,12 @@ export interface ChartFetch {
   timeoutSeconds?: number;
   /** JSON schemas by URL (values.schema.json `$ref`s), read locally instead of fetched. */
   schemaFiles?: Record<string, string>;
+  /**
+   * flux-render's render cache under `cacheDir` (answers kept between runs, keyed by the helper's
+   * build, the chart's content and everything the request holds). Default: on when there is a
+   * cacheDir; false (--no-render-cache) renders everything.
+   */
+  renderCache?: boolean;
 }
 
 export interface RenderedObject {
@@ -87,6 +94,7 @@ export interface HelmRenderResponse {
     cached?: boolean;
     fetchMs?: number;
     renderMs?: number;
+    renderCached?: boolean;
   };
   resources?: RenderedObject[];
   warnings?: string[];
@@ -124,6 +132,8 @@ export interface RenderEvent {
   cached: boolean | undefined;
   fetchMs: number | undefined;
   renderMs: number | undefined;
+  /** Answered from the render cache. */
+  renderCached: boolean;
 }
 
 export interface RenderStats {
@@ -136,6 +146,8 @@ export interface RenderStats {
   /** Charts fetched from the cache (or pinned files) / all charts the helper loaded. */
   cacheHits: number;
   chartLoads: number;
+  /** Answers the render cache gave (of chartLoads): releases not rendered again. */
+  renderCacheHits: number;
 }
 
 export interface RenderStageResult {
@@ -466,6 +478,7 @@ export async function renderStage(
     objects: 0,
     cacheHits: 0,
     chartLoads: 0,
+    renderCacheHits: 0,
   };
   const releases = subjects.filter((s) => isKind(s, helmGroup, "HelmRelease"));
   const apps = subjects.filter(
@@ -480,6 +493,7 @@ export async function renderStage(
     ...(fetch.mirrors && fetch.mirrors.length > 0 ? { mirrors: [...fetch.mirrors] } : {}),
     ...(fetch.timeoutSeconds ? { timeoutSeconds: fetch.timeoutSeconds } : {}),
     ...(fetch.schemaFiles ? { schemaFiles: fetch.schemaFiles } : {}),
+    ...(fetch.cacheDir && fetch.renderCache !== false ? { renderCache: true } : {}),
   };
 
   const record = (
@@ -495,10 +509,12 @@ export async function renderStage(
       cached: response.chart?.cached,
       fetchMs: response.chart?.fetchMs,
       renderMs: response.chart?.renderMs,
+      renderCached: response.chart?.renderCached === true,
     });
     if (response.chart) {
       stats.chartLoads += 1;
       if (response.chart.cached) stats.cacheHits += 1;
+      if (response.chart.renderCached) stats.renderCacheHits += 1;
     }
     if (response.error) {
       stats.failed += 1;

@@ -99,6 +99,8 @@ export interface ChartFetchOptions {
   /** Absolute chart cache directory. */
   cacheDir?: string;
   offline?: boolean;
+  /** --no-render-cache: false renders every release instead of reusing kept answers. */
+  renderCache?: boolean;
 }
 
 export interface ValidateResult {
@@ -495,13 +497,14 @@ async function validateWith(
             options.charts?.cacheDir ??
             (config.charts.cache ? path.resolve(root, config.charts.cache) : defaultChartCacheDir()),
           ...(options.charts?.offline ? { offline: true } : {}),
+          ...(options.charts?.renderCache === false ? { renderCache: false } : {}),
           ...(lock ? { schemaFiles: await lockedSchemaFiles(lock, fetchOptions).catch(() => ({})) } : {}),
         },
         onRendered: (e) =>
           progress(
             "render",
             "progress",
-            `${e.owner}: ${e.chart} ${e.ok ? "rendered" : "failed"}${e.cached === undefined ? "" : e.cached ? " (cached)" : ` (fetched in ${e.fetchMs ?? 0} ms)`}${e.renderMs === undefined ? "" : `, ${e.renderMs} ms`}`,
+            `${e.owner}: ${e.chart} ${e.ok ? "rendered" : "failed"}${e.renderCached ? " (render cache)" : e.cached === undefined ? "" : e.cached ? " (cached)" : ` (fetched in ${e.fetchMs ?? 0} ms)`}${e.renderMs === undefined ? "" : `, ${e.renderMs} ms`}`,
           ),
       });
       subjects.push(...rendered.subjects);
@@ -510,7 +513,7 @@ async function validateWith(
       progress(
         "render",
         "succeeded",
-        `${rendered.stats.rendered}/${rendered.stats.releases} releases rendered, ${rendered.stats.objects} objects; chart cache ${rendered.stats.cacheHits}/${rendered.stats.chartLoads}`,
+        `${rendered.stats.rendered}/${rendered.stats.releases} releases rendered, ${rendered.stats.objects} objects; chart cache ${rendered.stats.cacheHits}/${rendered.stats.chartLoads}, render cache ${rendered.stats.renderCacheHits}/${rendered.stats.chartLoads}`,
       );
     } finally {
       await renderer.close();

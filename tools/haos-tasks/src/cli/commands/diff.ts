@@ -49,6 +49,11 @@ export const diffCommand: Command = {
       description: "Output format.",
       default: "markdown",
     },
+    "no-render-cache": {
+      type: "boolean",
+      description:
+        "Render every HelmRelease of both commits instead of reusing answers kept under the chart cache (also HAOS_TASKS_RENDER_CACHE=0).",
+    },
     "max-chars": {
       type: "string",
       valueName: "n",
@@ -69,7 +74,7 @@ export const diffCommand: Command = {
       head: typeof args.values.head === "string" ? args.values.head : "HEAD",
       paths: Array.isArray(args.values.path) ? args.values.path : [],
       ...(io.env.HAOS_TASKS_KUBECTL ? { kubectl: io.env.HAOS_TASKS_KUBECTL } : {}),
-      env: io.env,
+      env: args.values["no-render-cache"] === true ? { ...io.env, HAOS_TASKS_RENDER_CACHE: "0" } : io.env,
     };
     const [{ diffApps }, { diffJson, diffUnified }] = await Promise.all([
       import("../../diff/diff.ts"),
