@@ -5,6 +5,7 @@ import type { Workspace } from "../manifests/workspace.ts";
 import { readSchemaLock, resolveMirror } from "../schemas/sources.ts";
 import { type BuildStage, type BuildStageOptions, buildStage } from "../validate/build-stage.ts";
 import { defaultPlatform } from "../validate/catalog-loader.ts";
+import { loadValidateConfig } from "../validate/config.ts";
 import { PlatformLookup } from "../validate/platforms.ts";
 import {
   defaultChartCacheDir,
@@ -41,6 +42,11 @@ export async function buildAndRender(
   const fetch = mirror ? { mirror } : {};
   const lock = await readSchemaLock().catch(() => undefined);
   const platforms = new PlatformLookup(workspace.root);
+  // The commit's own charts.mirrors and charts.apiVersions, as validate renders it.
+  const charts = await loadValidateConfig(workspace.root).then(
+    (c) => c.config.charts,
+    () => undefined,
+  );
   const renderer = await startDefaultRenderer();
   try {
     const rendered = await renderForValidate(subjects, {
@@ -50,7 +56,9 @@ export async function buildAndRender(
       defaultPlatform: () => defaultPlatform(),
       ...(lock ? { lock, pinnedChart: pinnedChartDirs(lock, fetch) } : {}),
       fetch,
+      ...(charts && charts.apiVersions.length > 0 ? { apiVersions: charts.apiVersions } : {}),
       chartFetch: {
+        ...(charts && charts.mirrors.length > 0 ? { mirrors: charts.mirrors } : {}),
         cacheDir: defaultChartCacheDir(env),
         ...(env.HAOS_TASKS_RENDER_CACHE === "0" ? { renderCache: false } : {}),
         ...(lock ? { schemaFiles: await lockedSchemaFiles(lock, fetch).catch(() => ({})) } : {}),
