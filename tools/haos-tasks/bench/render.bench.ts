@@ -495,10 +495,7 @@ async function size(apps: number, registry: Registry, tls: { host: string; caFil
     generateRepo(ours, apps, "4.1.0");
     const mirror = `${origin}=http://${registry.host}/bjw-s-labs/helm`;
     // diff has no --chart-mirror: it renders with the repository's charts.mirrors, as validate does.
-    writeFileSync(
-      path.join(ours, ".haos-tasks.yaml"),
-      `charts:\n  mirrors:\n    - ${mirror}\n`,
-    );
+    writeFileSync(path.join(ours, ".haos-tasks.yaml"), `charts:\n  mirrors:\n    - ${mirror}\n`);
     await git(ours, "init", "-q", "-b", "main");
     await git(ours, "add", ".");
     await git(ours, "commit", "-qm", "base");
