@@ -2,12 +2,13 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
+import type { Subject } from "../lint/platform/subject.ts";
 import type { BuiltResource } from "../manifests/kustomize-build.ts";
 import { kustomizeEngine, startHelpers } from "../manifests/kustomize-build.ts";
 import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
-import { loadWorkspace } from "../manifests/workspace.ts";
-import { buildAndRender } from "../render/build-render.ts";
-import { type BuildOwner, type BuildStage, lazyEnvsubst } from "../validate/build-stage.ts";
+import { loadWorkspace, type Workspace } from "../manifests/workspace.ts";
+import { type buildAndRender, builtRenderInputs, renderBuilt } from "../render/build-render.ts";
+import { type BuildOwner, type BuildStage, buildStage, lazyEnvsubst } from "../validate/build-stage.ts";
 import { defaultValidateConfig, loadValidateConfig } from "../validate/config.ts";
 import type { Substituter } from "../validate/flux.ts";
 import { loadDiffConfig } from "./config.ts";
@@ -46,6 +47,11 @@ export interface DiffOptions {
   /** Label/annotation key globs left out of the comparison (default: `diff.noise` of the head's config). */
   noise?: string[];
   env?: NodeJS.ProcessEnv;
+  /**
+   * Render every HelmRelease of both commits, not only those the change affects (see
+   * releasesToRender; the result is the same — this is for checking that).
+   */
+  renderAll?: boolean;
 }
 
 export type ResourceChangeKind = "added" | "removed" | "changed";
@@ -165,13 +171,17 @@ function inputsOf(stage: BuildStage): Map<string, Set<string>> {
   return inputs;
 }
 
-async function renderSide(
+/**
+ * One commit built (and, with a stand-in `options.render`, rendered by it); the default path renders
+ * afterwards (renderBuilt), once both commits are built and what the change affects is known.
+ */
+async function buildSide(
   root: string,
   options: DiffOptions,
   helpers: Promise<KustomizeBuilder> | undefined,
   strict: boolean,
   envsubst: Substituter,
-): Promise<Side> {
+): Promise<{ workspace: Workspace; stage: BuildStage }> {
   const config = strict
     ? (await loadValidateConfig(root)).config
     : await loadValidateConfig(root).then(
@@ -179,12 +189,57 @@ async function renderSide(
         () => defaultValidateConfig,
       );
   const workspace = await loadWorkspace(["."], { cwd: root, ignore: config.ignore, root });
-  const stage = await (options.render ?? buildAndRender)(workspace, {
+  const stage = await (options.render ?? buildStage)(workspace, {
     ...(options.kubectl ? { kubectl: options.kubectl } : {}),
     ...(helpers ? { helpers } : {}),
     ...(options.env ? { env: options.env } : {}),
     envsubst,
   });
+  return { workspace, stage };
+}
+
+/** Files that change what every chart renders: the platform (Kubernetes version, CozyStack) and the config. */
+const renderWide = /(^|\/)(platform\.ya?ml|\.haos-tasks\.ya?ml)$/;
+
+/**
+ * The HelmReleases a change can render differently — those whose object, chart (as the source
+ * objects resolve it), valuesFrom data or chart directory files differ between the commits — or
+ * undefined for all of them: when the platform, the config or the repository's CRDs (Helm's
+ * .Capabilities.APIVersions) change. CozyStack apps are always rendered (their charts `lookup`
+ * other objects). A release left out renders the same at both commits, so it has no changes to
+ * show: leaving it out of both renders changes nothing in the result (render-all gives the same).
+ */
+function releasesToRender(
+  base: { root: string; stage: BuildStage },
+  head: { root: string; stage: BuildStage },
+  changed: readonly string[],
+): ((owner: Subject) => boolean) | undefined {
+  if (changed.some((f) => renderWide.test(f))) return undefined;
+  const crds = (stage: BuildStage) =>
+    JSON.stringify(
+      stage.objects
+        .filter(({ resource }) => resource.kind === "CustomResourceDefinition")
+        .map(({ resource }) => [resource.name, field(resource.object, "spec")])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
+  if (crds(base.stage) !== crds(head.stage)) return undefined;
+  const before = builtRenderInputs(base.root, base.stage);
+  const after = builtRenderInputs(head.root, head.stage);
+  const affected = new Set<string>();
+  for (const key of new Set([...before.keys(), ...after.keys()])) {
+    const b = before.get(key);
+    const h = after.get(key);
+    if (!b || !h || b.fingerprint !== h.fingerprint) affected.add(key);
+    else if (
+      [b.chartDir, h.chartDir].some((dir) => dir !== undefined && changed.some((f) => isWithin(f, dir)))
+    )
+      affected.add(key);
+  }
+  return (owner) =>
+    owner.kind !== "HelmRelease" || affected.has(`HelmRelease/${owner.namespace}/${owner.name}`);
+}
+
+function sideOf(root: string, stage: BuildStage): Side {
   const objects = new Map<string, Map<string, BuiltResource>>();
   for (const { owner, resource } of stage.objects) {
     const map = objects.get(owner) ?? new Map<string, BuiltResource>();
@@ -377,8 +432,24 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
     mkdirSync(headRoot);
     await Promise.all([exportTree(repo, from, baseRoot), exportTree(repo, headSha, headRoot)]);
     noise = options.noise ?? (await loadDiffConfig(headRoot)).noise;
-    head = await renderSide(headRoot, options, helpers, true, substitution.envsubst);
-    base = await renderSide(baseRoot, options, helpers, false, substitution.envsubst);
+    const headBuilt = await buildSide(headRoot, options, helpers, true, substitution.envsubst);
+    const baseBuilt = await buildSide(baseRoot, options, helpers, false, substitution.envsubst);
+    if (!options.render) {
+      // Only what the change affects is rendered, at both commits (the render cache answers the
+      // second commit's render of a release whose inputs are the same).
+      const select = options.renderAll
+        ? undefined
+        : releasesToRender(
+            { root: baseRoot, stage: baseBuilt.stage },
+            { root: headRoot, stage: headBuilt.stage },
+            changed,
+          );
+      const renderOptions = { ...(options.env ? { env: options.env } : {}), ...(select ? { select } : {}) };
+      await renderBuilt(headBuilt.workspace, headBuilt.stage, renderOptions);
+      await renderBuilt(baseBuilt.workspace, baseBuilt.stage, renderOptions);
+    }
+    head = sideOf(headRoot, headBuilt.stage);
+    base = sideOf(baseRoot, baseBuilt.stage);
   } finally {
     await (await helpers?.catch(() => undefined))?.close();
     await substitution.close();

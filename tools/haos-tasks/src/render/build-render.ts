@@ -13,6 +13,7 @@ import {
   pinnedChartDirs,
   startDefaultRenderer,
 } from "./defaults.ts";
+import { releaseRenderInputs } from "./stage.ts";
 import { needsRender, renderForValidate } from "./validate-render.ts";
 
 /**
@@ -32,8 +33,21 @@ export async function buildAndRender(
   options: BuildStageOptions = {},
 ): Promise<BuildStage> {
   const stage = await buildStage(workspace, options);
+  await renderBuilt(workspace, stage, options);
+  return stage;
+}
+
+/**
+ * buildAndRender's second half, on a stage already built: renders its HelmReleases and CozyStack
+ * apps (those `select` accepts) into it.
+ */
+export async function renderBuilt(
+  workspace: Workspace,
+  stage: BuildStage,
+  options: { env?: NodeJS.ProcessEnv; select?: (owner: Subject) => boolean } = {},
+): Promise<void> {
   const subjects: Subject[] = stage.objects.map(({ resource }) => subjectOf(resource));
-  if (!needsRender(subjects)) return stage;
+  if (!needsRender(subjects)) return;
   const ownerOfSubject = new Map<Subject, string>(
     subjects.map((s, i) => [s, stage.objects[i]?.owner ?? "."]),
   );
@@ -56,6 +70,7 @@ export async function buildAndRender(
       defaultPlatform: () => defaultPlatform(),
       ...(lock ? { lock, pinnedChart: pinnedChartDirs(lock, fetch) } : {}),
       fetch,
+      ...(options.select ? { select: options.select } : {}),
       ...(charts && charts.apiVersions.length > 0 ? { apiVersions: charts.apiVersions } : {}),
       chartFetch: {
         ...(charts && charts.mirrors.length > 0 ? { mirrors: charts.mirrors } : {}),
@@ -102,7 +117,17 @@ export async function buildAndRender(
   } finally {
     await renderer.close();
   }
-  return stage;
+}
+
+/** releaseRenderInputs of a built stage (see stage.ts). */
+export function builtRenderInputs(
+  root: string,
+  stage: BuildStage,
+): Map<string, { fingerprint: string; chartDir?: string }> {
+  return releaseRenderInputs(
+    stage.objects.map(({ resource }) => subjectOf(resource)),
+    root,
+  );
 }
 
 function subjectOf(resource: BuiltResource): Subject {

@@ -123,6 +123,8 @@ export interface RenderStageOptions {
   strict?: boolean;
   chartFetch?: ChartFetch;
   onRendered?: (event: RenderEvent) => void;
+  /** Only the HelmReleases and apps it accepts are rendered (diff: what a change affects). Default: all. */
+  select?: (owner: Subject) => boolean;
 }
 
 export interface RenderEvent {
@@ -306,6 +308,38 @@ function fromChartSpec(
   };
 }
 
+/**
+ * What each HelmRelease's render reads from the repository, by `HelmRelease/<namespace>/<name>`:
+ * the release itself, its chart as resolved from the source objects (a directory chart relative to
+ * root, also returned as `chartDir`) and the data of its valuesFrom sources. Two commits whose
+ * fingerprints are equal render the release the same, unless the chart directory's files, the
+ * platform (Kubernetes version, capabilities) or the renderer changed.
+ */
+export function releaseRenderInputs(
+  subjects: readonly Subject[],
+  root: string,
+): Map<string, { fingerprint: string; chartDir?: string }> {
+  const index = new SubjectIndex(subjects);
+  const out = new Map<string, { fingerprint: string; chartDir?: string }>();
+  for (const s of subjects) {
+    if (!isKind(s, helmGroup, "HelmRelease")) continue;
+    const resolution = resolveChart(s, index, root);
+    const chartDir =
+      "chart" in resolution && resolution.chart.type === "dir"
+        ? path.relative(root, resolution.chart.path).split(path.sep).join("/") || "."
+        : undefined;
+    const chart =
+      "chart" in resolution && resolution.chart.type === "dir"
+        ? { ...resolution, chart: { ...resolution.chart, path: chartDir } }
+        : resolution;
+    out.set(`HelmRelease/${s.namespace}/${s.name}`, {
+      fingerprint: JSON.stringify([s.object, chart, valuesSourcesOf(s, index)]),
+      ...(chartDir !== undefined ? { chartDir } : {}),
+    });
+  }
+  return out;
+}
+
 /** A SOPS-encrypted value, and the placeholder a render gets instead (a Flux-style variable name). */
 const sopsValue = /ENC\[[A-Z0-9_]+,data:/;
 const sopsValues = /ENC\[[A-Z0-9_]+,data:[^\]]*\]/g;
@@ -480,10 +514,14 @@ export async function renderStage(
     chartLoads: 0,
     renderCacheHits: 0,
   };
-  const releases = subjects.filter((s) => isKind(s, helmGroup, "HelmRelease"));
+  const selected = (s: Subject) => options.select?.(s) ?? true;
+  const releases = subjects.filter((s) => isKind(s, helmGroup, "HelmRelease") && selected(s));
   const apps = subjects.filter(
     (s) =>
-      apiGroup(s.apiVersion) === cozystackGroup && cozystackApps[s.kind] && options.cozystackVersion?.(s),
+      apiGroup(s.apiVersion) === cozystackGroup &&
+      cozystackApps[s.kind] &&
+      options.cozystackVersion?.(s) &&
+      selected(s),
   );
   stats.releases = releases.length + apps.length;
   const fetch = options.chartFetch ?? {};
