@@ -18,8 +18,9 @@ import (
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 )
 
-// memoLimit bounds each memo (a repository uses a few dozen charts; the bound only guards memory).
-const memoLimit = 256
+// memoLimit bounds each memo (a repository uses a few dozen charts; the bound only guards memory:
+// a full memo starts over).
+const memoLimit = 64
 
 type memoMap[V any] struct {
 	mu sync.Mutex
