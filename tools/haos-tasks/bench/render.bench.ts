@@ -435,6 +435,7 @@ interface RenderJson {
       objects: number;
       cacheHits: number;
       chartLoads: number;
+      renderCacheHits?: number;
     };
   };
 }
@@ -444,9 +445,11 @@ function must(r: Ran, what: string, okCodes = [0]): void {
     throw new Error(`${what} exited ${r.code}:\n${r.stderr.slice(-4000)}\n${r.stdout.slice(0, 2000)}`);
 }
 
-/** Per-release render times from HAOS_TASKS_DEBUG progress lines (`…, 12 ms`). */
+/** Per-release render times from HAOS_TASKS_DEBUG progress lines (`…, 12 ms`), render-cache answers left out. */
 function renderTimes(stderr: string): number[] {
-  return [...stderr.matchAll(/(?:rendered|failed)(?: \([^)]*\))?, (\d+) ms/g)].map((m) => Number(m[1]));
+  return [...stderr.matchAll(/(?:rendered|failed)(?: \(([^)]*)\))?, (\d+) ms/g)]
+    .filter((m) => m[1] !== "render cache")
+    .map((m) => Number(m[2]));
 }
 
 async function size(apps: number, registry: Registry, tls: { host: string; caFile: string }, flate: string) {
@@ -454,13 +457,15 @@ async function size(apps: number, registry: Registry, tls: { host: string; caFil
   try {
     const ours = path.join(work, "ours");
     generateRepo(ours, apps, "4.1.0");
+    const mirror = `${origin}=http://${registry.host}/bjw-s-labs/helm`;
+    // diff has no --chart-mirror: it renders with the repository's charts.mirrors, as validate does.
+    writeFileSync(path.join(ours, ".haos-tasks.yaml"), `charts:\n  mirrors:\n    - ${mirror}\n`);
     await git(ours, "init", "-q", "-b", "main");
     await git(ours, "add", ".");
     await git(ours, "commit", "-qm", "base");
     const flateBase = path.join(work, "flate-base");
     flateCopy(ours, flateBase, tls.host);
 
-    const mirror = `${origin}=http://${registry.host}/bjw-s-labs/helm`;
     const env = { ...process.env, HAOS_TASKS_DEBUG: "1" };
     const validate = (cache: string) =>
       measure(
@@ -497,8 +502,13 @@ async function size(apps: number, registry: Registry, tls: { host: string; caFil
     await git(ours, "commit", "-qam", "chore(deps): app-template 4.1.1");
     const flateHead = path.join(work, "flate-head");
     flateCopy(ours, flateHead, tls.host);
+    // diff's chart cache (and render cache): empty for the first run, kept for the second.
+    const diffCache = fresh("dcache");
     const diff = () =>
-      measure(process.execPath, [cli, "diff", "--base", "HEAD~1", "--format", "json"], ours, env);
+      measure(process.execPath, [cli, "diff", "--base", "HEAD~1", "--format", "json"], ours, {
+        ...env,
+        HAOS_TASKS_CHART_CACHE: diffCache,
+      });
     const flateDiff = (cache: string) =>
       measure(
         flate,
@@ -506,7 +516,6 @@ async function size(apps: number, registry: Registry, tls: { host: string; caFil
         work,
         flateEnv,
       );
-    // haos-tasks diff has no chart cache of its own (see the report): cold = the first run.
     const dCold = await rows(diff);
     must(dCold, "haos-tasks diff", [0, 1]);
     const fdCold = await rows(() => flateDiff(fresh("fdcache")));
@@ -545,13 +554,13 @@ async function size(apps: number, registry: Registry, tls: { host: string; caFil
     line(
       "haos-tasks validate, cold chart cache",
       vCold,
-      `${r?.rendered ?? 0}/${r?.releases ?? 0} rendered, ${coldJson.stats.objects} objects, ${errors(coldJson)} errors; chart cache ${r?.cacheHits ?? 0}/${r?.chartLoads ?? 0} hits`,
+      `${r?.rendered ?? 0}/${r?.releases ?? 0} rendered, ${coldJson.stats.objects} objects, ${errors(coldJson)} errors; chart cache ${r?.cacheHits ?? 0}/${r?.chartLoads ?? 0} hits; render cache ${r?.renderCacheHits ?? 0}/${r?.chartLoads ?? 0} hits`,
     );
     line("flate test all, cold cache", fCold, flateSummary(fCold));
     line(
       "haos-tasks validate, warm chart cache",
       vWarm,
-      `${rw?.rendered ?? 0}/${rw?.releases ?? 0} rendered, ${errors(warmJson)} errors; chart cache ${rw?.cacheHits ?? 0}/${rw?.chartLoads ?? 0} hits (${rw && rw.chartLoads > 0 ? Math.round((100 * rw.cacheHits) / rw.chartLoads) : 0}%)`,
+      `${rw?.rendered ?? 0}/${rw?.releases ?? 0} rendered, ${errors(warmJson)} errors; chart cache ${rw?.cacheHits ?? 0}/${rw?.chartLoads ?? 0} hits (${rw && rw.chartLoads > 0 ? Math.round((100 * rw.cacheHits) / rw.chartLoads) : 0}%); render cache ${rw?.renderCacheHits ?? 0}/${rw?.chartLoads ?? 0} hits (${rw && rw.chartLoads > 0 ? Math.round((100 * (rw.renderCacheHits ?? 0)) / rw.chartLoads) : 0}%)`,
     );
     line("flate test all, warm cache", fWarm, flateSummary(fWarm));
     line(

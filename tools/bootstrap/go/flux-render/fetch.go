@@ -120,7 +120,11 @@ func (f *fetcher) fromCache(origin, name, spec string) (*fetched, bool) {
 	if f.cacheDir == "" {
 		return nil, false
 	}
-	data, err := os.ReadFile(f.indexPath(origin, name, spec))
+	path := f.indexPath(origin, name, spec)
+	if c, ok := cacheMemo.get(path); ok {
+		return &c, true
+	}
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, false
 	}
@@ -132,7 +136,9 @@ func (f *fetcher) fromCache(origin, name, spec string) (*fetched, bool) {
 	if err != nil || "sha256:"+sha256Hex(archive) != e.Digest {
 		return nil, false
 	}
-	return &fetched{archive: archive, digest: e.Digest, manifestDigest: e.ManifestDigest, version: e.Version, origin: origin, cached: true}, true
+	c := fetched{archive: archive, digest: e.Digest, manifestDigest: e.ManifestDigest, version: e.Version, origin: origin, cached: true}
+	cacheMemo.put(path, c)
+	return &c, true
 }
 
 // store writes the archive and the index entries for each spec.
@@ -247,6 +253,14 @@ func (f *fetcher) fetchOCI(spec *chartSpec) (*fetched, error) {
 	if f.offline {
 		return nil, &opError{Code: "chart-unavailable", Message: fmt.Sprintf("chart %s (%s) is not in the cache %s and the render is offline", origin, key, f.cacheDir), Hint: offlineHint}
 	}
+	rangeKey := f.rewrite(origin) + "\x00\x00" + spec.Semver
+	if !exact {
+		if tag, ok := rangeMemo.get(rangeKey); ok {
+			if c, ok := f.fromCache(origin, "", "tag:"+tag); ok {
+				return c, nil
+			}
+		}
+	}
 	ref, plainHTTP, err := f.ociTarget(origin)
 	if err != nil {
 		return nil, &opError{Code: "bad-request", Message: err.Error()}
@@ -278,6 +292,11 @@ func (f *fetcher) fetchOCI(spec *chartSpec) (*fetched, error) {
 		if tag == "" {
 			return nil, unavailable("%s: no tag matches %s (tags: %s)", origin, spec.Semver, strings.Join(tags, ", "))
 		}
+		defer func() {
+			if f.cacheDir != "" {
+				rangeMemo.put(rangeKey, tag)
+			}
+		}()
 		if c, ok := f.fromCache(origin, "", "tag:"+tag); ok {
 			_ = f.store(c, "", key)
 			return c, nil
@@ -335,6 +354,14 @@ func (f *fetcher) fetchHTTP(spec *chartSpec) (*fetched, error) {
 		return nil, &opError{Code: "chart-unavailable", Message: fmt.Sprintf("chart %s from %s (version %q) is not in the cache %s and the render is offline", spec.Name, origin, spec.Version, f.cacheDir), Hint: offlineHint}
 	}
 	base := f.rewrite(origin)
+	rangeKey := base + "\x00" + spec.Name + "\x00" + version
+	if !exact && f.cacheDir != "" {
+		if v, ok := rangeMemo.get(rangeKey); ok {
+			if c, ok := f.fromCache(origin, spec.Name, "version:"+v); ok {
+				return c, nil
+			}
+		}
+	}
 	g, err := getter.NewHTTPGetter(getter.WithTimeout(f.timeout))
 	if err != nil {
 		return nil, unavailable("%s: %v", origin, err)
@@ -351,6 +378,9 @@ func (f *fetcher) fetchHTTP(spec *chartSpec) (*fetched, error) {
 	cv, err := index.Get(spec.Name, version)
 	if err != nil {
 		return nil, unavailable("%s: chart %s version %q: %v", origin, spec.Name, spec.Version, err)
+	}
+	if !exact && f.cacheDir != "" {
+		defer rangeMemo.put(rangeKey, cv.Version)
 	}
 	if c, ok := f.fromCache(origin, spec.Name, "version:"+cv.Version); ok {
 		_ = f.store(c, spec.Name, key)

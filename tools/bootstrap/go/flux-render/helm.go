@@ -81,6 +81,8 @@ type chartInfo struct {
 	Cached         bool   `json:"cached"`
 	FetchMs        int64  `json:"fetchMs"`
 	RenderMs       int64  `json:"renderMs"`
+	// The answer came from the render cache (rendercache.go): nothing was rendered.
+	RenderCached bool `json:"renderCached,omitempty"`
 }
 
 type helmResponse struct {
@@ -102,7 +104,18 @@ var scheme = func() *runtime.Scheme {
 
 var discardLogger = slog.New(slog.NewTextHandler(io.Discard, nil)).Handler()
 
-func renderHelm(req *request) (resp *helmResponse) {
+func renderHelm(req *request) *helmResponse {
+	var key string
+	resp := renderHelmKeyed(req, &key)
+	if key != "" && (resp.Chart == nil || !resp.Chart.RenderCached) {
+		writeRenderCache(req.CacheDir, key, resp)
+	}
+	return resp
+}
+
+// renderHelmKeyed renders, or answers from the render cache; *cacheKey is set once the request's
+// render-cache key is known (the chart fetched).
+func renderHelmKeyed(req *request, cacheKey *string) (resp *helmResponse) {
 	resp = &helmResponse{ID: req.ID}
 	warnings := map[string]bool{}
 	warn := func(w string) {
@@ -162,7 +175,24 @@ func renderHelm(req *request) (resp *helmResponse) {
 			}
 			return c, resolveDirDependencies(c, got.dir, f)
 		}
-		return loader.LoadArchive(bytes.NewReader(got.archive))
+		return loadArchiveMemo(got.digest, got.archive)
+	}
+	cached := func(fetchMs int64) *helmResponse {
+		hit := readRenderCache(req.CacheDir, *cacheKey)
+		if hit == nil {
+			return nil
+		}
+		hit.ID = req.ID
+		hit.Chart.Cached, hit.Chart.FetchMs, hit.Chart.RenderCached = got.cached, fetchMs, true
+		return hit
+	}
+	if got.dir == "" {
+		// An archive's key is known before it is even decompressed.
+		if *cacheKey = renderKey(req, got, got.digest); *cacheKey != "" {
+			if hit := cached(time.Since(start).Milliseconds()); hit != nil {
+				return hit
+			}
+		}
 	}
 	chrt, err := load()
 	fetchMs := time.Since(start).Milliseconds()
@@ -173,6 +203,16 @@ func renderHelm(req *request) (resp *helmResponse) {
 		}
 		return fail(&opError{Code: "render", Message: fmt.Sprintf("loading chart %s: %v", got.origin, err)})
 	}
+	chartKey := got.digest
+	if got.dir != "" {
+		// A directory's content (with the dependencies it was given) is its digest.
+		chartKey = digestOfFiles(chrt)
+		if *cacheKey = renderKey(req, got, chartKey); *cacheKey != "" {
+			if hit := cached(fetchMs); hit != nil {
+				return hit
+			}
+		}
+	}
 	renderStart := time.Now()
 	artifactDigest := got.manifestDigest
 	if artifactDigest == "" {
@@ -180,10 +220,6 @@ func renderHelm(req *request) (resp *helmResponse) {
 	}
 	if err := mutateVersion(chrt, req.Chart, artifactDigest, warn); err != nil {
 		return fail(err)
-	}
-	chartKey := got.digest
-	if chartKey == "" {
-		chartKey = digestOfFiles(chrt)
 	}
 	resp.Chart = &chartInfo{
 		Name: chrt.Name(), Version: chrt.Metadata.Version, AppVersion: chrt.Metadata.AppVersion,
@@ -468,12 +504,12 @@ func resolveDirDependencies(c *chartv2.Chart, dir string, f *fetcher) error {
 				spec.Tag = dep.Version
 			}
 			if got, err = f.fetch(spec); err == nil {
-				sub, err = loader.LoadArchive(bytes.NewReader(got.archive))
+				sub, err = loadArchiveMemo(got.digest, got.archive)
 			}
 		case strings.HasPrefix(dep.Repository, "http://"), strings.HasPrefix(dep.Repository, "https://"):
 			var got *fetched
 			if got, err = f.fetch(&chartSpec{Type: "http", URL: dep.Repository, Name: dep.Name, Version: dep.Version}); err == nil {
-				sub, err = loader.LoadArchive(bytes.NewReader(got.archive))
+				sub, err = loadArchiveMemo(got.digest, got.archive)
 			}
 		default:
 			return &opError{Code: "chart-unavailable", Message: fmt.Sprintf("%s: dependency %s (repository %q) is not in charts/ and cannot be resolved", dir, dep.Name, dep.Repository),

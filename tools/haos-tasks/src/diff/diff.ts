@@ -12,12 +12,13 @@ import {
   resolveCommit,
 } from "../git/repository.ts";
 import { GitError } from "../git/runner.ts";
+import type { Subject } from "../lint/platform/subject.ts";
 import type { BuiltResource } from "../manifests/kustomize-build.ts";
 import { kustomizeEngine, startHelpers } from "../manifests/kustomize-build.ts";
 import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
-import { loadWorkspace } from "../manifests/workspace.ts";
-import { buildAndRender } from "../render/build-render.ts";
-import { type BuildOwner, type BuildStage, lazyEnvsubst } from "../validate/build-stage.ts";
+import { loadWorkspace, type Workspace } from "../manifests/workspace.ts";
+import { type buildAndRender, builtRenderInputs, renderBuilt } from "../render/build-render.ts";
+import { type BuildOwner, type BuildStage, buildStage, lazyEnvsubst } from "../validate/build-stage.ts";
 import { defaultValidateConfig, type ValidateConfig } from "../validate/config.ts";
 import type { Substituter } from "../validate/flux.ts";
 import { type Danger, type KubeObject, objectDangers, renderFailureDanger } from "./dangers.ts";
@@ -47,6 +48,13 @@ export interface DiffOptions {
   noise?: string[];
   /** The edge's environment: the helpers' (kustomize-build, flux-render are found through it). */
   env: NodeJS.ProcessEnv;
+  /**
+   * Render every HelmRelease of both commits, not only those the change affects (see
+   * releasesToRender; the result is the same — this is for checking that).
+   */
+  renderAll?: boolean;
+  /** --no-render-cache: false renders every release instead of reusing flux-render's kept answers. */
+  renderCache?: boolean;
 }
 
 export type ResourceChangeKind = "added" | "removed" | "changed";
@@ -166,20 +174,69 @@ function inputsOf(stage: BuildStage): Map<string, Set<string>> {
   return inputs;
 }
 
-async function renderSide(
+/**
+ * One commit built (and, with a stand-in `options.render`, rendered by it); the default path renders
+ * afterwards (renderBuilt), once both commits are built and what the change affects is known.
+ */
+async function buildSide(
   root: string,
   config: ValidateConfig,
   options: DiffOptions,
   helpers: Promise<KustomizeBuilder> | undefined,
   envsubst: Substituter,
-): Promise<Side> {
+): Promise<{ workspace: Workspace; stage: BuildStage }> {
   const workspace = await loadWorkspace(["."], { cwd: root, ignore: config.ignore, root });
-  const stage = await (options.render ?? buildAndRender)(workspace, {
+  const stage = await (options.render ?? buildStage)(workspace, {
     ...(options.kubectl ? { kubectl: options.kubectl } : {}),
     ...(helpers ? { helpers } : {}),
     env: options.env,
     envsubst,
   });
+  return { workspace, stage };
+}
+
+/** Files that change what every chart renders: the platform (Kubernetes version, CozyStack) and the config. */
+const renderWide = /(^|\/)(platform\.ya?ml|\.haos-tasks\.ya?ml)$/;
+
+/**
+ * The HelmReleases a change can render differently — those whose object, chart (as the source
+ * objects resolve it), valuesFrom data or chart directory files differ between the commits — or
+ * undefined for all of them: when the platform, the config or the repository's CRDs (Helm's
+ * .Capabilities.APIVersions) change. CozyStack apps are always rendered (their charts `lookup`
+ * other objects). A release left out renders the same at both commits, so it has no changes to
+ * show: leaving it out of both renders changes nothing in the result (render-all gives the same).
+ */
+function releasesToRender(
+  base: { root: string; stage: BuildStage },
+  head: { root: string; stage: BuildStage },
+  changed: readonly string[],
+): ((owner: Subject) => boolean) | undefined {
+  if (changed.some((f) => renderWide.test(f))) return undefined;
+  const crds = (stage: BuildStage) =>
+    JSON.stringify(
+      stage.objects
+        .filter(({ resource }) => resource.kind === "CustomResourceDefinition")
+        .map(({ resource }) => [resource.name, field(resource.object, "spec")])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
+  if (crds(base.stage) !== crds(head.stage)) return undefined;
+  const before = builtRenderInputs(base.root, base.stage);
+  const after = builtRenderInputs(head.root, head.stage);
+  const affected = new Set<string>();
+  for (const key of new Set([...before.keys(), ...after.keys()])) {
+    const b = before.get(key);
+    const h = after.get(key);
+    if (!b || !h || b.fingerprint !== h.fingerprint) affected.add(key);
+    else if (
+      [b.chartDir, h.chartDir].some((dir) => dir !== undefined && changed.some((f) => isWithin(f, dir)))
+    )
+      affected.add(key);
+  }
+  return (owner) =>
+    owner.kind !== "HelmRelease" || affected.has(`HelmRelease/${owner.namespace}/${owner.name}`);
+}
+
+function sideOf(root: string, stage: BuildStage): Side {
   const objects = new Map<string, Map<string, BuiltResource>>();
   for (const { owner, resource } of stage.objects) {
     const map = objects.get(owner) ?? new Map<string, BuiltResource>();
@@ -379,8 +436,28 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
       () => defaultValidateConfig,
     );
     noise = options.noise ?? headConfig.diff.noise;
-    head = await renderSide(headRoot, headConfig.validate, options, helpers, substitution.envsubst);
-    base = await renderSide(baseRoot, baseConfig, options, helpers, substitution.envsubst);
+    const headBuilt = await buildSide(headRoot, headConfig.validate, options, helpers, substitution.envsubst);
+    const baseBuilt = await buildSide(baseRoot, baseConfig, options, helpers, substitution.envsubst);
+    if (!options.render) {
+      // Only what the change affects is rendered, at both commits (the render cache answers the
+      // second commit's render of a release whose inputs are the same).
+      const select = options.renderAll
+        ? undefined
+        : releasesToRender(
+            { root: baseRoot, stage: baseBuilt.stage },
+            { root: headRoot, stage: headBuilt.stage },
+            changed,
+          );
+      const renderOptions = {
+        env: options.env,
+        ...(select ? { select } : {}),
+        ...(options.renderCache === false ? { renderCache: false } : {}),
+      };
+      await renderBuilt(headBuilt.workspace, headBuilt.stage, renderOptions);
+      await renderBuilt(baseBuilt.workspace, baseBuilt.stage, renderOptions);
+    }
+    head = sideOf(headRoot, headBuilt.stage);
+    base = sideOf(baseRoot, baseBuilt.stage);
   } finally {
     await (await helpers?.catch(() => undefined))?.close();
     await substitution.close();

@@ -233,6 +233,63 @@ describe("a chart bump through a shared component", () => {
   });
 });
 
+describe("only what a change affects is rendered", () => {
+  const release = (ns: string, port: number, valuesFrom = "") =>
+    `apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: ${ns}\nspec:\n  interval: 1h\n  chartRef:\n    kind: OCIRepository\n    name: app-template\n${valuesFrom}  values:\n    controllers:\n      main:\n        containers:\n          app:\n            image:\n              repository: ghcr.io/example/${ns}\n              tag: 1.0.0\n    service:\n      main:\n        controller: main\n        ports:\n          http:\n            port: ${port}\n`;
+  const fromValues =
+    "  valuesFrom:\n    - kind: ConfigMap\n      name: c-values\n      valuesKey: values.yaml\n";
+  const oci =
+    "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: app-template\nspec:\n  interval: 1h\n  url: oci://ghcr.io/bjw-s-labs/helm/app-template\n  ref:\n    tag: 4.1.0\n";
+  const app = (ns: string, extra: Record<string, string> = {}) => ({
+    [`apps/${ns}/kustomization.yaml`]: `namespace: ${ns}\nresources:\n${["oci.yaml", "helmrelease.yaml", ...Object.keys(extra)].map((f) => `  - ${f}\n`).join("")}`,
+    [`apps/${ns}/oci.yaml`]: oci,
+    ...Object.fromEntries(Object.entries(extra).map(([f, t]) => [`apps/${ns}/${f}`, t])),
+  });
+  const values = (user: number) =>
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c-values\ndata:\n  values.yaml: |\n    defaultPodOptions:\n      securityContext:\n        runAsUser: ${user}\n`;
+  const plain = (v: string) =>
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  v: "${v}"\n`;
+  const files = (a: number, c: number, d: string) => ({
+    ...app("a"),
+    "apps/a/helmrelease.yaml": release("a", a),
+    ...app("b"),
+    "apps/b/helmrelease.yaml": release("b", 8080),
+    ...app("c", { "values.yaml": values(c) }),
+    "apps/c/helmrelease.yaml": release("c", 8080, fromValues),
+    ...app("d", { "plain.yaml": plain(d) }),
+    "apps/d/helmrelease.yaml": release("d", 8080),
+  });
+
+  it("a values change, a valuesFrom change and an unrelated change: the same result as rendering everything", async () => {
+    repo = createScratchRepo();
+    repo.write(files(8080, 1000, "x"));
+    const base = repo.commit("feat: apps");
+    repo.write(files(9090, 2000, "y"));
+    repo.commit("feat: a's port, c's values, d's plain ConfigMap");
+    const affected = await diffApps({ env: process.env, repo: repo.dir, base, head: "HEAD", paths: [] });
+    const all = await diffApps({
+      env: process.env,
+      repo: repo.dir,
+      base,
+      head: "HEAD",
+      paths: [],
+      renderAll: true,
+    });
+    expect(affected).toEqual(all);
+    expect(affected.helmReleases.map((h) => `${h.release}: ${h.line}`)).toEqual([
+      "HelmRelease/a/a: app-template 4.1.0: 1 object changed, 0 added, 0 removed",
+      "HelmRelease/c/c: app-template 4.1.0: 1 object changed, 0 added, 0 removed",
+    ]);
+    expect(affected.apps.map((a) => a.owner.id)).toEqual([
+      "HelmRelease/a/a",
+      "HelmRelease/c/c",
+      "apps/a",
+      "apps/c",
+      "apps/d",
+    ]);
+  });
+});
+
 describe("attribution to what Flux re-applies", () => {
   it("a Flux Kustomization's spec.components and a HelmRelease's valuesFrom ConfigMap", async () => {
     repo = createScratchRepo();

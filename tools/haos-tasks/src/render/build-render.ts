@@ -1,4 +1,5 @@
 import path from "node:path";
+import { loadConfig } from "../config/load.ts";
 import type { Subject } from "../lint/platform/subject.ts";
 import type { BuiltResource } from "../manifests/kustomize-build.ts";
 import type { Workspace } from "../manifests/workspace.ts";
@@ -13,6 +14,7 @@ import {
   pinnedChartDirs,
   startDefaultRenderer,
 } from "./defaults.ts";
+import { releaseRenderInputs } from "./stage.ts";
 import { needsRender, renderForValidate } from "./validate-render.ts";
 
 /**
@@ -21,11 +23,29 @@ import { needsRender, renderForValidate } from "./validate-render.ts";
  * cache). Each release is an owner of its own (`HelmRelease/<ns>/<name>`, `VMInstance/<ns>/<name>`)
  * whose parent is the owner that applies it; a release that does not render is a failure of that
  * owner, never its objects removed.
+ *
+ * Renders go through flux-render's render cache (under the chart cache; diff's --no-render-cache
+ * turns it off): a release whose inputs are the same at both commits is
+ * rendered once — the second commit's render of it is answered from the first's — and a release no
+ * commit of a later run changed is not rendered again at all.
  */
 export async function buildAndRender(workspace: Workspace, options: BuildStageOptions): Promise<BuildStage> {
   const stage = await buildStage(workspace, options);
+  await renderBuilt(workspace, stage, options);
+  return stage;
+}
+
+/**
+ * buildAndRender's second half, on a stage already built: renders its HelmReleases and CozyStack
+ * apps (those `select` accepts) into it.
+ */
+export async function renderBuilt(
+  workspace: Workspace,
+  stage: BuildStage,
+  options: { env: NodeJS.ProcessEnv; select?: (owner: Subject) => boolean; renderCache?: boolean },
+): Promise<void> {
   const subjects: Subject[] = stage.objects.map(({ resource }) => subjectOf(resource));
-  if (!needsRender(subjects)) return stage;
+  if (!needsRender(subjects)) return;
   const ownerOfSubject = new Map<Subject, string>(
     subjects.map((s, i) => [s, stage.objects[i]?.owner ?? "."]),
   );
@@ -34,6 +54,11 @@ export async function buildAndRender(workspace: Workspace, options: BuildStageOp
   const fetch = { ...(mirror ? { mirror } : {}), cacheDir: cacheDirs(env).sourceCacheDir };
   const lock = await readSchemaLock().catch(() => undefined);
   const platforms = new PlatformLookup(workspace.root);
+  // The commit's own charts.mirrors and charts.apiVersions, as validate renders it.
+  const charts = await loadConfig(workspace.root).then(
+    (c) => c.validate.charts,
+    () => undefined,
+  );
   const renderer = await startDefaultRenderer({ env });
   try {
     const rendered = await renderForValidate(subjects, {
@@ -45,8 +70,12 @@ export async function buildAndRender(workspace: Workspace, options: BuildStageOp
         ? { lock, pinnedChart: pinnedChartDirs(lock, fetch, path.join(defaultChartCacheDir(env), "pinned")) }
         : {}),
       fetch,
+      ...(options.select ? { select: options.select } : {}),
+      ...(charts && charts.apiVersions.length > 0 ? { apiVersions: charts.apiVersions } : {}),
       chartFetch: {
+        ...(charts && charts.mirrors.length > 0 ? { mirrors: charts.mirrors } : {}),
         cacheDir: defaultChartCacheDir(env),
+        ...(options.renderCache === false ? { renderCache: false } : {}),
         ...(lock ? { schemaFiles: await lockedSchemaFiles(lock, fetch).catch(() => ({})) } : {}),
       },
     });
@@ -88,7 +117,17 @@ export async function buildAndRender(workspace: Workspace, options: BuildStageOp
   } finally {
     await renderer.close();
   }
-  return stage;
+}
+
+/** releaseRenderInputs of a built stage (see stage.ts). */
+export function builtRenderInputs(
+  root: string,
+  stage: BuildStage,
+): Map<string, { fingerprint: string; chartDir?: string }> {
+  return releaseRenderInputs(
+    stage.objects.map(({ resource }) => subjectOf(resource)),
+    root,
+  );
 }
 
 function subjectOf(resource: BuiltResource): Subject {

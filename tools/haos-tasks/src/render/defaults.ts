@@ -106,11 +106,13 @@ export function pinnedChartDirs(
 }
 
 /**
- * The chart cache a run uses unless told: `$HAOS_TASKS_CACHE_DIR/charts`, else the user cache
- * directory's (`$XDG_CACHE_HOME` or `~/.cache`) `haos-tasks/charts` — one cache for every
- * checkout, kept between CI runs by caching that directory.
+ * The chart cache a run uses unless told: `$HAOS_TASKS_CHART_CACHE`, else
+ * `$HAOS_TASKS_CACHE_DIR/charts`, else the user cache directory's (`$XDG_CACHE_HOME` or `~/.cache`)
+ * `haos-tasks/charts` — one cache for every checkout, kept between CI runs by caching that
+ * directory. It holds the chart archives and flux-render's render cache (`renders/`).
  */
 export function defaultChartCacheDir(env: NodeJS.ProcessEnv): string {
+  if (env.HAOS_TASKS_CHART_CACHE) return path.resolve(env.HAOS_TASKS_CHART_CACHE);
   if (env.HAOS_TASKS_CACHE_DIR) return path.join(env.HAOS_TASKS_CACHE_DIR, "charts");
   const base = env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
   return path.join(base, "haos-tasks", "charts");

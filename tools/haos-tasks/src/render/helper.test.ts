@@ -101,6 +101,46 @@ describe("startRenderer (tools/bootstrap/go/flux-render)", () => {
     expect(failed.error?.schemaErrors?.map((e) => e.path)).toContain("/controllers/main/type");
   });
 
+  it("answers from the render cache what a fresh render answers, and renders again when an input changes", async () => {
+    const cacheDir = path.join(tmp, "render-cache");
+    const request = {
+      release,
+      chart: { type: "dir" as const, path: chart },
+      kubeVersion: "v1.34.0",
+      offline: true,
+      schemaMirrors: [mirror],
+      cacheDir,
+      renderCache: true,
+    };
+    const strip = (r: Awaited<ReturnType<Renderer["helm"]>>) => {
+      const { cached, fetchMs, renderMs, renderCached, ...chartInfo } = r.chart ?? ({} as never);
+      return { ...r, chart: chartInfo };
+    };
+    const fresh = await renderer.helm(request);
+    expect(fresh.error).toBeUndefined();
+    expect(fresh.chart?.renderCached).toBeUndefined();
+    const hit = await renderer.helm(request);
+    expect(hit.chart?.renderCached).toBe(true);
+    expect(strip(hit)).toEqual(strip(fresh));
+    // The same request without the cache renders, with the same answer.
+    const { renderCache, ...uncached } = request;
+    const again = await renderer.helm(uncached);
+    expect(again.chart?.renderCached).toBeUndefined();
+    expect(strip(again)).toEqual(strip(fresh));
+    // Values, capabilities, the Kubernetes version: each is a miss.
+    const otherValues = structuredClone(release);
+    otherValues.spec.values.service.main.ports.http.port = 9090;
+    for (const changed of [
+      { ...request, release: otherValues },
+      { ...request, apiVersions: ["gateway.networking.k8s.io/v1/HTTPRoute"] },
+      { ...request, kubeVersion: "v1.33.0" },
+    ]) {
+      const r = await renderer.helm(changed);
+      expect(r.error).toBeUndefined();
+      expect(r.chart?.renderCached).toBeUndefined();
+    }
+  });
+
   it("substitutes as Flux does", async () => {
     const text =
       // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux's ${VAR} syntax, not a template literal

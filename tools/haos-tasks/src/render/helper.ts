@@ -64,6 +64,11 @@ export interface HelmRenderRequest {
   schemaFiles?: Record<string, string>;
   /** Directories where the file for a `$ref` URL is the directory plus the URL's path. */
   schemaMirrors?: string[];
+  /**
+   * Answer from flux-render's render cache under `cacheDir` and keep the answer there (content-
+   * addressed by the helper's build, the chart's content and the whole request).
+   */
+  renderCache?: boolean;
 }
 
 export type RenderErrorCode =
@@ -107,6 +112,8 @@ export interface RenderedChart {
   cached: boolean;
   fetchMs: number;
   renderMs: number;
+  /** Answered from the render cache: nothing was rendered. */
+  renderCached?: boolean;
 }
 
 export type HelmRenderResult =

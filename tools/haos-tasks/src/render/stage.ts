@@ -30,6 +30,12 @@ export interface ChartFetch {
   timeoutSeconds?: number;
   /** JSON schemas by URL (values.schema.json `$ref`s), read locally instead of fetched. */
   schemaFiles?: Record<string, string>;
+  /**
+   * flux-render's render cache under `cacheDir` (answers kept between runs, keyed by the helper's
+   * build, the chart's content and everything the request holds). Default: on when there is a
+   * cacheDir; false (--no-render-cache) renders everything.
+   */
+  renderCache?: boolean;
 }
 
 /** What the render stage needs of flux-render: its helm op (one Renderer, or a pool of them). */
@@ -53,6 +59,8 @@ export interface RenderStageOptions {
   strict?: boolean;
   chartFetch?: ChartFetch;
   onRendered?: (event: RenderEvent) => void;
+  /** Only the HelmReleases and apps it accepts are rendered (diff: what a change affects). Default: all. */
+  select?: (owner: Subject) => boolean;
 }
 
 export interface RenderEvent {
@@ -62,6 +70,8 @@ export interface RenderEvent {
   cached: boolean | undefined;
   fetchMs: number | undefined;
   renderMs: number | undefined;
+  /** Answered from the render cache. */
+  renderCached: boolean;
 }
 
 export interface RenderStats {
@@ -74,6 +84,8 @@ export interface RenderStats {
   /** Charts fetched from the cache (or pinned files) / all charts the helper loaded. */
   cacheHits: number;
   chartLoads: number;
+  /** Answers the render cache gave (of chartLoads): releases not rendered again. */
+  renderCacheHits: number;
 }
 
 export interface RenderStageResult {
@@ -230,6 +242,38 @@ function fromChartSpec(
     hint: "nothing to fix; serve the chart from a HelmRepository or OCIRepository to have it rendered",
     pointer,
   };
+}
+
+/**
+ * What each HelmRelease's render reads from the repository, by `HelmRelease/<namespace>/<name>`:
+ * the release itself, its chart as resolved from the source objects (a directory chart relative to
+ * root, also returned as `chartDir`) and the data of its valuesFrom sources. Two commits whose
+ * fingerprints are equal render the release the same, unless the chart directory's files, the
+ * platform (Kubernetes version, capabilities) or the renderer changed.
+ */
+export function releaseRenderInputs(
+  subjects: readonly Subject[],
+  root: string,
+): Map<string, { fingerprint: string; chartDir?: string }> {
+  const index = new SubjectIndex(subjects);
+  const out = new Map<string, { fingerprint: string; chartDir?: string }>();
+  for (const s of subjects) {
+    if (!isKind(s, helmGroup, "HelmRelease")) continue;
+    const resolution = resolveChart(s, index, root);
+    const chartDir =
+      "chart" in resolution && resolution.chart.type === "dir"
+        ? path.relative(root, resolution.chart.path).split(path.sep).join("/") || "."
+        : undefined;
+    const chart =
+      "chart" in resolution && resolution.chart.type === "dir"
+        ? { ...resolution, chart: { ...resolution.chart, path: chartDir } }
+        : resolution;
+    out.set(`HelmRelease/${s.namespace}/${s.name}`, {
+      fingerprint: JSON.stringify([s.object, chart, valuesSourcesOf(s, index)]),
+      ...(chartDir !== undefined ? { chartDir } : {}),
+    });
+  }
+  return out;
 }
 
 /** A SOPS-encrypted value, and the placeholder a render gets instead (a Flux-style variable name). */
@@ -404,11 +448,16 @@ export async function renderStage(
     objects: 0,
     cacheHits: 0,
     chartLoads: 0,
+    renderCacheHits: 0,
   };
-  const releases = subjects.filter((s) => isKind(s, helmGroup, "HelmRelease"));
+  const selected = (s: Subject) => options.select?.(s) ?? true;
+  const releases = subjects.filter((s) => isKind(s, helmGroup, "HelmRelease") && selected(s));
   const apps = subjects.filter(
     (s) =>
-      apiGroup(s.apiVersion) === cozystackGroup && cozystackApps[s.kind] && options.cozystackVersion?.(s),
+      apiGroup(s.apiVersion) === cozystackGroup &&
+      cozystackApps[s.kind] &&
+      options.cozystackVersion?.(s) &&
+      selected(s),
   );
   stats.releases = releases.length + apps.length;
   const fetch = options.chartFetch ?? {};
@@ -418,6 +467,7 @@ export async function renderStage(
     ...(fetch.mirrors && fetch.mirrors.length > 0 ? { mirrors: [...fetch.mirrors] } : {}),
     ...(fetch.timeoutSeconds ? { timeoutSeconds: fetch.timeoutSeconds } : {}),
     ...(fetch.schemaFiles ? { schemaFiles: fetch.schemaFiles } : {}),
+    ...(fetch.cacheDir && fetch.renderCache !== false ? { renderCache: true } : {}),
   };
 
   const record = (
@@ -433,10 +483,12 @@ export async function renderStage(
       cached: response.chart?.cached,
       fetchMs: response.chart?.fetchMs,
       renderMs: response.chart?.renderMs,
+      renderCached: response.chart?.renderCached === true,
     });
     if (response.chart) {
       stats.chartLoads += 1;
       if (response.chart.cached) stats.cacheHits += 1;
+      if (response.chart.renderCached) stats.renderCacheHits += 1;
     }
     if (response.error) {
       stats.failed += 1;

@@ -35,6 +35,8 @@ export interface ValidateRenderOptions {
   strict?: boolean;
   chartFetch?: ChartFetch;
   onRendered?: (event: RenderEvent) => void;
+  /** Only these HelmReleases and apps are rendered (see RenderStageOptions.select). */
+  select?: (owner: Subject) => boolean;
 }
 
 export interface ValidateRenderResult {
@@ -127,5 +129,6 @@ export async function renderForValidate(
     ...(options.strict ? { strict: true } : {}),
     ...(options.chartFetch ? { chartFetch: options.chartFetch } : {}),
     ...(options.onRendered ? { onRendered: options.onRendered } : {}),
+    ...(options.select ? { select: options.select } : {}),
   });
 }

@@ -85,6 +85,8 @@ export interface ChartFetchOptions {
   /** Absolute chart cache directory. */
   cacheDir?: string;
   offline?: boolean;
+  /** --no-render-cache: false renders every release instead of reusing kept answers. */
+  renderCache?: boolean;
 }
 
 export interface ValidateResult {

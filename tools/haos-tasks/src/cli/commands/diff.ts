@@ -56,6 +56,11 @@ export const diffCommand: Command = {
       description: "Output format.",
       default: "markdown",
     },
+    "no-render-cache": {
+      type: "boolean",
+      description:
+        "Render every HelmRelease of both commits instead of reusing answers kept under the chart cache.",
+    },
     "max-chars": {
       type: "string",
       valueName: "n",
@@ -77,6 +82,7 @@ export const diffCommand: Command = {
       paths: Array.isArray(args.values.path) ? args.values.path : [],
       ...(io.env.HAOS_TASKS_KUBECTL ? { kubectl: io.env.HAOS_TASKS_KUBECTL } : {}),
       env: io.env,
+      ...(args.values["no-render-cache"] === true ? { renderCache: false } : {}),
     };
     const [{ diffApps }, { diffJson, diffUnified }] = await Promise.all([
       import("../../diff/diff.ts"),

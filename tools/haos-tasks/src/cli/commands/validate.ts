@@ -158,6 +158,11 @@ export const validateCommand: Command = {
         "The content-addressed chart cache (default: <user cache>/haos-tasks/charts; also charts.cache).",
     },
     offline: { type: "boolean", description: "Render charts from the cache (and pinned charts) only." },
+    "no-render-cache": {
+      type: "boolean",
+      description:
+        "Render every HelmRelease instead of reusing answers kept under the chart cache (renders/; keyed by the renderer's build, the chart's content and every input of the render).",
+    },
     "api-versions": {
       type: "string",
       multiple: true,
@@ -260,6 +265,7 @@ export const validateCommand: Command = {
           mirrors: chartMirrors,
           ...(chartCache ? { cacheDir: path.resolve(io.cwd, chartCache) } : {}),
           ...(args.values.offline === true ? { offline: true } : {}),
+          ...(args.values["no-render-cache"] === true ? { renderCache: false } : {}),
         },
         ...(apiVersions.length > 0 ? { apiVersions } : {}),
         onProgress: progress,

@@ -75,13 +75,14 @@ export async function renderStep(
           options.charts?.cacheDir ??
           (config.charts.cache ? path.resolve(root, config.charts.cache) : chartCache),
         ...(options.charts?.offline ? { offline: true } : {}),
+        ...(options.charts?.renderCache === false ? { renderCache: false } : {}),
         ...(lock ? { schemaFiles: await lockedSchemaFiles(lock, fetch).catch(() => ({})) } : {}),
       },
       onRendered: (e) =>
         ctx.progress(
           "render",
           "progress",
-          `${e.owner}: ${e.chart} ${e.ok ? "rendered" : "failed"}${e.cached === undefined ? "" : e.cached ? " (cached)" : ` (fetched in ${e.fetchMs ?? 0} ms)`}${e.renderMs === undefined ? "" : `, ${e.renderMs} ms`}`,
+          `${e.owner}: ${e.chart} ${e.ok ? "rendered" : "failed"}${e.renderCached ? " (render cache)" : e.cached === undefined ? "" : e.cached ? " (cached)" : ` (fetched in ${e.fetchMs ?? 0} ms)`}${e.renderMs === undefined ? "" : `, ${e.renderMs} ms`}`,
         ),
     });
     subjects.push(...rendered.subjects);
@@ -90,7 +91,7 @@ export async function renderStep(
     ctx.progress(
       "render",
       "succeeded",
-      `${rendered.stats.rendered}/${rendered.stats.releases} releases rendered, ${rendered.stats.objects} objects; chart cache ${rendered.stats.cacheHits}/${rendered.stats.chartLoads}`,
+      `${rendered.stats.rendered}/${rendered.stats.releases} releases rendered, ${rendered.stats.objects} objects; chart cache ${rendered.stats.cacheHits}/${rendered.stats.chartLoads}, render cache ${rendered.stats.renderCacheHits}/${rendered.stats.chartLoads}`,
     );
   } finally {
     await renderer.close();
