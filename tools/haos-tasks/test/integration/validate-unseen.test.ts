@@ -290,6 +290,23 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
     expect(bad.code).toBe(1);
   });
 
+  it("two-versions: one kind at one name in two apiVersions, each checked and reported at its own document", async () => {
+    const dir = await repo("two-versions");
+    const clean = await validateJson(dir);
+    // Two groups' Grafana in one namespace are two objects, no duplicate.
+    expect(places(clean.json)).toEqual([]);
+    expect(clean.code).toBe(0);
+
+    // A misspelt key in the second document (the generator's): reported there, not at the first.
+    edit(dir, "kubernetes/apps/observability/grafana/grafana.yaml", "    role: Viewer", "    rol: Viewer");
+    const bad = await validateJson(dir);
+    expect(places(bad.json)).toEqual([
+      "error schema/additional-property kubernetes/apps/observability/grafana/grafana.yaml:28",
+      "error schema/invalid kubernetes/apps/observability/grafana/grafana.yaml:26",
+    ]);
+    expect(bad.code).toBe(1);
+  });
+
   it("a failed build of a Flux path without kustomization.yaml is reported at the Kustomization naming it", async () => {
     const dir = await repo("home-ops");
     // kubernetes/apps has no kustomization.yaml: Flux generates one, and kustomize rejects the file.
