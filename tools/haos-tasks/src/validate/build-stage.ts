@@ -15,7 +15,7 @@ import { field, type Resource, resourcesOf } from "../manifests/resources.ts";
 import { kustomizationFileOf, refusedFiles, type Workspace } from "../manifests/workspace.ts";
 import { hasParseErrors } from "../manifests/yaml-source.ts";
 import { startRenderer } from "../render/helper.ts";
-import { type Clusters, findClusters } from "./clusters.ts";
+import { type Clusters, findClusters, syncPath } from "./clusters.ts";
 import {
   buildsDifferently,
   buildUnits,
@@ -28,7 +28,7 @@ import {
   substitute,
 } from "./flux.ts";
 import { repositoryKey } from "./references.ts";
-import { SourceMap } from "./sources.ts";
+import { instanceSync, SourceMap } from "./sources.ts";
 
 /**
  * Flux applies a child Kustomization as its parent's build made it: the parent's `spec.patches`
@@ -409,6 +409,16 @@ async function finishStage(
       return reading.reads === "foreign"
         ? undefined
         : normaliseFluxPath(path.posix.join(reading.reads === "this" ? reading.base : ".", specPath));
+    },
+    // A FluxInstance's sync is a cluster of this repository only when its source is this checkout.
+    (b) => {
+      const sync = instanceSync(b);
+      const dir = syncPath(b);
+      if (!sync || dir === undefined) return undefined;
+      const reading = sources.resolve(sync.kind, sync.name, sync.namespace);
+      return reading.reads === "foreign"
+        ? undefined
+        : normaliseFluxPath(path.posix.join(reading.reads === "this" ? reading.base : ".", dir));
     },
   );
   const findings: Finding[] = [];

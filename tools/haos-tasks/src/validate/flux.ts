@@ -8,7 +8,7 @@ import type { BuildUnit, BuiltResource } from "../manifests/kustomize-build.ts";
 import { apiGroup, field, type Resource, resourcesOf } from "../manifests/resources.ts";
 import { byteOrder, kustomizationFileNames, type ObjectRef, type Workspace } from "../manifests/workspace.ts";
 import type { EnvsubstItem, EnvsubstResult } from "../render/helper.ts";
-import type { SourceMap } from "./sources.ts";
+import { instanceSync, type SourceMap } from "./sources.ts";
 
 /** A Flux Kustomization read from the repository's files (before any build). */
 export interface FluxKustomization {
@@ -551,28 +551,16 @@ export function fluxCreatedObjects(subjects: readonly Subject[]): ObjectRef[] {
   ];
   for (const s of subjects) {
     // The flux-instance chart's HelmRelease creates the same FluxInstance from `values.instance`.
-    const instance = isKind(s, "fluxcd.controlplane.io", "FluxInstance")
-      ? { sync: field(s.object, "spec", "sync"), namespace: s.namespace }
-      : isKind(s, "helm.toolkit.fluxcd.io", "HelmRelease")
-        ? {
-            sync: field(s.object, "spec", "values", "instance", "sync"),
-            namespace: String(field(s.object, "spec", "targetNamespace") ?? s.namespace),
-          }
-        : undefined;
-    if (instance) {
-      const sync = instance.sync;
-      if (!sync || typeof sync !== "object") continue;
-      const namespace = instance.namespace || "flux-system";
-      const name = String(field(sync, "name") ?? namespace);
-      const url = field(sync, "url");
+    const sync = instanceSync(s);
+    if (sync) {
       out.push(
         {
-          kind: String(field(sync, "kind") ?? "GitRepository"),
-          name,
-          namespace,
-          ...(typeof url === "string" ? { url } : {}),
+          kind: sync.kind,
+          name: sync.name,
+          namespace: sync.namespace,
+          ...(sync.url !== undefined ? { url: sync.url } : {}),
         },
-        { kind: "Kustomization", name, namespace },
+        { kind: "Kustomization", name: sync.name, namespace: sync.namespace },
       );
     }
     if (isKind(s, "source.extensions.fluxcd.io", "ArtifactGenerator")) {

@@ -19,7 +19,7 @@ import { pointerPosition } from "../manifests/yaml-source.ts";
 import { type Clusters, findClusters, sameCluster } from "./clusters.ts";
 import type { ValidateConfig } from "./config.ts";
 import { isFluxKustomization, mayHoldFluxKustomization, resolveFluxPath } from "./flux.ts";
-import type { SourceMap, SourceReading } from "./sources.ts";
+import { instanceSync, type SourceMap, type SourceReading } from "./sources.ts";
 
 /** Where files belong: kustomization directories, and the directories Flux Kustomizations build. */
 export interface Owners {
@@ -238,47 +238,89 @@ function readsThisRepository(
   return url !== undefined && repositoryKey(source.url) === repositoryKey(url);
 }
 
-function fluxPathFinding(kustomization: Subject, root: string, base = "."): Finding | undefined {
-  const specPath = field(kustomization.object, "spec", "path");
+function fluxPathFinding(
+  kustomization: Subject,
+  root: string,
+  base = ".",
+  /** Where the path is written: a FluxInstance's sync gives it at `<sync>/path`. */
+  pointer = "/spec/path",
+): Finding | undefined {
+  const specPath = valueAtPointer(kustomization.object, pointer);
   if (typeof specPath !== "string" || specPath.includes("${")) return undefined;
+  const name = pointer === "/spec/path" ? "spec.path" : pointer.slice(1).replace(/\//g, ".");
   const resolved = resolveFluxPath(specPath);
   if (resolved.escapes)
     return finding(
       "references/flux-path",
-      at(kustomization, "/spec/path"),
-      `spec.path '${specPath}' leaves the source root: Flux resolves it inside it, as '${resolved.dir}'`,
+      at(kustomization, pointer),
+      `${name} '${specPath}' leaves the source root: Flux resolves it inside it, as '${resolved.dir}'`,
       "give the path from the repository root (e.g. ./apps/my-app), without `..` above it",
     );
   const absolute = path.join(root, base, resolved.dir);
   if (existsSync(absolute) && statSync(absolute).isDirectory()) return undefined;
   return finding(
     "references/flux-path",
-    at(kustomization, "/spec/path"),
+    at(kustomization, pointer),
     base === "."
-      ? `spec.path '${specPath}' is not a directory of the repository`
-      : `spec.path '${specPath}' is not a directory of ${base}, the folder of this repository its source holds`,
+      ? `${name} '${specPath}' is not a directory of the repository`
+      : `${name} '${specPath}' is not a directory of ${base}, the folder of this repository its source holds`,
     base === "."
       ? `give the path from the repository root (e.g. ./apps/my-app); ${thisRepositoryRule}`
       : `give the path inside the artifact (relative to ${base})`,
   );
 }
 
+const valueAtPointer = (object: unknown, pointer: string): unknown =>
+  field(object, ...pointer.split("/").slice(1));
+
+/**
+ * What a Flux Kustomization reads, or the one a FluxInstance's sync creates (named and placed
+ * as validate/sources.ts instanceSync says): its source, name, path and where the path is written.
+ */
+function kustomizationReading(
+  s: Subject,
+):
+  | { kind: string; name: string; namespace: string; label: string; pointer: string }
+  | undefined {
+  if (isKind(s, "kustomize.toolkit.fluxcd.io", "Kustomization")) {
+    const sourceRef = field(s.object, "spec", "sourceRef");
+    return {
+      kind: String(field(sourceRef, "kind") ?? "GitRepository"),
+      name: String(field(sourceRef, "name") ?? ""),
+      namespace: String(field(sourceRef, "namespace") ?? s.namespace),
+      label: `${s.name} (${String(field(s.object, "spec", "path") ?? ".")})`,
+      pointer: "/spec/path",
+    };
+  }
+  const sync = instanceSync(s);
+  if (!sync) return undefined;
+  return {
+    kind: sync.kind,
+    name: sync.name,
+    namespace: sync.namespace,
+    label: `${sync.name} (${sync.path ?? "."}, created by ${s.kind} ${s.name})`,
+    pointer: `${sync.pointer}/path`,
+  };
+}
+
 /** One info per source that is not this checkout, naming the Kustomizations left unchecked. */
 function foreignSourceFindings(subjects: readonly Subject[], sources: SourceMap): Finding[] {
   const bySource = new Map<
     string,
-    { reading: SourceReading & { reads: "foreign" }; ref: string; users: Subject[] }
+    {
+      reading: SourceReading & { reads: "foreign" };
+      ref: string;
+      users: { subject: Subject; list: string }[];
+    }
   >();
   const seen = new Set<string>();
   for (const s of subjects) {
-    if (!isKind(s, "kustomize.toolkit.fluxcd.io", "Kustomization")) continue;
-    const id = `${s.file}\u0000${s.namespace}/${s.name}`;
+    const read = kustomizationReading(s);
+    if (!read) continue;
+    const id = `${s.file}\u0000${s.kind}\u0000${s.namespace}/${s.name}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    const sourceRef = field(s.object, "spec", "sourceRef");
-    const kind = String(field(sourceRef, "kind") ?? "GitRepository");
-    const name = String(field(sourceRef, "name") ?? "");
-    const namespace = String(field(sourceRef, "namespace") ?? s.namespace);
+    const { kind, name, namespace } = read;
     const reading = sources.resolve(kind, name, namespace);
     if (reading.reads !== "foreign") continue;
     const key = `${kind}/${namespace || "flux-system"}/${name}`;
@@ -287,15 +329,15 @@ function foreignSourceFindings(subjects: readonly Subject[], sources: SourceMap)
       ref: `${kind} ${namespace ? `${namespace}/` : ""}${name}`,
       users: [],
     };
-    entry.users.push(s);
+    entry.users.push({ subject: s, list: read.label });
     bySource.set(key, entry);
   }
   return [...bySource.values()].map(({ reading, ref, users }) => {
     const d = reading.declaration;
     const where = d
       ? at({ resource: d.resource, file: d.resource.source.file } as Subject, d.pointer)
-      : at(users[0] as Subject, "/spec/sourceRef");
-    const list = users.map((u) => `${u.name} (${String(field(u.object, "spec", "path") ?? ".")})`).join(", ");
+      : at((users[0] as { subject: Subject }).subject, "/spec/sourceRef");
+    const list = users.map((u) => u.list).join(", ");
     return finding(
       "flux/foreign-source",
       where,
@@ -350,18 +392,17 @@ export function fluxReferences(
     return remote.url;
   };
   for (const subject of subjects) {
-    if (isKind(subject, "kustomize.toolkit.fluxcd.io", "Kustomization")) {
-      const sourceRef = field(subject.object, "spec", "sourceRef");
-      const reading = sources?.resolve(
-        String(field(sourceRef, "kind") ?? "GitRepository"),
-        String(field(sourceRef, "name") ?? ""),
-        String(field(sourceRef, "namespace") ?? subject.namespace),
-      );
+    // A Flux Kustomization's path, or the one a FluxInstance's sync applies, is a folder here
+    // when its source is this checkout.
+    const read = kustomizationReading(subject);
+    if (read) {
+      const reading = sources?.resolve(read.kind, read.name, read.namespace);
       const base = sources ? (reading?.reads === "this" ? reading.base : undefined) : undefined;
+      const isKustomization = read.pointer === "/spec/path";
       const found =
         base !== undefined
-          ? fluxPathFinding(subject, root, base)
-          : !sources && readsThisRepository(subject, gitRepositories, origin)
+          ? fluxPathFinding(subject, root, base, read.pointer)
+          : !sources && isKustomization && readsThisRepository(subject, gitRepositories, origin)
             ? fluxPathFinding(subject, root)
             : undefined;
       if (found) findings.push(found);

@@ -228,6 +228,35 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
     expect(bad.code).toBe(1);
   });
 
+  it("flux-instance: a FluxInstance's sync of this repository is a cluster whose path is checked; another repository's is said once", async () => {
+    const dir = await repo("flux-instance", "git@github.com:example/home-ops.git");
+    const clean = await validateJson(dir);
+    expect(places(clean.json)).toEqual(["info flux/foreign-source kubernetes/edge/flux-instance.yaml:12"]);
+    expect(clean.json.findings.find((f) => f.rule === "flux/foreign-source")?.message).toBe(
+      "GitRepository flux-system/edge-fleet: https://github.com/example/edge-fleet.git is not this checkout (origin git@github.com:example/home-ops.git); not built or checked here: Kustomization edge-fleet (clusters/edge, created by FluxInstance flux)",
+    );
+    expect(clean.json.clusters).toEqual([{ name: "kubernetes/main", root: "kubernetes/main/cluster" }]);
+    expect(clean.code).toBe(0);
+
+    // A sync path that is no folder of the repository: the Kustomization the operator creates
+    // would fail, reported at the path.
+    edit(
+      dir,
+      "kubernetes/main/flux-instance.yaml",
+      "path: kubernetes/main/cluster",
+      "path: kubernetes/main/clustr",
+    );
+    const bad = await validateJson(dir);
+    expect(places(bad.json)).toEqual([
+      "error references/flux-path kubernetes/main/flux-instance.yaml:16",
+      "info flux/foreign-source kubernetes/edge/flux-instance.yaml:12",
+    ]);
+    expect(bad.json.findings.find((f) => f.rule === "references/flux-path")?.message).toBe(
+      "spec.sync.path 'kubernetes/main/clustr' is not a directory of the repository",
+    );
+    expect(bad.code).toBe(1);
+  });
+
   it("a --schema-location that resolves nothing is a schema/source warning naming it and why", async () => {
     const dir = await repo("home-ops");
     const run = async (value: string) => {
