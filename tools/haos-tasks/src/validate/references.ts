@@ -279,9 +279,7 @@ const valueAtPointer = (object: unknown, pointer: string): unknown =>
  */
 function kustomizationReading(
   s: Subject,
-):
-  | { kind: string; name: string; namespace: string; label: string; pointer: string }
-  | undefined {
+): { kind: string; name: string; namespace: string; label: string; pointer: string } | undefined {
   if (isKind(s, "kustomize.toolkit.fluxcd.io", "Kustomization")) {
     const sourceRef = field(s.object, "spec", "sourceRef");
     return {
