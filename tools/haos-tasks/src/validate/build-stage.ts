@@ -22,12 +22,14 @@ import {
   type FluxKustomization,
   fluxKustomizationOf,
   fluxKustomizations,
+  generatedKustomizations,
   isFluxKustomization,
   type Substituter,
   type SubstitutionScope,
   substitute,
 } from "./flux.ts";
 import { repositoryKey } from "./references.ts";
+import { isResourceSet } from "./resourcesets.ts";
 import { instanceSync, SourceMap } from "./sources.ts";
 
 /**
@@ -390,8 +392,19 @@ async function finishStage(
   const loose = flux
     .filter((k) => !renderedFiles.has(k.resource.source.file))
     .map((k) => ({ ...k.resource, build: path.posix.dirname(k.resource.source.file) }));
+  // A ResourceSet links the build holding it to the paths of the Kustomizations it generates.
+  const generated = [...built.resources, ...loose].flatMap((b) =>
+    isResourceSet(b)
+      ? generatedKustomizations(b).map((object) => ({
+          apiVersion: String(object.apiVersion),
+          kind: String(object.kind),
+          object,
+          build: b.build,
+        }))
+      : [],
+  );
   const clusters = findClusters(
-    [...built.resources, ...loose],
+    [...built.resources, ...loose, ...generated],
     new Set([
       ...units.map((u) => u.dir),
       ...built.resources.map((b) => b.build),

@@ -4,6 +4,7 @@ import { gitOutputSync, originUrl } from "../git/runner.ts";
 import { normaliseFluxPath } from "../lint/platform/flux.ts";
 import { apiGroup, field, type Resource, resourcesOf } from "../manifests/resources.ts";
 import type { Workspace } from "../manifests/workspace.ts";
+import { expandResourceSet, isResourceSet } from "./resourcesets.ts";
 
 /** A Flux source declared in the repository (or created by a FluxInstance it declares). */
 export interface SourceDeclaration {
@@ -177,7 +178,15 @@ export class SourceMap {
       const text = source.text;
       if (!text.includes("fluxcd.io") && !text.includes("fluxcd.controlplane.io") && !text.includes("\\"))
         continue;
-      for (const r of resourcesOf(source)) this.#read(r);
+      for (const r of resourcesOf(source)) {
+        this.#read(r);
+        // The sources (and FluxInstances) a ResourceSet generates, placed at its template.
+        if (!isResourceSet(r)) continue;
+        const expansion = expandResourceSet(r);
+        if (!("objects" in expansion)) continue;
+        for (const o of expansion.objects)
+          this.#read({ ...r, ...o, object: o.object }, { resource: r, prefix: `/spec/resources/${o.index}` });
+      }
     }
   }
 
@@ -186,7 +195,7 @@ export class SourceMap {
     if (!this.#declarations.has(key)) this.#declarations.set(key, d);
   }
 
-  #read(r: Resource): void {
+  #read(r: Resource, where: { resource: Resource; prefix: string } = { resource: r, prefix: "" }): void {
     const ns = r.namespace || "flux-system";
     if (isSourceKind(r, "GitRepository") || isSourceKind(r, "OCIRepository") || isSourceKind(r, "Bucket")) {
       const url = field(r.object, "spec", "url") ?? field(r.object, "spec", "bucketName");
@@ -197,8 +206,8 @@ export class SourceMap {
         namespace: ns,
         ...(typeof url === "string" ? { url } : {}),
         ...(typeof branch === "string" ? { branch } : {}),
-        resource: r,
-        pointer: "/spec/url",
+        resource: where.resource,
+        pointer: `${where.prefix}/spec/url`,
       });
       return;
     }
@@ -215,8 +224,8 @@ export class SourceMap {
       namespace: sync.namespace,
       ...(sync.url !== undefined ? { url: sync.url } : {}),
       ...(sync.branch !== undefined ? { branch: sync.branch } : {}),
-      resource: r,
-      pointer: sync.pointer,
+      resource: where.resource,
+      pointer: `${where.prefix}${sync.pointer}`,
     });
   }
 
