@@ -77,11 +77,24 @@ function fill(value: unknown, inputs: Record<string, unknown>, out: Problem): un
   return value;
 }
 
+// Sources, builds, clusters and references each ask: one expansion per object and namespace.
+const expanded = new WeakMap<object, Map<string, ResourceSetExpansion>>();
+
 /** The objects a ResourceSet generates, or why they cannot be known offline. */
 export function expandResourceSet(resourceSet: {
   namespace: string;
   object: Record<string, unknown>;
 }): ResourceSetExpansion {
+  const byNamespace = expanded.get(resourceSet.object) ?? new Map<string, ResourceSetExpansion>();
+  expanded.set(resourceSet.object, byNamespace);
+  const known = byNamespace.get(resourceSet.namespace);
+  if (known) return known;
+  const expansion = expand(resourceSet);
+  byNamespace.set(resourceSet.namespace, expansion);
+  return expansion;
+}
+
+function expand(resourceSet: { namespace: string; object: Record<string, unknown> }): ResourceSetExpansion {
   const spec = field(resourceSet.object, "spec");
   const inputsFrom = field(spec, "inputsFrom");
   if (Array.isArray(inputsFrom) && inputsFrom.length > 0)
