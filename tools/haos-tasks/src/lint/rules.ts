@@ -93,7 +93,7 @@ export const ruleCatalog: readonly RuleInfo[] = [
   rule(
     "flux/resourceset",
     "info",
-    "a flux-operator ResourceSet: the objects it generates are not schema-checked (its Kustomizations' folders are built), or cannot be known offline (provider inputs, resourcesTemplate, other template functions)",
+    "a flux-operator ResourceSet: the objects it generates are not checked themselves (its Kustomizations' folders are built), or cannot be known offline (provider inputs, resourcesTemplate, other template functions)",
   ),
   rule("yaml/encoding", "error", "a .yaml file that is binary or not UTF-8"),
   rule(

@@ -369,7 +369,7 @@ function resourceSetFindings(subjects: readonly Subject[], sources: SourceMap): 
         finding(
           "flux/resourceset",
           at(s, "/spec/resources"),
-          `${what}: the ${expansion.objects.length} object${expansion.objects.length === 1 ? "" : "s"} it generates from its inputs (${list}) are not schema-checked${built ? "; the folders its Kustomizations apply are built and checked" : ""}`,
+          `${what}: the ${expansion.objects.length} object${expansion.objects.length === 1 ? "" : "s"} it generates from its inputs (${list}) are not checked themselves (schema, references)${built ? "; the folders its Kustomizations apply are built and checked" : ""}`,
           "nothing to fix; to have them checked, render the ResourceSet with flux-operator's CLI and validate its output, or write the objects as files",
         ),
       );
