@@ -90,6 +90,11 @@ export const ruleCatalog: readonly RuleInfo[] = [
     "info",
     "a Flux source that is not this checkout (another repository or branch, an artifact no folder here is pushed as): its Kustomizations are not built",
   ),
+  rule(
+    "flux/resourceset",
+    "info",
+    "a flux-operator ResourceSet: the objects it generates are not checked themselves (its Kustomizations' folders are built), or cannot be known offline (provider inputs, resourcesTemplate, other template functions)",
+  ),
   rule("yaml/encoding", "error", "a .yaml file that is binary or not UTF-8"),
   rule(
     "yaml/limits",

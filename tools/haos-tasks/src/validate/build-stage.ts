@@ -15,20 +15,22 @@ import { field, type Resource, resourcesOf } from "../manifests/resources.ts";
 import { kustomizationFileOf, refusedFiles, type Workspace } from "../manifests/workspace.ts";
 import { hasParseErrors } from "../manifests/yaml-source.ts";
 import { startRenderer } from "../render/helper.ts";
-import { type Clusters, findClusters } from "./clusters.ts";
+import { type Clusters, findClusters, syncPath } from "./clusters.ts";
 import {
   buildsDifferently,
   buildUnits,
   type FluxKustomization,
   fluxKustomizationOf,
   fluxKustomizations,
+  generatedKustomizations,
   isFluxKustomization,
   type Substituter,
   type SubstitutionScope,
   substitute,
 } from "./flux.ts";
 import { repositoryKey } from "./references.ts";
-import { SourceMap } from "./sources.ts";
+import { isResourceSet } from "./resourcesets.ts";
+import { instanceSync, SourceMap } from "./sources.ts";
 
 /**
  * Flux applies a child Kustomization as its parent's build made it: the parent's `spec.patches`
@@ -390,8 +392,19 @@ async function finishStage(
   const loose = flux
     .filter((k) => !renderedFiles.has(k.resource.source.file))
     .map((k) => ({ ...k.resource, build: path.posix.dirname(k.resource.source.file) }));
+  // A ResourceSet links the build holding it to the paths of the Kustomizations it generates.
+  const generated = [...built.resources, ...loose].flatMap((b) =>
+    isResourceSet(b)
+      ? generatedKustomizations(b).map((object) => ({
+          apiVersion: String(object.apiVersion),
+          kind: String(object.kind),
+          object,
+          build: b.build,
+        }))
+      : [],
+  );
   const clusters = findClusters(
-    [...built.resources, ...loose],
+    [...built.resources, ...loose, ...generated],
     new Set([
       ...units.map((u) => u.dir),
       ...built.resources.map((b) => b.build),
@@ -409,6 +422,16 @@ async function finishStage(
       return reading.reads === "foreign"
         ? undefined
         : normaliseFluxPath(path.posix.join(reading.reads === "this" ? reading.base : ".", specPath));
+    },
+    // A FluxInstance's sync is a cluster of this repository only when its source is this checkout.
+    (b) => {
+      const sync = instanceSync(b);
+      const dir = syncPath(b);
+      if (!sync || dir === undefined) return undefined;
+      const reading = sources.resolve(sync.kind, sync.name, sync.namespace);
+      return reading.reads === "foreign"
+        ? undefined
+        : normaliseFluxPath(path.posix.join(reading.reads === "this" ? reading.base : ".", dir));
     },
   );
   const findings: Finding[] = [];

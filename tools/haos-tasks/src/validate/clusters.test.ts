@@ -36,6 +36,16 @@ describe("findClusters", () => {
     expect(clusters.of("somewhere/else").size).toBe(0);
   });
 
+  it("takes a FluxInstance's sync path as a root only where its source is this checkout", () => {
+    const built = [instance("bootstrap", "clusters/edge")];
+    const builds = new Set(["bootstrap", "clusters/edge"]);
+    expect(findClusters(built, builds).of("clusters/edge").size).toBe(1);
+    // Another repository's sync: clusters/edge here is not what the instance applies.
+    const foreign = findClusters(built, builds, undefined, () => undefined);
+    expect(foreign.list).toEqual([]);
+    expect(foreign.of("clusters/edge").size).toBe(0);
+  });
+
   it("names a cluster after its root when its builds share no folder of their own (clusters/<name>)", () => {
     const built = ["production", "staging"].flatMap((c) => [
       ks(`clusters/${c}`, `./clusters/${c}`),

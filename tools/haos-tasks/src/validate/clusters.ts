@@ -1,6 +1,7 @@
 import { normaliseFluxPath } from "../lint/platform/flux.ts";
-import { apiGroup, field } from "../manifests/resources.ts";
+import { field } from "../manifests/resources.ts";
 import { isFluxKustomization } from "./flux.ts";
+import { instanceSync } from "./sources.ts";
 
 /** A cluster as Flux sees it: the build its flux-system (or FluxInstance) sync applies, and all it reaches. */
 export interface Cluster {
@@ -35,14 +36,11 @@ function literalPath(value: unknown): string | undefined {
 
 /**
  * The sync path a flux-operator FluxInstance (or the flux-instance chart's HelmRelease values,
- * `instance.sync`) gives the Kustomization it creates: the top of a cluster's tree.
+ * `instance.sync`) gives the Kustomization it creates: the top of a cluster's tree, when its
+ * source is this checkout (validate/sources.ts).
  */
-function syncPath(b: Built): string | undefined {
-  if (apiGroup(b.apiVersion) === "fluxcd.controlplane.io" && b.kind === "FluxInstance")
-    return literalPath(field(b.object, "spec", "sync", "path"));
-  if (apiGroup(b.apiVersion) === "helm.toolkit.fluxcd.io" && b.kind === "HelmRelease")
-    return literalPath(field(b.object, "spec", "values", "instance", "sync", "path"));
-  return undefined;
+export function syncPath(b: Built): string | undefined {
+  return literalPath(instanceSync(b)?.path);
 }
 
 /** The deepest folder holding every path (`.` when they share none). */
@@ -72,13 +70,15 @@ export function findClusters(
   builds: ReadonlySet<string>,
   /** The folder a Flux Kustomization's spec.path names (its source may be a folder of the repository). */
   pathOf: (b: Built) => string | undefined = (b) => literalPath(field(b.object, "spec", "path") ?? "."),
+  /** The folder a FluxInstance's sync applies (undefined when its source is not this checkout). */
+  syncOf: (b: Built) => string | undefined = syncPath,
 ): Clusters {
   const edges = new Map<string, Set<string>>();
   const reached = new Set<string>();
   const roots = new Set<string>();
   for (const b of built) {
     if (b.build === undefined) continue;
-    const sync = syncPath(b);
+    const sync = syncOf(b);
     const target = isFluxKustomization(b) ? pathOf(b) : sync;
     if (target === undefined || !builds.has(target)) continue;
     if (target === b.build || sync !== undefined) roots.add(target);

@@ -8,7 +8,8 @@ import type { BuildUnit, BuiltResource } from "../manifests/kustomize-build.ts";
 import { apiGroup, field, type Resource, resourcesOf } from "../manifests/resources.ts";
 import { byteOrder, kustomizationFileNames, type ObjectRef, type Workspace } from "../manifests/workspace.ts";
 import type { EnvsubstItem, EnvsubstResult } from "../render/helper.ts";
-import type { SourceMap } from "./sources.ts";
+import { expandResourceSet, isResourceSet } from "./resourcesets.ts";
+import { instanceSync, type SourceMap } from "./sources.ts";
 
 /** A Flux Kustomization read from the repository's files (before any build). */
 export interface FluxKustomization {
@@ -66,12 +67,31 @@ export function fluxKustomizations(workspace: Workspace, sources?: SourceMap): F
   for (const source of workspace.files.values()) {
     if (!mayHoldFluxKustomization(source.text)) continue;
     for (const r of resourcesOf(source)) {
-      if (!isFluxKustomization(r)) continue;
-      const k = fluxKustomizationOf(r, r.object, workspace.root, knownDirectories, sources);
-      if (k) out.push(k);
+      // The Kustomizations a ResourceSet generates build their paths too (placed at the ResourceSet).
+      for (const object of isResourceSet(r)
+        ? generatedKustomizations(r)
+        : isFluxKustomization(r)
+          ? [r.object]
+          : []) {
+        const k = fluxKustomizationOf(r, object, workspace.root, knownDirectories, sources);
+        if (k) out.push(k);
+      }
     }
   }
   return out;
+}
+
+/** The Flux Kustomizations a ResourceSet generates from its inputs (none when they cannot be known). */
+export function generatedKustomizations(resourceSet: {
+  namespace: string;
+  object: Record<string, unknown>;
+}): Record<string, unknown>[] {
+  const expansion = expandResourceSet(resourceSet);
+  if (!("objects" in expansion)) return [];
+  return expansion.objects.filter(isFluxKustomization).map((o) => ({
+    ...o.object,
+    metadata: { ...(field(o.object, "metadata") as Record<string, unknown>), namespace: o.namespace },
+  }));
 }
 
 /** The build-relevant fields of a Flux Kustomization's spec that kustomize-controller's generator writes. */
@@ -551,29 +571,23 @@ export function fluxCreatedObjects(subjects: readonly Subject[]): ObjectRef[] {
   ];
   for (const s of subjects) {
     // The flux-instance chart's HelmRelease creates the same FluxInstance from `values.instance`.
-    const instance = isKind(s, "fluxcd.controlplane.io", "FluxInstance")
-      ? { sync: field(s.object, "spec", "sync"), namespace: s.namespace }
-      : isKind(s, "helm.toolkit.fluxcd.io", "HelmRelease")
-        ? {
-            sync: field(s.object, "spec", "values", "instance", "sync"),
-            namespace: String(field(s.object, "spec", "targetNamespace") ?? s.namespace),
-          }
-        : undefined;
-    if (instance) {
-      const sync = instance.sync;
-      if (!sync || typeof sync !== "object") continue;
-      const namespace = instance.namespace || "flux-system";
-      const name = String(field(sync, "name") ?? namespace);
-      const url = field(sync, "url");
+    const sync = instanceSync(s);
+    if (sync) {
       out.push(
         {
-          kind: String(field(sync, "kind") ?? "GitRepository"),
-          name,
-          namespace,
-          ...(typeof url === "string" ? { url } : {}),
+          kind: sync.kind,
+          name: sync.name,
+          namespace: sync.namespace,
+          ...(sync.url !== undefined ? { url: sync.url } : {}),
         },
-        { kind: "Kustomization", name, namespace },
+        { kind: "Kustomization", name: sync.name, namespace: sync.namespace },
       );
+    }
+    // What a ResourceSet generates exists once flux-operator reconciles it.
+    if (isResourceSet(s)) {
+      const expansion = expandResourceSet(s);
+      if ("objects" in expansion)
+        for (const o of expansion.objects) out.push({ kind: o.kind, name: o.name, namespace: o.namespace });
     }
     if (isKind(s, "source.extensions.fluxcd.io", "ArtifactGenerator")) {
       const artifacts = field(s.object, "spec", "artifacts");

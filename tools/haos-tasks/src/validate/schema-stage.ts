@@ -306,7 +306,7 @@ export async function schemaFindings(
             )
           : undefined;
         if (unresolved && error.additionalProperty === undefined) {
-          const key = `${subject.file}\u0000${subject.kind}\u0000${subject.namespace}\u0000${subject.name}`;
+          const key = `${subject.file}\u0000${subject.apiVersion}\u0000${subject.kind}\u0000${subject.namespace}\u0000${subject.name}`;
           const entry = skipped.get(key) ?? { subject, names: new Set<string>() };
           entry.names.add(unresolved);
           skipped.set(key, entry);

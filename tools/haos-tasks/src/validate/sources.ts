@@ -4,6 +4,7 @@ import { gitOutputSync, originUrl } from "../git/runner.ts";
 import { normaliseFluxPath } from "../lint/platform/flux.ts";
 import { apiGroup, field, type Resource, resourcesOf } from "../manifests/resources.ts";
 import type { Workspace } from "../manifests/workspace.ts";
+import { expandResourceSet, isResourceSet } from "./resourcesets.ts";
 
 /** A Flux source declared in the repository (or created by a FluxInstance it declares). */
 export interface SourceDeclaration {
@@ -95,6 +96,58 @@ export function pushedFolders(
   return out;
 }
 
+/**
+ * The sync a flux-operator FluxInstance (or the flux-instance chart's HelmRelease, from
+ * `values.instance`) declares. The operator creates, in the instance's namespace, a source of
+ * `sync.kind` and a Kustomization applying `sync.path` of it, both named `sync.name`, else after
+ * the namespace (flux-operator's docs: "using the namespace name as the Flux source and
+ * Kustomization name", as flux bootstrap names them).
+ */
+export interface InstanceSync {
+  kind: string;
+  name: string;
+  namespace: string;
+  url?: string;
+  branch?: string;
+  /** sync.path as written (undefined when absent). */
+  path?: string;
+  /** Where the sync is written in the object (`/spec/sync`, `/spec/values/instance/sync`). */
+  pointer: string;
+}
+
+export function instanceSync(o: {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  object: Record<string, unknown>;
+}): InstanceSync | undefined {
+  let sync: unknown;
+  let pointer = "/spec/sync";
+  let namespace = String(field(o.object, "metadata", "namespace") ?? o.namespace ?? "") || "flux-system";
+  if (apiGroup(o.apiVersion) === "fluxcd.controlplane.io" && o.kind === "FluxInstance") {
+    sync = field(o.object, "spec", "sync");
+  } else if (apiGroup(o.apiVersion) === "helm.toolkit.fluxcd.io" && o.kind === "HelmRelease") {
+    sync = field(o.object, "spec", "values", "instance", "sync");
+    pointer = "/spec/values/instance/sync";
+    const target = field(o.object, "spec", "targetNamespace");
+    if (typeof target === "string" && target !== "") namespace = target;
+  }
+  if (!sync || typeof sync !== "object" || Array.isArray(sync)) return undefined;
+  const url = field(sync, "url");
+  const ref = field(sync, "ref");
+  const branch = typeof ref === "string" ? /^refs\/heads\/(.+)$/.exec(ref)?.[1] : undefined;
+  const syncPath = field(sync, "path");
+  return {
+    kind: String(field(sync, "kind") ?? "GitRepository"),
+    name: String(field(sync, "name") ?? namespace),
+    namespace,
+    ...(typeof url === "string" ? { url } : {}),
+    ...(branch ? { branch } : {}),
+    ...(typeof syncPath === "string" ? { path: syncPath } : {}),
+    pointer,
+  };
+}
+
 const isSourceKind = (r: Resource, kind: string) =>
   apiGroup(r.apiVersion) === "source.toolkit.fluxcd.io" && r.kind === kind;
 
@@ -125,7 +178,15 @@ export class SourceMap {
       const text = source.text;
       if (!text.includes("fluxcd.io") && !text.includes("fluxcd.controlplane.io") && !text.includes("\\"))
         continue;
-      for (const r of resourcesOf(source)) this.#read(r);
+      for (const r of resourcesOf(source)) {
+        this.#read(r);
+        // The sources (and FluxInstances) a ResourceSet generates, placed at its template.
+        if (!isResourceSet(r)) continue;
+        const expansion = expandResourceSet(r);
+        if (!("objects" in expansion)) continue;
+        for (const o of expansion.objects)
+          this.#read({ ...r, ...o, object: o.object }, { resource: r, prefix: `/spec/resources/${o.index}` });
+      }
     }
   }
 
@@ -134,7 +195,7 @@ export class SourceMap {
     if (!this.#declarations.has(key)) this.#declarations.set(key, d);
   }
 
-  #read(r: Resource): void {
+  #read(r: Resource, where: { resource: Resource; prefix: string } = { resource: r, prefix: "" }): void {
     const ns = r.namespace || "flux-system";
     if (isSourceKind(r, "GitRepository") || isSourceKind(r, "OCIRepository") || isSourceKind(r, "Bucket")) {
       const url = field(r.object, "spec", "url") ?? field(r.object, "spec", "bucketName");
@@ -145,38 +206,26 @@ export class SourceMap {
         namespace: ns,
         ...(typeof url === "string" ? { url } : {}),
         ...(typeof branch === "string" ? { branch } : {}),
-        resource: r,
-        pointer: "/spec/url",
+        resource: where.resource,
+        pointer: `${where.prefix}/spec/url`,
       });
       return;
     }
-    // flux-operator: the FluxInstance (or the flux-instance chart's values) creates its sync source.
-    let sync: unknown;
-    let pointer = "/spec/sync";
-    let namespace = ns;
-    if (apiGroup(r.apiVersion) === "fluxcd.controlplane.io" && r.kind === "FluxInstance") {
-      sync = field(r.object, "spec", "sync");
-    } else if (apiGroup(r.apiVersion) === "helm.toolkit.fluxcd.io" && r.kind === "HelmRelease") {
-      sync = field(r.object, "spec", "values", "instance", "sync");
-      pointer = "/spec/values/instance/sync";
-      const target = field(r.object, "spec", "targetNamespace");
-      if (typeof target === "string") namespace = target;
-    } else if (apiGroup(r.apiVersion) === "source.extensions.fluxcd.io" && r.kind === "ArtifactGenerator") {
+    if (apiGroup(r.apiVersion) === "source.extensions.fluxcd.io" && r.kind === "ArtifactGenerator") {
       this.#readGenerator(r, ns);
       return;
     }
-    if (!sync || typeof sync !== "object") return;
-    const url = field(sync, "url");
-    const ref = field(sync, "ref");
-    const branch = typeof ref === "string" ? /^refs\/heads\/(.+)$/.exec(ref)?.[1] : undefined;
+    // flux-operator: the FluxInstance (or the flux-instance chart's values) creates its sync source.
+    const sync = instanceSync(r);
+    if (!sync) return;
     this.#declare({
-      kind: String(field(sync, "kind") ?? "GitRepository"),
-      name: String(field(sync, "name") ?? namespace),
-      namespace,
-      ...(typeof url === "string" ? { url } : {}),
-      ...(branch ? { branch } : {}),
-      resource: r,
-      pointer,
+      kind: sync.kind,
+      name: sync.name,
+      namespace: sync.namespace,
+      ...(sync.url !== undefined ? { url: sync.url } : {}),
+      ...(sync.branch !== undefined ? { branch: sync.branch } : {}),
+      resource: where.resource,
+      pointer: `${where.prefix}${sync.pointer}`,
     });
   }
 

@@ -39,6 +39,23 @@ describe("traceSource", () => {
   it("takes the document without a namespace when kustomize set it", () => {
     expect(lineOf(built("web", "c"), `${service("web", "a")}---\n${service("web")}`)).toBe(7);
   });
+
+  // Issue 26: a kind found in two apiVersions at one name (two groups' `Grafana`, a HelmRelease
+  // v2beta2 beside its v2) was traced to the first document of that kind, whatever its version.
+  it("tells apart objects that share kind, name and namespace by their apiVersion", () => {
+    const doc = (apiVersion: string) =>
+      `apiVersion: ${apiVersion}\nkind: Grafana\nmetadata:\n  name: grafana\n  namespace: observability\n`;
+    const text = `${doc("grafana.integreatly.org/v1beta1")}---\n${doc("generators.external-secrets.io/v1alpha1")}`;
+    const grafana = (apiVersion: string): BuiltResource => ({
+      ...built("grafana", "observability"),
+      apiVersion,
+      kind: "Grafana",
+    });
+    expect(lineOf(grafana("grafana.integreatly.org/v1beta1"), text)).toBe(1);
+    expect(lineOf(grafana("generators.external-secrets.io/v1alpha1"), text)).toBe(7);
+    // A version no document has (a patch changed it): still the document of that kind and name.
+    expect(lineOf(grafana("grafana.integreatly.org/v1"), text)).toBe(1);
+  });
 });
 
 describe("builtSubjects", () => {

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Subject } from "../lint/platform/subject.ts";
 import type { BuiltResource } from "../manifests/kustomize-build.ts";
-import { type Resource, resourcesOf } from "../manifests/resources.ts";
+import { apiGroup, type Resource, resourcesOf } from "../manifests/resources.ts";
 import type { Workspace } from "../manifests/workspace.ts";
 import { parseSourceFile, type SourceFile } from "../manifests/yaml-source.ts";
 
@@ -58,12 +58,25 @@ function inNamespace(built: BuiltResource, fits: readonly Resource[]): Resource 
 }
 
 /**
- * The source document a rendered object came from: same kind in the origin file, matched by name
- * (exactly, else the longest source name inside the rendered one, as namePrefix/nameSuffix do)
- * and then by namespace.
+ * The documents of the rendered object's kind, narrowed to its apiVersion (else its group) when
+ * any has it: two groups' `Grafana`, or a HelmRelease v2beta2 beside its v2, may share a name in
+ * one file. A version no document has (a patch changed it) keeps every document of the kind.
+ */
+function ofKind(built: BuiltResource, candidates: readonly Resource[]): Resource[] {
+  const sameKind = candidates.filter((r) => r.kind === built.kind);
+  const sameVersion = sameKind.filter((r) => r.apiVersion === built.apiVersion);
+  if (sameVersion.length > 0) return sameVersion;
+  const sameGroup = sameKind.filter((r) => apiGroup(r.apiVersion) === apiGroup(built.apiVersion));
+  return sameGroup.length > 0 ? sameGroup : sameKind;
+}
+
+/**
+ * The source document a rendered object came from: same kind (and apiVersion) in the origin file,
+ * matched by name (exactly, else the longest source name inside the rendered one, as
+ * namePrefix/nameSuffix do) and then by namespace.
  */
 export function traceSource(built: BuiltResource, candidates: readonly Resource[]): Resource | undefined {
-  const sameKind = candidates.filter((r) => r.kind === built.kind);
+  const sameKind = ofKind(built, candidates);
   const exact = sameKind.filter((r) => r.name === built.name);
   if (exact.length > 0) return inNamespace(built, exact);
   const inside = sameKind.filter((r) => r.name !== "" && built.name.includes(r.name));
