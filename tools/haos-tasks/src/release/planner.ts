@@ -27,7 +27,7 @@ import {
 } from "./next-version.ts";
 import type { GitCommit, RemoteTag, RepositoryState, TagRef, Upstream } from "./read-repository.ts";
 import { ComponentScopes } from "./scoping.ts";
-import { compareSemVer, formatSemVer, parseSemVer } from "./semver.ts";
+import { compareSemVer, formatSemVer, nextPrerelease, parseSemVer } from "./semver.ts";
 import { lockFilesOf } from "./snapshot-paths.ts";
 import {
   type DependencyType,
@@ -358,7 +358,16 @@ export function planRelease(input: PlanInput): ReleasePlan {
         ? { configReleaseAs: component.releaseAs }
         : {}),
   });
-  const forced = input.workspace?.version ? parseSemVer(input.workspace.version) : undefined;
+  const patch = input.workspace?.version ? parseSemVer(input.workspace.version) : undefined;
+  // With --prerelease the dependent's patch is a prerelease of it too (1.0.1-rc.1).
+  const forced =
+    patch && input.prerelease
+      ? nextPrerelease(
+          patch,
+          input.prerelease,
+          versionTags.map((t) => t.version),
+        )
+      : patch;
   if (!decision.version && !decision.error && forced)
     // node-workspace: released for its workspace dependencies only, a patch (workspace.ts).
     decision = {

@@ -8,16 +8,18 @@
  * release-please without `updatePeerDependencies`). Dependents of dependents are released too.
  *
  * A dependency counts as released when its own plan releases (planned on its own first, as
- * linked.ts does), when a dependency of its own does (transitively), or when its latest tag lies
- * after this component's latest release — a dependency applied earlier in the same run, or in a
- * run that stopped — and this component's range on it does not name that version yet.
+ * linked.ts does), when a dependency of its own does (transitively), or when it was applied earlier
+ * in this run (or in a run that stopped): its latest tag lies after this component's latest
+ * release with only release commits since, and this component's range on it does not name that
+ * version yet.
  */
+import { releaseCommitPattern } from "./classify.ts";
 import type { ReleaseConfig } from "./config.ts";
 import { ReleaseError } from "./errors.ts";
 import { planLinked } from "./linked.ts";
 import { componentVersionTags } from "./next-version.ts";
 import type { PlanInput, ReleasePlan, WorkspaceDependency } from "./planner.ts";
-import { bumpSemVer, formatSemVer, parseSemVer } from "./semver.ts";
+import { bumpSemVer, formatSemVer, parseSemVer, type SemVer } from "./semver.ts";
 import {
   type DependencyType,
   dependencyTypes,
@@ -96,7 +98,16 @@ export async function planWorkspace(
     );
     const depTag = componentVersionTags(depInput.component, depInput.tags).find((t) => t.reachable);
     if (!dependentTag || !depTag || depTag.sha === dependentTag.sha) return undefined;
-    if (!dependentInput.commits.some((c) => c.sha === depTag.sha)) return undefined;
+    const at = dependentInput.commits.findIndex((c) => c.sha === depTag.sha);
+    if (at < 0) return undefined;
+    // In this run (or one that stopped): since the dependency's release only release commits of
+    // the components were made. A dependency released on its own before (its dependents not
+    // released with it) is not a reason now, as release-please looks only at its own run.
+    const patterns = dependentInput.components.map(releaseCommitPattern);
+    const releaseOnly = dependentInput.commits
+      .slice(0, at + 1)
+      .every((c) => patterns.some((p) => p.test(c.message.split("\n", 1)[0] ?? "")));
+    if (!releaseOnly) return undefined;
     const version = formatSemVer(depTag.version);
     const ranges = dependencyTypes.flatMap((t) => {
       const range = dependent.dependencies[t][dep.name];
@@ -123,7 +134,7 @@ export async function planWorkspace(
         const base = plan.previous?.version ?? plan.baseline.version;
         const current = base ? parseSemVer(base) : undefined;
         if (!first || !current) return undefined;
-        return { version: formatSemVer(bumpSemVer(current, "patch")), via: describe(released) };
+        return { version: formatSemVer(patchOf(current)), via: describe(released) };
       })();
       resolved.set(pkg.component, result);
     }
@@ -163,8 +174,7 @@ export async function planWorkspace(
   const base = plan.previous?.version ?? plan.baseline.version;
   const current = base ? parseSemVer(base) : undefined;
   if (plan.status === "up-to-date" && !current) return plan;
-  const version =
-    plan.status === "up-to-date" && current ? formatSemVer(bumpSemVer(current, "patch")) : undefined;
+  const version = plan.status === "up-to-date" && current ? formatSemVer(patchOf(current)) : undefined;
   const reason = describe(plan.status === "release" ? named : triggering);
   const workspace: NonNullable<PlanInput["workspace"]> = {
     manifest: target.file,
@@ -180,6 +190,10 @@ export async function planWorkspace(
     planned.summary = `${name}: release ${planned.release?.version} (${planned.bump?.reason ?? ""})`;
   return planned;
 }
+
+/** release-please's forced bump of a dependent: a patch (a prerelease's own stable version). */
+const patchOf = (v: SemVer): SemVer =>
+  v.prerelease.length > 0 ? { ...v, prerelease: [] } : bumpSemVer(v, "patch");
 
 /** "dependency a released 1.3.0; dependency b released 1.2.1 (dependency c released 2.0.0)". */
 export function describe(released: readonly WorkspaceDependency[]): string {

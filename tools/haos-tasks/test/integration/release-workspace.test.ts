@@ -98,20 +98,21 @@ const files: Record<string, string> = {
 `,
 };
 
-async function workspace(config: string): Promise<ScratchRepo> {
+async function workspace(config: string, fileSet: Record<string, string> = files): Promise<ScratchRepo> {
   const repo = createScratchRepo("haos-release-ws-");
   repos.push(repo);
-  repo.commit("chore: initial import", { ".haos-tasks.yaml": config, ...files });
+  repo.commit("chore: initial import", { ".haos-tasks.yaml": config, ...fileSet });
   for (const tag of ["a-v1.2.0", "b-v1.0.0", "c-v2.0.0"]) repo.tag(tag, { annotated: true });
   return repo;
 }
 
-async function planOf(repo: ScratchRepo, name: string): Promise<ReleasePlan> {
+async function planOf(repo: ScratchRepo, name: string, prerelease?: string): Promise<ReleasePlan> {
   const config = parseConfig(await readFile(path.join(repo.dir, ".haos-tasks.yaml"), "utf8")).release;
   return planWorkspace(config, name, (n) =>
     readPlanInput(repo.dir, config, findComponent(config, n), {
       now: new Date("2026-03-04T12:00:00Z"),
       env: {},
+      ...(prerelease ? { prerelease } : {}),
     }),
   );
 }
@@ -244,6 +245,27 @@ describe("node-workspace: a release of a workspace package releases its dependen
     expect(again.map((o) => o.plan.status)).toEqual(["up-to-date", "up-to-date", "up-to-date"]);
   });
 
+  it("a dependency released on its own before, other commits since: not a reason now", async () => {
+    const repo = await workspace(on);
+    repo.commit("chore(release): a 1.3.0", {
+      "packages/a/package.json": files["packages/a/package.json"]?.replace("1.2.0", "1.3.0") as string,
+    });
+    repo.tag("a-v1.3.0", { annotated: true });
+    expect((await planOf(repo, "b")).bump?.reason).toBe(
+      "dependency a released 1.3.0 (a-v1.3.0, after b-v1.0.0)",
+    );
+    repo.commit("docs: later", { "docs/x.md": "x\n" });
+    expect((await planOf(repo, "b")).status).toBe("up-to-date");
+  });
+
+  it("with --prerelease the dependents' patches are prereleases too", async () => {
+    const repo = await workspace(on);
+    repo.commit("feat(a): a new thing", { "packages/a/thing.ts": "x\n" });
+    const [a, b] = [await planOf(repo, "a", "rc"), await planOf(repo, "b", "rc")];
+    expect([a.release?.version, b.release?.version]).toEqual(["1.3.0-rc.1", "1.0.1-rc.1"]);
+    expect(b.release?.notes).toContain("* @acme/a bumped from ^1.2.0 to ^1.3.0-rc.1");
+  });
+
   it("a cycle among the packages is an error naming it (exit code 2)", async () => {
     const repo = await workspace(on);
     repo.commit("chore: a uses c", {
@@ -266,9 +288,12 @@ const quiet: any = { debug() {}, info() {}, warn() {}, error() {}, trace() {} };
  * strategies would build them; the plugin adds b and c with their notes and package.json updaters.
  */
 describe("differential: release-please's NodeWorkspace plugin on the same workspace", () => {
-  async function releasePlease(own: { component: string; version: string; notes: string }[]) {
+  async function releasePlease(
+    own: { component: string; version: string; notes: string }[],
+    fileSet: Record<string, string> = files,
+  ) {
     const github = {
-      getFileContentsOnBranch: async (file: string) => ({ parsedContent: files[file] }),
+      getFileContentsOnBranch: async (file: string) => ({ parsedContent: fileSet[file] }),
     };
     const paths = { a: "packages/a", b: "packages/b", c: "packages/c" } as Record<string, string>;
     const plugin = new NodeWorkspace(
@@ -321,7 +346,7 @@ describe("differential: release-please's NodeWorkspace plugin on the same worksp
         version: candidate.pullRequest.version?.toString() ?? "",
         notes: changelog.changelogEntry,
         packageJson:
-          pkg?.updater.updateContent(files[`${candidate.path}/package.json`] as string, quiet) ?? "",
+          pkg?.updater.updateContent(fileSet[`${candidate.path}/package.json`] as string, quiet) ?? "",
       };
     }
     return result;
@@ -363,5 +388,33 @@ describe("differential: release-please's NodeWorkspace plugin on the same worksp
     ]);
     expect(`${theirs.b?.notes}\n`).toBe(b.release?.notes);
     expect(await written(repo, b, "packages/b/package.json")).toBe(theirs.b?.packageJson);
+  });
+
+  it("a peerDependency: no reason to release, not rewritten, yet listed when released anyway (as release-please)", async () => {
+    const withPeer = {
+      ...files,
+      "packages/c/package.json": `{\n  "name": "@acme/c",\n  "version": "2.0.0",\n  "peerDependencies": {\n    "@acme/a": "^1.2.0"\n  },\n  "devDependencies": {\n    "@acme/b": "~1.0.0"\n  }\n}\n`,
+    };
+    const repo = await workspace(on, withPeer);
+    repo.commit("feat(a): a new thing", { "packages/a/thing.ts": "x\n" });
+    const ours = { a: await planOf(repo, "a"), b: await planOf(repo, "b"), c: await planOf(repo, "c") };
+    const theirs = await releasePlease(
+      [{ component: "a", version: "1.3.0", notes: ours.a.release?.notes ?? "" }],
+      withPeer,
+    );
+    expect(body(ours.c.release?.notes ?? "")).toBe(theirs.c?.notes);
+    expect(theirs.c?.notes).toContain("  * peerDependencies\n    * @acme/a bumped from ^1.2.0 to ^1.3.0");
+    expect(await written(repo, ours.c, "packages/c/package.json")).toBe(theirs.c?.packageJson);
+    expect(theirs.c?.packageJson).toContain('"@acme/a": "^1.2.0"');
+    // Without b in between, a peer alone releases nothing.
+    const alone = await workspace(on, {
+      ...withPeer,
+      "packages/c/package.json": withPeer["packages/c/package.json"].replace(
+        /,\n {2}"devDependencies": \{\n {4}"@acme\/b": "~1.0.0"\n {2}\}/,
+        "",
+      ),
+    });
+    alone.commit("feat(a): a new thing", { "packages/a/thing.ts": "x\n" });
+    expect((await planOf(alone, "c")).status).toBe("up-to-date");
   });
 });

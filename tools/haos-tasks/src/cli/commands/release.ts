@@ -57,7 +57,10 @@ Keys of release: (each per component too where marked *; a component's value win
   draft*             the GitHub release stays a draft
   prerelease*        a 0.x release is a GitHub prerelease too
   skipGithubRelease* commit, tag and push only
-  plugins*           [sentence-case]: entries start upper-case, as release-please's plugin
+  plugins*           [sentence-case]: entries start upper-case, as release-please's plugin;
+                     [node-workspace]: a component whose <path>/package.json depends on a
+                     workspace package released in the run is released too (a patch, its ranges
+                     updated, release-please's ### Dependencies section), transitively
   releaseRules*      semantic-release's [{type, scope, subject, breaking, revert, release:
                      major|minor|patch|false}] (globs); commit-analyzer's default rules for a
                      commit none matches; then the types' bump is not used
