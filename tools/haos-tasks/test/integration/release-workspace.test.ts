@@ -12,11 +12,13 @@ import path from "node:path";
 // (plugin-factory's CargoWorkspace extends WorkspacePlugin before workspace.js has defined it).
 import "release-please/build/src/manifest.js";
 import { NodeWorkspace } from "release-please/build/src/plugins/node-workspace.js";
+import { Node } from "release-please/build/src/strategies/node.js";
 import { Changelog } from "release-please/build/src/updaters/changelog.js";
 import { PackageJson } from "release-please/build/src/updaters/node/package-json.js";
 import { PackageLockJson } from "release-please/build/src/updaters/node/package-lock-json.js";
 import { PullRequestBody } from "release-please/build/src/util/pull-request-body.js";
 import { PullRequestTitle } from "release-please/build/src/util/pull-request-title.js";
+import { TagName } from "release-please/build/src/util/tag-name.js";
 import { Version } from "release-please/build/src/version.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.ts";
@@ -285,7 +287,8 @@ const quiet: any = { debug() {}, info() {}, warn() {}, error() {}, trace() {} };
 /**
  * release-please's NodeWorkspace plugin itself, run on the same workspace: a's candidate release
  * (and b's, when b has changes of its own) goes in with the notes we plan for them, as its
- * strategies would build them; the plugin adds b and c with their notes and package.json updaters.
+ * strategies would build them; the plugin adds b and c (their entries from their node strategies,
+ * as release-please's manifest preconfigures it) with their notes and package.json updaters.
  */
 describe("differential: release-please's NodeWorkspace plugin on the same workspace", () => {
   async function releasePlease(
@@ -293,6 +296,7 @@ describe("differential: release-please's NodeWorkspace plugin on the same worksp
     fileSet: Record<string, string> = files,
   ) {
     const github = {
+      repository: { owner: "acme", repo: "home", defaultBranch: "main" },
       getFileContentsOnBranch: async (file: string) => ({ parsedContent: fileSet[file] }),
     };
     const paths = { a: "packages/a", b: "packages/b", c: "packages/c" } as Record<string, string>;
@@ -308,6 +312,29 @@ describe("differential: release-please's NodeWorkspace plugin on the same worksp
       } as any,
       { merge: false, logger: quiet },
     );
+    // Its node strategies and latest releases, as the manifest hands them over: a dependent
+    // without changes of its own gets its release entry (the heading) from its strategy.
+    const strategies: Record<string, Node> = {};
+    const releases: Record<string, unknown> = {};
+    for (const [component, dir] of Object.entries(paths)) {
+      strategies[dir] = new Node({
+        targetBranch: "main",
+        // biome-ignore lint/suspicious/noExplicitAny: the strategy reads only the repository and package.json.
+        github: github as any,
+        path: dir,
+        component,
+        includeComponentInTag: true,
+        logger: quiet,
+      });
+      const current = JSON.parse(fileSet[`${dir}/package.json`] as string).version as string;
+      releases[dir] = {
+        tag: new TagName(Version.parse(current), component, "-", true),
+        sha: "0".repeat(40),
+        notes: "",
+      };
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: release-please's Strategy and Release types.
+    await plugin.preconfigure(strategies as any, {}, releases as any);
     const candidates = own.map(({ component, version, notes }) => {
       const v = Version.parse(version);
       const dir = paths[component] as string;
@@ -344,7 +371,8 @@ describe("differential: release-please's NodeWorkspace plugin on the same worksp
       const pkg = candidate.pullRequest.updates.find((u) => u.path === `${candidate.path}/package.json`);
       result[name] = {
         version: candidate.pullRequest.version?.toString() ?? "",
-        notes: changelog.changelogEntry,
+        // Its date is today's; ours is the scripted one.
+        notes: changelog.changelogEntry.replace(/\(\d{4}-\d{2}-\d{2}\)$/m, "(2026-03-04)"),
         packageJson:
           pkg?.updater.updateContent(fileSet[`${candidate.path}/package.json`] as string, quiet) ?? "",
       };
@@ -352,9 +380,8 @@ describe("differential: release-please's NodeWorkspace plugin on the same worksp
     return result;
   }
 
-  /** Our notes after the heading line, as release-please's plugin leaves a dependent without changes of its own (no heading without its strategy). */
-  const body = (notes: string) =>
-    notes.split("\n").slice(1).join("\n").replace(/^\n\n/, "").replace(/\n$/, "");
+  /** Our notes as release-please's changelog entries are: without the final newline. */
+  const body = (notes: string) => notes.replace(/\n$/, "");
 
   it("a's release: the same versions, package.json files and Dependencies notes for b and c", async () => {
     const repo = await workspace(on);
@@ -364,6 +391,10 @@ describe("differential: release-please's NodeWorkspace plugin on the same worksp
       { component: "a", version: "1.3.0", notes: ours.a.release?.notes ?? "" },
     ]);
     expect(Object.keys(theirs).sort()).toEqual(["a", "b", "c"]);
+    // Their entry for b, heading from its node strategy, then the plugin's section.
+    expect(theirs.b?.notes).toMatch(
+      /^## \[1\.0\.1\]\(https:\/\/github\.com\/acme\/home\/compare\/b-v1\.0\.0\.\.\.b-v1\.0\.1\) \(2026-03-04\)\n\n\n### Dependencies\n\n\* The following/,
+    );
     for (const name of ["b", "c"] as const) {
       const plan = ours[name];
       const them = theirs[name];
