@@ -27,6 +27,7 @@ import { contentAfter, type ReleasePlan } from "../../src/release/planner.ts";
 import { renderPlanText } from "../../src/release/render-plan.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
 import { planWorkspace } from "../../src/release/workspace.ts";
+import { runCli } from "../support/cli.ts";
 import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 
 const repos: ScratchRepo[] = [];
@@ -174,6 +175,26 @@ describe("node-workspace: a release of a workspace package releases its dependen
     expect(text).toContain("workspace: @acme/a 1.3.0 (a)");
   });
 
+  it("`release plan` says why, as text and as JSON", async () => {
+    const repo = await workspace(on);
+    repo.commit("feat(a): a new thing", { "packages/a/thing.ts": "x\n" });
+    const text = await runCli(["release", "plan", "--component", "c"], { cwd: repo.dir, env: {} });
+    expect(text.stdout).toContain(
+      "c: release 2.0.1 (dependency b released 1.0.1 (dependency a released 1.3.0))",
+    );
+    expect(text.stdout).toContain("  |     * @acme/b bumped from ~1.0.0 to ~1.0.1");
+    const json = await runCli(["release", "plan", "--format", "json"], { cwd: repo.dir, env: {} });
+    const plans = JSON.parse(json.stdout).plans as ReleasePlan[];
+    expect(plans.map((p) => [p.component, p.release?.version, p.bump?.reason])).toEqual([
+      ["a", "1.3.0", expect.stringContaining("feat")],
+      ["b", "1.0.1", "dependency a released 1.3.0"],
+      ["c", "2.0.1", "dependency b released 1.0.1 (dependency a released 1.3.0)"],
+    ]);
+    expect(plans[1]?.workspace).toEqual({
+      dependencies: [{ component: "a", package: "@acme/a", version: "1.3.0" }],
+    });
+  });
+
   it("off by default: a's release releases nothing else", async () => {
     const repo = await workspace(off);
     repo.commit("feat(a): a new thing", { "packages/a/thing.ts": "x\n" });
@@ -278,6 +299,10 @@ describe("node-workspace: a release of a workspace package releases its dependen
       message: "node-workspace: the workspace packages depend on each other in a cycle: b → a → c → b",
       exitCode: 2,
     });
+    const cli = await runCli(["release", "plan", "--component", "b"], { cwd: repo.dir, env: {} });
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toContain("cycle: b → a → c → b");
+    expect(cli.stderr).toContain("remove node-workspace from release.plugins");
   });
 });
 
