@@ -73,7 +73,8 @@ export function dependencyNotes(pkg: WorkspacePackage, versions: ReadonlyMap<str
 /**
  * release-please's appendDependenciesSectionToChangelog: the notes under a `### Dependencies`
  * heading after the entry (two blank lines before it), or into an existing Dependencies section
- * after its list. `entry` and the result have no final newline, as release-please's.
+ * after its list (where release-please repeats the whole entry instead, a bug not copied). `entry`
+ * and the result have no final newline, as release-please's.
  */
 export function appendDependenciesSection(entry: string, notes: string): string {
   if (!entry) return `### Dependencies\n\n${notes}`;
@@ -84,9 +85,10 @@ export function appendDependenciesSection(entry: string, notes: string): string 
   for (const line of entry.split("\n")) {
     if (seenSection) {
       const trimmed = line.trim();
-      // release-please pushes the whole changelog here (its `newLines.push(changelog)`), not the notes.
+      // release-please pushes the whole entry here (`newLines.push(changelog)`), repeating it
+      // inside itself; the notes are what it means to insert (a deliberate difference).
       if (seenSpacer && !injected && !trimmed.startsWith("*")) {
-        lines.push(entry);
+        lines.push(notes);
         injected = true;
       }
       if (trimmed === "") seenSpacer = true;

@@ -12,6 +12,7 @@ import path from "node:path";
 // (plugin-factory's CargoWorkspace extends WorkspacePlugin before workspace.js has defined it).
 import "release-please/build/src/manifest.js";
 import { NodeWorkspace } from "release-please/build/src/plugins/node-workspace.js";
+import { appendDependenciesSectionToChangelog } from "release-please/build/src/plugins/workspace.js";
 import { Node } from "release-please/build/src/strategies/node.js";
 import { Changelog } from "release-please/build/src/updaters/changelog.js";
 import { PackageJson } from "release-please/build/src/updaters/node/package-json.js";
@@ -27,6 +28,7 @@ import { contentAfter, type ReleasePlan } from "../../src/release/planner.ts";
 import { renderPlanText } from "../../src/release/render-plan.ts";
 import { findComponent, readPlanInput } from "../../src/release/snapshot.ts";
 import { planWorkspace } from "../../src/release/workspace.ts";
+import { appendDependenciesSection } from "../../src/release/workspace-notes.ts";
 import { runCli } from "../support/cli.ts";
 import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 
@@ -472,5 +474,32 @@ describe("differential: release-please's NodeWorkspace plugin on the same worksp
     });
     alone.commit("feat(a): a new thing", { "packages/a/thing.ts": "x\n" });
     expect((await planOf(alone, "c")).status).toBe("up-to-date");
+  });
+
+  it("the section joins an entry as release-please's appendDependenciesSectionToChangelog joins it", () => {
+    const notes =
+      "* The following workspace dependencies were updated\n  * dependencies\n    * @acme/a bumped from ^1.2.0 to ^1.3.0";
+    const entries = [
+      "",
+      "## [1.0.1](https://x/compare/a...b) (2026-03-04)",
+      "## 1.1.0 (2026-03-04)\n\n\n### Features\n\n* x",
+      "## 1.1.0 (2026-03-04)\n\n\n### Dependencies\n\n* **deps:** bump y",
+    ];
+    for (const entry of entries)
+      expect(appendDependenciesSection(entry, notes), entry).toBe(
+        appendDependenciesSectionToChangelog(entry, notes, quiet),
+      );
+    // A visible `deps` type named "Dependencies" followed by another section: the notes go at the
+    // end of its list. release-please means to do that, but inserts the whole entry there (a copy
+    // of the entry inside itself): a deliberate difference, both answers pinned.
+    const entry = "## 1.1.0\n\n\n### Dependencies\n\n* **deps:** bump y\n\n\n### Features\n\n* x";
+    const lines = (text: string) => text.split("\n");
+    expect({
+      ours: lines(appendDependenciesSection(entry, notes)),
+      releasePlease: lines(appendDependenciesSectionToChangelog(entry, notes, quiet)),
+    }).toEqual({
+      ours: [...lines(entry).slice(0, 6), ...lines(notes), ...lines(entry).slice(6)],
+      releasePlease: [...lines(entry).slice(0, 6), ...lines(entry), ...lines(entry).slice(6)],
+    });
   });
 });

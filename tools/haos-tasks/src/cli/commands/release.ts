@@ -94,7 +94,11 @@ Deliberate differences from release-please (test/integration/release-differentia
   - references are written ", closes #n" as release-please did until 17.10.4 (it now writes
     ", refs #n");
   - a releaseAs not above the current version is ignored with a warning (release-please proposes
-    it again until the key is removed).
+    it again until the key is removed);
+  - node-workspace: there is no release pull request, so each dependent is released in its own
+    commit of the same run, and one planned after its dependency was applied counts that release
+    (its tag, only release commits since); the plugin's notes go into a visible "Dependencies"
+    section after its list (release-please repeats the whole entry there instead).
 
 Examples:
   haos-tasks release plan                          # every component, text
