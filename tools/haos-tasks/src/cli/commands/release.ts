@@ -98,7 +98,8 @@ Deliberate differences from release-please (test/integration/release-differentia
   - node-workspace: there is no release pull request, so each dependent is released in its own
     commit of the same run, and one planned after its dependency was applied counts that release
     (its tag, only release commits since); the plugin's notes go into a visible "Dependencies"
-    section after its list (release-please repeats the whole entry there instead).
+    section after its list (release-please repeats the whole entry there instead; both pinned in
+    test/integration/release-workspace.test.ts).
 
 Examples:
   haos-tasks release plan                          # every component, text
