@@ -66,7 +66,7 @@ export const componentPolicyKeys = [
 export type ComponentPolicy = Pick<ReleasePolicy, (typeof componentPolicyKeys)[number]>;
 
 /** release-please's plugins that change what a release contains or how its notes read. */
-export const knownPlugins = ["sentence-case"] as const;
+export const knownPlugins = ["sentence-case", "node-workspace"] as const;
 export type PluginName = (typeof knownPlugins)[number];
 
 /** How a commit type affects the version and where it appears in the changelog. */

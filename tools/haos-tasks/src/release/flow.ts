@@ -12,11 +12,11 @@ import { git } from "../git/runner.ts";
 import type { PhaseEvent } from "../phases.ts";
 import { type ApplyResult, applyRelease } from "./apply.ts";
 import type { ReleaseConfig } from "./config.ts";
-import { planLinked } from "./linked.ts";
 import type { ReleasePlan } from "./planner.ts";
 import { findComponent, readPlanInput } from "./snapshot.ts";
 import type { TransportChoice } from "./transports/catalog.ts";
 import { chooseTransport } from "./transports/index.ts";
+import { planWorkspace } from "./workspace.ts";
 
 export interface ReleaseFlowOptions {
   /** A directory inside the repository (its top level is the root). */
@@ -116,7 +116,7 @@ function planComponent(
   name: string,
   options: ReleaseFlowOptions,
 ): Promise<ReleasePlan> {
-  return planLinked(config, name, (n) =>
+  return planWorkspace(config, name, (n) =>
     readPlanInput(root, config, findComponent(config, n), {
       env: options.env,
       ...(options.prerelease !== undefined ? { prerelease: options.prerelease } : {}),

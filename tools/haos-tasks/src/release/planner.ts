@@ -27,15 +27,19 @@ import {
 } from "./next-version.ts";
 import type { GitCommit, RemoteTag, RepositoryState, TagRef, Upstream } from "./read-repository.ts";
 import { ComponentScopes } from "./scoping.ts";
-import { compareSemVer, formatSemVer, parseSemVer } from "./semver.ts";
+import { compareSemVer, formatSemVer, nextPrerelease, parseSemVer } from "./semver.ts";
 import { lockFilesOf } from "./snapshot-paths.ts";
 import {
+  type DependencyType,
+  dependencyTypes,
   packageNameOf,
   readVersion,
   VersionFileError,
+  writeDependencyRanges,
   writeLockVersion,
   writeVersion,
 } from "./version-files.ts";
+import { dependencyNotes, withDependencies, workspacePackageOf } from "./workspace-notes.ts";
 
 /** Files of one commit as they are in that commit. */
 export interface CommitFiles {
@@ -104,6 +108,32 @@ export interface PlanInput {
    * gets release-please's "Synchronize <group> versions" entry.
    */
   linked?: { group: string; version: string };
+  /**
+   * node-workspace (release.plugins): every component's package.json at HEAD (component name →
+   * path and content), read when the component's policy lists the plugin (workspace.ts).
+   */
+  workspacePackages?: Readonly<Record<string, { path: string; content: string }>>;
+  /**
+   * node-workspace: the workspace dependencies released in this run (workspace.ts planWorkspace).
+   * Their ranges in `manifest` (and its package-lock.json entry) are updated and the notes get a
+   * `### Dependencies` section; `version` (a patch) releases a component with nothing of its own.
+   */
+  workspace?: {
+    manifest: string;
+    dependencies: WorkspaceDependency[];
+    version?: string;
+    reason?: string;
+  };
+}
+
+/** A workspace package released in this run that a component depends on (node-workspace). */
+export interface WorkspaceDependency {
+  component: string;
+  /** Its package.json `name`. */
+  package: string;
+  version: string;
+  /** Why it is released without changes of its own (its dependency's release, or its tag's place). */
+  via?: string;
 }
 
 export type PlanStatus = "release" | "resume" | "up-to-date" | "blocked";
@@ -166,6 +196,8 @@ export interface ReleasePlan {
   unfinished?: string;
   /** The component's effective policy, each value with where it came from. */
   policy?: Record<string, { value: unknown; from: PolicySource }>;
+  /** node-workspace: the workspace dependencies released in this run that this release names. */
+  workspace?: { dependencies: WorkspaceDependency[] };
   findings: Finding[];
 }
 
@@ -312,7 +344,7 @@ export function planRelease(input: PlanInput): ReleasePlan {
     });
   }
 
-  const decision = decideNextVersion({
+  let decision = decideNextVersion({
     ...(previous ? { previous } : {}),
     ...(stable ? { stable } : {}),
     ...(fileVersion && !previous ? { versionFile: fileVersion } : {}),
@@ -326,6 +358,23 @@ export function planRelease(input: PlanInput): ReleasePlan {
         ? { configReleaseAs: component.releaseAs }
         : {}),
   });
+  const patch = input.workspace?.version ? parseSemVer(input.workspace.version) : undefined;
+  // With --prerelease the dependent's patch is a prerelease of it too (1.0.1-rc.1).
+  const forced =
+    patch && input.prerelease
+      ? nextPrerelease(
+          patch,
+          input.prerelease,
+          versionTags.map((t) => t.version),
+        )
+      : patch;
+  if (!decision.version && !decision.error && forced)
+    // node-workspace: released for its workspace dependencies only, a patch (workspace.ts).
+    decision = {
+      version: forced,
+      level: "patch",
+      reason: input.workspace?.reason ?? "workspace dependencies released",
+    };
   base.bump = { ...(decision.level ? { level: decision.level } : {}), reason: decision.reason };
   if (decision.notice) {
     findings.push({
@@ -373,7 +422,7 @@ export function planRelease(input: PlanInput): ReleasePlan {
   }
   const date = input.now.toISOString().slice(0, 10);
   const notesBase = notesBaseTag(versionTags, input.prerelease);
-  const notes = renderChangelogSection(
+  const section = renderChangelogSection(
     {
       version,
       date,
@@ -385,13 +434,16 @@ export function planRelease(input: PlanInput): ReleasePlan {
     input.policy.types,
     { sentenceCase: input.policy.plugins.includes("sentence-case") },
   );
+  const notes = workspaceNotes(input, section);
   base.status = "release";
   base.release = plannedRelease(component, version, notes, versionTags, input.policy);
   limitReleaseBody(base.release, component, repositoryUrl, findings);
   base.files = [
-    ...versionFileChanges(input, version, findings),
+    ...workspaceRangeChanges(input, versionFileChanges(input, version, findings)),
     changelogChange(component, input.changelog, notes),
   ];
+  if (input.workspace && input.workspace.dependencies.length > 0)
+    base.workspace = { dependencies: input.workspace.dependencies };
   if (findings.some((f) => f.severity === "error")) base.files = [];
   base.commit = { message: component.commitMessage.replace("{version}", version) };
   base.steps = fullSteps;
@@ -780,6 +832,63 @@ function versionFileChanges(input: PlanInput, version: string, findings: Finding
     }
   }
   return changes;
+}
+
+/** The released workspace dependencies by package name → new version. */
+const workspaceVersions = (input: PlanInput) =>
+  new Map((input.workspace?.dependencies ?? []).map((d) => [d.package, d.version]));
+
+/** node-workspace: the section with release-please's `### Dependencies` notes appended. */
+function workspaceNotes(input: PlanInput, section: string): string {
+  const manifest = input.workspace?.manifest;
+  const content = manifest ? rawFile(input, manifest) : undefined;
+  if (!manifest || content === undefined) return section;
+  const pkg = workspacePackageOf(input.component.name, manifest, content);
+  return pkg ? withDependencies(section, dependencyNotes(pkg, workspaceVersions(input))) : section;
+}
+
+/**
+ * node-workspace: the dependency ranges on the released workspace packages rewritten in the
+ * component's package.json (dependencies, devDependencies, optionalDependencies; not
+ * peerDependencies, as release-please without updatePeerDependencies) and in its package-lock.json
+ * entries (all four maps, as release-please's PackageLockJson), on top of the version changes.
+ */
+function workspaceRangeChanges(input: PlanInput, changes: FileChange[]): FileChange[] {
+  const manifest = input.workspace?.manifest;
+  const versions = workspaceVersions(input);
+  if (!manifest || versions.size === 0) return changes;
+  const out = [...changes];
+  const dir = manifest.includes("/") ? manifest.slice(0, manifest.lastIndexOf("/")) : "";
+  const edit = (file: string, at: string[], types: readonly DependencyType[]) => {
+    const index = out.findIndex((c) => c.path === file);
+    const existing = out[index];
+    const before = rawFile(input, file);
+    const current = existing?.content ?? before;
+    if (current === undefined) return;
+    const after = writeDependencyRanges(file, current, at, types, versions);
+    if (after === current) return;
+    if (existing)
+      out[index] = {
+        ...existing,
+        content: after,
+        summary: `${existing.summary}; workspace dependency ranges`,
+      };
+    else
+      out.push({
+        path: file,
+        action: "update",
+        beforeSha256: sha256(current),
+        content: after,
+        summary: "workspace dependency ranges",
+      });
+  };
+  edit(manifest, [], ["dependencies", "devDependencies", "optionalDependencies"]);
+  for (const lock of lockFilesOf(manifest)) {
+    const lockDir = lock.includes("/") ? lock.slice(0, lock.lastIndexOf("/")) : "";
+    const entry = dir === lockDir ? "" : lockDir === "" ? dir : dir.slice(lockDir.length + 1);
+    edit(lock, ["packages", entry], dependencyTypes);
+  }
+  return out;
 }
 
 function changelogChange(

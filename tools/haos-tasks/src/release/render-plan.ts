@@ -21,6 +21,10 @@ export function renderPlanText(plan: ReleasePlan): string {
     out.push(`policy:    ${shown.join(", ")}`);
   }
   if (plan.bump) out.push(`bump:      ${plan.bump.level ?? "-"} — ${plan.bump.reason}`);
+  if (plan.workspace)
+    out.push(
+      `workspace: ${plan.workspace.dependencies.map((d) => `${d.package} ${d.version} (${d.component})`).join(", ")} — node-workspace: ranges and ### Dependencies`,
+    );
   if (plan.release) {
     const r = plan.release;
     const tags = [r.tag, ...r.movingTags.map((t) => `${t} (moving)`)].join(", ");

@@ -162,6 +162,12 @@ export async function readPlanInput(
     paths.add(spec.path);
     if (spec.type === "json") for (const lock of lockFilesOf(spec.path)) paths.add(lock);
   }
+  const { policy, sources } = effectivePolicy(config, component);
+  // node-workspace: every component's package.json (the graph), and this one's locks for its ranges.
+  const workspace = policy.plugins.includes("node-workspace");
+  const manifestOf = (c: ComponentConfig) => (c.path === "." ? "package.json" : `${c.path}/package.json`);
+  if (workspace)
+    for (const lock of [manifestOf(component), ...lockFilesOf(manifestOf(component))]) paths.add(lock);
   const versionFiles: Record<string, string> = {};
   await Promise.all(
     [...paths].map(async (file) => {
@@ -169,7 +175,14 @@ export async function readPlanInput(
       if (content !== undefined) versionFiles[file] = content;
     }),
   );
-  const { policy, sources } = effectivePolicy(config, component);
+  let workspacePackages: Record<string, { path: string; content: string }> | undefined;
+  if (workspace) {
+    workspacePackages = {};
+    for (const c of config.components) {
+      const content = await readFileAt(cwd, "HEAD", manifestOf(c));
+      if (content !== undefined) workspacePackages[c.name] = { path: manifestOf(c), content };
+    }
+  }
   const bootstrap = previous ? undefined : await findBootstrap(cwd, component, versionFile, changelog);
   const since =
     bootstrap && !bootstrap.missing ? bootstrap.sha : notesBaseTag(versionTags, options.prerelease)?.sha;
@@ -214,6 +227,7 @@ export async function readPlanInput(
     ...(githubRelease ? { githubRelease } : {}),
     ...(previousFiles ? { previousFiles } : {}),
     ...(bootstrap ? { bootstrap } : {}),
+    ...(workspacePackages ? { workspacePackages } : {}),
     ...(repository ? { repository } : {}),
     hasGitHubToken: githubToken(env) !== undefined,
     serverUrl: (env.GITHUB_SERVER_URL ?? "https://github.com").replace(/\/+$/, ""),

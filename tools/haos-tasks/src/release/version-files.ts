@@ -233,3 +233,58 @@ export function packageNameOf(file: string, content: string): string | undefined
   const node = findNodeAtLocation(jsonTree(file, content), ["name"]);
   return node?.type === "string" ? String(node.value) : undefined;
 }
+
+/** package.json's dependency maps, in the order release-please's node-workspace plugin lists them. */
+export const dependencyTypes = [
+  "dependencies",
+  "devDependencies",
+  "peerDependencies",
+  "optionalDependencies",
+] as const;
+export type DependencyType = (typeof dependencyTypes)[number];
+
+/** release-please's range prefixes (updaters/node/package-json.ts SUPPORTED_RANGE_PREFIXES), in its order. */
+const rangePrefixes = ["^", "~", ">=", "<=", ">", "<"];
+
+/** A dependency range naming a protocol (`workspace:`, `npm:`, `file:`): release-please never rewrites it. */
+export const isProtocolRange = (range: string) => /^[a-z]+:/.test(range);
+
+/** release-please's newVersionWithRange: the new version with the old range's prefix (`^1.2.0` → `^1.3.0`). */
+export function newVersionWithRange(range: string, version: string): string {
+  const prefix = rangePrefixes.find((p) => range.startsWith(p)) ?? "";
+  return `${prefix}${version}`;
+}
+
+/**
+ * The dependency ranges of the given packages rewritten to their new versions (prefix kept), in
+ * the dependency maps of the object at `at` ([] for a package.json, ["packages", "<dir>"] for a
+ * workspace's entry in package-lock.json), as release-please's updateDependencies does: protocol
+ * ranges stay. Only the ranges' own bytes change; a missing object leaves the content as it is.
+ */
+export function writeDependencyRanges(
+  file: string,
+  content: string,
+  at: readonly string[],
+  types: readonly DependencyType[],
+  versions: ReadonlyMap<string, string>,
+): string {
+  const tree = jsonTree(file, content);
+  const spans: (Span & { value: string })[] = [];
+  for (const type of types) {
+    const map = findNodeAtLocation(tree, [...at, type]);
+    if (map?.type !== "object") continue;
+    for (const property of map.children ?? []) {
+      const [key, value] = property.children ?? [];
+      const version = key ? versions.get(String(key.value)) : undefined;
+      if (!version || value?.type !== "string" || isProtocolRange(String(value.value))) continue;
+      const range = newVersionWithRange(String(value.value), version);
+      if (range !== value.value)
+        spans.push({ start: value.offset + 1, end: value.offset + value.length - 1, value: range });
+    }
+  }
+  let out = content;
+  // From the end, so the earlier offsets stay valid.
+  for (const span of spans.sort((a, b) => b.start - a.start))
+    out = out.slice(0, span.start) + span.value + out.slice(span.end);
+  return out;
+}

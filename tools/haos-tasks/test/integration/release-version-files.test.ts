@@ -289,7 +289,7 @@ describe("per-component policy, the release section's value as default", () => {
       ".haos-tasks.yaml:5:7: unknown key release.components.a.bumpMinorPremajor; did you mean bumpMinorPreMajor?",
     );
     expect(at("release:\n  plugins: [sentence-cas]\n")).toBe(
-      ".haos-tasks.yaml:2:13: release.plugins[0] must be one of sentence-case (got 'sentence-cas')",
+      ".haos-tasks.yaml:2:13: release.plugins[0] must be one of sentence-case, node-workspace (got 'sentence-cas')",
     );
     expect(
       at(

@@ -57,7 +57,10 @@ Keys of release: (each per component too where marked *; a component's value win
   draft*             the GitHub release stays a draft
   prerelease*        a 0.x release is a GitHub prerelease too
   skipGithubRelease* commit, tag and push only
-  plugins*           [sentence-case]: entries start upper-case, as release-please's plugin
+  plugins*           [sentence-case]: entries start upper-case, as release-please's plugin;
+                     [node-workspace]: a component whose <path>/package.json depends on a
+                     workspace package released in the run is released too (a patch, its ranges
+                     updated, release-please's ### Dependencies section), transitively
   releaseRules*      semantic-release's [{type, scope, subject, breaking, revert, release:
                      major|minor|patch|false}] (globs); commit-analyzer's default rules for a
                      commit none matches; then the types' bump is not used
@@ -91,7 +94,12 @@ Deliberate differences from release-please (test/integration/release-differentia
   - references are written ", closes #n" as release-please did until 17.10.4 (it now writes
     ", refs #n");
   - a releaseAs not above the current version is ignored with a warning (release-please proposes
-    it again until the key is removed).
+    it again until the key is removed);
+  - node-workspace: there is no release pull request, so each dependent is released in its own
+    commit of the same run, and one planned after its dependency was applied counts that release
+    (its tag, only release commits since); the plugin's notes go into a visible "Dependencies"
+    section after its list (release-please repeats the whole entry there instead; both pinned in
+    test/integration/release-workspace.test.ts).
 
 Examples:
   haos-tasks release plan                          # every component, text
