@@ -15,12 +15,7 @@
 // jsonc-parser's main (UMD) for Node running the sources; the dist bundle takes its ES module build
 // instead (scripts/build-dist.ts aliases it: the UMD main requires ./impl/* at run time, which the
 // bundle cannot follow), as Node cannot load the ES build (its imports name no file extension).
-import {
-  findNodeAtLocation,
-  type Node as JsonNode,
-  type ParseError,
-  parseTree,
-} from "jsonc-parser";
+import { findNodeAtLocation, type Node as JsonNode, type ParseError, parseTree } from "jsonc-parser";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { HintedError } from "../errors.ts";
 import type { VersionFileSpec } from "./config.ts";

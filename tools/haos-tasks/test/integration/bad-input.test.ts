@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -23,7 +24,7 @@ import { toolPath, toolsRepoRoot } from "../../src/tools/paths.ts";
 import { runCli } from "../support/cli.ts";
 import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 import { type AppFixture, tokenKubeconfig, writeAppFixture } from "../support/verify-harness.ts";
-import { runBundledAction } from "./action-harness.ts";
+import { runBundledAction, sourceEntry } from "./action-harness.ts";
 
 const bin = path.join(toolsRepoRoot, "tools", "haos-tasks", "bin", "haos-tasks.js");
 const scratch: ScratchRepo[] = [];
@@ -549,6 +550,27 @@ describe("wrong settings are usage errors (exit 2) that say what is accepted", (
     });
     expect(run.stderr).toMatch(/GITHUB_API_URL must be an http\(s\) URL/);
     expect(run.code).toBe(2);
+  });
+});
+
+describe("outside a git repository every command says so as a usage error", () => {
+  it("release plan outside git: exit 2 naming the folder (as diff and validate), the same in the Action", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "haos-bad-input-nogit-"));
+    try {
+      const run = await runCli(["release", "plan"], { cwd: dir, env });
+      expect(run.stderr).toContain(`${dir} is not inside a git checkout`);
+      expect(run.stderr).toMatch(/fix: run inside the git repository/);
+      expect(run.code).toBe(2);
+      const action = await runBundledAction(
+        { command: "version-bump" },
+        { workspace: dir, entry: sourceEntry },
+      );
+      expect(action.stdout).toContain(`${dir} is not inside a git checkout`);
+      expect(action.stdout).toMatch(/check out the repository first/);
+      expect(action.code).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
