@@ -21,6 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toolPath, toolsRepoRoot } from "../../src/tools/paths.ts";
+import { createReleaseFixture, type ReleaseFixture } from "../github-double/release-fixture.ts";
 import { runCli } from "../support/cli.ts";
 import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 import { type AppFixture, tokenKubeconfig, writeAppFixture } from "../support/verify-harness.ts";
@@ -507,6 +508,31 @@ describe("text from commits cannot drive the terminal", () => {
     expect(run.stdout).toContain("fix(a): \\x1b[31mred\\x1b[0m \\x1b]0;pwned\\x07subject");
     expect(run.stdout.includes("\x1b") || run.stdout.includes("\x07")).toBe(false);
     expect(run.code).toBe(0);
+  });
+});
+
+describe("text from commits reaches CHANGELOG.md and the GitHub release inert", () => {
+  let f: ReleaseFixture | undefined;
+  afterAll(async () => f?.close());
+
+  it("ESC and BEL in a subject are written as visible escapes, nothing raw is pushed", async () => {
+    f = await createReleaseFixture();
+    await f.repo.commit("fix(vm): \x1b[31mred\x1b[0m \x1b]0;pwned\x07title", {
+      "apps/haos-enigma/vm.yaml": "memory: 8Gi\n",
+    });
+    const run = await runCli(["release", "apply", "--transport", "git", "--component", "haos-enigma"], {
+      cwd: f.repo.dir,
+      env: { ...env, ...f.env },
+    });
+    expect(run.code).toBe(0);
+    const changelog = readFileSync(path.join(f.repo.dir, "apps/haos-enigma/CHANGELOG.md"), "utf8");
+    expect(changelog).toContain("* **vm:** \\x1b[31mred\\x1b[0m \\x1b]0;pwned\\x07title (");
+    const body = f.github.releases.map((r) => r.body ?? "").join("\n");
+    expect(body).toContain("\\x1b[31mred");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are the point
+    const raw = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+    expect(raw.test(changelog)).toBe(false);
+    expect(raw.test(body)).toBe(false);
   });
 });
 
