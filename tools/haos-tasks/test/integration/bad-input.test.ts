@@ -4,7 +4,7 @@
  * states what a user must get — a finding at file:line or a clear error, the right exit class,
  * nothing silently lost, nothing left running, every deadline kept.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -269,6 +269,8 @@ function alive(pid: number): boolean {
   }
 }
 
+const gitIn = async (dir: string, ...args: string[]) =>
+  execFileSync("git", args, { cwd: dir, encoding: "utf8" }).trim();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("every child process dies with haos-tasks", () => {
@@ -533,6 +535,158 @@ describe("text from commits reaches CHANGELOG.md and the GitHub release inert", 
     const raw = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
     expect(raw.test(changelog)).toBe(false);
     expect(raw.test(body)).toBe(false);
+  });
+});
+
+/** Whether this machine lets an unprivileged user namespace bind-mount a folder read-only. */
+function readOnlyMountWorks(): boolean {
+  const probe = mkdtempSync(path.join(os.tmpdir(), "haos-bad-input-ro-"));
+  try {
+    execFileSync(
+      "unshare",
+      ["-rm", "sh", "-c", 'mount --bind -o ro "$1" "$1" && ! touch "$1/x" 2>/dev/null', "sh", probe],
+      {
+        stdio: "ignore",
+      },
+    );
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+/** `haos-tasks …` as its own process in a mount namespace where `dir` is read-only (EROFS, even for root). */
+function inReadOnlyCheckout(dir: string, args: string[], extraEnv: NodeJS.ProcessEnv) {
+  const begun = performance.now();
+  const child = spawn(
+    "unshare",
+    [
+      "-rm",
+      "sh",
+      "-c",
+      'mount --bind -o ro "$1" "$1" && shift && exec "$@"',
+      "sh",
+      dir,
+      process.execPath,
+      bin,
+      ...args,
+    ],
+    { cwd: dir, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  return new Promise<{ code: number; stdout: string; stderr: string; ms: number }>((resolve) => {
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, ms: performance.now() - begun }));
+  });
+}
+
+describe("a checkout release apply cannot write to is an I/O error naming the file, nothing half-written", () => {
+  let f: ReleaseFixture | undefined;
+  afterAll(async () => f?.close());
+
+  it.runIf(readOnlyMountWorks())("a read-only checkout (EROFS): exit 2, not 'unreachable'", async () => {
+    f = await createReleaseFixture();
+    const head = f.repo.git("rev-parse", "HEAD");
+    const run = await inReadOnlyCheckout(
+      f.repo.dir,
+      ["release", "apply", "--transport", "git", "--component", "haos-enigma"],
+      f.env,
+    );
+    expect(run.stderr).toMatch(/read-only file system/i);
+    expect(run.stderr).not.toMatch(/credentials|unreachable/i);
+    expect(run.code).toBe(2);
+    expect(f.repo.git("status", "--porcelain")).toBe("");
+    expect(f.repo.git("rev-parse", "HEAD")).toBe(head);
+    expect(await gitIn(f.origin, "tag", "--list")).not.toContain("haos-enigma-v1.1.0");
+    // Only the app's folder read-only: the fetch passes, the files cannot be written.
+    const files = await inReadOnlyCheckout(
+      path.join(f.repo.dir, "apps/haos-enigma"),
+      ["release", "apply", "--transport", "git", "--component", "haos-enigma"],
+      f.env,
+    );
+    expect(files.stderr).toMatch(
+      /cannot write apps\/haos-enigma\/\S+ \(EROFS: .*\); nothing was changed\n {2}fix: run in a writable checkout/,
+    );
+    expect(files.code).toBe(2);
+    expect(f.repo.git("status", "--porcelain", "--untracked-files=all")).toBe("");
+  });
+
+  /** `release apply` of the fixture's app, in-process (the temporary files carry this process's pid). */
+  const apply = (r: ReleaseFixture) =>
+    runCli(["release", "apply", "--transport", "git", "--component", "haos-enigma"], {
+      cwd: r.repo.dir,
+      env: { ...env, ...r.env },
+    });
+
+  it("git cannot write .git/FETCH_HEAD (a folder in the way): exit 2 naming it, not 'check credentials'", async () => {
+    const r = await createReleaseFixture();
+    try {
+      rmSync(path.join(r.repo.dir, ".git/FETCH_HEAD"), { force: true });
+      mkdirSync(path.join(r.repo.dir, ".git/FETCH_HEAD"));
+      const run = await apply(r);
+      expect(run.stderr).toMatch(
+        /git fetch cannot use \.git\/FETCH_HEAD, a local I\/O error: .*Is a directory/,
+      );
+      expect(run.stderr).not.toMatch(/credentials/);
+      expect(run.code).toBe(2);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it("a file of the release cannot be written: exit 2 naming it, every file as it was, no temporary file", async () => {
+    const r = await createReleaseFixture();
+    try {
+      const head = r.repo.git("rev-parse", "HEAD");
+      // Where the CHANGELOG's temporary file goes, a folder (a stand-in for any write error: root
+      // ignores permissions, and a read-only mount needs a namespace): it fails after version.txt's.
+      const inTheWay = path.join(r.repo.dir, `apps/haos-enigma/.CHANGELOG.md.haos-tasks-${process.pid}.tmp`);
+      mkdirSync(path.join(inTheWay, "keep"), { recursive: true });
+      writeFileSync(path.join(inTheWay, "keep", ".gitignore"), "*\n");
+      const run = await apply(r);
+      expect(run.stderr).toMatch(
+        /cannot write apps\/haos-enigma\/CHANGELOG\.md \(EEXIST: .*\); nothing was changed/,
+      );
+      expect(run.stderr).toContain(
+        `fix: remove apps/haos-enigma/${path.basename(inTheWay)} (left by an earlier run), then run apply again`,
+      );
+      expect(run.code).toBe(2);
+      expect(r.repo.git("status", "--porcelain")).toBe("");
+      expect(
+        readdirSync(path.join(r.repo.dir, "apps/haos-enigma")).filter((n) => n.endsWith(".tmp")),
+      ).toEqual([path.basename(inTheWay)]);
+      expect(r.repo.git("rev-parse", "HEAD")).toBe(head);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it("git cannot take the commit (a stale index.lock): exit 2 naming it; once it is gone a rerun releases", async () => {
+    const r = await createReleaseFixture();
+    try {
+      const lock = path.join(r.repo.dir, ".git/index.lock");
+      writeFileSync(lock, "");
+      const run = await apply(r);
+      expect(run.stderr).toMatch(
+        /git add cannot use .*\.git\/index\.lock, a local I\/O error: .*File exists/,
+      );
+      expect(run.stderr).toMatch(/fix: another git process is working in this repository/);
+      expect(run.code).toBe(2);
+      rmSync(lock);
+      const again = await apply(r);
+      expect(again.stdout).toMatch(/released haos-enigma v1\.1\.0/);
+      expect(again.code).toBe(0);
+    } finally {
+      await r.close();
+    }
   });
 });
 
