@@ -690,6 +690,83 @@ describe("a checkout release apply cannot write to is an I/O error naming the fi
   });
 });
 
+describe("tag ancestry is ancestry, whatever the commit dates say", () => {
+  /** A tag a-v0.1.0, then six fixes dated before it (a skewed clock, a rebase): the tag is HEAD's ancestor. */
+  function skewedRepo(): ScratchRepo {
+    const r = createScratchRepo("haos-bad-input-skew-");
+    scratch.push(r);
+    r.commit(
+      "feat(a): first",
+      {
+        "apps/a/cm.yaml": configMap("a"),
+        "apps/a/version.txt": "0.1.0\n",
+        ".haos-tasks.yaml": "release:\n  components:\n    a:\n      path: apps/a\n",
+      },
+      { date: new Date("2026-03-10T00:00:00Z") },
+    );
+    r.tag("a-v0.1.0", { annotated: true });
+    for (let i = 1; i <= 6; i++) {
+      r.commit(
+        `fix(a): skewed ${i}`,
+        { [`apps/a/f${i}.txt`]: `${i}\n` },
+        { date: new Date(`2026-03-0${i}T00:00:00Z`) },
+      );
+    }
+    return r;
+  }
+
+  interface PlanJson {
+    status: string;
+    previous?: { tag: string };
+    release?: { version: string; notes: string };
+  }
+  const expectReleased = (plan: PlanJson | undefined) => {
+    expect(plan?.status).toBe("release");
+    expect(plan?.release?.version).toBe("0.1.1");
+    expect(plan?.previous?.tag).toBe("a-v0.1.0");
+    expect(plan?.release?.notes.match(/skewed \d/g)).toHaveLength(6);
+    expect(plan?.release?.notes).not.toContain("first");
+  };
+
+  it("six commits after the tag dated before it: the plan finds the tag and releases them", async () => {
+    const r = skewedRepo();
+    const run = await runCli(["release", "plan", "--format", "json"], {
+      cwd: r.dir,
+      env: { ...env, GITHUB_TOKEN: "" },
+    });
+    expect(run.code).toBe(0);
+    expectReleased((JSON.parse(run.stdout) as { plans: PlanJson[] }).plans[0]);
+  });
+
+  it("the same when git's --merged walk stops on dates (older gits): the plan does not ask it", async () => {
+    const r = skewedRepo();
+    // A git whose `for-each-ref --merged=HEAD` leaves out tags dated after HEAD, as the sweep's did.
+    const shim = mkdtempSync(path.join(os.tmpdir(), "haos-bad-input-git-"));
+    const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+    writeFileSync(
+      path.join(shim, "git"),
+      `#!/bin/sh\ncase " $* " in\n*" --merged=HEAD "*)\n  head=$(${realGit} log -1 --format=%ct HEAD)\n  ${realGit} for-each-ref --merged=HEAD '--format=%(refname:strip=2) %(*committerdate:unix)%(committerdate:unix)' refs/tags | awk -v h="$head" '{ if (substr($2, 1, 10) + 0 <= h) print $1 }'\n  exit 0 ;;\nesac\nexec ${realGit} "$@"\n`,
+      { mode: 0o755 },
+    );
+    try {
+      const child = spawn(process.execPath, [bin, "release", "plan", "--format", "json"], {
+        cwd: r.dir,
+        env: { ...env, GITHUB_TOKEN: "", PATH: `${shim}:${process.env.PATH ?? ""}` },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      child.stdout.on("data", (c: Buffer) => {
+        stdout += c.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      expect(code).toBe(0);
+      expectReleased((JSON.parse(stdout) as { plans: PlanJson[] }).plans[0]);
+    } finally {
+      rmSync(shim, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the GitHub API client names what answered", () => {
   it("an HTML 200 from GITHUB_API_URL: exit 5 naming the URL, nothing pushed", async () => {
     const r = releaseRepo();
