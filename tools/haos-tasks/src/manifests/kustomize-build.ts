@@ -338,7 +338,8 @@ function cleanError(stderr: string, tmp: string, root: string): string {
   const line = stderr
     .split("\n")
     .map((l) => l.replace(/^E\d{4} [\d:.]+\s+\d+ run\.go:\d+\] "command failed" err=/, "").trim())
-    .filter(Boolean)
+    // klog's multi-line value: `err=<`, the message's lines indented, then `>` alone.
+    .filter((l) => l !== "" && l !== "<" && l !== ">")
     .join(" ");
   // Wrappers sit at <tmp>/w<i>: kustomize names the app by its path from there.
   const fromWrapper = path.relative(path.join(tmp, "w0"), root);

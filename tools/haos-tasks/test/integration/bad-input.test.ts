@@ -878,6 +878,39 @@ describe("Flux substitution errors sit at their line", () => {
   });
 });
 
+describe("kustomize's refusals of a kustomization's own fields sit at the field", () => {
+  it.each(["in-process", "kubectl"])(
+    "helmCharts (%s engine): a finding at the helmCharts key naming the fix",
+    async (engine) => {
+      const dir = repo({
+        "apps/h/kustomization.yaml": [
+          "apiVersion: kustomize.config.k8s.io/v1beta1",
+          "kind: Kustomization",
+          "resources:",
+          "  - cm.yaml",
+          "helmCharts:",
+          "  - name: podinfo",
+          "    repo: https://stefanprodan.github.io/podinfo",
+          "    version: 6.0.0",
+          "",
+        ].join("\n"),
+        "apps/h/cm.yaml": configMap("h"),
+      });
+      const run = await runCli(["validate", "--format", "json"], {
+        cwd: dir,
+        env: { ...env, ...(engine === "kubectl" ? { HAOS_TASKS_KUSTOMIZE: "kubectl" } : {}) },
+      });
+      const report = JSON.parse(run.stdout) as JsonReport & { findings: { hint?: string }[] };
+      expect(at(report)).toEqual(["apps/h/kustomization.yaml:5 build/kustomize"]);
+      const [helm] = report.findings;
+      expect(helm?.message).toMatch(/HelmChartInflationGenerator: must specify --enable-helm$/);
+      expect(helm?.message).not.toContain("version: 6.0.0");
+      expect(helm?.hint).toMatch(/HelmRelease/);
+      expect(run.code).toBe(1);
+    },
+  );
+});
+
 describe("the Action sets its outputs on every exit and refuses what it cannot read", () => {
   it("install-tools: maybe is refused, whatever the command needs", async () => {
     const dir = repo({ "apps/a/cm.yaml": configMap("a") });
