@@ -83,6 +83,7 @@ async function applyParentBuilds(
       ...(options.kubectl ? { kubectl: options.kubectl } : {}),
       env: options.env,
       ...(helpers ? { helpers } : {}),
+      refuse: refusedFiles(workspace),
     });
     const dirs = new Set(units.map((u) => u.dir));
     return {

@@ -142,6 +142,56 @@ describe("input limits: what could exhaust a helper is a finding at the file and
     expect(ms).toBeLessThan(20_000);
   });
 
+  it("the same under the kubectl engine: kubectl is never handed a build that reads the bomb", async () => {
+    const dir = repo({
+      "apps/bomb/kustomization.yaml": kustomization("cm.yaml"),
+      "apps/bomb/cm.yaml": bomb,
+      // Reached also through another kustomization: what a build reads counts, not its own files.
+      "apps/outer/kustomization.yaml": kustomization("../bomb", "cm.yaml"),
+      "apps/outer/cm.yaml": configMap("outer"),
+      "apps/ok/kustomization.yaml": kustomization("cm.yaml"),
+      "apps/ok/cm.yaml": configMap("ok"),
+    });
+    // kubectl with its memory capped (2 GiB): a regression that hands it the bomb fails here
+    // instead of growing without bound on the machine.
+    const shim = mkdtempSync(path.join(os.tmpdir(), "haos-bad-input-kubectl-"));
+    const realKubectl = execFileSync("sh", ["-c", "command -v kubectl"], { encoding: "utf8" }).trim();
+    writeFileSync(path.join(shim, "kubectl"), `#!/bin/sh\nulimit -v 2097152\nexec ${realKubectl} "$@"\n`, {
+      mode: 0o755,
+    });
+    const validate = async (engine: "in-process" | "kubectl") => {
+      const begun = performance.now();
+      const child = spawn(process.execPath, [bin, "validate", "--format", "json"], {
+        cwd: dir,
+        env: { ...env, HAOS_TASKS_KUSTOMIZE: engine, PATH: `${shim}:${process.env.PATH ?? ""}` },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      child.stdout.on("data", (c: Buffer) => {
+        stdout += c.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      return { code, report: JSON.parse(stdout) as JsonReport, ms: performance.now() - begun };
+    };
+    try {
+      for (const engine of ["in-process", "kubectl"] as const) {
+        const { code, report, ms } = await validate(engine);
+        expect(at(report), engine).toEqual([
+          "apps/bomb/cm.yaml:1 yaml/limits",
+          "apps/bomb/kustomization.yaml:4 build/kustomize",
+        ]);
+        expect(report.findings.find((f) => f.rule === "build/kustomize")?.message, engine).toMatch(
+          /reads apps\/bomb\/cm\.yaml:1: aliases expand/,
+        );
+        expect(report.stats.objects, engine).toBe(1);
+        expect(code, engine).toBe(1);
+        expect(ms, engine).toBeLessThan(20_000);
+      }
+    } finally {
+      rmSync(shim, { recursive: true, force: true });
+    }
+  });
+
   it("a 10,000-deep document is a finding at its line; the helper survives, no build is lost", async () => {
     const dir = repo({
       "apps/deep/kustomization.yaml": kustomization("cm.yaml"),
