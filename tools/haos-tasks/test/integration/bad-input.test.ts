@@ -788,6 +788,24 @@ describe("tag ancestry is ancestry, whatever the commit dates say", () => {
     expectReleased((JSON.parse(run.stdout) as { plans: PlanJson[] }).plans[0]);
   });
 
+  it("release plan with GitHub unreachable says so (a warning), not nothing", async () => {
+    const r = skewedRepo();
+    const run = await runCli(["release", "plan"], {
+      cwd: r.dir,
+      env: {
+        ...env,
+        GITHUB_TOKEN: "t",
+        GITHUB_REPOSITORY: "acme/home",
+        GITHUB_API_URL: "http://127.0.0.1:9",
+      },
+    });
+    expect(run.stdout).toMatch(/release\/github-unreadable/);
+    expect(run.stdout).toMatch(
+      /GitHub did not answer \(.*127\.0\.0\.1:9.*\); release apply needs it to publish a-v0\.1\.1/,
+    );
+    expect(run.code).toBe(0);
+  });
+
   it("the same when git's --merged walk stops on dates (older gits): the plan does not ask it", async () => {
     const r = skewedRepo();
     // A git whose `for-each-ref --merged=HEAD` leaves out tags dated after HEAD, as the sweep's did.
