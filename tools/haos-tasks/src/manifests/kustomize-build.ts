@@ -70,6 +70,11 @@ export interface BuildFailure {
 export interface BuildResult {
   resources: BuiltResource[];
   failures: BuildFailure[];
+  /**
+   * Failures not reported because a kustomization they include failed too (reported there,
+   * validate/build-stage.ts): nothing of theirs was built, so their own files are checked one by one.
+   */
+  superseded?: BuildFailure[];
 }
 
 export interface BuildOptions {
