@@ -20,6 +20,9 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.ts";
+import { ReleaseError } from "../../src/release/errors.ts";
+import { createGitTransport } from "../../src/release/transports/git.ts";
 import { toolPath, toolsRepoRoot } from "../../src/tools/paths.ts";
 import { createReleaseFixture, type ReleaseFixture } from "../github-double/release-fixture.ts";
 import { runCli } from "../support/cli.ts";
@@ -715,6 +718,31 @@ describe("a checkout release apply cannot write to is an I/O error naming the fi
         readdirSync(path.join(r.repo.dir, "apps/haos-enigma")).filter((n) => n.endsWith(".tmp")),
       ).toEqual([path.basename(inTheWay)]);
       expect(r.repo.git("rev-parse", "HEAD")).toBe(head);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it("a rename that fails puts back the files renamed before it: never a version.txt without its CHANGELOG", async () => {
+    const r = await createReleaseFixture();
+    try {
+      const plan = await r.plan();
+      const config = (await loadConfig(r.repo.dir)).release;
+      const transport = createGitTransport({ root: r.repo.dir, config, github: undefined });
+      // After the plan, CHANGELOG.md becomes an (empty) folder: its rename fails, version.txt's went first.
+      const changelog = path.join(r.repo.dir, "apps/haos-enigma/CHANGELOG.md");
+      rmSync(changelog);
+      mkdirSync(changelog);
+      const error = await transport.writeFiles(plan).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ReleaseError);
+      expect((error as ReleaseError).message).toMatch(
+        /^cannot write apps\/haos-enigma\/CHANGELOG\.md \(EISDIR: /,
+      );
+      expect((error as ReleaseError).exitCode).toBe(2);
+      expect(readFileSync(path.join(r.repo.dir, "apps/haos-enigma/version.txt"), "utf8")).toBe("1.0.0\n");
+      expect(
+        readdirSync(path.join(r.repo.dir, "apps/haos-enigma")).filter((n) => n.endsWith(".tmp")),
+      ).toEqual([]);
     } finally {
       await r.close();
     }
