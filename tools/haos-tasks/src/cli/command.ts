@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { closest } from "../closest.ts";
+import { escapeControlCharacters } from "../control-characters.ts";
 import { HintedError } from "../errors.ts";
 import { ExitCode, exitCodesText } from "../exit-codes.ts";
 
@@ -161,15 +162,9 @@ export const internalExitText = exitCodesText([ExitCode.internal]);
 
 /**
  * Text from outside (commit subjects, server messages) made safe for a terminal: control
- * characters other than newline and tab — ESC sequences that recolour, move the cursor, retitle
- * the window or clear the screen — are shown as `\x1b`-style escapes instead of being obeyed.
+ * characters other than newline and tab are shown as `\x1b`-style escapes instead of being obeyed.
  */
-export function terminalSafe(text: string): string {
-  return text.replace(controlCharacters, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
-}
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are the point
-const controlCharacters = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+export const terminalSafe = escapeControlCharacters;
 
 /** The same io, with everything it prints passed through terminalSafe (for output without colour). */
 export function terminalSafeIO(io: CommandIO): CommandIO {

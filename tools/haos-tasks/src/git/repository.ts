@@ -15,13 +15,16 @@ const checkout = (cwd: string, args: readonly string[]): Promise<string> =>
 
 /**
  * The top level of the checkout `dir` is in: git lists some paths relative to the working
- * directory (`ls-tree`, `archive`) and others from the root (`diff --name-only`).
+ * directory (`ls-tree`, `archive`) and others from the root (`diff --name-only`). Outside a
+ * checkout: a usage error (exit 2) whose fix is `hint`, in the caller's words — the same for
+ * every command (diff, release, the Action's).
  */
-export async function repositoryRoot(dir: string): Promise<string> {
+export async function repositoryRoot(dir: string, hint = "run inside the git repository"): Promise<string> {
   try {
     return (await checkout(dir, ["rev-parse", "--show-toplevel"])).trim();
   } catch (cause) {
-    throw new GitError(`${dir} is not inside a git checkout`, "run inside the git repository", { cause });
+    if (cause instanceof GitUnavailableError) throw cause;
+    throw new GitError(`${dir} is not inside a git checkout`, hint, { cause, exitCode: ExitCode.usage });
   }
 }
 

@@ -6,7 +6,15 @@ import { createScratchRepo, type ScratchRepo } from "../../test/support/scratch-
 import { HintedError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { changedFiles, exportTree, repositoryRoot, resolveCommit } from "./repository.ts";
-import { GitError, GitUnavailableError, git, gitOutputSync, originUrl, runGit } from "./runner.ts";
+import {
+  GitError,
+  GitUnavailableError,
+  git,
+  gitOutputSync,
+  localIoError,
+  originUrl,
+  runGit,
+} from "./runner.ts";
 
 // One runner, one error type: every git failure is a GitError (a HintedError) whose exit code
 // the caller chose; git that cannot start is a GitUnavailableError, exit 2.
@@ -83,5 +91,44 @@ describe("src/git", () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+});
+
+describe("localIoError", () => {
+  it("names the local file git could not write and makes it an I/O error (exit 2)", () => {
+    const erofs = localIoError(["fetch"], "error: cannot open '.git/FETCH_HEAD': Read-only file system\n");
+    expect(erofs?.message).toBe(
+      "git fetch cannot use .git/FETCH_HEAD, a local I/O error: cannot open '.git/FETCH_HEAD': Read-only file system",
+    );
+    expect(erofs?.hint).toMatch(/writable checkout/);
+    expect(erofs?.exitCode).toBe(2);
+    expect(
+      localIoError(
+        ["commit"],
+        "error: insufficient permission for adding an object to repository database .git/objects\n",
+      )?.message,
+    ).toMatch(/cannot use \.git\/objects/);
+    expect(
+      localIoError(["add"], "fatal: Unable to create '/r/.git/index.lock': File exists.\n")?.hint,
+    ).toMatch(/another git process/);
+    expect(localIoError(["commit"], "fatal: could not write: No space left on device\n")?.hint).toMatch(
+      /free disk space/,
+    );
+  });
+
+  it("a remote's refusal is not a local I/O error", () => {
+    expect(
+      localIoError(
+        ["push"],
+        "git@github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.\n",
+      ),
+    ).toBeUndefined();
+    expect(localIoError(["push"], "remote: Permission to acme/home.git denied to bot.\n")).toBeUndefined();
+    expect(
+      localIoError(
+        ["fetch"],
+        "fatal: unable to access 'https://x/': The requested URL returned error: 403\n",
+      ),
+    ).toBeUndefined();
   });
 });

@@ -68,6 +68,8 @@ export async function git(
   const { hint, exitCode, ...run } = options;
   const result = await runGit(cwd, args, run);
   if (result.code !== 0) {
+    const io = localIoError(args, result.stderr);
+    if (io) throw io;
     throw new GitError(
       `git ${args.join(" ")} failed (exit ${result.code}): ${result.stderr.trim() || result.stdout.trim()}`,
       hint ?? "see git's message above",
@@ -75,6 +77,57 @@ export async function git(
     );
   }
   return result.stdout;
+}
+
+/** What an operating-system error git met on a local file says, and the fix for each. */
+const osReasons: readonly { pattern: RegExp; fix: (file: string) => string }[] = [
+  {
+    pattern: /\.lock'?: File exists/i,
+    fix: (file) =>
+      `another git process is working in this repository: let it finish (if none is, remove ${file})`,
+  },
+  {
+    pattern: /Read-only file system/i,
+    fix: () => "run in a writable checkout (the file system is mounted read-only)",
+  },
+  {
+    pattern: /No space left on device|Disk quota exceeded/i,
+    fix: (file) => `free disk space on the file system of ${file}`,
+  },
+  {
+    pattern: /Permission denied|Operation not permitted|insufficient permission/i,
+    fix: (file) => `make ${file} writable by the user running haos-tasks (\`ls -ld ${file}\`)`,
+  },
+  {
+    pattern: /Is a directory|Not a directory|unable to create directory|File exists|Input\/output error/i,
+    fix: (file) => `move aside what is in the way at ${file}`,
+  },
+];
+
+/**
+ * The local file git could not read or write, when a failed git's stderr says so: its own files
+ * (.git/FETCH_HEAD, .git/index.lock, refs, objects) or the work tree's on a read-only, full or
+ * foreign-owned file system — an I/O error of the checkout (exit 2), never the remote's fault or
+ * a failed step. A remote's refusal (`remote:` lines, ssh's `Permission denied (publickey)`,
+ * GitHub's `Permission to … denied`) is not one. Undefined when stderr names no such error.
+ */
+export function localIoError(args: readonly string[], stderr: string): GitError | undefined {
+  for (const raw of stderr.split("\n")) {
+    const line = raw.replace(/^(?:error|fatal|warning): /, "").trim();
+    if (/^remote:|publickey|Permission to \S+ denied|The requested URL returned/i.test(line)) continue;
+    const reason = osReasons.find((r) => r.pattern.test(line));
+    if (!reason) continue;
+    const file =
+      /'([^']+)'/.exec(line)?.[1] ??
+      /(?:database|file|for|directory) ((?:\.git|\/)\S*?)[:.,]?(?:\s|$)/.exec(line)?.[1] ??
+      "the repository";
+    return new GitError(
+      `git ${args[0] ?? ""} cannot use ${file}, a local I/O error: ${line}`,
+      `${reason.fix(file)}, then run again`,
+      { exitCode: ExitCode.usage },
+    );
+  }
+  return undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { existsSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -5,13 +6,15 @@ import { parse, parseAllDocuments } from "yaml";
 import { HintedError } from "../errors.ts";
 import { MissingToolError } from "../tools/paths.ts";
 import { runTool } from "../tools/run.ts";
+import { readKustomization } from "./kustomization.ts";
 import {
   type BuildRequest,
   buildInProcess,
   type InProcessBuild,
   KustomizeBuilder,
 } from "./kustomize-inprocess.ts";
-import { relativePath } from "./workspace.ts";
+import { kustomizationFileNames, readYamlFile, relativePath } from "./workspace.ts";
+import { parseSourceFile } from "./yaml-source.ts";
 
 /** An object as kustomize rendered it (as `kubectl kustomize` would), with the source file it came from. */
 export interface BuiltResource {
@@ -67,6 +70,11 @@ export interface BuildFailure {
 export interface BuildResult {
   resources: BuiltResource[];
   failures: BuildFailure[];
+  /**
+   * Failures not reported because a kustomization they include failed too (reported there,
+   * validate/build-stage.ts): nothing of theirs was built, so their own files are checked one by one.
+   */
+  superseded?: BuildFailure[];
 }
 
 export interface BuildOptions {
@@ -95,7 +103,8 @@ export interface BuildOptions {
   helpers?: Promise<KustomizeBuilder>;
   /**
    * Files no build may read, absolute path → why (workspace.ts refusedFiles: over an input
-   * limit). A build that reads one fails naming it. In-process only: kubectl cannot be told.
+   * limit). A build that reads one fails naming it: the in-process helper refuses to open it,
+   * and a unit whose kustomizations list one is never handed to kubectl (refusedRead).
    */
   refuse?: ReadonlyMap<string, string>;
 }
@@ -159,13 +168,62 @@ export function helperRequest(
   };
 }
 
+/** A build failure's message for a refused file (`why` as BuildOptions.refuse gives it). */
+const refusedMessage = (why: string) => `not built: it reads ${why.replace(/: not built or checked$/, "")}`;
+
+/**
+ * Why a unit's build would read a refused file (BuildOptions.refuse), found by following its
+ * kustomization files on disk — resources, components, patches, generators' files, through the
+ * kustomizations they include — from the unit's directory (or generated entries) and components;
+ * undefined when it reads none. The in-process helper learns it when kustomize opens the file;
+ * `kubectl kustomize` cannot be told, so such a unit is not handed to it.
+ */
+export function refusedRead(
+  unit: BuildUnit,
+  root: string,
+  refuse: ReadonlyMap<string, string>,
+): string | undefined {
+  const seen = new Set<string>();
+  const visit = (absolute: string): string | undefined => {
+    if (seen.has(absolute)) return undefined;
+    seen.add(absolute);
+    const why = refuse.get(absolute);
+    if (why !== undefined) return why;
+    let directory = false;
+    try {
+      directory = statSync(absolute).isDirectory();
+    } catch {
+      return undefined;
+    }
+    if (!directory) return undefined;
+    const file = kustomizationFileNames.map((n) => path.join(absolute, n)).find((f) => existsSync(f));
+    if (file === undefined) return undefined;
+    const own = refuse.get(file);
+    if (own !== undefined) return own;
+    const read = readYamlFile(file);
+    if (!("text" in read)) return undefined;
+    const kustomization = readKustomization(
+      parseSourceFile(read.text, relativePath(root, file)),
+      relativePath(root, absolute),
+    );
+    for (const entry of kustomization.entries) {
+      const found = entry.path === undefined ? undefined : visit(path.resolve(root, entry.path));
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  for (const start of [...(unit.generated ?? [unit.dir]), ...(unit.components ?? [])]) {
+    const found = visit(path.resolve(root, start));
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 function fromInProcess(unit: BuildUnit, build: InProcessBuild, root: string, result: BuildResult): void {
   if (build.error) {
     // A file over an input limit (BuildOptions.refuse): the reason, not kustomize's retry as a directory.
     const refused = /: not read: ([^']*)/.exec(build.error.message)?.[1];
-    const message = refused
-      ? `not built: it reads ${refused.replace(/: not built or checked$/, "")}`
-      : build.error.message.replaceAll(`${root}/`, "");
+    const message = refused ? refusedMessage(refused) : build.error.message.replaceAll(`${root}/`, "");
     result.failures.push({ dir: unit.dir, message });
     return;
   }
@@ -338,7 +396,8 @@ function cleanError(stderr: string, tmp: string, root: string): string {
   const line = stderr
     .split("\n")
     .map((l) => l.replace(/^E\d{4} [\d:.]+\s+\d+ run\.go:\d+\] "command failed" err=/, "").trim())
-    .filter(Boolean)
+    // klog's multi-line value: `err=<`, the message's lines indented, then `>` alone.
+    .filter((l) => l !== "" && l !== "<" && l !== ">")
     .join(" ");
   // Wrappers sit at <tmp>/w<i>: kustomize names the app by its path from there.
   const fromWrapper = path.relative(path.join(tmp, "w0"), root);
@@ -387,10 +446,20 @@ export async function buildKustomizations(
  * origins and tags the build, and wrappers are grouped into chunks. A failing chunk is split in
  * halves until each failure names its kustomization (a few extra builds, not one per unit).
  */
-async function buildWithKubectl(list: readonly BuildUnit[], options: BuildOptions): Promise<BuildResult> {
+async function buildWithKubectl(units: readonly BuildUnit[], options: BuildOptions): Promise<BuildResult> {
   const kubectl = options.kubectl ?? "kubectl";
   const concurrency = options.concurrency ?? 2;
   const result: BuildResult = { resources: [], failures: [] };
+  // A unit that would read a refused file (an alias bomb, a 10,000-deep document) fails naming it,
+  // as in-process; kubectl never sees it.
+  const list: BuildUnit[] = [];
+  for (const unit of units) {
+    const refused =
+      options.refuse && options.refuse.size > 0 ? refusedRead(unit, options.root, options.refuse) : undefined;
+    if (refused === undefined) list.push(unit);
+    else result.failures.push({ dir: unit.dir, message: refusedMessage(refused) });
+  }
+  if (list.length === 0) return result;
   const dirs = list.map((u) => u.dir);
   const chunkSize = options.chunkSize ?? Math.min(100, Math.max(1, Math.ceil(dirs.length / concurrency)));
   const tmp = await mkdtemp(path.join(os.tmpdir(), "haos-tasks-kustomize-"));

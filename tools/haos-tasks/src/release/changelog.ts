@@ -2,6 +2,7 @@
  * Renders a release's CHANGELOG section in release-please's format and inserts it above the
  * newest existing release (below Keep a Changelog's Unreleased), leaving every existing byte in place.
  */
+import { escapeControlCharacters } from "../control-characters.ts";
 import type { ConsideredCommit } from "./classify.ts";
 import type { CommitTypeRule } from "./config.ts";
 
@@ -93,7 +94,11 @@ const compareEntries = (a: Entry, b: Entry) => sortKey(a).localeCompare(sortKey(
 /** Whether the preset lists a commit: a visible type, a breaking change, or a Release-As footer. */
 const listed = (c: ConsideredCommit) => !c.hidden || c.breaking.length > 0 || c.releaseAs !== undefined;
 
-/** Renders one release section (ends with a newline). `commits` are newest first. */
+/**
+ * Renders one release section (ends with a newline). `commits` are newest first. Control characters
+ * from commits (an ESC sequence, a BEL in a subject) are written as visible `\x1b` escapes: the
+ * section becomes CHANGELOG.md and the GitHub release body, and is printed by `release plan`.
+ */
 export function renderChangelogSection(
   ctx: ChangelogContext,
   commits: readonly ConsideredCommit[],
@@ -134,7 +139,7 @@ export function renderChangelogSection(
     });
   if (sections.length > 0) blocks.push(sections.join("\n\n"));
   const head = `## ${title} (${ctx.date})\n`;
-  return blocks.length > 0 ? `${head}\n\n${blocks.join("\n")}` : head;
+  return escapeControlCharacters(blocks.length > 0 ? `${head}\n\n${blocks.join("\n")}` : head);
 }
 
 export interface ChangelogInsertion {

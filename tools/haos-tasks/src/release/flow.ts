@@ -8,7 +8,7 @@
 
 import { loadConfig } from "../config/load.ts";
 import { HintedError } from "../errors.ts";
-import { git } from "../git/runner.ts";
+import { repositoryRoot } from "../git/repository.ts";
 import type { PhaseEvent } from "../phases.ts";
 import { type ApplyResult, applyRelease } from "./apply.ts";
 import type { ReleaseConfig } from "./config.ts";
@@ -68,9 +68,7 @@ export function progressLine(component: string, event: PhaseEvent): string {
  * as are unexpected errors.
  */
 export async function* releaseComponents(options: ReleaseFlowOptions): AsyncGenerator<ReleaseOutcome> {
-  const root = (
-    await git(options.cwd, ["rev-parse", "--show-toplevel"], { hint: options.outsideRepositoryHint })
-  ).trim();
+  const root = await repositoryRoot(options.cwd, options.outsideRepositoryHint);
   const { release: config } = await loadConfig(root);
   const names =
     options.component !== undefined

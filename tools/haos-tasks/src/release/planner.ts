@@ -947,6 +947,16 @@ function checkGitHubAccess(plan: ReleasePlan, input: PlanInput): void {
   if (plan.status !== "release" && plan.status !== "resume") return;
   if (input.policy.skipGithubRelease) return;
   const gap = missingGitHubAccess(input.hasGitHubToken, input.repository);
+  const gh = input.githubRelease;
+  if (!gap && gh?.state === "unknown" && !plan.findings.some((f) => f.rule === "release/github-unreadable")) {
+    // The plan asked GitHub (about the previous release) and got no answer: apply needs it.
+    plan.findings.push({
+      severity: "warning",
+      rule: "release/github-unreadable",
+      message: `GitHub did not answer (${gh.error ?? "no answer"}); release apply needs it to publish ${plan.release?.tag ?? "the release"}`,
+      hint: "check GITHUB_API_URL, GITHUB_TOKEN and the network; apply checks GitHub first and changes nothing if it still cannot reach it",
+    });
+  }
   if (!gap) return;
   plan.findings.push({
     severity: "warning",

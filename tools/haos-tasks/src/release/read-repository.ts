@@ -76,20 +76,28 @@ export async function readCommits(
   return commits;
 }
 
-/** Every tag with the commit it points to and whether HEAD reaches it. */
+/**
+ * Every tag with the commit it points to and whether HEAD reaches it. Reachability is ancestry
+ * alone: the set of commits `git rev-list HEAD` lists, read once (about 40 bytes a commit, fast on
+ * 20,000), and each tag's commit looked up in it. `for-each-ref --merged=HEAD` is not used: git
+ * versions whose walk stops on commit dates (SLOP) miss a tag when more than five commits after it
+ * are dated before it — skewed clocks, rebased or cherry-picked commits — and the release sticks.
+ */
 export async function readTags(cwd: string): Promise<TagRef[]> {
   const format = "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)";
-  const [all, merged] = await Promise.all([
+  const [all, history] = await Promise.all([
     git(cwd, ["for-each-ref", format, "refs/tags"]),
-    git(cwd, ["for-each-ref", "--merged=HEAD", "--format=%(refname:strip=2)", "refs/tags"]).catch(() => ""),
+    // No HEAD yet (an unborn branch): no tag is reachable.
+    runGit(cwd, ["rev-list", "HEAD", "--"]).then((r) => (r.code === 0 ? r.stdout : "")),
   ]);
-  const reachable = new Set(merged.split("\n").filter(Boolean));
+  const reachable = new Set(history.split("\n").filter(Boolean));
   return all
     .split("\n")
     .filter(Boolean)
     .map((line) => {
       const [name = "", object = "", peeled = ""] = line.split("\0");
-      return { name, sha: peeled || object, reachable: reachable.has(name) };
+      const sha = peeled || object;
+      return { name, sha, reachable: reachable.has(sha) };
     });
 }
 

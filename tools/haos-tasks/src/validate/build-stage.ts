@@ -3,6 +3,7 @@ import type { Finding } from "../findings.ts";
 import { normaliseFluxPath } from "../lint/platform/flux.ts";
 import { includedDirectories, type Kustomization, readKustomization } from "../manifests/kustomization.ts";
 import {
+  type BuildFailure,
   type BuildResult,
   type BuildUnit,
   type BuiltResource,
@@ -85,12 +86,14 @@ async function applyParentBuilds(
       ...(options.kubectl ? { kubectl: options.kubectl } : {}),
       env: options.env,
       ...(helpers ? { helpers } : {}),
+      refuse: refusedFiles(workspace),
     });
     const dirs = new Set(units.map((u) => u.dir));
     return {
       built: {
         resources: [...built.resources.filter((b) => !dirs.has(b.build)), ...again.resources],
         failures: [...built.failures.filter((f) => !dirs.has(f.dir)), ...again.failures],
+        superseded: (built.superseded ?? []).filter((f) => !dirs.has(f.dir)),
       },
       units,
     };
@@ -196,7 +199,9 @@ async function buildFallingBackToIncluded(
   }
   // Keep only the most specific failures: drop a parent when something it includes failed too.
   const failed = new Set(result.failures.map((f) => f.dir));
-  result.failures = result.failures.filter((f) => !included(f.dir).some((d) => d !== f.dir && failed.has(d)));
+  const superseded = (f: BuildFailure) => included(f.dir).some((d) => d !== f.dir && failed.has(d));
+  result.superseded = result.failures.filter(superseded);
+  result.failures = result.failures.filter((f) => !superseded(f));
   return result;
 }
 

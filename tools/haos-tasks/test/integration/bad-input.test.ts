@@ -4,10 +4,11 @@
  * states what a user must get — a finding at file:line or a clear error, the right exit class,
  * nothing silently lost, nothing left running, every deadline kept.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -19,11 +20,15 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.ts";
+import { ReleaseError } from "../../src/release/errors.ts";
+import { createGitTransport } from "../../src/release/transports/git.ts";
 import { toolPath, toolsRepoRoot } from "../../src/tools/paths.ts";
+import { createReleaseFixture, type ReleaseFixture } from "../github-double/release-fixture.ts";
 import { runCli } from "../support/cli.ts";
 import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
 import { type AppFixture, tokenKubeconfig, writeAppFixture } from "../support/verify-harness.ts";
-import { runBundledAction } from "./action-harness.ts";
+import { runBundledAction, sourceEntry } from "./action-harness.ts";
 
 const bin = path.join(toolsRepoRoot, "tools", "haos-tasks", "bin", "haos-tasks.js");
 const scratch: ScratchRepo[] = [];
@@ -138,6 +143,57 @@ describe("input limits: what could exhaust a helper is a finding at the file and
     expect(report.stats.objects).toBe(1);
     expect(code).toBe(1);
     expect(ms).toBeLessThan(20_000);
+  });
+
+  it("the same under the kubectl engine: kubectl is never handed a build that reads the bomb", async () => {
+    const dir = repo({
+      "apps/bomb/kustomization.yaml": kustomization("cm.yaml"),
+      "apps/bomb/cm.yaml": bomb,
+      // Reached also through another kustomization: what a build reads counts, not its own files.
+      "apps/outer/kustomization.yaml": kustomization("../bomb", "cm.yaml"),
+      "apps/outer/cm.yaml": configMap("outer"),
+      "apps/ok/kustomization.yaml": kustomization("cm.yaml"),
+      "apps/ok/cm.yaml": configMap("ok"),
+    });
+    // kubectl with its memory capped (2 GiB): a regression that hands it the bomb fails here
+    // instead of growing without bound on the machine.
+    const shim = mkdtempSync(path.join(os.tmpdir(), "haos-bad-input-kubectl-"));
+    const realKubectl = execFileSync("sh", ["-c", "command -v kubectl"], { encoding: "utf8" }).trim();
+    writeFileSync(path.join(shim, "kubectl"), `#!/bin/sh\nulimit -v 2097152\nexec ${realKubectl} "$@"\n`, {
+      mode: 0o755,
+    });
+    const validate = async (engine: "in-process" | "kubectl") => {
+      const begun = performance.now();
+      const child = spawn(process.execPath, [bin, "validate", "--format", "json"], {
+        cwd: dir,
+        env: { ...env, HAOS_TASKS_KUSTOMIZE: engine, PATH: `${shim}:${process.env.PATH ?? ""}` },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      child.stdout.on("data", (c: Buffer) => {
+        stdout += c.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      return { code, report: JSON.parse(stdout) as JsonReport, ms: performance.now() - begun };
+    };
+    try {
+      for (const engine of ["in-process", "kubectl"] as const) {
+        const { code, report, ms } = await validate(engine);
+        expect(at(report), engine).toEqual([
+          "apps/bomb/cm.yaml:1 yaml/limits",
+          "apps/bomb/kustomization.yaml:4 build/kustomize",
+        ]);
+        expect(report.findings.find((f) => f.rule === "build/kustomize")?.message, engine).toMatch(
+          /reads apps\/bomb\/cm\.yaml:1: aliases expand/,
+        );
+        // apps/ok, and apps/outer's own file checked on its own: outer is not built either.
+        expect(report.stats.objects, engine).toBe(2);
+        expect(code, engine).toBe(1);
+        expect(ms, engine).toBeLessThan(20_000);
+      }
+    } finally {
+      rmSync(shim, { recursive: true, force: true });
+    }
   });
 
   it("a 10,000-deep document is a finding at its line; the helper survives, no build is lost", async () => {
@@ -267,6 +323,8 @@ function alive(pid: number): boolean {
   }
 }
 
+const gitIn = async (dir: string, ...args: string[]) =>
+  execFileSync("git", args, { cwd: dir, encoding: "utf8" }).trim();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("every child process dies with haos-tasks", () => {
@@ -509,6 +567,303 @@ describe("text from commits cannot drive the terminal", () => {
   });
 });
 
+describe("text from commits reaches CHANGELOG.md and the GitHub release inert", () => {
+  let f: ReleaseFixture | undefined;
+  afterAll(async () => f?.close());
+
+  it("ESC and BEL in a subject are written as visible escapes, nothing raw is pushed", async () => {
+    f = await createReleaseFixture();
+    await f.repo.commit("fix(vm): \x1b[31mred\x1b[0m \x1b]0;pwned\x07title", {
+      "apps/haos-enigma/vm.yaml": "memory: 8Gi\n",
+    });
+    const run = await runCli(["release", "apply", "--transport", "git", "--component", "haos-enigma"], {
+      cwd: f.repo.dir,
+      env: { ...env, ...f.env },
+    });
+    expect(run.code).toBe(0);
+    const changelog = readFileSync(path.join(f.repo.dir, "apps/haos-enigma/CHANGELOG.md"), "utf8");
+    expect(changelog).toContain("* **vm:** \\x1b[31mred\\x1b[0m \\x1b]0;pwned\\x07title (");
+    const body = f.github.releases.map((r) => r.body ?? "").join("\n");
+    expect(body).toContain("\\x1b[31mred");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are the point
+    const raw = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+    expect(raw.test(changelog)).toBe(false);
+    expect(raw.test(body)).toBe(false);
+  });
+});
+
+/** Whether this machine lets an unprivileged user namespace bind-mount a folder read-only. */
+function readOnlyMountWorks(): boolean {
+  const probe = mkdtempSync(path.join(os.tmpdir(), "haos-bad-input-ro-"));
+  try {
+    execFileSync(
+      "unshare",
+      ["-rm", "sh", "-c", 'mount --bind -o ro "$1" "$1" && ! touch "$1/x" 2>/dev/null', "sh", probe],
+      {
+        stdio: "ignore",
+      },
+    );
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+/** `haos-tasks …` as its own process in a mount namespace where `dir` is read-only (EROFS, even for root). */
+function inReadOnlyCheckout(dir: string, args: string[], extraEnv: NodeJS.ProcessEnv) {
+  const begun = performance.now();
+  const child = spawn(
+    "unshare",
+    [
+      "-rm",
+      "sh",
+      "-c",
+      'mount --bind -o ro "$1" "$1" && shift && exec "$@"',
+      "sh",
+      dir,
+      process.execPath,
+      bin,
+      ...args,
+    ],
+    { cwd: dir, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  return new Promise<{ code: number; stdout: string; stderr: string; ms: number }>((resolve) => {
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, ms: performance.now() - begun }));
+  });
+}
+
+describe("a checkout release apply cannot write to is an I/O error naming the file, nothing half-written", () => {
+  let f: ReleaseFixture | undefined;
+  afterAll(async () => f?.close());
+
+  it.runIf(readOnlyMountWorks())("a read-only checkout (EROFS): exit 2, not 'unreachable'", async () => {
+    f = await createReleaseFixture();
+    const head = f.repo.git("rev-parse", "HEAD");
+    const run = await inReadOnlyCheckout(
+      f.repo.dir,
+      ["release", "apply", "--transport", "git", "--component", "haos-enigma"],
+      f.env,
+    );
+    expect(run.stderr).toMatch(/read-only file system/i);
+    expect(run.stderr).not.toMatch(/credentials|unreachable/i);
+    expect(run.code).toBe(2);
+    expect(f.repo.git("status", "--porcelain")).toBe("");
+    expect(f.repo.git("rev-parse", "HEAD")).toBe(head);
+    expect(await gitIn(f.origin, "tag", "--list")).not.toContain("haos-enigma-v1.1.0");
+    // Only the app's folder read-only: the fetch passes, the files cannot be written.
+    const files = await inReadOnlyCheckout(
+      path.join(f.repo.dir, "apps/haos-enigma"),
+      ["release", "apply", "--transport", "git", "--component", "haos-enigma"],
+      f.env,
+    );
+    expect(files.stderr).toMatch(
+      /cannot write apps\/haos-enigma\/\S+ \(EROFS: .*\); nothing was changed\n {2}fix: run in a writable checkout/,
+    );
+    expect(files.code).toBe(2);
+    expect(f.repo.git("status", "--porcelain", "--untracked-files=all")).toBe("");
+  });
+
+  /** `release apply` of the fixture's app, in-process (the temporary files carry this process's pid). */
+  const apply = (r: ReleaseFixture) =>
+    runCli(["release", "apply", "--transport", "git", "--component", "haos-enigma"], {
+      cwd: r.repo.dir,
+      env: { ...env, ...r.env },
+    });
+
+  it("git cannot write .git/FETCH_HEAD (a folder in the way): exit 2 naming it, not 'check credentials'", async () => {
+    const r = await createReleaseFixture();
+    try {
+      rmSync(path.join(r.repo.dir, ".git/FETCH_HEAD"), { force: true });
+      mkdirSync(path.join(r.repo.dir, ".git/FETCH_HEAD"));
+      const run = await apply(r);
+      expect(run.stderr).toMatch(
+        /git fetch cannot use \.git\/FETCH_HEAD, a local I\/O error: .*Is a directory/,
+      );
+      expect(run.stderr).not.toMatch(/credentials/);
+      expect(run.code).toBe(2);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it("a file of the release cannot be written: exit 2 naming it, every file as it was, no temporary file", async () => {
+    const r = await createReleaseFixture();
+    try {
+      const head = r.repo.git("rev-parse", "HEAD");
+      // Where the CHANGELOG's temporary file goes, a folder (a stand-in for any write error: root
+      // ignores permissions, and a read-only mount needs a namespace): it fails after version.txt's.
+      const inTheWay = path.join(r.repo.dir, `apps/haos-enigma/.CHANGELOG.md.haos-tasks-${process.pid}.tmp`);
+      mkdirSync(path.join(inTheWay, "keep"), { recursive: true });
+      writeFileSync(path.join(inTheWay, "keep", ".gitignore"), "*\n");
+      const run = await apply(r);
+      expect(run.stderr).toMatch(
+        /cannot write apps\/haos-enigma\/CHANGELOG\.md \(EEXIST: .*\); nothing was changed/,
+      );
+      expect(run.stderr).toContain(
+        `fix: remove apps/haos-enigma/${path.basename(inTheWay)} (left by an earlier run), then run apply again`,
+      );
+      expect(run.code).toBe(2);
+      expect(r.repo.git("status", "--porcelain")).toBe("");
+      expect(
+        readdirSync(path.join(r.repo.dir, "apps/haos-enigma")).filter((n) => n.endsWith(".tmp")),
+      ).toEqual([path.basename(inTheWay)]);
+      expect(r.repo.git("rev-parse", "HEAD")).toBe(head);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it("a rename that fails puts back the files renamed before it: never a version.txt without its CHANGELOG", async () => {
+    const r = await createReleaseFixture();
+    try {
+      const plan = await r.plan();
+      const config = (await loadConfig(r.repo.dir)).release;
+      const transport = createGitTransport({ root: r.repo.dir, config, github: undefined });
+      // After the plan, CHANGELOG.md becomes an (empty) folder: its rename fails, version.txt's went first.
+      const changelog = path.join(r.repo.dir, "apps/haos-enigma/CHANGELOG.md");
+      rmSync(changelog);
+      mkdirSync(changelog);
+      const error = await transport.writeFiles(plan).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ReleaseError);
+      expect((error as ReleaseError).message).toMatch(
+        /^cannot write apps\/haos-enigma\/CHANGELOG\.md \(EISDIR: /,
+      );
+      expect((error as ReleaseError).exitCode).toBe(2);
+      expect(readFileSync(path.join(r.repo.dir, "apps/haos-enigma/version.txt"), "utf8")).toBe("1.0.0\n");
+      expect(
+        readdirSync(path.join(r.repo.dir, "apps/haos-enigma")).filter((n) => n.endsWith(".tmp")),
+      ).toEqual([]);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it("git cannot take the commit (a stale index.lock): exit 2 naming it; once it is gone a rerun releases", async () => {
+    const r = await createReleaseFixture();
+    try {
+      const lock = path.join(r.repo.dir, ".git/index.lock");
+      writeFileSync(lock, "");
+      const run = await apply(r);
+      expect(run.stderr).toMatch(
+        /git add cannot use .*\.git\/index\.lock, a local I\/O error: .*File exists/,
+      );
+      expect(run.stderr).toMatch(/fix: another git process is working in this repository/);
+      expect(run.code).toBe(2);
+      rmSync(lock);
+      const again = await apply(r);
+      expect(again.stdout).toMatch(/released haos-enigma v1\.1\.0/);
+      expect(again.code).toBe(0);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe("tag ancestry is ancestry, whatever the commit dates say", () => {
+  /** A tag a-v0.1.0, then six fixes dated before it (a skewed clock, a rebase): the tag is HEAD's ancestor. */
+  function skewedRepo(): ScratchRepo {
+    const r = createScratchRepo("haos-bad-input-skew-");
+    scratch.push(r);
+    r.commit(
+      "feat(a): first",
+      {
+        "apps/a/cm.yaml": configMap("a"),
+        "apps/a/version.txt": "0.1.0\n",
+        ".haos-tasks.yaml": "release:\n  components:\n    a:\n      path: apps/a\n",
+      },
+      { date: new Date("2026-03-10T00:00:00Z") },
+    );
+    r.tag("a-v0.1.0", { annotated: true });
+    for (let i = 1; i <= 6; i++) {
+      r.commit(
+        `fix(a): skewed ${i}`,
+        { [`apps/a/f${i}.txt`]: `${i}\n` },
+        { date: new Date(`2026-03-0${i}T00:00:00Z`) },
+      );
+    }
+    return r;
+  }
+
+  interface PlanJson {
+    status: string;
+    previous?: { tag: string };
+    release?: { version: string; notes: string };
+  }
+  const expectReleased = (plan: PlanJson | undefined) => {
+    expect(plan?.status).toBe("release");
+    expect(plan?.release?.version).toBe("0.1.1");
+    expect(plan?.previous?.tag).toBe("a-v0.1.0");
+    expect(plan?.release?.notes.match(/skewed \d/g)).toHaveLength(6);
+    expect(plan?.release?.notes).not.toContain("first");
+  };
+
+  it("six commits after the tag dated before it: the plan finds the tag and releases them", async () => {
+    const r = skewedRepo();
+    const run = await runCli(["release", "plan", "--format", "json"], {
+      cwd: r.dir,
+      env: { ...env, GITHUB_TOKEN: "" },
+    });
+    expect(run.code).toBe(0);
+    expectReleased((JSON.parse(run.stdout) as { plans: PlanJson[] }).plans[0]);
+  });
+
+  it("release plan with GitHub unreachable says so (a warning), not nothing", async () => {
+    const r = skewedRepo();
+    const run = await runCli(["release", "plan"], {
+      cwd: r.dir,
+      env: {
+        ...env,
+        GITHUB_TOKEN: "t",
+        GITHUB_REPOSITORY: "acme/home",
+        GITHUB_API_URL: "http://127.0.0.1:9",
+      },
+    });
+    expect(run.stdout).toMatch(/release\/github-unreadable/);
+    expect(run.stdout).toMatch(
+      /GitHub did not answer \(.*127\.0\.0\.1:9.*\); release apply needs it to publish a-v0\.1\.1/,
+    );
+    expect(run.code).toBe(0);
+  });
+
+  it("the same when git's --merged walk stops on dates (older gits): the plan does not ask it", async () => {
+    const r = skewedRepo();
+    // A git whose `for-each-ref --merged=HEAD` leaves out tags dated after HEAD, as the sweep's did.
+    const shim = mkdtempSync(path.join(os.tmpdir(), "haos-bad-input-git-"));
+    const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+    writeFileSync(
+      path.join(shim, "git"),
+      `#!/bin/sh\ncase " $* " in\n*" --merged=HEAD "*)\n  head=$(${realGit} log -1 --format=%ct HEAD)\n  ${realGit} for-each-ref --merged=HEAD '--format=%(refname:strip=2) %(*committerdate:unix)%(committerdate:unix)' refs/tags | awk -v h="$head" '{ if (substr($2, 1, 10) + 0 <= h) print $1 }'\n  exit 0 ;;\nesac\nexec ${realGit} "$@"\n`,
+      { mode: 0o755 },
+    );
+    try {
+      const child = spawn(process.execPath, [bin, "release", "plan", "--format", "json"], {
+        cwd: r.dir,
+        env: { ...env, GITHUB_TOKEN: "", PATH: `${shim}:${process.env.PATH ?? ""}` },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      child.stdout.on("data", (c: Buffer) => {
+        stdout += c.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      expect(code).toBe(0);
+      expectReleased((JSON.parse(stdout) as { plans: PlanJson[] }).plans[0]);
+    } finally {
+      rmSync(shim, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the GitHub API client names what answered", () => {
   it("an HTML 200 from GITHUB_API_URL: exit 5 naming the URL, nothing pushed", async () => {
     const r = releaseRepo();
@@ -549,6 +904,27 @@ describe("wrong settings are usage errors (exit 2) that say what is accepted", (
     });
     expect(run.stderr).toMatch(/GITHUB_API_URL must be an http\(s\) URL/);
     expect(run.code).toBe(2);
+  });
+});
+
+describe("outside a git repository every command says so as a usage error", () => {
+  it("release plan outside git: exit 2 naming the folder (as diff and validate), the same in the Action", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "haos-bad-input-nogit-"));
+    try {
+      const run = await runCli(["release", "plan"], { cwd: dir, env });
+      expect(run.stderr).toContain(`${dir} is not inside a git checkout`);
+      expect(run.stderr).toMatch(/fix: run inside the git repository/);
+      expect(run.code).toBe(2);
+      const action = await runBundledAction(
+        { command: "version-bump" },
+        { workspace: dir, entry: sourceEntry },
+      );
+      expect(action.stdout).toContain(`${dir} is not inside a git checkout`);
+      expect(action.stdout).toMatch(/check out the repository first/);
+      expect(action.code).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -597,6 +973,39 @@ describe("Flux substitution errors sit at their line", () => {
     expect(at(report)).toContain("apps/a/cm.yaml:8 flux/substitution");
     expect(code).toBe(1);
   });
+});
+
+describe("kustomize's refusals of a kustomization's own fields sit at the field", () => {
+  it.each(["in-process", "kubectl"])(
+    "helmCharts (%s engine): a finding at the helmCharts key naming the fix",
+    async (engine) => {
+      const dir = repo({
+        "apps/h/kustomization.yaml": [
+          "apiVersion: kustomize.config.k8s.io/v1beta1",
+          "kind: Kustomization",
+          "resources:",
+          "  - cm.yaml",
+          "helmCharts:",
+          "  - name: podinfo",
+          "    repo: https://stefanprodan.github.io/podinfo",
+          "    version: 6.0.0",
+          "",
+        ].join("\n"),
+        "apps/h/cm.yaml": configMap("h"),
+      });
+      const run = await runCli(["validate", "--format", "json"], {
+        cwd: dir,
+        env: { ...env, ...(engine === "kubectl" ? { HAOS_TASKS_KUSTOMIZE: "kubectl" } : {}) },
+      });
+      const report = JSON.parse(run.stdout) as JsonReport & { findings: { hint?: string }[] };
+      expect(at(report)).toEqual(["apps/h/kustomization.yaml:5 build/kustomize"]);
+      const [helm] = report.findings;
+      expect(helm?.message).toMatch(/HelmChartInflationGenerator: must specify --enable-helm$/);
+      expect(helm?.message).not.toContain("version: 6.0.0");
+      expect(helm?.hint).toMatch(/HelmRelease/);
+      expect(run.code).toBe(1);
+    },
+  );
 });
 
 describe("the Action sets its outputs on every exit and refuses what it cannot read", () => {

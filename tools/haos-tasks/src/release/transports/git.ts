@@ -2,9 +2,10 @@
  * The local transport: files written atomically into the working tree, a commit, annotated tags
  * and one atomic push of branch and tags to the remote.
  */
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { git, runGit } from "../../git/runner.ts";
+import type { HintedError } from "../../errors.ts";
+import { git, localIoError, runGit } from "../../git/runner.ts";
 import type { ReleaseConfig } from "../config.ts";
 import { ReleaseError } from "../errors.ts";
 import type { GitHubApi } from "../github-api.ts";
@@ -75,6 +76,12 @@ export function createGitTransport(options: GitTransportOptions): ReleaseTranspo
         `+refs/heads/${upstream.branch}:${upstream.trackingRef}`,
       ]);
       const where = `${remote}/${upstream.branch}`;
+      // A fetch that reached the remote but could not write .git/FETCH_HEAD or the tracking ref
+      // (a read-only checkout, a full disk) is the checkout's I/O error, not an unreachable remote.
+      if (fetched.code !== 0) {
+        const io = localIoError(["fetch"], fetched.stderr);
+        if (io) throw io;
+      }
       if (fetched.code !== 0 && !/couldn't find remote ref/i.test(fetched.stderr)) {
         throw new ReleaseError(
           `cannot fetch ${upstream.branch} from ${remote}: ${fetched.stderr.trim()}`,
@@ -101,9 +108,12 @@ export function createGitTransport(options: GitTransportOptions): ReleaseTranspo
     },
     async writeFiles(plan) {
       // Every file is written whole to a temporary file first; only when all are written are they
-      // renamed into place. A failed write (a full disk) leaves every file as it was and no
-      // temporary file behind, and names the file: never a version.txt without its CHANGELOG.
-      const temps: { file: string; temp: string; target: string }[] = [];
+      // renamed into place (a rename that fails puts back the files renamed before it). A failed
+      // write (a read-only or full file system, something in the way) leaves every file as it was
+      // and no temporary file behind, names the file and is an I/O error (exit 2): never a
+      // version.txt without its CHANGELOG.
+      const temps: { file: string; temp: string; target: string; before: Buffer | undefined }[] = [];
+      const renamed: (typeof temps)[number][] = [];
       try {
         for (const { path: file, content } of await plannedContents(root, plan)) {
           const target = path.join(root, file);
@@ -113,22 +123,28 @@ export function createGitTransport(options: GitTransportOptions): ReleaseTranspo
           );
           try {
             await mkdir(path.dirname(target), { recursive: true });
-            temps.push({ file, temp, target });
+            const before = await readFile(target).catch(() => undefined);
+            temps.push({ file, temp, target, before });
             await writeFile(temp, content, { flag: "wx" });
           } catch (error) {
-            const e = error as NodeJS.ErrnoException;
-            throw new ReleaseError(
-              `cannot write ${file} (${e.code ?? "error"}: ${e.message}); nothing was changed`,
-              e.code === "ENOSPC" || e.code === "EDQUOT"
-                ? "free disk space, then run apply again"
-                : `check ${path.dirname(file) || "."} is writable (and no ${path.basename(temp)} is in the way), then run apply again`,
-              "failure",
-            );
+            throw writeError(file, temp, error);
           }
         }
-        for (const { temp, target } of temps) await rename(temp, target);
+        for (const entry of temps) {
+          try {
+            await rename(entry.temp, entry.target);
+          } catch (error) {
+            throw writeError(entry.file, entry.temp, error);
+          }
+          renamed.push(entry);
+        }
       } catch (error) {
         await Promise.all(temps.map(({ temp }) => rm(temp, { force: true }).catch(() => undefined)));
+        for (const { target, before } of renamed.reverse()) {
+          await (before === undefined ? rm(target, { force: true }) : writeFile(target, before)).catch(
+            () => undefined,
+          );
+        }
         throw error;
       }
     },
@@ -179,6 +195,28 @@ export function createGitTransport(options: GitTransportOptions): ReleaseTranspo
   };
 }
 
+/** A file of the release that cannot be written: an I/O error (exit 2) naming it and the fix. */
+function writeError(file: string, temp: string, error: unknown): ReleaseError {
+  const e = error as NodeJS.ErrnoException;
+  const dir = path.dirname(file) || ".";
+  const leftover = path.join(dir, path.basename(temp));
+  const fix =
+    e.code === "ENOSPC" || e.code === "EDQUOT"
+      ? "free disk space"
+      : e.code === "EROFS"
+        ? "run in a writable checkout (the file system is mounted read-only)"
+        : e.code === "EACCES" || e.code === "EPERM"
+          ? `make ${dir} and ${file} writable by the user running haos-tasks`
+          : e.code === "EEXIST"
+            ? `remove ${leftover} (left by an earlier run)`
+            : `move aside what is in the way at ${file}`;
+  return new ReleaseError(
+    `cannot write ${file} (${e.message}); nothing was changed`,
+    `${fix}, then run apply again`,
+    "usage",
+  );
+}
+
 /** One ref's line of `git push --porcelain`: `<flag>\t<from>:<to>\t<summary>`. */
 interface PushedRef {
   rejected: boolean;
@@ -212,8 +250,13 @@ async function pushFailure(
   remote: string,
   pushing: { branch: string; tag: string; sha: string },
   pushed: { stdout: string; stderr: string },
-): Promise<ReleaseError> {
+): Promise<HintedError> {
   const refs = pushedRefs(pushed.stdout).filter((r) => r.rejected && !/atomic push fail/i.test(r.summary));
+  // Nothing rejected by the remote, but a local file git could not read or write (the objects to
+  // pack, the tracking ref): the checkout's I/O error.
+  const io =
+    refs.length === 0 && !/^remote:/m.test(pushed.stderr) ? localIoError(["push"], pushed.stderr) : undefined;
+  if (io) return io;
   // A run that wins the race between the remote's advertisement and its ref transaction shows up
   // as the server's `cannot lock ref` instead of the client's `[rejected]`.
   const locked = (kind: "tags" | "heads", why: string) =>

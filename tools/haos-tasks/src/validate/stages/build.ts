@@ -6,7 +6,7 @@ import type { Kustomization } from "../../manifests/kustomization.ts";
 import { type BuildFailure, kustomizeEngine } from "../../manifests/kustomize-build.ts";
 import type { KustomizeBuilder } from "../../manifests/kustomize-inprocess.ts";
 import { kustomizationFileOf, type Workspace } from "../../manifests/workspace.ts";
-import { pointerPosition } from "../../manifests/yaml-source.ts";
+import { pointerExists, pointerPosition } from "../../manifests/yaml-source.ts";
 import { type BuildStage, buildStage } from "../build-stage.ts";
 import type { ValidateContext } from "../context.ts";
 import type { FluxKustomization } from "../flux.ts";
@@ -91,6 +91,37 @@ export function shortenBuildMessage(message: string, max = 220): string {
   return inner.length > max ? `${inner.slice(0, max - 1)}…` : inner;
 }
 
+/**
+ * The kustomization field that configures each of kustomize's builtin plugins: a failure of
+ * `builtin HelmChartInflationGenerator` sits at `helmCharts:`, not at 1:1.
+ */
+const builtinFields: Readonly<Record<string, string>> = {
+  HelmChartInflationGenerator: "helmCharts",
+  ConfigMapGenerator: "configMapGenerator",
+  SecretGenerator: "secretGenerator",
+  PatchTransformer: "patches",
+  ReplacementTransformer: "replacements",
+  ImageTagTransformer: "images",
+  ReplicaCountTransformer: "replicas",
+};
+
+/**
+ * The pointer of the kustomization's own field a build failure names when it names no entry: the
+ * builtin plugin's field, else a top-level field the message quotes.
+ */
+function failedField(message: string, doc: Kustomization["source"]["documents"][number]): string | undefined {
+  const builtin = /builtin (\w+)/.exec(message)?.[1];
+  const named = builtin ? builtinFields[builtin] : undefined;
+  if (named && pointerExists(doc, `/${named}`)) return `/${named}`;
+  const root = doc.ast.contents as { items?: { key?: { value?: unknown } }[] } | null;
+  const keys = (root?.items ?? []).map((i) => i.key?.value).filter((k): k is string => typeof k === "string");
+  const quoted = keys.find((k) => new RegExp(`["'\`]${k}["'\`]|\\b${k}:`).test(message));
+  return quoted ? `/${quoted}` : undefined;
+}
+
+/** kustomize's message without the plugin configuration it dumps (` with config: \`…\``). */
+const withoutConfigDump = (message: string) => message.replace(/ with config: `[\s\S]*?`/, "");
+
 function buildFailureFinding(
   failure: BuildFailure,
   workspace: Workspace,
@@ -121,20 +152,21 @@ function buildFailureFinding(
       ? at({ resource: flux.resource, file: flux.resource.source.file } as Subject, "/spec/path")
       : undefined;
   const file = own ?? fluxAt?.file ?? `${failure.dir}/kustomization.yaml`;
+  const field = !entry && doc && own !== undefined ? failedField(failure.message, doc) : undefined;
   const pos = fluxAt
     ? { line: fluxAt.line, column: fluxAt.column }
     : k && doc && entry
       ? pointerPosition(k.source, doc, entry.pointer)
-      : { line: 1, column: 1 };
+      : k && doc && field
+        ? pointerPosition(k.source, doc, field)
+        : { line: 1, column: 1 };
   const message = repeated
     ? `kustomize build failed: ${repeated} repeats a key (${shortenBuildMessage(failure.message.replace(/\s*\n\s*/g, " "))}): Flux applies nothing of this build; its files are checked one by one`
-    : `kustomize build failed: ${shortenBuildMessage(failure.message)}`;
-  return finding(
-    "build/kustomize",
-    { file, ...pos },
-    message,
-    repeated
-      ? `remove or merge the repeated key in ${repeated} (see yaml/duplicate-key there)`
-      : "run `kubectl kustomize` on the directory and fix the reported entry",
-  );
+    : `kustomize build failed: ${shortenBuildMessage(withoutConfigDump(failure.message))}`;
+  const hint = repeated
+    ? `remove or merge the repeated key in ${repeated} (see yaml/duplicate-key there)`
+    : field === "/helmCharts"
+      ? "Flux's kustomize-controller builds without --enable-helm, so helmCharts never render: install the chart with a Flux HelmRelease instead"
+      : "run `kubectl kustomize` on the directory and fix the reported entry";
+  return finding("build/kustomize", { file, ...pos }, message, hint);
 }

@@ -32,7 +32,9 @@ export async function subjectsStep(ctx: ValidateContext, stage: BuildStage): Pro
   const rendered = new Set(built.resources.flatMap((b) => (b.origin ? [b.origin] : [])));
   const generated = new Set(units.flatMap((u) => u.generated ?? []));
   const fallback = new Set<string>();
-  for (const failure of built.failures) {
+  // A failed build's files, and those of a kustomization whose build failed in one it includes
+  // (its failure is reported there; its own files are not built either).
+  for (const failure of [...built.failures, ...(built.superseded ?? [])]) {
     const unit = unitOf.get(failure.dir);
     const listed =
       unit?.generated?.flatMap((entry) => (byDir.has(entry) ? listedFiles(entry, byDir) : [entry])) ??
