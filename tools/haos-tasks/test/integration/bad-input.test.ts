@@ -646,32 +646,43 @@ describe("a checkout release apply cannot write to is an I/O error naming the fi
   let f: ReleaseFixture | undefined;
   afterAll(async () => f?.close());
 
-  it.runIf(readOnlyMountWorks())("a read-only checkout (EROFS): exit 2, not 'unreachable'", async () => {
-    f = await createReleaseFixture();
-    const head = f.repo.git("rev-parse", "HEAD");
-    const run = await inReadOnlyCheckout(
-      f.repo.dir,
-      ["release", "apply", "--transport", "git", "--component", "haos-enigma"],
-      f.env,
+  // A real EROFS needs an unprivileged mount namespace (root ignores file modes); where the
+  // machine forbids one, the test is skipped and says why (the three cases below run everywhere).
+  const readOnly = readOnlyMountWorks();
+  if (!readOnly) {
+    console.warn(
+      "bad-input: skipping the read-only checkout (EROFS) case: `unshare -rm` with a read-only bind mount is not permitted here (unprivileged user namespaces are disabled)",
     );
-    expect(run.stderr).toMatch(/read-only file system/i);
-    expect(run.stderr).not.toMatch(/credentials|unreachable/i);
-    expect(run.code).toBe(2);
-    expect(f.repo.git("status", "--porcelain")).toBe("");
-    expect(f.repo.git("rev-parse", "HEAD")).toBe(head);
-    expect(await gitIn(f.origin, "tag", "--list")).not.toContain("haos-enigma-v1.1.0");
-    // Only the app's folder read-only: the fetch passes, the files cannot be written.
-    const files = await inReadOnlyCheckout(
-      path.join(f.repo.dir, "apps/haos-enigma"),
-      ["release", "apply", "--transport", "git", "--component", "haos-enigma"],
-      f.env,
-    );
-    expect(files.stderr).toMatch(
-      /cannot write apps\/haos-enigma\/\S+ \(EROFS: .*\); nothing was changed\n {2}fix: run in a writable checkout/,
-    );
-    expect(files.code).toBe(2);
-    expect(f.repo.git("status", "--porcelain", "--untracked-files=all")).toBe("");
-  });
+  }
+  it.skipIf(!readOnly)(
+    `a read-only checkout (EROFS): exit 2, not 'unreachable'${readOnly ? "" : " — skipped: no unprivileged mount namespace on this machine"}`,
+    async () => {
+      f = await createReleaseFixture();
+      const head = f.repo.git("rev-parse", "HEAD");
+      const run = await inReadOnlyCheckout(
+        f.repo.dir,
+        ["release", "apply", "--transport", "git", "--component", "haos-enigma"],
+        f.env,
+      );
+      expect(run.stderr).toMatch(/read-only file system/i);
+      expect(run.stderr).not.toMatch(/credentials|unreachable/i);
+      expect(run.code).toBe(2);
+      expect(f.repo.git("status", "--porcelain")).toBe("");
+      expect(f.repo.git("rev-parse", "HEAD")).toBe(head);
+      expect(await gitIn(f.origin, "tag", "--list")).not.toContain("haos-enigma-v1.1.0");
+      // Only the app's folder read-only: the fetch passes, the files cannot be written.
+      const files = await inReadOnlyCheckout(
+        path.join(f.repo.dir, "apps/haos-enigma"),
+        ["release", "apply", "--transport", "git", "--component", "haos-enigma"],
+        f.env,
+      );
+      expect(files.stderr).toMatch(
+        /cannot write apps\/haos-enigma\/\S+ \(EROFS: .*\); nothing was changed\n {2}fix: run in a writable checkout/,
+      );
+      expect(files.code).toBe(2);
+      expect(f.repo.git("status", "--porcelain", "--untracked-files=all")).toBe("");
+    },
+  );
 
   /** `release apply` of the fixture's app, in-process (the temporary files carry this process's pid). */
   const apply = (r: ReleaseFixture) =>
