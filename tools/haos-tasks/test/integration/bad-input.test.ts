@@ -649,13 +649,8 @@ describe("a checkout release apply cannot write to is an I/O error naming the fi
   // A real EROFS needs an unprivileged mount namespace (root ignores file modes); where the
   // machine forbids one, the test is skipped and says why (the three cases below run everywhere).
   const readOnly = readOnlyMountWorks();
-  if (!readOnly) {
-    console.warn(
-      "bad-input: skipping the read-only checkout (EROFS) case: `unshare -rm` with a read-only bind mount is not permitted here (unprivileged user namespaces are disabled)",
-    );
-  }
   it.skipIf(!readOnly)(
-    `a read-only checkout (EROFS): exit 2, not 'unreachable'${readOnly ? "" : " — skipped: no unprivileged mount namespace on this machine"}`,
+    `a read-only checkout (EROFS): exit 2, not 'unreachable'${readOnly ? "" : " (skipped: `unshare -rm` cannot bind-mount read-only here: no unprivileged user namespaces)"}`,
     async () => {
       f = await createReleaseFixture();
       const head = f.repo.git("rev-parse", "HEAD");
