@@ -132,8 +132,10 @@ export async function startFluxControllers(
   const created = await server.kubectl(["create", "namespace", "flux-system"]);
   if (created.exitCode !== 0 && !/AlreadyExists/.test(created.stderr))
     throw new Error(`creating flux-system failed: ${created.stderr}`);
-  const storagePort = await freePort();
-  const storageUrl = `http://127.0.0.1:${storagePort}`;
+  // freePort() closes the port before a controller binds it: another process can take it in
+  // between (a busy CI machine). A controller that exits on "address already in use" is started
+  // again on new ports; any other failure stops the suite.
+  let storagePort = await freePort();
   const env = { ...process.env, KUBECONFIG: server.kubeconfigPath, RUNTIME_NAMESPACE: "flux-system" };
   const procs: ManagedProcess[] = [];
   const startupMs: FluxControllers["startupMs"] = {};
@@ -141,39 +143,48 @@ export async function startFluxControllers(
   const stop = async (): Promise<void> => {
     await Promise.all(procs.map((p) => p.stop()));
   };
+  const startOne = async (name: FluxControllerName, bin: string, attempt: number): Promise<void> => {
+    const [metricsPort, healthPort] = [await freePort(), await freePort()];
+    const args = [
+      "--enable-leader-election=false",
+      "--watch-all-namespaces=true",
+      `--metrics-addr=127.0.0.1:${metricsPort}`,
+      `--health-addr=127.0.0.1:${healthPort}`,
+      `--concurrent=${concurrent}`,
+      "--log-level=info",
+      "--log-encoding=json",
+      ...(name === "source-controller"
+        ? [
+            `--storage-path=${path.join(dir, "storage")}`,
+            `--storage-addr=127.0.0.1:${storagePort}`,
+            `--storage-adv-addr=127.0.0.1:${storagePort}`,
+          ]
+        : []),
+      ...(name === "helm-controller" ? ["--feature-gates=ExternalArtifact=true"] : []),
+      ...(options.extraArgs?.[name] ?? []),
+    ];
+    const started = Date.now();
+    const logPath = path.join(dir, `${name}${attempt > 1 ? `-${attempt}` : ""}.log`);
+    const proc = startManaged(name, bin, args, logPath, { env });
+    procs.push(proc);
+    try {
+      await waitHealthy(`http://127.0.0.1:${healthPort}/readyz`, proc, 60_000);
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/.test(tail(logPath, 40))) throw error;
+      await proc.stop();
+      procs.splice(procs.indexOf(proc), 1);
+      if (name === "source-controller") storagePort = await freePort();
+      return await startOne(name, bin, attempt + 1);
+    }
+    startupMs[name] = Date.now() - started;
+  };
   try {
-    await Promise.all(
-      binaries.map(async ([name, bin]) => {
-        const [metricsPort, healthPort] = [await freePort(), await freePort()];
-        const args = [
-          "--enable-leader-election=false",
-          "--watch-all-namespaces=true",
-          `--metrics-addr=127.0.0.1:${metricsPort}`,
-          `--health-addr=127.0.0.1:${healthPort}`,
-          `--concurrent=${concurrent}`,
-          "--log-level=info",
-          "--log-encoding=json",
-          ...(name === "source-controller"
-            ? [
-                `--storage-path=${path.join(dir, "storage")}`,
-                `--storage-addr=127.0.0.1:${storagePort}`,
-                `--storage-adv-addr=127.0.0.1:${storagePort}`,
-              ]
-            : []),
-          ...(name === "helm-controller" ? ["--feature-gates=ExternalArtifact=true"] : []),
-          ...(options.extraArgs?.[name] ?? []),
-        ];
-        const started = Date.now();
-        const proc = startManaged(name, bin, args, path.join(dir, `${name}.log`), { env });
-        procs.push(proc);
-        await waitHealthy(`http://127.0.0.1:${healthPort}/readyz`, proc, 60_000);
-        startupMs[name] = Date.now() - started;
-      }),
-    );
+    await Promise.all(binaries.map(([name, bin]) => startOne(name, bin, 1)));
   } catch (error) {
     await stop();
     throw error;
   }
+  const storageUrl = `http://127.0.0.1:${storagePort}`;
   return {
     storageUrl,
     startupMs,
