@@ -265,6 +265,9 @@ func (f *fetcher) fetchOCI(spec *chartSpec) (*fetched, error) {
 	if err != nil {
 		return nil, &opError{Code: "bad-request", Message: err.Error()}
 	}
+	if down := hostDown(origin, ref); down != nil {
+		return nil, down
+	}
 	client, err := f.registryClient(plainHTTP)
 	if err != nil {
 		return nil, unavailable("%s: cannot create the registry client: %v", origin, err)
@@ -361,6 +364,9 @@ func (f *fetcher) fetchHTTP(spec *chartSpec) (*fetched, error) {
 				return c, nil
 			}
 		}
+	}
+	if down := hostDown(origin, base); down != nil {
+		return nil, down
 	}
 	g, err := getter.NewHTTPGetter(getter.WithTimeout(f.timeout))
 	if err != nil {
@@ -507,5 +513,65 @@ func (f *fetcher) fetchError(origin, target string, err error) *opError {
 	if errors.As(err, &ne) && ne.Timeout() {
 		e.Hint = fmt.Sprintf("no answer within %s (3 attempts): raise timeoutSeconds or use a mirror (--chart-mirror ORIGIN=URL)", f.timeout)
 	}
+	if unreachable(err) {
+		downMemo.put(hostOf(target), *e)
+	}
 	return e
+}
+
+// downMemo: a host found unreachable in this process (no such host, refused, reset, timed out, no
+// route — after the retries) → the error it gave. The next chart it serves fails at once with that
+// error instead of waiting out three attempts again: a repository of 80 releases from an
+// unreachable registry costs one failure per host and process, not 80. An HTTP answer (404, 5xx,
+// 429, 401) is the server speaking and is never kept.
+var downMemo memoMap[opError]
+
+// unreachable reports network errors that say nothing answers at the host.
+func unreachable(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	var de *net.DNSError
+	if errors.As(err, &de) {
+		return true
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"connection refused", "connection reset", "i/o timeout", "TLS handshake timeout", "no such host", "network is unreachable", "no route to host"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostOf is the host[:port] of a URL or of an OCI reference without a scheme (ghcr.io/org/chart).
+func hostOf(target string) string {
+	t := target
+	if i := strings.Index(t, "://"); i >= 0 {
+		t = t[i+3:]
+	}
+	if i := strings.IndexAny(t, "/?#"); i >= 0 {
+		t = t[:i]
+	}
+	if i := strings.LastIndexByte(t, '@'); i >= 0 {
+		t = t[i+1:]
+	}
+	return t
+}
+
+// hostDown is the error for a chart whose host this process already found unreachable, or nil.
+func hostDown(origin, target string) *opError {
+	prev, ok := downMemo.get(hostOf(target))
+	if !ok {
+		return nil
+	}
+	return &opError{
+		Code:    "chart-unavailable",
+		Message: fmt.Sprintf("%s: %s did not answer earlier in this run, not tried again (%s)", origin, hostOf(target), prev.Message),
+		Hint:    prev.Hint,
+	}
 }

@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -255,5 +256,63 @@ func TestTransientErrorsAreRetriedAndTimeoutsBounded(t *testing.T) {
 	}
 	if elapsed := time.Since(start); elapsed > 10*time.Second {
 		t.Fatalf("three 1 s attempts took %s", elapsed)
+	}
+}
+
+// A host that does not answer costs one failure per process: the next chart it serves fails at once
+// with the same cause, while a host that answers (even with an error status) is asked every time.
+func TestUnreachableHostIsTriedOncePerProcess(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + l.Addr().String()
+	l.Close() // nothing listens there now: connection refused
+	req := func(name string) map[string]any {
+		return map[string]any{
+			"id": 1, "op": "helm", "release": helmRelease(t, appRelease),
+			"chart":    map[string]any{"type": "http", "url": "https://down.example.com", "name": name, "version": "1.0.0"},
+			"mirrors":  []map[string]any{{"origin": "https://down.example.com", "url": refused}},
+			"cacheDir": t.TempDir(), "kubeVersion": "v1.34.0", "timeoutSeconds": 5,
+		}
+	}
+	start := time.Now()
+	first := roundTrip(t, req("one"))
+	firstTook := time.Since(start)
+	e, _ := first["error"].(map[string]any)
+	if e == nil || e["code"] != "chart-unavailable" || !strings.Contains(e["message"].(string), "connection refused") {
+		t.Fatalf("first chart from a refused host: want chart-unavailable naming the refusal, got %v", mustJSON(first))
+	}
+	if firstTook < 1200*time.Millisecond {
+		t.Fatalf("the first failure must have retried twice (300 ms + 1 s), took %s", firstTook)
+	}
+	start = time.Now()
+	second := roundTrip(t, req("two"))
+	secondTook := time.Since(start)
+	e2, _ := second["error"].(map[string]any)
+	if e2 == nil || e2["code"] != "chart-unavailable" || !strings.Contains(e2["message"].(string), "did not answer earlier in this run") ||
+		!strings.Contains(e2["message"].(string), "connection refused") || e2["hint"] != e["hint"] {
+		t.Fatalf("second chart from the same host: want the remembered failure, got %v", mustJSON(second))
+	}
+	if secondTook > 200*time.Millisecond {
+		t.Fatalf("the second chart from a refused host must fail at once, took %s", secondTook)
+	}
+
+	// An answer is not unreachability: a 404 index is asked for again.
+	var asked atomic.Int64
+	notFound := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(notFound.Close)
+	for _, name := range []string{"a", "b"} {
+		r := req(name)
+		r["mirrors"] = []map[string]any{{"origin": "https://down.example.com", "url": notFound.URL}}
+		if resp := roundTrip(t, r); resp["error"] == nil {
+			t.Fatalf("a 404 index must be chart-unavailable, got %v", mustJSON(resp))
+		}
+	}
+	if asked.Load() != 2 {
+		t.Fatalf("a host that answers must be asked for every chart: %d requests", asked.Load())
 	}
 }
