@@ -4,7 +4,7 @@
  * states what a user must get — a finding at file:line or a clear error, the right exit class,
  * nothing silently lost, nothing left running, every deadline kept.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, type ChildProcessByStdio, execFileSync, spawn } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -19,6 +19,7 @@ import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.ts";
 import { ReleaseError } from "../../src/release/errors.ts";
@@ -444,17 +445,7 @@ function verifyBin(fixture: AppFixture, server: string, ...extra: string[]) {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  return new Promise<{ code: number; stdout: string; stderr: string; ms: number }>((resolve) => {
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, ms: performance.now() - begun }));
-  });
+  return collected(child, begun);
 }
 
 describe("verify keeps its deadline and names what answered, whatever answers", () => {
@@ -629,17 +620,7 @@ function inReadOnlyCheckout(dir: string, args: string[], extraEnv: NodeJS.Proces
     ],
     { cwd: dir, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] },
   );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  return new Promise<{ code: number; stdout: string; stderr: string; ms: number }>((resolve) => {
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, ms: performance.now() - begun }));
-  });
+  return collected(child, begun);
 }
 
 describe("a checkout release apply cannot write to is an I/O error naming the file, nothing half-written", () => {
@@ -1036,3 +1017,21 @@ describe("the Action sets its outputs on every exit and refuses what it cannot r
     expect(run.outputs).toMatchObject({ "release-created": "false", releases: "[]", version: "" });
   });
 });
+
+/** A child's exit code, its whole output and the time since `begun`, once it has closed. */
+function collected(
+  child: ChildProcessByStdio<null, Readable, Readable>,
+  begun: number,
+): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  return new Promise((resolve) => {
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, ms: performance.now() - begun }));
+  });
+}
