@@ -47,6 +47,10 @@ type chartSpec struct {
 	Name    string `json:"name,omitempty"`
 	Version string `json:"version,omitempty"`
 	Path    string `json:"path,omitempty"`
+	// A directory chart's content digest, given by a caller that vouches for the directory (the
+	// chart files the schema lock pins, staged and checked by haos-tasks): the render cache is then
+	// answered without loading and hashing the directory. Without it the files are hashed.
+	ContentDigest string `json:"contentDigest,omitempty"`
 	// helm-controller's chart version "+<first 12 hex of the artifact digest>" (OCIRepository /
 	// ExternalArtifact chartRef).
 	DigestTracking  bool   `json:"digestTracking,omitempty"`

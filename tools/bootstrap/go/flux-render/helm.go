@@ -186,9 +186,18 @@ func renderHelmKeyed(req *request, cacheKey *string) (resp *helmResponse) {
 		hit.Chart.Cached, hit.Chart.FetchMs, hit.Chart.RenderCached = got.cached, fetchMs, true
 		return hit
 	}
-	if got.dir == "" {
-		// An archive's key is known before it is even decompressed.
-		if *cacheKey = renderKey(req, got, got.digest); *cacheKey != "" {
+	// The caller's content digest of a directory chart stands for its files.
+	vouched := ""
+	if got.dir != "" && req.Chart.ContentDigest != "" {
+		vouched = "content:" + req.Chart.ContentDigest
+	}
+	if got.dir == "" || vouched != "" {
+		// An archive's key is known before it is even decompressed (a vouched directory's too).
+		key := got.digest
+		if vouched != "" {
+			key = vouched
+		}
+		if *cacheKey = renderKey(req, got, key); *cacheKey != "" {
 			if hit := cached(time.Since(start).Milliseconds()); hit != nil {
 				return hit
 			}
@@ -204,7 +213,9 @@ func renderHelmKeyed(req *request, cacheKey *string) (resp *helmResponse) {
 		return fail(&opError{Code: "render", Message: fmt.Sprintf("loading chart %s: %v", got.origin, err)})
 	}
 	chartKey := got.digest
-	if got.dir != "" {
+	if vouched != "" {
+		chartKey = vouched
+	} else if got.dir != "" {
 		// A directory's content (with the dependencies it was given) is its digest.
 		chartKey = digestOfFiles(chrt)
 		if *cacheKey = renderKey(req, got, chartKey); *cacheKey != "" {

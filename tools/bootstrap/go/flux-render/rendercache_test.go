@@ -163,3 +163,36 @@ func TestRenderCacheKeepsChartErrorsNotUnavailableCharts(t *testing.T) {
 		t.Fatalf("schema error not answered from the cache identically")
 	}
 }
+
+// A directory chart whose content digest the caller gives is answered from the render cache
+// without being read: the cache hit survives the directory's templates being removed (which a
+// load would notice), and a request without the digest loads the files and misses.
+func TestRenderCacheVouchedDirectoryIsNotRead(t *testing.T) {
+	dir := stageAppTemplate(t, "4.1.0")
+	cacheDir := t.TempDir()
+	req := func(digest string) map[string]any {
+		chart := map[string]any{"type": "dir", "path": dir}
+		if digest != "" {
+			chart["contentDigest"] = digest
+		}
+		return map[string]any{
+			"id": 1, "op": "helm", "release": helmRelease(t, appRelease),
+			"chart": chart, "kubeVersion": "v1.34.0", "schemaMirrors": []string{mirrorRoot(t)},
+			"cacheDir": cacheDir, "offline": true, "renderCache": true,
+		}
+	}
+	first, firstJSON := renderRaw(t, req("abc123"))
+	if first["_renderCached"] != false || first["error"] != nil {
+		t.Fatalf("first render: cached=%v error=%v", first["_renderCached"], first["error"])
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "templates")); err != nil {
+		t.Fatal(err)
+	}
+	second, secondJSON := renderRaw(t, req("abc123"))
+	if second["_renderCached"] != true || string(firstJSON) != string(secondJSON) {
+		t.Fatalf("the vouched directory was read again (cached=%v)", second["_renderCached"])
+	}
+	if r, _ := renderRaw(t, req("")); r["_renderCached"] != false {
+		t.Fatal("a directory without a content digest was answered from the vouched entry")
+	}
+}

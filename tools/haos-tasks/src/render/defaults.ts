@@ -2,7 +2,13 @@ import os from "node:os";
 import path from "node:path";
 import { type FetchOptions, fetchSource, type SchemaLock } from "../schemas/sources.ts";
 import { startRenderer } from "./helper.ts";
-import { type PinnedChart, pinnedCharts, stagePinnedChart } from "./pinned-charts.ts";
+import {
+  type PinnedChart,
+  type PinnedChartDir,
+  pinnedChartDigest,
+  pinnedCharts,
+  stagePinnedChart,
+} from "./pinned-charts.ts";
 import type { HelmRenderer } from "./stage.ts";
 
 type ClosableRenderer = HelmRenderer & { close(): Promise<void> };
@@ -88,9 +94,9 @@ export function pinnedChartDirs(
   fetch: FetchOptions,
   /** Where the staged charts go (validate: `<chart cache>/pinned`). */
   cacheDir: string,
-): (name: string, version: string) => Promise<string | undefined> {
+): (name: string, version: string) => Promise<PinnedChartDir | undefined> {
   let charts: PinnedChart[] | undefined;
-  const staged = new Map<string, Promise<string>>();
+  const staged = new Map<string, Promise<PinnedChartDir>>();
   return async (name, version) => {
     charts ??= pinnedCharts(lock);
     const chart = charts.find((c) => c.name === name && c.version === version);
@@ -98,7 +104,10 @@ export function pinnedChartDirs(
     const key = `${name}@${version}`;
     let dir = staged.get(key);
     if (!dir) {
-      dir = stagePinnedChart(chart, fetch, cacheDir);
+      dir = stagePinnedChart(chart, fetch, cacheDir).then((p) => ({
+        path: p,
+        digest: pinnedChartDigest(chart),
+      }));
       staged.set(key, dir);
     }
     return await dir;

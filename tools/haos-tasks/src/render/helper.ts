@@ -19,7 +19,8 @@ import { MissingToolError, toolPath } from "../tools/paths.ts";
 export type ChartSource = (
   | { type: "oci"; url: string; tag?: string; semver?: string; digest?: string }
   | { type: "http"; url: string; name: string; version?: string }
-  | { type: "dir"; path: string }
+  /** contentDigest: the caller vouches for the files (a staged pinned chart): the render cache is answered without reading them. */
+  | { type: "dir"; path: string; contentDigest?: string }
 ) & {
   /** OCIRepository/ExternalArtifact chartRef: the version gets "+<first 12 hex of the digest>". */
   digestTracking?: boolean;

@@ -207,6 +207,15 @@ export function pinnedChartDigest(chart: PinnedChart): string {
   return sha256(JSON.stringify({ layout: 1, chart: describe(chart) }));
 }
 
+/**
+ * A staged pinned chart: its directory and its content digest (pinnedChartDigest), which the
+ * renderer takes for the directory's files (its render cache is answered without reading them).
+ */
+export interface PinnedChartDir {
+  path: string;
+  digest: string;
+}
+
 /** Beside the chart directory in a cache entry: every staged file's sha256, to prove the entry intact. */
 const manifestName = "staged-files.json";
 

@@ -11,7 +11,7 @@ import type {
   Renderer,
   ValuesSource,
 } from "./helper.ts";
-import { cozystackChartVersions } from "./pinned-charts.ts";
+import { cozystackChartVersions, type PinnedChartDir } from "./pinned-charts.ts";
 
 /**
  * validate's render stage: every HelmRelease, and every CozyStack app (VMDisk, VMInstance) the way
@@ -50,7 +50,7 @@ export interface RenderStageOptions {
   /** group/version and group/version/Kind strings Helm's .Capabilities.APIVersions hold. */
   apiVersions: (owner: Subject) => Promise<readonly string[]>;
   /** A chart the schema lock pins (read from the mirror or cache), as a chart directory; else undefined. */
-  pinnedChart?: (name: string, version: string) => Promise<string | undefined>;
+  pinnedChart?: (name: string, version: string) => Promise<PinnedChartDir | undefined>;
   /** The CozyStack version an app's platform declares (undefined: not a CozyStack app here). */
   cozystackVersion?: (owner: Subject) => string | undefined;
   /** Objects a CozyStack chart may `lookup` that the repository cannot hold (the stock instancetypes). */
@@ -542,8 +542,8 @@ export async function renderStage(
     }
     let chart = resolution.chart;
     if (exactVersion.test(resolution.version) && options.pinnedChart) {
-      const dir = await options.pinnedChart(resolution.name, resolution.version.replace(/^v/, ""));
-      if (dir) chart = { type: "dir", path: dir };
+      const pinned = await options.pinnedChart(resolution.name, resolution.version.replace(/^v/, ""));
+      if (pinned) chart = { type: "dir", path: pinned.path, contentDigest: pinned.digest };
     }
     const values = valuesSourcesOf(release, index);
     const response = await options.renderer.helm({
@@ -616,9 +616,9 @@ export async function renderStage(
     const release = cozystackHelmRelease(app);
     if (!known || !release) return [];
     const chartVersion = cozystackChartVersions[version];
-    const dir = chartVersion ? await options.pinnedChart?.(known.chart, chartVersion) : undefined;
+    const pinned = chartVersion ? await options.pinnedChart?.(known.chart, chartVersion) : undefined;
     const label = `${known.chart}@${chartVersion ?? version}`;
-    if (!dir) {
+    if (!pinned) {
       stats.unavailable += 1;
       findings.push(
         finding(
@@ -633,7 +633,12 @@ export async function renderStage(
     const response = await options.renderer.helm({
       ...fetchFields,
       release,
-      chart: { type: "dir", path: dir, ...(chartVersion ? { versionOverride: chartVersion } : {}) },
+      chart: {
+        type: "dir",
+        path: pinned.path,
+        contentDigest: pinned.digest,
+        ...(chartVersion ? { versionOverride: chartVersion } : {}),
+      },
       valuesSources: [cozystackValues(app.namespace)],
       kubeVersion: helmKubeVersion(options.kubernetesVersion(app)),
       apiVersions: [...(await options.apiVersions(app))],

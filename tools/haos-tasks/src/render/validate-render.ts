@@ -5,6 +5,7 @@ import type { Platform } from "../platform/platform.ts";
 import type { FetchOptions, SchemaLock } from "../schemas/sources.ts";
 import type { CatalogLike } from "../validate/schema-stage.ts";
 import { loadStockNames } from "../validate/stock.ts";
+import type { PinnedChartDir } from "./pinned-charts.ts";
 import {
   type ChartFetch,
   capabilityVersions,
@@ -29,7 +30,7 @@ export interface ValidateRenderOptions {
   /** --api-versions: more group/version[/Kind] entries for .Capabilities.APIVersions. */
   apiVersions?: readonly string[];
   /** A chart the lock pins, staged as a directory. */
-  pinnedChart?: (name: string, version: string) => Promise<string | undefined>;
+  pinnedChart?: (name: string, version: string) => Promise<PinnedChartDir | undefined>;
   lock?: SchemaLock;
   fetch: FetchOptions;
   strict?: boolean;
@@ -47,6 +48,18 @@ export interface ValidateRenderResult {
 }
 
 /** Whether any subject is rendered by a chart (so the renderer is started only then). */
+/**
+ * Whether a repository's texts may hold what needsRender looks for: a cheap look at the files
+ * before any build, so the renderer's start can overlap the builds (a false positive only starts
+ * it for nothing). Substitution cannot produce the kind key itself.
+ */
+export function mayNeedRender(texts: Iterable<string>): boolean {
+  for (const text of texts) if (renderedKinds.test(text)) return true;
+  return false;
+}
+
+const renderedKinds = /\bkind:\s*["']?(?:HelmRelease|VMDisk|VMInstance)\b/;
+
 export function needsRender(subjects: readonly Subject[]): boolean {
   return subjects.some(
     (s) =>

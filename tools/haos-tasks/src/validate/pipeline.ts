@@ -3,12 +3,19 @@ import { kustomizeEngine, startHelpers } from "../manifests/kustomize-build.ts";
 import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
 import { cacheDirs } from "../schemas/catalog.ts";
 import { readSchemaLock, resolveMirror } from "../schemas/sources.ts";
-import { openContext, resultOf, type ValidateOptions, type ValidateResult } from "./context.ts";
+import {
+  type ClosableRenderer,
+  openContext,
+  resultOf,
+  type ValidateContext,
+  type ValidateOptions,
+  type ValidateResult,
+} from "./context.ts";
 import { isFluxKustomization } from "./flux.ts";
 import { buildTail, SteppedWork, settled, startedEarly } from "./schedule.ts";
 import { buildStep } from "./stages/build.ts";
 import { lintStage } from "./stages/lint.ts";
-import { type LockedFiles, renderStep } from "./stages/render.ts";
+import { type LockedFiles, renderStep, startRendererEarly } from "./stages/render.ts";
 import { rulesStep } from "./stages/rules.ts";
 import { schemaStep } from "./stages/schemas.ts";
 import { subjectsStep } from "./stages/subjects.ts";
@@ -58,6 +65,27 @@ async function validateWith(
     lint.drain();
     return resultOf(ctx);
   }
+  // The renderer's helpers start now, beside the builds, when anything may need them.
+  let early = startRendererEarly(ctx);
+  try {
+    return await checkAll(ctx, options, helpers, lint, () => {
+      const handed = early;
+      early = undefined;
+      return handed;
+    });
+  } finally {
+    await (await early?.catch(() => undefined))?.close();
+  }
+}
+
+async function checkAll(
+  ctx: ValidateContext,
+  options: ValidateOptions,
+  helpers: Promise<KustomizeBuilder> | undefined,
+  lint: SteppedWork,
+  /** The early renderer, handed over once (renderStep then closes it). */
+  takeRenderer: () => Promise<ClosableRenderer> | undefined,
+): Promise<ValidateResult> {
   // Window 1 of the style rules: while the helpers build, until the build's tail.
   const tail = buildTail(os.availableParallelism());
   const building = buildStep(ctx, helpers, tail).finally(() => {
@@ -68,7 +96,7 @@ async function validateWith(
   const [stage] = await Promise.all([building, lint.run(tail.signal)]);
   const subjects = await subjectsStep(ctx, stage);
   const locked = await lockedFiles(options);
-  await renderStep(ctx, subjects, locked);
+  await renderStep(ctx, subjects, locked, takeRenderer());
   const checked = subjects.filter((s) => ctx.inScope(s.file));
   // kubeconform runs in its own process: window 2 of the style rules, the reference checks and
   // the platform rules run once it has started (or the schema check is over).

@@ -8,15 +8,37 @@ import {
   pinnedChartDirs,
   startDefaultRenderer,
 } from "../../render/defaults.ts";
-import { needsRender, renderForValidate } from "../../render/validate-render.ts";
+import { mayNeedRender, needsRender, renderForValidate } from "../../render/validate-render.ts";
 import type { FetchOptions, SchemaLock } from "../../schemas/sources.ts";
 import { defaultPlatform } from "../catalog-loader.ts";
-import type { ValidateContext } from "../context.ts";
+import type { ClosableRenderer, ValidateContext } from "../context.ts";
+import { startedEarly } from "../schedule.ts";
 
 /** The schema lock and where its files are read (the mirror, the source cache). */
 export interface LockedFiles {
   lock: SchemaLock | undefined;
   fetch: FetchOptions;
+}
+
+/** The run's renderer: the one options give, else the flux-render helpers. */
+function startRendererFor(ctx: ValidateContext): Promise<ClosableRenderer> {
+  const { options } = ctx;
+  if (options.renderer) return options.renderer();
+  return startDefaultRenderer({
+    env: options.env,
+    ...(options.fluxRender ? { binary: options.fluxRender } : {}),
+  });
+}
+
+/**
+ * The renderer started before the builds when the repository's files may hold something to
+ * render, so that the helpers' start overlaps the builds; undefined otherwise (or when rendering is
+ * off). Its failure is reported where renderStep awaits it.
+ */
+export function startRendererEarly(ctx: ValidateContext): Promise<ClosableRenderer> | undefined {
+  if (ctx.options.renderer === false || ctx.options.only === "lint") return undefined;
+  if (!mayNeedRender([...ctx.workspace.files.values()].map((f) => f.text))) return undefined;
+  return startedEarly(startRendererFor(ctx));
 }
 
 /**
@@ -28,9 +50,14 @@ export async function renderStep(
   ctx: ValidateContext,
   subjects: Subject[],
   locked: LockedFiles,
+  /** A renderer started earlier (startRendererEarly); renderStep closes it. */
+  early?: Promise<ClosableRenderer>,
 ): Promise<void> {
   const { options, config, root } = ctx;
-  if (!needsRender(subjects)) return;
+  if (!needsRender(subjects)) {
+    await (await early?.catch(() => undefined))?.close();
+    return;
+  }
   if (options.renderer === false) {
     const unrendered = subjects.filter((s) => needsRender([s]));
     const first = unrendered[0];
@@ -46,14 +73,7 @@ export async function renderStep(
     return;
   }
   ctx.progress("render", "running", "HelmReleases and CozyStack apps");
-  const start =
-    options.renderer ??
-    (() =>
-      startDefaultRenderer({
-        env: options.env,
-        ...(options.fluxRender ? { binary: options.fluxRender } : {}),
-      }));
-  const renderer = await start();
+  const renderer = await (early ?? startRendererFor(ctx));
   const { lock, fetch } = locked;
   const chartCache = defaultChartCacheDir(options.env);
   try {
