@@ -14,7 +14,10 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/fluxcd/pkg/kustomize"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -54,11 +57,27 @@ var resourceFactory = provider.NewDefaultDepProvider().GetResourceFactory()
 
 var yamlLineRe = regexp.MustCompile(`line (\d+)(?:, column (\d+))?`)
 
+// runEnvsubst substitutes the items on every processor the process has (they are independent;
+// each answer goes to its item's place): validate sends all objects of a run in one request.
 func runEnvsubst(req *request) *envsubstResponse {
-	resp := &envsubstResponse{ID: req.ID, Items: make([]envsubstResult, 0, len(req.Items))}
-	for _, item := range req.Items {
-		resp.Items = append(resp.Items, substituteOne(item))
+	resp := &envsubstResponse{ID: req.ID, Items: make([]envsubstResult, len(req.Items))}
+	workers := min(runtime.GOMAXPROCS(0), len(req.Items))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(req.Items) {
+					return
+				}
+				resp.Items[i] = substituteOne(req.Items[i])
+			}
+		}()
 	}
+	wg.Wait()
 	return resp
 }
 

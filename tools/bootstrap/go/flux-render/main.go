@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"time"
 )
 
@@ -175,6 +176,12 @@ func main() {
 		os.Exit(2)
 	}
 	dieWithParent()
+	// FLUX_RENDER_CPUPROFILE=<prefix>: a CPU profile of the whole session in <prefix>.<pid> (`go tool pprof`).
+	if file := os.Getenv("FLUX_RENDER_CPUPROFILE"); file != "" {
+		if f, err := os.Create(fmt.Sprintf("%s.%d", file, os.Getpid())); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	// A render allocates a few MB that die with it: collecting at 4× the live heap instead of 2×
 	// halves the collector's CPU for a few tens of MB more (GOGC in the environment still decides).
 	if os.Getenv("GOGC") == "" {
