@@ -51,7 +51,7 @@ import { readSchemaLock, resolveMirror } from "../src/schemas/sources.ts";
 import { toolPath, toolsRepoRoot } from "../src/tools/paths.ts";
 import { pushChart, type Registry, startRegistry } from "../test/support/charts.ts";
 import { freePort, startManaged } from "../test/support/processes.ts";
-import { median, mib, peakTreeRss } from "./support.ts";
+import { clusterSettings, median, mib, peakTreeRss, repoWriter, writeFluxApp } from "./support.ts";
 
 const run = promisify(execFile);
 const cli = path.join(toolsRepoRoot, "tools", "haos-tasks", "bin", "haos-tasks.js");
@@ -165,10 +165,7 @@ async function startTlsRegistry(
 // ---- the generated repository ----
 
 export function generateRepo(dir: string, count: number, tag: string): void {
-  const write = (rel: string, text: string) => {
-    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    writeFileSync(path.join(dir, rel), text);
-  };
+  const write = repoWriter(dir);
   write(
     "kubernetes/flux/cluster/ks.yaml",
     `apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -189,10 +186,7 @@ spec:
     "kubernetes/flux/cluster/gitrepository.yaml",
     "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: https://github.com/example/home-ops\n  ref:\n    branch: main\n",
   );
-  write(
-    "kubernetes/flux/cluster/cluster-settings.yaml",
-    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  TIMEZONE: Europe/Paris\n  STORAGE_CLASS: ceph-block\n",
-  );
+  write("kubernetes/flux/cluster/cluster-settings.yaml", clusterSettings);
   write(
     "kubernetes/flux/cluster/kustomization.yaml",
     "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./gitrepository.yaml\n  - ./cluster-settings.yaml\n  - ./ks.yaml\n",
@@ -223,32 +217,7 @@ spec:
     const app = `app-${String(i).padStart(4, "0")}`;
     const ns = `ns-${i % 10}`;
     if (!nsList.includes(ns)) nsList.push(ns);
-    const base = `kubernetes/apps/${ns}/${app}`;
-    write(
-      `${base}/ks.yaml`,
-      `apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: ${app}
-  namespace: flux-system
-spec:
-  targetNamespace: ${ns}
-  interval: 1h
-  path: ./${base}/app
-  components:
-    - ../../../../components/common
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  postBuild:
-    substitute:
-      APP: ${app}
-    substituteFrom:
-      - kind: ConfigMap
-        name: cluster-settings
-`,
-    );
+    const base = writeFluxApp(write, app, ns);
     write(
       `${base}/app/kustomization.yaml`,
       "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./values.yaml\n  - ./helmrelease.yaml\n",

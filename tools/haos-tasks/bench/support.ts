@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 
 /** The q-quantile of samples (nearest rank): percentile(s, 0.5) is the median, 0.95 the p95. */
 export function percentile(samples: readonly number[], q: number): number {
@@ -95,4 +96,55 @@ export function peakTreeRss(pids: () => readonly number[], everyMs: number): { s
       return peak;
     },
   };
+}
+
+// ---- the generated home-ops-shaped repositories (render.bench.ts, validate.bench.ts) ----
+
+/** Writes `text` at `rel` below `dir`, making the folders on the way. */
+export type RepoWriter = (rel: string, text: string) => void;
+
+export function repoWriter(dir: string): RepoWriter {
+  return (rel, text) => {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), text);
+  };
+}
+
+/** The cluster-settings ConfigMap every generated app substitutes from (postBuild.substituteFrom). */
+export const clusterSettings =
+  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  TIMEZONE: Europe/Paris\n  STORAGE_CLASS: ceph-block\n";
+
+/**
+ * Writes a generated app's Flux Kustomization, `kubernetes/apps/<ns>/<app>/ks.yaml`, as home-ops
+ * repositories write it: its `app/` folder into `ns` with the shared `components/common`, and
+ * postBuild substitution (APP, and cluster-settings). Returns the app's folder.
+ */
+export function writeFluxApp(write: RepoWriter, app: string, ns: string): string {
+  const base = `kubernetes/apps/${ns}/${app}`;
+  write(
+    `${base}/ks.yaml`,
+    `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: ${app}
+  namespace: flux-system
+spec:
+  targetNamespace: ${ns}
+  interval: 1h
+  path: ./${base}/app
+  components:
+    - ../../../../components/common
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  postBuild:
+    substitute:
+      APP: ${app}
+    substituteFrom:
+      - kind: ConfigMap
+        name: cluster-settings
+`,
+  );
+  return base;
 }

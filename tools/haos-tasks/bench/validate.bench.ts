@@ -40,7 +40,16 @@ import { resolveMirror } from "../src/schemas/sources.ts";
 import { toolPath, toolsRepoRoot } from "../src/tools/paths.ts";
 import { defaultPlatform } from "../src/validate/catalog-loader.ts";
 import { planBuilds } from "../src/validate/pipeline.ts";
-import { childPids, median, mib, peakTreeRss, timed } from "./support.ts";
+import {
+  childPids,
+  clusterSettings,
+  median,
+  mib,
+  peakTreeRss,
+  repoWriter,
+  timed,
+  writeFluxApp,
+} from "./support.ts";
 
 const run = promisify(execFile);
 const apps = Number(process.env.VALIDATE_BENCH_APPS ?? 500);
@@ -150,10 +159,7 @@ export function generateRepo(
   dir: string,
   count: number = apps,
 ): { resources: number; kustomizations: string[]; standalone: string[] } {
-  const write = (rel: string, text: string) => {
-    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    writeFileSync(path.join(dir, rel), text);
-  };
+  const write = repoWriter(dir);
   write(
     "clusters/enigma/flux-system/gitrepository.yaml",
     "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://github.com/example/home-ops\n  ref:\n    branch: main\n",
@@ -496,14 +502,8 @@ const datreeLocation = `${datree}/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVer
 
 /** A home-ops-shaped repository: what flux-local and kubeconform users run on. */
 function generateRealRepo(dir: string): { kustomizations: string[]; files: string[] } {
-  const write = (rel: string, text: string) => {
-    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    writeFileSync(path.join(dir, rel), text);
-  };
-  write(
-    "kubernetes/flux/vars/cluster-settings.yaml",
-    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  TIMEZONE: Europe/Paris\n  STORAGE_CLASS: ceph-block\n",
-  );
+  const write = repoWriter(dir);
+  write("kubernetes/flux/vars/cluster-settings.yaml", clusterSettings);
   write(
     "kubernetes/flux/vars/kustomization.yaml",
     "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./cluster-settings.yaml\n",
@@ -521,32 +521,7 @@ function generateRealRepo(dir: string): { kustomizations: string[]; files: strin
   for (let i = 0; i < realApps; i++) {
     const app = `app-${String(i).padStart(3, "0")}`;
     const ns = `ns-${i % 10}`;
-    const base = `kubernetes/apps/${ns}/${app}`;
-    write(
-      `${base}/ks.yaml`,
-      `apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: ${app}
-  namespace: flux-system
-spec:
-  targetNamespace: ${ns}
-  interval: 1h
-  path: ./${base}/app
-  components:
-    - ../../../../components/common
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  postBuild:
-    substitute:
-      APP: ${app}
-    substituteFrom:
-      - kind: ConfigMap
-        name: cluster-settings
-`,
-    );
+    const base = writeFluxApp(write, app, ns);
     files.push(`${base}/ks.yaml`);
     write(
       `${base}/app/kustomization.yaml`,

@@ -8,6 +8,7 @@ import type { parseAction as ParseAction } from "@actions/workflow-parser/action
 import { build } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { actionCommands } from "../src/action/main.ts";
 import { toolPath, toolsRepoRoot } from "../src/tools/paths.ts";
 
 const execFileAsync = promisify(execFile);
@@ -174,16 +175,22 @@ describe("workflows", () => {
     expect(ci).toContain("npm run build:check -w haos-tasks");
     const jobs = jobsOf("ci.yml");
     // The writing job runs no PR code: it checks out only the base commit's Action (never the
-    // head), runs nothing else, and posts the read-only diff job's Markdown with `command: comment`.
+    // head), reads that Action's action.yml and nothing else, and posts the read-only diff job's
+    // Markdown with `command: comment` when the base's Action has the command.
     const steps = (jobs.comment?.steps ?? []) as Json[];
     const withOf = (step: Json | undefined) => (step?.with ?? {}) as Json;
-    expect(steps).toHaveLength(2);
-    expect(steps.some((s) => s.run !== undefined)).toBe(false);
-    const [checkout, post] = steps;
+    expect(steps).toHaveLength(3);
+    const [checkout, base, post] = steps;
     expect(String(checkout?.uses)).toMatch(/^actions\/checkout@/);
     expect(withOf(checkout).ref).toBe("${{ github.event.pull_request.base.sha }}");
     expect(withOf(checkout)["persist-credentials"]).toBe(false);
-    expect(post?.uses).toBe(`./${String(withOf(checkout).path)}/tools/haos-tasks`);
+    const trusted = String(withOf(checkout).path);
+    // The one run step: no expression in its script (no injection), no token, only the base's file.
+    expect(base?.id).toBe("base");
+    expect(base?.env).toEqual({ ACTION_YML: `${trusted}/tools/haos-tasks/action.yml` });
+    expect(String(base?.run)).not.toContain("${{");
+    expect(post?.uses).toBe(`./${trusted}/tools/haos-tasks`);
+    expect(post?.if).toBe("${{ steps.base.outputs.comment == 'true' }}");
     expect(withOf(post)).toEqual({ command: "comment", body: "${{ needs.diff.outputs.markdown }}" });
     expect(String(jobs.comment?.if)).toContain(
       "github.event.pull_request.head.repo.full_name == github.repository",
@@ -193,6 +200,69 @@ describe("workflows", () => {
       String(s.uses).startsWith("actions/upload-artifact@"),
     );
     expect(String(withOf(upload).path)).toContain("steps.diff.outputs.diff-file");
+  });
+
+  describe("ci.yml: the comment job skips with a notice when the base commit's Action has no command comment", () => {
+    const step = () => ((jobsOf("ci.yml").comment?.steps ?? []) as Json[]).find((s) => s.id === "base") ?? {};
+    /** The step's script as the runner runs `shell: bash`, with `ACTION_YML` the given file. */
+    async function check(actionYml: string) {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "haos-tasks-comment-check-"));
+      const output = path.join(dir, "output");
+      writeFileSync(output, "");
+      try {
+        expect(step().shell).toBe("bash");
+        const { stdout } = await execFileAsync(
+          "bash",
+          ["--noprofile", "--norc", "-e", "-o", "pipefail", "-c", String(step().run)],
+          { cwd: dir, env: { PATH: process.env.PATH ?? "", ACTION_YML: actionYml, GITHUB_OUTPUT: output } },
+        );
+        return { stdout: stdout.trim(), output: readFileSync(output, "utf8") };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    const withCommands = (list: string) => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "haos-tasks-action-yml-"));
+      const file = path.join(dir, "action.yml");
+      const text = readFileSync(actionFile, "utf8");
+      const described = text.replace(/^( {4}description: "What to run: ).*\."$/m, `$1${list}."`);
+      expect(described).toContain(`    description: "What to run: ${list}."`);
+      writeFileSync(file, described);
+      return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+    };
+
+    it("action.yml's `command` description lists exactly the Action's commands (what the check reads)", () => {
+      const doc = parse(readFileSync(actionFile, "utf8")) as { inputs: Record<string, Json> };
+      expect(doc.inputs.command?.description).toBe(`What to run: ${actionCommands.join(" | ")}.`);
+    });
+
+    it("this commit's Action: comment=true, no notice", async () => {
+      expect(await check(actionFile)).toEqual({ stdout: "", output: "comment=true\n" });
+    });
+
+    it.each([
+      ["the commands before `comment` came (430d123^)", "validate | diff | version-bump | release | verify"],
+      ["a command that only starts with comment", "validate | diff | comments | version-bump"],
+    ])("%s: comment=false and a notice naming the commands", async (_name, list) => {
+      const yml = withCommands(list);
+      try {
+        const { stdout, output } = await check(yml.file);
+        expect(output).toBe("comment=false\n");
+        expect(stdout).toBe(
+          `::notice title=sticky diff comment skipped::the base commit's Action has no command comment (its action.yml lists: ${list}); the rendered diff is in the diff job's summary and artifact. Pull requests whose base has the command get the comment.`,
+        );
+      } finally {
+        yml.remove();
+      }
+    });
+
+    it("a base without the Action at all: comment=false and a notice, not a failed job", async () => {
+      const { stdout, output } = await check(path.join(os.tmpdir(), "haos-tasks-no-such-dir", "action.yml"));
+      expect(output).toBe("comment=false\n");
+      expect(stdout).toMatch(
+        /^::notice title=sticky diff comment skipped::.*\(its action.yml lists: no commands\)/,
+      );
+    });
   });
 
   it("release.yml: per-component concurrency, skips its own release commit, documents the App token", () => {

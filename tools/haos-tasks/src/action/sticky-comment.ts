@@ -1,14 +1,11 @@
 import { DIFF_MARKER, LEGACY_DIFF_MARKERS } from "../diff/markdown.ts";
 import { HintedError } from "../errors.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { type GitHubTarget, requestGitHub } from "../github/request.ts";
 
 /** Where a sticky comment goes: the API, the repository, the pull request and the token. */
-export interface CommentTarget {
-  /** e.g. https://api.github.com (GITHUB_API_URL). */
-  apiUrl: string;
-  /** `owner/name`. */
-  repository: string;
+export interface CommentTarget extends GitHubTarget {
   issue: number;
-  token: string;
 }
 
 export interface StickyResult {
@@ -28,42 +25,21 @@ interface IssueComment {
 export class CommentError extends HintedError {}
 
 async function call<T>(target: CommentTarget, method: string, path: string, body?: unknown): Promise<T> {
-  const url = `${target.apiUrl.replace(/\/+$/, "")}/repos/${target.repository}${path}`;
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method,
-      headers: {
-        accept: "application/vnd.github+json",
-        authorization: `Bearer ${target.token}`,
-        "x-github-api-version": "2022-11-28",
-        "user-agent": "haos-tasks-diff",
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (error) {
-    throw new CommentError(
-      `GitHub API unreachable at ${url}: ${(error as Error).message}`,
-      "check the network and GITHUB_API_URL",
-    );
-  }
-  const text = await response.text();
-  if (response.ok) return (text === "" ? undefined : JSON.parse(text)) as T;
-  let message = text.slice(0, 200);
-  try {
-    message = (JSON.parse(text) as { message?: string }).message ?? message;
-  } catch {
-    // an HTML error page: its first characters are the message
-  }
+  const response = await requestGitHub<T>(target, method, path, {
+    body,
+    userAgent: "haos-tasks-diff",
+    unreachable: (message, hint) => new CommentError(message, hint, { exitCode: ExitCode.unreachable }),
+  });
+  if (response.status >= 200 && response.status < 300) return response.body;
   const hint =
     response.status === 401
       ? "pass a valid token in the `token` input"
       : response.status === 403 || response.status === 404
         ? "the job needs `permissions: pull-requests: write` (a fork's pull request gets a read-only token: keep its diff in the job summary)"
         : "retry; the comment is created or updated in place on the next run";
-  throw new CommentError(`GitHub ${method} ${path} failed (${response.status}): ${message}`, hint);
+  throw new CommentError(`GitHub ${method} ${path} failed (${response.status}): ${response.message}`, hint, {
+    exitCode: response.status === 401 || response.status === 403 ? ExitCode.forbidden : ExitCode.failure,
+  });
 }
 
 const isOurs = (c: IssueComment) =>

@@ -1,16 +1,10 @@
 /**
- * The few GitHub REST calls a release makes (git data, refs, releases), over fetch. Errors carry
- * the fix: 401/403 name the token and the `contents: write` permission, network errors the URL.
+ * The few GitHub REST calls a release makes (git data, refs, releases), over src/github/request.ts.
+ * Errors carry the fix: 401/403 name the token and the `contents: write` permission, network
+ * errors and answers that are not GitHub's the URL.
  */
+import { type GitHubTarget, requestGitHub } from "../github/request.ts";
 import { ReleaseError } from "./errors.ts";
-
-export interface GitHubTarget {
-  /** e.g. https://api.github.com (GITHUB_API_URL). */
-  apiUrl: string;
-  /** `owner/name`. */
-  repository: string;
-  token: string;
-}
 
 export interface ApiResponse<T> {
   status: number;
@@ -93,38 +87,12 @@ export class GitHubApi {
 
   /** Calls `/repos/{owner}/{repo}<path>`; returns 2xx, 404 and 422 to the caller, throws on the rest. */
   async request<T>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
-    const url = `${this.target.apiUrl}/repos/${this.target.repository}${path}`;
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers: {
-          accept: "application/vnd.github+json",
-          authorization: `Bearer ${this.target.token}`,
-          "x-github-api-version": "2022-11-28",
-          "user-agent": "haos-tasks-release",
-          ...(body !== undefined ? { "content-type": "application/json" } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        // A host that accepts and never answers must not hang a release (or a plan) forever.
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch (error) {
-      throw new ReleaseError(
-        `GitHub API unreachable at ${url}: ${(error as Error).message}`,
-        "check the network and GITHUB_API_URL",
-        "unreachable",
-      );
-    }
-    const text = await response.text();
-    let parsed: T | undefined;
-    try {
-      parsed = text === "" ? undefined : (JSON.parse(text) as T);
-    } catch {
-      // A proxy's or an outage's HTML page: keep the status, report the text.
-      parsed = undefined;
-    }
-    const message = (parsed as { message?: string } | undefined)?.message ?? text.slice(0, 200);
+    const response = await requestGitHub<T>(this.target, method, path, {
+      body,
+      userAgent: "haos-tasks-release",
+      unreachable: (message, hint) => new ReleaseError(message, hint, "unreachable"),
+    });
+    const { message } = response;
     if (response.status === 401) {
       throw new ReleaseError(
         `GitHub rejected the token (401 on ${method} ${path}): ${message}`,
@@ -157,23 +125,7 @@ export class GitHubApi {
         "see GitHub's message",
       );
     }
-    // A 2xx that is not GitHub's JSON (a proxy's or a captive portal's HTML page): said with the URL,
-    // not left to fail later as "Cannot read properties of undefined (reading 'filter')".
-    if (
-      response.status >= 200 &&
-      response.status < 300 &&
-      response.status !== 204 &&
-      parsed === undefined &&
-      text !== ""
-    ) {
-      const type = response.headers.get("content-type") ?? "no content type";
-      throw new ReleaseError(
-        `${url} did not answer as the GitHub API: HTTP ${response.status} with ${type.split(";")[0]}${text ? ` (${JSON.stringify(text.slice(0, 80))})` : ""}`,
-        "check GITHUB_API_URL and the network path: a proxy, a captive portal or another service answers there",
-        "unreachable",
-      );
-    }
-    return { status: response.status, body: parsed as T, headers: response.headers };
+    return { status: response.status, body: response.body, headers: response.headers };
   }
 
   /**

@@ -22,6 +22,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.ts";
+import { DIFF_MARKER } from "../../src/diff/markdown.ts";
 import { ReleaseError } from "../../src/release/errors.ts";
 import { createGitTransport } from "../../src/release/transports/git.ts";
 import { toolPath, toolsRepoRoot } from "../../src/tools/paths.ts";
@@ -421,6 +422,23 @@ async function httpServe(handler: http.RequestListener): Promise<Served> {
   };
 }
 
+/** A 200 JSON answer that never ends: `open`, then `item` over and over as fast as the socket takes it. */
+function endlessJson(open: string, item: string): Promise<Served> {
+  return httpServe((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write(open);
+    const chunk = item.repeat(4000);
+    const pump = () => {
+      while (res.write(chunk)) {
+        // fill the socket
+      }
+      res.once("drain", pump);
+    };
+    res.on("error", () => {});
+    pump();
+  });
+}
+
 /** `haos-tasks verify …` as its own process: the exit time is the figure. */
 function verifyBin(fixture: AppFixture, server: string, ...extra: string[]) {
   const begun = performance.now();
@@ -493,19 +511,7 @@ describe("verify keeps its deadline and names what answered, whatever answers", 
   });
 
   it("an endless JSON body: ends within a second of --timeout at the latest, diagnosed as such", async () => {
-    const s = await httpServe((_req, res) => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.write('{"kind":"List","items":[');
-      const chunk = `${'{"metadata":{"name":"x"}},'.repeat(4000)}`;
-      const pump = () => {
-        while (res.write(chunk)) {
-          // fill the socket
-        }
-        res.once("drain", pump);
-      };
-      res.on("error", () => {});
-      pump();
-    });
+    const s = await endlessJson('{"kind":"List","items":[', '{"metadata":{"name":"x"}},');
     servers.push(s);
     const run = await verifyBin(fixture, s.url, "--timeout", "5s");
     expect(run.ms).toBeLessThan(6_000 + 1_500);
@@ -869,6 +875,77 @@ describe("the GitHub API client names what answered", () => {
       );
       expect(run.code).toBe(5);
       expect(r.git("rev-parse", "HEAD")).toBe(head);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("an endless body: exit 5 naming the URL once the answer passes 64 MiB, not a crash at the 30 s deadline", async () => {
+    const r = releaseRepo();
+    const head = r.git("rev-parse", "HEAD");
+    const s = await endlessJson('{"full_name":"acme/home","description":"', "x".repeat(64));
+    try {
+      const begun = performance.now();
+      const run = await runCli(["release", "apply", "--transport", "git"], {
+        cwd: r.dir,
+        env: { ...env, GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "acme/home", GITHUB_API_URL: s.url },
+      });
+      expect(run.stderr).toContain(
+        `${s.url}/repos/acme/home did not answer as the GitHub API: HTTP 200 with an answer over 64 MiB`,
+      );
+      expect(performance.now() - begun).toBeLessThan(20_000);
+      expect(run.code).toBe(5);
+      expect(r.git("rev-parse", "HEAD")).toBe(head);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("the Action's sticky comment goes through the same GitHub client (src/github/request.ts)", () => {
+  const comment = (apiUrl: string, dir: string) =>
+    runBundledAction(
+      { command: "comment", body: `${DIFF_MARKER}\n### haos-tasks diff: 1 object in 1 owner` },
+      {
+        workspace: dir,
+        entry: sourceEntry,
+        eventName: "pull_request",
+        event: { number: 7, pull_request: { number: 7 } },
+        githubToken: "t",
+        env: { GITHUB_API_URL: apiUrl },
+      },
+    );
+
+  it("an HTML 200 from GITHUB_API_URL: the step fails naming the URL, not as a bug in haos-tasks", async () => {
+    const dir = repo({ "apps/a/cm.yaml": configMap("a") });
+    const s = await httpServe((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<html>portal</html>");
+    });
+    try {
+      const run = await comment(s.url, dir);
+      const errors = run.errors.join("\n");
+      expect(errors).toContain(
+        `${s.url}/repos/acme/home/issues/7/comments?per_page=100&page=1 did not answer as the GitHub API: HTTP 200 with text/html`,
+      );
+      expect(errors).not.toMatch(/internal error/);
+      expect(run.code).toBe(1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("an endless body: the step fails naming the URL once the answer passes 64 MiB, not at the 30 s deadline", async () => {
+    const dir = repo({ "apps/a/cm.yaml": configMap("a") });
+    const s = await endlessJson("[", '{"id":1,"body":"x","html_url":"h","user":null},');
+    try {
+      const begun = performance.now();
+      const run = await comment(s.url, dir);
+      expect(run.errors.join("\n")).toContain(
+        `${s.url}/repos/acme/home/issues/7/comments?per_page=100&page=1 did not answer as the GitHub API: HTTP 200 with an answer over 64 MiB`,
+      );
+      expect(performance.now() - begun).toBeLessThan(20_000);
+      expect(run.code).toBe(1);
     } finally {
       await s.close();
     }

@@ -1,10 +1,15 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { runCli } from "../support/cli.ts";
-import { createScratchRepo, type ScratchRepo } from "../support/scratch-repo.ts";
+import {
+  edit,
+  findingPlaces,
+  scratchRepos,
+  type ValidateJson,
+  validateJson,
+} from "../support/validate-repo.ts";
 
 // A home-ops-shaped repository (test/fixtures/validate/home-ops): flux/cluster Kustomizations
 // with postBuild substitution from a ConfigMap and a SOPS Secret, a Flux path without a
@@ -18,42 +23,16 @@ const haveCatalog = existsSync(catalog);
 // The title says why the tests were skipped.
 const skipped = haveCatalog ? "" : ` (skipped: no catalog at ${catalog})`;
 const location = `${catalog}/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json`;
-const scratch: string[] = [];
-afterAll(async () => {
-  await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
-});
+const repos = scratchRepos();
+afterAll(() => repos.removeAll());
 
-async function repo(): Promise<ScratchRepo> {
-  const r = createScratchRepo({ prefix: "haos-home-ops-", from: fixture });
-  scratch.push(r.dir);
-  r.commit("init");
-  return r;
-}
-
-const run = (argv: string[], cwd: string) => runCli(argv, { cwd, env: process.env });
-
-function edit(dir: string, file: string, from: string, to: string): void {
-  const absolute = path.join(dir, file);
-  const text = readFileSync(absolute, "utf8");
-  if (!text.includes(from)) throw new Error(`${file} does not contain ${from}`);
-  writeFileSync(absolute, text.replace(from, to));
-}
-
-interface Json {
-  summary: { error: number; warning: number; info: number };
-  rules: Record<string, { error: number; warning: number; info: number }>;
-  stats: { files: number; kustomizations: number; objects: number };
-  findings: { rule: string; file: string; line: number; severity: string; message: string }[];
-  error?: { message: string };
-}
-
-const places = (json: Json) => json.findings.map((f) => `${f.severity} ${f.rule} ${f.file}:${f.line}`).sort();
+const repo = () => repos.create({ prefix: "haos-home-ops-", from: fixture });
+const places = (json: ValidateJson) => findingPlaces(json.findings);
 
 describe.runIf(haveCatalog)(`validate on a home-ops-shaped repository${skipped}`, () => {
   it("has no finding at all with one schema location, the way kubeconform users pass it", async () => {
-    const { dir } = await repo();
-    const { code, stdout } = await run(["validate", "--format", "json", "--schema-location", location], dir);
-    const json = JSON.parse(stdout) as Json;
+    const { dir } = repo();
+    const { code, json } = await validateJson(dir, ["--schema-location", location]);
     expect(places(json)).toEqual([]);
     expect(code).toBe(0);
     // The promtool test file and the escaped $${…} are no findings; every object is checked.
@@ -62,16 +41,15 @@ describe.runIf(haveCatalog)(`validate on a home-ops-shaped repository${skipped}`
   });
 
   it("without a location: one warning per missing kind, errors only under --strict", async () => {
-    const { dir } = await repo();
-    const plain = await run(["validate", "--format", "json"], dir);
-    const json = JSON.parse(plain.stdout) as Json;
-    expect(json.rules["schema/missing"]).toEqual({ error: 0, warning: 5, info: 0 });
-    expect(json.findings.find((f) => f.rule === "schema/missing")?.message).toMatch(
+    const { dir } = repo();
+    const plain = await validateJson(dir);
+    expect(plain.json.rules["schema/missing"]).toEqual({ error: 0, warning: 5, info: 0 });
+    expect(plain.json.findings.find((f) => f.rule === "schema/missing")?.message).toMatch(
       /^no schema for .+: 1 object not schema-checked/,
     );
     expect(plain.code).toBe(0);
-    const strict = await run(["validate", "--format", "json", "--strict"], dir);
-    expect((JSON.parse(strict.stdout) as Json).rules["schema/missing"]).toEqual({
+    const strict = await validateJson(dir, ["--strict"]);
+    expect(strict.json.rules["schema/missing"]).toEqual({
       error: 5,
       warning: 0,
       info: 0,
@@ -92,12 +70,12 @@ describe.runIf(haveCatalog)(`validate on a home-ops-shaped repository${skipped}`
         "",
       ].join("\n"),
     );
-    const globbed = JSON.parse((await run(["validate", "--format", "json"], dir)).stdout) as Json;
+    const { json: globbed } = await validateJson(dir);
     expect(places(globbed)).toEqual(["warning config/unmatched .haos-tasks.yaml:8"]);
   });
 
   it("catches every planted error at its file:line (components, substitution, List, generated path, CRDs)", async () => {
-    const { dir } = await repo();
+    const { dir } = repo();
     // A type error in a component only a Flux Kustomization's spec.components brings in.
     edit(dir, "kubernetes/components/common/limitrange.yaml", "memory: 32Mi", "memory: [32Mi]");
     // A substituted default that is not a number.
@@ -127,8 +105,7 @@ describe.runIf(haveCatalog)(`validate on a home-ops-shaped repository${skipped}`
     edit(dir, "kubernetes/apps/observability/rules/app/networkpolicy.yaml", "spec:", "spce:");
     // A sourceRef to nothing (flux-system and the FluxInstance's home-ops are known).
     edit(dir, "kubernetes/apps/observability/rules/ks.yaml", "name: flux-system", "name: home-opz");
-    const { code, stdout } = await run(["validate", "--format", "json", "--schema-location", location], dir);
-    const json = JSON.parse(stdout) as Json;
+    const { code, json } = await validateJson(dir, ["--schema-location", location]);
     expect(code).toBe(1);
     expect(places(json)).toEqual([
       "error references/source-ref kubernetes/apps/observability/rules/ks.yaml:13",
@@ -138,9 +115,7 @@ describe.runIf(haveCatalog)(`validate on a home-ops-shaped repository${skipped}`
       "error schema/invalid kubernetes/apps/observability/rules/app/prometheusrule.yaml:12",
       "error schema/invalid kubernetes/components/common/limitrange.yaml:10",
     ]);
-    const strict = JSON.parse(
-      (await run(["validate", "--format", "json", "--strict", "--schema-location", location], dir)).stdout,
-    ) as Json;
+    const { json: strict } = await validateJson(dir, ["--strict", "--schema-location", location]);
     expect(places(strict)).toContain(
       "error schema/additional-property kubernetes/apps/observability/rules/app/networkpolicy.yaml:6",
     );
@@ -148,58 +123,56 @@ describe.runIf(haveCatalog)(`validate on a home-ops-shaped repository${skipped}`
   });
 
   it("single files: references resolve against the repository, only the given file is reported", async () => {
-    const { dir } = await repo();
+    const { dir } = repo();
     const file = "kubernetes/apps/default/echo/app/helmrelease.yaml";
-    const clean = await run(["validate", "--format", "json", "--schema-location", location, file], dir);
-    expect(places(JSON.parse(clean.stdout) as Json)).toEqual([]);
+    const clean = await validateJson(dir, ["--schema-location", location, file]);
+    expect(places(clean.json)).toEqual([]);
     expect(clean.code).toBe(0);
     edit(dir, file, "${MAX_HISTORY:=3}", "${MAX_HISTORY:=three}");
     edit(dir, "kubernetes/components/common/limitrange.yaml", "memory: 32Mi", "memory: [32Mi]");
-    const one = JSON.parse((await run(["validate", "--format", "json", file], dir)).stdout) as Json;
+    const { json: one } = await validateJson(dir, [file]);
     expect(places(one)).toEqual([`error schema/invalid ${file}:10`]);
     expect(one.stats).toMatchObject({ files: 1, objects: 1 });
     // A components folder on its own: built through the Flux Kustomization that uses it.
-    const components = JSON.parse(
-      (await run(["validate", "--format", "json", "kubernetes/components/common"], dir)).stdout,
-    ) as Json;
+    const { json: components } = await validateJson(dir, ["kubernetes/components/common"]);
     expect(places(components)).toEqual([
       "error schema/invalid kubernetes/components/common/limitrange.yaml:10",
     ]);
   });
 
   it("--changed-since checks the files changed since a ref, and JSON carries the error on exit 2", async () => {
-    const { dir, git } = await repo();
+    const { dir, git } = repo();
     edit(
       dir,
       "kubernetes/apps/default/echo/app/helmrelease.yaml",
       "${MAX_HISTORY:=3}",
       "${MAX_HISTORY:=three}",
     );
-    const changed = await run(["validate", "--format", "json", "--changed-since", "HEAD"], dir);
-    expect(places(JSON.parse(changed.stdout) as Json)).toEqual([
+    const changed = await validateJson(dir, ["--changed-since", "HEAD"]);
+    expect(places(changed.json)).toEqual([
       "error schema/invalid kubernetes/apps/default/echo/app/helmrelease.yaml:10",
     ]);
     git("stash", "-q");
-    const none = await run(["validate", "--changed-since", "HEAD"], dir);
+    const none = await runCli(["validate", "--changed-since", "HEAD"], { cwd: dir, env: process.env });
     expect(none.code).toBe(0);
     expect(none.stdout).toContain("no YAML files changed");
-    const bad = await run(["validate", "--format", "json", "--changed-since", "no-such-ref"], dir);
+    const bad = await validateJson(dir, ["--changed-since", "no-such-ref"]);
     expect(bad.code).toBe(2);
-    expect((JSON.parse(bad.stdout) as Json).error?.message).toMatch(/git merge-base no-such-ref HEAD failed/);
+    expect(bad.json.error?.message).toMatch(/git merge-base no-such-ref HEAD failed/);
   });
 });
 
 describe.runIf(haveCatalog)(`validate on the shape of Flux's flux2-kustomize-helm-example${skipped}`, () => {
   it("no finding with the schema location; production and staging are two clusters, not duplicates", async () => {
-    const { dir } = createScratchRepo({
+    const { dir } = repos.create({
       prefix: "haos-kustomize-helm-",
       from: path.resolve(import.meta.dirname, "../fixtures/validate/flux-kustomize-helm"),
+      commit: false,
     });
-    scratch.push(dir);
-    const clean = await run(["validate", "--format", "json", "--schema-location", location], dir);
+    const clean = await validateJson(dir, ["--schema-location", location]);
     // Their charts are on HTTP repositories this machine cannot reach: one warning each, never a
     // false error (validate-render.test.ts renders charts from a real registry).
-    expect(places(JSON.parse(clean.stdout) as Json)).toEqual([
+    expect(places(clean.json)).toEqual([
       "warning helm/chart-unavailable apps/base/podinfo/release.yaml:8",
       "warning helm/chart-unavailable infrastructure/controllers/cert-manager.yaml:23",
       "warning helm/chart-unavailable infrastructure/controllers/ingress-nginx.yaml:23",
@@ -212,18 +185,16 @@ describe.runIf(haveCatalog)(`validate on the shape of Flux's flux2-kustomize-hel
       "pathType: ImplementationSpecific",
       "pathTyp: ImplementationSpecific",
     );
-    const bad = await run(["validate", "--format", "json", "--schema-location", location], dir);
+    const bad = await validateJson(dir, ["--schema-location", location]);
     // The chart (podinfo, on an HTTP repository this machine cannot reach) is not rendered here, so
     // its values schema cannot judge the values: validate-render.test.ts plants such errors in a
     // chart served from a real registry.
     expect(bad.code).toBe(0);
     edit(dir, "apps/production/podinfo-values.yaml", "  chart:\n", "  chrat:\n");
-    const typo = await run(["validate", "--format", "json", "--schema-location", location], dir);
+    const typo = await validateJson(dir, ["--schema-location", location]);
     // Caught; placed at the patched object's source (the base), at the nearest existing parent:
     // findings do not yet follow a field into the patch file that added it.
-    const found = (JSON.parse(typo.stdout) as Json).findings.filter(
-      (f) => f.rule !== "helm/chart-unavailable",
-    );
+    const found = typo.json.findings.filter((f) => f.rule !== "helm/chart-unavailable");
     expect(found.map((f) => `${f.rule} ${f.file}:${f.line}`)).toEqual([
       "schema/additional-property apps/base/podinfo/release.yaml:6",
     ]);

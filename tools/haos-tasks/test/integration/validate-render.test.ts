@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { writeFileSync } from "node:fs";
+import { cp, mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,9 +7,8 @@ import { pinnedChart, stagePinnedChart } from "../../src/render/pinned-charts.ts
 import { readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { pushChart, type Registry, startRegistry } from "../support/charts.ts";
-import { runCli } from "../support/cli.ts";
-import { createScratchRepo } from "../support/scratch-repo.ts";
 import { sourceFetch } from "../support/upstream-schemas.ts";
+import { edit, scratchRepos, validateJson } from "../support/validate-repo.ts";
 
 // validate renders what Flux deploys (issue 22): HelmReleases through flux-render (Helm's and
 // Flux's own Go libraries), charts pulled from the real CNCF distribution registry on 127.0.0.1
@@ -17,7 +16,7 @@ import { sourceFetch } from "../support/upstream-schemas.ts";
 // charts; every rendered object checked like a written one, findings at the HelmRelease's lines.
 const fixture = path.resolve(import.meta.dirname, "../fixtures/validate/render-home-ops");
 const release = "kubernetes/apps/default/echo/app/helmrelease.yaml";
-const scratch: string[] = [];
+const repos = scratchRepos();
 let registry: Registry;
 let cacheDir: string;
 
@@ -26,7 +25,7 @@ beforeAll(async () => {
   const lock = await readSchemaLock();
   const mirror = resolveMirror(undefined, process.env);
   const stageDir = await mkdtemp(path.join(os.tmpdir(), "haos-render-stage-"));
-  scratch.push(stageDir);
+  repos.track(stageDir);
   for (const version of ["4.1.0", "4.1.1"]) {
     const dir = await stagePinnedChart(
       pinnedChart(lock, "app-template", version),
@@ -36,63 +35,29 @@ beforeAll(async () => {
     await pushChart(registry, dir, "bjw-s-labs/helm");
   }
   cacheDir = await mkdtemp(path.join(os.tmpdir(), "haos-render-cache-"));
-  scratch.push(cacheDir);
+  repos.track(cacheDir);
 }, 180_000);
 
 afterAll(async () => {
   await registry?.close();
-  await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
+  await repos.removeAll();
 });
 
-async function repo(from = fixture): Promise<string> {
-  const r = createScratchRepo({ prefix: "haos-render-", from });
-  scratch.push(r.dir);
-  r.commit("init");
-  return r.dir;
-}
+const repo = () => repos.create({ prefix: "haos-render-", from: fixture }).dir;
 
-function edit(dir: string, file: string, from: string, to: string): void {
-  const absolute = path.join(dir, file);
-  const text = readFileSync(absolute, "utf8");
-  if (!text.includes(from)) throw new Error(`${file} does not contain ${from}`);
-  writeFileSync(absolute, text.replace(from, to));
-}
-
-interface Json {
-  findings: { rule: string; file: string; line: number; severity: string; message: string }[];
-  stats: {
-    render?: { releases: number; rendered: number; objects: number; cacheHits: number; chartLoads: number };
-  };
-}
-
-async function validate(dir: string, extra: string[] = []) {
-  const result = await runCli(
-    [
-      "validate",
-      "--format",
-      "json",
-      "--chart-mirror",
-      `oci://ghcr.io/bjw-s-labs/helm=http://${registry.host}/bjw-s-labs/helm`,
-      "--chart-cache",
-      cacheDir,
-      ...extra,
-      ".",
-    ],
-    { cwd: dir, env: process.env },
-  );
-  const json = JSON.parse(result.stdout) as Json;
-  const errors = json.findings.filter((f) => f.severity === "error");
-  return {
-    code: result.code,
-    json,
-    errors,
-    places: errors.map((f) => `${f.rule} ${f.file}:${f.line}`).sort(),
-  };
-}
+const validate = (dir: string, extra: string[] = []) =>
+  validateJson(dir, [
+    "--chart-mirror",
+    `oci://ghcr.io/bjw-s-labs/helm=http://${registry.host}/bjw-s-labs/helm`,
+    "--chart-cache",
+    cacheDir,
+    ...extra,
+    ".",
+  ]);
 
 describe("validate renders HelmReleases from a real OCI registry", () => {
   it("the pristine app renders (semver ~4.1.0 resolves 4.1.1 in the registry) and has no error", async () => {
-    const dir = await repo();
+    const dir = repo();
     const { code, json, places } = await validate(dir);
     expect(places).toEqual([]);
     expect(code).toBe(0);
@@ -104,7 +69,7 @@ describe("validate renders HelmReleases from a real OCI registry", () => {
   }, 120_000);
 
   it("a second run takes the chart from the cache, and --offline renders from it", async () => {
-    const dir = await repo();
+    const dir = repo();
     await validate(dir);
     const before = registry.requests().length;
     const { json, places } = await validate(dir, ["--offline"]);
@@ -138,7 +103,7 @@ describe("validate renders HelmReleases from a real OCI registry", () => {
   ])(
     "%s is an error at its line",
     async (_name, from, to, rule, line) => {
-      const dir = await repo();
+      const dir = repo();
       edit(dir, release, from, to);
       const { code, places } = await validate(dir);
       expect(places).toEqual([`${rule} ${release}:${line}`]);
@@ -148,7 +113,7 @@ describe("validate renders HelmReleases from a real OCI registry", () => {
   );
 
   it("a value that renders an invalid object (a Service port as a string) is a schema error of the rendered object, at the HelmRelease", async () => {
-    const dir = await repo();
+    const dir = repo();
     // The values schema takes a string or an integer here; the chart writes it into the Service.
     edit(dir, release, "port: *port", "port: http");
     const { errors } = await validate(dir);
@@ -159,7 +124,7 @@ describe("validate renders HelmReleases from a real OCI registry", () => {
   }, 120_000);
 
   it("an unreachable chart origin is one helm/chart-unavailable warning, an error with --strict", async () => {
-    const dir = await repo();
+    const dir = repo();
     edit(
       dir,
       "kubernetes/apps/default/echo/app/ocirepository.yaml",
@@ -181,8 +146,7 @@ describe("validate renders this repository's CozyStack apps through the pinned c
   const policy = "apps/haos-enigma/kyverno-policy-haos-nic.yaml";
 
   async function haosRepo(): Promise<string> {
-    const r = createScratchRepo("haos-render-app-");
-    scratch.push(r.dir);
+    const r = repos.create({ prefix: "haos-render-app-", commit: false });
     await cp(haos, path.join(r.dir, "apps/haos-enigma"), { recursive: true });
     r.commit("init");
     return r.dir;
@@ -219,7 +183,7 @@ describe("validate renders this repository's CozyStack apps through the pinned c
 
 describe("validate renders a HelmRelease whose values come from a SOPS-encrypted Secret", () => {
   it("renders with placeholders: one info, no false error", async () => {
-    const dir = await repo();
+    const dir = repo();
     writeFileSync(
       path.join(dir, "kubernetes/apps/default/echo/app/secret.sops.yaml"),
       [

@@ -1,10 +1,15 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { runCli } from "../support/cli.ts";
-import { createScratchRepo } from "../support/scratch-repo.ts";
+import {
+  edit,
+  findingPlaces,
+  scratchRepos,
+  type ValidateJson,
+  validateJson,
+} from "../support/validate-repo.ts";
 
 // Issue 26: the causes of the false errors on public repositories no one here had seen, one
 // fixture of our own each (test/fixtures/validate/unseen/<cause>). Each validates with no false
@@ -15,14 +20,11 @@ const catalog = path.resolve(toolsRepoRoot, "../shared/catalogs/datree-crds-cata
 const haveCatalog = existsSync(catalog);
 const skipped = haveCatalog ? "" : ` (skipped: no catalog at ${catalog})`;
 const location = `${catalog}/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json`;
-const scratch: string[] = [];
-afterAll(async () => {
-  await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
-});
+const repos = scratchRepos();
+afterAll(() => repos.removeAll());
 
-async function repo(name: string, origin?: string): Promise<string> {
-  const r = createScratchRepo({ prefix: `haos-unseen-${name}-`, from: path.join(fixtures, name) });
-  scratch.push(r.dir);
+function repo(name: string, origin?: string): string {
+  const r = repos.create({ prefix: `haos-unseen-${name}-`, from: path.join(fixtures, name), commit: false });
   if (origin) r.git("remote", "add", "origin", origin);
   r.commit("init");
   // As a clone has it: origin/main, and origin/HEAD naming the default branch.
@@ -33,41 +35,21 @@ async function repo(name: string, origin?: string): Promise<string> {
   return r.dir;
 }
 
-function edit(dir: string, file: string, from: string, to: string): void {
-  const absolute = path.join(dir, file);
-  const text = readFileSync(absolute, "utf8");
-  if (!text.includes(from)) throw new Error(`${file} does not contain ${from}`);
-  writeFileSync(absolute, text.replace(from, to));
-}
-
-interface Json {
-  summary: { error: number; warning: number; info: number };
-  stats: { files: number; kustomizations: number; fluxKustomizations: number; objects: number };
-  clusters: { name: string; root: string }[];
-  findings: { rule: string; file: string; line: number; column: number; severity: string; message: string }[];
-}
-
-async function validateJson(dir: string, ...extra: string[]): Promise<{ code: number; json: Json }> {
-  const { code, stdout } = await runCli(
-    ["validate", "--format", "json", "--schema-location", location, ...extra],
-    { cwd: dir, env: process.env },
-  );
-  return { code, json: JSON.parse(stdout) as Json };
-}
+const validate = (dir: string) => validateJson(dir, ["--schema-location", location]);
 
 // The flux-instance chart is on ghcr.io, which this machine cannot reach: its one
 // helm/chart-unavailable warning per HelmRelease is left out here (validate-render.test.ts renders
 // charts from a real registry).
-const places = (json: Json, severities = ["error", "warning", "info"]) =>
-  json.findings
-    .filter((f) => severities.includes(f.severity) && f.rule !== "helm/chart-unavailable")
-    .map((f) => `${f.severity} ${f.rule} ${f.file}:${f.line}`)
-    .sort();
+const places = (json: ValidateJson, severities?: string[]) =>
+  findingPlaces(
+    json.findings.filter((f) => f.rule !== "helm/chart-unavailable"),
+    severities,
+  );
 
 describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, () => {
   it("multi-cluster: kubernetes/main and kubernetes/utility are two clusters, each checked with its own variables", async () => {
-    const dir = await repo("multi-cluster");
-    const { code, json } = await validateJson(dir);
+    const dir = repo("multi-cluster");
+    const { code, json } = await validate(dir);
     // The same objects in both clusters are no duplicates, the SOPS files (4-space indents) no
     // style finding; `- n` is a warning (kustomize applies the string "n").
     expect(places(json)).toEqual([
@@ -135,7 +117,7 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
       "name: flux-system\n",
       "name: utility-only\n",
     );
-    const bad = await validateJson(dir);
+    const bad = await validate(dir);
     expect(places(bad.json, ["error", "warning"])).toEqual([
       "error references/source-ref kubernetes/main/apps/flux-system/flux-instance/ks.yaml:13",
       "error schema/invalid kubernetes/shared/podinfo/app/deployment.yaml:6",
@@ -151,8 +133,8 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
   });
 
   it("home-ops: SOPS files, ExternalSecret templates and a generated Flux path give no finding; planted errors are caught at their line", async () => {
-    const dir = await repo("home-ops");
-    const clean = await validateJson(dir);
+    const dir = repo("home-ops");
+    const clean = await validate(dir);
     expect(places(clean.json)).toEqual([]);
     expect(clean.code).toBe(0);
     expect(clean.json.clusters).toEqual([{ name: "kubernetes", root: "kubernetes/flux/cluster" }]);
@@ -183,7 +165,7 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
     edit(dir, "kubernetes/apps/observability/networkpolicy.yaml", "podSelector: {}", "podSelector: []");
     // Style on a file no machine wrote is still reported (a warning), unlike the SOPS files.
     edit(dir, "kubernetes/flux/vars/cluster-settings.yaml", "  TIMEZONE:", "      TIMEZONE:");
-    const bad = await validateJson(dir);
+    const bad = await validate(dir);
     expect(places(bad.json)).toEqual([
       "error build/kustomize kubernetes/apps/default/kustomization.yaml:4",
       "error flux/substitution kubernetes/apps/default/echo/app/configmap.yaml:7",
@@ -200,8 +182,8 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
   });
 
   it("sources: an OCI artifact CI pushes and an ExternalArtifact generated from it are folders here; another branch is said once", async () => {
-    const dir = await repo("sources", "git@github.com:example/home-ops.git");
-    const clean = await validateJson(dir);
+    const dir = repo("sources", "git@github.com:example/home-ops.git");
+    const clean = await validate(dir);
     // The OCIRepository the flux-instance chart's FluxInstance creates is no missing source;
     // ./apps of the artifact is kubernetes/apps, ./ of the generated artifact kubernetes/platform,
     // each built with its Kustomization's variables. The staging branch is one info, not a build.
@@ -216,7 +198,7 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
     // A wrong spec.path inside the artifact, and a value its Kustomization substitutes wrongly.
     edit(dir, "kubernetes/flux/cluster/ks.yaml", "path: ./apps", "path: ./appz");
     edit(dir, "kubernetes/flux/cluster/ks.yaml", 'REPLICAS: "2"', 'REPLICAS: "two"');
-    const bad = await validateJson(dir);
+    const bad = await validate(dir);
     expect(places(bad.json)).toEqual([
       "error references/flux-path kubernetes/flux/cluster/ks.yaml:9",
       "error schema/invalid kubernetes/platform/deployment.yaml:7",
@@ -229,8 +211,8 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
   });
 
   it("flux-instance: a FluxInstance's sync of this repository is a cluster whose path is checked; another repository's is said once", async () => {
-    const dir = await repo("flux-instance", "git@github.com:example/home-ops.git");
-    const clean = await validateJson(dir);
+    const dir = repo("flux-instance", "git@github.com:example/home-ops.git");
+    const clean = await validate(dir);
     expect(places(clean.json)).toEqual(["info flux/foreign-source kubernetes/edge/flux-instance.yaml:12"]);
     expect(clean.json.findings.find((f) => f.rule === "flux/foreign-source")?.message).toBe(
       "GitRepository flux-system/edge-fleet: https://github.com/example/edge-fleet.git is not this checkout (origin git@github.com:example/home-ops.git); not built or checked here: Kustomization edge-fleet (clusters/edge, created by FluxInstance flux)",
@@ -246,7 +228,7 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
       "path: kubernetes/main/cluster",
       "path: kubernetes/main/clustr",
     );
-    const bad = await validateJson(dir);
+    const bad = await validate(dir);
     expect(places(bad.json)).toEqual([
       "error references/flux-path kubernetes/main/flux-instance.yaml:16",
       "info flux/foreign-source kubernetes/edge/flux-instance.yaml:12",
@@ -258,8 +240,8 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
   });
 
   it("resourceset: the Kustomizations and sources a ResourceSet generates from its inputs are mapped; what it leaves unchecked is said", async () => {
-    const dir = await repo("resourceset", "git@github.com:example/home-ops.git");
-    const clean = await validateJson(dir);
+    const dir = repo("resourceset", "git@github.com:example/home-ops.git");
+    const clean = await validate(dir);
     // kubernetes/apps/echo and web are built with the REPLICAS each input gives; `dependsOn: echo`
     // names a generated Kustomization; the tenant's repository is another one; previews' inputs
     // come from a provider. One info per ResourceSet, none of it an error.
@@ -286,14 +268,14 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
     // generated Kustomization.
     edit(dir, "kubernetes/cluster/apps.yaml", 'replicas: "2"', 'replicas: "two"');
     edit(dir, "kubernetes/cluster/ks.yaml", "- name: echo", "- name: echoo");
-    const bad = await validateJson(dir);
+    const bad = await validate(dir);
     expect(places(bad.json, ["error"])).toEqual([
       "error references/depends-on kubernetes/cluster/ks.yaml:11",
       "error schema/invalid kubernetes/apps/echo/deployment.yaml:7",
     ]);
     expect(bad.code).toBe(1);
     edit(dir, "kubernetes/cluster/apps.yaml", "path: ./kubernetes/apps/<<", "path: ./kubernetes/app/<<");
-    const path = await validateJson(dir);
+    const path = await validate(dir);
     expect(
       path.json.findings
         .filter((f) => f.rule === "references/flux-path")
@@ -305,13 +287,10 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
   });
 
   it("a --schema-location that resolves nothing is a schema/source warning naming it and why", async () => {
-    const dir = await repo("home-ops");
+    const dir = repo("home-ops");
     const run = async (value: string) => {
-      const { stdout } = await runCli(["validate", "--format", "json", "--schema-location", value], {
-        cwd: dir,
-        env: process.env,
-      });
-      return (JSON.parse(stdout) as Json).findings.filter((f) => f.rule === "schema/source");
+      const { json } = await validateJson(dir, ["--schema-location", value]);
+      return json.findings.filter((f) => f.rule === "schema/source");
     };
     const missing = await run(
       path.join(dir, "no-such-catalog/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"),
@@ -334,15 +313,15 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
       path.join(dir, ".haos-tasks.yaml"),
       "schemas:\n  locations:\n    - ./no-such/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json\n",
     );
-    const { stdout } = await runCli(["validate", "--format", "json"], { cwd: dir, env: process.env });
-    const configured = (JSON.parse(stdout) as Json).findings.filter((f) => f.rule === "schema/source");
+    const { json } = await validateJson(dir);
+    const configured = json.findings.filter((f) => f.rule === "schema/source");
     expect(configured.map((f) => `${f.file}:${f.line}:${f.column}`)).toEqual([".haos-tasks.yaml:3:7"]);
     expect(configured[0]?.message).toMatch(/\(the folder .*\/no-such does not exist\)/);
   });
 
   it("forked-crd: the repository's CRD wins over the catalog's; flux-operator's event source kinds are known", async () => {
-    const dir = await repo("forked-crd");
-    const clean = await validateJson(dir);
+    const dir = repo("forked-crd");
+    const clean = await validate(dir);
     // The catalog's ReplicationSource has no kopia mover, the repository's fork has; an Alert may
     // watch a FluxInstance and ResourceSets.
     expect(places(clean.json)).toEqual([]);
@@ -357,7 +336,7 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
       "copyMethod: Snap",
     );
     edit(dir, "kubernetes/flux/cluster/ks.yaml", "- kind: FluxInstance", "- kind: FluxInstanse");
-    const bad = await validateJson(dir);
+    const bad = await validate(dir);
     expect(places(bad.json)).toEqual([
       "error schema/additional-property kubernetes/apps/default/app/replicationsource.yaml:14",
       "error schema/invalid kubernetes/apps/default/app/replicationsource.yaml:12",
@@ -367,15 +346,15 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
   });
 
   it("two-versions: one kind at one name in two apiVersions, each checked and reported at its own document", async () => {
-    const dir = await repo("two-versions");
-    const clean = await validateJson(dir);
+    const dir = repo("two-versions");
+    const clean = await validate(dir);
     // Two groups' Grafana in one namespace are two objects, no duplicate.
     expect(places(clean.json)).toEqual([]);
     expect(clean.code).toBe(0);
 
     // A misspelt key in the second document (the generator's): reported there, not at the first.
     edit(dir, "kubernetes/apps/observability/grafana/grafana.yaml", "    role: Viewer", "    rol: Viewer");
-    const bad = await validateJson(dir);
+    const bad = await validate(dir);
     expect(places(bad.json)).toEqual([
       "error schema/additional-property kubernetes/apps/observability/grafana/grafana.yaml:28",
       "error schema/invalid kubernetes/apps/observability/grafana/grafana.yaml:26",
@@ -384,14 +363,14 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
   });
 
   it("a failed build of a Flux path without kustomization.yaml is reported at the Kustomization naming it", async () => {
-    const dir = await repo("home-ops");
+    const dir = repo("home-ops");
     // kubernetes/apps has no kustomization.yaml: Flux generates one, and kustomize rejects the file.
     writeFileSync(
       path.join(dir, "kubernetes/apps/extra.yaml"),
       "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: default\ndata:\n  a: '1'\n  a: '2'\n",
     );
     edit(dir, "kubernetes/apps/observability/networkpolicy.yaml", "podSelector: {}", "podSelector: []");
-    const { code, json } = await validateJson(dir);
+    const { code, json } = await validate(dir);
     expect(places(json)).toEqual([
       "error build/kustomize kubernetes/flux/cluster/ks.yaml:24",
       // Its folders are still built on their own, and its own file checked as written.
@@ -405,7 +384,7 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
   });
 
   it("a repository CRD wins in the cluster that applies it, not in the others", async () => {
-    const dir = await repo("multi-cluster");
+    const dir = repo("multi-cluster");
     // main runs the VolSync fork (its CRD is in main's tree); utility runs upstream VolSync.
     writeFileSync(
       path.join(dir, "kubernetes/main/apps/replicationsource-crd.yaml"),
@@ -436,7 +415,7 @@ describe.runIf(haveCatalog)(`validate on layouts it has never seen${skipped}`, (
         "  - ./deployment.yaml\n  - ./replicationsource.yaml",
       );
     }
-    const { json } = await validateJson(dir);
+    const { json } = await validate(dir);
     expect(places(json, ["error"])).toEqual([
       "error schema/additional-property kubernetes/utility/apps/default/echo/app/replicationsource.yaml:10",
     ]);
