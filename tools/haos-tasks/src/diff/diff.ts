@@ -18,7 +18,13 @@ import { kustomizeEngine, startHelpers } from "../manifests/kustomize-build.ts";
 import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
 import { loadWorkspace, type Workspace } from "../manifests/workspace.ts";
 import { type buildAndRender, builtRenderInputs, renderBuilt } from "../render/build-render.ts";
-import { type BuildOwner, type BuildStage, buildStage, lazyEnvsubst } from "../validate/build-stage.ts";
+import {
+  type BuildOwner,
+  type BuildStage,
+  buildStage,
+  defaultBuildCacheDir,
+  lazyEnvsubst,
+} from "../validate/build-stage.ts";
 import { defaultValidateConfig, type ValidateConfig } from "../validate/config.ts";
 import type { Substituter } from "../validate/flux.ts";
 import { type Danger, type KubeObject, objectDangers, renderFailureDanger } from "./dangers.ts";
@@ -55,6 +61,8 @@ export interface DiffOptions {
   renderAll?: boolean;
   /** --no-render-cache: false renders every release instead of reusing flux-render's kept answers. */
   renderCache?: boolean;
+  /** --no-build-cache: false builds every kustomization instead of reusing kept objects. */
+  buildCache?: false;
 }
 
 export type ResourceChangeKind = "added" | "removed" | "changed";
@@ -191,6 +199,7 @@ async function buildSide(
     ...(helpers ? { helpers } : {}),
     env: options.env,
     envsubst,
+    ...(options.buildCache === false ? {} : { buildCache: defaultBuildCacheDir(options.env) }),
   });
   return { workspace, stage };
 }

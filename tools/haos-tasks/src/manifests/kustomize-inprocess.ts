@@ -1,4 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { statSync } from "node:fs";
 import os from "node:os";
 import { HintedError } from "../errors.ts";
 import { ownChild } from "../tools/children.ts";
@@ -270,12 +271,25 @@ export function kustomizeBuildBinary(env: NodeJS.ProcessEnv): string {
 export class KustomizeBuilder {
   /** sigs.k8s.io/kustomize/api version the helper was built with. */
   readonly apiVersion: string;
+  /**
+   * What identifies the helper's builds (its path, size, modification time and kustomize version),
+   * for the build cache; undefined when the binary cannot be looked at.
+   */
+  readonly identity: string | undefined;
   private readonly workers: Worker[];
   private nextId = 1;
 
-  private constructor(workers: Worker[], apiVersion: string) {
+  private constructor(workers: Worker[], apiVersion: string, binary: string) {
     this.workers = workers;
     this.apiVersion = apiVersion;
+    let identity: string | undefined;
+    try {
+      const st = statSync(binary);
+      identity = `${binary}:${st.size}:${st.mtimeMs}:${apiVersion}`;
+    } catch {
+      identity = undefined;
+    }
+    this.identity = identity;
   }
 
   static async start(options: KustomizeBuilderOptions): Promise<KustomizeBuilder> {
@@ -285,7 +299,7 @@ export class KustomizeBuilder {
     const workers = Array.from({ length: count }, () => new Worker(binary, options, count >= cores));
     try {
       const hellos = await Promise.all(workers.map((w) => w.ready));
-      return new KustomizeBuilder(workers, hellos[0]?.api ?? "unknown");
+      return new KustomizeBuilder(workers, hellos[0]?.api ?? "unknown", binary);
     } catch (error) {
       await Promise.all(workers.map((w) => w.close()));
       throw error;

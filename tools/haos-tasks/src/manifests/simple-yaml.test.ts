@@ -430,6 +430,11 @@ describe("parseSimpleYaml", () => {
       "a: >-\n  end of file", // no newline at the end
       "nodes:\n  - { name: illusion, ip: 192.168.50.10, up: on }\n  - {a: 1}\nb: { c: 'd', e: \"f\" } # x\n", // one-line flow mappings
       "pattern:\n  - (name): haos-underlay\n    (a.b)/c: x\n", // Kyverno's anchor keys
+      "a: &x 1\nb: *x\n", // a scalar anchor and its alias
+      "env:\n  HTTP_PORT: &port 8080\nservice:\n  ports:\n    - port: *port\n      name: http\n", // app-template's idiom
+      "a: &x hello # c\nb: *x # d\nc: &x 2\nd: *x\n", // comments; a name anchored again
+      "- &a 'q'\n- *a\n- &b \"8080\"\n- *b\n", // quoted, in a sequence
+      "a: &x 1\n---\na: &x 2\nb: *x\n", // anchors are the document's own
     ];
     for (const text of inside) expect(agrees(text, JSON.stringify(text)), JSON.stringify(text)).toBe(true);
   });
@@ -441,7 +446,16 @@ describe("parseSimpleYaml", () => {
       "a: b\u2028c\n", // a Unicode line separator
       "\ufeffa: 1\n", // a byte order mark
       "a: b\u0085\n", // NEL
-      "a: &x 1\nb: *x\n", // anchors and aliases
+      "a: &x\n  b: 1\nc: *x\n", // an anchor on a collection
+      "a: &x [1]\nb: *x\n", // … on a flow collection
+      "a: &x yes\nb: *x\n", // … on a YAML 1.1 boolean
+      "a: &x |\n  text\nb: *x\n", // … on a block scalar
+      "a: *x\n", // an alias of nothing
+      "a: &x 1\n---\nb: *x\n", // an alias of another document's anchor
+      "a: [*x]\n", // an alias in a flow collection
+      "<<: *x\n", // a merge of an alias
+      "&x a: 1\n", // an anchor on a key
+      "a: &x\n", // an anchor on nothing
       "a: !!str 1\n", // tags
       "a: |+\n  text\n", // keep chomping
       "a: |2\n   text\n", // an indentation indicator

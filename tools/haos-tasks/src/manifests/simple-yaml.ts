@@ -14,7 +14,8 @@
  * starts, and the facts the style rules read (no parse errors, the lines inside block scalars,
  * where the YAML 1.1 booleans are). `simple-yaml.test.ts` holds it to that over every YAML file in
  * the repository, the benchmark's repository and mutations of them. What it does not cover it
- * never guesses: tabs, CR line ends, control characters, anchors, aliases, tags, keep-chomping or
+ * never guesses: tabs, CR line ends, control characters, anchors on anything but a one-line scalar
+ * (and aliases of anything else), tags, keep-chomping or
  * indented block scalars, multi-line plain or quoted scalars, escapes, multi-line or nested flow
  * collections, quoted or other non-word keys, duplicate keys, empty documents, directives and `...`
  * all go to the library.
@@ -59,6 +60,9 @@ const flowKey = /^[A-Za-z_][A-Za-z0-9_./-]*$/;
 const coreNonString = /^(?:~|[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
 const yaml11Boolean = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 // Characters a plain scalar may not start with in block context (or that start something else).
+// `&name value` and an alias's `name`: anchor names without flow indicators or spaces.
+const anchorScalar = /^&([^\s[\]{},]+) +(\S.*)$/;
+const anchorName = /^[^\s[\]{},]+$/;
 const plainFirstExcluded = new Set([..."&*!|>%@`?:,[]{}#'\"-"]);
 const flowPlainItem = /^[A-Za-z0-9_./+-]+$/;
 
@@ -134,11 +138,14 @@ function scan(text: string): SimpleParse {
   let current: SimpleDocument | undefined;
   let sawMarker = false;
 
+  // The document's scalar anchors (`port: &port 8080`, app-template's idiom) for its aliases.
+  let anchors = new Map<string, unknown>();
   const closeDocument = () => {
     if (current) documents.push(current);
     else if (sawMarker) throw notSimple; // `---` with nothing after it: an empty document.
     current = undefined;
     stack = [];
+    anchors = new Map();
   };
 
   /** The value of a one-line scalar or flow sequence starting at `offset`. */
@@ -160,6 +167,23 @@ function scan(text: string): SimpleParse {
       return blockHeader;
     }
     if (first === "{") return withoutComment(raw) === "{}" ? {} : flowMapping(raw, offset);
+    if (first === "&") {
+      // An anchor on a one-line scalar (not on a collection, not on a YAML 1.1 boolean).
+      const m = anchorScalar.exec(raw);
+      if (!m?.[1] || !m[2]) throw notSimple;
+      const booleans = yaml11Booleans.length;
+      const value = scalar(m[2], offset + raw.length - m[2].length);
+      if (value === blockHeader || (typeof value === "object" && value !== null) || yaml11Booleans.length > booleans)
+        throw notSimple;
+      anchors.set(m[1], value);
+      return value;
+    }
+    if (first === "*") {
+      // An alias of a scalar anchored earlier in the document: its value (the library's too).
+      const name = withoutComment(raw).slice(1);
+      if (!anchorName.test(name) || !anchors.has(name)) throw notSimple;
+      return anchors.get(name);
+    }
     if (plainFirstExcluded.has(first)) throw notSimple;
     const plain = withoutComment(raw);
     if (plain.includes(": ") || plain.endsWith(":")) throw notSimple;

@@ -306,7 +306,9 @@ export async function loadWorkspace(
     // Parsed on first use: validate starts the build before it parses the other files.
     const source = lazySourceFile(decoded.text, rel);
     // One that may use aliases is parsed now (lint would parse it anyway): a bomb must not be built.
-    const bomb = mayHoldAliases(decoded.text) ? aliasBombLine(source) : undefined;
+    // The fast path reads aliases of one-line scalars only, which cannot expand: no bomb there.
+    const bomb =
+      mayHoldAliases(decoded.text) && source.simple === undefined ? aliasBombLine(source) : undefined;
     if (bomb !== undefined) {
       problems.push({
         rule: "yaml/limits",

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Finding } from "../findings.ts";
 import { normaliseFluxPath } from "../lint/platform/flux.ts";
+import { binaryIdentity, buildUnitKey, cachedBatch, cachedBuild } from "../manifests/build-cache.ts";
 import { includedDirectories, type Kustomization, readKustomization } from "../manifests/kustomization.ts";
 import {
   type BuildFailure,
@@ -16,6 +17,8 @@ import { field, type Resource, resourcesOf } from "../manifests/resources.ts";
 import { kustomizationFileOf, refusedFiles, type Workspace } from "../manifests/workspace.ts";
 import { hasParseErrors } from "../manifests/yaml-source.ts";
 import { startRenderer } from "../render/helper.ts";
+import { userCacheDir } from "../schemas/sources.ts";
+import { toolPath } from "../tools/paths.ts";
 import { type Clusters, findClusters, syncPath } from "./clusters.ts";
 import {
   buildsDifferently,
@@ -253,11 +256,36 @@ export interface BuildStageOptions {
   /** The flux-render binary for the default envsubst (default: found through env). */
   fluxRender?: string;
   /**
+   * The build cache's directory (manifests/build-cache.ts), used with the in-process helper; none
+   * when undefined. validate and diff give the user cache directory's `builds` unless told not to.
+   */
+  buildCache?: string;
+  /** Filled with the build cache's hits and misses. */
+  buildCacheStats?: { hits: number; misses: number };
+  /**
    * Flux's postBuild substitution (flux-render's envsubst op). Default: a flux-render started on
    * the first object to substitute (none when no Flux Kustomization substitutes) and closed at
    * the end of the stage.
    */
   envsubst?: Substituter;
+}
+
+/**
+ * The build cache validate and diff use unless told not to: the user cache directory's `builds`
+ * (`$HAOS_TASKS_CACHE_DIR/builds`, else `$XDG_CACHE_HOME` or `~/.cache` + `haos-tasks/builds`),
+ * beside the schema and chart caches — keep that directory between CI runs.
+ */
+export function defaultBuildCacheDir(env: NodeJS.ProcessEnv): string {
+  return path.join(userCacheDir(env), "builds");
+}
+
+/** flux-render's identity for the envsubst cache (undefined when it is not installed). */
+function fluxRenderIdentity(env: NodeJS.ProcessEnv, binary: string | undefined): string | undefined {
+  try {
+    return binaryIdentity(binary ?? toolPath("flux-render", env));
+  } catch {
+    return undefined;
+  }
 }
 
 /** flux-render's envsubst, the process started on the first call only; close() ends it if started. */
@@ -343,28 +371,50 @@ export async function buildStage(workspace: Workspace, options: BuildStageOption
   const helpers = options.helpers ?? ownHelpers;
   let built: BuildResult;
   try {
+    const build = (dirs: readonly string[]) =>
+      buildKustomizations(
+        dirs.map((d) => unitOf.get(d) ?? { dir: d }),
+        {
+          root,
+          ...(options.kubectl ? { kubectl: options.kubectl } : {}),
+          env: options.env,
+          ...(helpers ? { helpers } : {}),
+          refuse: refusedFiles(workspace),
+          ...(options.onChunk ? { onChunk: options.onChunk } : {}),
+        },
+      );
+    const identity =
+      options.buildCache !== undefined && helpers && kustomizeEngine(options) === "in-process"
+        ? (await helpers.catch(() => undefined))?.identity
+        : undefined;
+    const cache = identity && options.buildCache ? { dir: options.buildCache, identity } : undefined;
     built = await buildFallingBackToIncluded(
       units.map((u) => u.dir),
       kustomizations,
-      (dirs) =>
-        buildKustomizations(
-          dirs.map((d) => unitOf.get(d) ?? { dir: d }),
-          {
-            root,
-            ...(options.kubectl ? { kubectl: options.kubectl } : {}),
-            env: options.env,
-            ...(helpers ? { helpers } : {}),
-            refuse: refusedFiles(workspace),
-            ...(options.onChunk ? { onChunk: options.onChunk } : {}),
-          },
-        ),
+      cache
+        ? (dirs) =>
+            cachedBuild(
+              dirs,
+              (d) => buildUnitKey(unitOf.get(d) ?? { dir: d }, plan.byDir, workspace, cache.identity),
+              cache,
+              build,
+              options.buildCacheStats,
+            )
+        : build,
       (dir) => unitOf.get(dir)?.generated,
     );
   } finally {
     await (await ownHelpers?.catch(() => undefined))?.close();
   }
   const own = options.envsubst ? undefined : lazyEnvsubst(options.env, options.fluxRender);
-  const envsubst = options.envsubst ?? (own as { envsubst: Substituter }).envsubst;
+  const substituter = options.envsubst ?? (own as { envsubst: Substituter }).envsubst;
+  // Flux's substitution of an object is the same for the same text and variables: with the build
+  // cache, its answers are kept beside the builds (keyed by flux-render's binary too).
+  const renderIdentity = options.buildCache ? fluxRenderIdentity(options.env, options.fluxRender) : undefined;
+  const envsubst: Substituter =
+    options.buildCache && renderIdentity
+      ? cachedBatch(substituter, { dir: path.join(options.buildCache, "envsubst"), identity: renderIdentity })
+      : substituter;
   try {
     return await finishStage(built, plan, unitOf, workspace, options, envsubst);
   } finally {

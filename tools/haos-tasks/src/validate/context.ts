@@ -73,6 +73,8 @@ export interface ValidateOptions {
    * instead of failing the run.
    */
   renderer?: false | (() => Promise<ClosableRenderer>);
+  /** --no-build-cache: false builds every kustomization instead of reusing kept objects (manifests/build-cache.ts). */
+  buildCache?: false;
   /** --api-versions: more entries for Helm's .Capabilities.APIVersions. */
   apiVersions?: readonly string[];
   /** --chart-mirror, --chart-cache, --offline (charts.mirrors and charts.cache of the config come after). */

@@ -477,9 +477,18 @@ function substituteWith(
 ): SubstitutionJob[] {
   const note = (b: BuiltResource, unresolved: string[], by: string) =>
     notes.set(b, { unresolved, by, ...(clusters ? { clusters } : {}) });
-  const where = at({ resource: k.resource, file: k.resource.source.file } as Subject, "/spec/postBuild");
+  // Where the postBuild is (file:line), only for the notes that name it: finding a position
+  // parses the Kustomization's file again, which 1,000 Kustomizations felt (0.6 s).
+  let whereText: string | undefined;
+  const by = () => {
+    if (whereText === undefined) {
+      const where = at({ resource: k.resource, file: k.resource.source.file } as Subject, "/spec/postBuild");
+      whereText = `${where.file}:${where.line}`;
+    }
+    return whereText;
+  };
   if (!k.postBuild) {
-    if (clusters) for (const b of targets) note(b, [], `${where.file}:${where.line}`);
+    if (clusters) for (const b of targets) note(b, [], by());
     return [];
   }
   const vars = new Map<string, string>();
@@ -531,7 +540,7 @@ function substituteWith(
   // substituteStrategy is Always.
   const always = k.postBuild.always === true;
   if (vars.size === 0 && !someUnknown && unknownKeys.size === 0 && !always) {
-    if (clusters) for (const b of targets) note(b, [], `${where.file}:${where.line}`);
+    if (clusters) for (const b of targets) note(b, [], by());
     return [];
   }
   const isUnknown = (name: string) => !vars.has(name) && (someUnknown || unknownKeys.has(name));
@@ -543,7 +552,7 @@ function substituteWith(
       k,
       b,
       unresolved,
-      by: `${where.file}:${where.line}`,
+      by: unresolved.length > 0 || clusters ? by() : "",
       clusters,
       item: {
         text: b.text,

@@ -61,6 +61,11 @@ export const diffCommand: Command = {
       description:
         "Render every HelmRelease of both commits instead of reusing answers kept under the chart cache.",
     },
+    "no-build-cache": {
+      type: "boolean",
+      description:
+        "Build every kustomization of both commits instead of reusing the objects kept under the user cache (haos-tasks/builds).",
+    },
     "max-chars": {
       type: "string",
       valueName: "n",
@@ -83,6 +88,7 @@ export const diffCommand: Command = {
       ...(io.env.HAOS_TASKS_KUBECTL ? { kubectl: io.env.HAOS_TASKS_KUBECTL } : {}),
       env: io.env,
       ...(args.values["no-render-cache"] === true ? { renderCache: false } : {}),
+      ...(args.values["no-build-cache"] === true ? { buildCache: false as const } : {}),
     };
     const [{ diffApps }, { diffJson, diffUnified }] = await Promise.all([
       import("../../diff/diff.ts"),

@@ -167,6 +167,11 @@ export const validateCommand: Command = {
       description:
         "Render every HelmRelease instead of reusing answers kept under the chart cache (renders/; keyed by the renderer's build, the chart's content and every input of the render).",
     },
+    "no-build-cache": {
+      type: "boolean",
+      description:
+        "Build every kustomization instead of reusing the objects kept under the user cache (haos-tasks/builds; keyed by kustomize's build and the content of every file a build reads).",
+    },
     "api-versions": {
       type: "string",
       multiple: true,
@@ -272,6 +277,7 @@ export const validateCommand: Command = {
           ...(args.values["no-render-cache"] === true ? { renderCache: false } : {}),
         },
         ...(apiVersions.length > 0 ? { apiVersions } : {}),
+        ...(args.values["no-build-cache"] === true ? { buildCache: false as const } : {}),
         onProgress: progress,
         loadCatalog: catalogLoader({ ...(mirror ? { mirror } : {}), env: io.env, onProgress: progress }),
       });

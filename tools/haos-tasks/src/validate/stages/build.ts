@@ -7,7 +7,7 @@ import { type BuildFailure, kustomizeEngine } from "../../manifests/kustomize-bu
 import type { KustomizeBuilder } from "../../manifests/kustomize-inprocess.ts";
 import { kustomizationFileOf, type Workspace } from "../../manifests/workspace.ts";
 import { pointerExists, pointerPosition } from "../../manifests/yaml-source.ts";
-import { type BuildStage, buildStage } from "../build-stage.ts";
+import { type BuildStage, buildStage, defaultBuildCacheDir } from "../build-stage.ts";
 import type { ValidateContext } from "../context.ts";
 import type { FluxKustomization } from "../flux.ts";
 
@@ -28,11 +28,14 @@ export async function buildStep(
 ): Promise<BuildStage> {
   const { options, workspace } = ctx;
   const engine = kustomizeEngine(options);
+  const cacheStats = { hits: 0, misses: 0 };
   const stage = await buildStage(workspace, {
     env: options.env,
     ...(engine === "kubectl" ? { kubectl: options.kubectl ?? "kubectl" } : {}),
     ...(helpers ? { helpers } : {}),
     ...(options.fluxRender ? { fluxRender: options.fluxRender } : {}),
+    ...(options.buildCache === false ? {} : { buildCache: defaultBuildCacheDir(options.env) }),
+    buildCacheStats: cacheStats,
     onPlan: ({ units }) => {
       ctx.stats.builds = units.length;
       ctx.progress(
@@ -49,6 +52,12 @@ export async function buildStep(
   });
   const { kustomizations, byDir, units, fluxByDir, built } = stage;
   ctx.stats.builds = units.length;
+  if (cacheStats.hits > 0)
+    ctx.progress(
+      "build",
+      "progress",
+      `build cache: ${cacheStats.hits}/${cacheStats.hits + cacheStats.misses} kept`,
+    );
   const unitOf = new Map(units.map((u) => [u.dir, u]));
   ctx.findings.push(
     ...built.failures.map((f) =>
