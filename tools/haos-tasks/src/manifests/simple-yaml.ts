@@ -173,7 +173,11 @@ function scan(text: string): SimpleParse {
       if (!m?.[1] || !m[2]) throw notSimple;
       const booleans = yaml11Booleans.length;
       const value = scalar(m[2], offset + raw.length - m[2].length);
-      if (value === blockHeader || (typeof value === "object" && value !== null) || yaml11Booleans.length > booleans)
+      if (
+        value === blockHeader ||
+        (typeof value === "object" && value !== null) ||
+        yaml11Booleans.length > booleans
+      )
         throw notSimple;
       anchors.set(m[1], value);
       return value;
