@@ -61,6 +61,25 @@ describe("duplicateResources", () => {
     ]);
   });
 
+  it("notes once, as info, one file's object applied identical by several builds; warns when a copy differs", () => {
+    const shared = (build: string, ref = "4.1.0"): Subject => ({
+      ...subject("components/common/ocirepository.yaml", build, "app-template"),
+      object: { spec: { ref: { tag: ref } } },
+    });
+    const found = duplicateResources([
+      shared("apps/a"),
+      shared("apps/b"),
+      shared("apps/c"),
+      shared("apps/d", "4.1.1"),
+    ]);
+    expect(found.map((f) => [f.file, f.severity])).toEqual([
+      ["components/common/ocirepository.yaml", "warning"],
+      ["components/common/ocirepository.yaml", "info"],
+    ]);
+    expect(found[0]?.message).toContain("(applied by apps/a and apps/d)");
+    expect(found[1]?.message).toContain("is applied, identical, by 3 builds (apps/a, apps/b, apps/c)");
+  });
+
   it("reports two objects of one build as an error", () => {
     const found = duplicateResources([
       subject("apps/a/x.yaml", "apps/a"),

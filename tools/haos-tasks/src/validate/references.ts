@@ -542,18 +542,31 @@ export function duplicateResources(
 ): Finding[] {
   const findings: Finding[] = [];
   const seen = new Map<string, Subject[]>();
+  // One file's object applied, identical, by several builds (a Flux component holding a shared
+  // OCIRepository, applied by every app Kustomization of a namespace): one note per object.
+  const shared = new Map<string, { first: Subject; builds: Set<string> }>();
   for (const s of subjects) {
     if (!s.kind || !s.name) continue;
     const key = `${apiGroup(s.apiVersion)}/${s.kind}/${s.namespace}/${s.name}`;
-    const earlier = seen.get(key) ?? [];
-    seen.set(key, [...earlier, s]);
+    const earlier = seen.get(key);
+    if (earlier) earlier.push(s);
+    else {
+      seen.set(key, [s]);
+      continue;
+    }
     // A collision within one unit is certain; report it before a cross-build one.
     const first =
-      earlier.find((e) => collision(e, s, clusters) === "same") ??
-      earlier.find((e) => collision(e, s, clusters) === "across");
+      earlier.find((e) => e !== s && collision(e, s, clusters) === "same") ??
+      earlier.find((e) => e !== s && collision(e, s, clusters) === "across");
     if (!first) continue;
     const firstAt = at(first, "/metadata/name");
     const sameBuild = collision(first, s, clusters) === "same";
+    if (!sameBuild && sameDefinition(first, s)) {
+      const note = shared.get(key) ?? { first, builds: new Set([first.build ?? first.file]) };
+      note.builds.add(s.build ?? s.file);
+      shared.set(key, note);
+      continue;
+    }
     findings.push({
       ...finding(
         "references/duplicate-resource",
@@ -564,5 +577,22 @@ export function duplicateResources(
       ...(sameBuild ? {} : { severity: "warning" as const }),
     });
   }
+  for (const { first, builds } of shared.values()) {
+    const named = [...builds];
+    findings.push({
+      ...finding(
+        "references/duplicate-resource",
+        at(first, "/metadata/name"),
+        `${first.kind} ${first.namespace ? `${first.namespace}/` : ""}${first.name} is applied, identical, by ${named.length} builds (${named.slice(0, 3).join(", ")}${named.length > 3 ? `, … ${named.length - 3} more` : ""}): the cluster gets one object, but its Flux owner labels follow the last apply, and pruning any one of them deletes it for all until the next reconcile`,
+        "apply shared objects from one Kustomization the others dependsOn, or leave it if that is accepted",
+      ),
+      severity: "info" as const,
+    });
+  }
   return findings;
+}
+
+/** The same object from the same file: one definition applied by several builds. */
+function sameDefinition(a: Subject, b: Subject): boolean {
+  return a.file === b.file && JSON.stringify(a.object) === JSON.stringify(b.object);
 }
