@@ -4,8 +4,8 @@
 #
 #   bash tools/bootstrap/bootstrap.sh [GROUP|TOOL ...]
 #   groups: validate (kubeconform kustomize-build flux-render), flux (the three Flux controllers),
-#           test (kubeconform kustomize-build flux-render etcd kube-apiserver registry helm + flux), all (everything)
-#   tools:  kubeconform kustomize-build flux-render actionlint etcd kube-apiserver registry helm zizmor pre-commit source-controller kustomize-controller helm-controller
+#           test (kubeconform kustomize-build flux-render etcd kube-apiserver registry helm kyverno + flux), all (everything)
+#   tools:  kubeconform kustomize-build flux-render actionlint etcd kube-apiserver registry helm kyverno zizmor pre-commit source-controller kustomize-controller helm-controller
 #
 # Go builds reuse Go's module cache and build cache (GOMODCACHE/GOCACHE, ~/.cache by default),
 # so a rebuild after a version bump only compiles what changed.
@@ -124,6 +124,11 @@ install_one() {
     helm)
       go_wrapper helm helm.sh/helm/v4/cmd/helm "$HELM_VERSION" \
         "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION -X helm.sh/helm/v4/internal/version.gitTreeState=clean" ;;
+    # Kyverno's own CLI: the tests run `kyverno apply` on the repository's ClusterPolicies
+    # (test/support/kyverno.ts). Link flags as upstream's Makefile sets them (stripped, version stamped).
+    kyverno)
+      go_wrapper kyverno github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno "$KYVERNO_VERSION" \
+        "-s -w -X github.com/kyverno/kyverno/pkg/version.BuildVersion=$KYVERNO_VERSION" ;;
     zizmor) pip_tool zizmor "$ZIZMOR_VERSION" ;;
     pre-commit) pip_tool pre-commit "$PRE_COMMIT_VERSION" ;;
     # Flux's controllers, from wrapper modules that copy each controller's replace lines (go install
@@ -131,7 +136,7 @@ install_one() {
     source-controller) go_wrapper source-controller github.com/fluxcd/source-controller "$SOURCE_CONTROLLER_VERSION" ;;
     kustomize-controller) go_wrapper kustomize-controller github.com/fluxcd/kustomize-controller "$KUSTOMIZE_CONTROLLER_VERSION" ;;
     helm-controller) go_wrapper helm-controller github.com/fluxcd/helm-controller "$HELM_CONTROLLER_VERSION" ;;
-    *) die "unknown tool or group '$1' (tools: kubeconform kustomize-build flux-render actionlint etcd kube-apiserver registry helm zizmor pre-commit source-controller kustomize-controller helm-controller; groups: validate flux test all)" ;;
+    *) die "unknown tool or group '$1' (tools: kubeconform kustomize-build flux-render actionlint etcd kube-apiserver registry helm kyverno zizmor pre-commit source-controller kustomize-controller helm-controller; groups: validate flux test all)" ;;
   esac
 }
 
@@ -147,8 +152,8 @@ for t in "${targets[@]}"; do
   case "$t" in
     validate) tools+=(kubeconform kustomize-build flux-render) ;;
     flux) tools+=(source-controller kustomize-controller helm-controller) ;;
-    test) tools+=(kubeconform kustomize-build flux-render etcd kube-apiserver registry helm source-controller kustomize-controller helm-controller) ;;
-    all) tools+=(kubeconform kustomize-build flux-render actionlint etcd kube-apiserver registry helm zizmor pre-commit source-controller kustomize-controller helm-controller) ;;
+    test) tools+=(kubeconform kustomize-build flux-render etcd kube-apiserver registry helm kyverno source-controller kustomize-controller helm-controller) ;;
+    all) tools+=(kubeconform kustomize-build flux-render actionlint etcd kube-apiserver registry helm kyverno zizmor pre-commit source-controller kustomize-controller helm-controller) ;;
     *) tools+=("$t") ;;
   esac
 done

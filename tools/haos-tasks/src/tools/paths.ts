@@ -15,6 +15,7 @@ export type ToolName =
   | "kube-apiserver"
   | "registry"
   | "helm"
+  | "kyverno"
   | "zizmor";
 
 /** Tool → bootstrap group that installs it, for the fix printed when it is missing. */
@@ -27,6 +28,7 @@ const installHint: Record<ToolName, string> = {
   "kube-apiserver": "npm run bootstrap -- test",
   registry: "npm run bootstrap -- test",
   helm: "npm run bootstrap -- test",
+  kyverno: "npm run bootstrap -- test",
   zizmor: "npm run bootstrap -- zizmor",
 };
 

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { pinnedVersions, toolsRepoRoot } from "../../src/tools/paths.ts";
 
 const script = path.join(toolsRepoRoot, "tools/bootstrap/bootstrap.sh");
@@ -67,6 +68,18 @@ describe("tools/bootstrap/bootstrap.sh", () => {
       "utf8",
     );
     expect(controllerMod).toContain(`helm.sh/helm/v4 ${versions.HELM_VERSION}`);
+  });
+
+  it("builds Kyverno's CLI at the version platform.yaml declares, version-stamped as upstream stamps it", async () => {
+    const versions = pinnedVersions();
+    const { stdout } = await execa(path.join(toolsRepoRoot, ".tools/bin/kyverno"), ["version"]);
+    expect(stdout).toContain(`Version: ${versions.KYVERNO_VERSION}`);
+    const platform = parse(
+      readFileSync(path.join(toolsRepoRoot, "apps/haos-enigma/platform.yaml"), "utf8"),
+    ) as {
+      spec: { versions: { kyverno: string } };
+    };
+    expect(platform.spec.versions.kyverno).toBe(versions.KYVERNO_VERSION);
   });
 
   it("builds kustomize-build with the kustomize library versions.env pins (kubectl 1.34's)", async () => {

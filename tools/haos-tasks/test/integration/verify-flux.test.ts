@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import { loadPlatform } from "../../src/platform/platform.ts";
-import { kyvernoMerge } from "../support/kyverno.ts";
+import { kyvernoApply } from "../support/kyverno.ts";
 import { kubectlJson } from "../support/real-flux-app.ts";
 import { useRealFluxApp, verifyOn } from "../support/real-flux-suite.ts";
 
@@ -60,37 +59,49 @@ describe("haos-tasks verify on real Flux controllers", () => {
     process.stderr.write(`happy path: verify ${Date.now() - started} ms\n`);
   }, 180_000);
 
-  it("the Kyverno NIC policy fits the VirtualMachine the real chart rendered, and the patched VM passes KubeVirt's schema", async () => {
+  type Nic = { name?: unknown; macAddress?: unknown; [k: string]: unknown };
+  const nicsOf = (vm: unknown): Nic[] =>
+    (vm as { spec: { template: { spec: { domain: { devices: { interfaces: Nic[] } } } } } }).spec.template
+      .spec.domain.devices.interfaces;
+  let nicsSeen: { rendered: Nic[]; patched: Nic[]; mac: string | undefined } | undefined;
+
+  it("Kyverno's own engine patches the NIC of the VirtualMachine the real chart rendered, and the patched VM passes KubeVirt's schema", async () => {
     const e = env();
     const vm = await kubectlJson(e.server, "virtualmachine", "-n", "tenant-root", "vm-instance-haos");
-    const policy = parseAllDocuments(e.repo.read("kyverno-policy-haos-nic.yaml"))
-      .map(
-        (d) =>
-          d.toJS() as {
-            kind?: string;
-            spec?: { rules: Array<{ name: string; mutate: { patchStrategicMerge: unknown } }> };
-          },
-      )
-      .find((d) => d.kind === "ClusterPolicy");
-    expect(policy?.spec?.rules.map((r) => r.name)).toEqual(["pin-lan-nic", "pin-lan-nic-existing"]);
     const platform = await loadPlatform(e.repo.appDir, e.repo.work);
     const nic = platform.network.underlay?.haosNic;
-    for (const rule of policy?.spec?.rules ?? []) {
-      const { result, unmatched } = kyvernoMerge(vm, rule.mutate.patchStrategicMerge);
-      // An anchor that matches no NIC of the rendered VM would make Kyverno patch nothing.
-      expect(unmatched, rule.name).toEqual([]);
+    // The pinned `kyverno apply` (the version platform.yaml declares): pin-lan-nic as the admission
+    // webhook applies it to the chart's VM, pin-lan-nic-existing as the background controller
+    // patches the VM already there (its target). That the patch also drops the VM's other NICs is
+    // the policy's known defect, pinned by the it.fails below and in test/support/kyverno.test.ts.
+    const rendered = nicsOf(vm);
+    expect(rendered.map((i) => i.name)).toEqual(["default", "haos-underlay"]);
+    const applied = await kyvernoApply(e.repo.read("kyverno-policy-haos-nic.yaml"), vm);
+    nicsSeen = { rendered, patched: nicsOf(applied.resource), mac: nic?.mac };
+    expect(applied.rules.map((r) => `${r.rule} ${r.result}`)).toEqual([
+      "pin-lan-nic pass",
+      "pin-lan-nic-existing pass",
+    ]);
+    expect(applied.patchedTargets).toHaveLength(1);
+    const byRule = { "pin-lan-nic": applied.resource, "pin-lan-nic-existing": applied.patchedTargets[0] };
+    for (const [rule, result] of Object.entries(byRule)) {
       const patched = result as typeof vm & {
         spec: {
           template: { metadata: { annotations: Record<string, string> }; spec: Record<string, unknown> };
         };
       };
+      // Kyverno patches nothing, silently, where the (name) anchor matches no NIC of the rendered VM:
+      // the MAC on haos-underlay is what proves the anchor fits.
       const interfaces = (
         patched.spec.template.spec.domain as {
           devices: { interfaces: Array<{ name: string; macAddress?: string }> };
         }
       ).devices.interfaces;
-      expect(interfaces.find((i) => i.name === "haos-underlay")?.macAddress, rule.name).toBe(nic?.mac);
-      expect(interfaces.find((i) => i.name === "default")?.macAddress, rule.name).toBeUndefined();
+      expect(interfaces.find((i) => i.name === "haos-underlay")?.macAddress, rule).toBe(nic?.mac);
+      expect(
+        interfaces.filter((i) => i.macAddress).map((i) => i.name),
+        rule,
+      ).toEqual(["haos-underlay"]);
       expect(patched.spec.template.metadata.annotations).toMatchObject({
         "haos-underlay.tenant-root.ovn.kubernetes.io/mac_address": nic?.mac,
         "haos-underlay.tenant-root.ovn.kubernetes.io/ip_address": nic?.ip,
@@ -100,9 +111,21 @@ describe("haos-tasks verify on real Flux controllers", () => {
       const dry = await e.server.kubectl(["replace", "--dry-run=server", "-f", "-"], {
         input: JSON.stringify(patched),
       });
-      expect(dry.exitCode, `${rule.name}: ${dry.stderr}`).toBe(0);
+      expect(dry.exitCode, `${rule}: ${dry.stderr}`).toBe(0);
     }
   }, 60_000);
+
+  // KNOWN DEFECT of the policy (see test/support/kyverno.test.ts): Kyverno merges a CRD's list
+  // without a merge key, so the anchored patch replaces the interfaces the chart rendered (default
+  // and haos-underlay, both with bridge binding) with the MAC'd haos-underlay alone. `it.fails`
+  // turns red once the policy keeps them.
+  it.fails("Kyverno's patch keeps every NIC the real chart rendered (fails: the policy replaces the CRD's interface list)", () => {
+    // From the test above (red on its own if it could not run Kyverno).
+    const { rendered, patched, mac } = nicsSeen ?? { rendered: [], patched: undefined, mac: undefined };
+    expect(patched).toEqual(
+      rendered.map((i) => (i.name === "haos-underlay" ? { ...i, macAddress: mac } : i)),
+    );
+  });
 
   it("BuildFailed from a broken kustomization fails within seconds, quoting Flux's message", async () => {
     const kustomization = env().repo.read("kustomization.yaml");

@@ -15,6 +15,7 @@ export default function setup(): void {
     "kube-apiserver",
     "registry",
     "helm",
+    "kyverno",
   ] as const)
     toolPath(tool, process.env);
   for (const controller of fluxControllerNames) fluxControllerPath(controller);
