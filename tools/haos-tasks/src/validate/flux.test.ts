@@ -2,8 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
 import { resourcesOf } from "../manifests/resources.ts";
+import { loadWorkspace } from "../manifests/workspace.ts";
 import { lazySourceFile } from "../manifests/yaml-source.ts";
+import { buildStage } from "./build-stage.ts";
 import { generatedResources, mayHoldFluxKustomization } from "./flux.ts";
 
 const kustomization = (apiVersion: string) =>
@@ -68,6 +71,49 @@ describe("generatedResources (the kustomization Flux writes for a path without o
       ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a Flux Kustomization's namePrefix and nameSuffix (validate's build)", () => {
+  it("are applied as kustomize-controller's generator applies them, replacing the kustomization's own", async () => {
+    // Found by test/integration/kustomize-controller-differential.test.ts: validate built these
+    // paths without them, so every object (and every reference to it) had another name than the
+    // one Flux applies.
+    const root = mkdtempSync(path.join(os.tmpdir(), "haos-flux-prefix-"));
+    const ks = (name: string, dir: string, spec: Record<string, unknown>) =>
+      stringify({
+        apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+        kind: "Kustomization",
+        metadata: { name, namespace: "flux-system" },
+        spec: { path: `./${dir}`, sourceRef: { kind: "GitRepository", name: "flux-system" }, ...spec },
+      });
+    const files: Record<string, string> = {
+      "clusters/a.yaml": ks("a", "apps/a", { namePrefix: "pre-", nameSuffix: "-suf" }),
+      "clusters/b.yaml": ks("b", "apps/b", { namePrefix: "" }),
+      "apps/a/kustomization.yaml": "resources: [cm.yaml, sa.yaml]\nnamePrefix: own-\n",
+      "apps/a/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n",
+      "apps/a/sa.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web}\n",
+      "apps/b/kustomization.yaml": "resources: [cm.yaml]\nnamePrefix: own-\n",
+      "apps/b/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n",
+    };
+    try {
+      for (const [file, text] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+        writeFileSync(path.join(root, file), text);
+      }
+      const workspace = await loadWorkspace(["."], { cwd: root, root });
+      const stage = await buildStage(workspace, { env: process.env });
+      const names = (owner: string) =>
+        stage.objects.filter((o) => o.owner === owner).map((o) => `${o.resource.kind}/${o.resource.name}`);
+      expect(names("Kustomization/flux-system/a")).toEqual([
+        "ServiceAccount/pre-web-suf",
+        "ConfigMap/pre-settings-suf",
+      ]);
+      // An empty namePrefix in the Flux Kustomization still replaces the kustomization's own.
+      expect(names("Kustomization/flux-system/b")).toEqual(["ConfigMap/settings"]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

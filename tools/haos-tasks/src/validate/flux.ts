@@ -20,7 +20,7 @@ export interface FluxKustomization {
   dir: string;
   components: string[];
   targetNamespace?: string;
-  /** spec.patches, patchesStrategicMerge, patchesJson6902 and images, as kustomize-controller adds them. */
+  /** spec.patches, patchesStrategicMerge, patchesJson6902, images, namePrefix and nameSuffix, as kustomize-controller adds them. */
   edits?: FluxEdits;
   postBuild:
     | {
@@ -100,6 +100,9 @@ export interface FluxEdits {
   patchesStrategicMerge?: unknown[];
   patchesJson6902?: unknown[];
   images?: unknown[];
+  /** Set when the spec has the field, even empty: the generator then replaces the kustomization's own. */
+  namePrefix?: string;
+  nameSuffix?: string;
 }
 
 const editFields = ["patches", "patchesStrategicMerge", "patchesJson6902", "images"] as const;
@@ -151,6 +154,11 @@ export function fluxKustomizationOf(
   for (const name of editFields) {
     const value = field(object, "spec", name);
     if (Array.isArray(value) && value.length > 0) edits[name] = value;
+  }
+  // A prefix a parent's substitution would give is unknown here, as is such a targetNamespace.
+  for (const name of ["namePrefix", "nameSuffix"] as const) {
+    const value = field(object, "spec", name);
+    if (typeof value === "string" && !value.includes("${")) edits[name] = value;
   }
   return {
     resource,

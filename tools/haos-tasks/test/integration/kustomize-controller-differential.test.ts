@@ -53,7 +53,14 @@ import { get, type Json } from "./runner-manifests.ts";
 // Known limit of this comparison: a field the render sets explicitly to the value the API server
 // would default (and the controller left out) is not seen as a difference.
 
-const fixtureDir = path.join(toolsRepoRoot, "tools", "haos-tasks", "test", "fixtures", "kustomize-differential");
+const fixtureDir = path.join(
+  toolsRepoRoot,
+  "tools",
+  "haos-tasks",
+  "test",
+  "fixtures",
+  "kustomize-differential",
+);
 const fluxLabels = ["kustomize.toolkit.fluxcd.io/name", "kustomize.toolkit.fluxcd.io/namespace"];
 const kustomizations = ["flux-system", "features", "cluster-apps", "echo", "web"];
 
@@ -176,7 +183,15 @@ async function renderWithFluxRender(name: string): Promise<Json[]> {
   const vars: Record<string, string> = {};
   for (const ref of (postBuild.substituteFrom ?? []) as Json[]) {
     const kind = String(ref.kind);
-    const got = await server.kubectl(["get", kind.toLowerCase(), String(ref.name), "-n", "flux-system", "-o", "json"]);
+    const got = await server.kubectl([
+      "get",
+      kind.toLowerCase(),
+      String(ref.name),
+      "-n",
+      "flux-system",
+      "-o",
+      "json",
+    ]);
     if (got.exitCode !== 0 && ref.optional === true) continue;
     if (got.exitCode !== 0) throw new Error(got.stderr);
     for (const [key, value] of Object.entries(((JSON.parse(got.stdout) as Json).data ?? {}) as Json))
@@ -199,7 +214,10 @@ async function renderWithFluxRender(name: string): Promise<Json[]> {
 /** What validate's build stage assigns to each Flux Kustomization of the checkout. */
 async function validateBuild(): Promise<Map<string, Json[]>> {
   const workspace = await loadWorkspace(["."], { cwd: work.dir, root: work.dir });
-  const stage = await buildStage(workspace, { env: process.env, envsubst: (items) => renderer.envsubst(items) });
+  const stage = await buildStage(workspace, {
+    env: process.env,
+    envsubst: (items) => renderer.envsubst(items),
+  });
   expect(stage.failures).toEqual([]);
   expect(stage.findings).toEqual([]);
   const out = new Map<string, Json[]>();
@@ -310,15 +328,14 @@ describe("the fixture's features are live in what kustomize-controller applied",
       { name: "GREETING", value: "hello from the cluster" },
       { name: "UPPER", value: "ECHO" },
     ]);
-    const envName = String(get((container?.envFrom as Json[])[0], "configMapRef", "name"));
+    const envName = String(get(((container?.envFrom ?? []) as Json[])[0], "configMapRef", "name"));
     expect(envName).toMatch(/^echo-env-[a-z0-9]{10}$/);
     const env = await kubectlJson(["get", "configmap", envName, "-n", "apps"]);
     expect(env.data).toEqual({ MODE: "production", SHARED: "from-secret" });
     const raw = await kubectlJson(["get", "configmap", "web-raw", "-n", "apps"]);
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux's syntax, left as written
     expect(raw.data).toEqual({ literal: "${LEFT_AS_WRITTEN}" });
     const config = await kubectlJson(["get", "configmap", "web-config", "-n", "apps"]);
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the escape $${…} gives the text ${…}
+    // The escape $${…} gives the text ${…}.
     expect(get(config, "data", "path")).toBe("${NOT_A_VARIABLE}");
   });
 });
