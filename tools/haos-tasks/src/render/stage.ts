@@ -59,8 +59,27 @@ export interface RenderStageOptions {
   strict?: boolean;
   chartFetch?: ChartFetch;
   onRendered?: (event: RenderEvent) => void;
+  /** Progress of the chart fetches and renders (a terminal's progress line is drawn from it). */
+  onChartProgress?: (progress: ChartProgress) => void;
   /** Only the HelmReleases and apps it accepts are rendered (diff: what a change affects). Default: all. */
   select?: (owner: Subject) => boolean;
+}
+
+/**
+ * Where the render stage is: emitted when the first request goes to flux-render and after each
+ * answer. flux-render answers in the order it was asked, so the oldest request not yet answered
+ * is the chart it is fetching (or rendering) now.
+ */
+export interface ChartProgress {
+  /** Releases and apps answered, of those sent to flux-render. */
+  done: number;
+  total: number;
+  /** The chart of the oldest unanswered request (`oci://host/repo/chart 1.2.3`); none when all are done. */
+  current?: string;
+  /** Charts fetched from their source so far (not from the chart cache or a pinned file). */
+  fetched: number;
+  /** Charts read from the cache (or a pinned file) so far. */
+  cached: number;
 }
 
 export interface RenderEvent {
@@ -470,6 +489,34 @@ export async function renderStage(
     ...(fetch.cacheDir && fetch.renderCache !== false ? { renderCache: true } : {}),
   };
 
+  // The requests sent to flux-render and not yet answered, in the order they were sent.
+  const inFlight: { chart: string }[] = [];
+  const progress: ChartProgress = { done: 0, total: 0, fetched: 0, cached: 0 };
+  const emitProgress = () => {
+    const current = inFlight[0]?.chart;
+    options.onChartProgress?.({ ...progress, ...(current ? { current } : {}) });
+  };
+  /** options.renderer.helm, with the stage's progress kept. */
+  const helm = async (
+    request: Parameters<HelmRenderer["helm"]>[0],
+    name: string,
+  ): Promise<HelmRenderResult> => {
+    const entry = { chart: chartOrigin(request.chart, name) };
+    inFlight.push(entry);
+    progress.total += 1;
+    if (progress.total === 1) emitProgress();
+    try {
+      const response = await options.renderer.helm(request);
+      if (response.chart?.cached || response.chart?.renderCached) progress.cached += 1;
+      else if (response.chart) progress.fetched += 1;
+      return response;
+    } finally {
+      inFlight.splice(inFlight.indexOf(entry), 1);
+      progress.done += 1;
+      emitProgress();
+    }
+  };
+
   const record = (
     owner: Subject,
     response: HelmRenderResult,
@@ -546,14 +593,17 @@ export async function renderStage(
       if (dir) chart = { type: "dir", path: dir };
     }
     const values = valuesSourcesOf(release, index);
-    const response = await options.renderer.helm({
-      ...fetchFields,
-      release: release.object,
-      chart,
-      valuesSources: values.sources,
-      kubeVersion: helmKubeVersion(options.kubernetesVersion(release)),
-      apiVersions: [...(await options.apiVersions(release))],
-    });
+    const response = await helm(
+      {
+        ...fetchFields,
+        release: release.object,
+        chart,
+        valuesSources: values.sources,
+        kubeVersion: helmKubeVersion(options.kubernetesVersion(release)),
+        apiVersions: [...(await options.apiVersions(release))],
+      },
+      `${resolution.name} ${resolution.version}`,
+    );
     const label = `${resolution.name}@${resolution.version}`;
     if (response.error && values.missing.length > 0) {
       // Values the cluster holds but the repository does not: a render that fails without them
@@ -630,15 +680,18 @@ export async function renderStage(
       );
       return [];
     }
-    const response = await options.renderer.helm({
-      ...fetchFields,
-      release,
-      chart: { type: "dir", path: dir, ...(chartVersion ? { versionOverride: chartVersion } : {}) },
-      valuesSources: [cozystackValues(app.namespace)],
-      kubeVersion: helmKubeVersion(options.kubernetesVersion(app)),
-      apiVersions: [...(await options.apiVersions(app))],
-      lookup,
-    });
+    const response = await helm(
+      {
+        ...fetchFields,
+        release,
+        chart: { type: "dir", path: dir, ...(chartVersion ? { versionOverride: chartVersion } : {}) },
+        valuesSources: [cozystackValues(app.namespace)],
+        kubeVersion: helmKubeVersion(options.kubernetesVersion(app)),
+        apiVersions: [...(await options.apiVersions(app))],
+        lookup,
+      },
+      `${known.chart} ${chartVersion ?? version}`,
+    );
     return record(app, response, label, cozystackPointer(app.kind));
   };
   const lookupBase = (owner: Subject) => [
@@ -655,6 +708,17 @@ export async function renderStage(
   })();
   await Promise.all([...pending, appsDone]);
   return { subjects: out, findings, failures, stats };
+}
+
+/**
+ * A chart as a person names its origin: `oci://ghcr.io/bjw-s-labs/helm/app-template 4.1.1`; a chart
+ * directory (pinned, or in the checkout) by `name` ("vm-disk 0.20.0").
+ */
+export function chartOrigin(chart: ChartSource, name: string): string {
+  const version = (v: string | undefined) => (v ? ` ${v}` : "");
+  if (chart.type === "oci") return `${chart.url}${version(chart.tag ?? chart.digest ?? chart.semver)}`;
+  if (chart.type === "http") return `${chart.url.replace(/\/+$/, "")}/${chart.name}${version(chart.version)}`;
+  return name;
 }
 
 /** Kinds CozyStack's charts look up in the cluster that a repository may hold. */

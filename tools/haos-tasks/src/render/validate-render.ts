@@ -7,6 +7,7 @@ import type { CatalogLike } from "../validate/schema-stage.ts";
 import { loadStockNames } from "../validate/stock.ts";
 import {
   type ChartFetch,
+  type ChartProgress,
   capabilityVersions,
   type HelmRenderer,
   type RenderEvent,
@@ -35,6 +36,7 @@ export interface ValidateRenderOptions {
   strict?: boolean;
   chartFetch?: ChartFetch;
   onRendered?: (event: RenderEvent) => void;
+  onChartProgress?: (progress: ChartProgress) => void;
   /** Only these HelmReleases and apps are rendered (see RenderStageOptions.select). */
   select?: (owner: Subject) => boolean;
 }
@@ -129,6 +131,7 @@ export async function renderForValidate(
     ...(options.strict ? { strict: true } : {}),
     ...(options.chartFetch ? { chartFetch: options.chartFetch } : {}),
     ...(options.onRendered ? { onRendered: options.onRendered } : {}),
+    ...(options.onChartProgress ? { onChartProgress: options.onChartProgress } : {}),
     ...(options.select ? { select: options.select } : {}),
   });
 }

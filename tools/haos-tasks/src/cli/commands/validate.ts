@@ -5,6 +5,7 @@ import { exitCodesText } from "../../exit-codes.ts";
 import { countFindings } from "../../findings.ts";
 import { ruleCatalog } from "../../lint/rules.ts";
 import type { PhaseEvent } from "../../phases.ts";
+import { chartProgressText, liveLine } from "../../report/progress-line.ts";
 import { resolveMirror } from "../../schemas/sources.ts";
 import { parseChartMirror } from "../../validate/config.ts";
 import { type Command, colourOf, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
@@ -236,8 +237,19 @@ export const validateCommand: Command = {
     ]);
     const { annotationLines, jobSummary } = github;
     const started = Date.now();
+    // On a terminal, in text format: one line redrawn while charts are fetched and rendered.
+    const line = liveLine(io.stderr, {
+      live: format === "text" && io.stderrIsTTY === true,
+      width: () => process.stderr.columns ?? 100,
+    });
     const progress = (event: PhaseEvent) => {
+      if (event.data?.charts) {
+        const text = chartProgressText(event.data.charts);
+        if (text) line.update(text);
+        else line.clear();
+      }
       if (event.status === "progress" && !io.env.HAOS_TASKS_DEBUG) return;
+      line.clear();
       io.stderr(
         `validate: ${event.phase}: ${event.detail} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`,
       );
@@ -276,6 +288,7 @@ export const validateCommand: Command = {
         loadCatalog: catalogLoader({ ...(mirror ? { mirror } : {}), env: io.env, onProgress: progress }),
       });
     } catch (error) {
+      line.clear();
       // JSON consumers get a document on every exit, with the error that stopped the run.
       if (format === "json") {
         io.stdout(
@@ -289,6 +302,7 @@ export const validateCommand: Command = {
       }
       throw error;
     }
+    line.clear();
     const findings = result.findings;
     const { stats } = result;
     const clusters =
