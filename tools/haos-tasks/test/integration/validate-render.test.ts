@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pinnedChart, stagePinnedChart } from "../../src/render/pinned-charts.ts";
 import { readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
@@ -172,6 +173,52 @@ describe("validate renders HelmReleases from a real OCI registry", () => {
     const strict = await validate(dir, ["--strict"]);
     expect(strict.places).toEqual([`helm/chart-unavailable ${release}:8`]);
     expect(strict.code).toBe(1);
+  }, 120_000);
+
+  it("on a terminal, one progress line names the chart while it is fetched and is erased before the report; not on a terminal, none", async () => {
+    const dir = await repo();
+    // A cache of its own: the chart is fetched from the registry during this run.
+    const cache = await mkdtemp(path.join(os.tmpdir(), "haos-render-tty-"));
+    scratch.push(cache);
+    const args = [
+      "validate",
+      "--chart-mirror",
+      `oci://ghcr.io/bjw-s-labs/helm=http://${registry.host}/bjw-s-labs/helm`,
+      "--chart-cache",
+      cache,
+      ".",
+    ];
+    const cli = path.join(toolsRepoRoot, "tools", "haos-tasks", "bin", "haos-tasks.js");
+    const quote = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
+    // A real pseudo-terminal (util-linux script): stdout and stderr are a TTY 120 columns wide, and
+    // script copies what the terminal shows to its stdout. The sources run (HAOS_TASKS_CLI_SOURCE).
+    const shown = await execa(
+      "script",
+      [
+        "-q",
+        "-e",
+        "-c",
+        `stty cols 120; ${[process.execPath, cli, ...args].map(quote).join(" ")}`,
+        "/dev/null",
+      ],
+      { cwd: dir, env: { ...process.env, HAOS_TASKS_CLI_SOURCE: "1", NO_COLOR: "1" }, reject: false },
+    );
+    const out = shown.stdout;
+    expect(shown.exitCode, out).toBe(0);
+    const drawn =
+      "\r\x1b[2Kfetching and rendering charts 1/1: oci://ghcr.io/bjw-s-labs/helm/app-template ~4.1.0";
+    expect(out).toContain(drawn);
+    // Erased (return, erase line) before the report, which then starts on a clean line.
+    const erased = out.indexOf("\r\x1b[2K", out.lastIndexOf(drawn) + drawn.length);
+    expect(erased).toBeGreaterThan(0);
+    expect(out.indexOf("✓ no findings")).toBeGreaterThan(erased);
+    expect(out.slice(erased + 5, out.indexOf("✓ no findings"))).not.toContain("fetching");
+    // Not a terminal (CI logs, pipes): the same run prints no progress line and no escape.
+    const piped = await runCli(args, { cwd: dir, env: process.env });
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).not.toContain("fetching and rendering");
+    expect(piped.stderr).not.toContain("\x1b[");
+    expect(piped.stdout).toContain("✓ no findings");
   }, 120_000);
 });
 

@@ -92,7 +92,7 @@ export const diffCommand: Command = {
     // On a terminal (not --format json): one line redrawn on stderr while charts are fetched and rendered.
     const line = liveLine(io.stderr, {
       live: format !== "json" && io.stderrIsTTY === true,
-      width: () => process.stderr.columns ?? 100,
+      width: () => process.stderr.columns || 100,
     });
     let result: Awaited<ReturnType<typeof diffApps>>;
     try {

@@ -240,7 +240,7 @@ export const validateCommand: Command = {
     // On a terminal, in text format: one line redrawn while charts are fetched and rendered.
     const line = liveLine(io.stderr, {
       live: format === "text" && io.stderrIsTTY === true,
-      width: () => process.stderr.columns ?? 100,
+      width: () => process.stderr.columns || 100,
     });
     const progress = (event: PhaseEvent) => {
       if (event.data?.charts) {
