@@ -45,6 +45,8 @@ afterAll(async () => {
   await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
 });
 
+const chartLine = "fetching and rendering charts 1/1: oci://ghcr.io/bjw-s-labs/helm/app-template";
+
 async function repo(from = fixture): Promise<string> {
   const r = createScratchRepo({ prefix: "haos-render-", from });
   scratch.push(r.dir);
@@ -57,6 +59,34 @@ function edit(dir: string, file: string, from: string, to: string): void {
   const text = readFileSync(absolute, "utf8");
   if (!text.includes(from)) throw new Error(`${file} does not contain ${from}`);
   writeFileSync(absolute, text.replace(from, to));
+}
+
+/**
+ * `haos-tasks <args>` in a real pseudo-terminal (util-linux script): stdout and stderr are a TTY
+ * 120 columns wide, and script copies what the terminal shows to its stdout. The sources run
+ * (HAOS_TASKS_CLI_SOURCE), without colour.
+ */
+async function inTerminal(dir: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const cli = path.join(toolsRepoRoot, "tools", "haos-tasks", "bin", "haos-tasks.js");
+  const quote = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
+  return await execa(
+    "script",
+    [
+      "-q",
+      "-e",
+      "-c",
+      `stty cols 120; ${[process.execPath, cli, ...args].map(quote).join(" ")}`,
+      "/dev/null",
+    ],
+    { cwd: dir, env: { ...process.env, ...env, HAOS_TASKS_CLI_SOURCE: "1", NO_COLOR: "1" }, reject: false },
+  );
+}
+
+/** Where the progress line was last drawn with `text`, and where it was erased after that. */
+function progressLineOf(out: string, text: string): { drawn: number; erased: number } {
+  const drawn = out.lastIndexOf(`\r\x1b[2K${text}`);
+  const erased = drawn < 0 ? -1 : out.indexOf("\r\x1b[2K", drawn + 1);
+  return { drawn, erased };
 }
 
 interface Json {
@@ -188,21 +218,7 @@ describe("validate renders HelmReleases from a real OCI registry", () => {
       cache,
       ".",
     ];
-    const cli = path.join(toolsRepoRoot, "tools", "haos-tasks", "bin", "haos-tasks.js");
-    const quote = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
-    // A real pseudo-terminal (util-linux script): stdout and stderr are a TTY 120 columns wide, and
-    // script copies what the terminal shows to its stdout. The sources run (HAOS_TASKS_CLI_SOURCE).
-    const shown = await execa(
-      "script",
-      [
-        "-q",
-        "-e",
-        "-c",
-        `stty cols 120; ${[process.execPath, cli, ...args].map(quote).join(" ")}`,
-        "/dev/null",
-      ],
-      { cwd: dir, env: { ...process.env, HAOS_TASKS_CLI_SOURCE: "1", NO_COLOR: "1" }, reject: false },
-    );
+    const shown = await inTerminal(dir, args);
     const out = shown.stdout;
     expect(shown.exitCode, out).toBe(0);
     const drawn =
@@ -219,6 +235,34 @@ describe("validate renders HelmReleases from a real OCI registry", () => {
     expect(piped.stderr).not.toContain("fetching and rendering");
     expect(piped.stderr).not.toContain("\x1b[");
     expect(piped.stdout).toContain("✓ no findings");
+  }, 120_000);
+
+  it("diff, on a terminal: the same progress line while each commit's charts are fetched, erased before the diff", async () => {
+    const r = createScratchRepo({ prefix: "haos-render-diff-", from: fixture });
+    scratch.push(r.dir);
+    const mirrors = `charts:\n  mirrors:\n    - oci://ghcr.io/bjw-s-labs/helm=http://${registry.host}/bjw-s-labs/helm\n`;
+    r.write({ ".haos-tasks.yaml": mirrors });
+    r.commit("init");
+    edit(r.dir, release, "cpu: 10m", "cpu: 20m");
+    r.commit("more cpu");
+    const cache = await mkdtemp(path.join(os.tmpdir(), "haos-render-tty-"));
+    scratch.push(cache);
+    const env = { HAOS_TASKS_CHART_CACHE: cache };
+    const shown = await inTerminal(r.dir, ["diff", "--base", "HEAD~1", "--format", "diff"], env);
+    const out = shown.stdout;
+    expect(shown.exitCode, out).toBe(0);
+    // Drawn at each commit (head, then base), erased after each.
+    const { drawn, erased } = progressLineOf(out, chartLine);
+    expect(out.split(`\r\x1b[2K${chartLine}`).length - 1, out).toBe(2);
+    expect(erased).toBeGreaterThan(drawn);
+    expect(out.indexOf("cpu: 20m", erased)).toBeGreaterThan(erased);
+    // Not a terminal: no progress line.
+    const piped = await runCli(["diff", "--base", "HEAD~1", "--format", "diff"], {
+      cwd: r.dir,
+      env: { ...process.env, ...env },
+    });
+    expect(piped.stdout).toContain("cpu: 20m");
+    expect(piped.stderr).not.toContain("fetching and rendering");
   }, 120_000);
 });
 
