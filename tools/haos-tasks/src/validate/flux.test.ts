@@ -75,7 +75,7 @@ describe("generatedResources (the kustomization Flux writes for a path without o
   });
 });
 
-describe("a Flux Kustomization's namePrefix and nameSuffix (validate's build)", () => {
+describe("a Flux Kustomization's namePrefix, nameSuffix and commonMetadata (validate's build)", () => {
   it("are applied as kustomize-controller's generator applies them, replacing the kustomization's own", async () => {
     // Found by test/integration/kustomize-controller-differential.test.ts: validate built these
     // paths without them, so every object (and every reference to it) had another name than the
@@ -112,6 +112,43 @@ describe("a Flux Kustomization's namePrefix and nameSuffix (validate's build)", 
       ]);
       // An empty namePrefix in the Flux Kustomization still replaces the kustomization's own.
       expect(names("Kustomization/flux-system/b")).toEqual(["ConfigMap/settings"]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("commonMetadata's labels and annotations are on every object, replacing keys of the same name", async () => {
+    // Found by test/integration/kustomize-controller-differential.test.ts: kustomize-controller
+    // sets them at apply time (after the substitution), validate checked the objects without them.
+    const root = mkdtempSync(path.join(os.tmpdir(), "haos-flux-common-"));
+    const files: Record<string, string> = {
+      "clusters/a.yaml": stringify({
+        apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+        kind: "Kustomization",
+        metadata: { name: "a", namespace: "flux-system" },
+        spec: {
+          path: "./apps/a",
+          sourceRef: { kind: "GitRepository", name: "flux-system" },
+          commonMetadata: { labels: { team: "home", tier: "frontend" }, annotations: { owner: "ops" } },
+        },
+      }),
+      "apps/a/kustomization.yaml": "resources: [cm.yaml]\n",
+      "apps/a/cm.yaml":
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, labels: {tier: web, app: a}}\n",
+    };
+    try {
+      for (const [file, text] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+        writeFileSync(path.join(root, file), text);
+      }
+      const workspace = await loadWorkspace(["."], { cwd: root, root });
+      const stage = await buildStage(workspace, { env: process.env });
+      const cm = stage.objects.find((o) => o.resource.kind === "ConfigMap")?.resource.object;
+      expect(cm?.metadata).toEqual({
+        name: "settings",
+        labels: { tier: "frontend", app: "a", team: "home" },
+        annotations: { owner: "ops" },
+      });
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

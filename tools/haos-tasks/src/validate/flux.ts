@@ -22,6 +22,11 @@ export interface FluxKustomization {
   targetNamespace?: string;
   /** spec.patches, patchesStrategicMerge, patchesJson6902, images, namePrefix and nameSuffix, as kustomize-controller adds them. */
   edits?: FluxEdits;
+  /**
+   * spec.commonMetadata: labels and annotations kustomize-controller sets on every object it
+   * applies (after the build and the substitution: ssautil.SetCommonMetadata in its apply step).
+   */
+  commonMetadata?: { labels: Record<string, string>; annotations: Record<string, string> };
   postBuild:
     | {
         substitute: Record<string, string>;
@@ -160,8 +165,18 @@ export function fluxKustomizationOf(
     const value = field(object, "spec", name);
     if (typeof value === "string" && !value.includes("${")) edits[name] = value;
   }
+  const common = field(object, "spec", "commonMetadata");
+  const strings = (value: unknown): Record<string, string> =>
+    value && typeof value === "object" && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]))
+      : {};
+  const commonMetadata =
+    common && typeof common === "object"
+      ? { labels: strings(field(common, "labels")), annotations: strings(field(common, "annotations")) }
+      : undefined;
   return {
     resource,
+    ...(commonMetadata ? { commonMetadata } : {}),
     name: String(field(object, "metadata", "name") ?? resource.name),
     namespace: String(field(object, "metadata", "namespace") ?? resource.namespace),
     dir,
@@ -194,11 +209,18 @@ export function fluxKustomizationOf(
 
 /**
  * Whether two readings of a Flux Kustomization build differently (path, components,
- * targetNamespace, patches, images) or substitute differently (postBuild).
+ * targetNamespace, patches, images) or substitute or label differently (postBuild, commonMetadata).
  */
 export function buildsDifferently(a: FluxKustomization, b: FluxKustomization): boolean {
   const shape = (k: FluxKustomization) =>
-    JSON.stringify([k.dir, k.components, k.targetNamespace ?? "", k.edits ?? {}, k.postBuild ?? null]);
+    JSON.stringify([
+      k.dir,
+      k.components,
+      k.targetNamespace ?? "",
+      k.edits ?? {},
+      k.postBuild ?? null,
+      k.commonMetadata ?? null,
+    ]);
   return shape(a) !== shape(b);
 }
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { normaliseFluxPath } from "../../src/lint/platform/flux.ts";
 import { loadWorkspace } from "../../src/manifests/workspace.ts";
-import { type Renderer, startRenderer } from "../../src/render/helper.ts";
+import { type KustomizeObject, type Renderer, startRenderer } from "../../src/render/helper.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { buildStage } from "../../src/validate/build-stage.ts";
 import { startTestApiServer, type TestApiServer } from "../support/apiserver.ts";
@@ -29,7 +29,7 @@ import { get, type Json } from "./runner-manifests.ts";
 //       on the Kustomization's spec as the API server holds it (for a child: as its parent's build
 //       gave it), then op "envsubst" with the variables kustomize-controller collects
 //       (substituteFrom's ConfigMaps/Secrets as the API server holds them, in order, then
-//       substitute), and
+//       substitute), then commonMetadata (the controller's apply step, see withCommonMetadata), and
 //   (2) what validate checks: validate's build stage (buildStage) on the same checkout, the objects
 //       it assigns to that Kustomization.
 //
@@ -176,8 +176,29 @@ async function renderWithFluxRender(name: string): Promise<Json[]> {
     spec,
   });
   expect(built.error, JSON.stringify(built.error)).toBeUndefined();
+  return withCommonMetadata(spec, await substituted(name, spec, built.resources));
+}
+
+/**
+ * kustomize-controller's apply step, after the build and the substitution (op kustomize leaves it
+ * to the caller): spec.commonMetadata's labels and annotations set on every object
+ * (ssautil.SetCommonMetadata: keys of the same name replaced).
+ */
+function withCommonMetadata(spec: Json, objects: Json[]): Json[] {
+  const common = spec.commonMetadata as { labels?: Json; annotations?: Json } | undefined;
+  if (!common) return objects;
+  return objects.map((object) => {
+    const metadata = { ...(object.metadata as Json) };
+    for (const key of ["labels", "annotations"] as const)
+      if (common[key]) metadata[key] = { ...((metadata[key] as Json | undefined) ?? {}), ...common[key] };
+    return { ...object, metadata };
+  });
+}
+
+/** Op envsubst on each built object, with the variables kustomize-controller collects. */
+async function substituted(name: string, spec: Json, resources: KustomizeObject[]): Promise<Json[]> {
   const postBuild = spec.postBuild as Json | undefined;
-  if (!postBuild) return built.resources.map((r) => r.object);
+  if (!postBuild) return resources.map((r) => r.object);
   // kustomize-controller's variables: substituteFrom in order (a later source's key wins), then
   // substitute on top; an optional source that does not exist is skipped.
   const vars: Record<string, string> = {};
@@ -199,7 +220,7 @@ async function renderWithFluxRender(name: string): Promise<Json[]> {
   }
   Object.assign(vars, (postBuild.substitute ?? {}) as Record<string, string>);
   const out: Json[] = [];
-  for (const r of built.resources) {
+  for (const r of resources) {
     if (r.text === undefined) {
       out.push(r.object);
       continue;
@@ -304,6 +325,10 @@ describe("the fixture's features are live in what kustomize-controller applied",
     expect(container?.env).toContainEqual({ name: "GREETING", value: "hello from features" });
     expect((spec.initContainers as Json[])[0]?.image).toMatch(/^busybox@sha256:2919d017/);
     expect(get(deployment, "metadata", "labels", "component")).toBe("extra");
+    // commonMetadata, applied after the build: its tier replaced the Deployment's own.
+    expect(get(deployment, "metadata", "labels", "tier")).toBe("frontend");
+    expect(get(deployment, "metadata", "labels", "team")).toBe("home");
+    expect(get(deployment, "metadata", "annotations", "owner")).toBe("ops");
     const settings = await kubectlJson(["get", "configmap", "pre-settings-suf", "-n", "features"]);
     expect(settings.data).toEqual({
       level: "debug",
@@ -319,6 +344,7 @@ describe("the fixture's features are live in what kustomize-controller applied",
     expect(get(echo, "spec", "path")).toBe("./kubernetes/apps/echo/app");
     expect(get(echo, "spec", "targetNamespace")).toBe("apps");
     expect(get(echo, "spec", "interval")).toBe("5m");
+    expect(get(echo, "spec", "commonMetadata")).toEqual({ labels: { "cluster-namespace": "apps" } });
     expect(get(echo, "spec", "postBuild", "substitute")).toEqual({ APP: "echo", OWNER: "apps-team" });
     const deployment = await kubectlJson(["get", "deployment", "echo", "-n", "apps"]);
     expect(get(deployment, "spec", "replicas")).toBe(2);
