@@ -31,6 +31,7 @@ export const diffCommand: Command = {
     "helm.sh/chart, checksum/*, app.kubernetes.io/version) is left out. Secret values are redacted.",
     "Markdown starts with <!-- haos-tasks-diff --> and fits --max-chars, naming what it cut.",
     "Builds in-process (kustomize-build) unless HAOS_TASKS_KUBECTL or HAOS_TASKS_KUSTOMIZE=kubectl.",
+    "On a terminal (not --format json), one line on stderr names the chart being fetched or rendered.",
     "",
     "exit codes: 0 diff rendered, 1 an owner does not render at head, 2 usage, git error or a --path",
     `that exists at neither commit, ${internalExitText}`,
