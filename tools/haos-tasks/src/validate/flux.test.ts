@@ -153,4 +153,41 @@ describe("a Flux Kustomization's namePrefix, nameSuffix and commonMetadata (vali
       rmSync(root, { recursive: true, force: true });
     }
   });
+
+  it("a component folder that does not exist fails the build unless ignoreMissingComponents, as Flux's build does", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "haos-flux-component-"));
+    const ks = (name: string, dir: string, spec: Record<string, unknown>) =>
+      stringify({
+        apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+        kind: "Kustomization",
+        metadata: { name, namespace: "flux-system" },
+        spec: { path: `./${dir}`, sourceRef: { kind: "GitRepository", name: "flux-system" }, ...spec },
+      });
+    const files: Record<string, string> = {
+      "clusters/a.yaml": ks("a", "apps/a", { components: ["../components/commn"] }),
+      "clusters/b.yaml": ks("b", "apps/b", {
+        components: ["../components/commn"],
+        ignoreMissingComponents: true,
+      }),
+      "apps/a/kustomization.yaml": "resources: [cm.yaml]\n",
+      "apps/a/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+      "apps/b/kustomization.yaml": "resources: [cm.yaml]\n",
+      "apps/b/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
+    };
+    try {
+      for (const [file, text] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+        writeFileSync(path.join(root, file), text);
+      }
+      const workspace = await loadWorkspace(["."], { cwd: root, root });
+      const stage = await buildStage(workspace, { env: process.env });
+      expect(stage.failures.map((f) => f.owner)).toEqual(["Kustomization/flux-system/a"]);
+      expect(stage.failures[0]?.message).toContain("commn");
+      expect(stage.objects.map((o) => `${o.owner} ${o.resource.name}`)).toEqual([
+        "Kustomization/flux-system/b b",
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

@@ -19,6 +19,8 @@ export interface FluxKustomization {
   /** Repo-relative spec.path. */
   dir: string;
   components: string[];
+  /** spec.ignoreMissingComponents: a component folder that does not exist is left out (else the build fails, as Flux's does). */
+  ignoreMissingComponents?: boolean;
   targetNamespace?: string;
   /** spec.patches, patchesStrategicMerge, patchesJson6902, images, namePrefix and nameSuffix, as kustomize-controller adds them. */
   edits?: FluxEdits;
@@ -177,6 +179,7 @@ export function fluxKustomizationOf(
   return {
     resource,
     ...(commonMetadata ? { commonMetadata } : {}),
+    ...(field(object, "spec", "ignoreMissingComponents") === true ? { ignoreMissingComponents: true } : {}),
     name: String(field(object, "metadata", "name") ?? resource.name),
     namespace: String(field(object, "metadata", "namespace") ?? resource.namespace),
     dir,
@@ -216,6 +219,7 @@ export function buildsDifferently(a: FluxKustomization, b: FluxKustomization): b
     JSON.stringify([
       k.dir,
       k.components,
+      k.ignoreMissingComponents === true,
       k.targetNamespace ?? "",
       k.edits ?? {},
       k.postBuild ?? null,
@@ -263,7 +267,11 @@ export function buildUnits(
   const seen = new Set<string>();
   for (const [dir, k] of byDir) {
     seen.add(dir);
-    const components = k.components.filter((c) => existsSync(path.join(root, c)));
+    // kustomize-controller leaves out a missing component only under ignoreMissingComponents;
+    // otherwise the build fails on it, and so does this one.
+    const components = k.ignoreMissingComponents
+      ? k.components.filter((c) => existsSync(path.join(root, c)))
+      : k.components;
     const extra = {
       ...(components.length > 0 ? { components } : {}),
       ...(k.targetNamespace ? { namespace: k.targetNamespace } : {}),
