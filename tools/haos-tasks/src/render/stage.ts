@@ -80,6 +80,8 @@ export interface ChartProgress {
   fetched: number;
   /** Charts read from the cache (or a pinned file) so far. */
   cached: number;
+  /** Bytes of the charts fetched so far (flux-render's chart.size). */
+  fetchedBytes: number;
 }
 
 export interface RenderEvent {
@@ -491,7 +493,7 @@ export async function renderStage(
 
   // The requests sent to flux-render and not yet answered, in the order they were sent.
   const inFlight: { chart: string }[] = [];
-  const progress: ChartProgress = { done: 0, total: 0, fetched: 0, cached: 0 };
+  const progress: ChartProgress = { done: 0, total: 0, fetched: 0, cached: 0, fetchedBytes: 0 };
   const emitProgress = () => {
     const current = inFlight[0]?.chart;
     options.onChartProgress?.({ ...progress, ...(current ? { current } : {}) });
@@ -508,7 +510,10 @@ export async function renderStage(
     try {
       const response = await options.renderer.helm(request);
       if (response.chart?.cached || response.chart?.renderCached) progress.cached += 1;
-      else if (response.chart) progress.fetched += 1;
+      else if (response.chart) {
+        progress.fetched += 1;
+        progress.fetchedBytes += response.chart.size ?? 0;
+      }
       return response;
     } finally {
       inFlight.splice(inFlight.indexOf(entry), 1);

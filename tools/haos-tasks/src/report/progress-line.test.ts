@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chartProgressText, liveLine } from "./progress-line.ts";
+import { byteSize, chartProgressText, liveLine } from "./progress-line.ts";
 
 function stream(live: boolean, width = 60) {
   const writes: string[] = [];
@@ -42,6 +42,7 @@ describe("chartProgressText", () => {
   it("names the chart being fetched or rendered, its place and what came from where", () => {
     expect(
       chartProgressText({
+        fetchedBytes: 1258291,
         done: 2,
         total: 12,
         current: "oci://ghcr.io/bjw-s-labs/helm/app-template 4.1.1",
@@ -49,7 +50,7 @@ describe("chartProgressText", () => {
         cached: 1,
       }),
     ).toBe(
-      "fetching and rendering charts 3/12 (1 fetched, 1 cached): oci://ghcr.io/bjw-s-labs/helm/app-template 4.1.1",
+      "fetching and rendering charts 3/12 (1 fetched, 1.2 MiB, 1 cached): oci://ghcr.io/bjw-s-labs/helm/app-template 4.1.1",
     );
     expect(chartProgressText({ done: 0, total: 1, current: "vm-disk 0.20.0", fetched: 0, cached: 0 })).toBe(
       "fetching and rendering charts 1/1: vm-disk 0.20.0",
@@ -60,5 +61,19 @@ describe("chartProgressText", () => {
     expect(chartProgressText({ done: 3, total: 3, fetched: 3, cached: 0 })).toBeUndefined();
     expect(chartProgressText(undefined)).toBeUndefined();
     expect(chartProgressText({ current: "x" })).toBeUndefined();
+  });
+});
+
+describe("byteSize", () => {
+  it("prints binary units with one decimal below 10", () => {
+    expect([0, 1023, 1024, 48213, 1258291, 52428800, 3 * 1024 ** 3].map(byteSize)).toEqual([
+      "0 B",
+      "1023 B",
+      "1.0 KiB",
+      "47 KiB",
+      "1.2 MiB",
+      "50 MiB",
+      "3.0 GiB",
+    ]);
   });
 });

@@ -44,18 +44,32 @@ export interface ChartsProgress {
   current?: string;
   fetched: number;
   cached: number;
+  fetchedBytes?: number;
+}
+
+/** 48213 → "47 KiB", 1258291 → "1.2 MiB" (binary units, as download tools print them). */
+export function byteSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }
 
 /**
  * The progress line of the chart renders
- * (`fetching and rendering charts 3/12 (2 fetched): oci://ghcr.io/bjw-s-labs/helm/app-template 4.1.1`);
+ * (`fetching and rendering charts 3/12 (2 fetched, 1.2 MiB): oci://ghcr.io/bjw-s-labs/helm/app-template 4.1.1`);
  * undefined once every chart is done (the line is then cleared) or for anything else.
  */
 export function chartProgressText(charts: unknown): string | undefined {
   const p = charts as Partial<ChartsProgress> | undefined;
   if (!p || typeof p.done !== "number" || typeof p.total !== "number" || !p.current) return undefined;
   const counts = [
-    ...(p.fetched ? [`${p.fetched} fetched`] : []),
+    ...(p.fetched ? [`${p.fetched} fetched${p.fetchedBytes ? `, ${byteSize(p.fetchedBytes)}` : ""}`] : []),
     ...(p.cached ? [`${p.cached} cached`] : []),
   ];
   return `fetching and rendering charts ${p.done + 1}/${p.total}${counts.length > 0 ? ` (${counts.join(", ")})` : ""}: ${p.current}`;

@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRenderer } from "../../src/render/helper.ts";
 import { pinnedChart, stagePinnedChart } from "../../src/render/pinned-charts.ts";
 import { readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
@@ -21,6 +22,8 @@ const release = "kubernetes/apps/default/echo/app/helmrelease.yaml";
 const scratch: string[] = [];
 let registry: Registry;
 let cacheDir: string;
+/** The archives pushed to the registry, by app-template version. */
+const pushed = new Map<string, string>();
 
 beforeAll(async () => {
   registry = await startRegistry();
@@ -34,7 +37,7 @@ beforeAll(async () => {
       sourceFetch(mirror),
       path.join(stageDir, version),
     );
-    await pushChart(registry, dir, "bjw-s-labs/helm");
+    pushed.set(version, (await pushChart(registry, dir, "bjw-s-labs/helm")).archive);
   }
   cacheDir = await mkdtemp(path.join(os.tmpdir(), "haos-render-cache-"));
   scratch.push(cacheDir);
@@ -235,6 +238,35 @@ describe("validate renders HelmReleases from a real OCI registry", () => {
     expect(piped.stderr).not.toContain("fetching and rendering");
     expect(piped.stderr).not.toContain("\x1b[");
     expect(piped.stdout).toContain("✓ no findings");
+  }, 120_000);
+
+  it("flux-render reports the size of the chart archive it fetched (the progress line adds it up)", async () => {
+    const renderer = await startRenderer({ env: process.env });
+    const cache = await mkdtemp(path.join(os.tmpdir(), "haos-render-size-"));
+    scratch.push(cache);
+    try {
+      const request = {
+        release: {
+          apiVersion: "helm.toolkit.fluxcd.io/v2",
+          kind: "HelmRelease",
+          metadata: { name: "echo", namespace: "default" },
+          // The chart's schema $refs common's by URL (fetched by Helm): not what this test is about.
+          spec: { install: { disableSchemaValidation: true }, values: {} },
+        },
+        chart: { type: "oci" as const, url: "oci://ghcr.io/bjw-s-labs/helm/app-template", tag: "4.1.1" },
+        mirrors: [
+          { origin: "oci://ghcr.io/bjw-s-labs/helm", url: `http://${registry.host}/bjw-s-labs/helm` },
+        ],
+        cacheDir: cache,
+      };
+      const size = statSync(pushed.get("4.1.1") ?? "").size;
+      const fetched = await renderer.helm(request);
+      expect(fetched.chart).toMatchObject({ cached: false, size });
+      const again = await renderer.helm(request);
+      expect(again.chart).toMatchObject({ cached: true, size });
+    } finally {
+      await renderer.close();
+    }
   }, 120_000);
 
   it("diff, on a terminal: the same progress line while each commit's charts are fetched, erased before the diff", async () => {
