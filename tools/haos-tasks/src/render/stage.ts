@@ -67,11 +67,11 @@ export interface RenderStageOptions {
 
 /**
  * Where the render stage is: emitted when the first request goes to flux-render and after each
- * answer. flux-render answers in the order it was asked, so the oldest request not yet answered
- * is the chart it is fetching (or rendering) now.
+ * release or app is done. flux-render answers in the order it was asked, so the oldest request
+ * not yet answered is the chart it is fetching (or rendering) now.
  */
 export interface ChartProgress {
-  /** Releases and apps answered, of those sent to flux-render. */
+  /** HelmReleases and apps done (rendered or not), of all those of the run. */
   done: number;
   total: number;
   /** The chart of the oldest unanswered request (`oci://host/repo/chart 1.2.3`); none when all are done. */
@@ -493,7 +493,15 @@ export async function renderStage(
 
   // The requests sent to flux-render and not yet answered, in the order they were sent.
   const inFlight: { chart: string }[] = [];
-  const progress: ChartProgress = { done: 0, total: 0, fetched: 0, cached: 0, fetchedBytes: 0 };
+  // Every release and app counts, also those that never reach flux-render (no chart to be had).
+  const progress: ChartProgress = {
+    done: 0,
+    total: releases.length + apps.length,
+    fetched: 0,
+    cached: 0,
+    fetchedBytes: 0,
+  };
+  let started = false;
   const emitProgress = () => {
     const current = inFlight[0]?.chart;
     options.onChartProgress?.({ ...progress, ...(current ? { current } : {}) });
@@ -505,8 +513,10 @@ export async function renderStage(
   ): Promise<HelmRenderResult> => {
     const entry = { chart: chartOrigin(request.chart, name) };
     inFlight.push(entry);
-    progress.total += 1;
-    if (progress.total === 1) emitProgress();
+    if (!started) {
+      started = true;
+      emitProgress();
+    }
     try {
       const response = await options.renderer.helm(request);
       if (response.chart?.cached || response.chart?.renderCached) progress.cached += 1;
@@ -517,9 +527,12 @@ export async function renderStage(
       return response;
     } finally {
       inFlight.splice(inFlight.indexOf(entry), 1);
-      progress.done += 1;
-      emitProgress();
     }
+  };
+  /** One release or app finished, rendered or not. */
+  const finished = () => {
+    progress.done += 1;
+    if (started) emitProgress();
   };
 
   const record = (
@@ -585,7 +598,8 @@ export async function renderStage(
   };
 
   // HelmReleases: all requests go to the helper at once (it answers in order).
-  const pending = releases.map(async (release) => {
+  const pending = releases.map((release) => renderRelease(release).finally(finished));
+  async function renderRelease(release: Subject): Promise<void> {
     const resolution = resolveChart(release, index, options.root);
     if ("unavailable" in resolution) {
       stats.unavailable += 1;
@@ -661,7 +675,7 @@ export async function renderStage(
         ),
       );
     }
-  });
+  }
 
   // CozyStack apps: disks first, so the VMInstance's `lookup` of its DataVolume finds the one the
   // VMDisk renders, as it would in the cluster.
@@ -705,10 +719,14 @@ export async function renderStage(
   ];
   const appsDone = (async () => {
     const disks = apps.filter((a) => a.kind === "VMDisk");
-    const renderedDisks = (await Promise.all(disks.map((d) => renderApp(d, lookupBase(d))))).flat();
+    const renderedDisks = (
+      await Promise.all(disks.map((d) => renderApp(d, lookupBase(d)).finally(finished)))
+    ).flat();
     const dataVolumes = renderedDisks.filter((s) => s.kind === "DataVolume").map((s) => s.object);
     await Promise.all(
-      apps.filter((a) => a.kind !== "VMDisk").map((a) => renderApp(a, [...lookupBase(a), ...dataVolumes])),
+      apps
+        .filter((a) => a.kind !== "VMDisk")
+        .map((a) => renderApp(a, [...lookupBase(a), ...dataVolumes]).finally(finished)),
     );
   })();
   await Promise.all([...pending, appsDone]);

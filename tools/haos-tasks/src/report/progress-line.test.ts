@@ -61,6 +61,10 @@ describe("chartProgressText", () => {
     expect(chartProgressText({ done: 3, total: 3, fetched: 3, cached: 0 })).toBeUndefined();
     expect(chartProgressText(undefined)).toBeUndefined();
     expect(chartProgressText({ current: "x" })).toBeUndefined();
+    // Between two requests (a release still resolving its chart): the count without a chart.
+    expect(chartProgressText({ done: 1, total: 3, fetched: 1, cached: 0 })).toBe(
+      "fetching and rendering charts 2/3 (1 fetched)",
+    );
   });
 });
 

@@ -67,10 +67,10 @@ export function byteSize(bytes: number): string {
  */
 export function chartProgressText(charts: unknown): string | undefined {
   const p = charts as Partial<ChartsProgress> | undefined;
-  if (!p || typeof p.done !== "number" || typeof p.total !== "number" || !p.current) return undefined;
+  if (!p || typeof p.done !== "number" || typeof p.total !== "number" || p.done >= p.total) return undefined;
   const counts = [
     ...(p.fetched ? [`${p.fetched} fetched${p.fetchedBytes ? `, ${byteSize(p.fetchedBytes)}` : ""}`] : []),
     ...(p.cached ? [`${p.cached} cached`] : []),
   ];
-  return `fetching and rendering charts ${p.done + 1}/${p.total}${counts.length > 0 ? ` (${counts.join(", ")})` : ""}: ${p.current}`;
+  return `fetching and rendering charts ${p.done + 1}/${p.total}${counts.length > 0 ? ` (${counts.join(", ")})` : ""}${p.current ? `: ${p.current}` : ""}`;
 }
