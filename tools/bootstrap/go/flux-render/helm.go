@@ -78,8 +78,10 @@ type chartInfo struct {
 	ManifestDigest string `json:"manifestDigest,omitempty"`
 	Origin         string `json:"origin"`
 	Cached         bool   `json:"cached"`
-	FetchMs        int64  `json:"fetchMs"`
-	RenderMs       int64  `json:"renderMs"`
+	// Bytes of the chart archive (0 for a chart directory): what a fetch downloaded when not cached.
+	Size     int64 `json:"size,omitempty"`
+	FetchMs  int64 `json:"fetchMs"`
+	RenderMs int64 `json:"renderMs"`
 	// The answer came from the render cache (rendercache.go): nothing was rendered.
 	RenderCached bool `json:"renderCached,omitempty"`
 }
@@ -177,6 +179,7 @@ func renderHelmKeyed(req *request, cacheKey *string) (resp *helmResponse) {
 		}
 		hit.ID = req.ID
 		hit.Chart.Cached, hit.Chart.FetchMs, hit.Chart.RenderCached = got.cached, fetchMs, true
+		hit.Chart.Size = int64(len(got.archive))
 		return hit
 	}
 	// The caller's content digest of a directory chart stands for its files.
@@ -228,6 +231,7 @@ func renderHelmKeyed(req *request, cacheKey *string) (resp *helmResponse) {
 	resp.Chart = &chartInfo{
 		Name: chrt.Name(), Version: chrt.Metadata.Version, AppVersion: chrt.Metadata.AppVersion,
 		Digest: got.digest, ManifestDigest: got.manifestDigest, Origin: got.origin, Cached: got.cached, FetchMs: fetchMs,
+		Size: int64(len(got.archive)),
 	}
 
 	// values.schema.json, as Helm validates it (after dependency processing, on coalesced values).

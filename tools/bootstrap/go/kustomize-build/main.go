@@ -85,6 +85,11 @@ type request struct {
 	PatchesStrategicMerge []json.RawMessage `json:"patchesStrategicMerge,omitempty"`
 	PatchesJSON6902       []fluxJSONPatch   `json:"patchesJson6902,omitempty"`
 	Images                []fluxImage       `json:"images,omitempty"`
+	// Flux's spec.namePrefix and spec.nameSuffix: set on the root kustomization (replacing its own)
+	// when the Flux Kustomization has the field, even empty, as the generator does
+	// (fluxcd/pkg/kustomize Generator: kus.NamePrefix = namePrefix).
+	NamePrefix *string `json:"namePrefix,omitempty"`
+	NameSuffix *string `json:"nameSuffix,omitempty"`
 }
 
 // fluxPatch is github.com/fluxcd/pkg/apis/kustomize Patch: its target has kustomize's selector keys.
@@ -180,16 +185,19 @@ type rootFS struct {
 }
 
 // fluxEdits are the Flux Kustomization fields kustomize-controller's generator writes into the
-// root kustomization besides namespace: patches, patchesStrategicMerge, patchesJson6902, images.
+// root kustomization besides namespace: patches, patchesStrategicMerge, patchesJson6902, images, namePrefix, nameSuffix.
 type fluxEdits struct {
-	patches []fluxPatch
-	sm      []json.RawMessage
-	json    []fluxJSONPatch
-	images  []fluxImage
+	patches    []fluxPatch
+	sm         []json.RawMessage
+	json       []fluxJSONPatch
+	images     []fluxImage
+	namePrefix *string
+	nameSuffix *string
 }
 
 func (f fluxEdits) empty() bool {
-	return len(f.patches) == 0 && len(f.sm) == 0 && len(f.json) == 0 && len(f.images) == 0
+	return len(f.patches) == 0 && len(f.sm) == 0 && len(f.json) == 0 && len(f.images) == 0 &&
+		f.namePrefix == nil && f.nameSuffix == nil
 }
 
 // apply appends the edits to the kustomization node as fluxcd/pkg/kustomize's Generator.WriteFile
@@ -213,6 +221,16 @@ func (f fluxEdits) apply(node *yaml.RNode) error {
 			}
 		}
 		return nil
+	}
+	for _, kv := range []struct {
+		field string
+		value *string
+	}{{"namePrefix", f.namePrefix}, {"nameSuffix", f.nameSuffix}} {
+		if kv.value != nil {
+			if err := node.PipeE(yaml.SetField(kv.field, yaml.NewStringRNode(*kv.value))); err != nil {
+				return err
+			}
+		}
 	}
 	fromJSON := func(raw []byte) (*yaml.RNode, error) { return yaml.ConvertJSONToYamlNode(string(raw)) }
 	var patches []*yaml.RNode
@@ -507,10 +525,12 @@ func buildOne(req request) (resp response) {
 		namespace:  req.Namespace,
 		refuse:     req.Refuse,
 		flux: fluxEdits{
-			patches: req.Patches,
-			sm:      req.PatchesStrategicMerge,
-			json:    req.PatchesJSON6902,
-			images:  req.Images,
+			patches:    req.Patches,
+			sm:         req.PatchesStrategicMerge,
+			json:       req.PatchesJSON6902,
+			images:     req.Images,
+			namePrefix: req.NamePrefix,
+			nameSuffix: req.NameSuffix,
 		},
 	}
 	if root, file, err := disk.CleanedAbs(req.Dir); err == nil && file == "" {

@@ -38,6 +38,8 @@ export interface CommandIO {
   env: NodeJS.ProcessEnv;
   cwd: string;
   isTTY: boolean;
+  /** stderr is a terminal: validate and diff draw a progress line there while charts are fetched. */
+  stderrIsTTY?: boolean;
   /** Colour in human output: NO_COLOR / FORCE_COLOR, else a terminal (see wantsColour). */
   colour?: boolean;
   /** Epoch ms the process started (deadlines such as verify's --timeout count from here). */

@@ -118,6 +118,7 @@ const defaultIO = (): CommandIO => ({
   env: process.env,
   cwd: process.cwd(),
   isTTY: Boolean(process.stdout.isTTY),
+  stderrIsTTY: Boolean(process.stderr.isTTY),
   colour: wantsColour(process.env, Boolean(process.stdout.isTTY)),
   // The user's clock starts when they pressed enter, not once our modules are loaded.
   startedAt: Math.floor(performance.timeOrigin),

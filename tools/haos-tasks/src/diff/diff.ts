@@ -18,6 +18,7 @@ import { kustomizeEngine, startHelpers } from "../manifests/kustomize-build.ts";
 import type { KustomizeBuilder } from "../manifests/kustomize-inprocess.ts";
 import { loadWorkspace, type Workspace } from "../manifests/workspace.ts";
 import { type buildAndRender, builtRenderInputs, renderBuilt } from "../render/build-render.ts";
+import type { ChartProgress } from "../render/stage.ts";
 import {
   type BuildOwner,
   type BuildStage,
@@ -63,6 +64,8 @@ export interface DiffOptions {
   renderCache?: boolean;
   /** --no-build-cache: false builds every kustomization instead of reusing kept objects. */
   buildCache?: false;
+  /** Progress of the chart fetches and renders of each commit (the CLI draws a terminal's progress line from it). */
+  onChartProgress?: (progress: ChartProgress) => void;
 }
 
 export type ResourceChangeKind = "added" | "removed" | "changed";
@@ -461,6 +464,7 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
         env: options.env,
         ...(select ? { select } : {}),
         ...(options.renderCache === false ? { renderCache: false } : {}),
+        ...(options.onChartProgress ? { onChartProgress: options.onChartProgress } : {}),
       };
       await renderBuilt(headBuilt.workspace, headBuilt.stage, renderOptions);
       await renderBuilt(baseBuilt.workspace, baseBuilt.stage, renderOptions);

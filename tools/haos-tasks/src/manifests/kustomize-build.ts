@@ -51,12 +51,14 @@ export interface BuildUnit {
   generated?: readonly string[];
   /** A Flux Kustomization's spec.targetNamespace: set on every namespaced object, as Flux does. */
   namespace?: string;
-  /** A Flux Kustomization's spec.patches, patchesStrategicMerge, patchesJson6902 and images. */
+  /** A Flux Kustomization's spec.patches, patchesStrategicMerge, patchesJson6902, images, namePrefix and nameSuffix. */
   flux?: {
     patches?: unknown[];
     patchesStrategicMerge?: unknown[];
     patchesJson6902?: unknown[];
     images?: unknown[];
+    namePrefix?: string;
+    nameSuffix?: string;
   };
 }
 

@@ -49,6 +49,9 @@ export interface BuildRequest {
   patchesStrategicMerge?: unknown[];
   patchesJson6902?: unknown[];
   images?: unknown[];
+  /** Flux's spec.namePrefix / nameSuffix: replace the root kustomization's own, even when empty (as the generator does). */
+  namePrefix?: string;
+  nameSuffix?: string;
   /** Absolute files the build must not read, with why (a build reading one fails with it). */
   refuse?: Readonly<Record<string, string>>;
 }
@@ -234,6 +237,8 @@ class Worker {
       patchesStrategicMerge,
       patchesJson6902,
       images,
+      namePrefix,
+      nameSuffix,
     } = typeof root === "string" ? ({ dir: root } as BuildRequest) : root;
     return new Promise((resolve, reject) => {
       this.pending.push({ id, dir, resolve, reject });
@@ -245,6 +250,8 @@ class Worker {
       if (patchesStrategicMerge) request.patchesStrategicMerge = patchesStrategicMerge;
       if (patchesJson6902) request.patchesJson6902 = patchesJson6902;
       if (images) request.images = images;
+      if (namePrefix !== undefined) request.namePrefix = namePrefix;
+      if (nameSuffix !== undefined) request.nameSuffix = nameSuffix;
       if (refuse) request.refuse = refuse;
       if (options.yaml) request.yaml = true;
       if (options.loadRestrictor) request.loadRestrictor = options.loadRestrictor;

@@ -14,7 +14,7 @@ import {
   pinnedChartDirs,
   startDefaultRenderer,
 } from "./defaults.ts";
-import { releaseRenderInputs } from "./stage.ts";
+import { type ChartProgress, releaseRenderInputs } from "./stage.ts";
 import { needsRender, renderForValidate } from "./validate-render.ts";
 
 /**
@@ -42,7 +42,12 @@ export async function buildAndRender(workspace: Workspace, options: BuildStageOp
 export async function renderBuilt(
   workspace: Workspace,
   stage: BuildStage,
-  options: { env: NodeJS.ProcessEnv; select?: (owner: Subject) => boolean; renderCache?: boolean },
+  options: {
+    env: NodeJS.ProcessEnv;
+    select?: (owner: Subject) => boolean;
+    renderCache?: boolean;
+    onChartProgress?: (progress: ChartProgress) => void;
+  },
 ): Promise<void> {
   const subjects: Subject[] = stage.objects.map(({ resource }) => subjectOf(resource));
   if (!needsRender(subjects)) return;
@@ -71,6 +76,7 @@ export async function renderBuilt(
         : {}),
       fetch,
       ...(options.select ? { select: options.select } : {}),
+      ...(options.onChartProgress ? { onChartProgress: options.onChartProgress } : {}),
       ...(charts && charts.apiVersions.length > 0 ? { apiVersions: charts.apiVersions } : {}),
       chartFetch: {
         ...(charts && charts.mirrors.length > 0 ? { mirrors: charts.mirrors } : {}),

@@ -111,6 +111,8 @@ export interface RenderedChart {
   manifestDigest?: string;
   origin: string;
   cached: boolean;
+  /** Bytes of the chart archive (absent for a chart directory): downloaded when not cached. */
+  size?: number;
   fetchMs: number;
   renderMs: number;
   /** Answered from the render cache: nothing was rendered. */

@@ -59,8 +59,29 @@ export interface RenderStageOptions {
   strict?: boolean;
   chartFetch?: ChartFetch;
   onRendered?: (event: RenderEvent) => void;
+  /** Progress of the chart fetches and renders (a terminal's progress line is drawn from it). */
+  onChartProgress?: (progress: ChartProgress) => void;
   /** Only the HelmReleases and apps it accepts are rendered (diff: what a change affects). Default: all. */
   select?: (owner: Subject) => boolean;
+}
+
+/**
+ * Where the render stage is: emitted when the first request goes to flux-render and after each
+ * release or app is done. flux-render answers in the order it was asked, so the oldest request
+ * not yet answered is the chart it is fetching (or rendering) now.
+ */
+export interface ChartProgress {
+  /** HelmReleases and apps done (rendered or not), of all those of the run. */
+  done: number;
+  total: number;
+  /** The chart of the oldest unanswered request (`oci://host/repo/chart 1.2.3`); none when all are done. */
+  current?: string;
+  /** Charts fetched from their source so far (not from the chart cache or a pinned file). */
+  fetched: number;
+  /** Charts read from the cache (or a pinned file) so far. */
+  cached: number;
+  /** Bytes of the charts fetched so far (flux-render's chart.size). */
+  fetchedBytes: number;
 }
 
 export interface RenderEvent {
@@ -470,6 +491,50 @@ export async function renderStage(
     ...(fetch.cacheDir && fetch.renderCache !== false ? { renderCache: true } : {}),
   };
 
+  // The requests sent to flux-render and not yet answered, in the order they were sent.
+  const inFlight: { chart: string }[] = [];
+  // Every release and app counts, also those that never reach flux-render (no chart to be had).
+  const progress: ChartProgress = {
+    done: 0,
+    total: releases.length + apps.length,
+    fetched: 0,
+    cached: 0,
+    fetchedBytes: 0,
+  };
+  let started = false;
+  const emitProgress = () => {
+    const current = inFlight[0]?.chart;
+    options.onChartProgress?.({ ...progress, ...(current ? { current } : {}) });
+  };
+  /** options.renderer.helm, with the stage's progress kept. */
+  const helm = async (
+    request: Parameters<HelmRenderer["helm"]>[0],
+    name: string,
+  ): Promise<HelmRenderResult> => {
+    const entry = { chart: chartOrigin(request.chart, name) };
+    inFlight.push(entry);
+    if (!started) {
+      started = true;
+      emitProgress();
+    }
+    try {
+      const response = await options.renderer.helm(request);
+      if (response.chart?.cached || response.chart?.renderCached) progress.cached += 1;
+      else if (response.chart) {
+        progress.fetched += 1;
+        progress.fetchedBytes += response.chart.size ?? 0;
+      }
+      return response;
+    } finally {
+      inFlight.splice(inFlight.indexOf(entry), 1);
+    }
+  };
+  /** One release or app finished, rendered or not. */
+  const finished = () => {
+    progress.done += 1;
+    if (started) emitProgress();
+  };
+
   const record = (
     owner: Subject,
     response: HelmRenderResult,
@@ -533,7 +598,8 @@ export async function renderStage(
   };
 
   // HelmReleases: all requests go to the helper at once (it answers in order).
-  const pending = releases.map(async (release) => {
+  const pending = releases.map((release) => renderRelease(release).finally(finished));
+  async function renderRelease(release: Subject): Promise<void> {
     const resolution = resolveChart(release, index, options.root);
     if ("unavailable" in resolution) {
       stats.unavailable += 1;
@@ -546,14 +612,17 @@ export async function renderStage(
       if (pinned) chart = { type: "dir", path: pinned.path, contentDigest: pinned.digest };
     }
     const values = valuesSourcesOf(release, index);
-    const response = await options.renderer.helm({
-      ...fetchFields,
-      release: release.object,
-      chart,
-      valuesSources: values.sources,
-      kubeVersion: helmKubeVersion(options.kubernetesVersion(release)),
-      apiVersions: [...(await options.apiVersions(release))],
-    });
+    const response = await helm(
+      {
+        ...fetchFields,
+        release: release.object,
+        chart,
+        valuesSources: values.sources,
+        kubeVersion: helmKubeVersion(options.kubernetesVersion(release)),
+        apiVersions: [...(await options.apiVersions(release))],
+      },
+      `${resolution.name} ${resolution.version}`,
+    );
     const label = `${resolution.name}@${resolution.version}`;
     if (response.error && values.missing.length > 0) {
       // Values the cluster holds but the repository does not: a render that fails without them
@@ -606,7 +675,7 @@ export async function renderStage(
         ),
       );
     }
-  });
+  }
 
   // CozyStack apps: disks first, so the VMInstance's `lookup` of its DataVolume finds the one the
   // VMDisk renders, as it would in the cluster.
@@ -630,20 +699,23 @@ export async function renderStage(
       );
       return [];
     }
-    const response = await options.renderer.helm({
-      ...fetchFields,
-      release,
-      chart: {
-        type: "dir",
-        path: pinned.path,
-        contentDigest: pinned.digest,
-        ...(chartVersion ? { versionOverride: chartVersion } : {}),
+    const response = await helm(
+      {
+        ...fetchFields,
+        release,
+        chart: {
+          type: "dir",
+          path: pinned.path,
+          contentDigest: pinned.digest,
+          ...(chartVersion ? { versionOverride: chartVersion } : {}),
+        },
+        valuesSources: [cozystackValues(app.namespace)],
+        kubeVersion: helmKubeVersion(options.kubernetesVersion(app)),
+        apiVersions: [...(await options.apiVersions(app))],
+        lookup,
       },
-      valuesSources: [cozystackValues(app.namespace)],
-      kubeVersion: helmKubeVersion(options.kubernetesVersion(app)),
-      apiVersions: [...(await options.apiVersions(app))],
-      lookup,
-    });
+      `${known.chart} ${chartVersion ?? version}`,
+    );
     return record(app, response, label, cozystackPointer(app.kind));
   };
   const lookupBase = (owner: Subject) => [
@@ -652,14 +724,29 @@ export async function renderStage(
   ];
   const appsDone = (async () => {
     const disks = apps.filter((a) => a.kind === "VMDisk");
-    const renderedDisks = (await Promise.all(disks.map((d) => renderApp(d, lookupBase(d))))).flat();
+    const renderedDisks = (
+      await Promise.all(disks.map((d) => renderApp(d, lookupBase(d)).finally(finished)))
+    ).flat();
     const dataVolumes = renderedDisks.filter((s) => s.kind === "DataVolume").map((s) => s.object);
     await Promise.all(
-      apps.filter((a) => a.kind !== "VMDisk").map((a) => renderApp(a, [...lookupBase(a), ...dataVolumes])),
+      apps
+        .filter((a) => a.kind !== "VMDisk")
+        .map((a) => renderApp(a, [...lookupBase(a), ...dataVolumes]).finally(finished)),
     );
   })();
   await Promise.all([...pending, appsDone]);
   return { subjects: out, findings, failures, stats };
+}
+
+/**
+ * A chart as a person names its origin: `oci://ghcr.io/bjw-s-labs/helm/app-template 4.1.1`; a chart
+ * directory (pinned, or in the checkout) by `name` ("vm-disk 0.20.0").
+ */
+export function chartOrigin(chart: ChartSource, name: string): string {
+  const version = (v: string | undefined) => (v ? ` ${v}` : "");
+  if (chart.type === "oci") return `${chart.url}${version(chart.tag ?? chart.digest ?? chart.semver)}`;
+  if (chart.type === "http") return `${chart.url.replace(/\/+$/, "")}/${chart.name}${version(chart.version)}`;
+  return name;
 }
 
 /** Kinds CozyStack's charts look up in the cluster that a repository may hold. */

@@ -8,6 +8,7 @@ import { loadStockNames } from "../validate/stock.ts";
 import type { PinnedChartDir } from "./pinned-charts.ts";
 import {
   type ChartFetch,
+  type ChartProgress,
   capabilityVersions,
   type HelmRenderer,
   type RenderEvent,
@@ -36,6 +37,7 @@ export interface ValidateRenderOptions {
   strict?: boolean;
   chartFetch?: ChartFetch;
   onRendered?: (event: RenderEvent) => void;
+  onChartProgress?: (progress: ChartProgress) => void;
   /** Only these HelmReleases and apps are rendered (see RenderStageOptions.select). */
   select?: (owner: Subject) => boolean;
 }
@@ -142,6 +144,7 @@ export async function renderForValidate(
     ...(options.strict ? { strict: true } : {}),
     ...(options.chartFetch ? { chartFetch: options.chartFetch } : {}),
     ...(options.onRendered ? { onRendered: options.onRendered } : {}),
+    ...(options.onChartProgress ? { onChartProgress: options.onChartProgress } : {}),
     ...(options.select ? { select: options.select } : {}),
   });
 }

@@ -521,6 +521,18 @@ async function finishStage(
     owners.set(dir, { id: dir, kind: "kustomization", name: dir, namespace: "", path: dir });
     return dir;
   };
+  // kustomize-controller's apply step: spec.commonMetadata's labels and annotations on every object
+  // it applies, replacing keys of the same name (ssautil.SetCommonMetadata, after the substitution).
+  for (const b of built.resources) {
+    const common = fluxByDir.get(includedBy.get(b.build) ?? b.build)?.commonMetadata;
+    if (!common) continue;
+    const metadata = { ...((field(b.object, "metadata") as Record<string, unknown> | undefined) ?? {}) };
+    for (const key of ["labels", "annotations"] as const) {
+      const merged = { ...((metadata[key] as Record<string, unknown> | undefined) ?? {}), ...common[key] };
+      if (Object.keys(merged).length > 0) metadata[key] = merged;
+    }
+    b.object = { ...b.object, metadata };
+  }
   return {
     kustomizations,
     byDir,

@@ -126,7 +126,7 @@ export interface ValidateContext {
   readonly scope: ReadonlySet<string>;
   /** Whether a finding at this file is reported. */
   inScope(file: string | undefined): boolean;
-  progress(phase: string, status: PhaseEvent["status"], detail: string): void;
+  progress(phase: string, status: PhaseEvent["status"], detail: string, data?: Record<string, unknown>): void;
   /** Findings of every stage so far (filtered to the scope and finalised by resultOf). */
   readonly findings: Finding[];
   readonly stats: ValidateResult["stats"];
@@ -157,8 +157,8 @@ export async function openContext(options: ValidateOptions): Promise<ValidateCon
     : await loadWorkspace(["."], { cwd: root, ignore: config.ignore, root });
   const scope = new Set([...requested.files.keys(), ...requested.problems.map((p) => p.file)]);
   const inScope = (file: string | undefined) => wholeRepository || (file !== undefined && scope.has(file));
-  const progress: ValidateContext["progress"] = (phase, status, detail) =>
-    options.onProgress?.({ phase, status, detail, elapsed: Date.now() - started });
+  const progress: ValidateContext["progress"] = (phase, status, detail, data) =>
+    options.onProgress?.({ phase, status, detail, elapsed: Date.now() - started, ...(data ? { data } : {}) });
   progress("lint", "running", `${requested.files.size} YAML files`);
   return {
     options,

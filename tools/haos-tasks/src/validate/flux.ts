@@ -19,9 +19,16 @@ export interface FluxKustomization {
   /** Repo-relative spec.path. */
   dir: string;
   components: string[];
+  /** spec.ignoreMissingComponents: a component folder that does not exist is left out (else the build fails, as Flux's does). */
+  ignoreMissingComponents?: boolean;
   targetNamespace?: string;
-  /** spec.patches, patchesStrategicMerge, patchesJson6902 and images, as kustomize-controller adds them. */
+  /** spec.patches, patchesStrategicMerge, patchesJson6902, images, namePrefix and nameSuffix, as kustomize-controller adds them. */
   edits?: FluxEdits;
+  /**
+   * spec.commonMetadata: labels and annotations kustomize-controller sets on every object it
+   * applies (after the build and the substitution: ssautil.SetCommonMetadata in its apply step).
+   */
+  commonMetadata?: { labels: Record<string, string>; annotations: Record<string, string> };
   postBuild:
     | {
         substitute: Record<string, string>;
@@ -100,6 +107,9 @@ export interface FluxEdits {
   patchesStrategicMerge?: unknown[];
   patchesJson6902?: unknown[];
   images?: unknown[];
+  /** Set when the spec has the field, even empty: the generator then replaces the kustomization's own. */
+  namePrefix?: string;
+  nameSuffix?: string;
 }
 
 const editFields = ["patches", "patchesStrategicMerge", "patchesJson6902", "images"] as const;
@@ -152,8 +162,24 @@ export function fluxKustomizationOf(
     const value = field(object, "spec", name);
     if (Array.isArray(value) && value.length > 0) edits[name] = value;
   }
+  // A prefix a parent's substitution would give is unknown here, as is such a targetNamespace.
+  for (const name of ["namePrefix", "nameSuffix"] as const) {
+    const value = field(object, "spec", name);
+    if (typeof value === "string" && !value.includes("${")) edits[name] = value;
+  }
+  const common = field(object, "spec", "commonMetadata");
+  const strings = (value: unknown): Record<string, string> =>
+    value && typeof value === "object" && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]))
+      : {};
+  const commonMetadata =
+    common && typeof common === "object"
+      ? { labels: strings(field(common, "labels")), annotations: strings(field(common, "annotations")) }
+      : undefined;
   return {
     resource,
+    ...(commonMetadata ? { commonMetadata } : {}),
+    ...(field(object, "spec", "ignoreMissingComponents") === true ? { ignoreMissingComponents: true } : {}),
     name: String(field(object, "metadata", "name") ?? resource.name),
     namespace: String(field(object, "metadata", "namespace") ?? resource.namespace),
     dir,
@@ -186,11 +212,19 @@ export function fluxKustomizationOf(
 
 /**
  * Whether two readings of a Flux Kustomization build differently (path, components,
- * targetNamespace, patches, images) or substitute differently (postBuild).
+ * targetNamespace, patches, images) or substitute or label differently (postBuild, commonMetadata).
  */
 export function buildsDifferently(a: FluxKustomization, b: FluxKustomization): boolean {
   const shape = (k: FluxKustomization) =>
-    JSON.stringify([k.dir, k.components, k.targetNamespace ?? "", k.edits ?? {}, k.postBuild ?? null]);
+    JSON.stringify([
+      k.dir,
+      k.components,
+      k.ignoreMissingComponents === true,
+      k.targetNamespace ?? "",
+      k.edits ?? {},
+      k.postBuild ?? null,
+      k.commonMetadata ?? null,
+    ]);
   return shape(a) !== shape(b);
 }
 
@@ -233,7 +267,11 @@ export function buildUnits(
   const seen = new Set<string>();
   for (const [dir, k] of byDir) {
     seen.add(dir);
-    const components = k.components.filter((c) => existsSync(path.join(root, c)));
+    // kustomize-controller leaves out a missing component only under ignoreMissingComponents;
+    // otherwise the build fails on it, and so does this one.
+    const components = k.ignoreMissingComponents
+      ? k.components.filter((c) => existsSync(path.join(root, c)))
+      : k.components;
     const extra = {
       ...(components.length > 0 ? { components } : {}),
       ...(k.targetNamespace ? { namespace: k.targetNamespace } : {}),

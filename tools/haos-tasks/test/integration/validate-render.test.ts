@@ -1,12 +1,15 @@
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { cp, mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRenderer } from "../../src/render/helper.ts";
 import { pinnedChart, stagePinnedChart } from "../../src/render/pinned-charts.ts";
 import { readSchemaLock, resolveMirror } from "../../src/schemas/sources.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
 import { pushChart, type Registry, startRegistry } from "../support/charts.ts";
+import { runCli } from "../support/cli.ts";
 import { sourceFetch } from "../support/upstream-schemas.ts";
 import { edit, scratchRepos, validateJson } from "../support/validate-repo.ts";
 
@@ -19,6 +22,8 @@ const release = "kubernetes/apps/default/echo/app/helmrelease.yaml";
 const repos = scratchRepos();
 let registry: Registry;
 let cacheDir: string;
+/** The archives pushed to the registry, by app-template version. */
+const pushed = new Map<string, string>();
 
 beforeAll(async () => {
   registry = await startRegistry();
@@ -32,7 +37,7 @@ beforeAll(async () => {
       sourceFetch(mirror),
       path.join(stageDir, version),
     );
-    await pushChart(registry, dir, "bjw-s-labs/helm");
+    pushed.set(version, (await pushChart(registry, dir, "bjw-s-labs/helm")).archive);
   }
   cacheDir = await mkdtemp(path.join(os.tmpdir(), "haos-render-cache-"));
   repos.track(cacheDir);
@@ -54,6 +59,36 @@ const validate = (dir: string, extra: string[] = []) =>
     ...extra,
     ".",
   ]);
+
+const chartLine = "fetching and rendering charts 1/1: oci://ghcr.io/bjw-s-labs/helm/app-template";
+
+/**
+ * `haos-tasks <args>` in a real pseudo-terminal (util-linux script): stdout and stderr are a TTY
+ * 120 columns wide, and script copies what the terminal shows to its stdout. The sources run
+ * (HAOS_TASKS_CLI_SOURCE), without colour.
+ */
+async function inTerminal(dir: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const cli = path.join(toolsRepoRoot, "tools", "haos-tasks", "bin", "haos-tasks.js");
+  const quote = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
+  return await execa(
+    "script",
+    [
+      "-q",
+      "-e",
+      "-c",
+      `stty cols 120; ${[process.execPath, cli, ...args].map(quote).join(" ")}`,
+      "/dev/null",
+    ],
+    { cwd: dir, env: { ...process.env, ...env, HAOS_TASKS_CLI_SOURCE: "1", NO_COLOR: "1" }, reject: false },
+  );
+}
+
+/** Where the progress line was last drawn with `text`, and where it was erased after that. */
+function progressLineOf(out: string, text: string): { drawn: number; erased: number } {
+  const drawn = out.lastIndexOf(`\r\x1b[2K${text}`);
+  const erased = drawn < 0 ? -1 : out.indexOf("\r\x1b[2K", drawn + 1);
+  return { drawn, erased };
+}
 
 describe("validate renders HelmReleases from a real OCI registry", () => {
   it("the pristine app renders (semver ~4.1.0 resolves 4.1.1 in the registry) and has no error", async () => {
@@ -137,6 +172,94 @@ describe("validate renders HelmReleases from a real OCI registry", () => {
     const strict = await validate(dir, ["--strict"]);
     expect(strict.places).toEqual([`helm/chart-unavailable ${release}:8`]);
     expect(strict.code).toBe(1);
+  }, 120_000);
+
+  it("on a terminal, one progress line names the chart while it is fetched and is erased before the report; not on a terminal, none", async () => {
+    const dir = await repo();
+    // A cache of its own: the chart is fetched from the registry during this run.
+    const cache = await mkdtemp(path.join(os.tmpdir(), "haos-render-tty-"));
+    repos.track(cache);
+    const args = [
+      "validate",
+      "--chart-mirror",
+      `oci://ghcr.io/bjw-s-labs/helm=http://${registry.host}/bjw-s-labs/helm`,
+      "--chart-cache",
+      cache,
+      ".",
+    ];
+    const shown = await inTerminal(dir, args);
+    const out = shown.stdout;
+    expect(shown.exitCode, out).toBe(0);
+    const drawn =
+      "\r\x1b[2Kfetching and rendering charts 1/1: oci://ghcr.io/bjw-s-labs/helm/app-template ~4.1.0";
+    expect(out).toContain(drawn);
+    // Erased (return, erase line) before the report, which then starts on a clean line.
+    const erased = out.indexOf("\r\x1b[2K", out.lastIndexOf(drawn) + drawn.length);
+    expect(erased).toBeGreaterThan(0);
+    expect(out.indexOf("✓ no findings")).toBeGreaterThan(erased);
+    expect(out.slice(erased + 5, out.indexOf("✓ no findings"))).not.toContain("fetching");
+    // Not a terminal (CI logs, pipes): the same run prints no progress line and no escape.
+    const piped = await runCli(args, { cwd: dir, env: process.env });
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).not.toContain("fetching and rendering");
+    expect(piped.stderr).not.toContain("\x1b[");
+    expect(piped.stdout).toContain("✓ no findings");
+  }, 120_000);
+
+  it("flux-render reports the size of the chart archive it fetched (the progress line adds it up)", async () => {
+    const renderer = await startRenderer({ env: process.env });
+    const cache = await mkdtemp(path.join(os.tmpdir(), "haos-render-size-"));
+    repos.track(cache);
+    try {
+      const request = {
+        release: {
+          apiVersion: "helm.toolkit.fluxcd.io/v2",
+          kind: "HelmRelease",
+          metadata: { name: "echo", namespace: "default" },
+          // The chart's schema $refs common's by URL (fetched by Helm): not what this test is about.
+          spec: { install: { disableSchemaValidation: true }, values: {} },
+        },
+        chart: { type: "oci" as const, url: "oci://ghcr.io/bjw-s-labs/helm/app-template", tag: "4.1.1" },
+        mirrors: [
+          { origin: "oci://ghcr.io/bjw-s-labs/helm", url: `http://${registry.host}/bjw-s-labs/helm` },
+        ],
+        cacheDir: cache,
+      };
+      const size = statSync(pushed.get("4.1.1") ?? "").size;
+      const fetched = await renderer.helm(request);
+      expect(fetched.chart).toMatchObject({ cached: false, size });
+      const again = await renderer.helm(request);
+      expect(again.chart).toMatchObject({ cached: true, size });
+    } finally {
+      await renderer.close();
+    }
+  }, 120_000);
+
+  it("diff, on a terminal: the same progress line while each commit's charts are fetched, erased before the diff", async () => {
+    const r = repos.create({ prefix: "haos-render-diff-", from: fixture, commit: false });
+    const mirrors = `charts:\n  mirrors:\n    - oci://ghcr.io/bjw-s-labs/helm=http://${registry.host}/bjw-s-labs/helm\n`;
+    r.write({ ".haos-tasks.yaml": mirrors });
+    r.commit("init");
+    edit(r.dir, release, "cpu: 10m", "cpu: 20m");
+    r.commit("more cpu");
+    const cache = await mkdtemp(path.join(os.tmpdir(), "haos-render-tty-"));
+    repos.track(cache);
+    const env = { HAOS_TASKS_CHART_CACHE: cache };
+    const shown = await inTerminal(r.dir, ["diff", "--base", "HEAD~1", "--format", "diff"], env);
+    const out = shown.stdout;
+    expect(shown.exitCode, out).toBe(0);
+    // Drawn at each commit (head, then base), erased after each.
+    const { drawn, erased } = progressLineOf(out, chartLine);
+    expect(out.split(`\r\x1b[2K${chartLine}`).length - 1, out).toBe(2);
+    expect(erased).toBeGreaterThan(drawn);
+    expect(out.indexOf("cpu: 20m", erased)).toBeGreaterThan(erased);
+    // Not a terminal: no progress line.
+    const piped = await runCli(["diff", "--base", "HEAD~1", "--format", "diff"], {
+      cwd: r.dir,
+      env: { ...process.env, ...env },
+    });
+    expect(piped.stdout).toContain("cpu: 20m");
+    expect(piped.stderr).not.toContain("fetching and rendering");
   }, 120_000);
 });
 

@@ -1,5 +1,6 @@
 import type { DiffOptions } from "../../diff/diff.ts";
 import { DEFAULT_MAX_CHARS, parseMaxChars, renderDiffMarkdown } from "../../diff/markdown.ts";
+import { chartProgressText, liveLine } from "../../report/progress-line.ts";
 import {
   type Command,
   ExitCode,
@@ -30,6 +31,7 @@ export const diffCommand: Command = {
     "helm.sh/chart, checksum/*, app.kubernetes.io/version) is left out. Secret values are redacted.",
     "Markdown starts with <!-- haos-tasks-diff --> and fits --max-chars, naming what it cut.",
     "Builds in-process (kustomize-build) unless HAOS_TASKS_KUBECTL or HAOS_TASKS_KUSTOMIZE=kubectl.",
+    "On a terminal (not --format json), one line on stderr names the chart being fetched or rendered.",
     "",
     "exit codes: 0 diff rendered, 1 an owner does not render at head, 2 usage, git error or a --path",
     `that exists at neither commit, ${internalExitText}`,
@@ -94,7 +96,24 @@ export const diffCommand: Command = {
       import("../../diff/diff.ts"),
       import("../../diff/formats.ts"),
     ]);
-    const result = await diffApps(options);
+    // On a terminal (not --format json): one line redrawn on stderr while charts are fetched and rendered.
+    const line = liveLine(io.stderr, {
+      live: format !== "json" && io.stderrIsTTY === true,
+      width: () => process.stderr.columns || 100,
+    });
+    let result: Awaited<ReturnType<typeof diffApps>>;
+    try {
+      result = await diffApps({
+        ...options,
+        onChartProgress: (charts) => {
+          const text = chartProgressText(charts);
+          if (text) line.update(text);
+          else line.clear();
+        },
+      });
+    } finally {
+      line.clear();
+    }
     io.stdout(
       format === "json"
         ? `${JSON.stringify(diffJson(result), null, 2)}\n`

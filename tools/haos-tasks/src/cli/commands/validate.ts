@@ -5,6 +5,7 @@ import { exitCodesText } from "../../exit-codes.ts";
 import { countFindings } from "../../findings.ts";
 import { ruleCatalog } from "../../lint/rules.ts";
 import type { PhaseEvent } from "../../phases.ts";
+import { chartProgressText, liveLine } from "../../report/progress-line.ts";
 import { resolveMirror } from "../../schemas/sources.ts";
 import { parseChartMirror } from "../../validate/config.ts";
 import { type Command, colourOf, ExitCode, formatOption, helpOption, UsageError } from "../command.ts";
@@ -46,8 +47,9 @@ export const validateCommand: Command = {
     "~/.cache/haos-tasks/charts; keep it between CI runs); --offline renders from the cache only;",
     "--chart-mirror ORIGIN=URL (repeatable, also charts.mirrors) fetches an origin from a mirror:",
     "oci://host/path (TLS) or http://host:port/path (plain HTTP) for an oci:// origin, a repository",
-    "URL for an https:// one. Registry credentials come from the Docker/Helm config. A chart that",
-    "cannot be had is one helm/chart-unavailable warning (an error under --strict). Helm's",
+    "URL for an https:// one. Registry credentials come from the Docker/Helm config. On a terminal",
+    "(--format text), one line on stderr names the chart being fetched or rendered; none in logs.",
+    "A chart that cannot be had is one helm/chart-unavailable warning (an error under --strict). Helm's",
     ".Capabilities: the declared Kubernetes version, and APIVersions holding every kind the run has",
     "a schema or CRD for, plus --api-versions / charts.apiVersions.",
     "",
@@ -241,8 +243,19 @@ export const validateCommand: Command = {
     ]);
     const { annotationLines, jobSummary } = github;
     const started = Date.now();
+    // On a terminal, in text format: one line redrawn while charts are fetched and rendered.
+    const line = liveLine(io.stderr, {
+      live: format === "text" && io.stderrIsTTY === true,
+      width: () => process.stderr.columns || 100,
+    });
     const progress = (event: PhaseEvent) => {
+      if (event.data?.charts) {
+        const text = chartProgressText(event.data.charts);
+        if (text) line.update(text);
+        else line.clear();
+      }
       if (event.status === "progress" && !io.env.HAOS_TASKS_DEBUG) return;
+      line.clear();
       io.stderr(
         `validate: ${event.phase}: ${event.detail} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`,
       );
@@ -282,6 +295,7 @@ export const validateCommand: Command = {
         loadCatalog: catalogLoader({ ...(mirror ? { mirror } : {}), env: io.env, onProgress: progress }),
       });
     } catch (error) {
+      line.clear();
       // JSON consumers get a document on every exit, with the error that stopped the run.
       if (format === "json") {
         io.stdout(
@@ -295,6 +309,7 @@ export const validateCommand: Command = {
       }
       throw error;
     }
+    line.clear();
     const findings = result.findings;
     const { stats } = result;
     const clusters =

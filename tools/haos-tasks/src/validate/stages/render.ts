@@ -104,6 +104,14 @@ export async function renderStep(
           "progress",
           `${e.owner}: ${e.chart} ${e.ok ? "rendered" : "failed"}${e.renderCached ? " (render cache)" : e.cached === undefined ? "" : e.cached ? " (cached)" : ` (fetched in ${e.fetchMs ?? 0} ms)`}${e.renderMs === undefined ? "" : `, ${e.renderMs} ms`}`,
         ),
+      // `data.charts` is the structured progress a terminal's progress line is drawn from.
+      onChartProgress: (charts) =>
+        ctx.progress(
+          "render",
+          "progress",
+          `charts ${charts.done}/${charts.total}${charts.current ? `: ${charts.current}` : ""}`,
+          { charts },
+        ),
     });
     subjects.push(...rendered.subjects);
     ctx.findings.push(...rendered.findings);
