@@ -121,6 +121,27 @@ describe("kyvernoApply (Kyverno's own engine, `kyverno apply`)", () => {
     });
   });
 
+  it("agrees with the kyverno/crd-list-patch lint fixtures: the anchored patch replaces the CRD's list, the foreach keeps it", async () => {
+    const policy = (kind: "good" | "bad") =>
+      readFileSync(
+        path.join(
+          toolsRepoRoot,
+          "tools/haos-tasks/test/fixtures/validate/kyverno/crd-list-patch",
+          kind,
+          "apps/policy.yaml",
+        ),
+        "utf8",
+      );
+    const input = { ...vm(["default", "lan"]), metadata: { name: "vm", namespace: "demo" } };
+    const replaced = await kyvernoApply(policy("bad"), input);
+    expect(interfaces(replaced.resource)).toEqual([{ name: "lan", macAddress: "02:00:00:00:00:01" }]);
+    const kept = await kyvernoApply(policy("good"), input);
+    expect(interfaces(kept.resource)).toEqual([
+      { name: "default", bridge: {} },
+      { name: "lan", bridge: {}, macAddress: "02:00:00:00:00:01" },
+    ]);
+  });
+
   it("lists no rule and returns the resource unchanged when the policy does not match it", async () => {
     const other = { ...vm(["haos-underlay"]), metadata: { name: "other", namespace: "tenant-root" } };
     const applied = await kyvernoApply(nicPolicy, other);
