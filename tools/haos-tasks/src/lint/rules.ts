@@ -178,7 +178,12 @@ export const ruleCatalog: readonly RuleInfo[] = [
   rule(
     "kyverno/anchor",
     "error",
-    "a Kyverno mutate patch's (name) anchor matches no list item of the object it targets (Kyverno skips it silently)",
+    "a Kyverno mutate rule's (name) anchor or foreach precondition on {{ element.name }} matches no list item of the object it targets (Kyverno skips it silently)",
+  ),
+  rule(
+    "kyverno/crd-list-patch",
+    "warning",
+    "a Kyverno patchStrategicMerge anchors a list item of a custom resource: Kyverno replaces the whole list (use foreach + patchesJson6902)",
   ),
   rule("deprecated/api-version", "warning", "a deprecated or removed apiVersion"),
   rule("deprecated/field", "warning", "a deprecated field (e.g. Kyverno spec.validationFailureAction)"),

@@ -280,20 +280,27 @@ describe("validate renders this repository's CozyStack apps through the pinned c
     const { places, json } = await validate(dir);
     expect(places).toEqual([]);
     expect(json.stats.render).toMatchObject({ releases: 2, rendered: 2 });
+    // The NIC policy patches the rendered VM's interface list with a foreach JSON patch: no
+    // kyverno/crd-list-patch warning (an anchored strategic merge would replace the list).
+    expect(json.findings.filter((f) => f.rule.startsWith("kyverno/"))).toEqual([]);
   }, 120_000);
 
-  it("a VMInstance whose rendered VM no longer has the NIC the Kyverno anchor patches fails at its networks line", async () => {
+  it("a VMInstance whose rendered VM no longer has the NIC the Kyverno foreach patches fails at its networks line", async () => {
     const dir = await haosRepo();
     edit(dir, vminstance, "    - name: haos-underlay", "    - name: haos-lan");
     const { places } = await validate(dir);
     expect(places).toContain(`kyverno/anchor ${vminstance}:23`);
+    // And at each rule's precondition value that names the NIC (pin-lan-nic, pin-lan-nic-existing).
+    expect(places).toContain(`kyverno/anchor ${policy}:47`);
+    expect(places).toContain(`kyverno/anchor ${policy}:96`);
   }, 120_000);
 
-  it("a typo in the policy's (name) anchor fails at the anchor", async () => {
+  it("a typo in the NIC name of the policy's foreach precondition fails at the precondition's value", async () => {
     const dir = await haosRepo();
-    edit(dir, policy, "- (name): haos-underlay", "- (name): haos-underlay0");
+    edit(dir, policy, "value: haos-underlay", "value: haos-underlay0");
     const { places } = await validate(dir);
-    expect(places).toContain(`kyverno/anchor ${policy}:52`);
+    expect(places).toContain(`kyverno/anchor ${policy}:47`);
+    expect(places).not.toContain(`kyverno/anchor ${policy}:96`);
   }, 120_000);
 
   it("an instanceType CozyStack does not ship is the chart's own render failure at the VMInstance", async () => {

@@ -72,8 +72,8 @@ describe("haos-tasks verify on real Flux controllers", () => {
     const nic = platform.network.underlay?.haosNic;
     // The pinned `kyverno apply` (the version platform.yaml declares): pin-lan-nic as the admission
     // webhook applies it to the chart's VM, pin-lan-nic-existing as the background controller
-    // patches the VM already there (its target). That the patch also drops the VM's other NICs is
-    // the policy's known defect, pinned by the it.fails below and in test/support/kyverno.test.ts.
+    // patches the VM already there (its target). Both keep every NIC the chart rendered (the test
+    // below and test/support/kyverno.test.ts).
     const rendered = nicsOf(vm);
     expect(rendered.map((i) => i.name)).toEqual(["default", "haos-underlay"]);
     const applied = await kyvernoApply(e.repo.read("kyverno-policy-haos-nic.yaml"), vm);
@@ -90,8 +90,8 @@ describe("haos-tasks verify on real Flux controllers", () => {
           template: { metadata: { annotations: Record<string, string> }; spec: Record<string, unknown> };
         };
       };
-      // Kyverno patches nothing, silently, where the (name) anchor matches no NIC of the rendered VM:
-      // the MAC on haos-underlay is what proves the anchor fits.
+      // Kyverno patches nothing, silently, where the foreach precondition's name matches no NIC of
+      // the rendered VM: the MAC on haos-underlay is what proves the name fits.
       const interfaces = (
         patched.spec.template.spec.domain as {
           devices: { interfaces: Array<{ name: string; macAddress?: string }> };
@@ -115,13 +115,17 @@ describe("haos-tasks verify on real Flux controllers", () => {
     }
   }, 60_000);
 
-  // KNOWN DEFECT of the policy (see test/support/kyverno.test.ts): Kyverno merges a CRD's list
-  // without a merge key, so the anchored patch replaces the interfaces the chart rendered (default
-  // and haos-underlay, both with bridge binding) with the MAC'd haos-underlay alone. `it.fails`
-  // turns red once the policy keeps them.
-  it.fails("Kyverno's patch keeps every NIC the real chart rendered (fails: the policy replaces the CRD's interface list)", () => {
+  // Kyverno's patchStrategicMerge replaces a CRD's list (no merge key): the policy's former anchored
+  // `interfaces` patch left the chart's VM with the MAC'd haos-underlay alone, `default` and both
+  // `bridge` bindings dropped (see test/support/kyverno.test.ts). The foreach JSON patch keeps them.
+  it("Kyverno's patch keeps every NIC the real chart rendered, with its binding, and adds only the MAC", () => {
     // From the test above (red on its own if it could not run Kyverno).
     const { rendered, patched, mac } = nicsSeen ?? { rendered: [], patched: undefined, mac: undefined };
+    expect(mac).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+    expect(rendered.map((i) => [i.name, i.bridge])).toEqual([
+      ["default", {}],
+      ["haos-underlay", {}],
+    ]);
     expect(patched).toEqual(
       rendered.map((i) => (i.name === "haos-underlay" ? { ...i, macAddress: mac } : i)),
     );

@@ -35,7 +35,7 @@ const interfaces = (r: unknown) =>
   (r as Vm).spec.template.spec.domain.devices.interfaces as Array<{ name: string; macAddress?: string }>;
 
 describe("kyvernoApply (Kyverno's own engine, `kyverno apply`)", () => {
-  it("pins the MAC on the NIC the (name) anchor names, the Kube-OVN annotations and the nodeSelector, also on the mutate-existing target", async () => {
+  it("pins the MAC on the NIC the foreach precondition names, the Kube-OVN annotations and the nodeSelector, also on the mutate-existing target", async () => {
     const applied = await kyvernoApply(nicPolicy, vm(["default", "haos-underlay"]));
     expect(applied.rules.map((r) => `${r.policy}/${r.rule} ${r.result}`)).toEqual([
       "haos-lan-nic/pin-lan-nic pass",
@@ -62,22 +62,28 @@ describe("kyvernoApply (Kyverno's own engine, `kyverno apply`)", () => {
     }
   });
 
-  // KNOWN DEFECT of apps/haos-enigma/kyverno-policy-haos-nic.yaml, found by running Kyverno itself
-  // (the hand-written merge these tests used before merged the list by name): Kyverno's
-  // patchStrategicMerge is kustomize's, which merges a list by key only where its OpenAPI schema
-  // names a merge key — built-in kinds only; a CRD's list (KubeVirt's interfaces) is replaced. So
-  // the anchored patch leaves the VM with the haos-underlay NIC alone: `default` and the NIC's
-  // binding are dropped. Kyverno's maintainers point at a foreach JSON patch for CRDs
-  // (https://github.com/kyverno/kyverno/issues/1955). `it.fails` turns red once the policy keeps them.
-  it.fails("keeps the VM's other NICs and the NIC's binding (fails: the policy replaces the CRD's interface list)", async () => {
+  // Kyverno's patchStrategicMerge is kustomize's, which merges a list by key only where its OpenAPI
+  // schema names a merge key — built-in kinds only; a CRD's list (KubeVirt's interfaces) is
+  // replaced, so the policy's former anchored patch `interfaces: [{(name): haos-underlay, …}]` left
+  // the VM with that NIC alone, `default` and both `bridge` bindings dropped (kyverno/kyverno#1955).
+  // The policy now adds the MAC with a foreach JSON patch at the NIC's index.
+  it("keeps the VM's other NICs and every NIC's binding, on the admission and the mutate-existing path", async () => {
     const applied = await kyvernoApply(nicPolicy, vm(["default", "haos-underlay"]));
-    expect(interfaces(applied.resource)).toEqual([
-      { name: "default", bridge: {} },
+    expect(applied.patchedTargets).toHaveLength(1);
+    for (const patched of [applied.resource, applied.patchedTargets[0]])
+      expect(interfaces(patched)).toEqual([
+        { name: "default", bridge: {} },
+        { name: "haos-underlay", bridge: {}, macAddress: "02:48:41:4f:53:01" },
+      ]);
+    // The NIC's position does not matter: the patch follows the name.
+    const first = await kyvernoApply(nicPolicy, vm(["haos-underlay", "default"]));
+    expect(interfaces(first.resource)).toEqual([
       { name: "haos-underlay", bridge: {}, macAddress: "02:48:41:4f:53:01" },
+      { name: "default", bridge: {} },
     ]);
   });
 
-  it("an anchor that matches no NIC patches nothing there and Kyverno says nothing: the rule still passes", async () => {
+  it("a NIC name that matches no interface patches nothing there and Kyverno says nothing: the rule still passes", async () => {
     const input = vm(["default", "haos-lan"]);
     const applied = await kyvernoApply(nicPolicy, input);
     // The annotations and nodeSelector applied, so Kyverno reports a pass…
@@ -113,6 +119,27 @@ describe("kyvernoApply (Kyverno's own engine, `kyverno apply`)", () => {
         template: { spec: { containers: [{ name: "web", resources: { limits: { memory: "256Mi" } } }] } },
       },
     });
+  });
+
+  it("agrees with the kyverno/crd-list-patch lint fixtures: the anchored patch replaces the CRD's list, the foreach keeps it", async () => {
+    const policy = (kind: "good" | "bad") =>
+      readFileSync(
+        path.join(
+          toolsRepoRoot,
+          "tools/haos-tasks/test/fixtures/validate/kyverno/crd-list-patch",
+          kind,
+          "apps/policy.yaml",
+        ),
+        "utf8",
+      );
+    const input = { ...vm(["default", "lan"]), metadata: { name: "vm", namespace: "demo" } };
+    const replaced = await kyvernoApply(policy("bad"), input);
+    expect(interfaces(replaced.resource)).toEqual([{ name: "lan", macAddress: "02:00:00:00:00:01" }]);
+    const kept = await kyvernoApply(policy("good"), input);
+    expect(interfaces(kept.resource)).toEqual([
+      { name: "default", bridge: {} },
+      { name: "lan", bridge: {}, macAddress: "02:00:00:00:00:01" },
+    ]);
   });
 
   it("lists no rule and returns the resource unchanged when the policy does not match it", async () => {
