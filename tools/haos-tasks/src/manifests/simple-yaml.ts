@@ -52,8 +52,10 @@ const blockHeader = Symbol("block scalar");
 // and paragraph separators (line breaks to some YAML readers). Other non-ASCII text is read as is.
 const outsideText = /[^\n\x20-\x7e\u00a0-\u2027\u202a-\ufefe\uff00-\uffff\ud800-\udfff]/;
 // A line that is `key:` or `key: …` with a word for a key (quoted and other keys go to the library).
-// `(name):` is Kyverno's anchor syntax, a plain key to YAML.
-const keyLine = /^[A-Za-z_(][A-Za-z0-9_./()-]*:( |$)/;
+// `(name):` is Kyverno's anchor syntax, a plain key to YAML; `${APP}:` a Flux variable as a key
+// (app-template's `controllers: ${APP}:`), a plain key too (braces are flow indicators only
+// inside flow collections).
+const keyLine = /^(?:[A-Za-z_(]|\$\{)[A-Za-z0-9_./()${}-]*:( |$)/;
 // A key inside a one-line flow mapping.
 const flowKey = /^[A-Za-z_][A-Za-z0-9_./-]*$/;
 // Keys the core schema does not read as strings: null/true/false in any of their spellings.

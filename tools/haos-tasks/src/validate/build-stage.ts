@@ -271,11 +271,13 @@ export interface BuildStageOptions {
 }
 
 /**
- * The build cache validate and diff use unless told not to: the user cache directory's `builds`
- * (`$HAOS_TASKS_CACHE_DIR/builds`, else `$XDG_CACHE_HOME` or `~/.cache` + `haos-tasks/builds`),
- * beside the schema and chart caches — keep that directory between CI runs.
+ * The build cache validate and diff use unless told not to: `$HAOS_TASKS_BUILD_CACHE`, else the
+ * user cache directory's `builds` (`$HAOS_TASKS_CACHE_DIR/builds`, else `$XDG_CACHE_HOME` or
+ * `~/.cache` + `haos-tasks/builds`), beside the schema and chart caches — keep that directory
+ * between CI runs.
  */
 export function defaultBuildCacheDir(env: NodeJS.ProcessEnv): string {
+  if (env.HAOS_TASKS_BUILD_CACHE) return path.resolve(env.HAOS_TASKS_BUILD_CACHE);
   return path.join(userCacheDir(env), "builds");
 }
 
