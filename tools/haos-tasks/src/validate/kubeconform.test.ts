@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { toolPath } from "../tools/paths.ts";
 import { catalogLoader } from "./catalog-loader.ts";
@@ -134,5 +137,61 @@ describe("runKubeconform with the real kubeconform", () => {
     expect(byId.get(0)?.message).toMatch(/cannot unmarshal array/);
     expect(byId.get(2)?.errors).toEqual([{ pointer: "/data/a", message: "got number, want string" }]);
     expect(byId.get(3)?.errors).toEqual([{ pointer: "/data/a", message: "got number, want string" }]);
+  });
+});
+
+describe("runKubeconform with the answers kept (KubeconformCache)", () => {
+  let catalog: CatalogLike;
+  beforeAll(async () => {
+    catalog = await catalogLoader({ env: process.env })(undefined);
+  });
+  const cm = (id: number, data: Record<string, unknown>, name = `c${id}`): SchemaInput => ({
+    id,
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    name,
+    object: { apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data },
+  });
+
+  it("checks only what it has not kept, answers the same, and starts no kubeconform for a kept run", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "haos-kubeconform-cache-"));
+    try {
+      const cache = { dir, identity: "schemas-1" };
+      const real = toolPath("kubeconform", process.env);
+      const run = (inputs: SchemaInput[], kubeconform = real) =>
+        runKubeconform(inputs, { kubeconform, schemaLocation: catalog.location, cache });
+      const inputs = [cm(0, { a: "b" }), cm(1, { a: 1 }), cm(2, { b: "c" })];
+      const plain = await runKubeconform(inputs, { kubeconform: real, schemaLocation: catalog.location });
+      const first = await run(inputs);
+      expect(first).toEqual(plain);
+      expect(first.map((r) => r.id)).toEqual([1]);
+      // Kept: a kubeconform that cannot start is never started, and the answers are the same
+      // (tied to the ids of this run).
+      let started = false;
+      const kept = await runKubeconform([cm(5, { a: 1 }, "c1"), cm(6, { a: "b" }, "c0")], {
+        kubeconform: "/nonexistent/kubeconform",
+        schemaLocation: catalog.location,
+        cache,
+        onStart: () => {
+          started = true;
+        },
+      });
+      expect(kept.map((r) => [r.id, r.errors])).toEqual([[5, plain[0]?.errors]]);
+      expect(started).toBe(true);
+      // An object not kept is checked (the missing binary then fails the run).
+      await expect(
+        run([cm(0, { a: "b" }), cm(7, { a: true })], "/nonexistent/kubeconform"),
+      ).rejects.toThrow();
+      // Another schema set keeps its own answers.
+      await expect(
+        runKubeconform([cm(0, { a: "b" })], {
+          kubeconform: "/nonexistent/kubeconform",
+          schemaLocation: catalog.location,
+          cache: { dir, identity: "schemas-2" },
+        }),
+      ).rejects.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { HintedError } from "../errors.ts";
@@ -165,9 +166,12 @@ export async function runKubeconform(
     batchSize?: number;
     /** Called once kubeconform has started (the caller may do other work while it checks). */
     onStart?: () => void;
+    /** Answers kept from earlier runs with the same schemas (see KubeconformCache). */
+    cache?: KubeconformCache;
   },
 ): Promise<SchemaResult[]> {
   if (inputs.length === 0) return [];
+  if (options.cache) return await cachedKubeconform(inputs, { ...options, cache: options.cache });
   const tmp = await mkdtemp(path.join(os.tmpdir(), "haos-tasks-kubeconform-"));
   try {
     const owners = new Map<string, number>();
@@ -242,4 +246,70 @@ function errorsOf(r: KubeconformResource): SchemaError[] {
   const leaves = r.status === "statusInvalid" ? leafErrors(r.msg) : [];
   if (leaves.length > 0) return leaves;
   return (r.validationErrors ?? []).flatMap((e) => splitValidationError(e.path, e.msg));
+}
+
+/**
+ * kubeconform's answers kept between runs: one file per schema set (`identity`: the kubeconform
+ * binary, the catalog location — its folder is named by its content — and the content of every
+ * external schema written for the run), mapping each object's digest (its JSON) to its answer
+ * (null: valid). Only objects not kept are checked; their answers are added. The file is replaced
+ * whole (temporary file + rename); one that does not read back is empty. A warm run of an
+ * unchanged repository starts no kubeconform at all.
+ */
+export interface KubeconformCache {
+  dir: string;
+  identity: string;
+}
+
+type KeptAnswer = Omit<SchemaResult, "id"> | null;
+
+/** Entries a cache file keeps at most (a repository's objects many times over); beyond, it starts again. */
+const maxKeptAnswers = 500_000;
+
+async function cachedKubeconform(
+  inputs: readonly SchemaInput[],
+  options: Parameters<typeof runKubeconform>[1] & { cache: KubeconformCache },
+): Promise<SchemaResult[]> {
+  const { cache } = options;
+  const file = path.join(cache.dir, `${createHash("sha256").update(cache.identity).digest("hex")}.json`);
+  let kept: Record<string, KeptAnswer> = {};
+  try {
+    const entry = JSON.parse(await readFile(file, "utf8")) as { identity?: unknown; answers?: unknown };
+    if (entry.identity === cache.identity && entry.answers && typeof entry.answers === "object")
+      kept = entry.answers as Record<string, KeptAnswer>;
+  } catch {
+    kept = {};
+  }
+  const keys = inputs.map((input) => createHash("sha256").update(JSON.stringify(input.object)).digest("hex"));
+  const missing = inputs.filter((_, i) => !Object.hasOwn(kept, keys[i] as string));
+  const { cache: _cache, ...plain } = options;
+  // Nothing to check: what waits for kubeconform's start goes on at once.
+  if (missing.length === 0) options.onStart?.();
+  const fresh = missing.length > 0 ? await runKubeconform(missing, plain) : [];
+  const freshIds = new Set(missing.map((m) => m.id));
+  if (missing.length > 0) {
+    const byId = new Map(fresh.map((r) => [r.id, r]));
+    if (Object.keys(kept).length + missing.length > maxKeptAnswers) kept = {};
+    inputs.forEach((input, i) => {
+      const key = keys[i] as string;
+      if (!freshIds.has(input.id)) return;
+      const result = byId.get(input.id);
+      kept[key] = result ? { status: result.status, message: result.message, errors: result.errors } : null;
+    });
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    try {
+      await mkdir(cache.dir, { recursive: true });
+      await writeFile(tmp, JSON.stringify({ identity: cache.identity, answers: kept }));
+      await rename(tmp, file);
+    } catch {
+      await rm(tmp, { force: true });
+    }
+  }
+  const results: SchemaResult[] = fresh.slice();
+  inputs.forEach((input, i) => {
+    if (freshIds.has(input.id)) return;
+    const answer = kept[keys[i] as string];
+    if (answer) results.push({ ...answer, id: input.id });
+  });
+  return results.sort((a, b) => a.id - b.id);
 }

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -6,6 +7,7 @@ import { configFileName } from "../config/site.ts";
 import type { Finding } from "../findings.ts";
 import { at, describeSubject, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
+import { binaryIdentity } from "../manifests/build-cache.ts";
 import { apiGroup } from "../manifests/resources.ts";
 import type { ConfigPosition, KindWithoutSchema, ValidateConfig } from "./config.ts";
 import { runKubeconform, type SchemaInput } from "./kubeconform.ts";
@@ -38,6 +40,28 @@ export interface SchemaStageOptions {
    * a location resolved nothing only when it resolved nothing in all of them).
    */
   onLocations?: (answered: readonly string[], unmatched: readonly UnmatchedLocation[]) => void;
+  /** Where kubeconform's answers are kept between runs (see KubeconformCache); none when undefined. */
+  kubeconformCache?: string;
+}
+
+/**
+ * What kubeconform's answers depend on besides the object: its binary, the catalog (its folder is
+ * named by its content) and the content of every external schema written for this run (repository
+ * CRDs, schema locations, a cluster catalog). Undefined when the binary cannot be looked at.
+ */
+function schemaSetIdentity(kubeconform: string, catalogLocation: string, externalDir: string | undefined) {
+  const binary = binaryIdentity(kubeconform);
+  if (!binary) return undefined;
+  const hash = createHash("sha256").update(`${binary}\0${catalogLocation}\0`);
+  if (externalDir) {
+    const files = (readdirSync(externalDir, { recursive: true }) as string[]).sort();
+    for (const rel of files) {
+      const file = path.join(externalDir, rel);
+      if (!statSync(file).isFile()) continue;
+      hash.update(`${rel}\0`).update(readFileSync(file)).update("\0");
+    }
+  }
+  return hash.digest("hex");
 }
 
 /**
@@ -278,10 +302,14 @@ export async function schemaFindings(
       ...(external && external.sourceOf.size > 0 ? [external.location] : []),
       catalog.location,
     ];
+    const identity = options.kubeconformCache
+      ? schemaSetIdentity(options.kubeconform, catalog.location, external ? tmp : undefined)
+      : undefined;
     const results = await runKubeconform(inputs, {
       kubeconform: options.kubeconform,
       schemaLocation: locations,
       ...(options.onKubeconformStart ? { onStart: options.onKubeconformStart } : {}),
+      ...(options.kubeconformCache && identity ? { cache: { dir: options.kubeconformCache, identity } } : {}),
     });
     const skipped = new Map<string, { subject: Subject; names: Set<string> }>();
     for (const result of results) {

@@ -79,6 +79,14 @@ export async function schemaStep(
         schema.push(
           ...(await schemaFindings(part.subjects.map(withoutSopsMetadata), catalog, config, {
             kubeconform: options.kubeconform ?? toolPath("kubeconform", options.env),
+            ...(options.buildCache === false
+              ? {}
+              : {
+                  kubeconformCache: path.join(
+                    path.dirname(cacheDirs(options.env).catalogRoot),
+                    "kubeconform",
+                  ),
+                }),
             strict: options.strict ?? false,
             positions: config.positions,
             onKubeconformStart,
