@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
@@ -433,6 +434,7 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
   const substitution = lazyEnvsubst(options.env);
   let base: Side;
   let head: Side;
+  let removing: Promise<void> = Promise.resolve();
   let noise: readonly string[];
   try {
     const baseRoot = path.join(tmp, "base");
@@ -474,7 +476,8 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
   } finally {
     await (await helpers?.catch(() => undefined))?.close();
     await substitution.close();
-    rmSync(tmp, { recursive: true, force: true });
+    // The exported trees go while the objects are compared (nothing below reads them).
+    removing = rm(tmp, { recursive: true, force: true });
   }
 
   const ownerIds = new Set([...base.stage.owners.keys(), ...head.stage.owners.keys()]);
@@ -580,6 +583,7 @@ export async function diffApps(options: DiffOptions): Promise<DiffResult> {
     result.dangers.length === 0 &&
     result.apps.every((a) => a.errors.length === 0) &&
     result.apps.every((a) => a.resources.every((r) => r.paths.length > 0 && r.paths.every(isVersionMove)));
+  await removing;
   return result;
 }
 

@@ -57,12 +57,13 @@ export function buildUnitKey(
   const files = new Set<string>();
   const dirs = new Set<string>();
   let cacheable = true;
-  const file = (rel: string) => {
+  const file = (rel: string, yamlOnly = false) => {
     if (files.has(rel)) return;
     files.add(rel);
     const parsed = workspace.files.get(rel);
     let content: string | Buffer | undefined = parsed?.text;
-    if (content === undefined) {
+    // A kustomization file variant is YAML: the workspace holds it when it exists.
+    if (content === undefined && !yamlOnly) {
       try {
         content = readFileSync(path.join(workspace.root, rel));
       } catch {
@@ -76,7 +77,7 @@ export function buildUnitKey(
   const dir = (rel: string) => {
     if (dirs.has(rel)) return;
     dirs.add(rel);
-    for (const name of kustomizationFileNames) file(rel === "." ? name : `${rel}/${name}`);
+    for (const name of kustomizationFileNames) file(rel === "." ? name : `${rel}/${name}`, true);
     const k = byDir.get(rel);
     if (!k) return;
     const doc = k.source.documents[0]?.value;
