@@ -172,7 +172,7 @@ export const validateCommand: Command = {
     "no-build-cache": {
       type: "boolean",
       description:
-        "Build and schema-check everything instead of reusing what is kept under the user cache: kustomize builds (haos-tasks/builds; keyed by kustomize's build and the content of every file a build reads) and kubeconform's answers (haos-tasks/kubeconform; keyed by the schemas and each object).",
+        "Build and schema-check everything instead of reusing what is kept under the user cache: kustomize builds (haos-tasks/builds; keyed by kustomize's build and the content of every file a build reads) and kubeconform's answers (haos-tasks/builds/kubeconform; keyed by the schemas and each object).",
     },
     "api-versions": {
       type: "string",

@@ -10,7 +10,7 @@ import type { Platform } from "../../platform/platform.ts";
 import { cacheDirs } from "../../schemas/catalog.ts";
 import { LocationReader } from "../../schemas/locations.ts";
 import { toolPath } from "../../tools/paths.ts";
-import type { BuildStage } from "../build-stage.ts";
+import { type BuildStage, defaultBuildCacheDir } from "../build-stage.ts";
 import { defaultPlatform } from "../catalog-loader.ts";
 import { crdScopes } from "../clusters.ts";
 import type { ValidateContext } from "../context.ts";
@@ -81,12 +81,7 @@ export async function schemaStep(
             kubeconform: options.kubeconform ?? toolPath("kubeconform", options.env),
             ...(options.buildCache === false
               ? {}
-              : {
-                  kubeconformCache: path.join(
-                    path.dirname(cacheDirs(options.env).catalogRoot),
-                    "kubeconform",
-                  ),
-                }),
+              : { kubeconformCache: path.join(defaultBuildCacheDir(options.env), "kubeconform") }),
             strict: options.strict ?? false,
             positions: config.positions,
             onKubeconformStart,
