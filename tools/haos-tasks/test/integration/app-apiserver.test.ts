@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments, stringify } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { loadPlatform, type Platform } from "../../src/platform/platform.ts";
 import { isRecord } from "../../src/schemas/convert/types.ts";
 import { toolsRepoRoot } from "../../src/tools/paths.ts";
@@ -127,8 +127,27 @@ describe("apps/haos-enigma on a real API server (published + synthesized CRDs)",
     const nadObj = find("NetworkAttachmentDefinition", String(nad));
     expect(JSON.parse(String(at(nadObj, "spec", "config"))).provider).toBe(`${nad}.${ns}.ovn`);
     expect(at(find("VMInstance", "haos"), "spec", "networks")).toEqual([{ name: nad }]);
-    const policy = JSON.stringify(find("ClusterPolicy", "haos-lan-nic"));
-    expect(policy).toContain(`"macAddress":"${underlay.haosNic.mac}"`);
+    const policyObject = find("ClusterPolicy", "haos-lan-nic");
+    const policy = JSON.stringify(policyObject);
+    // The MAC goes on by a foreach JSON patch at the haos-underlay interface (Kyverno's strategic
+    // merge would replace the VM's whole interface list): each rule's patch adds that MAC.
+    const patchTexts: string[] = [];
+    const collect = (value: unknown): void => {
+      if (Array.isArray(value)) value.forEach(collect);
+      else if (isRecord(value))
+        for (const [k, v] of Object.entries(value)) {
+          if (k === "patchesJson6902" && typeof v === "string") patchTexts.push(v);
+          else collect(v);
+        }
+    };
+    collect(policyObject);
+    const macPatches = patchTexts
+      .flatMap((text) => parse(text) as { op: string; path: string; value: unknown }[])
+      .filter((op) => op.path.endsWith("/macAddress"));
+    expect(macPatches.map((op) => [op.op, op.value])).toEqual([
+      ["add", underlay.haosNic.mac],
+      ["add", underlay.haosNic.mac],
+    ]);
     expect(policy).toContain(`"${nad}.${ns}.ovn.kubernetes.io/ip_address":"${underlay.haosNic.ip}"`);
     expect(policy).toContain(`"${underlay.providerNetwork}.provider-network.kubernetes.io/ready":"true"`);
   });
