@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import path from "node:path";
+import { keepCacheEntry, readCacheEntry } from "../atomic-file.ts";
 import type { Kustomization } from "./kustomization.ts";
 import type { BuildResult, BuildUnit, BuiltResource } from "./kustomize-build.ts";
 import { field } from "./resources.ts";
@@ -24,8 +24,8 @@ import { kustomizationFileNames, type Workspace } from "./workspace.ts";
  * A unit is not cached when its closure has what the key cannot see: a remote resource, or a
  * field whose files may name further files (transformers, generators, validators, configurations,
  * openapi, helmCharts). Only successful builds are kept (a failure is built again, with its message
- * as kustomize gives it now). Entries are written to a temporary file renamed into place; an entry
- * that does not read back, or names another key, is a miss (and is rewritten).
+ * as kustomize gives it now). Entries are written whole (atomic-file.ts); an entry that does not
+ * read back, or names another key, is a miss (and is rewritten).
  *
  * Measured (bench/render.bench.ts, 1,000 Flux Kustomizations): the builds are the largest part of
  * a warm validate; a cache hit is one small file read.
@@ -103,35 +103,11 @@ export function buildUnitKey(
 const entryPath = (cache: BuildCache, key: string) => path.join(cache.dir, `${key}.json`);
 
 /** The kept objects of a key, or undefined (absent, partial, corrupt, another key's). */
-export async function readBuildCache(cache: BuildCache, key: string): Promise<BuiltResource[] | undefined> {
-  try {
-    const entry = JSON.parse(await readFile(entryPath(cache, key), "utf8")) as {
-      key?: unknown;
-      resources?: unknown;
-    };
-    return entry.key === key && Array.isArray(entry.resources)
-      ? (entry.resources as BuiltResource[])
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Keeps a unit's objects (temporary file + rename; a failure to write only loses the entry). */
-export async function writeBuildCache(
-  cache: BuildCache,
-  key: string,
-  resources: readonly BuiltResource[],
-): Promise<void> {
-  const target = entryPath(cache, key);
-  const tmp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    await mkdir(cache.dir, { recursive: true });
-    await writeFile(tmp, JSON.stringify({ key, resources }));
-    await rename(tmp, target);
-  } catch {
-    await rm(tmp, { force: true });
-  }
+async function readBuildCache(cache: BuildCache, key: string): Promise<BuiltResource[] | undefined> {
+  const entry = await readCacheEntry(entryPath(cache, key));
+  return entry?.key === key && Array.isArray(entry.resources)
+    ? (entry.resources as BuiltResource[])
+    : undefined;
 }
 
 /**
@@ -173,7 +149,8 @@ export async function cachedBuild(
   await Promise.all(
     misses.map(async (d) => {
       const key = keys.get(d);
-      if (key && !failed.has(d)) await writeBuildCache(cache, key, byBuild.get(d) ?? []);
+      if (key && !failed.has(d))
+        await keepCacheEntry(entryPath(cache, key), { key, resources: byBuild.get(d) ?? [] });
     }),
   );
   return {
@@ -200,46 +177,23 @@ export function cachedBatch<I, R>(
     const keys = items.map(keyOf);
     const kept = await Promise.all(
       keys.map(async (key) => {
-        try {
-          const entry = JSON.parse(await readFile(entryPath(cache, key), "utf8")) as {
-            key?: unknown;
-            result?: R;
-          };
-          return entry.key === key && "result" in entry ? { result: entry.result as R } : undefined;
-        } catch {
-          return undefined;
-        }
+        const entry = await readCacheEntry(entryPath(cache, key));
+        return entry?.key === key && "result" in entry ? { result: entry.result as R } : undefined;
       }),
     );
     const missing = items.flatMap((item, i) => (kept[i] ? [] : [item]));
     const fresh = missing.length > 0 ? await inner(missing) : [];
     let next = 0;
-    const results = items.map((_, i) => kept[i]?.result ?? (fresh[next++] as R));
+    const results = items.map((_, i) => {
+      const hit = kept[i];
+      return hit ? hit.result : (fresh[next++] as R);
+    });
     await Promise.all(
       items.map(async (_, i) => {
-        if (kept[i]) return;
         const key = keys[i] as string;
-        const target = entryPath(cache, key);
-        const tmp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-        try {
-          await mkdir(cache.dir, { recursive: true });
-          await writeFile(tmp, JSON.stringify({ key, result: results[i] }));
-          await rename(tmp, target);
-        } catch {
-          await rm(tmp, { force: true });
-        }
+        if (!kept[i]) await keepCacheEntry(entryPath(cache, key), { key, result: results[i] });
       }),
     );
     return results;
   };
-}
-
-/** What identifies a helper binary's answers: its path, size and modification time (undefined when it cannot be looked at). */
-export function binaryIdentity(binary: string): string | undefined {
-  try {
-    const st = statSync(binary);
-    return `${binary}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    return undefined;
-  }
 }

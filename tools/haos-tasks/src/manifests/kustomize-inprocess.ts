@@ -1,9 +1,8 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { statSync } from "node:fs";
 import os from "node:os";
 import { HintedError } from "../errors.ts";
 import { ownChild } from "../tools/children.ts";
-import { MissingToolError, toolPath } from "../tools/paths.ts";
+import { binaryIdentity, MissingToolError, toolPath } from "../tools/paths.ts";
 
 /**
  * Client of tools/bootstrap/go/kustomize-build: kustomize in-process, the library `kubectl
@@ -289,14 +288,8 @@ export class KustomizeBuilder {
   private constructor(workers: Worker[], apiVersion: string, binary: string) {
     this.workers = workers;
     this.apiVersion = apiVersion;
-    let identity: string | undefined;
-    try {
-      const st = statSync(binary);
-      identity = `${binary}:${st.size}:${st.mtimeMs}:${apiVersion}`;
-    } catch {
-      identity = undefined;
-    }
-    this.identity = identity;
+    const binaryId = binaryIdentity(binary);
+    this.identity = binaryId === undefined ? undefined : `${binaryId}:${apiVersion}`;
   }
 
   static async start(options: KustomizeBuilderOptions): Promise<KustomizeBuilder> {

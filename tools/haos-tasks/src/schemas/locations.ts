@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { writeFileAtomic } from "../atomic-file.ts";
 
 /**
  * kubeconform-compatible schema locations (`-schema-location`): a template filled in per kind, a
@@ -114,10 +115,7 @@ export class LocationReader {
       return { from: filled, failure: reason };
     }
     const text = await response.text();
-    await mkdir(this.cacheDir, { recursive: true });
-    const tmp = `${cached}.${process.pid}.tmp`;
-    await writeFile(tmp, text);
-    await rename(tmp, cached);
+    await writeFileAtomic(cached, text);
     return { text, from: filled };
   }
 }

@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { writeFileAtomic } from "../atomic-file.ts";
 import { HintedError } from "../errors.ts";
 import { hasParseErrors, parseSourceFile } from "../manifests/yaml-source.ts";
 import { toolsRepoRoot } from "../tools/paths.ts";
@@ -151,11 +152,7 @@ export async function fetchSource(source: LockedSource, options: FetchOptions): 
       "the upstream file changed or the mirror holds another version; re-pin it in schemas.lock.json only after reviewing the change",
     );
   }
-  await mkdir(cacheDir, { recursive: true });
-  // Unique per call: concurrent fetches of one source in one process must not share a temp file.
-  const tmp = `${cached}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, cached);
+  await writeFileAtomic(cached, bytes);
   return bytes;
 }
 

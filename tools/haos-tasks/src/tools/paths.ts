@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HintedError } from "../errors.ts";
@@ -70,4 +70,14 @@ export function pinnedVersions(root: string = toolsRepoRoot): Record<string, str
     if (m?.[1] && m[2] !== undefined) versions[m[1]] = m[2];
   }
   return versions;
+}
+
+/** What identifies a tool binary's answers (for the caches keyed by it): its path, size and modification time (undefined when it cannot be looked at). */
+export function binaryIdentity(binary: string): string | undefined {
+  try {
+    const st = statSync(binary);
+    return `${binary}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Finding } from "../findings.ts";
 import { normaliseFluxPath } from "../lint/platform/flux.ts";
-import { binaryIdentity, buildUnitKey, cachedBatch, cachedBuild } from "../manifests/build-cache.ts";
+import { buildUnitKey, cachedBatch, cachedBuild } from "../manifests/build-cache.ts";
 import { includedDirectories, type Kustomization, readKustomization } from "../manifests/kustomization.ts";
 import {
   type BuildFailure,
@@ -18,7 +18,7 @@ import { kustomizationFileOf, refusedFiles, type Workspace } from "../manifests/
 import { hasParseErrors } from "../manifests/yaml-source.ts";
 import { startRenderer } from "../render/helper.ts";
 import { userCacheDir } from "../schemas/sources.ts";
-import { toolPath } from "../tools/paths.ts";
+import { binaryIdentity, toolPath } from "../tools/paths.ts";
 import { type Clusters, findClusters, syncPath } from "./clusters.ts";
 import {
   buildsDifferently,

@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { keepCacheEntry, readCacheEntry } from "../atomic-file.ts";
 import { HintedError } from "../errors.ts";
 import { runTool } from "../tools/run.ts";
 
@@ -253,7 +254,7 @@ function errorsOf(r: KubeconformResource): SchemaError[] {
  * binary, the catalog location — its folder is named by its content — and the content of every
  * external schema written for the run), mapping each object's digest (its JSON) to its answer
  * (null: valid). Only objects not kept are checked; their answers are added. The file is replaced
- * whole (temporary file + rename); one that does not read back is empty. A warm run of an
+ * whole (atomic-file.ts); one that does not read back is empty. A warm run of an
  * unchanged repository starts no kubeconform at all.
  */
 export interface KubeconformCache {
@@ -272,14 +273,11 @@ async function cachedKubeconform(
 ): Promise<SchemaResult[]> {
   const { cache } = options;
   const file = path.join(cache.dir, `${createHash("sha256").update(cache.identity).digest("hex")}.json`);
-  let kept: Record<string, KeptAnswer> = {};
-  try {
-    const entry = JSON.parse(await readFile(file, "utf8")) as { identity?: unknown; answers?: unknown };
-    if (entry.identity === cache.identity && entry.answers && typeof entry.answers === "object")
-      kept = entry.answers as Record<string, KeptAnswer>;
-  } catch {
-    kept = {};
-  }
+  const entry = await readCacheEntry(file);
+  let kept: Record<string, KeptAnswer> =
+    entry?.identity === cache.identity && entry.answers && typeof entry.answers === "object"
+      ? (entry.answers as Record<string, KeptAnswer>)
+      : {};
   const keys = inputs.map((input) => createHash("sha256").update(JSON.stringify(input.object)).digest("hex"));
   const missing = inputs.filter((_, i) => !Object.hasOwn(kept, keys[i] as string));
   const { cache: _cache, ...plain } = options;
@@ -296,14 +294,7 @@ async function cachedKubeconform(
       const result = byId.get(input.id);
       kept[key] = result ? { status: result.status, message: result.message, errors: result.errors } : null;
     });
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-    try {
-      await mkdir(cache.dir, { recursive: true });
-      await writeFile(tmp, JSON.stringify({ identity: cache.identity, answers: kept }));
-      await rename(tmp, file);
-    } catch {
-      await rm(tmp, { force: true });
-    }
+    await keepCacheEntry(file, { identity: cache.identity, answers: kept });
   }
   const results: SchemaResult[] = fresh.slice();
   inputs.forEach((input, i) => {

@@ -7,8 +7,8 @@ import { configFileName } from "../config/site.ts";
 import type { Finding } from "../findings.ts";
 import { at, describeSubject, type Subject } from "../lint/platform/subject.ts";
 import { finding } from "../lint/rules.ts";
-import { binaryIdentity } from "../manifests/build-cache.ts";
 import { apiGroup } from "../manifests/resources.ts";
+import { binaryIdentity } from "../tools/paths.ts";
 import type { ConfigPosition, KindWithoutSchema, ValidateConfig } from "./config.ts";
 import { runKubeconform, type SchemaInput } from "./kubeconform.ts";
 import {
