@@ -29,14 +29,21 @@ func renderCacheEntries(t *testing.T, cacheDir string) []string {
 	return entries
 }
 
-func TestRenderCacheHitIsTheFreshRender(t *testing.T) {
-	dir := stageAppTemplate(t, "4.1.0")
-	cacheDir := t.TempDir()
-	req := map[string]any{
+// cachedDirRequest renders the app-template release from the chart directory dir, offline, through
+// the render cache in cacheDir.
+func cachedDirRequest(t *testing.T, dir, cacheDir string) map[string]any {
+	t.Helper()
+	return map[string]any{
 		"id": 1, "op": "helm", "release": helmRelease(t, appRelease),
 		"chart": map[string]any{"type": "dir", "path": dir}, "kubeVersion": "v1.34.0", "schemaMirrors": []string{mirrorRoot(t)},
 		"cacheDir": cacheDir, "offline": true, "renderCache": true,
 	}
+}
+
+func TestRenderCacheHitIsTheFreshRender(t *testing.T) {
+	dir := stageAppTemplate(t, "4.1.0")
+	cacheDir := t.TempDir()
+	req := cachedDirRequest(t, dir, cacheDir)
 	first, firstJSON := renderRaw(t, req)
 	if first["_renderCached"] != false {
 		t.Fatal("the first render came from the cache")
@@ -63,11 +70,7 @@ func TestRenderCacheMissesOnAnyInput(t *testing.T) {
 	dir := stageAppTemplate(t, "4.1.0")
 	cacheDir := t.TempDir()
 	base := func() map[string]any {
-		return map[string]any{
-			"id": 1, "op": "helm", "release": helmRelease(t, appRelease),
-			"chart": map[string]any{"type": "dir", "path": dir}, "kubeVersion": "v1.34.0", "schemaMirrors": []string{mirrorRoot(t)},
-			"cacheDir": cacheDir, "offline": true, "renderCache": true,
-		}
+		return cachedDirRequest(t, dir, cacheDir)
 	}
 	if r, _ := renderRaw(t, base()); r["_renderCached"] != false {
 		t.Fatal("first render came from the cache")
@@ -108,11 +111,7 @@ func TestRenderCacheMissesOnAnyInput(t *testing.T) {
 func TestRenderCacheCorruptEntryIsRerendered(t *testing.T) {
 	dir := stageAppTemplate(t, "4.1.0")
 	cacheDir := t.TempDir()
-	req := map[string]any{
-		"id": 1, "op": "helm", "release": helmRelease(t, appRelease),
-		"chart": map[string]any{"type": "dir", "path": dir}, "kubeVersion": "v1.34.0", "schemaMirrors": []string{mirrorRoot(t)},
-		"cacheDir": cacheDir, "offline": true, "renderCache": true,
-	}
+	req := cachedDirRequest(t, dir, cacheDir)
 	first, firstJSON := renderRaw(t, req)
 	entries := renderCacheEntries(t, cacheDir)
 	if len(entries) != 1 || first["_renderCached"] != false {
@@ -171,15 +170,11 @@ func TestRenderCacheVouchedDirectoryIsNotRead(t *testing.T) {
 	dir := stageAppTemplate(t, "4.1.0")
 	cacheDir := t.TempDir()
 	req := func(digest string) map[string]any {
-		chart := map[string]any{"type": "dir", "path": dir}
+		r := cachedDirRequest(t, dir, cacheDir)
 		if digest != "" {
-			chart["contentDigest"] = digest
+			r["chart"].(map[string]any)["contentDigest"] = digest
 		}
-		return map[string]any{
-			"id": 1, "op": "helm", "release": helmRelease(t, appRelease),
-			"chart": chart, "kubeVersion": "v1.34.0", "schemaMirrors": []string{mirrorRoot(t)},
-			"cacheDir": cacheDir, "offline": true, "renderCache": true,
-		}
+		return r
 	}
 	first, firstJSON := renderRaw(t, req("abc123"))
 	if first["_renderCached"] != false || first["error"] != nil {

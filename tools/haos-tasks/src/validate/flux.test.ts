@@ -75,97 +75,78 @@ describe("generatedResources (the kustomization Flux writes for a path without o
   });
 });
 
+/** A Flux Kustomization `name` of flux-system applying `./dir`, with more of its spec. */
+const fluxKs = (name: string, dir: string, spec: Record<string, unknown> = {}) =>
+  stringify({
+    apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+    kind: "Kustomization",
+    metadata: { name, namespace: "flux-system" },
+    spec: { path: `./${dir}`, sourceRef: { kind: "GitRepository", name: "flux-system" }, ...spec },
+  });
+
+/** validate's build stage (the real kustomize-build helper) over a repository of these files. */
+async function buildFiles(prefix: string, files: Record<string, string>) {
+  const root = mkdtempSync(path.join(os.tmpdir(), prefix));
+  try {
+    for (const [file, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+      writeFileSync(path.join(root, file), text);
+    }
+    return await buildStage(await loadWorkspace(["."], { cwd: root, root }), { env: process.env });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
 describe("a Flux Kustomization's namePrefix, nameSuffix and commonMetadata (validate's build)", () => {
   it("are applied as kustomize-controller's generator applies them, replacing the kustomization's own", async () => {
     // Found by test/integration/kustomize-controller-differential.test.ts: validate built these
     // paths without them, so every object (and every reference to it) had another name than the
     // one Flux applies.
-    const root = mkdtempSync(path.join(os.tmpdir(), "haos-flux-prefix-"));
-    const ks = (name: string, dir: string, spec: Record<string, unknown>) =>
-      stringify({
-        apiVersion: "kustomize.toolkit.fluxcd.io/v1",
-        kind: "Kustomization",
-        metadata: { name, namespace: "flux-system" },
-        spec: { path: `./${dir}`, sourceRef: { kind: "GitRepository", name: "flux-system" }, ...spec },
-      });
     const files: Record<string, string> = {
-      "clusters/a.yaml": ks("a", "apps/a", { namePrefix: "pre-", nameSuffix: "-suf" }),
-      "clusters/b.yaml": ks("b", "apps/b", { namePrefix: "" }),
+      "clusters/a.yaml": fluxKs("a", "apps/a", { namePrefix: "pre-", nameSuffix: "-suf" }),
+      "clusters/b.yaml": fluxKs("b", "apps/b", { namePrefix: "" }),
       "apps/a/kustomization.yaml": "resources: [cm.yaml, sa.yaml]\nnamePrefix: own-\n",
       "apps/a/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n",
       "apps/a/sa.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web}\n",
       "apps/b/kustomization.yaml": "resources: [cm.yaml]\nnamePrefix: own-\n",
       "apps/b/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n",
     };
-    try {
-      for (const [file, text] of Object.entries(files)) {
-        mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-        writeFileSync(path.join(root, file), text);
-      }
-      const workspace = await loadWorkspace(["."], { cwd: root, root });
-      const stage = await buildStage(workspace, { env: process.env });
-      const names = (owner: string) =>
-        stage.objects.filter((o) => o.owner === owner).map((o) => `${o.resource.kind}/${o.resource.name}`);
-      expect(names("Kustomization/flux-system/a")).toEqual([
-        "ServiceAccount/pre-web-suf",
-        "ConfigMap/pre-settings-suf",
-      ]);
-      // An empty namePrefix in the Flux Kustomization still replaces the kustomization's own.
-      expect(names("Kustomization/flux-system/b")).toEqual(["ConfigMap/settings"]);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    const stage = await buildFiles("haos-flux-prefix-", files);
+    const names = (owner: string) =>
+      stage.objects.filter((o) => o.owner === owner).map((o) => `${o.resource.kind}/${o.resource.name}`);
+    expect(names("Kustomization/flux-system/a")).toEqual([
+      "ServiceAccount/pre-web-suf",
+      "ConfigMap/pre-settings-suf",
+    ]);
+    // An empty namePrefix in the Flux Kustomization still replaces the kustomization's own.
+    expect(names("Kustomization/flux-system/b")).toEqual(["ConfigMap/settings"]);
   });
 
   it("commonMetadata's labels and annotations are on every object, replacing keys of the same name", async () => {
     // Found by test/integration/kustomize-controller-differential.test.ts: kustomize-controller
     // sets them at apply time (after the substitution), validate checked the objects without them.
-    const root = mkdtempSync(path.join(os.tmpdir(), "haos-flux-common-"));
     const files: Record<string, string> = {
-      "clusters/a.yaml": stringify({
-        apiVersion: "kustomize.toolkit.fluxcd.io/v1",
-        kind: "Kustomization",
-        metadata: { name: "a", namespace: "flux-system" },
-        spec: {
-          path: "./apps/a",
-          sourceRef: { kind: "GitRepository", name: "flux-system" },
-          commonMetadata: { labels: { team: "home", tier: "frontend" }, annotations: { owner: "ops" } },
-        },
+      "clusters/a.yaml": fluxKs("a", "apps/a", {
+        commonMetadata: { labels: { team: "home", tier: "frontend" }, annotations: { owner: "ops" } },
       }),
       "apps/a/kustomization.yaml": "resources: [cm.yaml]\n",
       "apps/a/cm.yaml":
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, labels: {tier: web, app: a}}\n",
     };
-    try {
-      for (const [file, text] of Object.entries(files)) {
-        mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-        writeFileSync(path.join(root, file), text);
-      }
-      const workspace = await loadWorkspace(["."], { cwd: root, root });
-      const stage = await buildStage(workspace, { env: process.env });
-      const cm = stage.objects.find((o) => o.resource.kind === "ConfigMap")?.resource.object;
-      expect(cm?.metadata).toEqual({
-        name: "settings",
-        labels: { tier: "frontend", app: "a", team: "home" },
-        annotations: { owner: "ops" },
-      });
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    const stage = await buildFiles("haos-flux-common-", files);
+    const cm = stage.objects.find((o) => o.resource.kind === "ConfigMap")?.resource.object;
+    expect(cm?.metadata).toEqual({
+      name: "settings",
+      labels: { tier: "frontend", app: "a", team: "home" },
+      annotations: { owner: "ops" },
+    });
   });
 
   it("a component folder that does not exist fails the build unless ignoreMissingComponents, as Flux's build does", async () => {
-    const root = mkdtempSync(path.join(os.tmpdir(), "haos-flux-component-"));
-    const ks = (name: string, dir: string, spec: Record<string, unknown>) =>
-      stringify({
-        apiVersion: "kustomize.toolkit.fluxcd.io/v1",
-        kind: "Kustomization",
-        metadata: { name, namespace: "flux-system" },
-        spec: { path: `./${dir}`, sourceRef: { kind: "GitRepository", name: "flux-system" }, ...spec },
-      });
     const files: Record<string, string> = {
-      "clusters/a.yaml": ks("a", "apps/a", { components: ["../components/commn"] }),
-      "clusters/b.yaml": ks("b", "apps/b", {
+      "clusters/a.yaml": fluxKs("a", "apps/a", { components: ["../components/commn"] }),
+      "clusters/b.yaml": fluxKs("b", "apps/b", {
         components: ["../components/commn"],
         ignoreMissingComponents: true,
       }),
@@ -174,20 +155,11 @@ describe("a Flux Kustomization's namePrefix, nameSuffix and commonMetadata (vali
       "apps/b/kustomization.yaml": "resources: [cm.yaml]\n",
       "apps/b/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
     };
-    try {
-      for (const [file, text] of Object.entries(files)) {
-        mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-        writeFileSync(path.join(root, file), text);
-      }
-      const workspace = await loadWorkspace(["."], { cwd: root, root });
-      const stage = await buildStage(workspace, { env: process.env });
-      expect(stage.failures.map((f) => f.owner)).toEqual(["Kustomization/flux-system/a"]);
-      expect(stage.failures[0]?.message).toContain("commn");
-      expect(stage.objects.map((o) => `${o.owner} ${o.resource.name}`)).toEqual([
-        "Kustomization/flux-system/b b",
-      ]);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    const stage = await buildFiles("haos-flux-component-", files);
+    expect(stage.failures.map((f) => f.owner)).toEqual(["Kustomization/flux-system/a"]);
+    expect(stage.failures[0]?.message).toContain("commn");
+    expect(stage.objects.map((o) => `${o.owner} ${o.resource.name}`)).toEqual([
+      "Kustomization/flux-system/b b",
+    ]);
   });
 });
